@@ -1,0 +1,108 @@
+//! Command-line arguments: what the user typed, nothing more.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Declare Octopus Deploy Kubernetes Workers in Git; render their Helm values and the
+/// Argo CD or Flux objects that deploy them.
+#[derive(Debug, Parser)]
+#[command(name = "workergen", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Run in the config repository at DIR instead of the current folder.
+    #[arg(short = 'C', value_name = "DIR", global = true, default_value = ".")]
+    pub directory: PathBuf,
+    /// When to colour messages; `auto` honours `NO_COLOR` and colours only terminals.
+    #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more: what was read and written.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load and check every declaration; render nothing.
+    Validate,
+    /// Write the rendered tree (Helm values and GitOps manifests), or print it.
+    Render(RenderArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Render only this environment.
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// Render only this cluster (with `--env`, or every cluster of that name).
+    #[arg(long, value_name = "CLUSTER")]
+    pub cluster: Option<String>,
+    /// Write all objects as one multi-document YAML stream to stdout, values inlined.
+    #[arg(long)]
+    pub stdout: bool,
+    /// Replace files in the output folder that workergen did not write.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_go_anywhere() {
+        let cli = Cli::try_parse_from(["workergen", "validate", "-C", "repo", "--color", "never", "-q"]).unwrap();
+        assert_eq!(cli.global.directory, PathBuf::from("repo"));
+        assert_eq!(cli.global.color, ColorChoice::Never);
+        assert!(cli.global.quiet);
+        assert!(matches!(cli.command, Command::Validate));
+    }
+
+    #[test]
+    fn quiet_and_verbose_conflict() {
+        assert!(Cli::try_parse_from(["workergen", "-q", "-v", "validate"]).is_err());
+    }
+
+    #[test]
+    fn render_takes_scope_and_stdout() {
+        let cli = Cli::try_parse_from([
+            "workergen",
+            "render",
+            "--env",
+            "production",
+            "--cluster",
+            "eu-west-1",
+            "--stdout",
+        ])
+        .unwrap();
+        let Command::Render(args) = cli.command else {
+            panic!("render")
+        };
+        assert_eq!(args.env.as_deref(), Some("production"));
+        assert_eq!(args.cluster.as_deref(), Some("eu-west-1"));
+        assert!(args.stdout && !args.force);
+    }
+}

@@ -1,0 +1,230 @@
+//! User-facing problems with declarations: where, what, and how to fix it.
+//!
+//! A [`Diagnostic`] points at a [`Loc`]; [`Report::render`] prints
+//! `file:line:column: error: message`, the source line with a caret under the
+//! spot, any related places, and a `hint:`.
+
+use std::fmt::Write as _;
+
+use crate::source::{Loc, Sources};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem found in the declarations.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub loc: Option<Loc>,
+    pub message: String,
+    /// Other places that take part, such as the first of two duplicates.
+    pub related: Vec<(Loc, String)>,
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(loc: impl Into<Option<Loc>>, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Error,
+            loc: loc.into(),
+            message: message.into(),
+            related: Vec::new(),
+            hint: None,
+        }
+    }
+
+    pub fn warning(loc: impl Into<Option<Loc>>, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(loc, message)
+        }
+    }
+
+    #[must_use]
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    #[must_use]
+    pub fn with_hint_opt(mut self, hint: Option<String>) -> Self {
+        self.hint = hint;
+        self
+    }
+
+    #[must_use]
+    pub fn with_related(mut self, loc: Loc, note: impl Into<String>) -> Self {
+        self.related.push((loc, note.into()));
+        self
+    }
+}
+
+/// The diagnostics of a run, collected rather than stopping at the first.
+#[derive(Debug, Default, Clone)]
+pub struct Report {
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Report {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    pub fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
+        self.diagnostics.extend(diagnostics);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics.iter().filter(|d| d.severity == severity).count()
+    }
+
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// Sorts by file path, line and column (problems without a place first) and drops
+    /// exact repeats, such as one bad default seen through many workers.
+    pub fn sort(&mut self, sources: &Sources) {
+        self.diagnostics.sort_by(|a, b| {
+            let key = |d: &Diagnostic| d.loc.map(|loc| (sources.path(loc.file).to_string(), loc.line, loc.col));
+            key(a)
+                .cmp(&key(b))
+                .then_with(|| a.severity.cmp(&b.severity))
+                .then_with(|| a.message.cmp(&b.message))
+        });
+        self.diagnostics.dedup();
+    }
+
+    /// Prints every diagnostic, sorted, for a terminal or a log.
+    pub fn render(&self, sources: &Sources, color: bool) -> String {
+        let mut out = String::new();
+        for diagnostic in &self.diagnostics {
+            render_one(&mut out, diagnostic, sources, color);
+        }
+        out
+    }
+}
+
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &Sources, color: bool) {
+    let paint = Paint { color };
+    let label = match diagnostic.severity {
+        Severity::Error => paint.paint("1;31", "error"),
+        Severity::Warning => paint.paint("1;33", "warning"),
+    };
+    match diagnostic.loc {
+        Some(loc) => {
+            let place = paint.paint("1", &sources.display(loc).to_string());
+            let _ = writeln!(out, "{place}: {label}: {}", diagnostic.message);
+            render_snippet(out, sources, loc, &paint);
+        }
+        None => {
+            let _ = writeln!(out, "{label}: {}", diagnostic.message);
+        }
+    }
+    for (loc, note) in &diagnostic.related {
+        let _ = writeln!(out, "  note: {}: {note}", sources.display(*loc));
+        render_snippet(out, sources, *loc, &paint);
+    }
+    if let Some(hint) = &diagnostic.hint {
+        let _ = writeln!(out, "  {}: {hint}", paint.paint("1;36", "hint"));
+    }
+}
+
+fn render_snippet(out: &mut String, sources: &Sources, loc: Loc, paint: &Paint) {
+    let Some(line) = sources.line(loc.file, loc.line) else {
+        return;
+    };
+    let number = loc.line.to_string();
+    let gutter = " ".repeat(number.len());
+    // Keep tabs in the padding so the caret lines up under tab-indented text.
+    let padding: String = line
+        .chars()
+        .take(loc.col.saturating_sub(1) as usize)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    let bar = paint.paint("1;34", "|");
+    let _ = writeln!(out, "  {number} {bar} {line}");
+    let _ = writeln!(out, "  {gutter} {bar} {padding}{}", paint.paint("1;31", "^"));
+}
+
+/// Suggests the closest of `candidates` to a misspelt `word`, if one is close.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|candidate| {
+            (
+                strsim::jaro_winkler(&word.to_lowercase(), &candidate.to_lowercase()),
+                candidate,
+            )
+        })
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_place_line_caret_and_hint() {
+        let mut sources = Sources::new();
+        let id = sources.add("envs/a.yaml", "workers:\n  w:\n    workerPool: [a]\n");
+        let mut report = Report::new();
+        report.push(
+            Diagnostic::error(Loc::new(id, 3, 5), "unknown key `workerPool`").with_hint("did you mean `workerPools`?"),
+        );
+        assert_eq!(
+            report.render(&sources, false),
+            "envs/a.yaml:3:5: error: unknown key `workerPool`\n  3 |     workerPool: [a]\n    |     ^\n  hint: did you mean `workerPools`?\n"
+        );
+    }
+
+    #[test]
+    fn sorts_by_path_then_line_and_drops_repeats() {
+        let mut sources = Sources::new();
+        let b = sources.add("b.yaml", "");
+        let a = sources.add("a.yaml", "");
+        let mut report = Report::new();
+        report.push(Diagnostic::error(Loc::new(b, 1, 1), "x"));
+        report.push(Diagnostic::error(Loc::new(a, 9, 1), "y"));
+        report.push(Diagnostic::error(Loc::new(a, 2, 1), "z"));
+        report.push(Diagnostic::error(Loc::new(a, 2, 1), "z"));
+        report.sort(&sources);
+        let order: Vec<_> = report.diagnostics().iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(order, ["z", "y", "x"]);
+    }
+
+    #[test]
+    fn suggests_close_names_only() {
+        let fields = ["workerPools", "machinePolicy", "displayName"];
+        assert_eq!(did_you_mean("workerPool", fields), Some("workerPools"));
+        assert_eq!(did_you_mean("machinepolicy", fields), Some("machinePolicy"));
+        assert_eq!(did_you_mean("zzz", fields), None);
+    }
+}

@@ -1,0 +1,175 @@
+//! The layering rule, in one place.
+//!
+//! Worker fields are written in four layers, lowest first: `workergen.yaml` `defaults`,
+//! environment `defaults`, cluster `defaults`, and the worker itself. The same rule
+//! layers `chart:` blocks. [`overlay`] is that rule; nothing else merges declarations.
+
+use crate::yaml::{Node, Value};
+
+/// Where a worker field was set, lowest precedence first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Layer {
+    /// Not a layered worker field.
+    #[default]
+    None,
+    /// `workergen.yaml` `defaults` (or its `chart:`).
+    Repo,
+    /// `environment.yaml` `defaults` (or its `chart:`).
+    Environment,
+    /// A cluster file's `defaults` (or its `chart:`).
+    Cluster,
+    /// The worker's own entry under `workers:`.
+    Worker,
+}
+
+impl Layer {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Layer::None => "",
+            Layer::Repo => "workergen.yaml defaults",
+            Layer::Environment => "environment defaults",
+            Layer::Cluster => "cluster defaults",
+            Layer::Worker => "worker",
+        }
+    }
+}
+
+/// Lays `upper` over `lower`, in place.
+///
+/// The rule: two maps merge key by key, recursively; anything else in `upper` (a
+/// scalar, a list, or a map over a non-map) replaces what `lower` had; a key whose
+/// value in `upper` is an explicit `null` is removed, so the next layer down (or the
+/// chart's own default) applies again. An `upper` that is `null` as a whole (an empty
+/// `defaults:`) changes nothing. Every node keeps the place and layer it was written in.
+pub fn overlay(lower: &mut Node, upper: &Node) {
+    match (&mut lower.value, &upper.value) {
+        (_, Value::Null) => {}
+        (Value::Map(lower_map), Value::Map(upper_map)) => {
+            for (key, upper_child) in &upper_map.entries {
+                if upper_child.is_null() {
+                    lower_map.remove(&key.name);
+                    continue;
+                }
+                match lower_map.get_mut(&key.name) {
+                    Some(lower_child) => overlay(lower_child, upper_child),
+                    None => lower_map.insert(key.clone(), without_nulls(upper_child)),
+                }
+            }
+        }
+        _ => *lower = without_nulls(upper),
+    }
+}
+
+/// Merges `layers`, lowest first, into one map.
+pub fn merge<'a>(layers: impl IntoIterator<Item = &'a Node>, empty: Node) -> Node {
+    layers.into_iter().fold(empty, |mut merged, layer| {
+        overlay(&mut merged, layer);
+        merged
+    })
+}
+
+/// A copy without `null` map values: removing what is not there leaves nothing behind.
+fn without_nulls(node: &Node) -> Node {
+    let mut copy = node.clone();
+    strip_nulls(&mut copy);
+    copy
+}
+
+fn strip_nulls(node: &mut Node) {
+    if let Value::Map(map) = &mut node.value {
+        map.entries.retain(|(_, child)| !child.is_null());
+        map.entries.iter_mut().for_each(|(_, child)| strip_nulls(child));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{FileId, Loc};
+    use crate::yaml::{emit, parse, Limits};
+
+    fn layer(text: &str, file: u32, layer: Layer) -> Node {
+        let mut node = parse(text, FileId(file), Limits::default()).unwrap();
+        node.set_layer(layer);
+        node
+    }
+
+    fn merged(layers: &[Node]) -> Node {
+        merge(layers, Node::map(Loc::default()))
+    }
+
+    #[test]
+    fn null_removes_across_three_layers() {
+        let repo = layer(
+            "agent: {nodeSelector: {pool: workers}, logLevel: Info}\n",
+            0,
+            Layer::Repo,
+        );
+        let environment = layer("agent: {nodeSelector: {zone: a}}\n", 1, Layer::Environment);
+        let cluster = layer("agent: {nodeSelector: null}\n", 2, Layer::Cluster);
+        let result = merged(&[repo.clone(), environment.clone(), cluster]);
+        assert_eq!(emit(&result), "agent:\n  logLevel: Info\n");
+        // Without the removal, the first two layers merge key by key.
+        let result = merged(&[repo, environment]);
+        assert_eq!(
+            emit(&result),
+            "agent:\n  logLevel: Info\n  nodeSelector:\n    pool: workers\n    zone: a\n"
+        );
+    }
+
+    #[test]
+    fn a_removed_value_can_be_set_again_higher_up() {
+        let repo = layer("machinePolicy: a\n", 0, Layer::Repo);
+        let cluster = layer("machinePolicy: null\n", 1, Layer::Cluster);
+        let worker = layer("machinePolicy: b\n", 2, Layer::Worker);
+        let result = merged(&[repo, cluster, worker]);
+        let policy = result.get("machinePolicy").unwrap();
+        assert_eq!(policy.as_str(), Some("b"));
+        assert_eq!(policy.layer, Layer::Worker);
+    }
+
+    #[test]
+    fn lists_are_replaced_not_concatenated() {
+        let repo = layer("workerPools: [a, b]\n", 0, Layer::Repo);
+        let worker = layer("workerPools: [c]\n", 1, Layer::Worker);
+        let result = merged(&[repo, worker]);
+        assert_eq!(emit(&result), "workerPools:\n  - c\n");
+    }
+
+    #[test]
+    fn every_leaf_keeps_file_line_column_and_layer() {
+        let repo = layer(
+            "scriptPods:\n  resources:\n    requests: {cpu: 25m, memory: 100Mi}\n",
+            0,
+            Layer::Repo,
+        );
+        let environment = layer(
+            "scriptPods:\n  resources:\n    requests:\n      cpu: 500m\n",
+            1,
+            Layer::Environment,
+        );
+        let worker = layer("scriptPods: {image: 'a:b'}\n", 2, Layer::Worker);
+        let result = merged(&[repo, environment, worker]);
+        let mut leaves = Vec::new();
+        result.for_each_leaf(&mut Vec::new(), &mut |path, node| {
+            leaves.push((path.join("."), node.loc.file.0, node.loc.line, node.loc.col, node.layer));
+        });
+        assert_eq!(
+            leaves,
+            vec![
+                ("scriptPods.resources.requests.cpu".into(), 1, 4, 12, Layer::Environment),
+                ("scriptPods.resources.requests.memory".into(), 0, 3, 34, Layer::Repo),
+                ("scriptPods.image".into(), 2, 1, 21, Layer::Worker),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_empty_layer_changes_nothing_and_nulls_never_survive() {
+        let repo = layer("a: {b: 1}\n", 0, Layer::Repo);
+        let empty = layer("", 1, Layer::Environment);
+        let worker = layer("c: {d: null, e: 2}\n", 2, Layer::Worker);
+        let result = merged(&[repo, empty, worker]);
+        assert_eq!(emit(&result), "a:\n  b: 1\nc:\n  e: 2\n");
+    }
+}

@@ -1,0 +1,425 @@
+//! The resolved fleet: every worker with its layers merged, what render consumes.
+//!
+//! [`resolve`] checks each written fragment once (types, unknown keys), merges the
+//! worker layers and the `chart:` blocks with [`crate::merge::overlay`], and keeps the
+//! merged [`Node`] tree of each worker so every value still knows where it was set.
+
+use crate::decl::{self, ChartSpec, ClusterSpec, Engine, GitopsSpec, OctopusSpec, WorkerSpec};
+use crate::diagnostic::{did_you_mean, Diagnostic, Report};
+use crate::load::{Loaded, Parsed};
+use crate::merge::{self, Layer};
+use crate::source::{FileId, Loc, Sources};
+use crate::yaml::{from_node, Node, Value};
+
+pub const DEFAULT_CHART_REPOSITORY: &str = "oci://registry-1.docker.io/octopusdeploy";
+pub const DEFAULT_CHART_NAME: &str = "kubernetes-agent";
+pub const DEFAULT_CHART_VERSION: &str = "3.13.2";
+
+/// A value and where it was written (`None` for a built-in default).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    pub value: T,
+    pub loc: Option<Loc>,
+}
+
+impl<T> Located<T> {
+    fn default_value(value: T) -> Self {
+        Self { value, loc: None }
+    }
+}
+
+/// `workergen.yaml`, with defaults filled in.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub file: Option<FileId>,
+    pub accept_eula: Located<bool>,
+    pub output: Located<String>,
+    pub engine: Located<Engine>,
+    pub argocd: Argocd,
+    pub flux: Flux,
+}
+
+#[derive(Debug, Clone)]
+pub struct Argocd {
+    pub namespace: String,
+    pub project: String,
+    pub repo_url: Option<String>,
+    pub target_revision: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Flux {
+    pub namespace: String,
+    pub interval: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Environment {
+    pub name: String,
+    pub file: FileId,
+    /// The `octopus:` block as written, for provenance.
+    pub octopus_node: Node,
+    pub octopus: OctopusSpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    Server(String),
+    Name(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub environment: usize,
+    pub name: String,
+    pub file: FileId,
+    pub destination: Option<Destination>,
+    pub destination_loc: Loc,
+}
+
+/// The effective chart of a worker.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    pub repository: Located<String>,
+    pub name: Located<String>,
+    pub version: Located<String>,
+}
+
+impl Chart {
+    /// The major version, when the version starts with a number.
+    pub fn major(&self) -> Option<u64> {
+        self.version.value.split('.').next()?.parse().ok()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Worker {
+    pub environment: usize,
+    pub cluster: usize,
+    pub name: String,
+    pub name_loc: Loc,
+    /// The merged worker fields; every node keeps its file, line, column and layer.
+    pub fields: Node,
+    /// The merged fields, typed.
+    pub spec: WorkerSpec,
+    pub chart: Chart,
+    pub enabled: bool,
+    pub namespace: Located<String>,
+    pub display_name: Located<String>,
+}
+
+/// Everything declared, resolved.
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    pub sources: Sources,
+    pub settings: Settings,
+    pub environments: Vec<Environment>,
+    pub clusters: Vec<Cluster>,
+    /// Sorted by environment, cluster and name.
+    pub workers: Vec<Worker>,
+}
+
+impl Fleet {
+    pub fn environment_of(&self, worker: &Worker) -> &Environment {
+        &self.environments[worker.environment]
+    }
+
+    pub fn cluster_of(&self, worker: &Worker) -> &Cluster {
+        &self.clusters[worker.cluster]
+    }
+
+    /// `<env>/<cluster>/<worker>`.
+    pub fn worker_id(&self, worker: &Worker) -> String {
+        let cluster = self.cluster_of(worker);
+        format!(
+            "{}/{}/{}",
+            self.environments[cluster.environment].name, cluster.name, worker.name
+        )
+    }
+}
+
+/// A file's top-level map, or a diagnostic if it is empty or not a map.
+fn top_map<'a>(parsed: &'a Parsed, expected: &[&str], report: &mut Report) -> Option<&'a Node> {
+    let root = parsed.root.as_ref()?;
+    match &root.value {
+        Value::Map(map) => {
+            for (key, _) in &map.entries {
+                if !expected.contains(&key.name.as_str()) {
+                    let hint = did_you_mean(&key.name, expected.iter().copied())
+                        .map(|close| format!("did you mean `{close}`?"))
+                        .unwrap_or_else(|| format!("expected one of {}", backticked(expected)));
+                    report.push(Diagnostic::error(key.loc, format!("unknown key `{}`", key.name)).with_hint(hint));
+                }
+            }
+            Some(root)
+        }
+        Value::Null => {
+            report.push(
+                Diagnostic::error(root.loc, "file is empty")
+                    .with_hint(format!("expected a map with {}", backticked(expected))),
+            );
+            None
+        }
+        _ => {
+            report.push(Diagnostic::error(
+                root.loc,
+                format!("expected a map, found {}", root.kind()),
+            ));
+            None
+        }
+    }
+}
+
+fn backticked(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|item| format!("`{item}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A typed read of `root.key` (if present and not null); problems go to `report`.
+fn typed<T: serde::de::DeserializeOwned + Default>(root: Option<&Node>, key: &str, report: &mut Report) -> T {
+    let Some(node) = root.and_then(|root| root.get(key)).filter(|node| !node.is_null()) else {
+        return T::default();
+    };
+    let mut diagnostics = Vec::new();
+    let value = from_node(node, &mut diagnostics);
+    report.extend(diagnostics);
+    value.unwrap_or_default()
+}
+
+/// A fragment of a file with its nodes tagged with `layer`; an empty map when absent.
+fn fragment(root: Option<&Node>, key: &str, layer: Layer) -> Node {
+    match root.and_then(|root| root.get(key)) {
+        Some(node) if !node.is_null() => {
+            let mut node = node.clone();
+            node.set_layer(layer);
+            node
+        }
+        Some(node) => Node::map(node.loc),
+        None => Node::map(Loc::default()),
+    }
+}
+
+fn located<T: Clone>(value: Option<T>, node: Option<&Node>, default: T) -> Located<T> {
+    match value {
+        Some(value) => Located {
+            value,
+            loc: node.map(|node| node.loc),
+        },
+        None => Located::default_value(default),
+    }
+}
+
+fn resolve_settings(loaded: &Loaded, report: &mut Report) -> (Settings, Option<Node>) {
+    let root = loaded
+        .repo
+        .as_ref()
+        .and_then(|parsed| top_map(parsed, decl::REPO_KEYS, report));
+    let accept_eula = root.and_then(|root| root.get("acceptEula"));
+    let accept: Option<bool> = accept_eula.and_then(|node| {
+        let mut diagnostics = Vec::new();
+        let value = from_node(node, &mut diagnostics);
+        report.extend(diagnostics);
+        value
+    });
+    let output_node = root.and_then(|root| root.get("output"));
+    let output: Option<String> = output_node.and_then(|node| {
+        let mut diagnostics = Vec::new();
+        let value = from_node(node, &mut diagnostics);
+        report.extend(diagnostics);
+        value
+    });
+    let gitops: GitopsSpec = typed(root, "gitops", report);
+    let engine_node = root.and_then(|root| root.get_path(["gitops", "engine"]));
+    let argocd = gitops.argocd.unwrap_or_default();
+    let flux = gitops.flux.unwrap_or_default();
+    let settings = Settings {
+        file: loaded.repo.as_ref().map(|parsed| parsed.file),
+        accept_eula: located(accept, accept_eula, false),
+        output: located(output, output_node, "rendered".to_string()),
+        engine: located(gitops.engine, engine_node, Engine::Flux),
+        argocd: Argocd {
+            namespace: argocd.namespace.unwrap_or_else(|| "argocd".into()),
+            project: argocd.project.unwrap_or_else(|| "default".into()),
+            repo_url: argocd.repo_url,
+            target_revision: argocd.target_revision.unwrap_or_else(|| "HEAD".into()),
+        },
+        flux: Flux {
+            namespace: flux.namespace.unwrap_or_else(|| "flux-system".into()),
+            interval: flux.interval.unwrap_or_else(|| "10m".into()),
+        },
+    };
+    (settings, root.cloned())
+}
+
+fn resolve_chart(layers: &[Node]) -> Chart {
+    let merged = merge::merge(layers, Node::map(Loc::default()));
+    let mut ignored = Vec::new();
+    let spec: ChartSpec = from_node(&merged, &mut ignored).unwrap_or_default();
+    Chart {
+        repository: located(
+            spec.repository,
+            merged.get("repository"),
+            DEFAULT_CHART_REPOSITORY.into(),
+        ),
+        name: located(spec.name, merged.get("name"), DEFAULT_CHART_NAME.into()),
+        version: located(spec.version, merged.get("version"), DEFAULT_CHART_VERSION.into()),
+    }
+}
+
+/// Checks a fragment of worker fields where it is written.
+fn check_fragment(node: &Node, report: &mut Report) {
+    if node.is_null() {
+        return;
+    }
+    let mut diagnostics = Vec::new();
+    let _: Option<WorkerSpec> = from_node(node, &mut diagnostics);
+    report.extend(diagnostics);
+}
+
+/// Merges and types every worker; problems go to `report`.
+pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
+    let (settings, repo_root) = resolve_settings(&loaded, report);
+    let repo_root = repo_root.as_ref();
+    typed::<ChartSpec>(repo_root, "chart", report);
+    let repo_defaults = fragment(repo_root, "defaults", Layer::Repo);
+    check_fragment(&repo_defaults, report);
+    let repo_chart = fragment(repo_root, "chart", Layer::Repo);
+
+    let mut environments = Vec::new();
+    let mut clusters = Vec::new();
+    let mut workers = Vec::new();
+    for files in &loaded.environments {
+        let Some(parsed) = &files.environment else {
+            continue;
+        };
+        let root = top_map(parsed, decl::ENVIRONMENT_KEYS, report);
+        let octopus: OctopusSpec = typed(root, "octopus", report);
+        typed::<ChartSpec>(root, "chart", report);
+        let environment_defaults = fragment(root, "defaults", Layer::Environment);
+        check_fragment(&environment_defaults, report);
+        let environment_chart = fragment(root, "chart", Layer::Environment);
+        let environment_index = environments.len();
+        environments.push(Environment {
+            name: files.name.clone(),
+            file: parsed.file,
+            octopus_node: root
+                .and_then(|root| root.get("octopus"))
+                .cloned()
+                .unwrap_or_else(|| Node::map(Loc::new(parsed.file, 1, 1))),
+            octopus,
+        });
+        for (cluster_name, parsed) in &files.clusters {
+            let Some(root) = top_map(parsed, decl::CLUSTER_KEYS, report) else {
+                continue;
+            };
+            let cluster_spec: ClusterSpec = typed(Some(root), "cluster", report);
+            typed::<ChartSpec>(Some(root), "chart", report);
+            let cluster_defaults = fragment(Some(root), "defaults", Layer::Cluster);
+            check_fragment(&cluster_defaults, report);
+            let cluster_chart = fragment(Some(root), "chart", Layer::Cluster);
+            let chart = resolve_chart(&[repo_chart.clone(), environment_chart.clone(), cluster_chart]);
+            let cluster_index = clusters.len();
+            clusters.push(Cluster {
+                environment: environment_index,
+                name: cluster_name.clone(),
+                file: parsed.file,
+                destination: cluster_spec.destination.and_then(|d| match (d.server, d.name) {
+                    (Some(server), None) => Some(Destination::Server(server)),
+                    (None, Some(name)) => Some(Destination::Name(name)),
+                    _ => None,
+                }),
+                destination_loc: root
+                    .get_path(["cluster", "destination"])
+                    .or_else(|| root.get("cluster"))
+                    .map_or(root.loc, |node| node.loc),
+            });
+            let layers = [repo_defaults.clone(), environment_defaults.clone(), cluster_defaults];
+            resolve_workers(
+                root,
+                &layers,
+                &chart,
+                (environment_index, cluster_index),
+                report,
+                &mut workers,
+                &files.name,
+                cluster_name,
+            );
+        }
+    }
+    Fleet {
+        sources: loaded.sources,
+        settings,
+        environments,
+        clusters,
+        workers,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn resolve_workers(
+    root: &Node,
+    layers: &[Node; 3],
+    chart: &Chart,
+    (environment, cluster): (usize, usize),
+    report: &mut Report,
+    workers: &mut Vec<Worker>,
+    environment_name: &str,
+    cluster_name: &str,
+) {
+    let Some(workers_node) = root.get("workers") else {
+        return;
+    };
+    let entries = match &workers_node.value {
+        Value::Map(map) => &map.entries,
+        Value::Null => return,
+        _ => {
+            report.push(Diagnostic::error(
+                workers_node.loc,
+                format!(
+                    "`workers` must be a map of worker names to their fields, found {}",
+                    workers_node.kind()
+                ),
+            ));
+            return;
+        }
+    };
+    for (key, node) in entries {
+        let mut own = if node.is_null() {
+            Node::map(key.loc)
+        } else {
+            node.clone()
+        };
+        own.set_layer(Layer::Worker);
+        check_fragment(&own, report);
+        let fields = merge::merge([&layers[0], &layers[1], &layers[2], &own], Node::map(key.loc));
+        let mut ignored = Vec::new();
+        let Some(spec) = from_node::<WorkerSpec>(&fields, &mut ignored) else {
+            continue;
+        };
+        let namespace = located(
+            spec.namespace.clone(),
+            fields.get("namespace"),
+            format!("octopus-agent-{}", key.name),
+        );
+        let display_name = located(
+            spec.display_name.clone(),
+            fields.get("displayName"),
+            format!("{environment_name}-{cluster_name}-{}", key.name),
+        );
+        workers.push(Worker {
+            environment,
+            cluster,
+            name: key.name.clone(),
+            name_loc: key.loc,
+            enabled: spec.enabled.unwrap_or(true),
+            spec,
+            fields,
+            chart: chart.clone(),
+            namespace,
+            display_name,
+        });
+    }
+}

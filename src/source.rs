@@ -1,0 +1,116 @@
+//! The declaration files of one run and positions inside them.
+//!
+//! Every node of every parsed file carries a [`Loc`]; the text stays here so a
+//! diagnostic can show the line it points at.
+
+use std::fmt;
+
+/// An index into [`Sources`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct FileId(pub u32);
+
+/// A position in a declaration file: 1-based line and column (in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Loc {
+    pub file: FileId,
+    pub line: u32,
+    pub col: u32,
+}
+
+impl Loc {
+    pub fn new(file: FileId, line: u32, col: u32) -> Self {
+        Self { file, line, col }
+    }
+}
+
+/// One file that was read: its path in the config repository and its text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: String,
+    pub text: String,
+}
+
+/// All files read in one run.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+impl Sources {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keeps `text` under `path` and returns its id.
+    pub fn add(&mut self, path: impl Into<String>, text: impl Into<String>) -> FileId {
+        let id = FileId(u32::try_from(self.files.len()).expect("fewer than 2^32 files"));
+        self.files.push(SourceFile {
+            path: path.into(),
+            text: text.into(),
+        });
+        id
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    pub fn path(&self, id: FileId) -> &str {
+        &self.files[id.0 as usize].path
+    }
+
+    pub fn text(&self, id: FileId) -> &str {
+        &self.files[id.0 as usize].text
+    }
+
+    /// The text of line `line` (1-based) of a file, without its line ending.
+    pub fn line(&self, id: FileId, line: u32) -> Option<&str> {
+        let index = usize::try_from(line).ok()?.checked_sub(1)?;
+        self.text(id)
+            .split('\n')
+            .nth(index)
+            .map(|text| text.trim_end_matches('\r'))
+    }
+
+    /// `path:line:column` of a location.
+    pub fn display(&self, loc: Loc) -> LocDisplay<'_> {
+        LocDisplay { sources: self, loc }
+    }
+}
+
+/// Formats a [`Loc`] as `path:line:column`.
+pub struct LocDisplay<'a> {
+    sources: &'a Sources,
+    loc: Loc,
+}
+
+impl fmt::Display for LocDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}",
+            self.sources.path(self.loc.file),
+            self.loc.line,
+            self.loc.col
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_one_based_and_locations_display() {
+        let mut sources = Sources::new();
+        let id = sources.add("a.yaml", "one\r\ntwo\n");
+        assert_eq!(sources.line(id, 1), Some("one"));
+        assert_eq!(sources.line(id, 2), Some("two"));
+        assert_eq!(sources.line(id, 0), None);
+        assert_eq!(sources.display(Loc::new(id, 2, 3)).to_string(), "a.yaml:2:3");
+    }
+}

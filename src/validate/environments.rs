@@ -1,0 +1,109 @@
+//! Each environment's Octopus server: URL, polling addresses, exactly one credential.
+
+use crate::diagnostic::{Diagnostic, Report};
+use crate::model::{Environment, Fleet};
+use crate::source::Loc;
+use crate::validate::{dns_suggestion, is_dns_label};
+
+pub fn check(fleet: &Fleet, report: &mut Report) {
+    for environment in &fleet.environments {
+        check_environment(environment, report);
+    }
+    for cluster in &fleet.clusters {
+        let top = Loc::new(cluster.file, 1, 1);
+        if !is_dns_label(&cluster.name) {
+            report.push(
+                Diagnostic::error(
+                    top,
+                    format!(
+                        "cluster name `{}` (from the file name) is not a DNS-1123 label",
+                        cluster.name
+                    ),
+                )
+                .with_hint(format!("rename the file to `{}.yaml`", dns_suggestion(&cluster.name))),
+            );
+        }
+        if cluster.destination.is_none() {
+            report.push(
+                Diagnostic::error(
+                    cluster.destination_loc,
+                    "the cluster needs `cluster.destination` with exactly one of `server` or `name`",
+                )
+                .with_hint("e.g. `cluster: { destination: { server: https://eu-west-1.k8s.example.com } }`"),
+            );
+        }
+    }
+}
+
+fn check_environment(environment: &Environment, report: &mut Report) {
+    let top = Loc::new(environment.file, 1, 1);
+    if !is_dns_label(&environment.name) {
+        report.push(
+            Diagnostic::error(
+                top,
+                format!(
+                    "environment name `{}` (from the folder name) is not a DNS-1123 label",
+                    environment.name
+                ),
+            )
+            .with_hint(format!("rename the folder to `{}`", dns_suggestion(&environment.name))),
+        );
+    }
+    let node = &environment.octopus_node;
+    let at = |key: &str| node.get(key).map_or(node.loc, |child| child.loc);
+    let octopus = &environment.octopus;
+    match octopus.server_url.as_deref() {
+        None => report.push(
+            Diagnostic::error(node.loc, "`octopus.serverUrl` is required")
+                .with_hint("the Octopus Server's URL, e.g. `https://octopus.example.com/`"),
+        ),
+        Some(url) if !is_http_url(url) => report.push(Diagnostic::error(
+            at("serverUrl"),
+            format!("`octopus.serverUrl: {url}` is not an http(s) URL"),
+        )),
+        Some(_) => {}
+    }
+    let addresses: Vec<&String> = octopus
+        .server_comms_address
+        .iter()
+        .chain(octopus.server_comms_addresses.iter().flatten())
+        .collect();
+    if addresses.is_empty() {
+        report.push(
+            Diagnostic::error(node.loc, "`octopus.serverCommsAddresses` is required")
+                .with_hint("without a polling address the agent registers in listening mode, which the chart does not serve; e.g. `serverCommsAddresses: [https://octopus.example.com:10943/]`"),
+        );
+    }
+    for address in addresses {
+        if !is_http_url(address) {
+            report.push(Diagnostic::error(
+                at("serverCommsAddresses"),
+                format!("polling address `{address}` is not an http(s) URL"),
+            ));
+        }
+    }
+    let auth = octopus.auth.clone().unwrap_or_default();
+    let kinds = [
+        auth.bearer_token_secret.is_some(),
+        auth.api_key_secret.is_some(),
+        auth.username_password_secret.is_some(),
+    ]
+    .into_iter()
+    .filter(|set| *set)
+    .count();
+    if kinds != 1 {
+        let message = if kinds == 0 {
+            "`octopus.auth` needs one credential, given as a Secret name"
+        } else {
+            "`octopus.auth` sets more than one credential kind; the agent uses only one"
+        };
+        report.push(Diagnostic::error(at("auth"), message).with_hint(
+            "set exactly one of `bearerTokenSecret`, `apiKeySecret` or `usernamePasswordSecret` to the name of a Secret in each worker's namespace",
+        ));
+    }
+}
+
+fn is_http_url(url: &str) -> bool {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/') && !rest.contains(char::is_whitespace))
+}

@@ -1,0 +1,91 @@
+//! Names that must be unique across workers: namespaces, release-name prefixes,
+//! Argo CD Application names, and Octopus display names.
+
+use std::collections::HashMap;
+
+use crate::decl::Engine;
+use crate::diagnostic::{Diagnostic, Report};
+use crate::model::{Fleet, Worker};
+use crate::source::Loc;
+
+/// The chart truncates cluster-scoped object names so that release names collide when
+/// their first 35 characters do (WORKER-NOTES.md section 7).
+pub const RELEASE_PREFIX: usize = 35;
+
+pub fn check(fleet: &Fleet, report: &mut Report) {
+    let mut namespaces: HashMap<(usize, &str), &Worker> = HashMap::new();
+    let mut prefixes: HashMap<(usize, String), &Worker> = HashMap::new();
+    let mut applications: HashMap<String, &Worker> = HashMap::new();
+    let mut display_names: HashMap<(String, &str, &str), &Worker> = HashMap::new();
+    for worker in fleet.workers.iter().filter(|worker| worker.enabled) {
+        let namespace = worker.namespace.value.as_str();
+        if let Some(first) = namespaces.insert((worker.cluster, namespace), worker) {
+            report.push(collision(
+                worker.namespace.loc.unwrap_or(worker.name_loc),
+                format!("namespace `{namespace}` is used by two workers of this cluster"),
+                first.namespace.loc.unwrap_or(first.name_loc),
+                "one agent per namespace: give each worker its own `namespace`",
+            ));
+        }
+        if worker.name.chars().count() >= RELEASE_PREFIX {
+            let prefix: String = worker.name.chars().take(RELEASE_PREFIX).collect();
+            if let Some(first) = prefixes.insert((worker.cluster, prefix), worker) {
+                report.push(collision(
+                    worker.name_loc,
+                    format!(
+                        "workers `{}` and `{}` share their first {RELEASE_PREFIX} characters",
+                        first.name, worker.name
+                    ),
+                    first.name_loc,
+                    "the chart truncates its cluster-scoped object names there, so they would collide; make the names differ earlier",
+                ));
+            }
+        }
+        if fleet.settings.engine.value == Engine::Argocd {
+            let cluster = fleet.cluster_of(worker);
+            let application = format!(
+                "{}-{}-{}",
+                fleet.environments[cluster.environment].name, cluster.name, worker.name
+            );
+            if let Some(first) = applications.insert(application.clone(), worker) {
+                report.push(collision(
+                    worker.name_loc,
+                    format!(
+                        "Argo CD Application name `{application}` is generated for both `{}` and `{}`",
+                        fleet.worker_id(first),
+                        fleet.worker_id(worker)
+                    ),
+                    first.name_loc,
+                    "Application names are `<env>-<cluster>-<worker>`; rename one worker (or cluster) so they differ",
+                ));
+            }
+        }
+        let octopus = &fleet.environment_of(worker).octopus;
+        let server = octopus
+            .server_url
+            .as_deref()
+            .unwrap_or_default()
+            .trim_end_matches('/')
+            .to_lowercase();
+        let space = octopus.space.as_deref().unwrap_or("Default");
+        let name = worker.display_name.value.as_str();
+        if let Some(first) = display_names.insert((server, space, name), worker) {
+            report.push(collision(
+                worker.display_name.loc.unwrap_or(worker.name_loc),
+                format!(
+                    "display name `{name}` is used by `{}` and `{}` on the same Octopus server and space",
+                    fleet.worker_id(first),
+                    fleet.worker_id(worker)
+                ),
+                first.display_name.loc.unwrap_or(first.name_loc),
+                "Octopus silently takes over an existing worker with the same name; give each worker its own `displayName`",
+            ));
+        }
+    }
+}
+
+fn collision(loc: Loc, message: String, first: Loc, hint: &str) -> Diagnostic {
+    Diagnostic::error(loc, message)
+        .with_related(first, "the other one is here")
+        .with_hint(hint)
+}

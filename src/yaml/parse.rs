@@ -1,0 +1,431 @@
+//! Text to [`Node`] tree, with limits against hostile input.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, Tag};
+
+use super::{Key, Map, Node, Value};
+use crate::diagnostic::Diagnostic;
+use crate::source::{FileId, Loc};
+
+/// Bounds on what one file may make us build.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Deepest nesting of maps and lists.
+    pub max_depth: usize,
+    /// Most nodes in the tree, counting every copy an alias makes (alias bombs).
+    pub max_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_depth: 64,
+            max_nodes: 500_000,
+        }
+    }
+}
+
+enum Frame {
+    Seq {
+        anchor: usize,
+        loc: Loc,
+        items: Vec<Node>,
+        first_node: usize,
+    },
+    Map {
+        anchor: usize,
+        loc: Loc,
+        map: Map,
+        key: Option<Key>,
+        first_node: usize,
+    },
+}
+
+struct Builder {
+    file: FileId,
+    limits: Limits,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, (Node, usize)>,
+    nodes: usize,
+    root: Option<Node>,
+}
+
+/// Parses one YAML document into a tree; an empty file is a `null` node at 1:1.
+///
+/// The first problem (syntax, a duplicate key, a limit) is returned as a diagnostic.
+pub fn parse(text: &str, file: FileId, limits: Limits) -> Result<Node, Diagnostic> {
+    let mut builder = Builder {
+        file,
+        limits,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        nodes: 0,
+        root: None,
+    };
+    let mut documents = 0;
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|error| scan_error(&error, file))?;
+        let loc = builder.loc(&span);
+        match event {
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(Diagnostic::error(loc, "a declaration file holds one YAML document")
+                        .with_hint("remove the `---` and what follows, or move it to a file of its own"));
+                }
+            }
+            Event::Scalar(value, style, anchor, tag) => builder.scalar(&value, style, anchor, tag.as_deref(), loc)?,
+            Event::SequenceStart(anchor, tag) => builder.start(anchor, tag.as_deref(), loc, false)?,
+            Event::MappingStart(anchor, tag) => builder.start(anchor, tag.as_deref(), loc, true)?,
+            Event::SequenceEnd | Event::MappingEnd => builder.end()?,
+            Event::Alias(anchor) => builder.alias(anchor, loc)?,
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
+        }
+    }
+    Ok(builder.root.unwrap_or_else(|| Node::null(Loc::new(file, 1, 1))))
+}
+
+fn scan_error(error: &ScanError, file: FileId) -> Diagnostic {
+    let marker = error.marker();
+    let loc = Loc::new(file, to_u32(marker.line()), to_u32(marker.col() + 1));
+    let info = error.info();
+    let diagnostic = Diagnostic::error(loc, format!("invalid YAML: {info}"));
+    if info.contains("tab") {
+        diagnostic.with_hint("YAML indents with spaces; replace the tabs at the start of the line")
+    } else {
+        diagnostic
+    }
+}
+
+fn to_u32(value: usize) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+impl Builder {
+    fn loc(&self, span: &Span) -> Loc {
+        Loc::new(
+            self.file,
+            to_u32(span.start.line().max(1)),
+            to_u32(span.start.col() + 1),
+        )
+    }
+
+    fn count(&mut self, nodes: usize, loc: Loc) -> Result<(), Diagnostic> {
+        self.nodes += nodes;
+        if self.nodes > self.limits.max_nodes {
+            return Err(Diagnostic::error(
+                loc,
+                format!("this file expands to more than {} YAML nodes", self.limits.max_nodes),
+            )
+            .with_hint("aliases (`*name`) copy what they refer to; nested aliases multiply quickly"));
+        }
+        Ok(())
+    }
+
+    fn map_awaits_key(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
+    }
+
+    fn scalar(
+        &mut self,
+        text: &str,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: Option<&Tag>,
+        loc: Loc,
+    ) -> Result<(), Diagnostic> {
+        self.count(1, loc)?;
+        if self.map_awaits_key() {
+            if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
+                *key = Some(Key {
+                    name: text.to_string(),
+                    loc,
+                });
+            }
+            return Ok(());
+        }
+        let value = resolve_scalar(text, style, tag, loc)?;
+        let node = Node::new(value, loc);
+        if anchor > 0 {
+            self.anchors.insert(anchor, (node.clone(), 1));
+        }
+        self.attach(node)
+    }
+
+    fn start(&mut self, anchor: usize, tag: Option<&Tag>, loc: Loc, is_map: bool) -> Result<(), Diagnostic> {
+        if let Some(tag) = tag {
+            let expected = if is_map { "map" } else { "seq" };
+            if !(tag.is_yaml_core_schema() && tag.suffix == expected) {
+                return Err(unsupported_tag(tag, loc));
+            }
+        }
+        if self.map_awaits_key() {
+            return Err(Diagnostic::error(
+                loc,
+                "a map key must be a plain value, not a map or a list",
+            ));
+        }
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(Diagnostic::error(
+                loc,
+                format!("maps and lists nest deeper than {} levels here", self.limits.max_depth),
+            ));
+        }
+        self.count(1, loc)?;
+        let first_node = self.nodes;
+        self.stack.push(if is_map {
+            Frame::Map {
+                anchor,
+                loc,
+                map: Map::default(),
+                key: None,
+                first_node,
+            }
+        } else {
+            Frame::Seq {
+                anchor,
+                loc,
+                items: Vec::new(),
+                first_node,
+            }
+        });
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<(), Diagnostic> {
+        let Some(frame) = self.stack.pop() else {
+            return Ok(());
+        };
+        let (anchor, node, first_node) = match frame {
+            Frame::Seq {
+                anchor,
+                loc,
+                items,
+                first_node,
+            } => (anchor, Node::new(Value::Seq(items), loc), first_node),
+            Frame::Map {
+                anchor,
+                loc,
+                map,
+                first_node,
+                ..
+            } => (anchor, Node::new(Value::Map(map), loc), first_node),
+        };
+        if anchor > 0 {
+            let size = self.nodes - first_node + 1;
+            self.anchors.insert(anchor, (node.clone(), size));
+        }
+        self.attach(node)
+    }
+
+    fn alias(&mut self, anchor: usize, loc: Loc) -> Result<(), Diagnostic> {
+        let Some((node, size)) = self.anchors.get(&anchor).cloned() else {
+            return Err(Diagnostic::error(loc, "this alias refers to no anchor"));
+        };
+        if self.map_awaits_key() {
+            return Err(Diagnostic::error(loc, "an alias cannot be a map key"));
+        }
+        self.count(size, loc)?;
+        let mut node = node;
+        relocate(&mut node, loc);
+        self.attach(node)
+    }
+
+    fn attach(&mut self, node: Node) -> Result<(), Diagnostic> {
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { map, key, .. }) => {
+                let key = key.take().expect("a map value follows its key");
+                if key.name == "<<" {
+                    return Err(Diagnostic::error(key.loc, "YAML merge keys (`<<`) are not supported")
+                        .with_hint("put shared settings in a `defaults` block: workergen layers them"));
+                }
+                if let Some((first, _)) = map.get_entry(&key.name) {
+                    return Err(Diagnostic::error(key.loc, format!("duplicate key `{}`", key.name))
+                        .with_related(first.loc, "first set here")
+                        .with_hint("a key may appear once per map; remove one of the two"));
+                }
+                map.entries.push((key, node));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Points an alias's copy at the alias, so messages name the place that used it.
+fn relocate(node: &mut Node, loc: Loc) {
+    node.loc = loc;
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|item| relocate(item, loc)),
+        Value::Map(map) => map.entries.iter_mut().for_each(|(key, item)| {
+            key.loc = loc;
+            relocate(item, loc);
+        }),
+        _ => {}
+    }
+}
+
+fn unsupported_tag(tag: &Tag, loc: Loc) -> Diagnostic {
+    Diagnostic::error(loc, format!("the YAML tag `{tag}` is not supported"))
+        .with_hint("remove the tag; write strings in quotes where needed")
+}
+
+fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>, loc: Loc) -> Result<Value, Diagnostic> {
+    if let Some(tag) = tag {
+        if !tag.is_yaml_core_schema() {
+            return Err(unsupported_tag(tag, loc));
+        }
+        return match tag.suffix.as_str() {
+            "str" => Ok(Value::Str(text.to_string())),
+            "null" | "bool" | "int" | "float" => Ok(resolve_plain(text)),
+            _ => Err(unsupported_tag(tag, loc)),
+        };
+    }
+    if style != ScalarStyle::Plain {
+        return Ok(Value::Str(text.to_string()));
+    }
+    Ok(resolve_plain(text))
+}
+
+/// The YAML 1.2 core schema for plain scalars.
+fn resolve_plain(text: &str) -> Value {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN"
+        | ".NAN" => return Value::Float(text.to_string()),
+        _ => {}
+    }
+    if let Some(value) = resolve_int(text) {
+        return value;
+    }
+    if is_float(text) {
+        return Value::Float(text.to_string());
+    }
+    Value::Str(text.to_string())
+}
+
+fn resolve_int(text: &str) -> Option<Value> {
+    let parsed = if let Some(hex) = text.strip_prefix("0x") {
+        (!hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit())).then(|| i64::from_str_radix(hex, 16))
+    } else if let Some(octal) = text.strip_prefix("0o") {
+        (!octal.is_empty() && octal.chars().all(|c| c.is_digit(8))).then(|| i64::from_str_radix(octal, 8))
+    } else {
+        let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+        (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())).then(|| text.parse::<i64>())
+    }?;
+    // Out of range for 64 bits: keep it as written, as a number.
+    Some(parsed.map_or_else(|_| Value::Float(text.to_string()), Value::Int))
+}
+
+fn is_float(text: &str) -> bool {
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(index) => (&body[..index], Some(&body[index + 1..])),
+        None => (body, None),
+    };
+    let (whole, fraction) = match mantissa.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (mantissa, None),
+    };
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    let mantissa_ok = match fraction {
+        Some(fraction) => digits(whole) && digits(fraction) && !(whole.is_empty() && fraction.is_empty()),
+        None => !whole.is_empty() && digits(whole),
+    };
+    let exponent_ok = exponent.is_none_or(|exponent| {
+        let exponent = exponent.strip_prefix(['-', '+']).unwrap_or(exponent);
+        !exponent.is_empty() && digits(exponent)
+    });
+    mantissa_ok && exponent_ok && (fraction.is_some() || exponent.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(text: &str) -> Node {
+        parse(text, FileId(0), Limits::default()).unwrap()
+    }
+
+    fn parse_err(text: &str) -> Diagnostic {
+        parse(text, FileId(0), Limits::default()).unwrap_err()
+    }
+
+    #[test]
+    fn resolves_core_schema_scalars() {
+        let node = parse_ok("a: 1\nb: \"1\"\nc: true\nd: ~\ne: 1.5\nf: yes\ng: 0x10\nh: 6.5.0\ni: 1e3\n");
+        let value = |key: &str| node.get(key).unwrap().value.clone();
+        assert_eq!(value("a"), Value::Int(1));
+        assert_eq!(value("b"), Value::Str("1".into()));
+        assert_eq!(value("c"), Value::Bool(true));
+        assert_eq!(value("d"), Value::Null);
+        assert_eq!(value("e"), Value::Float("1.5".into()));
+        assert_eq!(value("f"), Value::Str("yes".into()));
+        assert_eq!(value("g"), Value::Int(16));
+        assert_eq!(value("h"), Value::Str("6.5.0".into()));
+        assert_eq!(value("i"), Value::Float("1e3".into()));
+    }
+
+    #[test]
+    fn keeps_line_and_column_of_every_node() {
+        let node = parse_ok("workers:\n  build:\n    workerPools: [a, b]\n");
+        let pools = node.get_path(["workers", "build", "workerPools"]).unwrap();
+        assert_eq!((pools.loc.line, pools.loc.col), (3, 18));
+        let (key, _) = node
+            .get("workers")
+            .unwrap()
+            .as_map()
+            .unwrap()
+            .get_entry("build")
+            .unwrap();
+        assert_eq!((key.loc.line, key.loc.col), (2, 3));
+    }
+
+    #[test]
+    fn refuses_duplicate_keys_naming_both() {
+        let error = parse_err("a: 1\nb: 2\na: 3\n");
+        assert_eq!(error.message, "duplicate key `a`");
+        assert_eq!(error.loc.unwrap().line, 3);
+        assert_eq!(error.related[0].0.line, 1);
+    }
+
+    #[test]
+    fn stops_alias_bombs() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..10 {
+            let prev = level - 1;
+            text.push_str(&format!("a{level}: &a{level} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"));
+        }
+        let error = parse_err(&text);
+        assert!(
+            error.message.contains("more than 500000 YAML nodes"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn stops_deep_nesting() {
+        let text = "[".repeat(100) + &"]".repeat(100);
+        let error = parse_err(&text);
+        assert!(error.message.contains("deeper than 64"), "{}", error.message);
+    }
+
+    #[test]
+    fn aliases_copy_and_empty_is_null() {
+        let node = parse_ok("a: &x {k: v}\nb: *x\n");
+        assert_eq!(node.get_path(["b", "k"]).unwrap().as_str(), Some("v"));
+        assert!(parse_ok("").is_null());
+        assert!(parse_ok("# only a comment\n").is_null());
+    }
+
+    #[test]
+    fn refuses_second_document_and_merge_keys() {
+        assert!(parse_err("a: 1\n---\nb: 2\n").message.contains("one YAML document"));
+        assert!(parse_err("a: &x {k: v}\nb:\n  <<: *x\n").message.contains("merge keys"));
+    }
+}

@@ -1,0 +1,4 @@
+//! Integration tests: one binary, split by feature.
+
+mod util;
+mod validate;
