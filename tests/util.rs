@@ -1,5 +1,7 @@
 //! Test plumbing: config repositories in temp dirs and a fluent way to run workergen.
 
+#![allow(dead_code)] // each test file uses its own part of the plumbing
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
