@@ -4,9 +4,12 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::Context as _;
 
-use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
+use crate::cli::{Cli, ColorChoice, Command, GlobalArgs, RenderArgs};
 use crate::diagnostic::{Report, Severity};
 use crate::model::Fleet;
+use crate::render::output::{self, OutputError, WriteOptions};
+use crate::render::templates::Templates;
+use crate::render::{self, Scope};
 use crate::tree::fs::FsTree;
 
 /// How a run ended; the process exit code (DESIGN section 6).
@@ -63,7 +66,7 @@ impl Context {
 pub fn run(cli: &Cli, context: &Context) -> Outcome {
     let result = match &cli.command {
         Command::Validate => validate(cli, context),
-        Command::Render(_) => Err(anyhow::anyhow!("render is not built yet")),
+        Command::Render(args) => render(cli, args, context),
     };
     match result {
         Ok(outcome) => outcome,
@@ -140,6 +143,108 @@ fn validate(cli: &Cli, context: &Context) -> anyhow::Result<Outcome> {
     };
     if !context.quiet {
         eprintln!("{}", summary(&fleet, &report));
+    }
+    Ok(Outcome::Success)
+}
+
+/// Checks that `--env` / `--cluster` name something that exists.
+fn check_scope(fleet: &Fleet, scope: &Scope) -> Result<(), String> {
+    if let Some(environment) = &scope.environment {
+        if !fleet.environments.iter().any(|e| &e.name == environment) {
+            let known: Vec<_> = fleet.environments.iter().map(|e| e.name.as_str()).collect();
+            return Err(format!(
+                "no environment `{environment}`; there are: {}",
+                known.join(", ")
+            ));
+        }
+    }
+    if let Some(cluster) = &scope.cluster {
+        let found = fleet.clusters.iter().any(|c| {
+            &c.name == cluster
+                && scope
+                    .environment
+                    .as_ref()
+                    .is_none_or(|e| e == &fleet.environments[c.environment].name)
+        });
+        if !found {
+            return Err(format!("no cluster `{cluster}` in the selected environments"));
+        }
+    }
+    Ok(())
+}
+
+fn render(cli: &Cli, args: &RenderArgs, context: &Context) -> anyhow::Result<Outcome> {
+    let (fleet, _) = match load(cli, context)? {
+        Ok(loaded) => loaded,
+        Err(outcome) => return Ok(outcome),
+    };
+    let scope = Scope {
+        environment: args.env.clone(),
+        cluster: args.cluster.clone(),
+    };
+    if let Err(message) = check_scope(&fleet, &scope) {
+        eprintln!("error: {message}");
+        return Ok(Outcome::Invalid);
+    }
+    let tree = FsTree::new(&cli.global.directory);
+    let rendered =
+        match Templates::load(&tree).and_then(|templates| render::render(&fleet, &templates, &scope, args.stdout)) {
+            Ok(rendered) => rendered,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Ok(Outcome::Invalid);
+            }
+        };
+    if args.stdout {
+        let mut stdout = std::io::stdout().lock();
+        return match stdout
+            .write_all(render::stream(&rendered).as_bytes())
+            .and_then(|()| stdout.flush())
+        {
+            Ok(()) => Ok(Outcome::Success),
+            // A closed pipe (`| head`) is not a failure.
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(Outcome::Success),
+            Err(error) => Err(error).context("cannot write to stdout"),
+        };
+    }
+    let root = cli.global.directory.join(&fleet.settings.output.value);
+    std::fs::create_dir_all(&root).with_context(|| format!("cannot create `{}`", root.display()))?;
+    let options = WriteOptions { force: args.force };
+    let report = match output::write_tree(&root, &rendered.files, &rendered.scope, &options) {
+        Ok(report) => report,
+        Err(error @ OutputError::Foreign { .. }) => {
+            eprintln!("error: {error}");
+            eprintln!(
+                "  hint: workergen owns `{}/`; move those files away, or pass `--force` to replace them",
+                fleet.settings.output.value
+            );
+            return Ok(Outcome::Invalid);
+        }
+        Err(error) => return Err(error).context("cannot write the rendered tree"),
+    };
+    if context.verbose {
+        for path in &report.written {
+            eprintln!("wrote {}", root.join(path).display());
+        }
+        for path in &report.deleted {
+            eprintln!("deleted {}", root.join(path).display());
+        }
+    }
+    for path in &report.forced {
+        eprintln!(
+            "warning: replaced `{}`, which workergen did not write (`--force`)",
+            root.join(path).display()
+        );
+    }
+    if !context.quiet {
+        eprintln!(
+            "rendered {} into `{}`: {} written, {} unchanged, {} deleted",
+            plural(rendered.workers, "worker"),
+            fleet.settings.output.value,
+            plural(report.written.len(), "file"),
+            report.unchanged,
+            report.deleted.len()
+        );
     }
     Ok(Outcome::Success)
 }

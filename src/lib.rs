@@ -13,6 +13,7 @@ pub mod load;
 pub mod merge;
 pub mod model;
 pub mod quantity;
+pub mod render;
 pub mod source;
 pub mod tree;
 pub mod validate;

@@ -135,11 +135,7 @@ fn validate_files(files: &BTreeMap<PathBuf, Vec<u8>>) -> Result<BTreeSet<&Path>,
         if !bytes.starts_with(MARKER.as_bytes()) {
             return Err(OutputError::MissingMarker { path: path.clone() });
         }
-        dirs.extend(
-            path.ancestors()
-                .skip(1)
-                .filter(|a| !a.as_os_str().is_empty()),
-        );
+        dirs.extend(path.ancestors().skip(1).filter(|a| !a.as_os_str().is_empty()));
     }
     match files.keys().find(|path| dirs.contains(path.as_path())) {
         Some(path) => Err(invalid(path, "wanted both as a file and as a directory")),
@@ -176,9 +172,7 @@ fn validate_relative(path: &Path, allow_empty: bool) -> Result<(), OutputError> 
             Component::Normal(_) => {}
             Component::ParentDir => return Err(invalid(path, "contains `..`")),
             Component::CurDir => return Err(invalid(path, "contains `.`")),
-            Component::RootDir | Component::Prefix(_) => {
-                return Err(invalid(path, "absolute path"))
-            }
+            Component::RootDir | Component::Prefix(_) => return Err(invalid(path, "absolute path")),
         }
     }
     Ok(())
@@ -261,12 +255,7 @@ enum FileState {
 }
 
 /// Compares one wanted file with what is on disk, reading it at most once.
-fn check_file(
-    root: &Path,
-    rel: &Path,
-    wanted: &[u8],
-    parent_absent: bool,
-) -> Result<FileState, OutputError> {
+fn check_file(root: &Path, rel: &Path, wanted: &[u8], parent_absent: bool) -> Result<FileState, OutputError> {
     if parent_absent {
         return Ok(FileState::Missing);
     }
@@ -290,11 +279,7 @@ fn compare_existing(path: &Path, len: u64, wanted: &[u8]) -> io::Result<FileStat
     let file = File::open(path)?;
     let same_len = len == wanted.len() as u64;
     // One byte past the expected size tells a file that grew meanwhile.
-    let limit = if same_len {
-        wanted.len() + 1
-    } else {
-        MARKER.len()
-    };
+    let limit = if same_len { wanted.len() + 1 } else { MARKER.len() };
     let mut bytes = Vec::with_capacity(limit);
     file.take(limit as u64).read_to_end(&mut bytes)?;
     Ok(if !bytes.starts_with(MARKER.as_bytes()) {
@@ -384,10 +369,7 @@ fn is_temp_name(name: &OsStr) -> bool {
     let Some((head, pid)) = name.rsplit_once(TEMP_INFIX) else {
         return false;
     };
-    head.len() > 1
-        && head.starts_with('.')
-        && !pid.is_empty()
-        && pid.bytes().all(|b| b.is_ascii_digit())
+    head.len() > 1 && head.starts_with('.') && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Phase 3 for one prefix: deletes stale generated files and leftover temporary
@@ -581,10 +563,7 @@ mod tests {
     fn writes_new_files() {
         let tmp = TempDir::new().unwrap();
         let root = tmp.path().join("rendered");
-        let files = plan(&[
-            ("prod/eu/w1/values.yaml", "a: 1"),
-            ("prod/eu/kustomization.yaml", "k"),
-        ]);
+        let files = plan(&[("prod/eu/w1/values.yaml", "a: 1"), ("prod/eu/kustomization.yaml", "k")]);
         let report = run(&root, &files);
         assert_eq!(
             report.written,
@@ -634,10 +613,7 @@ mod tests {
         let report = run(tmp.path(), &files);
         assert_eq!(report.written, paths(&["x.yaml", "y.yaml"]));
         assert_eq!(fs::read(tmp.path().join("x.yaml")).unwrap(), content("bbb"));
-        assert_eq!(
-            fs::read(tmp.path().join("y.yaml")).unwrap(),
-            content("longer now")
-        );
+        assert_eq!(fs::read(tmp.path().join("y.yaml")).unwrap(), content("longer now"));
         assert_eq!(listing(tmp.path()), ["x.yaml", "y.yaml"]);
     }
 
@@ -692,10 +668,7 @@ mod tests {
         assert!(err.to_string().contains("`--force`"));
         assert!(!tmp.path().join("d").exists(), "nothing written");
         assert!(tmp.path().join("stale.yaml").exists(), "nothing deleted");
-        assert_eq!(
-            fs::read(tmp.path().join("a/values.yaml")).unwrap(),
-            b"hand: written\n"
-        );
+        assert_eq!(fs::read(tmp.path().join("a/values.yaml")).unwrap(), b"hand: written\n");
     }
 
     #[test]
@@ -704,17 +677,10 @@ mod tests {
         put(tmp.path(), "a/values.yaml", b"hand: written\n");
         put(tmp.path(), "b/values.yaml/inner", b"x");
         put(tmp.path(), "c", b"a file where a directory goes");
-        let files = plan(&[
-            ("a/values.yaml", "1"),
-            ("b/values.yaml", "2"),
-            ("c/values.yaml", "3"),
-        ]);
+        let files = plan(&[("a/values.yaml", "1"), ("b/values.yaml", "2"), ("c/values.yaml", "3")]);
         let options = WriteOptions { force: true };
         let report = write_tree(tmp.path(), &files, &whole(), &options).unwrap();
-        assert_eq!(
-            report.forced,
-            paths(&["a/values.yaml", "b/values.yaml", "c"])
-        );
+        assert_eq!(report.forced, paths(&["a/values.yaml", "b/values.yaml", "c"]));
         assert_eq!(report.written, files.keys().cloned().collect::<Vec<_>>());
         for (rel, bytes) in &files {
             assert_eq!(&fs::read(tmp.path().join(rel)).unwrap(), bytes);
@@ -724,10 +690,7 @@ mod tests {
     #[test]
     fn foreign_file_not_in_the_way_is_never_deleted() {
         let tmp = TempDir::new().unwrap();
-        run(
-            tmp.path(),
-            &plan(&[("p/old.yaml", "o"), ("p/keep.yaml", "k")]),
-        );
+        run(tmp.path(), &plan(&[("p/old.yaml", "o"), ("p/keep.yaml", "k")]));
         put(tmp.path(), "p/README.md", b"notes\n");
         put(tmp.path(), "q/notes.yaml", b"# Generated by hand\n");
         let report = run(tmp.path(), &plan(&[]));
@@ -759,18 +722,11 @@ mod tests {
     #[test]
     fn leftover_temp_files_are_cleaned() {
         let tmp = TempDir::new().unwrap();
-        put(
-            tmp.path(),
-            "p/.values.yaml.workergen-tmp-4242",
-            b"# Generated by work",
-        );
+        put(tmp.path(), "p/.values.yaml.workergen-tmp-4242", b"# Generated by work");
         put(tmp.path(), "q/.x.workergen-tmp-7", b"partial");
         put(tmp.path(), "p/.hidden.workergen-tmp-notapid", b"mine");
         let report = run(tmp.path(), &plan(&[("p/values.yaml", "v")]));
-        assert!(
-            report.deleted.is_empty(),
-            "temporary files are not reported"
-        );
+        assert!(report.deleted.is_empty(), "temporary files are not reported");
         assert_eq!(
             listing(tmp.path()),
             ["p/.hidden.workergen-tmp-notapid", "p/values.yaml"]
@@ -793,19 +749,12 @@ mod tests {
             let mut files = plan(&[("ok.yaml", "fine")]);
             files.insert(PathBuf::from(rel), content("bad"));
             let err = run_err(tmp.path(), &files, &whole());
-            assert!(
-                matches!(err, OutputError::InvalidPath { .. }),
-                "{rel}: {err}"
-            );
+            assert!(matches!(err, OutputError::InvalidPath { .. }), "{rel}: {err}");
             assert!(listing(tmp.path()).is_empty(), "{rel}: nothing written");
         }
         let files = plan(&[("a", "file"), ("a/b", "below the file")]);
         let err = run_err(tmp.path(), &files, &whole());
-        assert!(
-            err.to_string()
-                .contains("both as a file and as a directory"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("both as a file and as a directory"), "{err}");
         let err = run_err(tmp.path(), &plan(&[]), &paths(&["../up"]));
         assert!(err.to_string().contains("`..`"), "{err}");
     }

@@ -1,0 +1,372 @@
+//! Render: each worker's Helm values and the Argo CD or Flux objects that deploy them.
+//!
+//! [`render`] builds the whole output in memory (nothing is written when anything
+//! fails); [`output::write_tree`] then writes it safely, or [`stream`] prints it.
+//! Every file starts with the ownership marker naming the declarations it came from,
+//! and every template's output is parsed back and written out canonically (sorted
+//! keys, one quoting style), so the bytes only depend on the declarations.
+
+pub mod output;
+pub mod templates;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::chart;
+use crate::decl::Engine;
+use crate::model::{Cluster, Destination, Fleet, Worker};
+use crate::source::FileId;
+use crate::yaml::{self, Limits, Node};
+use templates::{TemplateError, Templates};
+
+/// Which part of the fleet to render: `--env` and `--cluster`.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub environment: Option<String>,
+    pub cluster: Option<String>,
+}
+
+impl Scope {
+    fn includes(&self, fleet: &Fleet, cluster: &Cluster) -> bool {
+        let environment = &fleet.environments[cluster.environment].name;
+        self.environment.as_ref().is_none_or(|wanted| wanted == environment)
+            && self.cluster.as_ref().is_none_or(|wanted| wanted == &cluster.name)
+    }
+}
+
+/// The files of one render, relative to the output folder, and the folders it owns.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub files: BTreeMap<PathBuf, Vec<u8>>,
+    /// Folders (relative to the output folder) in which stale files are removed.
+    pub scope: Vec<PathBuf>,
+    /// Rendered objects, for `--stdout`, in output order.
+    pub objects: Vec<String>,
+    pub workers: usize,
+}
+
+/// What a worker's templates see. Documented in README ("Templates").
+#[derive(Debug, Serialize)]
+struct WorkerInfo {
+    name: String,
+    namespace: String,
+    environment: String,
+    cluster: String,
+    display_name: String,
+    application_name: String,
+    values_config_map: String,
+    /// `<output>/<env>/<cluster>/<worker>/values.yaml`, from the repository root.
+    values_path: String,
+    /// `<worker>/values.yaml`, from the cluster folder.
+    values_file: String,
+    /// `<worker>/helmrelease.yaml` or `<worker>/application.yaml`, from the cluster folder.
+    manifest_path: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ClusterInfo {
+    name: String,
+    environment: String,
+    destination: BTreeMap<&'static str, String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ChartInfo {
+    repository: String,
+    /// The repository without its `oci://` scheme, as Argo CD wants it.
+    repository_host: String,
+    /// `oci://<repository>/<name>`, as Flux wants it.
+    oci_url: String,
+    name: String,
+    version: String,
+    /// The name of the cluster's `OCIRepository` for this chart and version.
+    source_name: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ArgocdInfo<'a> {
+    namespace: &'a str,
+    project: &'a str,
+    #[serde(rename = "repoURL")]
+    repo_url: Option<&'a str>,
+    #[serde(rename = "targetRevision")]
+    target_revision: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct FluxInfo<'a> {
+    namespace: &'a str,
+    interval: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct Context<'a> {
+    engine: &'static str,
+    inline: bool,
+    cluster: ClusterInfo,
+    chart: ChartInfo,
+    argocd: ArgocdInfo<'a>,
+    flux: FluxInfo<'a>,
+    labels: BTreeMap<&'static str, String>,
+    worker: Option<WorkerInfo>,
+    workers: Vec<WorkerInfo>,
+    values: Option<&'a Node>,
+}
+
+fn engine_name(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Flux => "flux",
+        Engine::Argocd => "argocd",
+        Engine::None => "none",
+    }
+}
+
+/// The marker line every generated file starts with.
+fn marker(fleet: &Fleet, files: &BTreeSet<FileId>) -> String {
+    let mut paths: Vec<&str> = files.iter().map(|id| fleet.sources.path(*id)).collect();
+    paths.sort_unstable();
+    format!("{} from {}. Do not edit.\n", output::MARKER, paths.join(", "))
+}
+
+fn files_of(node: &Node, files: &mut BTreeSet<FileId>) {
+    node.for_each_leaf(&mut Vec::new(), &mut |_, leaf| {
+        if leaf.loc.line > 0 {
+            files.insert(leaf.loc.file);
+        }
+    });
+}
+
+fn worker_info(fleet: &Fleet, worker: &Worker, engine: Engine) -> WorkerInfo {
+    let cluster = fleet.cluster_of(worker);
+    let environment = &fleet.environments[cluster.environment].name;
+    let manifest = if engine == Engine::Argocd {
+        "application.yaml"
+    } else {
+        "helmrelease.yaml"
+    };
+    WorkerInfo {
+        name: worker.name.clone(),
+        namespace: worker.namespace.value.clone(),
+        environment: environment.clone(),
+        cluster: cluster.name.clone(),
+        display_name: worker.display_name.value.clone(),
+        application_name: format!("{environment}-{}-{}", cluster.name, worker.name),
+        values_config_map: format!("{}-values", worker.name),
+        values_path: format!(
+            "{}/{environment}/{}/{}/values.yaml",
+            fleet.settings.output.value, cluster.name, worker.name
+        ),
+        values_file: format!("{}/values.yaml", worker.name),
+        manifest_path: format!("{}/{manifest}", worker.name),
+    }
+}
+
+fn chart_info(worker: &Worker) -> ChartInfo {
+    let chart = &worker.chart;
+    let repository = chart.repository.value.trim_end_matches('/').to_string();
+    let version = chart.version.value.clone();
+    ChartInfo {
+        repository_host: repository.strip_prefix("oci://").unwrap_or(&repository).to_string(),
+        oci_url: format!("{repository}/{}", chart.name.value),
+        source_name: format!("{}-{}", chart.name.value, version.replace(['.', '+'], "-")),
+        repository,
+        name: chart.name.value.clone(),
+        version,
+    }
+}
+
+fn context<'a>(fleet: &'a Fleet, cluster: &Cluster, first: &Worker, inline: bool) -> Context<'a> {
+    let settings = &fleet.settings;
+    let environment = fleet.environments[cluster.environment].name.clone();
+    let destination = match &cluster.destination {
+        Some(Destination::Server(server)) => BTreeMap::from([("server", server.clone())]),
+        Some(Destination::Name(name)) => BTreeMap::from([("name", name.clone())]),
+        None => BTreeMap::new(),
+    };
+    let labels = BTreeMap::from([
+        ("app.kubernetes.io/managed-by", "workergen".to_string()),
+        ("workergen.octopus.com/environment", environment.clone()),
+        ("workergen.octopus.com/cluster", cluster.name.clone()),
+    ]);
+    Context {
+        engine: engine_name(settings.engine.value),
+        inline,
+        cluster: ClusterInfo {
+            name: cluster.name.clone(),
+            environment,
+            destination,
+        },
+        chart: chart_info(first),
+        argocd: ArgocdInfo {
+            namespace: &settings.argocd.namespace,
+            project: &settings.argocd.project,
+            repo_url: settings.argocd.repo_url.as_deref(),
+            target_revision: &settings.argocd.target_revision,
+        },
+        flux: FluxInfo {
+            namespace: &settings.flux.namespace,
+            interval: &settings.flux.interval,
+        },
+        labels,
+        worker: None,
+        workers: Vec::new(),
+        values: None,
+    }
+}
+
+/// Renders template `name` and writes its object canonically, after `marker`.
+fn object(templates: &Templates, name: &str, context: &Context, marker: &str) -> Result<String, TemplateError> {
+    let text = templates.render(name, context)?;
+    let node = yaml::parse(&text, FileId(u32::MAX), Limits::default()).map_err(|diagnostic| TemplateError {
+        path: template_path(templates, name),
+        line: None,
+        message: format!(
+            "the template's output is not valid YAML (output line {}): {}",
+            diagnostic.loc.map_or(0, |loc| loc.line),
+            diagnostic.message
+        ),
+    })?;
+    Ok(format!("{marker}{}", yaml::emit(&node)))
+}
+
+fn template_path(templates: &Templates, name: &str) -> String {
+    if templates.overridden.iter().any(|overridden| overridden == name) {
+        format!("{}/{name}", templates::OVERRIDES)
+    } else {
+        format!("{name} (built in)")
+    }
+}
+
+/// One cluster's files (relative to the output folder) and objects.
+struct ClusterOutput {
+    files: Vec<(PathBuf, Vec<u8>)>,
+    objects: Vec<String>,
+}
+
+fn render_cluster(
+    fleet: &Fleet,
+    templates: &Templates,
+    cluster: &Cluster,
+    workers: &[&Worker],
+    inline: bool,
+) -> Result<ClusterOutput, TemplateError> {
+    let engine = fleet.settings.engine.value;
+    let folder = PathBuf::from(&fleet.environments[cluster.environment].name).join(&cluster.name);
+    let mut out = ClusterOutput {
+        files: Vec::new(),
+        objects: Vec::new(),
+    };
+    let mut cluster_files = BTreeSet::from([cluster.file]);
+    cluster_files.extend(fleet.settings.file);
+    let base = context(fleet, cluster, workers[0], inline);
+    if engine == Engine::Flux {
+        let mut files = cluster_files.clone();
+        for source in [
+            &workers[0].chart.repository,
+            &workers[0].chart.name,
+            &workers[0].chart.version,
+        ] {
+            files.extend(source.loc.map(|loc| loc.file));
+        }
+        let text = object(templates, "ocirepository.yaml.j2", &base, &marker(fleet, &files))?;
+        out.files
+            .push((folder.join("ocirepository.yaml"), text.clone().into_bytes()));
+        out.objects.push(text);
+    }
+    let mut infos = Vec::new();
+    for worker in workers {
+        let mut ignored = Vec::new();
+        let values = chart::values(fleet, worker, &mut ignored);
+        let mut files = BTreeSet::new();
+        files_of(&values, &mut files);
+        files.insert(cluster.file);
+        let values_text = format!("{}{}", marker(fleet, &files), yaml::emit(&values));
+        let info = worker_info(fleet, worker, engine);
+        let worker_folder = folder.join(&worker.name);
+        if engine != Engine::None {
+            let mut context = context(fleet, cluster, worker, inline);
+            context
+                .labels
+                .insert("workergen.octopus.com/worker", worker.name.clone());
+            context.values = Some(&values);
+            let name = if engine == Engine::Argocd {
+                "application.yaml.j2"
+            } else {
+                "helmrelease.yaml.j2"
+            };
+            let template_name = name.trim_end_matches(".j2");
+            context.worker = Some(worker_info(fleet, worker, engine));
+            let mut manifest_files = files.clone();
+            manifest_files.extend(cluster_files.iter().copied());
+            let text = object(templates, name, &context, &marker(fleet, &manifest_files))?;
+            out.files
+                .push((worker_folder.join(template_name), text.clone().into_bytes()));
+            out.objects.push(text);
+        }
+        out.files
+            .push((worker_folder.join("values.yaml"), values_text.into_bytes()));
+        infos.push(info);
+    }
+    if engine != Engine::None {
+        let mut context = base;
+        context.workers = infos;
+        let marker = marker(fleet, &cluster_files);
+        let text = object(templates, "kustomization.yaml.j2", &context, &marker)?;
+        out.files.push((folder.join("kustomization.yaml"), text.into_bytes()));
+        if engine == Engine::Flux {
+            let text = object(templates, "kustomizeconfig.yaml.j2", &context, &marker)?;
+            out.files.push((folder.join("kustomizeconfig.yaml"), text.into_bytes()));
+        }
+    }
+    Ok(out)
+}
+
+/// Renders the clusters in `scope`; `inline` puts the values into the objects (`--stdout`).
+pub fn render(fleet: &Fleet, templates: &Templates, scope: &Scope, inline: bool) -> Result<Rendered, TemplateError> {
+    let mut by_cluster: BTreeMap<usize, Vec<&Worker>> = BTreeMap::new();
+    for worker in fleet.workers.iter().filter(|worker| worker.enabled) {
+        by_cluster.entry(worker.cluster).or_default().push(worker);
+    }
+    let selected: Vec<(&Cluster, Vec<&Worker>)> = fleet
+        .clusters
+        .iter()
+        .enumerate()
+        .filter(|(_, cluster)| scope.includes(fleet, cluster))
+        .map(|(index, cluster)| (cluster, by_cluster.remove(&index).unwrap_or_default()))
+        .collect();
+    let outputs: Vec<ClusterOutput> = selected
+        .par_iter()
+        .filter(|(_, workers)| !workers.is_empty())
+        .map(|(cluster, workers)| render_cluster(fleet, templates, cluster, workers, inline))
+        .collect::<Result<_, _>>()?;
+    let mut rendered = Rendered {
+        workers: selected.iter().map(|(_, workers)| workers.len()).sum(),
+        ..Rendered::default()
+    };
+    rendered.scope = match (&scope.environment, &scope.cluster) {
+        (None, None) => vec![PathBuf::new()],
+        (Some(environment), None) => vec![PathBuf::from(environment)],
+        _ => selected
+            .iter()
+            .map(|(cluster, _)| PathBuf::from(&fleet.environments[cluster.environment].name).join(&cluster.name))
+            .collect(),
+    };
+    for output in outputs {
+        rendered.files.extend(output.files);
+        rendered.objects.extend(output.objects);
+    }
+    Ok(rendered)
+}
+
+/// All objects as one multi-document YAML stream.
+pub fn stream(rendered: &Rendered) -> String {
+    let mut out = String::new();
+    for object in &rendered.objects {
+        out.push_str("---\n");
+        out.push_str(object);
+    }
+    out
+}
