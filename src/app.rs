@@ -104,6 +104,11 @@ fn print_report(report: &Report, fleet: &Fleet, context: &Context) {
     let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
+fn print_template_error(error: &crate::render::templates::TemplateError, context: &Context) {
+    let (sources, report) = error.to_report();
+    let _ = std::io::stderr().write_all(report.render(&sources, context.color).as_bytes());
+}
+
 fn plural(count: usize, word: &str) -> String {
     if count == 1 {
         format!("{count} {word}")
@@ -141,6 +146,11 @@ fn validate(cli: &Cli, context: &Context) -> anyhow::Result<Outcome> {
         Ok(loaded) => loaded,
         Err(outcome) => return Ok(outcome),
     };
+    let tree = FsTree::new(&cli.global.directory);
+    if let Err(error) = Templates::load(&tree).and_then(|templates| render::check_templates(&fleet, &templates)) {
+        print_template_error(&error, context);
+        return Ok(Outcome::Invalid);
+    }
     if !context.quiet {
         eprintln!("{}", summary(&fleet, &report));
     }
@@ -191,7 +201,7 @@ fn render(cli: &Cli, args: &RenderArgs, context: &Context) -> anyhow::Result<Out
         match Templates::load(&tree).and_then(|templates| render::render(&fleet, &templates, &scope, args.stdout)) {
             Ok(rendered) => rendered,
             Err(error) => {
-                eprintln!("error: {error}");
+                print_template_error(&error, context);
                 return Ok(Outcome::Invalid);
             }
         };

@@ -220,14 +220,15 @@ fn context<'a>(fleet: &'a Fleet, cluster: &Cluster, first: &Worker, inline: bool
 /// Renders template `name` and writes its object canonically, after `marker`.
 fn object(templates: &Templates, name: &str, context: &Context, marker: &str) -> Result<String, TemplateError> {
     let text = templates.render(name, context)?;
-    let node = yaml::parse(&text, FileId(u32::MAX), Limits::default()).map_err(|diagnostic| TemplateError {
-        path: template_path(templates, name),
-        line: None,
-        message: format!(
-            "the template's output is not valid YAML (output line {}): {}",
-            diagnostic.loc.map_or(0, |loc| loc.line),
-            diagnostic.message
-        ),
+    let node = yaml::parse(&text, FileId(u32::MAX), Limits::default()).map_err(|diagnostic| {
+        TemplateError::new(
+            template_path(templates, name),
+            format!(
+                "the template's output is not valid YAML (output line {}): {}",
+                diagnostic.loc.map_or(0, |loc| loc.line),
+                diagnostic.message
+            ),
+        )
     })?;
     Ok(format!("{marker}{}", yaml::emit(&node)))
 }
@@ -359,6 +360,23 @@ pub fn render(fleet: &Fleet, templates: &Templates, scope: &Scope, inline: bool)
         rendered.objects.extend(output.objects);
     }
     Ok(rendered)
+}
+
+/// Renders the first cluster with workers both ways (files and `--stdout`), so template
+/// errors and undefined variables surface at `validate` time.
+pub fn check_templates(fleet: &Fleet, templates: &Templates) -> Result<(), TemplateError> {
+    let Some(first) = fleet.workers.iter().find(|worker| worker.enabled) else {
+        return Ok(());
+    };
+    let cluster = fleet.cluster_of(first);
+    let workers: Vec<&Worker> = fleet
+        .workers
+        .iter()
+        .filter(|worker| worker.enabled && worker.cluster == first.cluster)
+        .collect();
+    render_cluster(fleet, templates, cluster, &workers, false)?;
+    render_cluster(fleet, templates, cluster, &workers, true)?;
+    Ok(())
 }
 
 /// All objects as one multi-document YAML stream.

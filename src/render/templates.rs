@@ -43,11 +43,24 @@ pub const OVERRIDES: &str = "templates";
 pub struct TemplateError {
     pub path: String,
     pub line: Option<usize>,
+    pub col: Option<usize>,
     pub message: String,
+    /// The template's text, to show the line.
+    pub text: Option<String>,
 }
 
 impl TemplateError {
-    pub fn from_minijinja(error: &minijinja::Error, overridden: &[String]) -> Self {
+    pub fn new(path: String, message: impl Into<String>) -> Self {
+        Self {
+            path,
+            line: None,
+            col: None,
+            message: message.into(),
+            text: None,
+        }
+    }
+
+    fn from_minijinja(error: &minijinja::Error, templates: &[(String, String)], overridden: &[String]) -> Self {
         let name = error.name().unwrap_or("template").to_string();
         let path = if overridden.contains(&name) {
             join(OVERRIDES, &name)
@@ -55,20 +68,51 @@ impl TemplateError {
             format!("{name} (built in)")
         };
         let mut message = error.detail().map_or_else(|| error.kind().to_string(), str::to_string);
-        if error.kind() == minijinja::ErrorKind::UndefinedError && error.detail().is_none() {
-            message = "undefined value (templates run with strict undefined behaviour)".to_string();
+        if error.kind() == minijinja::ErrorKind::UndefinedError {
+            message = format!("{message} (templates run with strict undefined behaviour)");
         }
+        let text = templates.iter().find(|(n, _)| n == &name).map(|(_, text)| text.clone());
+        let col = match (&text, error.range()) {
+            (Some(text), Some(range)) => {
+                let before = &text[..range.start.min(text.len())];
+                Some(before.chars().rev().take_while(|c| *c != '\n').count() + 1)
+            }
+            _ => None,
+        };
         Self {
             path,
             line: error.line(),
+            col,
             message,
+            text,
         }
+    }
+
+    /// The error as a diagnostic with its own sources, to print like any other.
+    pub fn to_report(&self) -> (crate::source::Sources, crate::diagnostic::Report) {
+        let mut sources = crate::source::Sources::new();
+        let file = sources.add(self.path.clone(), self.text.clone().unwrap_or_default());
+        let loc = self
+            .line
+            .map(|line| Loc::new(file, line as u32, self.col.unwrap_or(1) as u32));
+        let mut report = crate::diagnostic::Report::new();
+        let message = if loc.is_none() {
+            format!("{}: {}", self.path, self.message)
+        } else {
+            self.message.clone()
+        };
+        report.push(crate::diagnostic::Diagnostic::error(loc, message).with_hint(
+            "templates see `worker`, `cluster`, `chart`, `argocd`, `flux`, `labels`, `values`, `inline`, `engine`; see README \"Templates\"",
+        ));
+        (sources, report)
     }
 }
 
 /// The templates of one run.
 pub struct Templates {
     environment: Environment<'static>,
+    /// Every template's name and text, for messages.
+    sources: Vec<(String, String)>,
     /// Names of the templates the config repo overrides.
     pub overridden: Vec<String>,
 }
@@ -80,32 +124,26 @@ impl Templates {
         environment.set_undefined_behavior(UndefinedBehavior::Strict);
         environment.add_filter("yaml", yaml_filter);
         let mut overridden = Vec::new();
+        let mut sources = Vec::new();
         for (name, builtin) in BUILTIN {
             let path = join(OVERRIDES, name);
             let source = match tree.read(&path, crate::load::MAX_FILE_BYTES) {
                 Ok(Some(bytes)) => {
                     overridden.push(name.to_string());
-                    String::from_utf8(bytes).map_err(|_| TemplateError {
-                        path: path.clone(),
-                        line: None,
-                        message: "template is not valid UTF-8".into(),
-                    })?
+                    String::from_utf8(bytes)
+                        .map_err(|_| TemplateError::new(path.clone(), "template is not valid UTF-8"))?
                 }
                 Ok(None) => builtin.to_string(),
-                Err(error) => {
-                    return Err(TemplateError {
-                        path,
-                        line: None,
-                        message: error.to_string(),
-                    })
-                }
+                Err(error) => return Err(TemplateError::new(path, error.to_string())),
             };
+            sources.push((name.to_string(), source.clone()));
             environment
                 .add_template_owned(name.to_string(), source)
-                .map_err(|error| TemplateError::from_minijinja(&error, &overridden))?;
+                .map_err(|error| TemplateError::from_minijinja(&error, &sources, &overridden))?;
         }
         Ok(Self {
             environment,
+            sources,
             overridden,
         })
     }
@@ -115,16 +153,22 @@ impl Templates {
         let template = self
             .environment
             .get_template(name)
-            .map_err(|error| TemplateError::from_minijinja(&error, &self.overridden))?;
+            .map_err(|error| TemplateError::from_minijinja(&error, &self.sources, &self.overridden))?;
         template
             .render(JinjaValue::from(minijinja::value::Serde(context)))
-            .map_err(|error| TemplateError::from_minijinja(&error, &self.overridden))
+            .map_err(|error| TemplateError::from_minijinja(&error, &self.sources, &self.overridden))
     }
 }
 
 /// `{{ value | yaml }}` writes a scalar as YAML; `{{ map | yaml(4) }}` writes a block,
 /// every line indented by 4.
 fn yaml_filter(value: JinjaValue, indent: Option<usize>) -> Result<String, minijinja::Error> {
+    if value.is_undefined() {
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::UndefinedError,
+            "`yaml` was given an undefined value",
+        ));
+    }
     let json = serde_json::to_value(&value)
         .map_err(|error| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, error.to_string()))?;
     let text = yaml::emit(&from_json(&json));
