@@ -4,13 +4,15 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::Context as _;
 
-use crate::cli::{Cli, ColorChoice, Command, GlobalArgs, RenderArgs};
+use crate::cli::{Cli, ColorChoice, Command, DiffArgs, DiffFormat, GlobalArgs, RenderArgs};
 use crate::diagnostic::{Report, Severity};
+use crate::git::{ConfigRepo, GitError};
 use crate::model::Fleet;
 use crate::render::output::{self, OutputError, WriteOptions};
 use crate::render::templates::Templates;
 use crate::render::{self, Scope};
 use crate::tree::fs::FsTree;
+use crate::tree::FileTree;
 
 /// How a run ended; the process exit code (DESIGN section 6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +42,8 @@ impl From<Outcome> for std::process::ExitCode {
 #[derive(Debug, Clone)]
 pub struct Context {
     pub color: bool,
+    /// Whether data on stdout may be coloured.
+    pub color_stdout: bool,
     pub quiet: bool,
     pub verbose: bool,
 }
@@ -54,8 +58,16 @@ impl Context {
                 std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()) && std::io::stderr().is_terminal()
             }
         };
+        let color_stdout = match global.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()) && std::io::stdout().is_terminal()
+            }
+        };
         Self {
             color,
+            color_stdout,
             quiet: global.quiet,
             verbose: global.verbose,
         }
@@ -67,6 +79,8 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
     let result = match &cli.command {
         Command::Validate => validate(cli, context),
         Command::Render(args) => render(cli, args, context),
+        Command::Diff(args) => diff(cli, args, context),
+        Command::Check => check(cli, context),
     };
     match result {
         Ok(outcome) => outcome,
@@ -257,4 +271,182 @@ fn render(cli: &Cli, args: &RenderArgs, context: &Context) -> anyhow::Result<Out
         );
     }
     Ok(Outcome::Success)
+}
+
+/// Loads a side of a diff from any tree; prints its diagnostics (naming the side).
+fn load_side(
+    tree: &dyn FileTree,
+    label: &str,
+    context: &Context,
+) -> anyhow::Result<Result<(Fleet, Templates), Outcome>> {
+    let (fleet, report) =
+        crate::load_fleet(tree).with_context(|| format!("cannot read the declarations of {label}"))?;
+    if report.has_errors() {
+        print_report(&report, &fleet, context);
+        eprintln!("the declarations of {label} are invalid: {}", summary(&fleet, &report));
+        return Ok(Err(Outcome::Invalid));
+    }
+    match Templates::load(tree) {
+        Ok(templates) => Ok(Ok((fleet, templates))),
+        Err(error) => {
+            print_template_error(&error, context);
+            Ok(Err(Outcome::Invalid))
+        }
+    }
+}
+
+fn git_failure(error: &GitError) -> Outcome {
+    eprintln!("error: {error}");
+    if let Some(hint) = error.hint() {
+        eprintln!("  hint: {hint}");
+    }
+    Outcome::Failure
+}
+
+fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome> {
+    let repo = match ConfigRepo::open(&cli.global.directory) {
+        Ok(repo) => repo,
+        Err(error) => return Ok(git_failure(&error)),
+    };
+    let base = match args
+        .base
+        .as_deref()
+        .map_or_else(|| repo.default_base(), |rev| repo.revision(rev))
+    {
+        Ok(base) => base,
+        Err(error) => return Ok(git_failure(&error)),
+    };
+    if !context.quiet {
+        eprintln!("base: {}", base.label);
+    }
+    let base_side = match repo.declarations(&base) {
+        Ok(Some(tree)) => match load_side(&tree, &base.label, context)? {
+            Ok(side) => side,
+            Err(outcome) => return Ok(outcome),
+        },
+        Ok(None) if args.allow_empty_base => (
+            crate::model::Fleet::empty(),
+            Templates::load(&crate::tree::git::GitTree::default())?,
+        ),
+        Ok(None) => {
+            return Ok(git_failure(&GitError::NoDeclarations {
+                revision: base.label.clone(),
+                path: repo.repo_file_path(),
+            }))
+        }
+        Err(error) => return Ok(git_failure(&error)),
+    };
+    let (head_label, head_side) = match &args.head {
+        Some(revision) => {
+            let head = match repo.revision(revision) {
+                Ok(head) => head,
+                Err(error) => return Ok(git_failure(&error)),
+            };
+            let tree = match repo.declarations(&head) {
+                Ok(Some(tree)) => tree,
+                Ok(None) => {
+                    return Ok(git_failure(&GitError::NoDeclarations {
+                        revision: head.label.clone(),
+                        path: repo.repo_file_path(),
+                    }))
+                }
+                Err(error) => return Ok(git_failure(&error)),
+            };
+            (head.label.clone(), load_side(&tree, &head.label, context)?)
+        }
+        None => {
+            let tree = FsTree::new(&cli.global.directory);
+            (
+                "working tree".to_string(),
+                load_side(&tree, "the working tree", context)?,
+            )
+        }
+    };
+    let head_side = match head_side {
+        Ok(side) => side,
+        Err(outcome) => return Ok(outcome),
+    };
+    let base = crate::diff::Side {
+        label: base.label.clone(),
+        fleet: &base_side.0,
+        templates: &base_side.1,
+    };
+    let head = crate::diff::Side {
+        label: head_label,
+        fleet: &head_side.0,
+        templates: &head_side.1,
+    };
+    let diff = match crate::diff::compute(&base, &head) {
+        Ok(diff) => diff,
+        Err(error) => {
+            print_template_error(&error, context);
+            return Ok(Outcome::Invalid);
+        }
+    };
+    let text = match args.format {
+        DiffFormat::Text => crate::diff::text::render(&diff, context.color_stdout),
+        DiffFormat::Markdown => crate::diff::markdown::render(&diff),
+        DiffFormat::Json => crate::diff::json::render(&diff),
+    };
+    write_stdout(&text)?;
+    Ok(if args.exit_code && !diff.is_empty() {
+        Outcome::Changes
+    } else {
+        Outcome::Success
+    })
+}
+
+/// Writes data to stdout; a closed pipe (`| head`) is not a failure.
+fn write_stdout(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(error) => Err(error).context("cannot write to stdout"),
+    }
+}
+
+fn check(cli: &Cli, context: &Context) -> anyhow::Result<Outcome> {
+    let (fleet, _) = match load(cli, context)? {
+        Ok(loaded) => loaded,
+        Err(outcome) => return Ok(outcome),
+    };
+    let tree = FsTree::new(&cli.global.directory);
+    let rendered = match Templates::load(&tree)
+        .and_then(|templates| render::render(&fleet, &templates, &Scope::default(), false))
+    {
+        Ok(rendered) => rendered,
+        Err(error) => {
+            print_template_error(&error, context);
+            return Ok(Outcome::Invalid);
+        }
+    };
+    let output_name = &fleet.settings.output.value;
+    let root = cli.global.directory.join(output_name);
+    let found = output::read_owned(&root).context("cannot read the rendered tree")?;
+    let drift = render::Drift::between(&rendered.files, &found);
+    if drift.is_empty() {
+        if !context.quiet {
+            eprintln!("`{output_name}/` is up to date ({} files)", rendered.files.len());
+        }
+        return Ok(Outcome::Success);
+    }
+    let mut listing = String::new();
+    for (label, paths) in [
+        ("stale", &drift.stale),
+        ("missing", &drift.missing),
+        ("extra", &drift.extra),
+    ] {
+        for path in paths {
+            listing.push_str(&format!("{label}: {output_name}/{}\n", path.display()));
+        }
+    }
+    write_stdout(&listing)?;
+    eprintln!(
+        "`{output_name}/` is out of date: {} stale, {} missing, {} extra\n  hint: run `workergen render` and commit the result",
+        drift.stale.len(),
+        drift.missing.len(),
+        drift.extra.len()
+    );
+    Ok(Outcome::Changes)
 }

@@ -44,6 +44,39 @@ pub enum Command {
     Validate,
     /// Write the rendered tree (Helm values and GitOps manifests), or print it.
     Render(RenderArgs),
+    /// Show what a change does, per worker and key path, against a Git revision.
+    Diff(DiffArgs),
+    /// Fail when `rendered/` on disk differs from a fresh render (for CI).
+    Check,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Key paths, then unified diffs of the values files.
+    Text,
+    /// A pull-request body or comment (at most 65,536 characters).
+    Markdown,
+    /// A stable, versioned document (docs/diff-json.md).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The revision to compare with [default: the merge-base of HEAD and the branch's
+    /// upstream, else `origin/main`, else `main`].
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Compare this revision instead of the working tree.
+    #[arg(long, value_name = "REV")]
+    pub head: Option<String>,
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// Exit 1 when there are changes, 0 when there are none.
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Treat a base without `workergen.yaml` as empty: every worker is added.
+    #[arg(long)]
+    pub allow_empty_base: bool,
 }
 
 #[derive(Debug, Args)]
@@ -79,6 +112,27 @@ mod tests {
         assert_eq!(cli.global.color, ColorChoice::Never);
         assert!(cli.global.quiet);
         assert!(matches!(cli.command, Command::Validate));
+    }
+
+    #[test]
+    fn diff_takes_revisions_and_a_format() {
+        let cli = Cli::try_parse_from([
+            "workergen",
+            "diff",
+            "--base",
+            "main",
+            "--format",
+            "markdown",
+            "--exit-code",
+        ])
+        .unwrap();
+        let Command::Diff(args) = cli.command else {
+            panic!("diff")
+        };
+        assert_eq!(args.base.as_deref(), Some("main"));
+        assert_eq!(args.format, DiffFormat::Markdown);
+        assert!(args.exit_code && !args.allow_empty_base && args.head.is_none());
+        assert!(Cli::try_parse_from(["workergen", "diff", "--format", "html"]).is_err());
     }
 
     #[test]

@@ -9,6 +9,8 @@ pub mod chart;
 pub mod cli;
 pub mod decl;
 pub mod diagnostic;
+pub mod diff;
+pub mod git;
 pub mod load;
 pub mod merge;
 pub mod model;

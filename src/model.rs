@@ -120,6 +120,16 @@ pub struct Fleet {
 }
 
 impl Fleet {
+    /// A fleet with no declarations at all (`diff --allow-empty-base`).
+    pub fn empty() -> Self {
+        let loaded = Loaded {
+            sources: Sources::new(),
+            repo: None,
+            environments: Vec::new(),
+        };
+        resolve(loaded, &mut Report::new())
+    }
+
     pub fn environment_of(&self, worker: &Worker) -> &Environment {
         &self.environments[worker.environment]
     }

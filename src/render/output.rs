@@ -485,6 +485,32 @@ fn is_owned(path: &Path) -> Result<bool, OutputError> {
     Ok(head == MARKER.as_bytes())
 }
 
+/// Every file under `root` that workergen wrote (by its marker), relative path to bytes.
+/// Symbolic links are not followed; a missing `root` holds nothing.
+pub fn read_owned(root: &Path) -> Result<BTreeMap<PathBuf, Vec<u8>>, OutputError> {
+    let mut files = BTreeMap::new();
+    if root_exists(root)? {
+        read_owned_into(root, Path::new(""), &mut files)?;
+    }
+    Ok(files)
+}
+
+fn read_owned_into(root: &Path, rel: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) -> Result<(), OutputError> {
+    for (name, kind) in sorted_entries(&root.join(rel))? {
+        let child = rel.join(&name);
+        if kind.is_dir() {
+            read_owned_into(root, &child, files)?;
+        } else if kind.is_file() {
+            let path = root.join(&child);
+            let bytes = fs::read(&path).map_err(|e| io_error("read", &path, e))?;
+            if bytes.starts_with(MARKER.as_bytes()) {
+                files.insert(child, bytes);
+            }
+        }
+    }
+    Ok(())
+}
+
 fn invalid(path: &Path, reason: &'static str) -> OutputError {
     OutputError::InvalidPath {
         path: path.to_path_buf(),

@@ -5,6 +5,7 @@
 //! (for `diff` and `propose`) then load the very same way.
 
 pub mod fs;
+pub mod git;
 
 use std::io;
 

@@ -1,0 +1,473 @@
+//! Diff: what a change to the declarations does, per worker and key path, and why.
+//!
+//! Both sides are rendered in memory; [`compute`] compares each worker's Helm values
+//! and manifest leaf by leaf (so formatting and key order never show), names the
+//! declaration that caused each change from the provenance kept at merge, groups one
+//! declaration change that touches many workers, and adds the Octopus facts a reviewer
+//! needs ([`risk`]).
+
+pub mod json;
+pub mod markdown;
+pub mod risk;
+pub mod text;
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::chart;
+use crate::decl::Engine;
+use crate::merge::Layer;
+use crate::model::{Fleet, Worker};
+use crate::render::templates::{TemplateError, Templates};
+use crate::render::worker_manifest;
+use crate::source::Loc;
+use crate::yaml::{self, Node, Value};
+
+/// One side of a diff: a resolved fleet and its templates.
+pub struct Side<'a> {
+    pub label: String,
+    pub fleet: &'a Fleet,
+    pub templates: &'a Templates,
+}
+
+/// What one worker renders to.
+#[derive(Debug, Clone)]
+pub struct WorkerState {
+    pub id: String,
+    pub environment: String,
+    pub cluster: String,
+    pub name: String,
+    pub engine: Engine,
+    pub namespace: String,
+    pub chart_version: String,
+    pub values: Node,
+    /// The values file's text (without the marker line), for the unified diff.
+    pub values_text: String,
+    pub manifest: Option<(&'static str, Node)>,
+    pub values_path: String,
+}
+
+/// The declaration that set a value: file, line, column and layer.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Cause {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub layer: &'static str,
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// One changed leaf of a worker's rendered output.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    /// `values`, `helmrelease` or `application`.
+    pub object: &'static str,
+    /// The key path, dotted; keys with dots or slashes in brackets.
+    pub path: String,
+    pub old: Option<serde_json::Value>,
+    pub new: Option<serde_json::Value>,
+    pub cause: Option<Cause>,
+    /// The index of the [`Group`] this change belongs to, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Added,
+    Removed,
+    Changed,
+}
+
+/// What happens to one worker.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkerDiff {
+    pub id: String,
+    pub environment: String,
+    pub cluster: String,
+    pub name: String,
+    pub status: Status,
+    pub changes: Vec<Change>,
+    pub risks: Vec<risk::Risk>,
+    #[serde(skip)]
+    pub unified: Option<String>,
+}
+
+/// One declaration change seen in many workers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub cause: Cause,
+    pub object: &'static str,
+    pub path: String,
+    pub old: Option<serde_json::Value>,
+    pub new: Option<serde_json::Value>,
+    pub workers: Vec<String>,
+}
+
+/// The whole diff.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diff {
+    pub base: String,
+    pub head: String,
+    pub workers: Vec<WorkerDiff>,
+    pub unchanged: usize,
+    pub groups: Vec<Group>,
+    /// Per environment: (added, changed, removed, unchanged).
+    #[serde(skip)]
+    pub per_environment: BTreeMap<String, [usize; 4]>,
+}
+
+impl Diff {
+    pub fn is_empty(&self) -> bool {
+        self.workers.is_empty()
+    }
+
+    pub fn count(&self, status: Status) -> usize {
+        self.workers.iter().filter(|worker| worker.status == status).count()
+    }
+}
+
+/// Renders every enabled worker of a side.
+pub fn states(side: &Side<'_>) -> Result<BTreeMap<String, WorkerState>, TemplateError> {
+    let fleet = side.fleet;
+    let states: Vec<WorkerState> = fleet
+        .workers
+        .par_iter()
+        .filter(|worker| worker.enabled)
+        .map(|worker| state(fleet, side.templates, worker))
+        .collect::<Result<_, _>>()?;
+    Ok(states.into_iter().map(|state| (state.id.clone(), state)).collect())
+}
+
+fn state(fleet: &Fleet, templates: &Templates, worker: &Worker) -> Result<WorkerState, TemplateError> {
+    let mut ignored = Vec::new();
+    let values = chart::values(fleet, worker, &mut ignored);
+    let manifest = worker_manifest(fleet, templates, worker, &values, false)?;
+    let cluster = fleet.cluster_of(worker);
+    let environment = fleet.environments[cluster.environment].name.clone();
+    Ok(WorkerState {
+        id: fleet.worker_id(worker),
+        values_path: format!(
+            "{}/{environment}/{}/{}/values.yaml",
+            fleet.settings.output.value, cluster.name, worker.name
+        ),
+        environment,
+        cluster: cluster.name.clone(),
+        name: worker.name.clone(),
+        engine: fleet.settings.engine.value,
+        namespace: worker.namespace.value.clone(),
+        chart_version: worker.chart.version.value.clone(),
+        values_text: yaml::emit(&values),
+        values,
+        manifest,
+    })
+}
+
+/// A key path segment, bracketed when it holds `.` or `/` (annotation keys).
+fn segment(name: &str) -> String {
+    if name.contains(['.', '/', ' ']) {
+        format!("[{name:?}]")
+    } else {
+        name.to_string()
+    }
+}
+
+fn join_path(path: &[&str]) -> String {
+    let mut out = String::new();
+    for name in path {
+        let part = segment(name);
+        if !out.is_empty() && !part.starts_with('[') {
+            out.push('.');
+        }
+        out.push_str(&part);
+    }
+    out
+}
+
+/// Leaves by path: (JSON value, node).
+fn leaves(node: &Node) -> BTreeMap<String, (serde_json::Value, &Node)> {
+    let mut out = BTreeMap::new();
+    node.for_each_leaf(&mut Vec::new(), &mut |path, leaf| {
+        let value = serde_json::to_value(leaf).unwrap_or(serde_json::Value::Null);
+        out.insert(join_path(path), (value, leaf));
+    });
+    out
+}
+
+fn cause(fleet: &Fleet, node: &Node) -> Option<Cause> {
+    (node.loc.line > 0 && (node.loc.file.0 as usize) < fleet.sources.len()).then(|| Cause {
+        file: fleet.sources.path(node.loc.file).to_string(),
+        line: node.loc.line,
+        column: node.loc.col,
+        layer: layer_name(node.layer, fleet, node.loc),
+    })
+}
+
+fn layer_name(layer: Layer, fleet: &Fleet, loc: Loc) -> &'static str {
+    match layer {
+        Layer::None if Some(loc.file) == fleet.settings.file => "workergen.yaml",
+        Layer::None if fleet.environments.iter().any(|e| e.file == loc.file) => "environment",
+        Layer::None => "cluster",
+        other => other.describe(),
+    }
+}
+
+/// Compares the leaves of two trees; `cause` of a change is the new value's declaration,
+/// or the old one's for a removal.
+fn compare(
+    object: &'static str,
+    old: Option<&Node>,
+    new: Option<&Node>,
+    base: &Fleet,
+    head: &Fleet,
+    generated: &dyn Fn(&str) -> Option<Cause>,
+) -> Vec<Change> {
+    let empty = Node::map(Loc::default());
+    let old_leaves = leaves(old.unwrap_or(&empty));
+    let new_leaves = leaves(new.unwrap_or(&empty));
+    let mut changes = Vec::new();
+    let mut paths: Vec<&String> = old_leaves.keys().chain(new_leaves.keys()).collect();
+    paths.sort();
+    paths.dedup();
+    for path in paths {
+        let before = old_leaves.get(path);
+        let after = new_leaves.get(path);
+        if before.map(|(value, _)| value) == after.map(|(value, _)| value) {
+            continue;
+        }
+        let cause = match (before, after) {
+            (_, Some((_, node))) => cause(head, node),
+            (Some((_, node)), None) => cause(base, node),
+            (None, None) => None,
+        }
+        .or_else(|| generated(path));
+        changes.push(Change {
+            object,
+            path: path.clone(),
+            old: before.map(|(value, _)| value.clone()),
+            new: after.map(|(value, _)| value.clone()),
+            cause,
+            group: None,
+        });
+    }
+    changes
+}
+
+/// For a manifest field, the declaration behind it: the chart version, namespace or
+/// destination of the head side when its value appears in the field.
+fn manifest_cause<'a>(head: &'a Fleet, worker: Option<&'a Worker>) -> impl Fn(&str) -> Option<Cause> + 'a {
+    move |path: &str| {
+        let worker = worker?;
+        let chart = &worker.chart;
+        let loc = if path.contains("chartRef") || path.contains("targetRevision") && path.starts_with("spec.sources") {
+            chart.version.loc
+        } else if path.contains("Namespace") || path.ends_with("destination.namespace") {
+            worker.namespace.loc
+        } else if path.contains("destination") {
+            Some(head.cluster_of(worker).destination_loc)
+        } else {
+            None
+        }?;
+        Some(Cause {
+            file: head.sources.path(loc.file).to_string(),
+            line: loc.line,
+            column: loc.col,
+            layer: "generated",
+        })
+    }
+}
+
+/// Compares base and head.
+pub fn compute(base: &Side<'_>, head: &Side<'_>) -> Result<Diff, TemplateError> {
+    let (base_states, head_states) = rayon::join(|| states(base), || states(head));
+    let (base_states, head_states) = (base_states?, head_states?);
+    let head_workers: BTreeMap<String, &Worker> = head
+        .fleet
+        .workers
+        .iter()
+        .map(|worker| (head.fleet.worker_id(worker), worker))
+        .collect();
+    let mut ids: Vec<&String> = base_states.keys().chain(head_states.keys()).collect();
+    ids.sort();
+    ids.dedup();
+    let results: Vec<Option<WorkerDiff>> = ids
+        .par_iter()
+        .map(|id| {
+            let before = base_states.get(*id);
+            let after = head_states.get(*id);
+            worker_diff(before, after, base.fleet, head.fleet, head_workers.get(*id).copied())
+        })
+        .collect();
+    let mut per_environment: BTreeMap<String, [usize; 4]> = BTreeMap::new();
+    let mut workers = Vec::new();
+    let mut unchanged = 0;
+    for (id, result) in ids.iter().zip(results) {
+        let environment = id.split('/').next().unwrap_or_default().to_string();
+        let counts = per_environment.entry(environment).or_default();
+        match result {
+            Some(diff) => {
+                counts[match diff.status {
+                    Status::Added => 0,
+                    Status::Changed => 1,
+                    Status::Removed => 2,
+                }] += 1;
+                workers.push(diff);
+            }
+            None => {
+                counts[3] += 1;
+                unchanged += 1;
+            }
+        }
+    }
+    risk::renames(&mut workers, &base_states, &head_states);
+    let groups = group(&mut workers);
+    Ok(Diff {
+        base: base.label.clone(),
+        head: head.label.clone(),
+        workers,
+        unchanged,
+        groups,
+        per_environment,
+    })
+}
+
+fn worker_diff(
+    before: Option<&WorkerState>,
+    after: Option<&WorkerState>,
+    base: &Fleet,
+    head: &Fleet,
+    head_worker: Option<&Worker>,
+) -> Option<WorkerDiff> {
+    let any = after.or(before)?;
+    let status = match (before, after) {
+        (None, Some(_)) => Status::Added,
+        (Some(_), None) => Status::Removed,
+        _ => Status::Changed,
+    };
+    let generated = manifest_cause(head, head_worker);
+    let mut changes = compare(
+        "values",
+        before.map(|state| &state.values),
+        after.map(|state| &state.values),
+        base,
+        head,
+        &|_| None,
+    );
+    let object = match any.manifest.as_ref().map(|(file, _)| *file) {
+        Some("application.yaml") => "application",
+        _ => "helmrelease",
+    };
+    changes.extend(compare(
+        object,
+        before.and_then(|state| state.manifest.as_ref().map(|(_, node)| node)),
+        after.and_then(|state| state.manifest.as_ref().map(|(_, node)| node)),
+        base,
+        head,
+        &generated,
+    ));
+    if status == Status::Changed && changes.is_empty() {
+        return None;
+    }
+    let unified = (status == Status::Changed).then(|| {
+        let (old, new) = (&before?.values_text, &after?.values_text);
+        Some(
+            similar::TextDiff::from_lines(old.as_str(), new.as_str())
+                .unified_diff()
+                .context_radius(3)
+                .header(&format!("a/{}", any.values_path), &format!("b/{}", any.values_path))
+                .to_string(),
+        )
+    });
+    let risks = risk::notes(status, before, after, &changes);
+    Some(WorkerDiff {
+        id: any.id.clone(),
+        environment: any.environment.clone(),
+        cluster: any.cluster.clone(),
+        name: any.name.clone(),
+        status,
+        changes,
+        risks,
+        unified: unified.flatten(),
+    })
+}
+
+/// Groups changes with the same cause line, path and values across two or more workers.
+fn group(workers: &mut [WorkerDiff]) -> Vec<Group> {
+    type Key = (String, u32, &'static str, String, String, String);
+    let mut by_key: BTreeMap<Key, Vec<(usize, usize)>> = BTreeMap::new();
+    for (worker_index, worker) in workers.iter().enumerate() {
+        if worker.status != Status::Changed {
+            continue;
+        }
+        for (change_index, change) in worker.changes.iter().enumerate() {
+            let Some(cause) = &change.cause else { continue };
+            let key = (
+                cause.file.clone(),
+                cause.line,
+                change.object,
+                change.path.clone(),
+                json_text(change.old.as_ref()),
+                json_text(change.new.as_ref()),
+            );
+            by_key.entry(key).or_default().push((worker_index, change_index));
+        }
+    }
+    let mut found: Vec<(Group, Vec<(usize, usize)>)> = by_key
+        .into_values()
+        .filter(|members| members.len() >= 2)
+        .map(|members| {
+            let (first_worker, first_change) = members[0];
+            let change = &workers[first_worker].changes[first_change];
+            let group = Group {
+                cause: change.cause.clone().expect("grouped changes have a cause"),
+                object: change.object,
+                path: change.path.clone(),
+                old: change.old.clone(),
+                new: change.new.clone(),
+                workers: members.iter().map(|(worker, _)| workers[*worker].id.clone()).collect(),
+            };
+            (group, members)
+        })
+        .collect();
+    // Largest first; ties by where they were written.
+    found.sort_by(|(a, _), (b, _)| {
+        b.workers
+            .len()
+            .cmp(&a.workers.len())
+            .then_with(|| a.cause.cmp(&b.cause))
+    });
+    for (index, (_, members)) in found.iter().enumerate() {
+        for (worker, change) in members {
+            workers[*worker].changes[*change].group = Some(index);
+        }
+    }
+    found.into_iter().map(|(group, _)| group).collect()
+}
+
+/// A value for display: strings bare, everything else as JSON; `-` for none.
+pub fn json_text(value: Option<&serde_json::Value>) -> String {
+    match value {
+        None => "(unset)".to_string(),
+        Some(serde_json::Value::String(text)) => text.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// The leaf value of a state's values at a dotted path, as text.
+pub fn value_at(state: &WorkerState, path: &[&str]) -> Option<String> {
+    state
+        .values
+        .get_path(path.iter().copied())
+        .and_then(|node| match &node.value {
+            Value::Seq(_) | Value::Map(_) => None,
+            _ => node.scalar_text(),
+        })
+}

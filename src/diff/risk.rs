@@ -1,0 +1,227 @@
+//! The Octopus facts a reviewer needs, in plain words, from WORKER-NOTES.md.
+//!
+//! The notes depend on the engine: under Flux the chart is a real Helm release with
+//! Helm's hook semantics; under Argo CD there is no release and the chart's pre-install
+//! registration hook runs again on every sync (WORKER-NOTES.md section 8).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Change, Status, WorkerDiff, WorkerState};
+use crate::decl::Engine;
+use crate::quantity::Quantity;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RiskKind {
+    /// An install-time-only value changed.
+    ReinstallOnly,
+    /// The worker is removed.
+    Uninstall,
+    /// A new agent replaces the old one (namespace or release name changed).
+    Replace,
+    /// Script pod requests changed.
+    Autoscaling,
+    /// The chart's major version changed.
+    ChartMajor,
+    /// A new worker is installed.
+    Install,
+}
+
+/// One note for one worker.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Risk {
+    pub kind: RiskKind,
+    pub message: String,
+}
+
+/// Values the agent reads only at its first registration (WORKER-NOTES.md section 3),
+/// plus persistence (a PVC's spec cannot change in place).
+const INSTALL_TIME: &[&str] = &[
+    "agent.worker.initial.workerPools",
+    "agent.name",
+    "agent.space",
+    "agent.machinePolicyName",
+    "agent.bearerTokenSecretName",
+    "agent.serverApiKeySecretName",
+    "agent.usernamePasswordSecretName",
+    "agent.certificate",
+    "agent.serverSubscriptionId",
+];
+
+fn is_install_time(path: &str) -> bool {
+    path.starts_with("persistence.")
+        || path == "persistence"
+        || INSTALL_TIME
+            .iter()
+            .any(|value| path == *value || path.starts_with(&format!("{value}.")))
+}
+
+/// The notes for one worker's change.
+pub fn notes(
+    status: Status,
+    before: Option<&WorkerState>,
+    after: Option<&WorkerState>,
+    changes: &[Change],
+) -> Vec<Risk> {
+    let engine = after.or(before).map_or(Engine::Flux, |state| state.engine);
+    let mut notes = Vec::new();
+    match status {
+        Status::Added => notes.push(Risk {
+            kind: RiskKind::Install,
+            message: "installs a new agent, which registers a new worker in Octopus".into(),
+        }),
+        Status::Removed => notes.push(Risk {
+            kind: RiskKind::Uninstall,
+            message: "uninstalls the agent; the worker stays registered in Octopus until it is deleted there".into(),
+        }),
+        Status::Changed => changed_notes(engine, before, after, changes, &mut notes),
+    }
+    notes.sort();
+    notes.dedup();
+    notes
+}
+
+fn changed_notes(
+    engine: Engine,
+    before: Option<&WorkerState>,
+    after: Option<&WorkerState>,
+    changes: &[Change],
+    notes: &mut Vec<Risk>,
+) {
+    let install_time: Vec<&str> = changes
+        .iter()
+        .filter(|change| change.object == "values" && is_install_time(&change.path))
+        .map(|change| change.path.as_str())
+        .collect();
+    if !install_time.is_empty() {
+        let paths = install_time
+            .iter()
+            .map(|path| format!("`{path}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let message = match engine {
+            Engine::Argocd => format!(
+                "{paths}: read only when the agent first registers; Argo CD reruns the registration hook at this sync, but an agent that is already registered keeps its old registration: check the worker in Octopus, or reinstall"
+            ),
+            _ => format!("{paths}: no effect on an upgrade; takes effect only on reinstall"),
+        };
+        notes.push(Risk {
+            kind: RiskKind::ReinstallOnly,
+            message,
+        });
+    }
+    if let (Some(before), Some(after)) = (before, after) {
+        if before.namespace != after.namespace {
+            notes.push(Risk {
+                kind: RiskKind::Replace,
+                message: format!(
+                    "namespace `{}` -> `{}`: installs a new agent and removes the old one",
+                    before.namespace, after.namespace
+                ),
+            });
+        }
+        let major = |version: &str| version.split('.').next().map(str::to_string);
+        if major(&before.chart_version) != major(&after.chart_version) {
+            notes.push(Risk {
+                kind: RiskKind::ChartMajor,
+                message: format!(
+                    "chart {} -> {}: a new major version; review the chart's migration notes",
+                    before.chart_version, after.chart_version
+                ),
+            });
+        }
+        autoscaling(before, after, notes);
+    }
+}
+
+fn request(state: &WorkerState, resource: &str) -> Option<Quantity> {
+    Quantity::parse(&super::value_at(
+        state,
+        &["scriptPods", "resources", "requests", resource],
+    )?)
+    .ok()
+}
+
+fn autoscaling(before: &WorkerState, after: &WorkerState, notes: &mut Vec<Risk>) {
+    for resource in ["cpu", "memory"] {
+        let (Some(old), Some(new)) = (request(before, resource), request(after, resource)) else {
+            continue;
+        };
+        let text =
+            |state| super::value_at(state, &["scriptPods", "resources", "requests", resource]).unwrap_or_default();
+        let message = if new > old {
+            format!(
+                "script pod {resource} request raised {} -> {}: each deployment step reserves more, so the cluster autoscaler adds nodes earlier and script pods may stay pending longer while it does",
+                text(before),
+                text(after)
+            )
+        } else if new < old {
+            format!(
+                "script pod {resource} request lowered {} -> {}: if it is below what steps really use, nodes fill up without the autoscaler adding any, and steps are throttled or evicted",
+                text(before),
+                text(after)
+            )
+        } else {
+            continue;
+        };
+        notes.push(Risk {
+            kind: RiskKind::Autoscaling,
+            message,
+        });
+    }
+}
+
+/// Marks a removed and an added worker of the same cluster with the same pools as a
+/// rename: a new release name installs a new agent and removes the old one.
+pub fn renames(workers: &mut [WorkerDiff], base: &BTreeMap<String, WorkerState>, head: &BTreeMap<String, WorkerState>) {
+    let pools = |state: &WorkerState| {
+        state
+            .values
+            .get_path(["agent", "worker", "initial", "workerPools"])
+            .and_then(|node| serde_json::to_string(node).ok())
+    };
+    let removed: Vec<(String, String, Option<String>)> = workers
+        .iter()
+        .filter(|worker| worker.status == Status::Removed)
+        .filter_map(|worker| base.get(&worker.id))
+        .map(|state| {
+            (
+                format!("{}/{}", state.environment, state.cluster),
+                state.name.clone(),
+                pools(state),
+            )
+        })
+        .collect();
+    for worker in workers.iter_mut().filter(|worker| worker.status == Status::Added) {
+        let Some(state) = head.get(&worker.id) else { continue };
+        let cluster = format!("{}/{}", state.environment, state.cluster);
+        let renamed_from = removed
+            .iter()
+            .find(|(other_cluster, _, other_pools)| *other_cluster == cluster && *other_pools == pools(state));
+        if let Some((_, old_name, _)) = renamed_from {
+            worker.risks.push(Risk {
+                kind: RiskKind::Replace,
+                message: format!(
+                    "looks like a rename of `{old_name}`: a new release name installs a new agent (a new worker in Octopus) and removes the old one"
+                ),
+            });
+            worker.risks.sort();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn install_time_values() {
+        assert!(is_install_time("agent.worker.initial.workerPools"));
+        assert!(is_install_time("persistence.size"));
+        assert!(is_install_time("agent.name"));
+        assert!(!is_install_time("agent.nameOverride"));
+        assert!(!is_install_time("scriptPods.resources.requests.cpu"));
+    }
+}

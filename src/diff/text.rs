@@ -1,0 +1,146 @@
+//! `diff --format text`: a key-path summary, then unified diffs of the values files.
+
+use std::fmt::Write as _;
+
+use super::{json_text, Diff, Status};
+
+/// How many worker names a folded list shows.
+const FOLD: usize = 10;
+
+struct Paint(bool);
+
+impl Paint {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// A list of names, the first few shown.
+pub fn fold(names: &[String], shown: usize) -> String {
+    let mut text = names.iter().take(shown).cloned().collect::<Vec<_>>().join(", ");
+    if names.len() > shown {
+        let _ = write!(text, " (+{} more)", names.len() - shown);
+    }
+    text
+}
+
+pub fn summary_line(diff: &Diff) -> String {
+    format!(
+        "{} added, {} changed, {} removed, {} unchanged",
+        diff.count(Status::Added),
+        diff.count(Status::Changed),
+        diff.count(Status::Removed),
+        diff.unchanged
+    )
+}
+
+/// The whole text report.
+pub fn render(diff: &Diff, color: bool) -> String {
+    let paint = Paint(color);
+    let mut out = String::new();
+    let _ = writeln!(out, "{} -> {}: {}", diff.base, diff.head, summary_line(diff));
+    if diff.is_empty() {
+        return out;
+    }
+    for group in &diff.groups {
+        let _ = writeln!(
+            out,
+            "\n{} changed {} `{}` {} -> {} for {} workers:\n    {}",
+            paint.paint("1", &format!("{}:{}", group.cause.file, group.cause.line)),
+            group.object,
+            group.path,
+            json_text(group.old.as_ref()),
+            json_text(group.new.as_ref()),
+            group.workers.len(),
+            fold(&group.workers, FOLD)
+        );
+    }
+    let mut only_shared = 0;
+    for worker in &diff.workers {
+        let shared_only = worker.status == Status::Changed
+            && worker.risks.is_empty()
+            && worker.changes.iter().all(|change| change.group.is_some());
+        if shared_only {
+            only_shared += 1;
+            continue;
+        }
+        let (sign, code, label) = match worker.status {
+            Status::Added => ("+", "32", " (added)"),
+            Status::Removed => ("-", "31", " (removed)"),
+            Status::Changed => ("~", "33", ""),
+        };
+        let _ = writeln!(out, "\n{}", paint.paint(code, &format!("{sign} {}{label}", worker.id)));
+        let mut grouped = 0;
+        for change in &worker.changes {
+            if worker.status == Status::Changed && change.group.is_some() {
+                grouped += 1;
+                continue;
+            }
+            if worker.status != Status::Changed {
+                continue;
+            }
+            let cause = change
+                .cause
+                .as_ref()
+                .map(|cause| format!("  ({cause}, {})", cause.layer))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "    {} {}: {} -> {}{cause}",
+                change.object,
+                change.path,
+                json_text(change.old.as_ref()),
+                json_text(change.new.as_ref())
+            );
+        }
+        if grouped > 0 {
+            let _ = writeln!(
+                out,
+                "    and {grouped} grouped change{} above",
+                if grouped == 1 { "" } else { "s" }
+            );
+        }
+        for risk in &worker.risks {
+            let _ = writeln!(out, "    {} {}", paint.paint("1;35", "!"), risk.message);
+        }
+    }
+    if only_shared > 0 {
+        let _ = writeln!(
+            out,
+            "\n{only_shared} more worker{} changed only by the shared changes above",
+            if only_shared == 1 { "" } else { "s" }
+        );
+    }
+    let unified: Vec<&str> = diff
+        .workers
+        .iter()
+        .filter_map(|worker| worker.unified.as_deref())
+        .collect();
+    if !unified.is_empty() {
+        out.push('\n');
+        for text in unified {
+            for line in text.lines() {
+                let code = match line.as_bytes().first() {
+                    Some(b'+') if !line.starts_with("+++") => "32",
+                    Some(b'-') if !line.starts_with("---") => "31",
+                    Some(b'@') => "36",
+                    _ => "",
+                };
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    if code.is_empty() {
+                        line.to_string()
+                    } else {
+                        paint.paint(code, line)
+                    }
+                );
+            }
+        }
+    }
+    out
+}

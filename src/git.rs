@@ -1,0 +1,164 @@
+//! The config repository's Git side: finding it, choosing the base, reading revisions.
+//!
+//! Everything here only reads: the working tree, the index, refs and config are never
+//! modified (`diff` and `check` are safe to run anywhere).
+
+use std::path::{Path, PathBuf};
+
+use git2::{Commit, Repository};
+
+use crate::load::{ENVIRONMENTS, MAX_FILE_BYTES, REPO_FILE};
+use crate::render::templates::OVERRIDES;
+use crate::tree::git::GitTree;
+
+/// A Git problem, with what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("`{}` is not in a Git repository", dir.display())]
+    NotARepository { dir: PathBuf },
+    #[error("the Git repository at `{}` has no working tree", dir.display())]
+    Bare { dir: PathBuf },
+    #[error("unknown revision `{revision}`")]
+    UnknownRevision { revision: String, shallow: bool },
+    #[error("no base to compare with: the current branch has no upstream, and there is no `origin/main` or `main`")]
+    NoBase,
+    #[error("`{revision}` has no `{path}`")]
+    NoDeclarations { revision: String, path: String },
+    #[error("git: {0}")]
+    Other(#[from] git2::Error),
+}
+
+impl GitError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            GitError::NotARepository { .. } => Some("run in a clone of the config repository, or pass `-C DIR`".into()),
+            GitError::Bare { .. } => Some("run in a clone with a working tree, or pass `--head REV`".into()),
+            GitError::UnknownRevision { shallow: true, .. } => Some(
+                "this is a shallow clone that may lack it: fetch with full depth (`git fetch --unshallow`, or `fetch-depth: 0` in CI)".into(),
+            ),
+            GitError::UnknownRevision { .. } => Some("name a branch, tag or commit, e.g. `--base origin/main`".into()),
+            GitError::NoBase => Some("pass `--base REV`".into()),
+            GitError::NoDeclarations { .. } => Some(
+                "compare with a revision that has the declarations, or pass `--allow-empty-base` to treat every worker as added".into(),
+            ),
+            GitError::Other(_) => None,
+        }
+    }
+}
+
+/// The Git repository holding a config repository, and where in it the config is.
+pub struct ConfigRepo {
+    pub repository: Repository,
+    /// The config repository's folder relative to the work tree (`""` at its top).
+    pub prefix: String,
+}
+
+/// A revision chosen as a side of a diff.
+pub struct Revision<'r> {
+    pub commit: Commit<'r>,
+    /// How it was chosen, for messages: `origin/main (merge-base 1a2b3c4)`.
+    pub label: String,
+}
+
+fn short(commit: &Commit<'_>) -> String {
+    commit.id().to_string()[..7].to_string()
+}
+
+impl ConfigRepo {
+    /// Finds the repository that holds `dir`.
+    pub fn open(dir: &Path) -> Result<Self, GitError> {
+        let repository = Repository::discover(dir).map_err(|_| GitError::NotARepository { dir: dir.to_path_buf() })?;
+        let workdir = repository
+            .workdir()
+            .ok_or_else(|| GitError::Bare { dir: dir.to_path_buf() })?
+            .to_path_buf();
+        let canonical = |path: &Path| path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let prefix = canonical(dir)
+            .strip_prefix(canonical(&workdir))
+            .map(|rest| rest.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        Ok(Self { repository, prefix })
+    }
+
+    /// The commit `revision` names.
+    pub fn revision(&self, revision: &str) -> Result<Revision<'_>, GitError> {
+        let commit = self
+            .repository
+            .revparse_single(revision)
+            .and_then(|object| object.peel_to_commit())
+            .map_err(|_| GitError::UnknownRevision {
+                revision: revision.to_string(),
+                shallow: self.repository.is_shallow(),
+            })?;
+        let label = format!("{revision} ({})", short(&commit));
+        Ok(Revision { commit, label })
+    }
+
+    /// The default base: the merge-base of HEAD and the current branch's upstream, else
+    /// of HEAD and `origin/main`, else of HEAD and `main`.
+    pub fn default_base(&self) -> Result<Revision<'_>, GitError> {
+        let head = self.revision("HEAD")?;
+        let upstream = self
+            .repository
+            .head()
+            .ok()
+            .filter(|reference| reference.is_branch())
+            .and_then(|reference| git2::Branch::wrap(reference).upstream().ok())
+            .and_then(|branch| branch.name().ok().flatten().map(str::to_string));
+        for candidate in upstream.iter().map(String::as_str).chain(["origin/main", "main"]) {
+            let Ok(other) = self.revision(candidate) else {
+                continue;
+            };
+            let base = match self.repository.merge_base(head.commit.id(), other.commit.id()) {
+                Ok(id) => self.repository.find_commit(id)?,
+                Err(_) if self.repository.is_shallow() => {
+                    return Err(GitError::UnknownRevision {
+                        revision: format!("merge-base of HEAD and {candidate}"),
+                        shallow: true,
+                    })
+                }
+                Err(_) => continue,
+            };
+            let label = format!("merge-base of HEAD and {candidate} ({})", short(&base));
+            return Ok(Revision { commit: base, label });
+        }
+        Err(GitError::NoBase)
+    }
+
+    /// The declarations (and template overrides) of a revision, read from Git objects.
+    /// `None` when the revision has no `workergen.yaml` there.
+    pub fn declarations(&self, revision: &Revision<'_>) -> Result<Option<GitTree>, GitError> {
+        let Some(tree) = self.config_tree(revision)? else {
+            return Ok(None);
+        };
+        if tree.get_name(REPO_FILE).is_none() {
+            return Ok(None);
+        }
+        let snapshot = GitTree::snapshot(
+            &self.repository,
+            &tree,
+            &[REPO_FILE, ENVIRONMENTS, OVERRIDES],
+            MAX_FILE_BYTES,
+            revision.label.clone(),
+        )
+        .map_err(|error| git2::Error::from_str(&error.to_string()))?;
+        Ok(Some(snapshot))
+    }
+
+    /// The config folder's tree at a revision.
+    fn config_tree<'r>(&'r self, revision: &Revision<'r>) -> Result<Option<git2::Tree<'r>>, GitError> {
+        let root = self.repository.find_tree(revision.commit.tree_id())?;
+        if self.prefix.is_empty() {
+            return Ok(Some(root));
+        }
+        match root.get_path(Path::new(&self.prefix)) {
+            Ok(entry) => Ok(Some(self.repository.find_tree(entry.id())?)),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// The path of the config repository's `workergen.yaml` in the Git tree, for messages.
+    pub fn repo_file_path(&self) -> String {
+        crate::tree::join(&self.prefix, REPO_FILE)
+    }
+}
