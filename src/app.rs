@@ -4,10 +4,11 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::Context as _;
 
-use crate::cli::{Cli, ColorChoice, Command, DiffArgs, DiffFormat, GlobalArgs, RenderArgs};
+use crate::cli::{Cli, ColorChoice, Command, DiffArgs, DiffFormat, GlobalArgs, ProposeArgs, ProposeOutput, RenderArgs};
 use crate::diagnostic::{Report, Severity};
 use crate::git::{ConfigRepo, GitError};
 use crate::model::Fleet;
+use crate::propose::{self as proposal, PushAuth};
 use crate::render::output::{self, OutputError, WriteOptions};
 use crate::render::templates::Templates;
 use crate::render::{self, Scope};
@@ -46,6 +47,8 @@ pub struct Context {
     pub color_stdout: bool,
     pub quiet: bool,
     pub verbose: bool,
+    /// Credentials for `propose --push` from the environment.
+    pub push_auth: PushAuth,
 }
 
 impl Context {
@@ -70,6 +73,14 @@ impl Context {
             color_stdout,
             quiet: global.quiet,
             verbose: global.verbose,
+            push_auth: PushAuth {
+                token: std::env::var("WORKERGEN_GIT_TOKEN")
+                    .ok()
+                    .filter(|token| !token.is_empty()),
+                username: std::env::var("WORKERGEN_GIT_USERNAME")
+                    .ok()
+                    .filter(|name| !name.is_empty()),
+            },
         }
     }
 }
@@ -81,6 +92,7 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Render(args) => render(cli, args, context),
         Command::Diff(args) => diff(cli, args, context),
         Command::Check => check(cli, context),
+        Command::Propose(args) => propose(cli, args, context),
     };
     match result {
         Ok(outcome) => outcome,
@@ -449,4 +461,134 @@ fn check(cli: &Cli, context: &Context) -> anyhow::Result<Outcome> {
         drift.extra.len()
     );
     Ok(Outcome::Changes)
+}
+
+fn propose_failure(error: &crate::propose::ProposeError) -> Outcome {
+    eprintln!("error: {error}");
+    if let Some(hint) = error.hint() {
+        eprintln!("  hint: {hint}");
+    }
+    if error.is_usage() {
+        Outcome::Invalid
+    } else {
+        Outcome::Failure
+    }
+}
+
+fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<Outcome> {
+    let repo = match ConfigRepo::open(&cli.global.directory) {
+        Ok(repo) => repo,
+        Err(error) => return Ok(git_failure(&error)),
+    };
+    let base = match repo.revision(&args.base) {
+        Ok(base) => base,
+        Err(error) => return Ok(git_failure(&error)),
+    };
+    let tree = match repo.declarations(&base) {
+        Ok(Some(tree)) => tree,
+        Ok(None) => {
+            return Ok(git_failure(&GitError::NoDeclarations {
+                revision: base.label.clone(),
+                path: repo.repo_file_path(),
+            }))
+        }
+        Err(error) => return Ok(git_failure(&error)),
+    };
+    let (fleet, templates) = match load_side(&tree, &base.label, context)? {
+        Ok(side) => side,
+        Err(outcome) => return Ok(outcome),
+    };
+    let (rendered, head_states) =
+        match render::render(&fleet, &templates, &Scope::default(), false).and_then(|rendered| {
+            let side = crate::diff::Side {
+                label: String::new(),
+                fleet: &fleet,
+                templates: &templates,
+            };
+            Ok((rendered, crate::diff::states(&side)?))
+        }) {
+            Ok(result) => result,
+            Err(error) => {
+                print_template_error(&error, context);
+                return Ok(Outcome::Invalid);
+            }
+        };
+    let output_name = fleet.settings.output.value.clone();
+    let (rendered_id, new_tree) = match proposal::new_tree(&repo, &base, &rendered.files, &output_name, args.force) {
+        Ok(result) => result,
+        Err(error) => return Ok(propose_failure(&error)),
+    };
+    let Some(new_tree) = new_tree else {
+        if !context.quiet {
+            eprintln!("`{output_name}/` at {} is up to date: no branch created", base.label);
+        }
+        if args.output == ProposeOutput::Json {
+            write_stdout("{\"changed\": false}\n")?;
+        }
+        return Ok(Outcome::Success);
+    };
+    // The PR body: the committed rendered tree against the fresh render.
+    let committed = repo.rendered_files(&base, &output_name)?;
+    let base_states =
+        crate::diff::states_from_rendered(committed.iter().map(|(p, b)| (p.as_str(), b.as_slice())), &output_name);
+    let empty = Fleet::empty();
+    let base_label = format!("{output_name}/ at {}", base.label);
+    let diff = crate::diff::compare_states(
+        (&base_label, &empty, base_states),
+        ("fresh render", &fleet, head_states),
+    );
+    let body = crate::diff::markdown::render(&diff);
+    let branch = args
+        .branch
+        .clone()
+        .unwrap_or_else(|| format!("workergen/{}", &rendered_id.to_string()[..12]));
+    let made = match proposal::commit(
+        &repo,
+        &base,
+        new_tree,
+        &branch,
+        &proposal::message(&diff),
+        args.author.as_deref(),
+        args.force,
+    ) {
+        Ok(made) => made,
+        Err(error) => return Ok(propose_failure(&error)),
+    };
+    if !context.quiet {
+        let verb = if made.created { "created" } else { "unchanged:" };
+        eprintln!(
+            "{verb} branch {} at {} (parent {})",
+            made.branch,
+            &made.commit[..12],
+            &made.parent[..made.parent.len().min(12)]
+        );
+    }
+    if let Some(remote) = &args.push {
+        if let Err(error) = proposal::push(&repo, remote, &made.branch, args.force, &context.push_auth) {
+            return Ok(propose_failure(&error));
+        }
+        if !context.quiet {
+            eprintln!("pushed {} to {remote}", made.branch);
+        }
+    }
+    if let Some(path) = &args.body_file {
+        std::fs::write(path, &body).with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    match args.output {
+        ProposeOutput::Json => {
+            let document = serde_json::json!({
+                "changed": true,
+                "branch": made.branch,
+                "commit": made.commit,
+                "parent": made.parent,
+                "created": made.created,
+                "pushed": args.push,
+                "body": body,
+            });
+            write_stdout(&format!("{}\n", serde_json::to_string_pretty(&document)?))?;
+        }
+        ProposeOutput::Text if args.body_file.is_none() => write_stdout(&body)?,
+        ProposeOutput::Text => {}
+    }
+    Ok(Outcome::Success)
 }

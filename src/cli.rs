@@ -48,6 +48,40 @@ pub enum Command {
     Diff(DiffArgs),
     /// Fail when `rendered/` on disk differs from a fresh render (for CI).
     Check,
+    /// Commit the re-rendered tree on a branch (built in memory) and write the PR body.
+    Propose(ProposeArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProposeOutput {
+    /// The PR body on stdout (or in `--body-file`).
+    Text,
+    /// `{branch, commit, parent, created, pushed, body}` on stdout.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ProposeArgs {
+    /// The revision whose declarations are rendered and which becomes the parent.
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub base: String,
+    /// The branch to create [default: `workergen/<short hash of the rendered tree>`].
+    #[arg(long, value_name = "BRANCH")]
+    pub branch: Option<String>,
+    /// Author and committer, as `Name <email>` [default: from git config].
+    #[arg(long, value_name = "NAME <EMAIL>")]
+    pub author: Option<String>,
+    /// Write the PR body (markdown) to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ProposeOutput::Text)]
+    pub output: ProposeOutput,
+    /// Push the branch to this remote (`WORKERGEN_GIT_TOKEN` serves https remotes in CI).
+    #[arg(long, value_name = "REMOTE")]
+    pub push: Option<String>,
+    /// Replace an existing branch (pushed with force-with-lease), and files in the way.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -157,6 +157,28 @@ impl ConfigRepo {
         }
     }
 
+    /// The files under the config repo's output folder at a revision, by path relative to
+    /// that folder.
+    pub fn rendered_files(&self, revision: &Revision<'_>, output: &str) -> Result<Vec<(String, Vec<u8>)>, git2::Error> {
+        let Some(tree) = self
+            .config_tree(revision)
+            .map_err(|error| git2::Error::from_str(&error.to_string()))?
+        else {
+            return Ok(Vec::new());
+        };
+        let Ok(entry) = tree.get_path(Path::new(output)) else {
+            return Ok(Vec::new());
+        };
+        let Ok(output_tree) = self.repository.find_tree(entry.id()) else {
+            return Ok(Vec::new());
+        };
+        let mut files = Vec::new();
+        for (path, blob) in crate::propose::blobs(&self.repository, &output_tree)? {
+            files.push((path, self.repository.find_blob(blob)?.content().to_vec()));
+        }
+        Ok(files)
+    }
+
     /// The path of the config repository's `workergen.yaml` in the Git tree, for messages.
     pub fn repo_file_path(&self) -> String {
         crate::tree::join(&self.prefix, REPO_FILE)

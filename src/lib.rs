@@ -14,6 +14,7 @@ pub mod git;
 pub mod load;
 pub mod merge;
 pub mod model;
+pub mod propose;
 pub mod quantity;
 pub mod render;
 pub mod source;

@@ -289,11 +289,23 @@ fn manifest_cause<'a>(head: &'a Fleet, worker: Option<&'a Worker>) -> impl Fn(&s
 pub fn compute(base: &Side<'_>, head: &Side<'_>) -> Result<Diff, TemplateError> {
     let (base_states, head_states) = rayon::join(|| states(base), || states(head));
     let (base_states, head_states) = (base_states?, head_states?);
-    let head_workers: BTreeMap<String, &Worker> = head
-        .fleet
+    Ok(compare_states(
+        (&base.label, base.fleet, base_states),
+        (&head.label, head.fleet, head_states),
+    ))
+}
+
+/// One side of [`compare_states`]: its label, the fleet its causes point into, its states.
+pub type States<'a> = (&'a str, &'a Fleet, BTreeMap<String, WorkerState>);
+
+/// Compares rendered states; causes are looked up in each side's fleet.
+pub fn compare_states(base: States<'_>, head: States<'_>) -> Diff {
+    let (base_label, base_fleet, base_states) = base;
+    let (head_label, head_fleet, head_states) = head;
+    let head_workers: BTreeMap<String, &Worker> = head_fleet
         .workers
         .iter()
-        .map(|worker| (head.fleet.worker_id(worker), worker))
+        .map(|worker| (head_fleet.worker_id(worker), worker))
         .collect();
     let mut ids: Vec<&String> = base_states.keys().chain(head_states.keys()).collect();
     ids.sort();
@@ -303,7 +315,7 @@ pub fn compute(base: &Side<'_>, head: &Side<'_>) -> Result<Diff, TemplateError> 
         .map(|id| {
             let before = base_states.get(*id);
             let after = head_states.get(*id);
-            worker_diff(before, after, base.fleet, head.fleet, head_workers.get(*id).copied())
+            worker_diff(before, after, base_fleet, head_fleet, head_workers.get(*id).copied())
         })
         .collect();
     let mut per_environment: BTreeMap<String, [usize; 4]> = BTreeMap::new();
@@ -329,14 +341,101 @@ pub fn compute(base: &Side<'_>, head: &Side<'_>) -> Result<Diff, TemplateError> 
     }
     risk::renames(&mut workers, &base_states, &head_states);
     let groups = group(&mut workers);
-    Ok(Diff {
-        base: base.label.clone(),
-        head: head.label.clone(),
+    Diff {
+        base: base_label.to_string(),
+        head: head_label.to_string(),
         workers,
         unchanged,
         groups,
         per_environment,
-    })
+    }
+}
+
+/// Worker states read back from a rendered tree (paths relative to the output folder),
+/// such as the `rendered/` committed in Git. Their values have no provenance.
+pub fn states_from_rendered<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    output: &str,
+) -> BTreeMap<String, WorkerState> {
+    let parse = |bytes: &[u8]| {
+        let text = std::str::from_utf8(bytes).ok()?;
+        yaml::parse(text, crate::source::FileId(u32::MAX), yaml::Limits::default()).ok()
+    };
+    let mut values: BTreeMap<String, Node> = BTreeMap::new();
+    let mut manifests: BTreeMap<String, (&'static str, Node)> = BTreeMap::new();
+    let mut chart_tags: BTreeMap<String, String> = BTreeMap::new();
+    for (path, bytes) in files {
+        let parts: Vec<&str> = path.split('/').collect();
+        match parts.as_slice() {
+            [environment, cluster, worker, file] => {
+                let id = format!("{environment}/{cluster}/{worker}");
+                let Some(node) = parse(bytes) else { continue };
+                match *file {
+                    "values.yaml" => {
+                        values.insert(id, node);
+                    }
+                    "helmrelease.yaml" => {
+                        manifests.insert(id, ("helmrelease.yaml", node));
+                    }
+                    "application.yaml" => {
+                        manifests.insert(id, ("application.yaml", node));
+                    }
+                    _ => {}
+                }
+            }
+            [environment, cluster, "ocirepository.yaml"] => {
+                if let Some(tag) = parse(bytes).and_then(|node| node.get_path(["spec", "ref", "tag"])?.scalar_text()) {
+                    chart_tags.insert(format!("{environment}/{cluster}"), tag);
+                }
+            }
+            _ => {}
+        }
+    }
+    values
+        .into_iter()
+        .map(|(id, values)| {
+            let parts: Vec<&str> = id.split('/').collect();
+            let (environment, cluster, name) = (parts[0].to_string(), parts[1].to_string(), parts[2].to_string());
+            let manifest = manifests.remove(&id);
+            let text = |node: Option<&Node>| node.and_then(Node::scalar_text).unwrap_or_default();
+            let (engine, namespace, chart_version) = match &manifest {
+                Some(("application.yaml", node)) => (
+                    Engine::Argocd,
+                    text(node.get_path(["spec", "destination", "namespace"])),
+                    node.get_path(["spec", "sources"])
+                        .and_then(|sources| match &sources.value {
+                            Value::Seq(items) => items.first().and_then(|first| first.get("targetRevision")),
+                            _ => None,
+                        })
+                        .and_then(Node::scalar_text)
+                        .unwrap_or_default(),
+                ),
+                Some((_, node)) => (
+                    Engine::Flux,
+                    text(node.get_path(["spec", "targetNamespace"])),
+                    chart_tags
+                        .get(&format!("{environment}/{cluster}"))
+                        .cloned()
+                        .unwrap_or_default(),
+                ),
+                None => (Engine::None, String::new(), String::new()),
+            };
+            let state = WorkerState {
+                values_path: format!("{output}/{id}/values.yaml"),
+                id: id.clone(),
+                environment,
+                cluster,
+                name,
+                engine,
+                namespace,
+                chart_version,
+                values_text: yaml::emit(&values),
+                values,
+                manifest,
+            };
+            (id, state)
+        })
+        .collect()
 }
 
 fn worker_diff(

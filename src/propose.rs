@@ -1,0 +1,466 @@
+//! Propose: commit the re-rendered tree on a branch, built in memory, and push it.
+//!
+//! The commit's tree is the base revision's tree with `<output>/` replaced by a fresh
+//! render of the base's declarations; its parent is the base. Everything is written to
+//! the object database with a tree builder: the working tree, the index, HEAD and every
+//! other branch stay as they are.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use git2::{BranchType, Oid, Repository, Signature, Tree};
+
+use crate::diff::Diff;
+use crate::git::{ConfigRepo, Revision};
+use crate::render::output::MARKER;
+
+const FILE_MODE: i32 = 0o100644;
+const TREE_MODE: i32 = 0o040000;
+
+/// Why propose stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ProposeError {
+    #[error("branch `{branch}` exists and points elsewhere")]
+    BranchExists { branch: String },
+    #[error("files without the workergen marker are in the way in `{output}/`: {}", paths.join(", "))]
+    Foreign { output: String, paths: Vec<String> },
+    #[error("`--author` must look like `Name <email>`, not `{0}`")]
+    Author(String),
+    #[error("no author: {0}")]
+    NoSignature(git2::Error),
+    #[error("the remote's `{branch}` is at {found}, not at {expected} as last fetched; someone else pushed to it")]
+    Lease {
+        branch: String,
+        expected: String,
+        found: String,
+    },
+    #[error("push to `{remote}` was rejected: {message}")]
+    Rejected { remote: String, message: String },
+    #[error("git: {0}")]
+    Git(#[from] git2::Error),
+}
+
+impl ProposeError {
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            ProposeError::BranchExists { .. } => Some("pass `--force` to replace it, or choose another `--branch`"),
+            ProposeError::Foreign { .. } => {
+                Some("move those files out of the output folder, or pass `--force` to replace them")
+            }
+            ProposeError::Author(_) => Some("e.g. `--author \"Workers Bot <workers-bot@example.com>\"`"),
+            ProposeError::NoSignature(_) => Some("set `user.name` and `user.email` in git config, or pass `--author`"),
+            ProposeError::Lease { .. } => Some("fetch, look at what changed, and run propose again"),
+            ProposeError::Rejected { .. } => {
+                Some("check the credentials and the remote's branch protection; replacing a branch needs `--force`")
+            }
+            ProposeError::Git(_) => None,
+        }
+    }
+
+    /// Whether the input (rather than Git or the network) is at fault.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            ProposeError::BranchExists { .. } | ProposeError::Foreign { .. } | ProposeError::Author(_)
+        )
+    }
+}
+
+/// A folder of the new tree being built.
+#[derive(Default)]
+struct Folder {
+    files: BTreeMap<String, Oid>,
+    folders: BTreeMap<String, Folder>,
+}
+
+impl Folder {
+    fn insert(&mut self, path: &[&str], blob: Oid) {
+        match path {
+            [name] => {
+                self.files.insert((*name).to_string(), blob);
+            }
+            [first, rest @ ..] => self.folders.entry((*first).to_string()).or_default().insert(rest, blob),
+            [] => {}
+        }
+    }
+
+    fn contains(&self, path: &[&str]) -> bool {
+        match path {
+            [name] => self.files.contains_key(*name) || self.folders.contains_key(*name),
+            [first, rest @ ..] => self.folders.get(*first).is_some_and(|folder| folder.contains(rest)),
+            [] => true,
+        }
+    }
+
+    /// Writes the folder's tree; `None` when it holds nothing (Git stores no empty trees).
+    fn write(&self, repository: &Repository) -> Result<Option<Oid>, git2::Error> {
+        let mut builder = repository.treebuilder(None)?;
+        for (name, blob) in &self.files {
+            builder.insert(name, *blob, FILE_MODE)?;
+        }
+        for (name, folder) in &self.folders {
+            if let Some(tree) = folder.write(repository)? {
+                builder.insert(name, tree, TREE_MODE)?;
+            }
+        }
+        if builder.is_empty() {
+            return Ok(None);
+        }
+        builder.write().map(Some)
+    }
+}
+
+/// Every blob under `tree`, by `/`-separated path.
+pub fn blobs(repository: &Repository, tree: &Tree<'_>) -> Result<Vec<(String, Oid)>, git2::Error> {
+    let mut out = Vec::new();
+    tree.walk(git2::TreeWalkMode::PreOrder, |folder, entry| {
+        if entry.kind() == Some(git2::ObjectType::Blob) {
+            if let Ok(name) = entry.name() {
+                out.push((format!("{folder}{name}"), entry.id()));
+            }
+        }
+        git2::TreeWalkResult::Ok
+    })?;
+    let _ = repository;
+    Ok(out)
+}
+
+/// The tree at `path` (components) of `tree`, if it is a folder.
+fn subtree<'r>(repository: &'r Repository, tree: &Tree<'r>, path: &str) -> Option<Tree<'r>> {
+    if path.is_empty() {
+        return repository.find_tree(tree.id()).ok();
+    }
+    let entry = tree.get_path(Path::new(path)).ok()?;
+    repository.find_tree(entry.id()).ok()
+}
+
+/// The new output tree: the rendered files, plus files of the base's output folder that
+/// workergen did not write (kept where nothing of ours goes).
+fn output_tree(
+    repository: &Repository,
+    base_output: Option<&Tree<'_>>,
+    files: &BTreeMap<PathBuf, Vec<u8>>,
+    output: &str,
+    force: bool,
+) -> Result<Option<Oid>, ProposeError> {
+    let mut folder = Folder::default();
+    for (path, bytes) in files {
+        let path = path.to_string_lossy().replace('\\', "/");
+        let parts: Vec<&str> = path.split('/').collect();
+        folder.insert(&parts, repository.blob(bytes)?);
+    }
+    let mut in_the_way = Vec::new();
+    if let Some(base_output) = base_output {
+        for (path, blob) in blobs(repository, base_output)? {
+            let content = repository.find_blob(blob)?;
+            if content.content().starts_with(MARKER.as_bytes()) {
+                continue;
+            }
+            let parts: Vec<&str> = path.split('/').collect();
+            if folder.contains(&parts) {
+                in_the_way.push(format!("{output}/{path}"));
+            } else {
+                folder.insert(&parts, blob);
+            }
+        }
+    }
+    if !in_the_way.is_empty() && !force {
+        return Err(ProposeError::Foreign {
+            output: output.to_string(),
+            paths: in_the_way,
+        });
+    }
+    Ok(folder.write(repository)?)
+}
+
+/// `tree` with the folder at `path` replaced by `new` (or removed for `None`).
+fn replace(
+    repository: &Repository,
+    tree: Option<&Tree<'_>>,
+    path: &[&str],
+    new: Option<Oid>,
+) -> Result<Option<Oid>, git2::Error> {
+    let Some((first, rest)) = path.split_first() else {
+        return Ok(new);
+    };
+    let mut builder = repository.treebuilder(tree)?;
+    let replacement = if rest.is_empty() {
+        new
+    } else {
+        let child = tree
+            .and_then(|tree| tree.get_name(first))
+            .filter(|entry| entry.kind() == Some(git2::ObjectType::Tree))
+            .map(|entry| repository.find_tree(entry.id()))
+            .transpose()?;
+        replace(repository, child.as_ref(), rest, new)?
+    };
+    match replacement {
+        Some(oid) => {
+            builder.insert(first, oid, TREE_MODE)?;
+        }
+        None => {
+            if builder.get(first)?.is_some() {
+                builder.remove(first)?;
+            }
+        }
+    }
+    if builder.is_empty() {
+        return Ok(None);
+    }
+    builder.write().map(Some)
+}
+
+/// What propose made.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Proposal {
+    pub branch: String,
+    pub commit: String,
+    pub parent: String,
+    /// False when the branch already held this tree.
+    pub created: bool,
+}
+
+/// The new tree for the base with `<prefix>/<output>` replaced by `files`; `None` when it
+/// equals the base's tree.
+pub fn new_tree(
+    repo: &ConfigRepo,
+    base: &Revision<'_>,
+    files: &BTreeMap<PathBuf, Vec<u8>>,
+    output: &str,
+    force: bool,
+) -> Result<(Oid, Option<Oid>), ProposeError> {
+    let repository = &repo.repository;
+    let base_tree = repository.find_tree(base.commit.tree_id())?;
+    let output_path = crate::tree::join(&repo.prefix, output);
+    let base_output = subtree(repository, &base_tree, &output_path);
+    let rendered = output_tree(repository, base_output.as_ref(), files, &output_path, force)?;
+    let parts: Vec<&str> = output_path.split('/').filter(|part| !part.is_empty()).collect();
+    let tree = replace(repository, Some(&base_tree), &parts, rendered)?
+        .map_or_else(|| repository.treebuilder(None)?.write(), Ok)?;
+    let rendered_id = rendered.unwrap_or(tree);
+    Ok((rendered_id, (tree != base_tree.id()).then_some(tree)))
+}
+
+/// Parses `Name <email>`.
+pub fn parse_author(text: &str) -> Result<(String, String), ProposeError> {
+    let (name, rest) = text.split_once('<').ok_or_else(|| ProposeError::Author(text.into()))?;
+    let email = rest
+        .strip_suffix('>')
+        .ok_or_else(|| ProposeError::Author(text.into()))?;
+    let name = name.trim();
+    if name.is_empty() || email.trim().is_empty() || email.contains(['<', '>']) {
+        return Err(ProposeError::Author(text.into()));
+    }
+    Ok((name.to_string(), email.trim().to_string()))
+}
+
+fn signature(repository: &Repository, author: Option<&str>) -> Result<Signature<'static>, ProposeError> {
+    match author {
+        Some(text) => {
+            let (name, email) = parse_author(text)?;
+            Ok(Signature::now(&name, &email)?)
+        }
+        None => repository.signature().map_err(ProposeError::NoSignature),
+    }
+}
+
+/// `workergen: update 12 workers in production, staging`, then the workers.
+pub fn message(diff: &Diff) -> String {
+    let mut environments: Vec<&str> = diff.workers.iter().map(|worker| worker.environment.as_str()).collect();
+    environments.sort_unstable();
+    environments.dedup();
+    let count = diff.workers.len();
+    let noun = if count == 1 { "worker" } else { "workers" };
+    let mut text = if count == 0 {
+        "workergen: re-render\n".to_string()
+    } else {
+        format!("workergen: update {count} {noun} in {}\n", environments.join(", "))
+    };
+    if count > 0 {
+        text.push('\n');
+    }
+    const SHOWN: usize = 200;
+    for worker in diff.workers.iter().take(SHOWN) {
+        let status = match worker.status {
+            crate::diff::Status::Added => "added",
+            crate::diff::Status::Removed => "removed",
+            crate::diff::Status::Changed => "changed",
+        };
+        text.push_str(&format!("- {} ({status})\n", worker.id));
+    }
+    if count > SHOWN {
+        text.push_str(&format!("- and {} more\n", count - SHOWN));
+    }
+    text
+}
+
+/// Commits `tree` on `branch` with the base as parent. An existing branch that already
+/// holds this tree is left alone; one that holds another is replaced only with `force`.
+pub fn commit(
+    repo: &ConfigRepo,
+    base: &Revision<'_>,
+    tree: Oid,
+    branch: &str,
+    message: &str,
+    author: Option<&str>,
+    force: bool,
+) -> Result<Proposal, ProposeError> {
+    let repository = &repo.repository;
+    if let Ok(existing) = repository.find_branch(branch, BranchType::Local) {
+        let current = existing.get().peel_to_commit()?;
+        if current.tree_id() == tree {
+            return Ok(Proposal {
+                branch: branch.to_string(),
+                commit: current.id().to_string(),
+                parent: current.parent_id(0).map(|id| id.to_string()).unwrap_or_default(),
+                created: false,
+            });
+        }
+        if !force {
+            return Err(ProposeError::BranchExists {
+                branch: branch.to_string(),
+            });
+        }
+    }
+    let signature = signature(repository, author)?;
+    let tree = repository.find_tree(tree)?;
+    // No reference to update here: HEAD and the current branch stay where they are.
+    let id = repository.commit(None, &signature, &signature, message, &tree, &[&base.commit])?;
+    repository.reference(
+        &format!("refs/heads/{branch}"),
+        id,
+        true,
+        &format!("workergen propose: {}", message.lines().next().unwrap_or_default()),
+    )?;
+    Ok(Proposal {
+        branch: branch.to_string(),
+        commit: id.to_string(),
+        parent: base.commit.id().to_string(),
+        created: true,
+    })
+}
+
+/// Credentials for a push, as git finds them, plus a CI token.
+#[derive(Debug, Clone, Default)]
+pub struct PushAuth {
+    /// A token for https remotes (`WORKERGEN_GIT_TOKEN`), used as the password.
+    pub token: Option<String>,
+    /// The user name to pair with the token (`WORKERGEN_GIT_USERNAME`, default
+    /// `x-access-token`).
+    pub username: Option<String>,
+}
+
+/// Pushes `branch` to `remote`. With `force`, the remote branch is replaced only if it
+/// is still where we last saw it (force-with-lease: the remote-tracking ref, or absent).
+pub fn push(
+    repo: &ConfigRepo,
+    remote_name: &str,
+    branch: &str,
+    force: bool,
+    auth: &PushAuth,
+) -> Result<(), ProposeError> {
+    let repository = &repo.repository;
+    let mut remote = repository.find_remote(remote_name)?;
+    let tracking = format!("refs/remotes/{remote_name}/{branch}");
+    let expected = repository.refname_to_id(&tracking).unwrap_or_else(|_| Oid::ZERO_SHA1);
+    let config = repository.config()?;
+    let lease_failure = std::cell::RefCell::new(None);
+    let rejection = std::cell::RefCell::new(None);
+    let result = {
+        let mut attempts = 0;
+        let mut callbacks = git2::RemoteCallbacks::new();
+        callbacks.credentials(|url, username, allowed| {
+            attempts += 1;
+            if attempts > 4 {
+                return Err(git2::Error::from_str("no credentials were accepted"));
+            }
+            credentials(&config, url, username, allowed, auth, attempts)
+        });
+        callbacks.push_negotiation(|updates| {
+            for update in updates {
+                if force && update.src() != expected {
+                    *lease_failure.borrow_mut() = Some((expected, update.src()));
+                    return Err(git2::Error::from_str("stale lease"));
+                }
+            }
+            Ok(())
+        });
+        callbacks.push_update_reference(|_, status| {
+            if let Some(message) = status {
+                *rejection.borrow_mut() = Some(message.to_string());
+            }
+            Ok(())
+        });
+        let mut options = git2::PushOptions::new();
+        options.remote_callbacks(callbacks);
+        let refspec = format!(
+            "{}refs/heads/{branch}:refs/heads/{branch}",
+            if force { "+" } else { "" }
+        );
+        remote.push(&[refspec.as_str()], Some(&mut options))
+    };
+    if let Some((expected, found)) = lease_failure.into_inner() {
+        let show = |oid: Oid| {
+            if oid.is_zero() {
+                "nothing".to_string()
+            } else {
+                oid.to_string()[..7].to_string()
+            }
+        };
+        return Err(ProposeError::Lease {
+            branch: branch.to_string(),
+            expected: show(expected),
+            found: show(found),
+        });
+    }
+    result?;
+    if let Some(message) = rejection.into_inner() {
+        return Err(ProposeError::Rejected {
+            remote: remote_name.to_string(),
+            message,
+        });
+    }
+    Ok(())
+}
+
+fn credentials(
+    config: &git2::Config,
+    url: &str,
+    username: Option<&str>,
+    allowed: git2::CredentialType,
+    auth: &PushAuth,
+    attempt: u32,
+) -> Result<git2::Cred, git2::Error> {
+    if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) {
+        if let (Some(token), 1) = (&auth.token, attempt) {
+            let user = auth.username.as_deref().or(username).unwrap_or("x-access-token");
+            return git2::Cred::userpass_plaintext(user, token);
+        }
+        if let Ok(cred) = git2::Cred::credential_helper(config, url, username) {
+            return Ok(cred);
+        }
+    }
+    if allowed.contains(git2::CredentialType::SSH_KEY) {
+        return git2::Cred::ssh_key_from_agent(username.unwrap_or("git"));
+    }
+    if allowed.contains(git2::CredentialType::USERNAME) {
+        return git2::Cred::username(username.unwrap_or("git"));
+    }
+    git2::Cred::default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authors() {
+        assert_eq!(
+            parse_author("Workers Bot <bot@example.com>").unwrap(),
+            ("Workers Bot".to_string(), "bot@example.com".to_string())
+        );
+        assert!(parse_author("bot@example.com").is_err());
+        assert!(parse_author("<bot@example.com>").is_err());
+        assert!(parse_author("Bot <>").is_err());
+    }
+}
