@@ -362,7 +362,7 @@ pub fn push(
     let repository = &repo.repository;
     let mut remote = repository.find_remote(remote_name)?;
     let tracking = format!("refs/remotes/{remote_name}/{branch}");
-    let expected = repository.refname_to_id(&tracking).unwrap_or_else(|_| Oid::ZERO_SHA1);
+    let expected = repository.refname_to_id(&tracking).unwrap_or(Oid::ZERO_SHA1);
     let config = repository.config()?;
     let lease_failure = std::cell::RefCell::new(None);
     let rejection = std::cell::RefCell::new(None);
