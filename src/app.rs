@@ -4,7 +4,10 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::Context as _;
 
-use crate::cli::{Cli, ColorChoice, Command, DiffArgs, DiffFormat, GlobalArgs, ProposeArgs, ProposeOutput, RenderArgs};
+use crate::cli::{
+    Cli, ColorChoice, Command, DiffArgs, DiffFormat, ExplainArgs, ExplainFormat, GlobalArgs, InitArgs, InitEngine,
+    ProposeArgs, ProposeOutput, RenderArgs, SchemaArgs, SchemaFile,
+};
 use crate::diagnostic::{Report, Severity};
 use crate::git::{ConfigRepo, GitError};
 use crate::model::Fleet;
@@ -14,6 +17,7 @@ use crate::render::templates::Templates;
 use crate::render::{self, Scope};
 use crate::tree::fs::FsTree;
 use crate::tree::FileTree;
+use crate::Timings;
 
 /// How a run ended; the process exit code (DESIGN section 6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +53,8 @@ pub struct Context {
     pub verbose: bool,
     /// Credentials for `propose --push` from the environment.
     pub push_auth: PushAuth,
+    /// Whether a progress bar may be shown: stderr is a terminal and not in CI.
+    pub progress: bool,
 }
 
 impl Context {
@@ -73,6 +79,7 @@ impl Context {
             color_stdout,
             quiet: global.quiet,
             verbose: global.verbose,
+            progress: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
             push_auth: PushAuth {
                 token: std::env::var("WORKERGEN_GIT_TOKEN")
                     .ok()
@@ -93,6 +100,11 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Diff(args) => diff(cli, args, context),
         Command::Check => check(cli, context),
         Command::Propose(args) => propose(cli, args, context),
+        Command::Explain(args) => explain(cli, args, context),
+        Command::Init(args) => init(cli, args),
+        Command::Schema(args) => schema(args),
+        Command::Completions(args) => completions(args.shell),
+        Command::Man => man(),
     };
     match result {
         Ok(outcome) => outcome,
@@ -106,8 +118,12 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
 /// Loads and validates, printing the diagnostics; `Err(Outcome::Invalid)` when there
 /// were errors.
 fn load(cli: &Cli, context: &Context) -> anyhow::Result<Result<(Fleet, Report), Outcome>> {
+    load_timed(cli, context, &mut Timings::default())
+}
+
+fn load_timed(cli: &Cli, context: &Context, timings: &mut Timings) -> anyhow::Result<Result<(Fleet, Report), Outcome>> {
     let tree = FsTree::new(&cli.global.directory);
-    let (fleet, report) = crate::load_fleet(&tree)
+    let (fleet, report) = crate::load_fleet_timed(&tree, timings)
         .with_context(|| format!("cannot read the config repository `{}`", cli.global.directory.display()))?;
     print_report(&report, &fleet, context);
     if report.has_errors() {
@@ -168,7 +184,12 @@ fn summary(fleet: &Fleet, report: &Report) -> String {
 }
 
 fn validate(cli: &Cli, context: &Context) -> anyhow::Result<Outcome> {
-    let (fleet, report) = match load(cli, context)? {
+    let mut timings = Timings::default();
+    let loaded = load_timed(cli, context, &mut timings);
+    if context.verbose {
+        eprintln!("{}", timings.summary());
+    }
+    let (fleet, report) = match loaded? {
         Ok(loaded) => loaded,
         Err(outcome) => return Ok(outcome),
     };
@@ -209,8 +230,30 @@ fn check_scope(fleet: &Fleet, scope: &Scope) -> Result<(), String> {
     Ok(())
 }
 
+/// A progress bar for long renders, on a terminal only (never piped, never in CI).
+fn progress_bar(context: &Context, clusters: usize) -> Option<indicatif::ProgressBar> {
+    let wanted = context.progress && !context.quiet && clusters >= 50;
+    wanted.then(|| {
+        let bar = indicatif::ProgressBar::new(clusters as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("rendering {bar:40} {pos}/{len} clusters {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    })
+}
+
 fn render(cli: &Cli, args: &RenderArgs, context: &Context) -> anyhow::Result<Outcome> {
-    let (fleet, _) = match load(cli, context)? {
+    let mut timings = Timings::default();
+    let outcome = render_timed(cli, args, context, &mut timings);
+    if context.verbose {
+        eprintln!("{}", timings.summary());
+    }
+    outcome
+}
+
+fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut Timings) -> anyhow::Result<Outcome> {
+    let (fleet, _) = match load_timed(cli, context, timings)? {
         Ok(loaded) => loaded,
         Err(outcome) => return Ok(outcome),
     };
@@ -223,14 +266,26 @@ fn render(cli: &Cli, args: &RenderArgs, context: &Context) -> anyhow::Result<Out
         return Ok(Outcome::Invalid);
     }
     let tree = FsTree::new(&cli.global.directory);
-    let rendered =
-        match Templates::load(&tree).and_then(|templates| render::render(&fleet, &templates, &scope, args.stdout)) {
-            Ok(rendered) => rendered,
-            Err(error) => {
-                print_template_error(&error, context);
-                return Ok(Outcome::Invalid);
-            }
-        };
+    let bar = progress_bar(context, fleet.clusters.len());
+    let tick = || {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    };
+    let result = timings.time("render", || {
+        Templates::load(&tree)
+            .and_then(|templates| render::render_with_progress(&fleet, &templates, &scope, args.stdout, &tick))
+    });
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let rendered = match result {
+        Ok(rendered) => rendered,
+        Err(error) => {
+            print_template_error(&error, context);
+            return Ok(Outcome::Invalid);
+        }
+    };
     if args.stdout {
         let mut stdout = std::io::stdout().lock();
         return match stdout
@@ -246,7 +301,9 @@ fn render(cli: &Cli, args: &RenderArgs, context: &Context) -> anyhow::Result<Out
     let root = cli.global.directory.join(&fleet.settings.output.value);
     std::fs::create_dir_all(&root).with_context(|| format!("cannot create `{}`", root.display()))?;
     let options = WriteOptions { force: args.force };
-    let report = match output::write_tree(&root, &rendered.files, &rendered.scope, &options) {
+    let report = match timings.time("write", || {
+        output::write_tree(&root, &rendered.files, &rendered.scope, &options)
+    }) {
         Ok(report) => report,
         Err(error @ OutputError::Foreign { .. }) => {
             eprintln!("error: {error}");
@@ -388,7 +445,15 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
         fleet: &head_side.0,
         templates: &head_side.1,
     };
-    let diff = match crate::diff::compute(&base, &head) {
+    let start = std::time::Instant::now();
+    let computed = crate::diff::compute(&base, &head);
+    if context.verbose {
+        eprintln!(
+            "timings: diff (render both sides and compare) {:.1} ms",
+            start.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    let diff = match computed {
         Ok(diff) => diff,
         Err(error) => {
             print_template_error(&error, context);
@@ -590,5 +655,128 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
         ProposeOutput::Text if args.body_file.is_none() => write_stdout(&body)?,
         ProposeOutput::Text => {}
     }
+    Ok(Outcome::Success)
+}
+
+fn explain(cli: &Cli, args: &ExplainArgs, context: &Context) -> anyhow::Result<Outcome> {
+    let (fleet, _) = match load(cli, context)? {
+        Ok(loaded) => loaded,
+        Err(outcome) => return Ok(outcome),
+    };
+    let Some(worker) = fleet
+        .workers
+        .iter()
+        .find(|worker| fleet.worker_id(worker) == args.worker)
+    else {
+        let ids: Vec<String> = fleet.workers.iter().map(|worker| fleet.worker_id(worker)).collect();
+        eprintln!("error: no worker `{}`", args.worker);
+        match crate::diagnostic::did_you_mean(&args.worker, ids.iter().map(String::as_str)) {
+            Some(close) => eprintln!("  hint: did you mean `{close}`?"),
+            None => eprintln!(
+                "  hint: name it as `<env>/<cluster>/<worker>`, e.g. `{}`",
+                ids.first().map_or("production/eu-west-1/deploy", String::as_str)
+            ),
+        }
+        return Ok(Outcome::Invalid);
+    };
+    let tree = FsTree::new(&cli.global.directory);
+    let explanation = match Templates::load(&tree)
+        .and_then(|templates| crate::explain::explain(&fleet, &templates, worker, args.key.as_deref()))
+    {
+        Ok(explanation) => explanation,
+        Err(error) => {
+            print_template_error(&error, context);
+            return Ok(Outcome::Invalid);
+        }
+    };
+    if let Some(key) = &args.key {
+        if explanation.values.is_empty() && explanation.manifest.is_empty() {
+            eprintln!("error: `{}` has no value at or below `{key}`", args.worker);
+            eprintln!("  hint: key paths are dotted, e.g. `scriptPods.resources` or `spec.chartRef`");
+            return Ok(Outcome::Invalid);
+        }
+    }
+    let text = match args.format {
+        ExplainFormat::Text => crate::explain::render_text(&explanation),
+        ExplainFormat::Json => format!("{}\n", serde_json::to_string_pretty(&explanation)?),
+    };
+    write_stdout(&text)?;
+    Ok(Outcome::Success)
+}
+
+fn init(cli: &Cli, args: &InitArgs) -> anyhow::Result<Outcome> {
+    let engine = match args.engine {
+        InitEngine::Flux => crate::decl::Engine::Flux,
+        InitEngine::Argocd => crate::decl::Engine::Argocd,
+    };
+    let dir = &cli.global.directory;
+    match crate::init::init(dir, engine, args.accept_eula) {
+        Ok(written) => {
+            for path in &written {
+                eprintln!("created {}", path.display());
+            }
+            if args.accept_eula {
+                eprintln!("next: edit the files (your editor completes them from schemas/), then `workergen validate` and `workergen render`");
+            } else {
+                eprintln!("next: read the Octopus customer agreement (https://octopus.com/company/customer-agreement) and, if you agree, set `acceptEula: true` in workergen.yaml (or run `workergen init --accept-eula` in an empty folder); then `workergen validate` and `workergen render`");
+            }
+            Ok(Outcome::Success)
+        }
+        Err(error @ crate::init::InitError::Exists(_)) => {
+            eprintln!("error: {error}");
+            eprintln!("  hint: run `workergen init` in an empty folder, or `-C DIR` for another one");
+            Ok(Outcome::Invalid)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn schema(args: &SchemaArgs) -> anyhow::Result<Outcome> {
+    let schemas = crate::decl::schemas();
+    if let Some(dir) = &args.write {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+        for (name, text) in &schemas {
+            let path = dir.join(name);
+            std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))?;
+        }
+        return Ok(Outcome::Success);
+    }
+    let text = match args.file {
+        Some(file) => {
+            let name = match file {
+                SchemaFile::Workergen => "workergen.schema.json",
+                SchemaFile::Environment => "environment.schema.json",
+                SchemaFile::Cluster => "cluster.schema.json",
+            };
+            schemas
+                .into_iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, text)| text)
+                .unwrap_or_default()
+        }
+        None => {
+            let all: serde_json::Map<String, serde_json::Value> = schemas
+                .into_iter()
+                .map(|(name, text)| Ok((name.to_string(), serde_json::from_str(&text)?)))
+                .collect::<anyhow::Result<_>>()?;
+            format!("{}\n", serde_json::to_string_pretty(&all)?)
+        }
+    };
+    write_stdout(&text)?;
+    Ok(Outcome::Success)
+}
+
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<Outcome> {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut command, "workergen", &mut out);
+    write_stdout(&String::from_utf8_lossy(&out))?;
+    Ok(Outcome::Success)
+}
+
+fn man() -> anyhow::Result<Outcome> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
+    write_stdout(&String::from_utf8_lossy(&out))?;
     Ok(Outcome::Success)
 }

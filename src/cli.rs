@@ -50,6 +50,74 @@ pub enum Command {
     Check,
     /// Commit the re-rendered tree on a branch (built in memory) and write the PR body.
     Propose(ProposeArgs),
+    /// Show a worker's effective values and manifest, and which file:line set each.
+    Explain(ExplainArgs),
+    /// Scaffold a new config repository here (never overwrites).
+    Init(InitArgs),
+    /// Print (or write) the JSON Schemas of the declaration files, for editors.
+    Schema(SchemaArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The worker, as `<env>/<cluster>/<worker>`.
+    #[arg(value_name = "ENV/CLUSTER/WORKER")]
+    pub worker: String,
+    /// Only this key path and what is below it, e.g. `scriptPods.resources`.
+    #[arg(value_name = "KEY")]
+    pub key: Option<String>,
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub format: ExplainFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InitEngine {
+    Flux,
+    Argocd,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The GitOps engine to set up.
+    #[arg(long, value_enum, default_value_t = InitEngine::Flux)]
+    pub engine: InitEngine,
+    /// You accept the Octopus customer agreement (https://octopus.com/company/customer-agreement).
+    #[arg(long)]
+    pub accept_eula: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaFile {
+    Workergen,
+    Environment,
+    Cluster,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Only this file's schema [default: all three, as one JSON object by file name].
+    #[arg(value_enum)]
+    pub file: Option<SchemaFile>,
+    /// Write `workergen.schema.json`, `environment.schema.json` and `cluster.schema.json`
+    /// into this folder instead.
+    #[arg(long, value_name = "DIR", conflicts_with = "file")]
+    pub write: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -167,6 +235,36 @@ mod tests {
         assert_eq!(args.format, DiffFormat::Markdown);
         assert!(args.exit_code && !args.allow_empty_base && args.head.is_none());
         assert!(Cli::try_parse_from(["workergen", "diff", "--format", "html"]).is_err());
+    }
+
+    #[test]
+    fn explain_takes_a_worker_and_a_key() {
+        let cli = Cli::try_parse_from([
+            "workergen",
+            "explain",
+            "prod/eu/build",
+            "agent.name",
+            "--format",
+            "json",
+        ])
+        .unwrap();
+        let Command::Explain(args) = cli.command else {
+            panic!("explain")
+        };
+        assert_eq!(args.worker, "prod/eu/build");
+        assert_eq!(args.key.as_deref(), Some("agent.name"));
+        assert_eq!(args.format, ExplainFormat::Json);
+    }
+
+    #[test]
+    fn init_and_completions() {
+        let cli = Cli::try_parse_from(["workergen", "init", "--engine", "argocd", "--accept-eula"]).unwrap();
+        let Command::Init(args) = cli.command else {
+            panic!("init")
+        };
+        assert!(args.accept_eula && args.engine == InitEngine::Argocd);
+        assert!(Cli::try_parse_from(["workergen", "completions", "zsh"]).is_ok());
+        assert!(Cli::try_parse_from(["workergen", "completions", "tcsh"]).is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Affinity, PodSecurityContext, ResourceRequirements, Toleration};
+use schemars::JsonSchema;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
@@ -20,8 +21,8 @@ pub const ENVIRONMENT_KEYS: &[&str] = &["octopus", "defaults", "chart"];
 pub const CLUSTER_KEYS: &[&str] = &["cluster", "defaults", "chart", "workers"];
 
 /// The `chart:` block, in `workergen.yaml`, an environment or a cluster file.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChartSpec {
     pub repository: Option<String>,
     pub name: Option<String>,
@@ -29,8 +30,8 @@ pub struct ChartSpec {
 }
 
 /// `gitops:` in `workergen.yaml`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GitopsSpec {
     pub engine: Option<Engine>,
     pub argocd: Option<ArgocdSpec>,
@@ -38,7 +39,7 @@ pub struct GitopsSpec {
 }
 
 /// How the rendered workers reach their clusters.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
     #[default]
@@ -47,8 +48,8 @@ pub enum Engine {
     None,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ArgocdSpec {
     pub namespace: Option<String>,
     pub project: Option<String>,
@@ -57,16 +58,16 @@ pub struct ArgocdSpec {
     pub target_revision: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FluxSpec {
     pub namespace: Option<String>,
     pub interval: Option<String>,
 }
 
 /// `octopus:` in `environment.yaml`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OctopusSpec {
     pub server_url: Option<String>,
     pub server_comms_address: Option<String>,
@@ -77,8 +78,8 @@ pub struct OctopusSpec {
 }
 
 /// `octopus.auth`: one credential kind, by Secret name.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AuthSpec {
     pub bearer_token_secret: Option<String>,
     pub api_key_secret: Option<String>,
@@ -86,39 +87,51 @@ pub struct AuthSpec {
 }
 
 /// `cluster:` in a cluster file.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClusterSpec {
     pub destination: Option<DestinationSpec>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DestinationSpec {
     pub server: Option<String>,
     pub name: Option<String>,
 }
 
 /// Worker fields, as written in any layer: everything optional, `null` allowed.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WorkerSpec {
+    /// The worker's name in Octopus (`agent.name`); default `<env>-<cluster>-<worker>`.
     pub display_name: Option<String>,
+    /// The release namespace; default `octopus-agent-<worker>`.
     pub namespace: Option<String>,
+    /// `false` leaves the worker out of the output.
     pub enabled: Option<bool>,
+    /// The worker pools to join (names, slugs or IDs): `agent.worker.initial.workerPools`.
     pub worker_pools: Option<Vec<String>>,
+    /// `agent.machinePolicyName`; use a policy with manual machine updates.
     pub machine_policy: Option<String>,
+    /// `agent.logLevel`.
     pub log_level: Option<String>,
+    /// `agent.pollingConnectionCount`.
     pub polling_connection_count: Option<u32>,
+    /// The agent (tentacle) pod.
     pub agent: Option<AgentSpec>,
+    /// The pods that run each deployment step.
     pub script_pods: Option<ScriptPodsSpec>,
+    /// The agent's persistent volume (`persistence.*`).
     pub storage: Option<StorageSpec>,
-    /// Free chart values, checked against the chart's key tree separately.
+    /// Any values of the kubernetes-agent chart, merged last; every key must exist in
+    /// the chart, and none may also be set by a field above.
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
     pub values: Option<BTreeMap<String, IgnoredAny>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AgentSpec {
     pub image: Option<ImageSpec>,
     pub resources: Option<ResourceRequirements>,
@@ -128,8 +141,8 @@ pub struct AgentSpec {
     pub service_account: Option<ServiceAccountSpec>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ScriptPodsSpec {
     pub image: Option<ImageSpec>,
     pub resources: Option<ResourceRequirements>,
@@ -140,22 +153,22 @@ pub struct ScriptPodsSpec {
     pub proxies: Option<ProxiesSpec>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceAccountSpec {
     pub annotations: Option<BTreeMap<String, String>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProxiesSpec {
     pub http: Option<String>,
     pub https: Option<String>,
     pub no_proxy: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StorageSpec {
     pub storage_class_name: Option<String>,
     pub size: Option<String>,
@@ -169,19 +182,97 @@ pub enum ImageSpec {
     Object(ImageObject),
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ImageObject {
     pub repository: Option<String>,
     pub tag: Option<String>,
     pub pull_policy: Option<PullPolicy>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, JsonSchema)]
 pub enum PullPolicy {
     Always,
     IfNotPresent,
     Never,
+}
+
+impl JsonSchema for ImageSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Image".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "An image as `repository:tag`, or as the chart's object.",
+            "oneOf": [
+                { "type": "string", "pattern": "^[^@\\s]+:[^:/@\\s]+$" },
+                generator.subschema_for::<ImageObject>()
+            ]
+        })
+    }
+}
+
+/// `workergen.yaml`: the config repository's settings.
+#[derive(JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct RepoFile {
+    /// The kubernetes-agent chart: `repository` (an `oci://` registry), `name`, exact `version`.
+    chart: Option<ChartSpec>,
+    /// You accept the Octopus customer agreement; rendering refuses without `true`.
+    accept_eula: bool,
+    /// The output folder; default `rendered`.
+    output: Option<String>,
+    /// How workers reach their clusters: `flux` (default), `argocd` or `none`.
+    gitops: Option<GitopsSpec>,
+    /// Worker fields for every worker (the lowest layer).
+    defaults: Option<WorkerSpec>,
+}
+
+/// `environments/<env>/environment.yaml`: one environment, its Octopus Server and defaults.
+#[derive(JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct EnvironmentFile {
+    /// The environment's Octopus Server.
+    octopus: OctopusSpec,
+    /// Worker fields for every worker of this environment.
+    defaults: Option<WorkerSpec>,
+    /// Layered over `workergen.yaml`'s `chart:`.
+    chart: Option<ChartSpec>,
+}
+
+/// `environments/<env>/<cluster>.yaml`: one cluster and its workers.
+#[derive(JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ClusterFile {
+    /// Where the cluster's workers are deployed.
+    cluster: ClusterSpec,
+    /// Worker fields for every worker of this cluster.
+    defaults: Option<WorkerSpec>,
+    /// Layered over the environment's `chart:`.
+    chart: Option<ChartSpec>,
+    /// The workers, by name (the Helm release name: a DNS-1123 label of at most 49 characters).
+    workers: Option<BTreeMap<String, Option<WorkerSpec>>>,
+}
+
+/// The JSON Schemas of the three declaration files, by file name under `schemas/`.
+pub fn schemas() -> Vec<(&'static str, String)> {
+    let render = |schema: schemars::Schema| {
+        let mut text = serde_json::to_string_pretty(&schema).expect("schemas serialize");
+        text.push('\n');
+        text
+    };
+    vec![
+        ("workergen.schema.json", render(schemars::schema_for!(RepoFile))),
+        (
+            "environment.schema.json",
+            render(schemars::schema_for!(EnvironmentFile)),
+        ),
+        ("cluster.schema.json", render(schemars::schema_for!(ClusterFile))),
+    ]
 }
 
 impl<'de> Deserialize<'de> for ImageSpec {
@@ -223,6 +314,18 @@ impl ImageSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn committed_schemas_are_up_to_date() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+        for (name, text) in schemas() {
+            let committed = std::fs::read_to_string(folder.join(name)).unwrap_or_default();
+            assert!(
+                committed == text,
+                "schemas/{name} is stale: run `cargo run -- schema --write schemas` and commit it"
+            );
+        }
+    }
 
     #[test]
     fn splits_image_references() {

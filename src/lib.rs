@@ -10,7 +10,9 @@ pub mod cli;
 pub mod decl;
 pub mod diagnostic;
 pub mod diff;
+pub mod explain;
 pub mod git;
+pub mod init;
 pub mod load;
 pub mod merge;
 pub mod model;
@@ -29,11 +31,50 @@ use model::Fleet;
 ///
 /// Input problems are in the returned [`Report`]; only a failure to read is an error.
 pub fn load_fleet(tree: &dyn tree::FileTree) -> std::io::Result<(Fleet, Report)> {
+    load_fleet_timed(tree, &mut Timings::default())
+}
+
+/// [`load_fleet`], recording how long each stage took.
+pub fn load_fleet_timed(tree: &dyn tree::FileTree, timings: &mut Timings) -> std::io::Result<(Fleet, Report)> {
     let mut report = Report::new();
-    let loaded = load::load(tree, &mut report)?;
-    validate::credentials::check_files(&loaded, &mut report);
-    let fleet = model::resolve(loaded, &mut report);
-    validate::validate(&fleet, &mut report);
-    report.sort(&fleet.sources);
+    let loaded = timings.time("load", || load::load(tree, &mut report))?;
+    let fleet = timings.time("merge", || {
+        validate::credentials::check_files(&loaded, &mut report);
+        model::resolve(loaded, &mut report)
+    });
+    timings.time("validate", || {
+        validate::validate(&fleet, &mut report);
+        report.sort(&fleet.sources);
+    });
     Ok((fleet, report))
+}
+
+/// How long each stage of a run took, for `-v`.
+#[derive(Debug, Default, Clone)]
+pub struct Timings {
+    stages: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Timings {
+    /// Runs `stage`, adding its duration under `name`.
+    pub fn time<T>(&mut self, name: &'static str, stage: impl FnOnce() -> T) -> T {
+        let start = std::time::Instant::now();
+        let result = stage();
+        let elapsed = start.elapsed();
+        match self.stages.iter_mut().find(|(stage, _)| *stage == name) {
+            Some((_, total)) => *total += elapsed,
+            None => self.stages.push((name, elapsed)),
+        }
+        result
+    }
+
+    /// `timings: load 12.3 ms, merge 4.0 ms, ...`.
+    pub fn summary(&self) -> String {
+        let parts: Vec<String> = self
+            .stages
+            .iter()
+            .map(|(name, duration)| format!("{name} {:.1} ms", duration.as_secs_f64() * 1000.0))
+            .collect();
+        format!("timings: {}", parts.join(", "))
+    }
 }

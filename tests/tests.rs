@@ -1,4 +1,6 @@
 //! Integration tests: one binary, split by feature.
 
+mod niceties;
+mod schema;
 mod util;
 mod validate;

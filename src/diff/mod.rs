@@ -180,7 +180,7 @@ fn segment(name: &str) -> String {
     }
 }
 
-fn join_path(path: &[&str]) -> String {
+pub fn join_path(path: &[&str]) -> String {
     let mut out = String::new();
     for name in path {
         let part = segment(name);
@@ -202,7 +202,7 @@ fn leaves(node: &Node) -> BTreeMap<String, (serde_json::Value, &Node)> {
     out
 }
 
-fn cause(fleet: &Fleet, node: &Node) -> Option<Cause> {
+pub fn cause(fleet: &Fleet, node: &Node) -> Option<Cause> {
     (node.loc.line > 0 && (node.loc.file.0 as usize) < fleet.sources.len()).then(|| Cause {
         file: fleet.sources.path(node.loc.file).to_string(),
         line: node.loc.line,

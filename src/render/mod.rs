@@ -351,6 +351,17 @@ fn render_cluster(
 
 /// Renders the clusters in `scope`; `inline` puts the values into the objects (`--stdout`).
 pub fn render(fleet: &Fleet, templates: &Templates, scope: &Scope, inline: bool) -> Result<Rendered, TemplateError> {
+    render_with_progress(fleet, templates, scope, inline, &|| {})
+}
+
+/// [`render`], calling `tick` after each cluster (for a progress bar).
+pub fn render_with_progress(
+    fleet: &Fleet,
+    templates: &Templates,
+    scope: &Scope,
+    inline: bool,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Rendered, TemplateError> {
     let mut by_cluster: BTreeMap<usize, Vec<&Worker>> = BTreeMap::new();
     for worker in fleet.workers.iter().filter(|worker| worker.enabled) {
         by_cluster.entry(worker.cluster).or_default().push(worker);
@@ -365,7 +376,11 @@ pub fn render(fleet: &Fleet, templates: &Templates, scope: &Scope, inline: bool)
     let outputs: Vec<ClusterOutput> = selected
         .par_iter()
         .filter(|(_, workers)| !workers.is_empty())
-        .map(|(cluster, workers)| render_cluster(fleet, templates, cluster, workers, inline))
+        .map(|(cluster, workers)| {
+            let output = render_cluster(fleet, templates, cluster, workers, inline);
+            tick();
+            output
+        })
         .collect::<Result<_, _>>()?;
     let mut rendered = Rendered {
         workers: selected.iter().map(|(_, workers)| workers.len()).sum(),

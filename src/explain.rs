@@ -1,0 +1,143 @@
+//! Explain: a worker's effective values and manifest, each leaf with where it came from.
+//!
+//! The values are the chart's own defaults (at the worker's chart major) with the
+//! worker's values laid over them the way Helm does, so every leaf is either set by a
+//! declaration (`file:line:column`, layer) or a chart default.
+
+use serde::Serialize;
+
+use crate::chart;
+use crate::diff::Cause;
+use crate::merge::overlay;
+use crate::model::{Fleet, Worker};
+use crate::render::templates::{TemplateError, Templates};
+use crate::render::worker_manifest;
+use crate::source::FileId;
+use crate::yaml::Node;
+
+/// One leaf and its origin.
+#[derive(Debug, Clone, Serialize)]
+pub struct Leaf {
+    pub path: String,
+    pub value: serde_json::Value,
+    /// The declaration that set it; `None` for a chart default or a generated field.
+    pub source: Option<Cause>,
+    /// `declaration`, `chart default` or `generated`.
+    pub origin: &'static str,
+}
+
+/// Everything `explain` says about a worker.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    pub worker: String,
+    pub chart: String,
+    pub engine: String,
+    pub values: Vec<Leaf>,
+    /// The manifest's file name (`helmrelease.yaml`, `application.yaml`), if any.
+    pub manifest_file: Option<&'static str>,
+    pub manifest: Vec<Leaf>,
+}
+
+fn leaves(fleet: &Fleet, node: &Node, default_origin: &'static str, key: Option<&str>) -> Vec<Leaf> {
+    let mut out = Vec::new();
+    node.for_each_leaf(&mut Vec::new(), &mut |path, leaf| {
+        let path = crate::diff::join_path(path);
+        if let Some(key) = key {
+            let inside = path == key || path.starts_with(&format!("{key}.")) || path.starts_with(&format!("{key}["));
+            if !inside {
+                return;
+            }
+        }
+        let source = crate::diff::cause(fleet, leaf);
+        out.push(Leaf {
+            path,
+            value: serde_json::to_value(leaf).unwrap_or(serde_json::Value::Null),
+            origin: if source.is_some() {
+                "declaration"
+            } else {
+                default_origin
+            },
+            source,
+        });
+    });
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// Explains `worker`; with `key`, only the leaves at or below that dotted path.
+pub fn explain(
+    fleet: &Fleet,
+    templates: &Templates,
+    worker: &Worker,
+    key: Option<&str>,
+) -> Result<Explanation, TemplateError> {
+    let mut ignored = Vec::new();
+    let values = chart::values(fleet, worker, &mut ignored);
+    let mut effective = match worker.chart.major().and_then(chart::reference) {
+        Some(reference) => reference.root.clone(),
+        None => Node::map(values.loc),
+    };
+    overlay(&mut effective, &values);
+    let manifest = worker_manifest(fleet, templates, worker, &values, false)?;
+    Ok(Explanation {
+        worker: fleet.worker_id(worker),
+        chart: format!("{} {}", worker.chart.name.value, worker.chart.version.value),
+        engine: format!("{:?}", fleet.settings.engine.value).to_lowercase(),
+        values: leaves(fleet, &effective, "chart default", key),
+        manifest_file: manifest.as_ref().map(|(file, _)| *file),
+        manifest: manifest
+            .as_ref()
+            .map(|(_, node)| leaves(fleet, node, "generated", key))
+            .unwrap_or_default(),
+    })
+}
+
+/// Whether a leaf came from the embedded chart values (for tests and messages).
+pub fn is_chart_default(node: &Node) -> bool {
+    node.loc.file == FileId(u32::MAX)
+}
+
+/// The text report: one line per leaf, value then origin.
+pub fn render_text(explanation: &Explanation) -> String {
+    let mut out = format!(
+        "{} (chart {}, engine {})\n",
+        explanation.worker, explanation.chart, explanation.engine
+    );
+    let section = |out: &mut String, title: &str, leaves: &[Leaf]| {
+        if leaves.is_empty() {
+            return;
+        }
+        out.push_str(&format!("\n{title}:\n"));
+        let lines: Vec<(String, String)> = leaves
+            .iter()
+            .map(|leaf| {
+                let origin = match &leaf.source {
+                    Some(cause) => format!("{cause} ({})", cause.layer),
+                    None => leaf.origin.to_string(),
+                };
+                (format!("{} = {}", leaf.path, compact(&leaf.value)), origin)
+            })
+            .collect();
+        let width = lines
+            .iter()
+            .map(|(left, _)| left.chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(72);
+        for (left, origin) in lines {
+            out.push_str(&format!("  {left:<width$}  {origin}\n"));
+        }
+    };
+    section(&mut out, "values.yaml", &explanation.values);
+    if let Some(file) = explanation.manifest_file {
+        section(&mut out, file, &explanation.manifest);
+    }
+    out
+}
+
+fn compact(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) if !text.is_empty() && !text.contains(char::is_whitespace) => text.clone(),
+        other => other.to_string(),
+    }
+}

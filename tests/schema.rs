@@ -1,0 +1,73 @@
+//! The committed JSON Schemas accept the example declarations and refuse typos, so
+//! editor completion and checking match what `validate` says.
+
+use std::path::Path;
+
+use crate::util::example_repo;
+
+fn json_of(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap();
+    let node = workergen::yaml::parse(&text, workergen::source::FileId(0), workergen::yaml::Limits::default()).unwrap();
+    serde_json::to_value(&node).unwrap()
+}
+
+fn validator(name: &str) -> jsonschema::Validator {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(example_repo().join("schemas").join(name)).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+fn errors(validator: &jsonschema::Validator, instance: &serde_json::Value) -> Vec<String> {
+    validator.iter_errors(instance).map(|error| error.to_string()).collect()
+}
+
+#[test]
+fn example_declarations_match_their_schemas() {
+    let root = example_repo();
+    let repo = validator("workergen.schema.json");
+    assert_eq!(
+        errors(&repo, &json_of(&root.join("workergen.yaml"))),
+        Vec::<String>::new()
+    );
+    let environment = validator("environment.schema.json");
+    let cluster = validator("cluster.schema.json");
+    let mut checked = 0;
+    for folder in std::fs::read_dir(root.join("environments")).unwrap() {
+        for file in std::fs::read_dir(folder.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            let validator = if path.ends_with("environment.yaml") {
+                &environment
+            } else {
+                &cluster
+            };
+            assert_eq!(
+                errors(validator, &json_of(&path)),
+                Vec::<String>::new(),
+                "{}",
+                path.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6);
+}
+
+#[test]
+fn schemas_refuse_unknown_keys_and_wrong_types() {
+    let cluster = validator("cluster.schema.json");
+    let typo = serde_json::json!({
+        "cluster": {"destination": {"server": "https://k8s.example.com"}},
+        "workers": {"build": {"workerPool": ["a"]}}
+    });
+    assert!(!errors(&cluster, &typo).is_empty());
+    let wrong_type = serde_json::json!({
+        "cluster": {"destination": {"server": "https://k8s.example.com"}},
+        "workers": {"build": {"workerPools": "a", "scriptPods": {"tolerations": [{"efect": "NoSchedule"}]}}}
+    });
+    assert!(!errors(&cluster, &wrong_type).is_empty());
+    let good = serde_json::json!({
+        "cluster": {"destination": {"name": "eu"}},
+        "workers": {"build": {"workerPools": ["a"], "scriptPods": {"image": "octopusdeploy/worker-tools:6.5.0"}}, "empty": null}
+    });
+    assert_eq!(errors(&cluster, &good), Vec::<String>::new());
+}
