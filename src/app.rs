@@ -445,8 +445,26 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
         fleet: &head_side.0,
         templates: &head_side.1,
     };
+    // The head's committed rendered/ files, to report drift against its declarations.
+    let output_name = head.fleet.settings.output.value.clone();
+    let committed: Vec<(String, Vec<u8>)> = match &args.head {
+        Some(revision) => repo
+            .revision(revision)
+            .ok()
+            .and_then(|head| repo.rendered_files(&head, &output_name).ok())
+            .unwrap_or_default(),
+        None => output::read_owned(&cli.global.directory.join(&output_name))
+            .map(|files| {
+                files
+                    .into_iter()
+                    .map(|(path, bytes)| (path.to_string_lossy().replace('\\', "/"), bytes))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
     let start = std::time::Instant::now();
-    let computed = crate::diff::compute(&base, &head);
+    let computed =
+        crate::diff::compute_with_committed(&base, &head, (!committed.is_empty()).then_some(committed.as_slice()));
     if context.verbose {
         eprintln!(
             "timings: diff (render both sides and compare) {:.1} ms",

@@ -41,6 +41,18 @@ fn summary(diff: &Diff) -> String {
     out
 }
 
+fn drift(diff: &Diff, shown: usize) -> String {
+    if diff.drift.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = diff.drift.iter().map(|id| code(id)).collect();
+    format!(
+        "\n> ⚠️ The committed rendered files differ from the declarations for {} workers: {}. Run `workergen render` and commit.\n",
+        diff.drift.len(),
+        fold(&names, shown)
+    )
+}
+
 fn risks(diff: &Diff, shown: usize) -> String {
     let mut by_message: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for worker in &diff.workers {
@@ -123,6 +135,7 @@ fn cluster_section(cluster: &str, workers: &[&WorkerDiff]) -> String {
 /// The markdown body, at most [`LIMIT`] characters.
 pub fn render(diff: &Diff) -> String {
     let mut out = summary(diff);
+    out.push_str(&drift(diff, 10));
     if diff.is_empty() {
         out.push_str("\nNo worker changes.\n");
         return out;

@@ -123,6 +123,9 @@ pub struct Diff {
     /// Per environment: (added, changed, removed, unchanged).
     #[serde(skip)]
     pub per_environment: BTreeMap<String, [usize; 4]>,
+    /// Workers whose committed `rendered/` files on the head side differ from a fresh
+    /// render of its declarations (someone forgot `workergen render`, or edited by hand).
+    pub drift: Vec<String>,
 }
 
 impl Diff {
@@ -287,12 +290,32 @@ fn manifest_cause<'a>(head: &'a Fleet, worker: Option<&'a Worker>) -> impl Fn(&s
 
 /// Compares base and head.
 pub fn compute(base: &Side<'_>, head: &Side<'_>) -> Result<Diff, TemplateError> {
+    compute_with_committed(base, head, None)
+}
+
+/// [`compute`], also reporting drift between the head's fresh render and `committed`,
+/// the head's committed `rendered/` files (paths relative to the output folder).
+pub fn compute_with_committed(
+    base: &Side<'_>,
+    head: &Side<'_>,
+    committed: Option<&[(String, Vec<u8>)]>,
+) -> Result<Diff, TemplateError> {
     let (base_states, head_states) = rayon::join(|| states(base), || states(head));
     let (base_states, head_states) = (base_states?, head_states?);
-    Ok(compare_states(
+    let drifted = committed.map(|files| {
+        let output = &head.fleet.settings.output.value;
+        let committed = states_from_rendered(
+            files.iter().map(|(path, bytes)| (path.as_str(), bytes.as_slice())),
+            output,
+        );
+        drift(&head_states, &committed)
+    });
+    let mut diff = compare_states(
         (&base.label, base.fleet, base_states),
         (&head.label, head.fleet, head_states),
-    ))
+    );
+    diff.drift = drifted.unwrap_or_default();
+    Ok(diff)
 }
 
 /// One side of [`compare_states`]: its label, the fleet its causes point into, its states.
@@ -348,7 +371,28 @@ pub fn compare_states(base: States<'_>, head: States<'_>) -> Diff {
         unchanged,
         groups,
         per_environment,
+        drift: Vec::new(),
     }
+}
+
+/// The workers whose committed rendered state differs from the fresh one (values or
+/// manifest), and those present on one side only.
+pub fn drift(fresh: &BTreeMap<String, WorkerState>, committed: &BTreeMap<String, WorkerState>) -> Vec<String> {
+    let json = |node: &Node| serde_json::to_value(node).ok();
+    let same = |a: &WorkerState, b: &WorkerState| {
+        json(&a.values) == json(&b.values)
+            && a.manifest.as_ref().map(|(_, node)| json(node)) == b.manifest.as_ref().map(|(_, node)| json(node))
+    };
+    let mut ids: Vec<&String> = fresh.keys().chain(committed.keys()).collect();
+    ids.sort();
+    ids.dedup();
+    ids.into_iter()
+        .filter(|id| match (fresh.get(*id), committed.get(*id)) {
+            (Some(a), Some(b)) => !same(a, b),
+            _ => true,
+        })
+        .cloned()
+        .collect()
 }
 
 /// Worker states read back from a rendered tree (paths relative to the output folder),

@@ -74,7 +74,11 @@ pub fn notes(
         }),
         Status::Removed => notes.push(Risk {
             kind: RiskKind::Uninstall,
-            message: "uninstalls the agent; the worker stays registered in Octopus until it is deleted there".into(),
+            message: match engine {
+                Engine::Argocd => "uninstalls the agent (the Application's resources finalizer deletes its objects); the worker stays registered in Octopus until it is deleted there",
+                _ => "uninstalls the agent; the worker stays registered in Octopus until it is deleted there",
+            }
+            .into(),
         }),
         Status::Changed => changed_notes(engine, before, after, changes, &mut notes),
     }

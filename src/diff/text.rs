@@ -43,6 +43,16 @@ pub fn render(diff: &Diff, color: bool) -> String {
     let paint = Paint(color);
     let mut out = String::new();
     let _ = writeln!(out, "{} -> {}: {}", diff.base, diff.head, summary_line(diff));
+    if !diff.drift.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} the rendered files in {} are stale for {} workers: {} (run `workergen render`)",
+            paint.paint("1;35", "!"),
+            diff.head,
+            diff.drift.len(),
+            fold(&diff.drift, FOLD)
+        );
+    }
     if diff.is_empty() {
         return out;
     }
