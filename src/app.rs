@@ -559,6 +559,11 @@ fn propose_failure(error: &crate::propose::ProposeError) -> Outcome {
 }
 
 fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<Outcome> {
+    if let Some(author) = &args.author {
+        if let Err(error) = proposal::parse_author(author) {
+            return Ok(propose_failure(&error));
+        }
+    }
     let repo = match ConfigRepo::open(&cli.global.directory) {
         Ok(repo) => repo,
         Err(error) => return Ok(git_failure(&error)),
@@ -625,14 +630,17 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
         .branch
         .clone()
         .unwrap_or_else(|| format!("workergen/{}", &rendered_id.to_string()[..12]));
+    let output_path = crate::tree::join(&repo.prefix, &output_name);
     let made = match proposal::commit(
         &repo,
         &base,
         new_tree,
+        rendered_id,
         &branch,
         &proposal::message(&diff),
         args.author.as_deref(),
         args.force,
+        &output_path,
     ) {
         Ok(made) => made,
         Err(error) => return Ok(propose_failure(&error)),
@@ -647,7 +655,14 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
         );
     }
     if let Some(remote) = &args.push {
-        if let Err(error) = proposal::push(&repo, remote, &made.branch, args.force, &context.push_auth) {
+        // A replaced branch needs a forced push, always with the lease.
+        if let Err(error) = proposal::push(
+            &repo,
+            remote,
+            &made.branch,
+            args.force || made.replaced,
+            &context.push_auth,
+        ) {
             return Ok(propose_failure(&error));
         }
         if !context.quiet {

@@ -194,10 +194,11 @@ pub fn typed_values(fleet: &Fleet, worker: &Worker) -> Node {
     set(
         &mut values,
         &["agent", "name"],
-        fields
-            .get("displayName")
-            .cloned()
-            .unwrap_or_else(|| Node::string(display.value.clone(), worker.name_loc)),
+        fields.get("displayName").cloned().unwrap_or_else(|| Node {
+            // The default name comes from the worker's own key.
+            layer: crate::merge::Layer::Worker,
+            ..Node::string(display.value.clone(), worker.name_loc)
+        }),
     );
 
     let octopus = &fleet.environment_of(worker).octopus_node;

@@ -23,6 +23,8 @@ pub struct Diagnostic {
     /// Other places that take part, such as the first of two duplicates.
     pub related: Vec<(Loc, String)>,
     pub hint: Option<String>,
+    /// The line holds a secret: show it only up to the key.
+    pub redact: bool,
 }
 
 impl Diagnostic {
@@ -33,7 +35,15 @@ impl Diagnostic {
             message: message.into(),
             related: Vec::new(),
             hint: None,
+            redact: false,
         }
+    }
+
+    /// Shows the source line only up to the key, so a secret on it never reaches a log.
+    #[must_use]
+    pub fn redacted(mut self) -> Self {
+        self.redact = true;
+        self
     }
 
     pub fn warning(loc: impl Into<Option<Loc>>, message: impl Into<String>) -> Self {
@@ -130,6 +140,24 @@ impl Paint {
     }
 }
 
+/// Text safe for a terminal: control characters (from a hostile file) are escaped, so
+/// no escape sequence reaches a reviewer's terminal or a CI log.
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                format!("\\u{{{:x}}}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
 fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &Sources, color: bool) {
     let paint = Paint { color };
     let label = match diagnostic.severity {
@@ -139,25 +167,39 @@ fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &Sources, colo
     match diagnostic.loc {
         Some(loc) => {
             let place = paint.paint("1", &sources.display(loc).to_string());
-            let _ = writeln!(out, "{place}: {label}: {}", diagnostic.message);
-            render_snippet(out, sources, loc, &paint);
+            let _ = writeln!(out, "{place}: {label}: {}", printable(&diagnostic.message));
+            render_snippet(out, sources, loc, &paint, diagnostic.redact);
         }
         None => {
-            let _ = writeln!(out, "{label}: {}", diagnostic.message);
+            let _ = writeln!(out, "{label}: {}", printable(&diagnostic.message));
         }
     }
     for (loc, note) in &diagnostic.related {
         let _ = writeln!(out, "  note: {}: {note}", sources.display(*loc));
-        render_snippet(out, sources, *loc, &paint);
+        render_snippet(out, sources, *loc, &paint, diagnostic.redact);
     }
     if let Some(hint) = &diagnostic.hint {
-        let _ = writeln!(out, "  {}: {hint}", paint.paint("1;36", "hint"));
+        let _ = writeln!(out, "  {}: {}", paint.paint("1;36", "hint"), printable(hint));
     }
 }
 
-fn render_snippet(out: &mut String, sources: &Sources, loc: Loc, paint: &Paint) {
+fn render_snippet(out: &mut String, sources: &Sources, loc: Loc, paint: &Paint, redact: bool) {
     let Some(line) = sources.line(loc.file, loc.line) else {
         return;
+    };
+    let redacted;
+    let line = if redact {
+        // Keep the text up to the key's colon; the value may be a secret.
+        let start: usize = line
+            .chars()
+            .take(loc.col.saturating_sub(1) as usize)
+            .map(char::len_utf8)
+            .sum();
+        let end = line[start..].find(':').map_or(line.len(), |colon| start + colon + 1);
+        redacted = format!("{} <redacted>", &line[..end]);
+        redacted.as_str()
+    } else {
+        line
     };
     let number = loc.line.to_string();
     let gutter = " ".repeat(number.len());
@@ -168,7 +210,7 @@ fn render_snippet(out: &mut String, sources: &Sources, loc: Loc, paint: &Paint) 
         .map(|c| if c == '\t' { '\t' } else { ' ' })
         .collect();
     let bar = paint.paint("1;34", "|");
-    let _ = writeln!(out, "  {number} {bar} {line}");
+    let _ = writeln!(out, "  {number} {bar} {}", printable(line));
     let _ = writeln!(out, "  {gutter} {bar} {padding}{}", paint.paint("1;31", "^"));
 }
 
@@ -218,6 +260,28 @@ mod tests {
         report.sort(&sources);
         let order: Vec<_> = report.diagnostics().iter().map(|d| d.message.as_str()).collect();
         assert_eq!(order, ["z", "y", "x"]);
+    }
+
+    #[test]
+    fn redacts_secrets_on_the_line() {
+        let mut sources = Sources::new();
+        let id = sources.add("a.yaml", "auth:\n  bearerToken: s3cr3t\n");
+        let mut report = Report::new();
+        report.push(Diagnostic::error(Loc::new(id, 2, 3), "plaintext credential `bearerToken` is refused").redacted());
+        let text = report.render(&sources, false);
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert!(text.contains("  2 |   bearerToken: <redacted>\n"), "{text}");
+    }
+
+    #[test]
+    fn escapes_control_characters() {
+        let mut sources = Sources::new();
+        let id = sources.add("a.yaml", "k\u{1b}[31m: 1\n");
+        let mut report = Report::new();
+        report.push(Diagnostic::error(Loc::new(id, 1, 1), "unknown key `k\u{1b}[31m`"));
+        let text = report.render(&sources, false);
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(text.contains("k\\u{1b}[31m"), "{text}");
     }
 
     #[test]

@@ -37,6 +37,16 @@ pub struct Settings {
     pub engine: Located<Engine>,
     pub argocd: Argocd,
     pub flux: Flux,
+    /// `workergen.yaml` as written, to point at its settings.
+    pub node: Option<Node>,
+}
+
+impl Settings {
+    /// Where the setting at `path` was written, or the top of `workergen.yaml`.
+    pub fn loc_of(&self, path: &[&str]) -> Option<Loc> {
+        let node = self.node.as_ref()?;
+        Some(node.get_path(path.iter().copied()).map_or(node.loc, |found| found.loc))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +70,8 @@ pub struct Environment {
     /// The `octopus:` block as written, for provenance.
     pub octopus_node: Node,
     pub octopus: OctopusSpec,
+    /// False when `environment.yaml` could not be read or is empty.
+    pub readable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -260,6 +272,7 @@ fn resolve_settings(loaded: &Loaded, report: &mut Report) -> (Settings, Option<N
             namespace: flux.namespace.unwrap_or_else(|| "flux-system".into()),
             interval: flux.interval.unwrap_or_else(|| "10m".into()),
         },
+        node: root.cloned(),
     };
     (settings, root.cloned())
 }
@@ -320,6 +333,7 @@ pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
                 .cloned()
                 .unwrap_or_else(|| Node::map(Loc::new(parsed.file, 1, 1))),
             octopus,
+            readable: root.is_some(),
         });
         for (cluster_name, parsed) in &files.clusters {
             let Some(root) = top_map(parsed, decl::CLUSTER_KEYS, report) else {

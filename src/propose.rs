@@ -22,6 +22,8 @@ const TREE_MODE: i32 = 0o040000;
 pub enum ProposeError {
     #[error("branch `{branch}` exists and points elsewhere")]
     BranchExists { branch: String },
+    #[error("branch `{branch}` is checked out{}", worktree.as_ref().map(|w| format!(" in worktree `{w}`")).unwrap_or_default())]
+    CheckedOut { branch: String, worktree: Option<String> },
     #[error("files without the workergen marker are in the way in `{output}/`: {}", paths.join(", "))]
     Foreign { output: String, paths: Vec<String> },
     #[error("`--author` must look like `Name <email>`, not `{0}`")]
@@ -44,6 +46,9 @@ impl ProposeError {
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             ProposeError::BranchExists { .. } => Some("pass `--force` to replace it, or choose another `--branch`"),
+            ProposeError::CheckedOut { .. } => Some(
+                "propose never moves a checked-out branch (it would change that checkout): choose another `--branch`",
+            ),
             ProposeError::Foreign { .. } => {
                 Some("move those files out of the output folder, or pass `--force` to replace them")
             }
@@ -61,7 +66,10 @@ impl ProposeError {
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
-            ProposeError::BranchExists { .. } | ProposeError::Foreign { .. } | ProposeError::Author(_)
+            ProposeError::BranchExists { .. }
+                | ProposeError::CheckedOut { .. }
+                | ProposeError::Foreign { .. }
+                | ProposeError::Author(_)
         )
     }
 }
@@ -218,6 +226,8 @@ pub struct Proposal {
     pub parent: String,
     /// False when the branch already held this tree.
     pub created: bool,
+    /// True when an existing branch was moved to the new commit (a push must replace it).
+    pub replaced: bool,
 }
 
 /// The new tree for the base with `<prefix>/<output>` replaced by `files`; `None` when it
@@ -294,18 +304,47 @@ pub fn message(diff: &Diff) -> String {
     text
 }
 
+/// Whether `branch` is checked out here or in any linked worktree, and where.
+fn checked_out(repository: &Repository, branch: &str) -> Result<Option<Option<String>>, git2::Error> {
+    let reference = format!("refs/heads/{branch}");
+    let is_head = |repo: &Repository| {
+        repo.head().ok().and_then(|head| head.name().ok().map(str::to_string)) == Some(reference.clone())
+    };
+    if repository.head_detached().ok() != Some(true) && is_head(repository) {
+        return Ok(Some(None));
+    }
+    for name in repository.worktrees()?.iter().filter_map(|name| name.ok().flatten()) {
+        let Ok(worktree) = repository.find_worktree(name) else {
+            continue;
+        };
+        if let Ok(linked) = Repository::open_from_worktree(&worktree) {
+            if is_head(&linked) {
+                return Ok(Some(Some(name.to_string())));
+            }
+        }
+    }
+    Ok(None)
+}
+
 /// Commits `tree` on `branch` with the base as parent. An existing branch that already
-/// holds this tree is left alone; one that holds another is replaced only with `force`.
+/// holds this tree is left alone; one that holds the same render on another base is
+/// moved (the same proposal, brought up to date); any other is replaced only with
+/// `force`. A checked-out branch is never moved.
+#[allow(clippy::too_many_arguments)]
 pub fn commit(
     repo: &ConfigRepo,
     base: &Revision<'_>,
     tree: Oid,
+    rendered: Oid,
     branch: &str,
     message: &str,
     author: Option<&str>,
     force: bool,
+    output_path: &str,
 ) -> Result<Proposal, ProposeError> {
     let repository = &repo.repository;
+    let signature = signature(repository, author)?;
+    let mut replaced = false;
     if let Ok(existing) = repository.find_branch(branch, BranchType::Local) {
         let current = existing.get().peel_to_commit()?;
         if current.tree_id() == tree {
@@ -314,15 +353,24 @@ pub fn commit(
                 commit: current.id().to_string(),
                 parent: current.parent_id(0).map(|id| id.to_string()).unwrap_or_default(),
                 created: false,
+                replaced: false,
             });
         }
-        if !force {
+        let current_tree = repository.find_tree(current.tree_id())?;
+        let same_render = subtree(repository, &current_tree, output_path).map(|t| t.id()) == Some(rendered);
+        if !force && !same_render {
             return Err(ProposeError::BranchExists {
                 branch: branch.to_string(),
             });
         }
+        if let Some(worktree) = checked_out(repository, branch)? {
+            return Err(ProposeError::CheckedOut {
+                branch: branch.to_string(),
+                worktree,
+            });
+        }
+        replaced = true;
     }
-    let signature = signature(repository, author)?;
     let tree = repository.find_tree(tree)?;
     // No reference to update here: HEAD and the current branch stay where they are.
     let id = repository.commit(None, &signature, &signature, message, &tree, &[&base.commit])?;
@@ -337,6 +385,7 @@ pub fn commit(
         commit: id.to_string(),
         parent: base.commit.id().to_string(),
         created: true,
+        replaced,
     })
 }
 

@@ -1,6 +1,10 @@
 //! Integration tests: one binary, split by feature.
 
+mod corpus;
+mod diff;
 mod niceties;
+mod propose;
+mod render;
 mod schema;
 mod util;
 mod validate;

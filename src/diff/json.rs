@@ -26,6 +26,7 @@ struct Document<'a> {
     environments: BTreeMap<&'a str, Counts>,
     groups: &'a [Group],
     workers: &'a [WorkerDiff],
+    drift: &'a [String],
 }
 
 pub fn render(diff: &Diff) -> String {
@@ -52,6 +53,7 @@ pub fn render(diff: &Diff) -> String {
             .collect(),
         groups: &diff.groups,
         workers: &diff.workers,
+        drift: &diff.drift,
     };
     let mut text = serde_json::to_string_pretty(&document).expect("the diff serializes");
     text.push('\n');

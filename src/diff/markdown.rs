@@ -56,7 +56,12 @@ fn drift(diff: &Diff, shown: usize) -> String {
 fn risks(diff: &Diff, shown: usize) -> String {
     let mut by_message: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for worker in &diff.workers {
-        for risk in &worker.risks {
+        // A new worker is news, not a risk: the summary counts it.
+        for risk in worker
+            .risks
+            .iter()
+            .filter(|risk| risk.kind != super::risk::RiskKind::Install)
+        {
             by_message.entry(&risk.message).or_default().push(worker.id.clone());
         }
     }

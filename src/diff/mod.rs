@@ -195,14 +195,42 @@ pub fn join_path(path: &[&str]) -> String {
     out
 }
 
-/// Leaves by path: (JSON value, node).
-fn leaves(node: &Node) -> BTreeMap<String, (serde_json::Value, &Node)> {
+/// Leaves by path: (JSON value, node). Values files treat a list as one leaf (Helm
+/// replaces lists whole); manifests go down into lists (`spec.sources[0].targetRevision`).
+fn leaves(node: &Node, into_lists: bool) -> BTreeMap<String, (serde_json::Value, &Node)> {
     let mut out = BTreeMap::new();
-    node.for_each_leaf(&mut Vec::new(), &mut |path, leaf| {
-        let value = serde_json::to_value(leaf).unwrap_or(serde_json::Value::Null);
-        out.insert(join_path(path), (value, leaf));
-    });
+    collect(node, String::new(), into_lists, &mut out);
     out
+}
+
+fn collect<'a>(
+    node: &'a Node,
+    path: String,
+    into_lists: bool,
+    out: &mut BTreeMap<String, (serde_json::Value, &'a Node)>,
+) {
+    match &node.value {
+        Value::Map(map) if !map.is_empty() => {
+            for (key, child) in &map.entries {
+                let part = segment(&key.name);
+                let child_path = if path.is_empty() || part.starts_with('[') {
+                    format!("{path}{part}")
+                } else {
+                    format!("{path}.{part}")
+                };
+                collect(child, child_path, into_lists, out);
+            }
+        }
+        Value::Seq(items) if into_lists && !items.is_empty() => {
+            for (index, item) in items.iter().enumerate() {
+                collect(item, format!("{path}[{index}]"), into_lists, out);
+            }
+        }
+        _ => {
+            let value = serde_json::to_value(node).unwrap_or(serde_json::Value::Null);
+            out.insert(path, (value, node));
+        }
+    }
 }
 
 pub fn cause(fleet: &Fleet, node: &Node) -> Option<Cause> {
@@ -233,9 +261,9 @@ fn compare(
     head: &Fleet,
     generated: &dyn Fn(&str) -> Option<Cause>,
 ) -> Vec<Change> {
-    let empty = Node::map(Loc::default());
-    let old_leaves = leaves(old.unwrap_or(&empty));
-    let new_leaves = leaves(new.unwrap_or(&empty));
+    let into_lists = object != "values";
+    let old_leaves = old.map(|node| leaves(node, into_lists)).unwrap_or_default();
+    let new_leaves = new.map(|node| leaves(node, into_lists)).unwrap_or_default();
     let mut changes = Vec::new();
     let mut paths: Vec<&String> = old_leaves.keys().chain(new_leaves.keys()).collect();
     paths.sort();
@@ -247,6 +275,9 @@ fn compare(
             continue;
         }
         let cause = match (before, after) {
+            // An override removed in a more specific layer: the removal is the cause,
+            // not the unchanged default that now shows through.
+            (Some((_, old)), Some((_, new))) if old.layer > new.layer && new.layer != Layer::None => cause(base, old),
             (_, Some((_, node))) => cause(head, node),
             (Some((_, node)), None) => cause(base, node),
             (None, None) => None,
@@ -264,26 +295,45 @@ fn compare(
     changes
 }
 
-/// For a manifest field, the declaration behind it: the chart version, namespace or
-/// destination of the head side when its value appears in the field.
+/// For a manifest field, the declaration behind it on the head side: the chart, the
+/// namespace (or, when defaulted, the worker), the cluster's destination, or a setting
+/// of `workergen.yaml`.
 fn manifest_cause<'a>(head: &'a Fleet, worker: Option<&'a Worker>) -> impl Fn(&str) -> Option<Cause> + 'a {
     move |path: &str| {
         let worker = worker?;
         let chart = &worker.chart;
-        let loc = if path.contains("chartRef") || path.contains("targetRevision") && path.starts_with("spec.sources") {
-            chart.version.loc
-        } else if path.contains("Namespace") || path.ends_with("destination.namespace") {
-            worker.namespace.loc
-        } else if path.contains("destination") {
-            Some(head.cluster_of(worker).destination_loc)
-        } else {
-            None
-        }?;
+        let settings = &head.settings;
+        let (loc, layer) = match path {
+            "spec.chartRef.name" | "spec.sources[0].targetRevision" => (chart.version.loc, "chart"),
+            "spec.sources[0].repoURL" | "spec.sources[0].chart" => (chart.repository.loc.or(chart.name.loc), "chart"),
+            "spec.sources[1].repoURL" => (settings.loc_of(&["gitops", "argocd", "repoURL"]), "workergen.yaml"),
+            "spec.sources[1].targetRevision" => (
+                settings.loc_of(&["gitops", "argocd", "targetRevision"]),
+                "workergen.yaml",
+            ),
+            "spec.interval" => (settings.loc_of(&["gitops", "flux", "interval"]), "workergen.yaml"),
+            "spec.project" => (settings.loc_of(&["gitops", "argocd", "project"]), "workergen.yaml"),
+            "metadata.namespace" => (settings.loc_of(&["gitops"]), "workergen.yaml"),
+            _ if path.ends_with("Namespace") || path == "spec.destination.namespace" => match worker.namespace.loc {
+                Some(loc) => (
+                    Some(loc),
+                    layer_name(
+                        worker.fields.get("namespace").map_or(Layer::Worker, |n| n.layer),
+                        head,
+                        loc,
+                    ),
+                ),
+                None => (Some(worker.name_loc), "worker"),
+            },
+            _ if path.starts_with("spec.destination") => (Some(head.cluster_of(worker).destination_loc), "cluster"),
+            _ => (None, ""),
+        };
+        let loc = loc?;
         Some(Cause {
             file: head.sources.path(loc.file).to_string(),
             line: loc.line,
             column: loc.col,
-            layer: "generated",
+            layer,
         })
     }
 }

@@ -99,12 +99,18 @@ fn changed_notes(
         .filter(|change| change.object == "values" && is_install_time(&change.path))
         .map(|change| change.path.as_str())
         .collect();
-    if !install_time.is_empty() {
-        let paths = install_time
+    let (persistence, registration): (Vec<&str>, Vec<&str>) = install_time
+        .into_iter()
+        .partition(|path| path.starts_with("persistence"));
+    let list = |paths: &[&str]| {
+        paths
             .iter()
             .map(|path| format!("`{path}`"))
             .collect::<Vec<_>>()
-            .join(", ");
+            .join(", ")
+    };
+    if !registration.is_empty() {
+        let paths = list(&registration);
         let message = match engine {
             Engine::Argocd => format!(
                 "{paths}: read only when the agent first registers; Argo CD reruns the registration hook at this sync, but an agent that is already registered keeps its old registration: check the worker in Octopus, or reinstall"
@@ -114,6 +120,15 @@ fn changed_notes(
         notes.push(Risk {
             kind: RiskKind::ReinstallOnly,
             message,
+        });
+    }
+    if !persistence.is_empty() {
+        notes.push(Risk {
+            kind: RiskKind::ReinstallOnly,
+            message: format!(
+                "{}: a PersistentVolumeClaim cannot change in place, so the upgrade fails on it (a larger size works only where the storage class allows expansion); takes effect only on reinstall",
+                list(&persistence)
+            ),
         });
     }
     if let (Some(before), Some(after)) = (before, after) {
@@ -198,13 +213,19 @@ pub fn renames(workers: &mut [WorkerDiff], base: &BTreeMap<String, WorkerState>,
             )
         })
         .collect();
+    let mut used = vec![false; removed.len()];
     for worker in workers.iter_mut().filter(|worker| worker.status == Status::Added) {
         let Some(state) = head.get(&worker.id) else { continue };
         let cluster = format!("{}/{}", state.environment, state.cluster);
+        // Each removed worker is the source of one rename at most.
         let renamed_from = removed
             .iter()
-            .find(|(other_cluster, _, other_pools)| *other_cluster == cluster && *other_pools == pools(state));
-        if let Some((_, old_name, _)) = renamed_from {
+            .enumerate()
+            .find(|(index, (other_cluster, _, other_pools))| {
+                !used[*index] && *other_cluster == cluster && *other_pools == pools(state)
+            });
+        if let Some((index, (_, old_name, _))) = renamed_from {
+            used[index] = true;
             worker.risks.push(Risk {
                 kind: RiskKind::Replace,
                 message: format!(

@@ -84,6 +84,8 @@ struct ChartInfo {
     version: String,
     /// The name of the cluster's `OCIRepository` for this chart and version.
     source_name: String,
+    /// The version as an OCI tag: Helm pushes `+` (build metadata) as `_`.
+    oci_tag: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -128,7 +130,7 @@ fn engine_name(engine: Engine) -> &'static str {
 fn marker(fleet: &Fleet, files: &BTreeSet<FileId>) -> String {
     let mut paths: Vec<&str> = files.iter().map(|id| fleet.sources.path(*id)).collect();
     paths.sort_unstable();
-    format!("{} from {}. Do not edit.\n", output::MARKER, paths.join(", "))
+    format!("{}{}. Do not edit.\n", output::MARKER, paths.join(", "))
 }
 
 fn files_of(node: &Node, files: &mut BTreeSet<FileId>) {
@@ -171,11 +173,27 @@ fn chart_info(worker: &Worker) -> ChartInfo {
     ChartInfo {
         repository_host: repository.strip_prefix("oci://").unwrap_or(&repository).to_string(),
         oci_url: format!("{repository}/{}", chart.name.value),
-        source_name: format!("{}-{}", chart.name.value, version.replace(['.', '+'], "-")),
+        source_name: dns_name(&format!("{}-{version}", chart.name.value)),
+        oci_tag: version.replace('+', "_"),
         repository,
         name: chart.name.value.clone(),
         version,
     }
+}
+
+/// A DNS-1123 name from free text: lowercase, anything else than `[a-z0-9-]` as `-`.
+fn dns_name(text: &str) -> String {
+    let name: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    name.trim_matches('-').to_string()
 }
 
 fn context<'a>(fleet: &'a Fleet, cluster: &Cluster, first: &Worker, inline: bool) -> Context<'a> {

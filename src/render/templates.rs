@@ -129,9 +129,14 @@ impl Templates {
             let path = join(OVERRIDES, name);
             let source = match tree.read(&path, crate::load::MAX_FILE_BYTES) {
                 Ok(Some(bytes)) => {
-                    overridden.push(name.to_string());
-                    String::from_utf8(bytes)
-                        .map_err(|_| TemplateError::new(path.clone(), "template is not valid UTF-8"))?
+                    let text = String::from_utf8(bytes)
+                        .map_err(|_| TemplateError::new(path.clone(), "template is not valid UTF-8"))?;
+                    // A copy of the built-in template (such as this repository's own
+                    // `templates/`) is no override.
+                    if text != *builtin {
+                        overridden.push(name.to_string());
+                    }
+                    text
                 }
                 Ok(None) => builtin.to_string(),
                 Err(error) => return Err(TemplateError::new(path, error.to_string())),

@@ -45,7 +45,8 @@ fn walk(node: &Node, report: &mut Report) {
                 if is_plaintext_key(&key.name) && !child.is_null() {
                     report.push(
                         Diagnostic::error(key.loc, format!("plaintext credential `{}` is refused", key.name))
-                            .with_hint(hint(&key.name)),
+                            .with_hint(hint(&key.name))
+                            .redacted(),
                     );
                 } else {
                     walk(child, report);

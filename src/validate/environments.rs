@@ -49,6 +49,10 @@ fn check_environment(environment: &Environment, report: &mut Report) {
             .with_hint(format!("rename the folder to `{}`", dns_suggestion(&environment.name))),
         );
     }
+    if !environment.readable {
+        // Its file could not be read: that error is the one to fix first.
+        return;
+    }
     let node = &environment.octopus_node;
     let at = |key: &str| node.get(key).map_or(node.loc, |child| child.loc);
     let octopus = &environment.octopus;
@@ -82,6 +86,10 @@ fn check_environment(environment: &Environment, report: &mut Report) {
             ));
         }
     }
+    if node.get("auth").is_some_and(has_plaintext_key) {
+        // The plaintext credential error says what to do; a count would only repeat it.
+        return;
+    }
     let auth = octopus.auth.clone().unwrap_or_default();
     let kinds = [
         auth.bearer_token_secret.is_some(),
@@ -101,6 +109,11 @@ fn check_environment(environment: &Environment, report: &mut Report) {
             "set exactly one of `bearerTokenSecret`, `apiKeySecret` or `usernamePasswordSecret` to the name of a Secret in each worker's namespace",
         ));
     }
+}
+
+fn has_plaintext_key(node: &crate::yaml::Node) -> bool {
+    node.as_map()
+        .is_some_and(|map| map.keys().any(crate::validate::credentials::is_plaintext_key))
 }
 
 fn is_http_url(url: &str) -> bool {

@@ -59,7 +59,8 @@ pub fn dns_suggestion(name: &str) -> String {
     while out.contains("--") {
         out = out.replace("--", "-");
     }
-    out.trim_matches('-').to_string()
+    let out: String = out.trim_matches('-').chars().take(63).collect();
+    out.trim_end_matches('-').to_string()
 }
 
 #[cfg(test)]

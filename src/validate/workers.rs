@@ -29,6 +29,7 @@ pub fn check(fleet: &Fleet, worker: &Worker) -> Vec<Diagnostic> {
 
 fn check_name(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
     let name = &worker.name;
+    let name_ok = is_dns_label(name) && name.len() <= MAX_WORKER_NAME;
     if !is_dns_label(name) {
         diagnostics.push(
             Diagnostic::error(worker.name_loc, format!("worker name `{name}` is not a DNS-1123 label")).with_hint(
@@ -51,7 +52,9 @@ fn check_name(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
         );
     }
     let namespace = &worker.namespace.value;
-    if !is_dns_label(namespace) {
+    // A default namespace is only as good as the name: that error is enough.
+    let defaulted = worker.namespace.loc.is_none();
+    if !is_dns_label(namespace) && (name_ok || !defaulted) {
         diagnostics.push(
             Diagnostic::error(
                 worker.namespace.loc.unwrap_or(worker.name_loc),

@@ -19,6 +19,8 @@ use crate::source::Loc;
 pub struct DeError {
     pub loc: Option<Loc>,
     pub message: String,
+    /// Whether the message already names the key whose value failed.
+    named: bool,
 }
 
 impl DeError {
@@ -27,10 +29,20 @@ impl DeError {
         self
     }
 
+    /// Names the key whose value failed, once, at the innermost level.
+    fn named(mut self, key: &str) -> Self {
+        if !self.named {
+            self.message = format!("`{key}`: {}", self.message);
+            self.named = true;
+        }
+        self
+    }
+
     fn expected(node: &Node, what: &str) -> Self {
         Self {
             loc: Some(node.loc),
             message: format!("expected {what}, found {}", node.kind()),
+            named: false,
         }
     }
 
@@ -57,6 +69,7 @@ impl de::Error for DeError {
         Self {
             loc: None,
             message: message.to_string(),
+            named: false,
         }
     }
 }
@@ -270,6 +283,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
                         "`{text}` is not one of {}",
                         variants.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
                     ),
+                    named: false,
                 }),
             _ => Err(DeError::expected(self.node, "a string")),
         }
@@ -325,24 +339,26 @@ impl<'de> de::SeqAccess<'de> for SeqAccess<'_, '_> {
 struct MapAccess<'a, 'b> {
     de: &'b NodeDe<'a>,
     entries: std::vec::IntoIter<&'a (Key, Node)>,
-    value: Option<&'a Node>,
+    value: Option<(&'a Key, &'a Node)>,
 }
 
 impl<'de> de::MapAccess<'de> for MapAccess<'_, '_> {
     type Error = DeError;
 
     fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
-        let Some((key, value)) = self.entries.next() else {
+        let Some(entry) = self.entries.next() else {
             return Ok(None);
         };
-        self.value = Some(value);
+        let (key, value) = (&entry.0, &entry.1);
+        self.value = Some((key, value));
         let key_de: de::value::StrDeserializer<'_, DeError> = key.name.as_str().into_deserializer();
         seed.deserialize(key_de).map(Some).map_err(|e| e.at(key.loc))
     }
 
     fn next_value_seed<V: de::DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let value = self.value.take().expect("a value follows its key");
-        seed.deserialize(self.de.child(value)).map_err(|e| e.at(value.loc))
+        let (key, value) = self.value.take().expect("a value follows its key");
+        seed.deserialize(self.de.child(value))
+            .map_err(|e| e.at(value.loc).named(&key.name))
     }
 }
 
@@ -398,7 +414,7 @@ mod tests {
     fn type_errors_point_at_the_node() {
         let (value, diagnostics) = read::<Sample>("count: 3\ninner:\n  name: [x]\n");
         assert!(value.is_none());
-        assert_eq!(diagnostics[0].message, "expected a string, found a list");
+        assert_eq!(diagnostics[0].message, "`name`: expected a string, found a list");
         assert_eq!(
             (diagnostics[0].loc.unwrap().line, diagnostics[0].loc.unwrap().col),
             (3, 9)

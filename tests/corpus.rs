@@ -1,0 +1,226 @@
+//! The bad-input corpus: every way a config repository can be wrong, and the exact
+//! message workergen gives for it.
+//!
+//! DESIGN section 4 promises that every input error names `file:line:column`, shows
+//! the line with a caret and, where it helps, a hint, and section 9 that bad input
+//! exits 2 and never panics. Each case here is one such mistake, written as the
+//! files that differ from a small valid repository (`tests/corpus/_base/`):
+//!
+//! - `tests/corpus/<case>/...`: files copied over a fresh copy of `_base`;
+//! - `tests/corpus/<case>/DELETE`: optional, paths of `_base` to remove, one a line;
+//! - `tests/corpus/<case>/EXPECT`: first line the `path:line:column` the message must
+//!   name, or `nowhere` for a problem with no place in a file; then a comment.
+//!
+//! Cases named `warn-*` are valid input with a warning: they must exit 0. Input that
+//! cannot be a committed text file (bad bytes) is in [`BYTE_CASES`]. The whole
+//! `exit code + stderr` of each case is an insta snapshot, `tests/snapshots/corpus@<case>.snap`,
+//! so any change to a message shows up in review.
+
+use std::path::{Path, PathBuf};
+
+use crate::util::{copy_dir, workergen, Run};
+
+/// What `EXPECT` says when the message has no file location.
+const NOWHERE: &str = "nowhere";
+
+/// A case whose input is built from bytes here rather than read from `tests/corpus/`.
+struct ByteCase {
+    name: &'static str,
+    path: &'static str,
+    bytes: &'static [u8],
+    expect: &'static str,
+}
+
+const BYTE_CASES: &[ByteCase] = &[
+    ByteCase {
+        // Latin-1 `é` in the environment file.
+        name: "non-utf8-environment-file",
+        path: "environments/prod/environment.yaml",
+        bytes: b"octopus:\n  serverUrl: https://octopus.example.com/\n  serverCommsAddresses:\n    - https://octopus.example.com:10943/\n  space: D\xe9fault\n  auth:\n    bearerTokenSecret: octopus-worker-token\n",
+        expect: "environments/prod/environment.yaml:5:11",
+    },
+    ByteCase {
+        // Latin-1 `é` in a cluster file.
+        name: "non-utf8-cluster-file",
+        path: "environments/prod/eu-west-1.yaml",
+        bytes: b"cluster:\n  destination:\n    server: https://eu-west-1.k8s.example.com\ndefaults:\n  workerPools: [Deploy Workers]\nworkers:\n  build:\n    displayName: Caf\xe9 builder\n",
+        expect: "environments/prod/eu-west-1.yaml:8:21",
+    },
+    ByteCase {
+        // A NUL byte inside a quoted string.
+        name: "nul-byte",
+        path: "environments/prod/eu-west-1.yaml",
+        bytes: b"cluster:\n  destination:\n    server: https://eu-west-1.k8s.example.com\ndefaults:\n  workerPools: [Deploy Workers]\nworkers:\n  build:\n    displayName: \"a\x00b\"\n",
+        expect: "environments/prod/eu-west-1.yaml:8:18",
+    },
+    ByteCase {
+        // A terminal escape sequence inside a misspelt key.
+        name: "escape-sequence-in-key",
+        path: "environments/prod/eu-west-1.yaml",
+        bytes: b"cluster:\n  destination:\n    server: https://eu-west-1.k8s.example.com\ndefaults:\n  workerPools: [Deploy Workers]\nworkers:\n  build:\n    workerPool\x1b[2K: [Build Workers]\n",
+        expect: "environments/prod/eu-west-1.yaml:8:5",
+    },
+];
+
+/// One bad repository: the files that differ from `_base` and what must be said.
+struct Case {
+    name: String,
+    files: Vec<(PathBuf, Vec<u8>)>,
+    delete: Vec<String>,
+    expect: String,
+}
+
+impl Case {
+    fn is_warning(&self) -> bool {
+        self.name.starts_with("warn-")
+    }
+}
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
+}
+
+/// The cases of `tests/corpus/` and [`BYTE_CASES`], sorted by name.
+fn cases() -> Vec<Case> {
+    let mut cases: Vec<Case> = std::fs::read_dir(corpus_dir())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir() && path.file_name().unwrap() != "_base")
+        .map(|path| case_from_dir(&path))
+        .chain(BYTE_CASES.iter().map(case_from_bytes))
+        .collect();
+    cases.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut names: Vec<&str> = cases.iter().map(|case| case.name.as_str()).collect();
+    names.dedup();
+    assert_eq!(names.len(), cases.len(), "two corpus cases share a name");
+    cases
+}
+
+fn case_from_dir(dir: &Path) -> Case {
+    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let expect = std::fs::read_to_string(dir.join("EXPECT")).unwrap_or_else(|_| panic!("{name} has no EXPECT"));
+    let delete = std::fs::read_to_string(dir.join("DELETE")).unwrap_or_default();
+    let mut files = Vec::new();
+    collect_files(dir, Path::new(""), &mut files);
+    files.retain(|(path, _)| path != Path::new("EXPECT") && path != Path::new("DELETE"));
+    Case {
+        expect: expect.lines().next().unwrap_or_default().trim().to_string(),
+        delete: delete
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(String::from)
+            .collect(),
+        name,
+        files,
+    }
+}
+
+fn case_from_bytes(case: &ByteCase) -> Case {
+    Case {
+        name: case.name.to_string(),
+        files: vec![(PathBuf::from(case.path), case.bytes.to_vec())],
+        delete: Vec::new(),
+        expect: case.expect.to_string(),
+    }
+}
+
+/// Every file under `dir`, as its path relative to the case folder and its bytes.
+fn collect_files(dir: &Path, relative: &Path, files: &mut Vec<(PathBuf, Vec<u8>)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = relative.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            collect_files(&entry.path(), &path, files);
+        } else {
+            files.push((path, std::fs::read(entry.path()).unwrap()));
+        }
+    }
+}
+
+/// A temporary copy of `_base` with the case's deletions and files applied.
+fn build_repo(case: &Case) -> tempfile::TempDir {
+    let repo = tempfile::tempdir().unwrap();
+    copy_dir(&corpus_dir().join("_base"), repo.path());
+    for path in &case.delete {
+        let target = repo.path().join(path);
+        let removed = if target.is_dir() {
+            std::fs::remove_dir_all(&target)
+        } else {
+            std::fs::remove_file(&target)
+        };
+        removed.unwrap_or_else(|error| panic!("{}: cannot delete `{path}`: {error}", case.name));
+    }
+    for (path, bytes) in &case.files {
+        let target = repo.path().join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, bytes).unwrap();
+    }
+    repo
+}
+
+/// Checks the exit code and that the message names the expected place.
+fn check_run(case: &Case, run: &Run) {
+    let (code, severity) = if case.is_warning() {
+        (0, "warning")
+    } else {
+        (2, "error")
+    };
+    assert_eq!(run.code, code, "{}: exit code\n{}", case.name, run.stderr);
+    assert_eq!(run.stdout, "", "{}: validate writes nothing to stdout", case.name);
+    let named = if case.expect == NOWHERE {
+        run.stderr.lines().any(|line| line.starts_with("error: "))
+    } else {
+        run.stderr.contains(&format!("{}: {severity}: ", case.expect))
+    };
+    assert!(
+        named,
+        "{}: no {severity} at `{}`\n{}",
+        case.name, case.expect, run.stderr
+    );
+}
+
+/// The snapshot text: the exit code and stderr, with the temporary path and control
+/// characters made stable and visible.
+fn snapshot_text(run: &Run, repo: &Path) -> String {
+    let stderr = run.stderr.replace(&repo.display().to_string(), "[REPO]");
+    let visible: String = stderr
+        .chars()
+        .map(|c| match c {
+            '\n' | '\t' => c.to_string(),
+            c if c.is_control() => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    format!("exit code: {}\n{visible}", run.code)
+}
+
+fn run_case(case: &Case) {
+    let repo = build_repo(case);
+    let run = workergen(repo.path(), &["validate"]);
+    check_run(case, &run);
+    insta::with_settings!({
+        snapshot_suffix => case.name.as_str(),
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+        description => format!("expects {}", case.expect),
+    }, {
+        insta::assert_snapshot!("corpus", snapshot_text(&run, repo.path()));
+    });
+}
+
+#[test]
+fn the_base_validates() {
+    let run = workergen(&corpus_dir().join("_base"), &["validate"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "1 environment, 1 cluster, 2 workers: ok\n");
+}
+
+#[test]
+fn every_bad_input_gets_its_message() {
+    let cases = cases();
+    assert!(cases.len() >= 24, "the corpus shrank to {} cases", cases.len());
+    for case in &cases {
+        run_case(case);
+    }
+}
