@@ -316,11 +316,15 @@ fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut T
         Err(error) => return Err(error).context("cannot write the rendered tree"),
     };
     if context.verbose {
-        for path in &report.written {
-            eprintln!("wrote {}", root.join(path).display());
-        }
-        for path in &report.deleted {
-            eprintln!("deleted {}", root.join(path).display());
+        // A whole fleet's paths would drown the terminal: the first few, then a count.
+        const SHOWN: usize = 20;
+        for (verb, paths) in [("wrote", &report.written), ("deleted", &report.deleted)] {
+            for path in paths.iter().take(SHOWN) {
+                eprintln!("{verb} {}", root.join(path).display());
+            }
+            if paths.len() > SHOWN {
+                eprintln!("{verb} {} more files", paths.len() - SHOWN);
+            }
         }
     }
     for path in &report.forced {
@@ -348,8 +352,17 @@ fn load_side(
     label: &str,
     context: &Context,
 ) -> anyhow::Result<Result<(Fleet, Templates), Outcome>> {
-    let (fleet, report) =
-        crate::load_fleet(tree).with_context(|| format!("cannot read the declarations of {label}"))?;
+    finish_side(tree, crate::load_fleet(tree), label, context)
+}
+
+/// Reports a loaded side's problems; its fleet and templates when it is valid.
+fn finish_side(
+    tree: &dyn FileTree,
+    loaded: std::io::Result<(Fleet, Report)>,
+    label: &str,
+    context: &Context,
+) -> anyhow::Result<Result<(Fleet, Templates), Outcome>> {
+    let (fleet, report) = loaded.with_context(|| format!("cannot read the declarations of {label}"))?;
     if report.has_errors() {
         print_report(&report, &fleet, context);
         eprintln!("the declarations of {label} are invalid: {}", summary(&fleet, &report));
@@ -388,15 +401,9 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
     if !context.quiet {
         eprintln!("base: {}", base.label);
     }
-    let base_side = match repo.declarations(&base) {
-        Ok(Some(tree)) => match load_side(&tree, &base.label, context)? {
-            Ok(side) => side,
-            Err(outcome) => return Ok(outcome),
-        },
-        Ok(None) if args.allow_empty_base => (
-            crate::model::Fleet::empty(),
-            Templates::load(&crate::tree::git::GitTree::default())?,
-        ),
+    let base_tree = match repo.declarations(&base) {
+        Ok(Some(tree)) => Some(tree),
+        Ok(None) if args.allow_empty_base => None,
         Ok(None) => {
             return Ok(git_failure(&GitError::NoDeclarations {
                 revision: base.label.clone(),
@@ -405,14 +412,14 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
         }
         Err(error) => return Ok(git_failure(&error)),
     };
-    let (head_label, head_side) = match &args.head {
+    let (head_label, head_tree): (String, Box<dyn FileTree>) = match &args.head {
         Some(revision) => {
             let head = match repo.revision(revision) {
                 Ok(head) => head,
                 Err(error) => return Ok(git_failure(&error)),
             };
-            let tree = match repo.declarations(&head) {
-                Ok(Some(tree)) => tree,
+            match repo.declarations(&head) {
+                Ok(Some(tree)) => (head.label.clone(), Box::new(tree)),
                 Ok(None) => {
                     return Ok(git_failure(&GitError::NoDeclarations {
                         revision: head.label.clone(),
@@ -420,18 +427,26 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
                     }))
                 }
                 Err(error) => return Ok(git_failure(&error)),
-            };
-            (head.label.clone(), load_side(&tree, &head.label, context)?)
+            }
         }
-        None => {
-            let tree = FsTree::new(&cli.global.directory);
-            (
-                "working tree".to_string(),
-                load_side(&tree, "the working tree", context)?,
-            )
-        }
+        None => ("working tree".to_string(), Box::new(FsTree::new(&cli.global.directory))),
     };
-    let head_side = match head_side {
+    // Both sides load at once; their problems are then reported in order.
+    let (base_loaded, head_loaded) = rayon::join(
+        || base_tree.as_ref().map(|tree| crate::load_fleet(tree)),
+        || crate::load_fleet(head_tree.as_ref()),
+    );
+    let base_side = match (base_tree.as_ref(), base_loaded) {
+        (Some(tree), Some(loaded)) => match finish_side(tree, loaded, &base.label, context)? {
+            Ok(side) => side,
+            Err(outcome) => return Ok(outcome),
+        },
+        _ => (
+            crate::model::Fleet::empty(),
+            Templates::load(&crate::tree::git::GitTree::default())?,
+        ),
+    };
+    let head_side = match finish_side(head_tree.as_ref(), head_loaded, &head_label, context)? {
         Ok(side) => side,
         Err(outcome) => return Ok(outcome),
     };
@@ -447,24 +462,44 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
     };
     // The head's committed rendered/ files, to report drift against its declarations.
     let output_name = head.fleet.settings.output.value.clone();
-    let committed: Vec<(String, Vec<u8>)> = match &args.head {
-        Some(revision) => repo
-            .revision(revision)
-            .ok()
-            .and_then(|head| repo.rendered_files(&head, &output_name).ok())
-            .unwrap_or_default(),
-        None => output::read_owned(&cli.global.directory.join(&output_name))
-            .map(|files| {
-                files
+    let head_revision = match &args.head {
+        Some(revision) => repo.revision(revision).ok(),
+        None => None,
+    };
+    let disk_root = cli.global.directory.join(&output_name);
+    let read_committed = |clusters: Option<&std::collections::HashSet<crate::diff::ClusterKey>>| {
+        let folders: Vec<String> = match clusters {
+            None => vec![String::new()],
+            Some(clusters) => clusters
+                .iter()
+                .map(|(environment, cluster)| format!("{environment}/{cluster}"))
+                .collect(),
+        };
+        let mut files = Vec::new();
+        for folder in folders {
+            let found: Vec<(String, Vec<u8>)> = match &head_revision {
+                Some(revision) => repo
+                    .rendered_files(revision, &crate::tree::join(&output_name, &folder))
+                    .unwrap_or_default(),
+                None => output::read_owned(&disk_root.join(&folder))
+                    .map(|files| {
+                        files
+                            .into_iter()
+                            .map(|(path, bytes)| (path.to_string_lossy().replace('\\', "/"), bytes))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            };
+            files.extend(
+                found
                     .into_iter()
-                    .map(|(path, bytes)| (path.to_string_lossy().replace('\\', "/"), bytes))
-                    .collect()
-            })
-            .unwrap_or_default(),
+                    .map(|(path, bytes)| (crate::tree::join(&folder, &path), bytes)),
+            );
+        }
+        files
     };
     let start = std::time::Instant::now();
-    let computed =
-        crate::diff::compute_with_committed(&base, &head, (!committed.is_empty()).then_some(committed.as_slice()));
+    let computed = crate::diff::compute_with_committed(&base, &head, Some(&read_committed));
     if context.verbose {
         eprintln!(
             "timings: diff (render both sides and compare) {:.1} ms",

@@ -9,6 +9,8 @@ use crate::diagnostic::{did_you_mean, Diagnostic, Report};
 use crate::load::{Loaded, Parsed};
 use crate::merge::{self, Layer};
 use crate::source::{FileId, Loc, Sources};
+use rayon::prelude::*;
+
 use crate::yaml::{from_node, Node, Value};
 
 pub const DEFAULT_CHART_REPOSITORY: &str = "oci://registry-1.docker.io/octopusdeploy";
@@ -335,42 +337,28 @@ pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
             octopus,
             readable: root.is_some(),
         });
-        for (cluster_name, parsed) in &files.clusters {
-            let Some(root) = top_map(parsed, decl::CLUSTER_KEYS, report) else {
+        // Clusters resolve independently: in parallel, each with its own report.
+        let resolved: Vec<ResolvedCluster> = files
+            .clusters
+            .par_iter()
+            .map(|(cluster_name, parsed)| {
+                let mut local = Report::new();
+                let layers = (&repo_defaults, &environment_defaults, &repo_chart, &environment_chart);
+                let cluster = resolve_cluster(parsed, cluster_name, &files.name, environment_index, layers, &mut local);
+                (cluster, local)
+            })
+            .collect();
+        for (cluster, local) in resolved {
+            report.extend(local.diagnostics().iter().cloned());
+            let Some((cluster, cluster_workers)) = cluster else {
                 continue;
             };
-            let cluster_spec: ClusterSpec = typed(Some(root), "cluster", report);
-            typed::<ChartSpec>(Some(root), "chart", report);
-            let cluster_defaults = fragment(Some(root), "defaults", Layer::Cluster);
-            check_fragment(&cluster_defaults, report);
-            let cluster_chart = fragment(Some(root), "chart", Layer::Cluster);
-            let chart = resolve_chart(&[repo_chart.clone(), environment_chart.clone(), cluster_chart]);
             let cluster_index = clusters.len();
-            clusters.push(Cluster {
-                environment: environment_index,
-                name: cluster_name.clone(),
-                file: parsed.file,
-                destination: cluster_spec.destination.and_then(|d| match (d.server, d.name) {
-                    (Some(server), None) => Some(Destination::Server(server)),
-                    (None, Some(name)) => Some(Destination::Name(name)),
-                    _ => None,
-                }),
-                destination_loc: root
-                    .get_path(["cluster", "destination"])
-                    .or_else(|| root.get("cluster"))
-                    .map_or(root.loc, |node| node.loc),
-            });
-            let layers = [repo_defaults.clone(), environment_defaults.clone(), cluster_defaults];
-            resolve_workers(
-                root,
-                &layers,
-                &chart,
-                (environment_index, cluster_index),
-                report,
-                &mut workers,
-                &files.name,
-                cluster_name,
-            );
+            clusters.push(cluster);
+            workers.extend(cluster_workers.into_iter().map(|worker| Worker {
+                cluster: cluster_index,
+                ..worker
+            }));
         }
     }
     Fleet {
@@ -380,6 +368,54 @@ pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
         clusters,
         workers,
     }
+}
+
+/// A cluster file resolved on its own: the cluster and workers (if readable), and its problems.
+type ResolvedCluster = (Option<(Cluster, Vec<Worker>)>, Report);
+
+/// One cluster file: its cluster and workers (their `cluster` index is set by the caller).
+fn resolve_cluster(
+    parsed: &Parsed,
+    cluster_name: &str,
+    environment_name: &str,
+    environment_index: usize,
+    (repo_defaults, environment_defaults, repo_chart, environment_chart): (&Node, &Node, &Node, &Node),
+    report: &mut Report,
+) -> Option<(Cluster, Vec<Worker>)> {
+    let root = top_map(parsed, decl::CLUSTER_KEYS, report)?;
+    let cluster_spec: ClusterSpec = typed(Some(root), "cluster", report);
+    typed::<ChartSpec>(Some(root), "chart", report);
+    let cluster_defaults = fragment(Some(root), "defaults", Layer::Cluster);
+    check_fragment(&cluster_defaults, report);
+    let cluster_chart = fragment(Some(root), "chart", Layer::Cluster);
+    let chart = resolve_chart(&[repo_chart.clone(), environment_chart.clone(), cluster_chart]);
+    let cluster = Cluster {
+        environment: environment_index,
+        name: cluster_name.to_string(),
+        file: parsed.file,
+        destination: cluster_spec.destination.and_then(|d| match (d.server, d.name) {
+            (Some(server), None) => Some(Destination::Server(server)),
+            (None, Some(name)) => Some(Destination::Name(name)),
+            _ => None,
+        }),
+        destination_loc: root
+            .get_path(["cluster", "destination"])
+            .or_else(|| root.get("cluster"))
+            .map_or(root.loc, |node| node.loc),
+    };
+    let layers = [repo_defaults.clone(), environment_defaults.clone(), cluster_defaults];
+    let mut workers = Vec::new();
+    resolve_workers(
+        root,
+        &layers,
+        &chart,
+        (environment_index, 0),
+        report,
+        &mut workers,
+        environment_name,
+        cluster_name,
+    );
+    Some((cluster, workers))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -11,7 +11,7 @@ pub mod markdown;
 pub mod risk;
 pub mod text;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -140,14 +140,73 @@ impl Diff {
 
 /// Renders every enabled worker of a side.
 pub fn states(side: &Side<'_>) -> Result<BTreeMap<String, WorkerState>, TemplateError> {
+    states_in(side, None)
+}
+
+/// An environment and cluster by name.
+pub type ClusterKey = (String, String);
+
+fn cluster_key(fleet: &Fleet, worker: &Worker) -> ClusterKey {
+    let cluster = fleet.cluster_of(worker);
+    (
+        fleet.environments[cluster.environment].name.clone(),
+        cluster.name.clone(),
+    )
+}
+
+/// Renders the enabled workers of a side, only those of `clusters` when given.
+fn states_in(
+    side: &Side<'_>,
+    clusters: Option<&HashSet<ClusterKey>>,
+) -> Result<BTreeMap<String, WorkerState>, TemplateError> {
     let fleet = side.fleet;
     let states: Vec<WorkerState> = fleet
         .workers
         .par_iter()
         .filter(|worker| worker.enabled)
+        .filter(|worker| clusters.is_none_or(|clusters| clusters.contains(&cluster_key(fleet, worker))))
         .map(|worker| state(fleet, side.templates, worker))
         .collect::<Result<_, _>>()?;
     Ok(states.into_iter().map(|state| (state.id.clone(), state)).collect())
+}
+
+/// The clusters whose workers can render differently: their cluster file or their
+/// environment file differs, or they are on one side only. `None` when anything shared
+/// differs (`workergen.yaml`, the templates): then every cluster can.
+///
+/// A worker's rendering depends only on these files, so the others need no render at
+/// all; this is what keeps a one-worker change fast in a fleet of thousands.
+pub fn dirty_clusters(base: &Side<'_>, head: &Side<'_>) -> Option<HashSet<ClusterKey>> {
+    let text =
+        |fleet: &Fleet, file: Option<crate::source::FileId>| file.map(|file| fleet.sources.text(file).to_string());
+    if !base.templates.same_as(head.templates)
+        || text(base.fleet, base.fleet.settings.file) != text(head.fleet, head.fleet.settings.file)
+    {
+        return None;
+    }
+    let inputs = |fleet: &Fleet| -> BTreeMap<ClusterKey, (String, String)> {
+        fleet
+            .clusters
+            .iter()
+            .map(|cluster| {
+                let environment = &fleet.environments[cluster.environment];
+                let key = (environment.name.clone(), cluster.name.clone());
+                let texts = (
+                    fleet.sources.text(environment.file).to_string(),
+                    fleet.sources.text(cluster.file).to_string(),
+                );
+                (key, texts)
+            })
+            .collect()
+    };
+    let (before, after) = (inputs(base.fleet), inputs(head.fleet));
+    let mut dirty: HashSet<ClusterKey> = after
+        .iter()
+        .filter(|(key, texts)| before.get(*key) != Some(*texts))
+        .map(|(key, _)| key.clone())
+        .collect();
+    dirty.extend(before.keys().filter(|key| !after.contains_key(*key)).cloned());
+    Some(dirty)
 }
 
 fn state(fleet: &Fleet, templates: &Templates, worker: &Worker) -> Result<WorkerState, TemplateError> {
@@ -345,14 +404,21 @@ pub fn compute(base: &Side<'_>, head: &Side<'_>) -> Result<Diff, TemplateError> 
 
 /// [`compute`], also reporting drift between the head's fresh render and `committed`,
 /// the head's committed `rendered/` files (paths relative to the output folder).
+///
+/// `committed` reads the head's committed rendered files (paths relative to the output
+/// folder) of the given clusters, or of all clusters for `None`; drift is reported for
+/// the clusters that are rendered (`workergen check` covers the whole tree).
 pub fn compute_with_committed(
     base: &Side<'_>,
     head: &Side<'_>,
-    committed: Option<&[(String, Vec<u8>)]>,
+    committed: Option<&CommittedReader<'_>>,
 ) -> Result<Diff, TemplateError> {
-    let (base_states, head_states) = rayon::join(|| states(base), || states(head));
+    let dirty = dirty_clusters(base, head);
+    let (base_states, head_states) =
+        rayon::join(|| states_in(base, dirty.as_ref()), || states_in(head, dirty.as_ref()));
     let (base_states, head_states) = (base_states?, head_states?);
-    let drifted = committed.map(|files| {
+    let drifted = committed.map(|read| {
+        let files = read(dirty.as_ref());
         let output = &head.fleet.settings.output.value;
         let committed = states_from_rendered(
             files.iter().map(|(path, bytes)| (path.as_str(), bytes.as_slice())),
@@ -364,9 +430,22 @@ pub fn compute_with_committed(
         (&base.label, base.fleet, base_states),
         (&head.label, head.fleet, head_states),
     );
+    // The workers of clean clusters are unchanged without a render.
+    if let Some(dirty) = &dirty {
+        for worker in head.fleet.workers.iter().filter(|worker| worker.enabled) {
+            let key = cluster_key(head.fleet, worker);
+            if !dirty.contains(&key) {
+                diff.unchanged += 1;
+                diff.per_environment.entry(key.0).or_default()[3] += 1;
+            }
+        }
+    }
     diff.drift = drifted.unwrap_or_default();
     Ok(diff)
 }
+
+/// Reads committed rendered files of some clusters (all for `None`).
+pub type CommittedReader<'a> = dyn Fn(Option<&HashSet<ClusterKey>>) -> Vec<(String, Vec<u8>)> + 'a;
 
 /// One side of [`compare_states`]: its label, the fleet its causes point into, its states.
 pub type States<'a> = (&'a str, &'a Fleet, BTreeMap<String, WorkerState>);

@@ -153,6 +153,11 @@ impl Templates {
         })
     }
 
+    /// Whether two runs use the same template texts.
+    pub fn same_as(&self, other: &Templates) -> bool {
+        self.sources == other.sources
+    }
+
     /// Renders template `name` with `context`.
     pub fn render(&self, name: &str, context: &impl serde::Serialize) -> Result<String, TemplateError> {
         let template = self
