@@ -287,16 +287,8 @@ fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut T
         }
     };
     if args.stdout {
-        let mut stdout = std::io::stdout().lock();
-        return match stdout
-            .write_all(render::stream(&rendered).as_bytes())
-            .and_then(|()| stdout.flush())
-        {
-            Ok(()) => Ok(Outcome::Success),
-            // A closed pipe (`| head`) is not a failure.
-            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(Outcome::Success),
-            Err(error) => Err(error).context("cannot write to stdout"),
-        };
+        write_stdout(&render::stream(&rendered))?;
+        return Ok(Outcome::Success);
     }
     let root = cli.global.directory.join(&fleet.settings.output.value);
     std::fs::create_dir_all(&root).with_context(|| format!("cannot create `{}`", root.display()))?;

@@ -173,27 +173,12 @@ fn chart_info(worker: &Worker) -> ChartInfo {
     ChartInfo {
         repository_host: repository.strip_prefix("oci://").unwrap_or(&repository).to_string(),
         oci_url: format!("{repository}/{}", chart.name.value),
-        source_name: dns_name(&format!("{}-{version}", chart.name.value)),
+        source_name: crate::validate::dns_suggestion(&format!("{}-{version}", chart.name.value)),
         oci_tag: version.replace('+', "_"),
         repository,
         name: chart.name.value.clone(),
         version,
     }
-}
-
-/// A DNS-1123 name from free text: lowercase, anything else than `[a-z0-9-]` as `-`.
-fn dns_name(text: &str) -> String {
-    let name: String = text
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    name.trim_matches('-').to_string()
 }
 
 fn context<'a>(fleet: &'a Fleet, cluster: &Cluster, first: &Worker, inline: bool) -> Context<'a> {
