@@ -325,15 +325,20 @@ fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut T
             root.join(path).display()
         );
     }
+    let summary_line = format!(
+        "rendered {} into `{}`: {} written, {} unchanged, {} deleted",
+        plural(rendered.workers, "worker"),
+        fleet.settings.output.value,
+        plural(report.written.len(), "file"),
+        report.unchanged,
+        report.deleted.len()
+    );
+    // The process ends next: freeing a whole fleet's trees one by one would only cost
+    // time (about 0.1 s at 10,000 workers).
+    std::mem::forget(rendered);
+    std::mem::forget(fleet);
     if !context.quiet {
-        eprintln!(
-            "rendered {} into `{}`: {} written, {} unchanged, {} deleted",
-            plural(rendered.workers, "worker"),
-            fleet.settings.output.value,
-            plural(report.written.len(), "file"),
-            report.unchanged,
-            report.deleted.len()
-        );
+        eprintln!("{summary_line}");
     }
     Ok(Outcome::Success)
 }

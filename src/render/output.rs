@@ -89,6 +89,8 @@ pub fn write_tree(
 ) -> Result<Report, OutputError> {
     let dirs = validate_files(files)?;
     let scope = validate_scope(scope)?;
+    // A new output folder holds nothing stale: no sweep after the writes.
+    let existed = root_exists(root)?;
     let check = check(root, files, &dirs)?;
     if !check.conflicts.is_empty() && !options.force {
         let paths = check.conflicts.keys().map(|rel| root.join(rel)).collect();
@@ -100,7 +102,7 @@ pub fn write_tree(
     };
     clear_conflicts(root, &check.conflicts, &mut report)?;
     write_files(root, files, &check.to_write, &mut report)?;
-    for prefix in &scope {
+    for prefix in scope.iter().filter(|_| existed) {
         sweep_scope(root, prefix, files, &mut report)?;
     }
     report.deleted.sort();
