@@ -12,7 +12,6 @@ use crate::merge::overlay;
 use crate::model::{Fleet, Worker};
 use crate::render::templates::{TemplateError, Templates};
 use crate::render::worker_manifest;
-use crate::source::FileId;
 use crate::yaml::Node;
 
 /// One leaf and its origin.
@@ -90,11 +89,6 @@ pub fn explain(
             .map(|(_, node)| leaves(fleet, node, "generated", key))
             .unwrap_or_default(),
     })
-}
-
-/// Whether a leaf came from the embedded chart values (for tests and messages).
-pub fn is_chart_default(node: &Node) -> bool {
-    node.loc.file == FileId(u32::MAX)
 }
 
 /// The text report: one line per leaf, value then origin.
