@@ -60,20 +60,14 @@ pub struct Context {
 impl Context {
     /// Reads `NO_COLOR` and whether stderr is a terminal.
     pub fn from_process(global: &GlobalArgs) -> Self {
-        let color = match global.color {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+        let wants = |is_terminal: bool| match global.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()) && std::io::stderr().is_terminal()
-            }
+            ColorChoice::Auto => !no_color && is_terminal,
         };
-        let color_stdout = match global.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()) && std::io::stdout().is_terminal()
-            }
-        };
+        let color = wants(std::io::stderr().is_terminal());
+        let color_stdout = wants(std::io::stdout().is_terminal());
         Self {
             color,
             color_stdout,
@@ -398,15 +392,13 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
     if !context.quiet {
         eprintln!("base: {}", base.label);
     }
-    let base_tree = match repo.declarations(&base) {
-        Ok(Some(tree)) => Some(tree),
-        Ok(None) if args.allow_empty_base => None,
-        Ok(None) => {
-            return Ok(git_failure(&GitError::NoDeclarations {
-                revision: base.label.clone(),
-                path: repo.repo_file_path(),
-            }))
-        }
+    let base_tree = if args.allow_empty_base {
+        repo.declarations(&base)
+    } else {
+        repo.required_declarations(&base).map(Some)
+    };
+    let base_tree = match base_tree {
+        Ok(tree) => tree,
         Err(error) => return Ok(git_failure(&error)),
     };
     let (head_label, head_tree): (String, Box<dyn FileTree>) = match &args.head {
@@ -415,14 +407,8 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
                 Ok(head) => head,
                 Err(error) => return Ok(git_failure(&error)),
             };
-            match repo.declarations(&head) {
-                Ok(Some(tree)) => (head.label.clone(), Box::new(tree)),
-                Ok(None) => {
-                    return Ok(git_failure(&GitError::NoDeclarations {
-                        revision: head.label.clone(),
-                        path: repo.repo_file_path(),
-                    }))
-                }
+            match repo.required_declarations(&head) {
+                Ok(tree) => (head.label.clone(), Box::new(tree)),
                 Err(error) => return Ok(git_failure(&error)),
             }
         }
@@ -604,14 +590,8 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
         Ok(base) => base,
         Err(error) => return Ok(git_failure(&error)),
     };
-    let tree = match repo.declarations(&base) {
-        Ok(Some(tree)) => tree,
-        Ok(None) => {
-            return Ok(git_failure(&GitError::NoDeclarations {
-                revision: base.label.clone(),
-                path: repo.repo_file_path(),
-            }))
-        }
+    let tree = match repo.required_declarations(&base) {
+        Ok(tree) => tree,
         Err(error) => return Ok(git_failure(&error)),
     };
     let (fleet, templates) = match load_side(&tree, &base.label, context)? {

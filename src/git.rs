@@ -145,6 +145,14 @@ impl ConfigRepo {
         Ok(Some(snapshot))
     }
 
+    /// [`Self::declarations`], where a revision without them is an error.
+    pub fn required_declarations(&self, revision: &Revision<'_>) -> Result<GitTree, GitError> {
+        self.declarations(revision)?.ok_or_else(|| GitError::NoDeclarations {
+            revision: revision.label.clone(),
+            path: self.repo_file_path(),
+        })
+    }
+
     /// The config folder's tree at a revision.
     fn config_tree<'r>(&'r self, revision: &Revision<'r>) -> Result<Option<git2::Tree<'r>>, GitError> {
         let root = self.repository.find_tree(revision.commit.tree_id())?;
