@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::model::{Fleet, Worker};
 use crate::source::{FileId, Loc};
-use crate::yaml::{parse, Key, Limits, Node, Value};
+use crate::yaml::{parse, Key, KeyPath, Limits, Node, Value};
 
 const VALUES_3: &str = include_str!("../chart/values-3.13.2.yaml");
 const VALUES_2: &str = include_str!("../chart/values-2.51.2.yaml");
@@ -308,11 +308,14 @@ pub fn typed_values(fleet: &Fleet, worker: &Worker) -> Node {
     values
 }
 
-/// The leaves of a values tree by dotted path.
-pub fn leaves(values: &Node) -> BTreeMap<String, &Node> {
+/// The leaves of a values tree by key path. An empty map is not a leaf: over the
+/// chart's defaults it sets nothing (Helm merges maps), so it sets no value.
+pub fn leaves(values: &Node) -> BTreeMap<KeyPath, &Node> {
     let mut leaves = BTreeMap::new();
     values.for_each_leaf(&mut Vec::new(), &mut |path, node| {
-        leaves.insert(path.join("."), node);
+        if !node.as_map().is_some_and(|map| map.is_empty()) {
+            leaves.insert(KeyPath::from_names(path), node);
+        }
     });
     leaves
 }
@@ -320,6 +323,8 @@ pub fn leaves(values: &Node) -> BTreeMap<String, &Node> {
 /// The worker's full Helm values: the typed fields, then `values` merged over them.
 ///
 /// A leaf set both ways is an error naming both places (one source of truth per leaf).
+/// Conflicts are judged after all layers are merged, and a removal (`null`) is no value:
+/// a `values` block that only removes things conflicts with nothing.
 pub fn values(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec<Diagnostic>) -> Node {
     let mut values = typed_values(fleet, worker);
     let Some(passthrough) = worker.fields.get("values") else {
@@ -332,7 +337,10 @@ pub fn values(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec<Diagnostic>)
                 diagnostics.push(
                     Diagnostic::error(
                         node.loc,
-                        format!("chart value `{typed_path}` is set both by a worker field and by `values.{path}`"),
+                        format!(
+                            "chart value `{typed_path}` is set both by a worker field and by `{}`",
+                            path.under("values")
+                        ),
                     )
                     .with_related(typed_node.loc, "the worker field is set here")
                     .with_hint("set it in one place only: prefer the worker field and remove it from `values`"),
@@ -346,26 +354,16 @@ pub fn values(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec<Diagnostic>)
 
 /// A typed leaf that the `values` leaf at `path` would also set: the same leaf, one below
 /// it, or one above it.
-fn conflicting<'a>(typed: &BTreeMap<String, &'a Node>, path: &str) -> Option<(String, &'a Node)> {
+fn conflicting<'a>(typed: &BTreeMap<KeyPath, &'a Node>, path: &KeyPath) -> Option<(KeyPath, &'a Node)> {
     if let Some(node) = typed.get(path) {
-        return Some((path.to_string(), node));
+        return Some((path.clone(), node));
     }
-    let below = format!("{path}.");
-    if let Some((found, node)) = typed
-        .range(below.clone()..)
-        .next()
-        .filter(|(p, _)| p.starts_with(&below))
-    {
+    // Paths below `path` sort right after it.
+    if let Some((found, node)) = typed.range(path.clone()..).next().filter(|(p, _)| p.starts_with(path)) {
         return Some((found.clone(), node));
     }
-    let mut prefix = path;
-    while let Some((parent, _)) = prefix.rsplit_once('.') {
-        if let Some(node) = typed.get(parent) {
-            return Some((parent.to_string(), node));
-        }
-        prefix = parent;
-    }
-    None
+    path.ancestors()
+        .find_map(|parent| typed.get(&parent).map(|node| (parent, *node)))
 }
 
 #[cfg(test)]

@@ -261,6 +261,11 @@ pub struct ClusterFile {
 /// The JSON Schemas of the three declaration files, by file name under `schemas/`.
 pub fn schemas() -> Vec<(&'static str, String)> {
     let render = |schema: schemars::Schema| {
+        let mut schema = schema;
+        let definitions = schema.as_object_mut().and_then(|root| root.get_mut("$defs"));
+        if let Some(definitions) = definitions.and_then(|defs| defs.as_object_mut()) {
+            definitions.values_mut().for_each(allow_null_values);
+        }
         let mut text = serde_json::to_string_pretty(&schema).expect("schemas serialize");
         text.push('\n');
         text
@@ -273,6 +278,70 @@ pub fn schemas() -> Vec<(&'static str, String)> {
         ),
         ("cluster.schema.json", render(schemars::schema_for!(ClusterFile))),
     ]
+}
+
+/// Lets every map value below `schema` be `null`, as a layer may write it to remove an
+/// inherited value (DESIGN section 3: `requests: {cpu: null}`, `nodeSelector: {pool: null}`).
+/// List items stay as they are: a `null` in a list is no removal.
+fn allow_null_values(schema: &mut serde_json::Value) {
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    if let Some(properties) = object.get_mut("properties").and_then(|p| p.as_object_mut()) {
+        for property in properties.values_mut() {
+            allow_null_values(property);
+            make_nullable(property);
+        }
+    }
+    if let Some(values) = object.get_mut("additionalProperties").filter(|v| v.is_object()) {
+        allow_null_values(values);
+        make_nullable(values);
+    }
+    for key in ["items", "anyOf", "oneOf", "allOf"] {
+        match object.get_mut(key) {
+            Some(serde_json::Value::Array(schemas)) => schemas.iter_mut().for_each(allow_null_values),
+            Some(schema @ serde_json::Value::Object(_)) => allow_null_values(schema),
+            _ => {}
+        }
+    }
+}
+
+fn allows_null(schema: &serde_json::Value) -> bool {
+    let null = serde_json::Value::from("null");
+    match schema.get("type") {
+        Some(serde_json::Value::String(kind)) if kind == "null" => return true,
+        Some(serde_json::Value::Array(kinds)) if kinds.contains(&null) => return true,
+        _ => {}
+    }
+    ["anyOf", "oneOf"].iter().any(|key| {
+        schema
+            .get(key)
+            .and_then(|options| options.as_array())
+            .is_some_and(|options| options.iter().any(allows_null))
+    })
+}
+
+fn make_nullable(schema: &mut serde_json::Value) {
+    if allows_null(schema) {
+        return;
+    }
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    let plain = ["$ref", "anyOf", "oneOf", "allOf", "enum", "const"]
+        .iter()
+        .all(|key| !object.contains_key(*key));
+    if let (true, Some(serde_json::Value::String(kind))) = (plain, object.get("type")) {
+        let kinds = serde_json::json!([kind, "null"]);
+        object.insert("type".into(), kinds);
+        return;
+    }
+    let description = object.remove("description");
+    let inner = serde_json::Value::Object(std::mem::take(object));
+    object.insert("anyOf".into(), serde_json::json!([inner, {"type": "null"}]));
+    if let Some(description) = description {
+        object.insert("description".into(), description);
+    }
 }
 
 impl<'de> Deserialize<'de> for ImageSpec {

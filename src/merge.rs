@@ -39,8 +39,10 @@ impl Layer {
 /// The rule: two maps merge key by key, recursively; anything else in `upper` (a
 /// scalar, a list, or a map over a non-map) replaces what `lower` had; a key whose
 /// value in `upper` is an explicit `null` is removed, so the next layer down (or the
-/// chart's own default) applies again. An `upper` that is `null` as a whole (an empty
-/// `defaults:`) changes nothing. Every node keeps the place and layer it was written in.
+/// chart's own default) applies again, at every depth (`requests: {cpu: null}`), and a
+/// map that removals leave empty goes too. An `upper` that is `null` as a whole (an
+/// empty `defaults:`) changes nothing. Every node keeps the place and layer it was
+/// written in.
 pub fn overlay(lower: &mut Node, upper: &Node) {
     match (&mut lower.value, &upper.value) {
         (_, Value::Null) => {}
@@ -51,8 +53,18 @@ pub fn overlay(lower: &mut Node, upper: &Node) {
                     continue;
                 }
                 match lower_map.get_mut(&key.name) {
-                    Some(lower_child) => overlay(lower_child, upper_child),
-                    None => lower_map.insert(key.clone(), without_nulls(upper_child)),
+                    Some(lower_child) => {
+                        overlay(lower_child, upper_child);
+                        if emptied(lower_child, upper_child) {
+                            lower_map.remove(&key.name);
+                        }
+                    }
+                    None => {
+                        let child = without_nulls(upper_child);
+                        if !emptied(&child, upper_child) {
+                            lower_map.insert(key.clone(), child);
+                        }
+                    }
                 }
             }
         }
@@ -68,6 +80,14 @@ pub fn merge<'a>(layers: impl IntoIterator<Item = &'a Node>, empty: Node) -> Nod
     })
 }
 
+/// Whether `merged` is a map left empty only by removals: `upper` wrote keys into it,
+/// and they all removed something (`requests: {cpu: null}`). Such a map is dropped, so
+/// a removal leaves nothing behind; a map written empty (`{}`) stays.
+fn emptied(merged: &Node, upper: &Node) -> bool {
+    let written = upper.as_map().is_some_and(|map| !map.is_empty());
+    written && merged.as_map().is_some_and(|map| map.is_empty())
+}
+
 /// A copy without `null` map values: removing what is not there leaves nothing behind.
 fn without_nulls(node: &Node) -> Node {
     let mut copy = node.clone();
@@ -77,8 +97,14 @@ fn without_nulls(node: &Node) -> Node {
 
 fn strip_nulls(node: &mut Node) {
     if let Value::Map(map) = &mut node.value {
-        map.entries.retain(|(_, child)| !child.is_null());
-        map.entries.iter_mut().for_each(|(_, child)| strip_nulls(child));
+        map.entries.retain_mut(|(_, child)| {
+            if child.is_null() {
+                return false;
+            }
+            let written = child.as_map().is_some_and(|map| !map.is_empty());
+            strip_nulls(child);
+            !(written && child.as_map().is_some_and(|map| map.is_empty()))
+        });
     }
 }
 

@@ -11,7 +11,7 @@ use crate::merge::{self, Layer};
 use crate::source::{FileId, Loc, Sources};
 use rayon::prelude::*;
 
-use crate::yaml::{from_node, Node, Value};
+use crate::yaml::{from_node, from_node_partial, Node, Value};
 
 pub const DEFAULT_CHART_REPOSITORY: &str = "oci://registry-1.docker.io/octopusdeploy";
 pub const DEFAULT_CHART_NAME: &str = "kubernetes-agent";
@@ -89,6 +89,8 @@ pub struct Cluster {
     pub file: FileId,
     pub destination: Option<Destination>,
     pub destination_loc: Loc,
+    /// `cluster:` had a type error, reported already: rules about it stay silent.
+    pub destination_reported: bool,
 }
 
 /// The effective chart of a worker.
@@ -202,15 +204,26 @@ fn backticked(items: &[&str]) -> String {
         .join(", ")
 }
 
-/// A typed read of `root.key` (if present and not null); problems go to `report`.
+/// A typed read of `root.key` (if present and not null); problems go to `report`. A
+/// field with a type error reads as absent (it is reported, once).
 fn typed<T: serde::de::DeserializeOwned + Default>(root: Option<&Node>, key: &str, report: &mut Report) -> T {
+    typed_checked(root, key, report).0
+}
+
+/// [`typed`], and whether the read found no type error.
+fn typed_checked<T: serde::de::DeserializeOwned + Default>(
+    root: Option<&Node>,
+    key: &str,
+    report: &mut Report,
+) -> (T, bool) {
     let Some(node) = root.and_then(|root| root.get(key)).filter(|node| !node.is_null()) else {
-        return T::default();
+        return (T::default(), true);
     };
     let mut diagnostics = Vec::new();
-    let value = from_node(node, &mut diagnostics);
+    let value = from_node_partial(node, &mut diagnostics);
+    let clean = diagnostics.is_empty();
     report.extend(diagnostics);
-    value.unwrap_or_default()
+    (value.unwrap_or_default(), clean)
 }
 
 /// A fragment of a file with its nodes tagged with `layer`; an empty map when absent.
@@ -383,7 +396,7 @@ fn resolve_cluster(
     report: &mut Report,
 ) -> Option<(Cluster, Vec<Worker>)> {
     let root = top_map(parsed, decl::CLUSTER_KEYS, report)?;
-    let cluster_spec: ClusterSpec = typed(Some(root), "cluster", report);
+    let (cluster_spec, cluster_clean): (ClusterSpec, bool) = typed_checked(Some(root), "cluster", report);
     typed::<ChartSpec>(Some(root), "chart", report);
     let cluster_defaults = fragment(Some(root), "defaults", Layer::Cluster);
     check_fragment(&cluster_defaults, report);
@@ -402,6 +415,7 @@ fn resolve_cluster(
             .get_path(["cluster", "destination"])
             .or_else(|| root.get("cluster"))
             .map_or(root.loc, |node| node.loc),
+        destination_reported: !cluster_clean,
     };
     let layers = [repo_defaults.clone(), environment_defaults.clone(), cluster_defaults];
     let mut workers = Vec::new();

@@ -235,23 +235,11 @@ fn state(fleet: &Fleet, templates: &Templates, worker: &Worker) -> Result<Worker
 
 /// A key path segment, bracketed when it holds `.` or `/` (annotation keys).
 fn segment(name: &str) -> String {
-    if name.contains(['.', '/', ' ']) {
-        format!("[{name:?}]")
-    } else {
-        name.to_string()
-    }
+    yaml::KeyPath::segment(name)
 }
 
 pub fn join_path(path: &[&str]) -> String {
-    let mut out = String::new();
-    for name in path {
-        let part = segment(name);
-        if !out.is_empty() && !part.starts_with('[') {
-            out.push('.');
-        }
-        out.push_str(&part);
-    }
-    out
+    yaml::KeyPath::from_names(path).to_string()
 }
 
 /// Leaves by path: (JSON value, node). Values files treat a list as one leaf (Helm

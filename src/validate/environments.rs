@@ -23,7 +23,7 @@ pub fn check(fleet: &Fleet, report: &mut Report) {
                 .with_hint(format!("rename the file to `{}.yaml`", dns_suggestion(&cluster.name))),
             );
         }
-        if cluster.destination.is_none() {
+        if cluster.destination.is_none() && !cluster.destination_reported {
             report.push(
                 Diagnostic::error(
                     cluster.destination_loc,
@@ -56,7 +56,10 @@ fn check_environment(environment: &Environment, report: &mut Report) {
     let node = &environment.octopus_node;
     let at = |key: &str| node.get(key).map_or(node.loc, |child| child.loc);
     let octopus = &environment.octopus;
+    // A field written with a type error reads as absent; that error is reported already.
+    let written = |key: &str| node.get(key).is_some_and(|child| !child.is_null());
     match octopus.server_url.as_deref() {
+        None if written("serverUrl") => {}
         None => report.push(
             Diagnostic::error(node.loc, "`octopus.serverUrl` is required")
                 .with_hint("the Octopus Server's URL, e.g. `https://octopus.example.com/`"),
@@ -72,7 +75,7 @@ fn check_environment(environment: &Environment, report: &mut Report) {
         .iter()
         .chain(octopus.server_comms_addresses.iter().flatten())
         .collect();
-    if addresses.is_empty() {
+    if addresses.is_empty() && !written("serverCommsAddress") && !written("serverCommsAddresses") {
         report.push(
             Diagnostic::error(node.loc, "`octopus.serverCommsAddresses` is required")
                 .with_hint("without a polling address the agent registers in listening mode, which the chart does not serve; e.g. `serverCommsAddresses: [https://octopus.example.com:10943/]`"),
@@ -90,15 +93,20 @@ fn check_environment(environment: &Environment, report: &mut Report) {
         // The plaintext credential error says what to do; a count would only repeat it.
         return;
     }
-    let auth = octopus.auth.clone().unwrap_or_default();
-    let kinds = [
-        auth.bearer_token_secret.is_some(),
-        auth.api_key_secret.is_some(),
-        auth.username_password_secret.is_some(),
-    ]
-    .into_iter()
-    .filter(|set| *set)
-    .count();
+    let auth_node = node.get("auth").filter(|auth| !auth.is_null());
+    if auth_node.is_some_and(|auth| auth.as_map().is_none()) {
+        // Not a map: its type error is reported already.
+        return;
+    }
+    // Counted as written: a kind given with a type error still counts as given.
+    let kinds = ["bearerTokenSecret", "apiKeySecret", "usernamePasswordSecret"]
+        .into_iter()
+        .filter(|kind| {
+            auth_node
+                .and_then(|auth| auth.get(kind))
+                .is_some_and(|value| !value.is_null())
+        })
+        .count();
     if kinds != 1 {
         let message = if kinds == 0 {
             "`octopus.auth` needs one credential, given as a Secret name"

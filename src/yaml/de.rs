@@ -3,9 +3,14 @@
 //! A serde `Deserializer` over our tree: a type error names the node's file, line and
 //! column, and unknown keys at every level (ours and those of k8s-openapi's types, which
 //! would otherwise ignore them) are collected, with a did-you-mean hint, instead of
-//! stopping at the first.
+//! stopping at the first. Type errors are collected too (issue 9): a value of the wrong
+//! type is reported and read as a neutral stand-in so the read goes on, and a second
+//! pass reads the entry holding it as absent, so the rest of the fragment is still
+//! usable ([`from_node_partial`]). A `null` map value is a removal (DESIGN section 3):
+//! it reads as absent, whatever the type of the key.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
@@ -14,45 +19,212 @@ use super::{Key, Node, Value};
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::source::Loc;
 
+/// Passes over one fragment at most: each pass after the first skips the entries that
+/// failed, so hostile input cannot make a read quadratic.
+const MAX_PASSES: usize = 8;
+
+/// The longest value a type error quotes; longer ones are cut.
+const MAX_QUOTED: usize = 40;
+
 /// A failure to read a node as the type asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeError {
     pub loc: Option<Loc>,
     pub message: String,
+    hint: Option<String>,
     /// Whether the message already names the key whose value failed.
     named: bool,
+    /// What was found, in the user's words, when this is a type mismatch.
+    found: Option<String>,
+    /// Already reported, or only a consequence of a reported error: say nothing.
+    silent: bool,
+    /// The field a struct missed.
+    missing: Option<&'static str>,
 }
 
 impl DeError {
+    fn new(loc: Option<Loc>, message: String, hint: Option<String>) -> Self {
+        Self {
+            loc,
+            message,
+            hint,
+            named: false,
+            found: None,
+            silent: false,
+            missing: None,
+        }
+    }
+
     fn at(mut self, loc: Loc) -> Self {
         self.loc.get_or_insert(loc);
         self
     }
 
-    /// Names the key whose value failed, once, at the innermost level.
-    fn named(mut self, key: &str) -> Self {
-        if !self.named {
-            self.message = format!("`{key}`: {}", self.message);
-            self.named = true;
-        }
+    fn silenced(mut self) -> Self {
+        self.silent = true;
         self
     }
 
+    /// Names the key whose value failed, once, at the innermost level; a mismatch right
+    /// at a field we know gets that field's own description of what it holds.
+    fn named(mut self, key: &str, value: &Node) -> Self {
+        if self.named {
+            return self;
+        }
+        if let (Some(found), Some(expected), true) = (&self.found, field_expectation(key), self.loc == Some(value.loc))
+        {
+            self.message = format!("expected {expected}, found {found}");
+            self.hint = Some(hint_for(expected, value));
+        }
+        self.message = format!("`{key}`: {}", self.message);
+        self.named = true;
+        self
+    }
+
+    /// `node` is not `what`.
     fn expected(node: &Node, what: &str) -> Self {
+        let found = found(node);
         Self {
-            loc: Some(node.loc),
-            message: format!("expected {what}, found {}", node.kind()),
-            named: false,
+            found: Some(found.clone()),
+            ..Self::new(
+                Some(node.loc),
+                format!("expected {what}, found {found}"),
+                Some(hint_for(what, node)),
+            )
         }
     }
 
     pub fn into_diagnostic(self, fallback: Loc) -> Diagnostic {
         let loc = self.loc.unwrap_or(fallback);
-        let hint = self
-            .message
-            .contains("found a boolean")
-            .then(|| "quote the value to keep it a string, e.g. `\"true\"`".to_string());
-        Diagnostic::error(loc, self.message).with_hint_opt(hint)
+        let hint = self.hint.unwrap_or_else(|| GENERIC_HINT.to_string());
+        Diagnostic::error(loc, self.message).with_hint(hint)
+    }
+
+    /// The same error, for deduplication across passes.
+    fn same(&self, other: &DeError) -> bool {
+        self.loc == other.loc && self.message == other.message
+    }
+}
+
+const GENERIC_HINT: &str = "`workergen schema` writes the JSON Schemas that list every field and its type";
+
+/// What a field holds, in the user's words, for the fields whose type alone says too little.
+fn field_expectation(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "workerPools" => "a list of pool names",
+        "serverCommsAddresses" => "a list of polling URLs",
+        "accessModes" => "a list of access modes",
+        "tolerations" => "a list of tolerations",
+        "nodeSelector" | "annotations" | "labels" => "a map of names to text values",
+        "requests" | "limits" => "a map of resources to quantities, such as `cpu: 500m`",
+        _ => return None,
+    })
+}
+
+/// How to fix a value that is not `what`.
+fn hint_for(what: &str, node: &Node) -> String {
+    let scalar = !matches!(node.value, Value::Seq(_) | Value::Map(_));
+    if what.starts_with("a list") {
+        "write a list: `[a, b]`, or one `- item` per line below the key".into()
+    } else if what.starts_with("a map") {
+        "write `key: value` pairs, indented below the key".into()
+    } else if what.starts_with("a whole number") {
+        "write the number without quotes or units, e.g. `2`".into()
+    } else if what.starts_with("a number") {
+        "write the number without quotes, e.g. `1.5`".into()
+    } else if what.starts_with("`true`") {
+        "write `true` or `false` without quotes".into()
+    } else if what.starts_with("a Kubernetes quantity") {
+        "a number of cores or bytes, optionally with a unit: `m`, `k`, `M`, `G`, `Ki`, `Mi`, `Gi`".into()
+    } else if what == "text" && scalar {
+        "quote the value to keep it as text, e.g. `\"true\"`".into()
+    } else if what == "text" {
+        "write a single value here, not a list or a map".into()
+    } else {
+        GENERIC_HINT.into()
+    }
+}
+
+/// What `node` is, in the user's words, quoting short scalars.
+fn found(node: &Node) -> String {
+    match &node.value {
+        Value::Null => "an empty value (`null`)".into(),
+        Value::Bool(value) => format!("`{value}`"),
+        Value::Int(value) => format!("the number `{value}`"),
+        Value::Float(text) => format!("the number `{}`", quoted(text)),
+        Value::Str(text) => format!("the text `{}`", quoted(text)),
+        Value::Seq(_) => "a list".into(),
+        Value::Map(_) => "a map".into(),
+    }
+}
+
+/// `text`, cut to a readable length and kept on one line.
+fn quoted(text: &str) -> String {
+    let mut cut: String = text
+        .chars()
+        .take(MAX_QUOTED)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().count() > MAX_QUOTED {
+        cut.push('…');
+    }
+    cut
+}
+
+/// A serde expectation ("u32", "a sequence", "struct Toleration") in the user's words.
+fn user_expectation(expected: &str) -> String {
+    let range = |min: i128, max: i128| format!("a whole number from {min} to {max}");
+    match expected {
+        "u8" => range(0, u8::MAX.into()),
+        "u16" => range(0, u16::MAX.into()),
+        "u32" => range(0, u32::MAX.into()),
+        "u64" => range(0, u64::MAX.into()),
+        "i8" => range(i8::MIN.into(), i8::MAX.into()),
+        "i16" => range(i16::MIN.into(), i16::MAX.into()),
+        "i32" => range(i32::MIN.into(), i32::MAX.into()),
+        "i64" => range(i64::MIN.into(), i64::MAX.into()),
+        "f32" | "f64" => "a number".into(),
+        "a string" | "string" | "a borrowed string" => "text".into(),
+        "a boolean" => "`true` or `false`".into(),
+        "a sequence" => "a list".into(),
+        "Quantity" => QUANTITY.into(),
+        "IntOrString" => "a number or a name".into(),
+        other if other.starts_with("struct ") || other.starts_with("a map") || other == "map" => "a map".into(),
+        other => other.into(),
+    }
+}
+
+const QUANTITY: &str = "a Kubernetes quantity such as `500m` or `2Gi`";
+
+/// A serde `Unexpected` in the user's words.
+fn user_found(unexpected: de::Unexpected<'_>) -> String {
+    use de::Unexpected;
+    match unexpected {
+        Unexpected::Bool(value) => format!("`{value}`"),
+        Unexpected::Unsigned(value) => format!("the number `{value}`"),
+        Unexpected::Signed(value) => format!("the number `{value}`"),
+        Unexpected::Float(value) => format!("the number `{value}`"),
+        Unexpected::Char(value) => format!("the text `{value}`"),
+        Unexpected::Str(text) => format!("the text `{}`", quoted(text)),
+        Unexpected::Unit | Unexpected::Option => "an empty value (`null`)".into(),
+        Unexpected::Seq => "a list".into(),
+        Unexpected::Map => "a map".into(),
+        Unexpected::Other(other) => other.into(),
+        _ => "another kind of value".into(),
+    }
+}
+
+fn error_from_serde(expected: &dyn de::Expected, found: String) -> DeError {
+    let expected = user_expectation(&expected.to_string());
+    let hint = match expected.as_str() {
+        "a list" => "write a list: `[a, b]`, or one `- item` per line below the key",
+        "a map" => "write `key: value` pairs, indented below the key",
+        QUANTITY => "a number of cores or bytes, optionally with a unit: `m`, `k`, `M`, `G`, `Ki`, `Mi`, `Gi`",
+        _ => GENERIC_HINT,
+    };
+    DeError {
+        found: Some(found.clone()),
+        ..DeError::new(None, format!("expected {expected}, found {found}"), Some(hint.into()))
     }
 }
 
@@ -66,30 +238,113 @@ impl std::error::Error for DeError {}
 
 impl de::Error for DeError {
     fn custom<T: fmt::Display>(message: T) -> Self {
+        Self::new(None, message.to_string(), None)
+    }
+
+    fn invalid_type(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        error_from_serde(expected, user_found(unexpected))
+    }
+
+    fn invalid_value(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> Self {
+        error_from_serde(expected, user_found(unexpected))
+    }
+
+    fn invalid_length(length: usize, expected: &dyn de::Expected) -> Self {
+        error_from_serde(expected, format!("{length} items"))
+    }
+
+    fn missing_field(field: &'static str) -> Self {
         Self {
-            loc: None,
-            message: message.to_string(),
-            named: false,
+            missing: Some(field),
+            ..Self::new(
+                None,
+                format!("`{field}` is required here"),
+                Some(format!("add `{field}`, or remove the whole entry")),
+            )
         }
+    }
+
+    fn duplicate_field(field: &'static str) -> Self {
+        Self::new(
+            None,
+            format!("`{field}` is given twice"),
+            Some("keep one of them".into()),
+        )
     }
 }
 
-/// Reads `node` as a `T`. Unknown keys are pushed to `diagnostics` (reading goes on);
-/// a type error ends the read and is pushed too, and `None` is returned.
+/// Reads `node` as a `T`. Unknown keys and type errors are pushed to `diagnostics`, all
+/// of them; `None` is returned when there was any type error.
 pub fn from_node<T: DeserializeOwned>(node: &Node, diagnostics: &mut Vec<Diagnostic>) -> Option<T> {
-    let unknown = RefCell::new(Vec::new());
-    let result = T::deserialize(NodeDe {
-        node,
-        unknown: &unknown,
-    });
-    diagnostics.extend(unknown.into_inner());
-    match result {
-        Ok(value) => Some(value),
-        Err(error) => {
-            diagnostics.push(error.into_diagnostic(node.loc));
-            None
+    let (value, clean) = read(node, diagnostics);
+    value.filter(|_| clean)
+}
+
+/// Like [`from_node`], but a map entry that holds a type error reads as absent instead of
+/// failing the whole read: the caller keeps the fields that are right, and the rules that
+/// need a failed field stay silent (it is reported already).
+pub fn from_node_partial<T: DeserializeOwned>(node: &Node, diagnostics: &mut Vec<Diagnostic>) -> Option<T> {
+    read(node, diagnostics).0
+}
+
+/// What one pass collects, shared by every level of the read.
+struct State<'a> {
+    unknown: RefCell<Vec<Diagnostic>>,
+    errors: RefCell<Vec<DeError>>,
+    /// The value nodes (by address) of the innermost map entries that held an error.
+    failed: RefCell<Vec<usize>>,
+    /// The value nodes that this pass reads as absent.
+    skip: &'a HashSet<usize>,
+}
+
+fn address(node: &Node) -> usize {
+    node as *const Node as usize
+}
+
+/// The passes of one read: the value (partial when entries were skipped), and whether
+/// the node read without a type error.
+fn read<T: DeserializeOwned>(node: &Node, diagnostics: &mut Vec<Diagnostic>) -> (Option<T>, bool) {
+    let mut skip = HashSet::new();
+    let mut errors: Vec<DeError> = Vec::new();
+    let mut unknown: Vec<Diagnostic> = Vec::new();
+    let mut value = None;
+    for _ in 0..MAX_PASSES {
+        let state = State {
+            unknown: RefCell::new(Vec::new()),
+            errors: RefCell::new(Vec::new()),
+            failed: RefCell::new(Vec::new()),
+            skip: &skip,
+        };
+        let result = T::deserialize(NodeDe { node, state: &state });
+        let mut pass_errors = state.errors.into_inner();
+        let result = result.map_err(|error| {
+            if !error.silent {
+                pass_errors.push(error.at(node.loc));
+            }
+        });
+        for diagnostic in state.unknown.into_inner() {
+            if !unknown.contains(&diagnostic) {
+                unknown.push(diagnostic);
+            }
+        }
+        let clean = pass_errors.is_empty() && result.is_ok();
+        for error in pass_errors {
+            if !errors.iter().any(|seen| seen.same(&error)) {
+                errors.push(error);
+            }
+        }
+        let failed = state.failed.into_inner();
+        let before = skip.len();
+        skip.extend(failed);
+        value = result.ok();
+        if clean || skip.len() == before {
+            break;
         }
     }
+    let no_errors = errors.is_empty();
+    diagnostics.extend(unknown);
+    diagnostics.extend(errors.into_iter().map(|error| error.into_diagnostic(node.loc)));
+    (value, no_errors)
 }
 
 fn unknown_key(key: &Key, fields: &'static [&'static str]) -> Option<Diagnostic> {
@@ -111,14 +366,14 @@ fn unknown_key(key: &Key, fields: &'static [&'static str]) -> Option<Diagnostic>
 
 struct NodeDe<'a> {
     node: &'a Node,
-    unknown: &'a RefCell<Vec<Diagnostic>>,
+    state: &'a State<'a>,
 }
 
 impl<'a> NodeDe<'a> {
     fn child(&self, node: &'a Node) -> Self {
         Self {
             node,
-            unknown: self.unknown,
+            state: self.state,
         }
     }
 
@@ -127,6 +382,24 @@ impl<'a> NodeDe<'a> {
             Value::Str(text) | Value::Float(text) => Some(text),
             _ => None,
         }
+    }
+
+    /// The entries a map or struct reads: `null` values are removals, and entries that
+    /// failed in an earlier pass read as absent.
+    fn present(&self, entry: &(Key, Node)) -> bool {
+        !entry.1.is_null() && !self.state.skip.contains(&address(&entry.1))
+    }
+
+    /// Reports that the node is not `what`, and reads `neutral` instead so the read goes
+    /// on and finds the other errors; the value read is never used as the user's.
+    fn mismatch<'de, V: Visitor<'de>>(
+        &self,
+        what: &str,
+        visitor: V,
+        neutral: impl FnOnce(V) -> Result<V::Value, DeError>,
+    ) -> Result<V::Value, DeError> {
+        self.state.errors.borrow_mut().push(DeError::expected(self.node, what));
+        neutral(visitor).map_err(DeError::silenced)
     }
 }
 
@@ -139,14 +412,28 @@ macro_rules! forward_to_any {
 }
 
 macro_rules! integer {
-    ($($method:ident)*) => {
+    ($($method:ident: $type:ty),*) => {
         $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
             match self.node.value {
-                Value::Int(value) => visitor.visit_i64(value).map_err(|e: DeError| e.at(self.node.loc)),
-                _ => Err(DeError::expected(self.node, "a whole number")),
+                Value::Int(value) if <$type>::try_from(value).is_ok() => {
+                    visitor.visit_i64(value).map_err(|e: DeError| e.at(self.node.loc))
+                }
+                _ => {
+                    let what = format!("a whole number from {} to {}", <$type>::MIN, <$type>::MAX);
+                    self.mismatch(&what, visitor, |visitor| visitor.visit_i64(0))
+                }
             }
         })*
     };
+}
+
+/// Nothing: what a failed list or map reads as while the read goes on.
+fn empty_seq() -> de::value::SeqDeserializer<std::iter::Empty<()>, DeError> {
+    de::value::SeqDeserializer::new(std::iter::empty())
+}
+
+fn empty_map() -> de::value::MapDeserializer<'static, std::iter::Empty<((), ())>, DeError> {
+    de::value::MapDeserializer::new(std::iter::empty())
 }
 
 impl<'de> de::Deserializer<'de> for NodeDe<'_> {
@@ -169,7 +456,12 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
             }),
             Value::Map(map) => visitor.visit_map(MapAccess {
                 de: &self,
-                entries: map.entries.iter().collect::<Vec<_>>().into_iter(),
+                entries: map
+                    .entries
+                    .iter()
+                    .filter(|entry| self.present(entry))
+                    .collect::<Vec<_>>()
+                    .into_iter(),
                 value: None,
             }),
         };
@@ -179,20 +471,20 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match self.node.value {
             Value::Bool(value) => visitor.visit_bool(value),
-            _ => Err(DeError::expected(self.node, "`true` or `false`")),
+            _ => self.mismatch("`true` or `false`", visitor, |visitor| visitor.visit_bool(false)),
         }
     }
 
-    integer!(deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64);
+    integer!(deserialize_i8: i8, deserialize_i16: i16, deserialize_i32: i32, deserialize_i64: i64, deserialize_u8: u8, deserialize_u16: u16, deserialize_u32: u32, deserialize_u64: u64);
 
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match &self.node.value {
             Value::Int(value) => visitor.visit_i64(*value),
             Value::Float(text) => match text.parse::<f64>() {
                 Ok(value) => visitor.visit_f64(value),
-                Err(_) => Err(DeError::expected(self.node, "a number")),
+                Err(_) => self.mismatch("a number", visitor, |visitor| visitor.visit_f64(0.0)),
             },
-            _ => Err(DeError::expected(self.node, "a number")),
+            _ => self.mismatch("a number", visitor, |visitor| visitor.visit_f64(0.0)),
         }
     }
 
@@ -205,7 +497,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
             (_, Some(text)) => visitor.visit_str(text).map_err(|e: DeError| e.at(self.node.loc)),
             // Numbers read as the text written: `tag: 2024` is the string "2024".
             (Value::Int(value), _) => visitor.visit_string(value.to_string()),
-            _ => Err(DeError::expected(self.node, "a string")),
+            _ => self.mismatch("text", visitor, |visitor| visitor.visit_str("")),
         }
     }
 
@@ -223,21 +515,21 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
     fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match self.node.value {
             Value::Null => visitor.visit_unit(),
-            _ => Err(DeError::expected(self.node, "null")),
+            _ => self.mismatch("an empty value (`null`)", visitor, |visitor| visitor.visit_unit()),
         }
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match &self.node.value {
             Value::Seq(_) => self.deserialize_any(visitor),
-            _ => Err(DeError::expected(self.node, "a list")),
+            _ => self.mismatch("a list", visitor, |visitor| visitor.visit_seq(empty_seq())),
         }
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match &self.node.value {
             Value::Map(_) => self.deserialize_any(visitor),
-            _ => Err(DeError::expected(self.node, "a map")),
+            _ => self.mismatch("a map", visitor, |visitor| visitor.visit_map(empty_map())),
         }
     }
 
@@ -248,14 +540,19 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         visitor: V,
     ) -> Result<V::Value, DeError> {
         let Value::Map(map) = &self.node.value else {
-            return Err(DeError::expected(self.node, "a map"));
+            return self.mismatch("a map", visitor, |visitor| visitor.visit_map(empty_map()));
         };
         let mut known = Vec::with_capacity(map.entries.len());
+        let mut skipped = Vec::new();
         for entry in &map.entries {
-            if fields.contains(&entry.0.name.as_str()) {
+            if !fields.contains(&entry.0.name.as_str()) {
+                if let Some(diagnostic) = unknown_key(&entry.0, fields) {
+                    self.state.unknown.borrow_mut().push(diagnostic);
+                }
+            } else if self.present(entry) {
                 known.push(entry);
-            } else if let Some(diagnostic) = unknown_key(&entry.0, fields) {
-                self.unknown.borrow_mut().push(diagnostic);
+            } else if !entry.1.is_null() {
+                skipped.push(entry.0.name.as_str());
             }
         }
         let loc = self.node.loc;
@@ -265,7 +562,16 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
                 entries: known.into_iter(),
                 value: None,
             })
-            .map_err(|e| e.at(loc))
+            .map_err(|e| {
+                // A field missing only because its failed value was skipped: said already.
+                let skipped_field = e.missing.is_some_and(|field| skipped.contains(&field));
+                let e = e.at(loc);
+                if skipped_field {
+                    e.silenced()
+                } else {
+                    e
+                }
+            })
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -274,22 +580,35 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DeError> {
+        let first = variants.first().copied().unwrap_or_default();
+        let neutral = |visitor: V| visitor.visit_enum(first.into_deserializer());
         match &self.node.value {
-            Value::Str(text) => visitor
-                .visit_enum(text.as_str().into_deserializer())
-                .map_err(|_: DeError| DeError {
-                    loc: Some(self.node.loc),
-                    message: format!(
-                        "`{text}` is not one of {}",
-                        variants.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
-                    ),
-                    named: false,
-                }),
-            _ => Err(DeError::expected(self.node, "a string")),
+            Value::Str(text) if variants.contains(&text.as_str()) => {
+                visitor.visit_enum(text.as_str().into_deserializer())
+            }
+            Value::Str(text) => {
+                let hint = match did_you_mean(text, variants.iter().copied()) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => "write one of the values listed, spelled exactly (case matters)".into(),
+                };
+                let listed = variants.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ");
+                self.state.errors.borrow_mut().push(DeError::new(
+                    Some(self.node.loc),
+                    format!("`{}` is not one of {listed}", quoted(text)),
+                    Some(hint),
+                ));
+                neutral(visitor).map_err(DeError::silenced)
+            }
+            _ => self.mismatch("text", visitor, neutral),
         }
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, DeError> {
+        let scalar = matches!(self.node.value, Value::Str(_) | Value::Int(_) | Value::Float(_));
+        if name == "Quantity" && !scalar {
+            let neutral = |visitor: V| visitor.visit_newtype_struct("0".into_deserializer());
+            return self.mismatch(QUANTITY, visitor, neutral);
+        }
         visitor.visit_newtype_struct(self)
     }
 
@@ -357,8 +676,21 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, '_> {
 
     fn next_value_seed<V: de::DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         let (key, value) = self.value.take().expect("a value follows its key");
-        seed.deserialize(self.de.child(value))
-            .map_err(|e| e.at(value.loc).named(&key.name))
+        let state = self.de.state;
+        let (errors_before, failed_before) = (state.errors.borrow().len(), state.failed.borrow().len());
+        let result = seed
+            .deserialize(self.de.child(value))
+            .map_err(|e| e.at(value.loc).named(&key.name, value));
+        let mut errors = state.errors.borrow_mut();
+        for error in &mut errors[errors_before..] {
+            *error = std::mem::replace(error, <DeError as de::Error>::custom("")).named(&key.name, value);
+        }
+        // The innermost entry that holds an error is read as absent in the next pass.
+        let failed_here = errors.len() > errors_before || result.is_err();
+        if failed_here && state.failed.borrow().len() == failed_before {
+            state.failed.borrow_mut().push(address(value));
+        }
+        result
     }
 }
 
@@ -414,7 +746,7 @@ mod tests {
     fn type_errors_point_at_the_node() {
         let (value, diagnostics) = read::<Sample>("count: 3\ninner:\n  name: [x]\n");
         assert!(value.is_none());
-        assert_eq!(diagnostics[0].message, "`name`: expected a string, found a list");
+        assert_eq!(diagnostics[0].message, "`name`: expected text, found a list");
         assert_eq!(
             (diagnostics[0].loc.unwrap().line, diagnostics[0].loc.unwrap().col),
             (3, 9)
@@ -428,5 +760,83 @@ mod tests {
         assert_eq!(value.unwrap()[0].key.as_deref(), Some("a"));
         assert_eq!(diagnostics[0].message, "unknown key `efect`");
         assert_eq!(diagnostics[0].hint.as_deref(), Some("did you mean `effect`?"));
+    }
+
+    // Issue 9: every type error of a fragment in one run, each with a hint, in the
+    // user's words.
+    #[test]
+    fn collects_every_type_error_with_hints() {
+        let (value, diagnostics) = read::<Sample>("workerPools: Build\ncount: abc\ninner: {name: [x]}\n");
+        assert!(value.is_none());
+        let messages: Vec<_> = diagnostics
+            .iter()
+            .map(|d| (d.loc.unwrap().line, d.message.clone(), d.hint.is_some()))
+            .collect();
+        assert_eq!(
+            messages,
+            vec![
+                (
+                    1,
+                    "`workerPools`: expected a list of pool names, found the text `Build`".into(),
+                    true
+                ),
+                (
+                    2,
+                    "`count`: expected a whole number from 0 to 4294967295, found the text `abc`".into(),
+                    true
+                ),
+                (3, "`name`: expected text, found a list".into(), true),
+            ]
+        );
+    }
+
+    #[test]
+    fn out_of_range_numbers_say_the_range() {
+        let (_, diagnostics) = read::<Sample>("count: -1\n");
+        assert_eq!(
+            diagnostics[0].message,
+            "`count`: expected a whole number from 0 to 4294967295, found the number `-1`"
+        );
+    }
+
+    #[test]
+    fn a_partial_read_keeps_the_fields_that_are_right() {
+        let node = parse("workerPools: [a]\ncount: [1]\n", FileId(0), Limits::default()).unwrap();
+        let mut diagnostics = Vec::new();
+        let value: Sample = from_node_partial(&node, &mut diagnostics).unwrap();
+        assert_eq!(value.worker_pools, Some(vec!["a".to_string()]));
+        assert_eq!(value.count, None);
+        assert_eq!(diagnostics.len(), 1);
+        assert!(from_node::<Sample>(&node, &mut Vec::new()).is_none());
+    }
+
+    #[test]
+    fn null_map_values_are_removals_at_every_depth() {
+        use k8s_openapi::api::core::v1::ResourceRequirements;
+        let (value, diagnostics) =
+            read::<ResourceRequirements>("requests: {cpu: null, memory: 1Gi}\nlimits: {memory: null}\n");
+        assert_eq!(diagnostics, Vec::new());
+        let value = value.unwrap();
+        assert_eq!(value.requests.unwrap().keys().collect::<Vec<_>>(), ["memory"]);
+        assert!(value.limits.unwrap().is_empty());
+        let (value, diagnostics) = read::<std::collections::BTreeMap<String, String>>("pool: null\nzone: a\n");
+        assert_eq!(diagnostics, Vec::new());
+        assert_eq!(value.unwrap().len(), 1);
+    }
+
+    #[test]
+    fn quantities_of_the_wrong_type_say_what_a_quantity_is() {
+        use k8s_openapi::api::core::v1::ResourceRequirements;
+        let (value, diagnostics) = read::<ResourceRequirements>("requests: {cpu: [1], memory: {a: b}}\n");
+        assert!(value.is_none());
+        let messages: Vec<_> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`cpu`: expected a Kubernetes quantity such as `500m` or `2Gi`, found a list",
+                "`memory`: expected a Kubernetes quantity such as `500m` or `2Gi`, found a map"
+            ]
+        );
+        assert!(diagnostics.iter().all(|d| d.hint.is_some()));
     }
 }

@@ -8,10 +8,12 @@
 mod de;
 mod emit;
 mod parse;
+mod path;
 
-pub use de::{from_node, DeError};
+pub use de::{from_node, from_node_partial, DeError};
 pub use emit::{emit, emit_plain_key};
 pub use parse::{parse, Limits};
+pub use path::KeyPath;
 
 use crate::merge::Layer;
 use crate::source::Loc;
