@@ -410,4 +410,42 @@ mod tests {
             ["`values.agent.logLevel` is a single value in the chart, found a map | "]
         );
     }
+
+    fn typed(paths: &[&[&str]]) -> BTreeMap<KeyPath, &'static Node> {
+        static LEAF: OnceLock<Node> = OnceLock::new();
+        let leaf = LEAF.get_or_init(|| Node::string("x", Loc::default()));
+        paths.iter().map(|path| (KeyPath::from_names(path), leaf)).collect()
+    }
+
+    // Issue 9: `{a: {b: 1}}` and `{"a.b": 1}` are different paths.
+    #[test]
+    fn conflicts_compare_whole_keys_not_dotted_strings() {
+        let typed = typed(&[
+            &["agent", "nodeSelector", "kubernetes.io/os"],
+            &["scriptPods", "worker", "image"],
+        ]);
+        let nested = KeyPath::from_names(&["agent", "nodeSelector", "kubernetes", "io/os"]);
+        assert!(conflicting(&typed, &nested).is_none());
+        let same = KeyPath::from_names(&["agent", "nodeSelector", "kubernetes.io/os"]);
+        let (path, _) = conflicting(&typed, &same).unwrap();
+        assert_eq!(path.to_string(), "agent.nodeSelector[\"kubernetes.io/os\"]");
+        let above = KeyPath::from_names(&["scriptPods", "worker"]);
+        assert_eq!(
+            conflicting(&typed, &above).unwrap().0.to_string(),
+            "scriptPods.worker.image"
+        );
+        let below = KeyPath::from_names(&["scriptPods", "worker", "image", "tag"]);
+        assert_eq!(
+            conflicting(&typed, &below).unwrap().0.to_string(),
+            "scriptPods.worker.image"
+        );
+        assert!(conflicting(&typed, &KeyPath::from_names(&["scriptPods", "work"])).is_none());
+    }
+
+    #[test]
+    fn an_empty_map_is_no_leaf() {
+        let node = parse("scriptPods: {}\nagent: {name: a}\n", FileId(0), Limits::default()).unwrap();
+        let paths: Vec<String> = leaves(&node).keys().map(|path| path.to_string()).collect();
+        assert_eq!(paths, ["agent.name"]);
+    }
 }

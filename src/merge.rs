@@ -198,4 +198,23 @@ mod tests {
         let result = merged(&[repo, empty, worker]);
         assert_eq!(emit(&result), "a:\n  b: 1\nc:\n  e: 2\n");
     }
+
+    // Issue 9: a removal leaves nothing behind, not even the map that held it.
+    #[test]
+    fn maps_emptied_by_removals_go_but_written_empty_maps_stay() {
+        let repo = layer(
+            "scriptPods: {resources: {requests: {cpu: 25m}}}\nagent: {nodeSelector: {}}\n",
+            0,
+            Layer::Repo,
+        );
+        let worker = layer("scriptPods: {resources: {requests: {cpu: null}}}\n", 1, Layer::Worker);
+        assert_eq!(emit(&merged(&[repo, worker])), "agent:\n  nodeSelector: {}\n");
+        // At the lowest layer, a map of removals is no map at all.
+        let lowest = layer(
+            "values: {scriptPods: {disruptionBudgetEnabled: null}}\nb: {}\n",
+            0,
+            Layer::Worker,
+        );
+        assert_eq!(emit(&merged(&[lowest])), "b: {}\n");
+    }
 }

@@ -71,3 +71,41 @@ fn schemas_refuse_unknown_keys_and_wrong_types() {
     });
     assert_eq!(errors(&cluster, &good), Vec::<String>::new());
 }
+
+/// Issue 9: a layer may write `null` wherever it removes an inherited value, at every
+/// depth, and the schemas say so; `null` in a list stays refused.
+#[test]
+fn schemas_allow_null_wherever_a_layer_removes_a_value() {
+    let cluster = validator("cluster.schema.json");
+    let removals = serde_json::json!({
+        "cluster": {"destination": {"server": "https://k8s.example.com"}},
+        "defaults": {"agent": {"nodeSelector": {"pool": null}, "affinity": null}},
+        "workers": {"build": {
+            "workerPools": ["a"],
+            "scriptPods": {
+                "resources": {"requests": {"cpu": null}, "limits": {"memory": null}},
+                "serviceAccount": {"annotations": {"k": null}},
+                "securityContext": {"runAsUser": null, "seccompProfile": {"type": null}}
+            },
+            "agent": {"serviceAccount": {"annotations": {"k": null}}, "resources": {"claims": null}},
+            "values": {"scriptPods": {"disruptionBudgetEnabled": null}}
+        }}
+    });
+    assert_eq!(errors(&cluster, &removals), Vec::<String>::new());
+    let repo = validator("workergen.schema.json");
+    let repo_removals = serde_json::json!({
+        "acceptEula": true,
+        "defaults": {"scriptPods": {"resources": {"requests": {"cpu": null}}}, "machinePolicy": null}
+    });
+    assert_eq!(errors(&repo, &repo_removals), Vec::<String>::new());
+    for worker in [
+        serde_json::json!({"workerPools": [null]}),
+        serde_json::json!({"agent": {"tolerations": [null]}}),
+    ] {
+        let null_in_a_list = serde_json::json!({
+            "cluster": {"destination": {"server": "https://k8s.example.com"}},
+            "workers": {"build": worker}
+        });
+        assert!(!errors(&cluster, &null_in_a_list).is_empty(), "{worker}");
+    }
+}

@@ -1,0 +1,138 @@
+//! Layering as Helm will see it (issue 9): `null` removes at every depth, and a `values`
+//! block that only removes things conflicts with nothing.
+
+use std::path::Path;
+
+use crate::util::{copy_dir, workergen};
+
+fn base_repo() -> tempfile::TempDir {
+    let repo = tempfile::tempdir().unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/_base"),
+        repo.path(),
+    );
+    repo
+}
+
+fn write(repo: &Path, rel: &str, text: &str) {
+    std::fs::write(repo.join(rel), text).unwrap();
+}
+
+const CLUSTER_HEAD: &str = "cluster:\n  destination:\n    server: https://eu-west-1.k8s.example.com\nworkers:\n";
+
+fn values_of(repo: &Path, worker: &str) -> serde_json::Value {
+    let path = repo.join(format!("rendered/prod/eu-west-1/{worker}/values.yaml"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let node = workergen::yaml::parse(&text, workergen::source::FileId(0), workergen::yaml::Limits::default()).unwrap();
+    serde_json::to_value(&node).unwrap()
+}
+
+fn render_ok(repo: &Path) {
+    let run = workergen(repo, &["render"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn null_removes_leaves_set_by_a_lower_layer() {
+    let repo = base_repo();
+    write(
+        repo.path(),
+        "workergen.yaml",
+        "chart:\n  version: 3.13.2\nacceptEula: true\ngitops:\n  engine: flux\ndefaults:\n  machinePolicy: GitOps Workers\n  workerPools: [Pool]\n  agent:\n    nodeSelector: {pool: workers, zone: a}\n  scriptPods:\n    resources:\n      requests: {cpu: 25m, memory: 100Mi}\n      limits: {memory: 1Gi}\n    serviceAccount:\n      annotations: {k: v, j: w}\n",
+    );
+    write(
+        repo.path(),
+        "environments/prod/eu-west-1.yaml",
+        &format!(
+            "{CLUSTER_HEAD}  build:\n    agent:\n      nodeSelector: {{pool: null}}\n    scriptPods:\n      resources:\n        requests: {{cpu: null}}\n        limits: {{memory: null}}\n      serviceAccount:\n        annotations: {{k: null}}\n  deploy: {{}}\n"
+        ),
+    );
+    render_ok(repo.path());
+    let build = values_of(repo.path(), "build");
+    assert_eq!(build["agent"]["nodeSelector"], serde_json::json!({"zone": "a"}));
+    assert_eq!(
+        build["scriptPods"]["resources"],
+        serde_json::json!({"requests": {"memory": "100Mi"}})
+    );
+    assert_eq!(
+        build["scriptPods"]["serviceAccount"],
+        serde_json::json!({"annotations": {"j": "w"}})
+    );
+    // The worker without removals keeps every inherited leaf.
+    let deploy = values_of(repo.path(), "deploy");
+    assert_eq!(
+        deploy["agent"]["nodeSelector"],
+        serde_json::json!({"pool": "workers", "zone": "a"})
+    );
+    assert_eq!(
+        deploy["scriptPods"]["resources"],
+        serde_json::json!({"requests": {"cpu": "25m", "memory": "100Mi"}, "limits": {"memory": "1Gi"}})
+    );
+}
+
+#[test]
+fn null_at_the_lowest_layer_is_accepted_and_renders_nothing() {
+    let repo = base_repo();
+    write(
+        repo.path(),
+        "environments/prod/eu-west-1.yaml",
+        &format!(
+            "{CLUSTER_HEAD}  build:\n    workerPools: [Pool]\n    agent:\n      nodeSelector: {{pool: null}}\n      serviceAccount: {{annotations: {{k: null}}}}\n    scriptPods:\n      resources:\n        requests: {{cpu: null, memory: 1Gi}}\n        limits: {{memory: null}}\n  deploy:\n    workerPools: [Pool]\n"
+        ),
+    );
+    render_ok(repo.path());
+    let build = values_of(repo.path(), "build");
+    assert_eq!(build["agent"].get("nodeSelector"), None);
+    assert_eq!(build["agent"].get("serviceAccount"), None);
+    assert_eq!(
+        build["scriptPods"]["resources"],
+        serde_json::json!({"requests": {"memory": "1Gi"}})
+    );
+}
+
+#[test]
+fn a_values_block_that_only_removes_conflicts_with_nothing() {
+    let repo = base_repo();
+    let typed = "    workerPools: [Pool]\n    scriptPods:\n      image: octopusdeploy/worker-tools:6.5.0\n      resources: {requests: {cpu: 100m}}\n    agent:\n      nodeSelector: {pool: a}\n";
+    write(
+        repo.path(),
+        "environments/prod/eu-west-1.yaml",
+        &format!(
+            "{CLUSTER_HEAD}  build:\n{typed}    values: {{scriptPods: {{disruptionBudgetEnabled: null}}}}\n  deploy:\n{typed}    values: {{agent: {{affinity: null}}}}\n  test:\n{typed}    values: {{scriptPods: {{}}}}\n"
+        ),
+    );
+    let run = workergen(repo.path(), &["validate"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("set both"), "{}", run.stderr);
+    render_ok(repo.path());
+    assert_eq!(
+        values_of(repo.path(), "test")["scriptPods"]["resources"]["requests"]["cpu"],
+        "100m"
+    );
+}
+
+#[test]
+fn a_values_removal_of_a_lower_values_leaf_conflicts_with_nothing() {
+    let repo = base_repo();
+    write(
+        repo.path(),
+        "environments/prod/eu-west-1.yaml",
+        &format!(
+            "{CLUSTER_HEAD}  build:\n    workerPools: [Pool]\n    scriptPods: {{image: 'octopusdeploy/worker-tools:6.5.0'}}\n    values: {{scriptPods: {{disruptionBudgetEnabled: null}}}}\n  deploy:\n    workerPools: [Pool]\n"
+        ),
+    );
+    write(
+        repo.path(),
+        "environments/prod/environment.yaml",
+        "octopus:\n  serverUrl: https://octopus.example.com/\n  serverCommsAddresses: [https://octopus.example.com:10943/]\n  space: Default\n  auth: {bearerTokenSecret: octopus-worker-token}\ndefaults:\n  values: {scriptPods: {disruptionBudgetEnabled: false}}\n",
+    );
+    render_ok(repo.path());
+    assert_eq!(
+        values_of(repo.path(), "build")["scriptPods"].get("disruptionBudgetEnabled"),
+        None
+    );
+    assert_eq!(
+        values_of(repo.path(), "deploy")["scriptPods"]["disruptionBudgetEnabled"],
+        false
+    );
+}
