@@ -117,6 +117,8 @@ fn field_expectation(key: &str) -> Option<&'static str> {
         "tolerations" => "a list of tolerations",
         "nodeSelector" | "annotations" | "labels" => "a map of names to text values",
         "requests" | "limits" => "a map of resources to quantities, such as `cpu: 500m`",
+        "size" => QUANTITY,
+        key if key.ends_with("Secret") => "the name of a Secret",
         _ => return None,
     })
 }
@@ -136,6 +138,8 @@ fn hint_for(what: &str, node: &Node) -> String {
         "write `true` or `false` without quotes".into()
     } else if what.starts_with("a Kubernetes quantity") {
         "a number of cores or bytes, optionally with a unit: `m`, `k`, `M`, `G`, `Ki`, `Mi`, `Gi`".into()
+    } else if what.starts_with("the name of") {
+        "write the name on one line, e.g. `octopus-worker-token`".into()
     } else if what == "text" && scalar {
         "quote the value to keep it as text, e.g. `\"true\"`".into()
     } else if what == "text" {
@@ -171,9 +175,18 @@ fn quoted(text: &str) -> String {
     cut
 }
 
+/// "a whole number from 0 to 4294967295"; only "a whole number" when any fits.
+fn whole_number(min: i128, max: i128) -> String {
+    if min <= i64::MIN.into() && max >= i64::MAX.into() {
+        "a whole number".into()
+    } else {
+        format!("a whole number from {min} to {max}")
+    }
+}
+
 /// A serde expectation ("u32", "a sequence", "struct Toleration") in the user's words.
 fn user_expectation(expected: &str) -> String {
-    let range = |min: i128, max: i128| format!("a whole number from {min} to {max}");
+    let range = whole_number;
     match expected {
         "u8" => range(0, u8::MAX.into()),
         "u16" => range(0, u16::MAX.into()),
@@ -220,6 +233,9 @@ fn error_from_serde(expected: &dyn de::Expected, found: String) -> DeError {
         "a list" => "write a list: `[a, b]`, or one `- item` per line below the key",
         "a map" => "write `key: value` pairs, indented below the key",
         QUANTITY => "a number of cores or bytes, optionally with a unit: `m`, `k`, `M`, `G`, `Ki`, `Mi`, `Gi`",
+        image if image.starts_with("`repository:tag`") => {
+            "write e.g. `octopusdeploy/worker-tools:6.5.0-ubuntu.22.04`, or the object form with `repository`, `tag` and `pullPolicy`"
+        }
         _ => GENERIC_HINT,
     };
     DeError {
@@ -419,7 +435,7 @@ macro_rules! integer {
                     visitor.visit_i64(value).map_err(|e: DeError| e.at(self.node.loc))
                 }
                 _ => {
-                    let what = format!("a whole number from {} to {}", <$type>::MIN, <$type>::MAX);
+                    let what = whole_number(<$type>::MIN.into(), <$type>::MAX.into());
                     self.mismatch(&what, visitor, |visitor| visitor.visit_i64(0))
                 }
             }
