@@ -17,6 +17,7 @@ pub fn check(fleet: &Fleet, worker: &Worker) -> Vec<Diagnostic> {
     check_namespace_reserved(fleet, worker, &mut diagnostics);
     check_fields(worker, &mut diagnostics);
     check_log_level(worker, &mut diagnostics);
+    check_values_secret_names(worker, &mut diagnostics);
     check_duplicate_pools(worker, &mut diagnostics);
     check_chart(worker, &mut diagnostics);
     check_quantities(worker, &mut diagnostics);
@@ -116,6 +117,37 @@ fn check_log_level(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
                         .map(|level| format!("`{level}`"))
                         .collect::<Vec<_>>()
                         .join(", ")
+                )),
+            );
+        }
+    }
+}
+
+/// Secret names given through `values` are Kubernetes object names too.
+fn check_values_secret_names(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
+    for path in [
+        &["values", "agent", "bearerTokenSecretName"][..],
+        &["values", "agent", "serverApiKeySecretName"][..],
+        &["values", "agent", "usernamePasswordSecretName"][..],
+        &["values", "agent", "serverCertificateSecretName"][..],
+        &["values", "global", "serverCertificateSecretName"][..],
+    ] {
+        let Some(node) = worker.fields.get_path(path.iter().copied()) else {
+            continue;
+        };
+        // `""` is the chart's own "not set".
+        let Some(name) = node.as_str().filter(|name| !name.is_empty()) else {
+            continue;
+        };
+        if !crate::validate::is_dns_subdomain(name) {
+            diagnostics.push(
+                Diagnostic::error(
+                    node.loc,
+                    format!("`{}: {name}` is not a valid Secret name", path.join(".")),
+                )
+                .with_hint(format!(
+                    "Secret names are DNS-1123 subdomains: lowercase letters, digits, `-` and `.`, e.g. `{}`",
+                    dns_suggestion(name)
                 )),
             );
         }
