@@ -47,7 +47,8 @@ pub fn check_templates_folder(
     };
     let builtin = || BUILTIN.iter().map(|(name, _)| *name);
     for entry in entries {
-        if builtin().any(|name| name == entry.name) {
+        // Hidden files (`.gitkeep`) are no attempt at an override.
+        if entry.name.starts_with('.') || builtin().any(|name| name == entry.name) {
             continue;
         }
         let path = crate::tree::join(OVERRIDES, &entry.name);
