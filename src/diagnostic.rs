@@ -502,6 +502,12 @@ fn credential_keys(chars: &[char]) -> Vec<FoundKey> {
                     while end > start && (chars[end - 1] == ' ' || chars[end - 1] == '\t') {
                         end -= 1;
                     }
+                    // `automountServiceAccountToken: false` holds no secret: show it.
+                    let value: String = chars[start..end].iter().collect();
+                    if ["true", "false", "null", "~"].contains(&value.as_str()) {
+                        index = end.max(after);
+                        continue;
+                    }
                     found.push(FoundKey {
                         key_col: index,
                         value: start..end,
@@ -669,6 +675,14 @@ mod tests {
             assert!(!text.contains("hunter2"), "{text}");
             assert!(text.contains(&format!("  2 | {shown}\n")), "{text}");
         }
+    }
+
+    #[test]
+    fn booleans_and_nulls_are_no_secrets() {
+        let text = rendered("spec:\n  automountServiceAccountToken: false\n", 2, 3, "x");
+        assert!(text.contains("automountServiceAccountToken: false"), "{text}");
+        let text = rendered("agent: {password: null, bearerToken: abcdef}\n", 1, 1, "x");
+        assert!(text.contains("password: null, bearerToken: <redacted>}"), "{text}");
     }
 
     #[test]
