@@ -117,8 +117,10 @@ fn load(cli: &Cli, context: &Context) -> anyhow::Result<Result<(Fleet, Report), 
 
 fn load_timed(cli: &Cli, context: &Context, timings: &mut Timings) -> anyhow::Result<Result<(Fleet, Report), Outcome>> {
     let tree = FsTree::new(&cli.global.directory);
-    let (fleet, report) = crate::load_fleet_timed(&tree, timings)
+    let (fleet, mut report) = crate::load_fleet_timed(&tree, timings)
         .with_context(|| format!("cannot read the config repository `{}`", cli.global.directory.display()))?;
+    crate::validate::check_output_link(&cli.global.directory, &fleet, &mut report);
+    report.sort(&fleet.sources);
     print_report(&report, &fleet, context);
     if report.has_errors() {
         eprintln!("{}", summary(&fleet, &report));

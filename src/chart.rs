@@ -75,6 +75,10 @@ fn check_level<'a>(
     };
     for (key, child) in &given_map.entries {
         let Some(reference_child) = reference_map.get(&key.name) else {
+            if crate::validate::credentials::is_plaintext_key(&key.name) {
+                // `Password`: refused, with a better hint, by the plaintext credential check.
+                continue;
+            }
             let hint = did_you_mean(&key.name, reference_map.keys())
                 .map(|close| format!("did you mean `{close}`?"))
                 .unwrap_or_else(|| {

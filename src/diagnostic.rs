@@ -119,8 +119,9 @@ impl Report {
     /// Prints every diagnostic, sorted, for a terminal or a log.
     pub fn render(&self, sources: &Sources, color: bool) -> String {
         let mut out = String::new();
+        let mut excerpts = Excerpts::new(sources);
         for diagnostic in &self.diagnostics {
-            render_one(&mut out, diagnostic, sources, color);
+            render_one(&mut out, diagnostic, &mut excerpts, color);
         }
         out
     }
@@ -158,60 +159,429 @@ fn printable(text: &str) -> std::borrow::Cow<'_, str> {
         .into()
 }
 
-fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &Sources, color: bool) {
+fn render_one(out: &mut String, diagnostic: &Diagnostic, excerpts: &mut Excerpts, color: bool) {
     let paint = Paint { color };
     let label = match diagnostic.severity {
         Severity::Error => paint.paint("1;31", "error"),
         Severity::Warning => paint.paint("1;33", "warning"),
     };
+    // The values of credentials on the excerpted lines: never printed, not even
+    // inside a message or a hint (issue 9).
+    let mut secrets = Vec::new();
+    let mut snippets = Vec::new();
+    for loc in diagnostic
+        .loc
+        .iter()
+        .chain(diagnostic.related.iter().map(|(loc, _)| loc))
+    {
+        snippets.push(excerpts.snippet(*loc, &paint, diagnostic.redact, &mut secrets));
+    }
+    let scrub = |text: &str| printable(&scrub_secrets(text, &secrets)).into_owned();
+    let mut snippets = snippets.into_iter();
+    let sources = excerpts.sources;
     match diagnostic.loc {
         Some(loc) => {
             let place = paint.paint("1", &sources.display(loc).to_string());
-            let _ = writeln!(out, "{place}: {label}: {}", printable(&diagnostic.message));
-            render_snippet(out, sources, loc, &paint, diagnostic.redact);
+            let _ = writeln!(out, "{place}: {label}: {}", scrub(&diagnostic.message));
+            out.push_str(&snippets.next().unwrap_or_default());
         }
         None => {
-            let _ = writeln!(out, "{label}: {}", printable(&diagnostic.message));
+            let _ = writeln!(out, "{label}: {}", scrub(&diagnostic.message));
         }
     }
     for (loc, note) in &diagnostic.related {
-        let _ = writeln!(out, "  note: {}: {note}", sources.display(*loc));
-        render_snippet(out, sources, *loc, &paint, diagnostic.redact);
+        let _ = writeln!(out, "  note: {}: {}", sources.display(*loc), scrub(note));
+        out.push_str(&snippets.next().unwrap_or_default());
     }
     if let Some(hint) = &diagnostic.hint {
-        let _ = writeln!(out, "  {}: {}", paint.paint("1;36", "hint"), printable(hint));
+        let _ = writeln!(out, "  {}: {}", paint.paint("1;36", "hint"), scrub(hint));
     }
 }
 
-fn render_snippet(out: &mut String, sources: &Sources, loc: Loc, paint: &Paint, redact: bool) {
-    let Some(line) = sources.line(loc.file, loc.line) else {
-        return;
-    };
-    let redacted;
-    let line = if redact {
-        // Keep the text up to the key's colon; the value may be a secret.
-        let start: usize = line
+/// The widest source line an excerpt shows; longer lines are cut around the caret.
+const EXCERPT_WIDTH: usize = 120;
+
+/// What replaces a credential's value in an excerpt.
+const REDACTED: &str = "<redacted>";
+
+/// Source lines for excerpts, with the lines that continue a credential's value (an
+/// unclosed quote, a block scalar, a nested map) found once per file.
+struct Excerpts<'a> {
+    sources: &'a Sources,
+    continuations: std::collections::HashMap<crate::source::FileId, Vec<bool>>,
+}
+
+impl<'a> Excerpts<'a> {
+    fn new(sources: &'a Sources) -> Self {
+        Self {
+            sources,
+            continuations: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Whether line `line` (1-based) of `file` continues a credential's value.
+    fn continues_credential(&mut self, file: crate::source::FileId, line: u32) -> bool {
+        let sources = self.sources;
+        let lines = self
+            .continuations
+            .entry(file)
+            .or_insert_with(|| credential_continuations(sources.text(file)));
+        line.checked_sub(1)
+            .and_then(|index| lines.get(index as usize))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// The excerpt of the line at `loc` with a caret under the spot, credentials redacted
+    /// and their values added to `secrets`.
+    fn snippet(&mut self, loc: Loc, paint: &Paint, redact: bool, secrets: &mut Vec<String>) -> String {
+        let Some(line) = self.sources.line(loc.file, loc.line) else {
+            return String::new();
+        };
+        let caret = loc.col.saturating_sub(1) as usize;
+        let (line, caret) = if self.continues_credential(loc.file, loc.line) {
+            let indent: String = line.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+            secrets.push(line.trim().to_string());
+            let shown = format!("{indent}{REDACTED}");
+            let caret = caret.min(indent.chars().count());
+            (shown, caret)
+        } else {
+            redact_line(line, caret, redact, secrets)
+        };
+        let (line, caret) = cut_to_width(&line, caret, EXCERPT_WIDTH);
+        let number = loc.line.to_string();
+        let gutter = " ".repeat(number.len());
+        // Keep tabs in the padding so the caret lines up under tab-indented text.
+        let padding: String = line
             .chars()
-            .take(loc.col.saturating_sub(1) as usize)
-            .map(char::len_utf8)
-            .sum();
-        let end = line[start..].find(':').map_or(line.len(), |colon| start + colon + 1);
-        redacted = format!("{} <redacted>", &line[..end]);
-        redacted.as_str()
-    } else {
-        line
+            .take(caret)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        let bar = paint.paint("1;34", "|");
+        let mut out = String::new();
+        let _ = writeln!(out, "  {number} {bar} {}", printable(&line));
+        let _ = writeln!(out, "  {gutter} {bar} {padding}{}", paint.paint("1;31", "^"));
+        out
+    }
+}
+
+/// `line` with the value of every credential-like key replaced by `<redacted>`, and
+/// the caret (a character index) moved with the text. With `force`, the value after
+/// the first `:` at or after the caret is redacted whatever the key.
+fn redact_line(line: &str, caret: usize, force: bool, secrets: &mut Vec<String>) -> (String, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    let mut spans: Vec<std::ops::Range<usize>> = credential_keys(&chars).into_iter().map(|found| found.value).collect();
+    if force && !spans.iter().any(|span| span.start >= caret) {
+        if let Some(colon) = (caret..chars.len()).find(|&index| chars[index] == ':') {
+            let start = skip_blanks(&chars, colon + 1);
+            spans.push(start..chars.len());
+        }
+    }
+    spans.retain(|span| span.start < span.end);
+    spans.sort_by_key(|span| span.start);
+    let mut text = String::new();
+    let mut new_caret = caret;
+    let mut at = 0;
+    for span in &spans {
+        if span.start < at {
+            continue;
+        }
+        text.extend(&chars[at..span.start]);
+        secrets.extend(secret_texts(&chars[span.clone()]));
+        text.push_str(REDACTED);
+        let removed = span.len() as isize - REDACTED.len() as isize;
+        if caret >= span.end {
+            new_caret = (new_caret as isize - removed) as usize;
+        } else if caret > span.start {
+            new_caret = new_caret.min(text.chars().count() - REDACTED.len());
+        }
+        at = span.end;
+    }
+    text.extend(&chars[at.min(chars.len())..]);
+    (text, new_caret)
+}
+
+/// The texts of a redacted value to scrub from messages: as written, and without its
+/// quotes or trailing comment.
+fn secret_texts(value: &[char]) -> [String; 2] {
+    let raw: String = value.iter().collect();
+    let core = match value.first() {
+        Some('"' | '\'') => match close_quote(value, 0) {
+            Some(end) => value[1..end - 1].iter().collect(),
+            None => value[1..].iter().collect(),
+        },
+        _ => raw.split(" #").next().unwrap_or_default().trim().to_string(),
     };
-    let number = loc.line.to_string();
-    let gutter = " ".repeat(number.len());
-    // Keep tabs in the padding so the caret lines up under tab-indented text.
-    let padding: String = line
-        .chars()
-        .take(loc.col.saturating_sub(1) as usize)
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
-        .collect();
-    let bar = paint.paint("1;34", "|");
-    let _ = writeln!(out, "  {number} {bar} {}", printable(line));
-    let _ = writeln!(out, "  {gutter} {bar} {padding}{}", paint.paint("1;31", "^"));
+    [raw, core]
+}
+
+/// At most `width` characters of `line` around the caret, with `…` where text was cut.
+fn cut_to_width(line: &str, caret: usize, width: usize) -> (String, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= width {
+        return (line.to_string(), caret);
+    }
+    let start = caret.saturating_sub(width / 2).min(chars.len() - width);
+    let end = start + width;
+    let mut text = String::new();
+    let mut caret = caret - start;
+    if start > 0 {
+        text.push('…');
+        caret += 1;
+    }
+    text.extend(&chars[start..end]);
+    if end < chars.len() {
+        text.push('…');
+    }
+    (text, caret)
+}
+
+/// Replaces every credential value of `secrets` (but very short ones, which would
+/// mangle the text) in a message or hint.
+fn scrub_secrets(text: &str, secrets: &[String]) -> String {
+    let mut text = text.to_string();
+    for secret in secrets.iter().filter(|secret| secret.chars().count() >= 3) {
+        if text.contains(secret.as_str()) {
+            text = text.replace(secret.as_str(), REDACTED);
+        }
+    }
+    text
+}
+
+/// Whether a key would hold a credential, whatever its spelling: compared lowercase,
+/// without `_`, `-`, `.` or spaces, so `Password`, `server_api_key` and `serverApikey`
+/// all count. Keys that *name* a Secret (`bearerTokenSecret`,
+/// `usernamePasswordSecretName`, `serverCertificateSecret`) are not credentials.
+///
+/// This decides what an excerpt hides, so it errs on the side of hiding; the keys
+/// refused outright are [`crate::validate::credentials::is_plaintext_key`], all of
+/// which this matches too.
+pub fn is_credential_key(name: &str) -> bool {
+    let key = normalize_key(name);
+    const EXACT: &[&str] = &[
+        "bearertoken",
+        "token",
+        "serverapikey",
+        "apikey",
+        "username",
+        "password",
+        "passwd",
+        "pwd",
+        "certificate",
+        "secret",
+        "clientsecret",
+        "privatekey",
+        "secretkey",
+    ];
+    if EXACT.contains(&key.as_str()) {
+        return true;
+    }
+    let names_a_secret = ["secret", "secretname", "secretref", "secretkeyref", "secrets"]
+        .iter()
+        .any(|suffix| key.ends_with(suffix));
+    !names_a_secret
+        && (key.contains("password")
+            || key.contains("passwd")
+            || key.ends_with("token")
+            || key.ends_with("apikey")
+            || key.ends_with("privatekey"))
+}
+
+/// A key lowercased, with everything but letters and digits dropped.
+pub fn normalize_key(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// A credential key found on a line: where its key starts and its value's characters.
+struct FoundKey {
+    key_col: usize,
+    value: std::ops::Range<usize>,
+    /// The value is in a flow collection (`{password: x}`).
+    flow: bool,
+    /// The value opens a quote the line does not close.
+    open_quote: Option<char>,
+}
+
+fn skip_blanks(chars: &[char], mut at: usize) -> usize {
+    while at < chars.len() && (chars[at] == ' ' || chars[at] == '\t') {
+        at += 1;
+    }
+    at
+}
+
+/// The index just past the quote opened at `open`, or `None` when the line ends first.
+fn close_quote(chars: &[char], open: usize) -> Option<usize> {
+    let quote = chars[open];
+    let mut at = open + 1;
+    while at < chars.len() {
+        match chars[at] {
+            '\\' if quote == '"' => at += 2,
+            '\'' if quote == '\'' && chars.get(at + 1) == Some(&'\'') => at += 2,
+            c if c == quote => return Some(at + 1),
+            _ => at += 1,
+        }
+    }
+    None
+}
+
+/// A mapping key starting at `at` (plain or quoted) and the index after its `:`.
+fn parse_key(chars: &[char], at: usize, flow: bool) -> Option<(String, usize)> {
+    if matches!(chars.get(at), Some('"' | '\'')) {
+        let end = close_quote(chars, at)?;
+        let colon = skip_blanks(chars, end);
+        return (chars.get(colon) == Some(&':')).then(|| (chars[at + 1..end - 1].iter().collect(), colon + 1));
+    }
+    let mut index = at;
+    while index < chars.len() {
+        let c = chars[index];
+        let next = chars.get(index + 1).copied();
+        if c == ':' && (next.is_none_or(|n| n == ' ' || n == '\t' || (flow && ",}]".contains(n)))) {
+            return Some((chars[at..index].iter().collect(), index + 1));
+        }
+        if flow && ",{}[]".contains(c) {
+            return None;
+        }
+        if c == '#' && index > at && chars[index - 1] == ' ' {
+            return None;
+        }
+        index += 1;
+    }
+    None
+}
+
+/// The end of a value starting at `start`: the line's end in block context, the next
+/// `,`, `}` or `]` at the same depth in a flow collection. Also the quote it leaves open.
+fn value_end(chars: &[char], start: usize, flow: bool) -> (usize, Option<char>) {
+    let mut depth = 0usize;
+    let mut index = start;
+    while index < chars.len() {
+        match chars[index] {
+            '"' | '\'' => match close_quote(chars, index) {
+                Some(end) => index = end,
+                None => return (chars.len(), Some(chars[index])),
+            },
+            '{' | '[' if flow => {
+                depth += 1;
+                index += 1;
+            }
+            '}' | ']' | ',' if flow && depth == 0 => return (index, None),
+            '}' | ']' if flow => {
+                depth -= 1;
+                index += 1;
+            }
+            _ => index += 1,
+        }
+    }
+    (chars.len(), None)
+}
+
+/// Every credential key on one line of YAML, in block or flow style.
+fn credential_keys(chars: &[char]) -> Vec<FoundKey> {
+    let mut found = Vec::new();
+    let mut depth = 0usize;
+    let mut key_start = true;
+    let mut index = 0;
+    while index < chars.len() {
+        let c = chars[index];
+        if key_start {
+            let blank = chars.get(index + 1).is_none_or(|n| *n == ' ' || *n == '\t');
+            if c == ' ' || c == '\t' || ((c == '-' || c == '?') && blank) {
+                index += 1;
+                continue;
+            }
+            key_start = false;
+            let flow = depth > 0;
+            if let Some((key, after)) = parse_key(chars, index, flow) {
+                if is_credential_key(key.trim()) {
+                    let start = skip_blanks(chars, after);
+                    let (end, open_quote) = value_end(chars, start, flow);
+                    let mut end = end;
+                    while end > start && (chars[end - 1] == ' ' || chars[end - 1] == '\t') {
+                        end -= 1;
+                    }
+                    // `automountServiceAccountToken: false` holds no secret: show it.
+                    let value: String = chars[start..end].iter().collect();
+                    if ["true", "false", "null", "~"].contains(&value.as_str()) {
+                        index = end.max(after);
+                        continue;
+                    }
+                    found.push(FoundKey {
+                        key_col: index,
+                        value: start..end,
+                        flow,
+                        open_quote,
+                    });
+                    index = end.max(after);
+                    continue;
+                }
+                index = after;
+                continue;
+            }
+        }
+        match c {
+            '"' | '\'' => index = close_quote(chars, index).unwrap_or(chars.len()),
+            '{' | '[' => {
+                depth += 1;
+                key_start = true;
+                index += 1;
+            }
+            ',' if depth > 0 => {
+                key_start = true;
+                index += 1;
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                index += 1;
+            }
+            '#' if index == 0 || chars[index - 1] == ' ' || chars[index - 1] == '\t' => break,
+            _ => index += 1,
+        }
+    }
+    found
+}
+
+/// For each line of `text`, whether it continues the value of a credential key on an
+/// earlier line: inside a quote it opened, or indented below it (a block scalar, a
+/// multi-line plain scalar, a nested map). Such lines are shown as `<redacted>`.
+fn credential_continuations(text: &str) -> Vec<bool> {
+    let mut lines = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut block_indent: Option<usize> = None;
+    for line in text.split('\n') {
+        let chars: Vec<char> = line.trim_end_matches('\r').chars().collect();
+        if let Some(open) = quote {
+            lines.push(true);
+            let closes = (0..chars.len()).find(|&at| {
+                chars[at] == open
+                    && (open != '"' || at == 0 || chars[at - 1] != '\\')
+                    && (open != '\'' || chars.get(at + 1) != Some(&'\''))
+            });
+            if closes.is_some() {
+                quote = None;
+            }
+            continue;
+        }
+        let indent = skip_blanks(&chars, 0);
+        if let Some(key_indent) = block_indent {
+            if indent == chars.len() || indent > key_indent {
+                lines.push(true);
+                continue;
+            }
+            block_indent = None;
+        }
+        lines.push(false);
+        for found in credential_keys(&chars) {
+            if found.open_quote.is_some() {
+                quote = found.open_quote;
+            } else if !found.flow {
+                block_indent = Some(found.key_col);
+            }
+        }
+    }
+    lines
 }
 
 /// Suggests the closest of `candidates` to a misspelt `word`, if one is close.
@@ -271,6 +641,107 @@ mod tests {
         let text = report.render(&sources, false);
         assert!(!text.contains("s3cr3t"), "{text}");
         assert!(text.contains("  2 |   bearerToken: <redacted>\n"), "{text}");
+    }
+
+    fn rendered(text: &str, line: u32, col: u32, message: &str) -> String {
+        let mut sources = Sources::new();
+        let id = sources.add("a.yaml", text);
+        let mut report = Report::new();
+        report.push(Diagnostic::error(Loc::new(id, line, col), message).with_hint("hint text"));
+        report.render(&sources, false)
+    }
+
+    #[test]
+    fn redacts_credentials_whatever_the_diagnostic() {
+        // Issue 9: a duplicate key, a syntax error, a type error: the excerpt never
+        // shows the value of a credential-like key, in any spelling or style.
+        for (line, shown) in [
+            ("    bearerToken: hunter2", "    bearerToken: <redacted>"),
+            ("    Password: hunter2", "    Password: <redacted>"),
+            ("    serverApikey: hunter2", "    serverApikey: <redacted>"),
+            ("    bearer_token: \"hunter2", "    bearer_token: <redacted>"),
+            (
+                "  auth: {bearerTokenSecret: x, bearerToken: hunter2}",
+                "  auth: {bearerTokenSecret: x, bearerToken: <redacted>}",
+            ),
+            (
+                "  agent: {password: hunter2, space: D}",
+                "  agent: {password: <redacted>, space: D}",
+            ),
+            ("  - {\"password\":\"hunter2\"}", "  - {\"password\":<redacted>}"),
+            ("  - password: 'hunter2' # old", "  - password: <redacted>"),
+        ] {
+            let text = rendered(&format!("a:\n{line}\n"), 2, 5, "duplicate key `hunter2`");
+            assert!(!text.contains("hunter2"), "{text}");
+            assert!(text.contains(&format!("  2 | {shown}\n")), "{text}");
+        }
+    }
+
+    #[test]
+    fn booleans_and_nulls_are_no_secrets() {
+        let text = rendered("spec:\n  automountServiceAccountToken: false\n", 2, 3, "x");
+        assert!(text.contains("automountServiceAccountToken: false"), "{text}");
+        let text = rendered("agent: {password: null, bearerToken: abcdef}\n", 1, 1, "x");
+        assert!(text.contains("password: null, bearerToken: <redacted>}"), "{text}");
+    }
+
+    #[test]
+    fn secret_names_are_shown() {
+        let text = rendered("auth:\n  bearerTokenSecret: my-token\n", 2, 3, "x");
+        assert!(text.contains("bearerTokenSecret: my-token"), "{text}");
+        let text = rendered("auth:\n  usernamePasswordSecret: creds\n", 2, 3, "x");
+        assert!(text.contains("usernamePasswordSecret: creds"), "{text}");
+    }
+
+    #[test]
+    fn redacts_lines_that_continue_a_credential() {
+        let text = "auth:\n  password: \"hunter2\n    more-hunter3\n  end\"\nspace: x\n";
+        for line in 2..=4 {
+            let shown = rendered(text, line, 3, "invalid YAML");
+            assert!(!shown.contains("hunter"), "{shown}");
+        }
+        assert!(rendered(text, 5, 1, "x").contains("space: x"));
+        let block = "auth:\n  token: |\n    hunter2\n  other: 1\n";
+        assert!(!rendered(block, 3, 5, "x").contains("hunter2"));
+        assert!(rendered(block, 4, 3, "x").contains("other: 1"));
+    }
+
+    #[test]
+    fn keys_that_name_a_secret_are_no_credentials() {
+        for key in [
+            "bearerTokenSecret",
+            "apiKeySecret",
+            "usernamePasswordSecret",
+            "serverCertificateSecret",
+            "bearerTokenSecretName",
+            "imagePullSecrets",
+        ] {
+            assert!(!is_credential_key(key), "{key}");
+        }
+        for key in [
+            "bearerToken",
+            "BEARER-TOKEN",
+            "Password",
+            "serverApikey",
+            "api_key",
+            "dbPassword",
+            "accessToken",
+            "secret",
+        ] {
+            assert!(is_credential_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn cuts_long_lines_around_the_caret() {
+        let line = format!("k: {}X{}", "a".repeat(300), "b".repeat(300));
+        let text = rendered(&format!("{line}\n"), 1, 304, "x");
+        let excerpt = text.lines().nth(1).unwrap();
+        let caret = text.lines().nth(2).unwrap();
+        assert!(excerpt.starts_with("  1 | …") && excerpt.ends_with('…'), "{excerpt}");
+        assert_eq!(excerpt.chars().count(), "  1 | ".len() + EXCERPT_WIDTH + 2);
+        let caret_at = caret.chars().position(|c| c == '^').unwrap();
+        assert_eq!(excerpt.chars().nth(caret_at), Some('X'), "{text}");
     }
 
     #[test]

@@ -38,14 +38,16 @@ pub fn load_fleet(tree: &dyn tree::FileTree) -> std::io::Result<(Fleet, Report)>
 pub fn load_fleet_timed(tree: &dyn tree::FileTree, timings: &mut Timings) -> std::io::Result<(Fleet, Report)> {
     let mut report = Report::new();
     let loaded = timings.time("load", || load::load(tree, &mut report))?;
-    let fleet = timings.time("merge", || {
+    let mut fleet = timings.time("merge", || {
         validate::credentials::check_files(&loaded, &mut report);
         model::resolve(loaded, &mut report)
     });
     timings.time("validate", || {
         validate::validate(&fleet, &mut report);
+        validate::check_templates_folder(tree, &mut fleet, &mut report)?;
         report.sort(&fleet.sources);
-    });
+        Ok::<_, std::io::Error>(())
+    })?;
     Ok((fleet, report))
 }
 

@@ -9,7 +9,9 @@
 //! - `tests/corpus/<case>/...`: files copied over a fresh copy of `_base`;
 //! - `tests/corpus/<case>/DELETE`: optional, paths of `_base` to remove, one a line;
 //! - `tests/corpus/<case>/EXPECT`: first line the `path:line:column` the message must
-//!   name, or `nowhere` for a problem with no place in a file; then a comment.
+//!   name, or `nowhere` for a problem with no place in a file; then a comment;
+//! - `tests/corpus/<case>/SECRET`: optional, strings (one a line) of credentials in the
+//!   case's files that must appear nowhere in stdout or stderr (issue 9).
 //!
 //! Cases named `warn-*` are valid input with a warning: they must exit 0. Input that
 //! cannot be a committed text file (bad bytes) is in [`BYTE_CASES`]. The whole
@@ -68,6 +70,8 @@ struct Case {
     files: Vec<(PathBuf, Vec<u8>)>,
     delete: Vec<String>,
     expect: String,
+    /// Credentials that no output may show.
+    secrets: Vec<String>,
 }
 
 impl Case {
@@ -100,12 +104,23 @@ fn case_from_dir(dir: &Path) -> Case {
     let name = dir.file_name().unwrap().to_string_lossy().into_owned();
     let expect = std::fs::read_to_string(dir.join("EXPECT")).unwrap_or_else(|_| panic!("{name} has no EXPECT"));
     let delete = std::fs::read_to_string(dir.join("DELETE")).unwrap_or_default();
+    let secrets = std::fs::read_to_string(dir.join("SECRET")).unwrap_or_default();
     let mut files = Vec::new();
     collect_files(dir, Path::new(""), &mut files);
-    files.retain(|(path, _)| path != Path::new("EXPECT") && path != Path::new("DELETE"));
+    files.retain(|(path, _)| {
+        !["EXPECT", "DELETE", "SECRET"]
+            .iter()
+            .any(|name| path == Path::new(name))
+    });
     Case {
         expect: expect.lines().next().unwrap_or_default().trim().to_string(),
         delete: delete
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(String::from)
+            .collect(),
+        secrets: secrets
             .lines()
             .map(str::trim)
             .filter(|line| !line.is_empty())
@@ -122,6 +137,7 @@ fn case_from_bytes(case: &ByteCase) -> Case {
         files: vec![(PathBuf::from(case.path), case.bytes.to_vec())],
         delete: Vec::new(),
         expect: case.expect.to_string(),
+        secrets: Vec::new(),
     }
 }
 
@@ -168,6 +184,14 @@ fn check_run(case: &Case, run: &Run) {
     };
     assert_eq!(run.code, code, "{}: exit code\n{}", case.name, run.stderr);
     assert_eq!(run.stdout, "", "{}: validate writes nothing to stdout", case.name);
+    for secret in &case.secrets {
+        assert!(
+            !run.stderr.contains(secret.as_str()) && !run.stdout.contains(secret.as_str()),
+            "{}: the credential `{secret}` reached the output\n{}",
+            case.name,
+            run.stderr
+        );
+    }
     let named = if case.expect == NOWHERE {
         run.stderr.lines().any(|line| line.starts_with("error: "))
     } else {

@@ -404,8 +404,10 @@ pub fn render_with_progress(
     Ok(rendered)
 }
 
-/// Renders the first cluster with workers both ways (files and `--stdout`), so template
-/// errors and undefined variables surface at `validate` time.
+/// Renders, both ways (files and `--stdout`), the first cluster with workers, then one
+/// worker of every other shape of template context (see [`context_shape`]), so template
+/// errors and undefined variables surface at `validate` time for every cluster the
+/// templates will see, not only the first (issue 9).
 pub fn check_templates(fleet: &Fleet, templates: &Templates) -> Result<(), TemplateError> {
     let Some(first) = fleet.workers.iter().find(|worker| worker.enabled) else {
         return Ok(());
@@ -418,7 +420,47 @@ pub fn check_templates(fleet: &Fleet, templates: &Templates) -> Result<(), Templ
         .collect();
     render_cluster(fleet, templates, cluster, &workers, false)?;
     render_cluster(fleet, templates, cluster, &workers, true)?;
+    let mut shapes = std::collections::HashSet::from([context_shape(fleet, first)]);
+    for worker in fleet.workers.iter().filter(|worker| worker.enabled) {
+        if shapes.insert(context_shape(fleet, worker)) {
+            let cluster = fleet.cluster_of(worker);
+            let named = |mut error: TemplateError| {
+                error.message = format!("{} (rendering `{}`)", error.message, fleet.worker_id(worker));
+                error
+            };
+            render_cluster(fleet, templates, cluster, &[worker], false).map_err(named)?;
+            render_cluster(fleet, templates, cluster, &[worker], true).map_err(named)?;
+        }
+    }
     Ok(())
+}
+
+/// What a template can tell apart in a worker's context without its values: the kind
+/// of destination (`server` or `name`), the chart version's form, and which keys the
+/// environment's `octopus` block and the worker's merged fields hold (they decide the
+/// keys of `values`). Two workers of one shape render or fail alike.
+fn context_shape(fleet: &Fleet, worker: &Worker) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let destination = match &fleet.cluster_of(worker).destination {
+        Some(Destination::Server(_)) => 1u8,
+        Some(Destination::Name(_)) => 2,
+        None => 0,
+    };
+    destination.hash(&mut hasher);
+    let version = &worker.chart.version.value;
+    (version.contains('-'), version.contains('+')).hash(&mut hasher);
+    for node in [&fleet.environment_of(worker).octopus_node, &worker.fields] {
+        node.for_each_leaf(&mut Vec::new(), &mut |path, leaf| {
+            path.hash(&mut hasher);
+            leaf.kind().hash(&mut hasher);
+            if let yaml::Value::Seq(items) = &leaf.value {
+                items.is_empty().hash(&mut hasher);
+            }
+        });
+        0xffu8.hash(&mut hasher);
+    }
+    hasher.finish()
 }
 
 /// How the files on disk differ from a fresh render.

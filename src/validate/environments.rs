@@ -1,9 +1,10 @@
 //! Each environment's Octopus server: URL, polling addresses, exactly one credential.
 
 use crate::diagnostic::{Diagnostic, Report};
+use crate::model::Destination;
 use crate::model::{Environment, Fleet};
 use crate::source::Loc;
-use crate::validate::{dns_suggestion, is_dns_label};
+use crate::validate::{dns_suggestion, is_dns_label, is_dns_subdomain};
 
 pub fn check(fleet: &Fleet, report: &mut Report) {
     for environment in &fleet.environments {
@@ -32,6 +33,29 @@ pub fn check(fleet: &Fleet, report: &mut Report) {
                 .with_hint("e.g. `cluster: { destination: { server: https://eu-west-1.k8s.example.com } }`"),
             );
         }
+        check_destination(cluster, report);
+    }
+}
+
+/// The Argo CD destination: a server URL, or the name of a cluster Argo CD knows.
+fn check_destination(cluster: &crate::model::Cluster, report: &mut Report) {
+    let at = cluster.destination_loc;
+    match &cluster.destination {
+        Some(Destination::Server(server)) if !is_http_url(server) => report.push(
+            Diagnostic::error(at, format!("`cluster.destination.server: {server}` is not an http(s) URL"))
+                .with_hint("the Kubernetes API server's URL as Argo CD knows it, e.g. `https://eu-west-1.k8s.example.com` (or use `name:`)"),
+        ),
+        Some(Destination::Name(name)) if name.trim().is_empty() => report.push(
+            Diagnostic::error(at, "`cluster.destination.name` is empty")
+                .with_hint("the name of a cluster registered with Argo CD (`argocd cluster list`)"),
+        ),
+        Some(Destination::Name(name)) if name.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+            report.push(
+                Diagnostic::error(at, format!("`cluster.destination.name: {name}` is not a cluster name"))
+                    .with_hint("the name of a cluster registered with Argo CD (`argocd cluster list`), without spaces"),
+            );
+        }
+        _ => {}
     }
 }
 
@@ -89,6 +113,7 @@ fn check_environment(environment: &Environment, report: &mut Report) {
             ));
         }
     }
+    check_secret_names(environment, report);
     if node.get("auth").is_some_and(has_plaintext_key) {
         // The plaintext credential error says what to do; a count would only repeat it.
         return;
@@ -119,12 +144,46 @@ fn check_environment(environment: &Environment, report: &mut Report) {
     }
 }
 
+/// The Secrets named in `octopus`: Kubernetes object names, DNS-1123 subdomains.
+fn check_secret_names(environment: &Environment, report: &mut Report) {
+    let node = &environment.octopus_node;
+    let octopus = &environment.octopus;
+    let auth = octopus.auth.clone().unwrap_or_default();
+    let names = [
+        (&["auth", "bearerTokenSecret"][..], auth.bearer_token_secret),
+        (&["auth", "apiKeySecret"][..], auth.api_key_secret),
+        (&["auth", "usernamePasswordSecret"][..], auth.username_password_secret),
+        (
+            &["serverCertificateSecret"][..],
+            octopus.server_certificate_secret.clone(),
+        ),
+    ];
+    for (path, name) in names {
+        let Some(name) = name else {
+            continue;
+        };
+        if !is_dns_subdomain(&name) {
+            let at = node.get_path(path.iter().copied()).map_or(node.loc, |found| found.loc);
+            report.push(
+                Diagnostic::error(
+                    at,
+                    format!("`octopus.{}: {name}` is not a valid Secret name", path.join(".")),
+                )
+                .with_hint(format!(
+                    "Secret names are DNS-1123 subdomains: lowercase letters, digits, `-` and `.`, e.g. `{}`",
+                    dns_suggestion(&name)
+                )),
+            );
+        }
+    }
+}
+
 fn has_plaintext_key(node: &crate::yaml::Node) -> bool {
     node.as_map()
         .is_some_and(|map| map.keys().any(crate::validate::credentials::is_plaintext_key))
 }
 
-fn is_http_url(url: &str) -> bool {
+pub(crate) fn is_http_url(url: &str) -> bool {
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     rest.is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/') && !rest.contains(char::is_whitespace))
 }

@@ -12,6 +12,8 @@ mod workers;
 
 use rayon::prelude::*;
 
+pub use settings::check_output_link;
+
 use crate::diagnostic::Report;
 use crate::model::Fleet;
 
@@ -31,6 +33,52 @@ pub fn validate(fleet: &Fleet, report: &mut Report) {
         .for_each(|diagnostics| report.extend(diagnostics));
 }
 
+/// Warns about files in `templates/` that override no built-in template: a misspelt
+/// override is otherwise silently ignored. Their text joins `fleet.sources` so the
+/// warning can point at them.
+pub fn check_templates_folder(
+    tree: &dyn crate::tree::FileTree,
+    fleet: &mut Fleet,
+    report: &mut Report,
+) -> std::io::Result<()> {
+    use crate::render::templates::{BUILTIN, OVERRIDES};
+    let Some(entries) = tree.list(OVERRIDES)? else {
+        return Ok(());
+    };
+    let builtin = || BUILTIN.iter().map(|(name, _)| *name);
+    for entry in entries {
+        // Hidden files (`.gitkeep`) are no attempt at an override.
+        if entry.name.starts_with('.') || builtin().any(|name| name == entry.name) {
+            continue;
+        }
+        let path = crate::tree::join(OVERRIDES, &entry.name);
+        let text = if entry.is_dir {
+            String::new()
+        } else {
+            match tree.read(&path, crate::load::MAX_FILE_BYTES) {
+                Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+                _ => String::new(),
+            }
+        };
+        let file = fleet.sources.add(path.clone(), text);
+        let hint = match crate::diagnostic::did_you_mean(&entry.name, builtin()) {
+            Some(close) => format!("did you mean `{OVERRIDES}/{close}`?"),
+            None => format!(
+                "the templates that can be overridden are {}",
+                builtin().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        report.push(
+            crate::diagnostic::Diagnostic::warning(
+                crate::source::Loc::new(file, 1, 1),
+                format!("`{path}` overrides no built-in template and is not used"),
+            )
+            .with_hint(hint),
+        );
+    }
+    Ok(())
+}
+
 /// Whether `name` is a DNS-1123 label: lowercase letters, digits and `-`, starting and
 /// ending with a letter or digit, at most 63 characters.
 pub fn is_dns_label(name: &str) -> bool {
@@ -42,6 +90,12 @@ pub fn is_dns_label(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
         && bytes[0] != b'-'
         && bytes[bytes.len() - 1] != b'-'
+}
+
+/// Whether `name` is a DNS-1123 subdomain, as Kubernetes wants object names such as
+/// Secrets: dot-separated DNS-1123 labels, at most 253 characters in all.
+pub fn is_dns_subdomain(name: &str) -> bool {
+    name.len() <= 253 && name.split('.').all(is_dns_label)
 }
 
 /// A lowercase, DNS-safe spelling of `name`, for a hint.
@@ -78,5 +132,17 @@ mod tests {
         assert!(!is_dns_label(""));
         assert!(!is_dns_label(&"a".repeat(64)));
         assert_eq!(dns_suggestion("Build_Linux"), "build-linux");
+    }
+
+    #[test]
+    fn dns_subdomains() {
+        assert!(is_dns_subdomain("octopus-worker-token"));
+        assert!(is_dns_subdomain("octopus.ca.v2"));
+        assert!(is_dns_subdomain("42"));
+        assert!(!is_dns_subdomain("Octopus_Token"));
+        assert!(!is_dns_subdomain("a..b"));
+        assert!(!is_dns_subdomain(".a"));
+        assert!(!is_dns_subdomain(""));
+        assert!(!is_dns_subdomain(&"a.".repeat(127)));
     }
 }

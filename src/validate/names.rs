@@ -5,19 +5,48 @@ use std::collections::HashMap;
 
 use crate::decl::Engine;
 use crate::diagnostic::{Diagnostic, Report};
-use crate::model::{Fleet, Worker};
+use crate::model::{Destination, Fleet, Worker};
 use crate::source::Loc;
 
 /// The chart truncates cluster-scoped object names so that release names collide when
 /// their first 35 characters do (WORKER-NOTES.md section 7).
 pub const RELEASE_PREFIX: usize = 35;
 
+/// The longest Argo CD Application name: Argo CD tracks resources by a label whose
+/// value is the Application's name, and label values fit 63 characters.
+pub const MAX_APPLICATION_NAME: usize = 63;
+
+/// A destination cluster, spelt the same way whichever file names it.
+fn destination_key(destination: &Destination) -> String {
+    match destination {
+        Destination::Server(server) => format!("server {}", server.trim_end_matches('/').to_lowercase()),
+        Destination::Name(name) => format!("name {name}"),
+    }
+}
+
 pub fn check(fleet: &Fleet, report: &mut Report) {
     let mut namespaces: HashMap<(usize, &str), &Worker> = HashMap::new();
     let mut prefixes: HashMap<(usize, String), &Worker> = HashMap::new();
     let mut applications: HashMap<String, &Worker> = HashMap::new();
     let mut display_names: HashMap<(String, &str, &str), &Worker> = HashMap::new();
+    let mut releases: HashMap<(String, &str), &Worker> = HashMap::new();
     for worker in fleet.workers.iter().filter(|worker| worker.enabled) {
+        if let Some(destination) = &fleet.cluster_of(worker).destination {
+            let key = (destination_key(destination), worker.name.as_str());
+            if let Some(first) = releases.insert(key, worker) {
+                report.push(collision(
+                    worker.name_loc,
+                    format!(
+                        "worker `{}` is deployed twice to the same cluster: by `{}` and `{}`",
+                        worker.name,
+                        fleet.worker_id(first),
+                        fleet.worker_id(worker)
+                    ),
+                    first.name_loc,
+                    "the worker name is the Helm release name, which names the chart's cluster-wide ClusterRoles: two releases of one name in one cluster fight over them; rename one worker",
+                ));
+            }
+        }
         let namespace = worker.namespace.value.as_str();
         if let Some(first) = namespaces.insert((worker.cluster, namespace), worker) {
             report.push(collision(
@@ -47,6 +76,18 @@ pub fn check(fleet: &Fleet, report: &mut Report) {
                 "{}-{}-{}",
                 fleet.environments[cluster.environment].name, cluster.name, worker.name
             );
+            if application.len() > MAX_APPLICATION_NAME {
+                report.push(
+                    Diagnostic::error(
+                        worker.name_loc,
+                        format!(
+                            "Argo CD Application name `{application}` is {} characters long; at most {MAX_APPLICATION_NAME} are allowed",
+                            application.len()
+                        ),
+                    )
+                    .with_hint("Application names are `<env>-<cluster>-<worker>`, and Argo CD tracks their resources by a label of that value: shorten the worker (or cluster) name"),
+                );
+            }
             if let Some(first) = applications.insert(application.clone(), worker) {
                 report.push(collision(
                     worker.name_loc,

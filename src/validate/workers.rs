@@ -14,7 +14,11 @@ pub const MAX_WORKER_NAME: usize = 49;
 pub fn check(fleet: &Fleet, worker: &Worker) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     check_name(worker, &mut diagnostics);
+    check_namespace_reserved(fleet, worker, &mut diagnostics);
     check_fields(worker, &mut diagnostics);
+    check_log_level(worker, &mut diagnostics);
+    check_values_secret_names(worker, &mut diagnostics);
+    check_duplicate_pools(worker, &mut diagnostics);
     check_chart(worker, &mut diagnostics);
     check_quantities(worker, &mut diagnostics);
     check_images(worker, &mut diagnostics);
@@ -65,6 +69,122 @@ fn check_name(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Namespaces an agent must not be installed in: Kubernetes' own, and the GitOps
+/// controllers' (a worker's script pods get `*/*/*` in their namespace). `default` is
+/// allowed: it is an ordinary namespace, only a poor habit.
+const RESERVED_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-lease", "flux-system", "argocd"];
+
+fn check_namespace_reserved(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
+    let namespace = worker.namespace.value.as_str();
+    let settings = &fleet.settings;
+    let gitops = [settings.flux.namespace.as_str(), settings.argocd.namespace.as_str()];
+    if RESERVED_NAMESPACES.contains(&namespace) || gitops.contains(&namespace) {
+        diagnostics.push(
+            Diagnostic::error(
+                worker.namespace.loc.unwrap_or(worker.name_loc),
+                format!("namespace `{namespace}` is reserved for the cluster or its GitOps controller"),
+            )
+            .with_hint(format!(
+                "the agent's script pods may do anything in its namespace: give the worker its own, e.g. the default `octopus-agent-{}`",
+                worker.name
+            )),
+        );
+    }
+}
+
+/// The log levels the agent (Tentacle, which logs through NLog) knows, compared
+/// case-insensitively as NLog does; the chart passes `agent.logLevel` on unchecked.
+const LOG_LEVELS: &[&str] = &["Trace", "Debug", "Info", "Warn", "Error", "Fatal", "Off"];
+
+fn check_log_level(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
+    for path in [&["logLevel"][..], &["values", "agent", "logLevel"][..]] {
+        let Some(node) = worker.fields.get_path(path.iter().copied()) else {
+            continue;
+        };
+        let Some(level) = node.as_str() else {
+            continue;
+        };
+        if !LOG_LEVELS.iter().any(|known| known.eq_ignore_ascii_case(level)) {
+            diagnostics.push(
+                Diagnostic::error(
+                    node.loc,
+                    format!("`{}: {level}` is not a log level the agent knows", path.join(".")),
+                )
+                .with_hint(format!(
+                    "one of {}",
+                    LOG_LEVELS
+                        .iter()
+                        .map(|level| format!("`{level}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            );
+        }
+    }
+}
+
+/// Secret names given through `values` are Kubernetes object names too.
+fn check_values_secret_names(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
+    for path in [
+        &["values", "agent", "bearerTokenSecretName"][..],
+        &["values", "agent", "serverApiKeySecretName"][..],
+        &["values", "agent", "usernamePasswordSecretName"][..],
+        &["values", "agent", "serverCertificateSecretName"][..],
+        &["values", "global", "serverCertificateSecretName"][..],
+    ] {
+        let Some(node) = worker.fields.get_path(path.iter().copied()) else {
+            continue;
+        };
+        // `""` is the chart's own "not set".
+        let Some(name) = node.as_str().filter(|name| !name.is_empty()) else {
+            continue;
+        };
+        if !crate::validate::is_dns_subdomain(name) {
+            diagnostics.push(
+                Diagnostic::error(
+                    node.loc,
+                    format!("`{}: {name}` is not a valid Secret name", path.join(".")),
+                )
+                .with_hint(format!(
+                    "Secret names are DNS-1123 subdomains: lowercase letters, digits, `-` and `.`, e.g. `{}`",
+                    dns_suggestion(name)
+                )),
+            );
+        }
+    }
+}
+
+/// The same pool twice in one `workerPools` list (Octopus matches names case-insensitively).
+fn check_duplicate_pools(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
+    for path in [
+        &["workerPools"][..],
+        &["values", "agent", "worker", "initial", "workerPools"][..],
+    ] {
+        let Some(Value::Seq(items)) = worker.fields.get_path(path.iter().copied()).map(|node| &node.value) else {
+            continue;
+        };
+        let mut seen: Vec<(String, &Node)> = Vec::new();
+        for item in items {
+            let Some(text) = item.scalar_text() else {
+                continue;
+            };
+            let key = text.trim().to_lowercase();
+            if let Some((_, first)) = seen.iter().find(|(name, _)| *name == key) {
+                diagnostics.push(
+                    Diagnostic::error(
+                        item.loc,
+                        format!("pool `{}` is listed twice in `{}`", text.trim(), path.join(".")),
+                    )
+                    .with_related(first.loc, "first listed here")
+                    .with_hint("list each worker pool once"),
+                );
+            } else {
+                seen.push((key, item));
+            }
+        }
+    }
+}
+
 fn check_fields(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
     let spec: &WorkerSpec = &worker.spec;
     match &spec.worker_pools {
@@ -85,7 +205,12 @@ fn check_fields(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
         )),
         Some(_) => {}
     }
-    if spec.machine_policy.is_none() {
+    // A machine policy given through `values` counts as one (issue 9).
+    let policy_in_values = worker
+        .fields
+        .get_path(["values", "agent", "machinePolicyName"])
+        .is_some_and(|node| !node.is_null());
+    if spec.machine_policy.is_none() && !policy_in_values {
         diagnostics.push(
             Diagnostic::warning(worker.name_loc, format!("worker `{}` has no `machinePolicy`", worker.name))
                 .with_hint("Octopus may then upgrade the release behind Git's back: use a machine policy whose machine updates are set to \"Manually\""),
@@ -134,6 +259,12 @@ fn check_chart(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
             Diagnostic::error(at, format!("chart version `{version}` is not an exact version"))
                 .with_hint("ranges are refused so renders are reproducible: write e.g. `3.13.2`"),
         );
+    } else if !is_semver(version) {
+        diagnostics.push(
+            Diagnostic::error(at, format!("chart version `{version}` is not a valid SemVer version")).with_hint(
+                "Helm and OCI registries want SemVer 2.0: numbers without leading zeros, e.g. `3.13.2` (not `03.13.2`)",
+            ),
+        );
     } else if chart.major().and_then(chart::reference).is_none() {
         diagnostics.push(
             Diagnostic::error(
@@ -141,6 +272,18 @@ fn check_chart(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
                 format!("chart version `{version}` is of a major workergen does not know"),
             )
             .with_hint(format!("supported: {}", chart::MAJORS)),
+        );
+    }
+    if chart.name.value != crate::model::DEFAULT_CHART_NAME {
+        diagnostics.push(
+            Diagnostic::error(
+                chart.name.loc.unwrap_or(worker.name_loc),
+                format!("chart `{}` is not the Octopus Kubernetes agent chart", chart.name.value),
+            )
+            .with_hint(format!(
+                "workergen renders values for `{}` only; a mirror keeps the name, only `repository` changes",
+                crate::model::DEFAULT_CHART_NAME
+            )),
         );
     }
     let repository = &chart.repository.value;
@@ -168,28 +311,75 @@ fn is_exact_version(version: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '.'))
 }
 
+/// SemVer 2.0: no leading zeros in numbers, non-empty dot-separated identifiers.
+fn is_semver(version: &str) -> bool {
+    let (rest, build) = match version.split_once('+') {
+        Some((rest, build)) => (rest, Some(build)),
+        None => (version, None),
+    };
+    let (core, prerelease) = match rest.split_once('-') {
+        Some((core, prerelease)) => (core, Some(prerelease)),
+        None => (rest, None),
+    };
+    let number = |part: &str| {
+        !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()) && (part == "0" || !part.starts_with('0'))
+    };
+    let identifier = |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let core_ok = core.split('.').count() == 3 && core.split('.').all(number);
+    let prerelease_ok = prerelease.is_none_or(|prerelease| {
+        prerelease
+            .split('.')
+            .all(|part| identifier(part) && (!part.chars().all(|c| c.is_ascii_digit()) || number(part)))
+    });
+    let build_ok = build.is_none_or(|build| build.split('.').all(identifier));
+    core_ok && prerelease_ok && build_ok
+}
+
 fn check_quantities(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
     for owner in ["agent", "scriptPods"] {
-        let Some(resources) = worker.fields.get_path([owner, "resources"]) else {
-            continue;
-        };
-        let requests = resources
-            .get("requests")
-            .map(|node| quantities(node, diagnostics))
-            .unwrap_or_default();
-        let limits = resources
-            .get("limits")
-            .map(|node| quantities(node, diagnostics))
-            .unwrap_or_default();
-        for (name, request, request_node) in &requests {
-            if let Some((_, limit, limit_node)) = limits.iter().find(|(limit_name, ..)| limit_name == name) {
+        // Requests and limits from the typed fields and from `values`: a typed request
+        // above a `values` limit is as wrong as two typed ones (issue 9).
+        let typed_prefix = format!("{owner}.resources");
+        let values_prefix = format!("values.{owner}.resources");
+        let mut requests = Vec::new();
+        let mut limits = Vec::new();
+        if let Some(resources) = worker.fields.get_path([owner, "resources"]) {
+            for (kind, found) in [("requests", &mut requests), ("limits", &mut limits)] {
+                let parsed = resources
+                    .get(kind)
+                    .map(|node| quantities(node, diagnostics))
+                    .unwrap_or_default();
+                found.extend(
+                    parsed
+                        .into_iter()
+                        .map(|(name, quantity, node)| (name, quantity, node, typed_prefix.as_str())),
+                );
+            }
+        }
+        if let Some(resources) = worker.fields.get_path(["values", owner, "resources"]) {
+            for (kind, found) in [("requests", &mut requests), ("limits", &mut limits)] {
+                let parsed = resources.get(kind).map(quantities_quietly).unwrap_or_default();
+                found.extend(
+                    parsed
+                        .into_iter()
+                        .map(|(name, quantity, node)| (name, quantity, node, values_prefix.as_str())),
+                );
+            }
+        }
+        for (name, request, request_node, request_prefix) in &requests {
+            for (_, limit, limit_node, limit_prefix) in limits.iter().filter(|(limit_name, ..)| limit_name == name) {
                 if request > limit {
+                    let note = if request_prefix == limit_prefix {
+                        "the limit is set here".to_string()
+                    } else {
+                        format!("the limit, `{limit_prefix}.limits.{name}`, is set here")
+                    };
                     diagnostics.push(
                         Diagnostic::error(
                             request_node.loc,
-                            format!("`{owner}.resources.requests.{name}` is more than its limit"),
+                            format!("`{request_prefix}.requests.{name}` is more than its limit"),
                         )
-                        .with_related(limit_node.loc, "the limit is set here")
+                        .with_related(limit_node.loc, note)
                         .with_hint("Kubernetes refuses a request above its limit"),
                     );
                 }
@@ -199,6 +389,20 @@ fn check_quantities(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
     if let Some(size) = worker.fields.get_path(["storage", "size"]) {
         quantity(size, diagnostics);
     }
+}
+
+/// The valid quantities of a `values` map; the chart check reports the rest.
+fn quantities_quietly(node: &Node) -> Vec<(String, Quantity, &Node)> {
+    let Value::Map(map) = &node.value else {
+        return Vec::new();
+    };
+    map.entries
+        .iter()
+        .filter_map(|(key, value)| {
+            let quantity = Quantity::parse(&value.scalar_text()?).ok()?;
+            (!quantity.is_negative()).then(|| (key.name.clone(), quantity, value))
+        })
+        .collect()
 }
 
 fn quantities<'a>(node: &'a Node, diagnostics: &mut Vec<Diagnostic>) -> Vec<(String, Quantity, &'a Node)> {
@@ -245,6 +449,32 @@ fn check_images(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn semver_versions_only() {
+        for good in [
+            "3.13.2",
+            "0.1.0",
+            "3.0.0-beta.1",
+            "3.0.0-0",
+            "3.1.0+build.5",
+            "1.0.0-x-y.z+001",
+        ] {
+            assert!(is_semver(good), "{good}");
+        }
+        for bad in [
+            "03.13.2",
+            "3.013.2",
+            "3.13.02",
+            "3.0.0-01",
+            "3.0.0-",
+            "3.0.0+",
+            "3.0.0-a..b",
+            "3.13",
+        ] {
+            assert!(!is_semver(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn exact_versions_only() {
