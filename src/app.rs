@@ -95,7 +95,7 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Check => check(cli, context),
         Command::Propose(args) => propose(cli, args, context),
         Command::Explain(args) => explain(cli, args, context),
-        Command::Init(args) => init(cli, args),
+        Command::Init(args) => init(cli, args, context),
         Command::Schema(args) => schema(args),
         Command::Completions(args) => completions(args.shell),
         Command::Man => man(),
@@ -450,20 +450,34 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
         None => None,
     };
     let disk_root = cli.global.directory.join(&output_name);
+    // A committed file that cannot be read is an error, never an empty file that
+    // would show as drift (#9): the first one is kept and reported after the diff.
+    let read_error: std::cell::RefCell<Option<anyhow::Error>> = std::cell::RefCell::new(None);
     let read_committed = |clusters: Option<&std::collections::HashSet<crate::diff::ClusterKey>>| {
         let folders: Vec<String> = match clusters {
             None => vec![String::new()],
-            Some(clusters) => clusters
-                .iter()
-                .map(|(environment, cluster)| format!("{environment}/{cluster}"))
-                .collect(),
+            Some(clusters) => {
+                let mut folders: Vec<String> = clusters
+                    .iter()
+                    .map(|(environment, cluster)| format!("{environment}/{cluster}"))
+                    .collect();
+                folders.sort();
+                folders
+            }
         };
         let mut files = Vec::new();
         for folder in folders {
-            let found: Vec<(String, Vec<u8>)> = match &head_revision {
+            let found: anyhow::Result<Vec<(String, Vec<u8>)>> = match &head_revision {
                 Some(revision) => repo
                     .rendered_files(revision, &crate::tree::join(&output_name, &folder))
-                    .unwrap_or_default(),
+                    .map_err(|error| {
+                        anyhow::anyhow!(
+                            "cannot read `{}` at {}: {}",
+                            crate::tree::join(&output_name, &folder),
+                            revision.label,
+                            error.message()
+                        )
+                    }),
                 None => output::read_owned(&disk_root.join(&folder))
                     .map(|files| {
                         files
@@ -471,13 +485,18 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
                             .map(|(path, bytes)| (path.to_string_lossy().replace('\\', "/"), bytes))
                             .collect()
                     })
-                    .unwrap_or_default(),
+                    .map_err(anyhow::Error::from),
             };
-            files.extend(
-                found
-                    .into_iter()
-                    .map(|(path, bytes)| (crate::tree::join(&folder, &path), bytes)),
-            );
+            match found {
+                Ok(found) => files.extend(
+                    found
+                        .into_iter()
+                        .map(|(path, bytes)| (crate::tree::join(&folder, &path), bytes)),
+                ),
+                Err(error) => {
+                    read_error.borrow_mut().get_or_insert(error);
+                }
+            }
         }
         files
     };
@@ -496,6 +515,9 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
             return Ok(Outcome::Invalid);
         }
     };
+    if let Some(error) = read_error.into_inner() {
+        return Err(error.context(format!("cannot compare with the committed `{output_name}/`")));
+    }
     let text = match args.format {
         DiffFormat::Text => crate::diff::text::render(&diff, context.color_stdout),
         DiffFormat::Markdown => crate::diff::markdown::render(&diff),
@@ -582,10 +604,25 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
             return Ok(propose_failure(&error));
         }
     }
+    if let Some(branch) = &args.branch {
+        if let Err(error) = proposal::check_branch_name(branch) {
+            return Ok(propose_failure(&error));
+        }
+    }
     let repo = match ConfigRepo::open(&cli.global.directory) {
         Ok(repo) => repo,
         Err(error) => return Ok(git_failure(&error)),
     };
+    // Everything that can be checked is checked before a branch exists (#9).
+    let signature = match proposal::signature(&repo.repository, args.author.as_deref()) {
+        Ok(signature) => signature,
+        Err(error) => return Ok(propose_failure(&error)),
+    };
+    if let Some(remote) = &args.push {
+        if let Err(error) = proposal::check_remote(&repo, remote) {
+            return Ok(propose_failure(&error));
+        }
+    }
     let base = match repo.revision(&args.base) {
         Ok(base) => base,
         Err(error) => return Ok(git_failure(&error)),
@@ -623,7 +660,17 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
             eprintln!("`{output_name}/` at {} is up to date: no branch created", base.label);
         }
         if args.output == ProposeOutput::Json {
-            write_stdout("{\"changed\": false}\n")?;
+            // The documented fields, also when there is nothing to propose.
+            let document = serde_json::json!({
+                "changed": false,
+                "branch": null,
+                "commit": null,
+                "parent": base.commit.id().to_string(),
+                "created": false,
+                "pushed": null,
+                "body": "",
+            });
+            write_stdout(&format!("{}\n", serde_json::to_string_pretty(&document)?))?;
         }
         return Ok(Outcome::Success);
     };
@@ -638,6 +685,15 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
         ("fresh render", &fleet, head_states),
     );
     let body = crate::diff::markdown::render(&diff);
+    // Written beside its place first, so an unwritable `--body-file` stops propose
+    // before the branch exists; moved into place once the branch (and push) succeeded.
+    let body_file = match &args.body_file {
+        Some(path) => match PendingFile::write(path, &body) {
+            Ok(pending) => Some(pending),
+            Err(error) => return Ok(propose_failure(&error)),
+        },
+        None => None,
+    };
     let branch = args
         .branch
         .clone()
@@ -650,22 +706,28 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
         rendered_id,
         &branch,
         &proposal::message(&diff),
-        args.author.as_deref(),
+        &signature,
         args.force,
         &output_path,
     ) {
         Ok(made) => made,
         Err(error) => return Ok(propose_failure(&error)),
     };
-    if !context.quiet {
-        let verb = if made.created { "created" } else { "unchanged:" };
-        eprintln!(
-            "{verb} branch {} at {} (parent {})",
-            made.branch,
-            &made.commit[..12],
-            &made.parent[..made.parent.len().min(12)]
-        );
-    }
+    // From here on a failure puts the branch back as it was.
+    let undo = |error: &crate::propose::ProposeError| {
+        let outcome = propose_failure(error);
+        match proposal::roll_back(&repo, &made) {
+            Ok(()) if made.created => eprintln!("note: branch {} was put back as it was", made.branch),
+            Ok(()) => {}
+            Err(rollback) => eprintln!(
+                "error: cannot put branch {} back: {}\n  hint: delete it with `git branch -D {}`",
+                made.branch,
+                rollback.message(),
+                made.branch
+            ),
+        }
+        outcome
+    };
     if let Some(remote) = &args.push {
         // A replaced branch needs a forced push, always with the lease.
         if let Err(error) = proposal::push(
@@ -675,14 +737,25 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
             args.force || made.replaced,
             &context.push_auth,
         ) {
-            return Ok(propose_failure(&error));
-        }
-        if !context.quiet {
-            eprintln!("pushed {} to {remote}", made.branch);
+            return Ok(undo(&error));
         }
     }
-    if let Some(path) = &args.body_file {
-        std::fs::write(path, &body).with_context(|| format!("cannot write `{}`", path.display()))?;
+    if let Some(pending) = body_file {
+        if let Err(error) = pending.finish() {
+            return Ok(undo(&error));
+        }
+    }
+    if !context.quiet {
+        let verb = if made.created { "created" } else { "unchanged:" };
+        eprintln!(
+            "{verb} branch {} at {} (parent {})",
+            made.branch,
+            &made.commit[..12],
+            &made.parent[..made.parent.len().min(12)]
+        );
+        if let Some(remote) = &args.push {
+            eprintln!("pushed {} to {remote}", made.branch);
+        }
     }
     match args.output {
         ProposeOutput::Json => {
@@ -701,6 +774,56 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
         ProposeOutput::Text => {}
     }
     Ok(Outcome::Success)
+}
+
+/// A file written under a temporary name in its folder, renamed into place by
+/// [`PendingFile::finish`] or removed when dropped unfinished.
+struct PendingFile {
+    temporary: std::path::PathBuf,
+    path: std::path::PathBuf,
+    done: bool,
+}
+
+impl PendingFile {
+    fn write(path: &std::path::Path, text: &str) -> Result<Self, crate::propose::ProposeError> {
+        let body_error = |source| crate::propose::ProposeError::BodyFile {
+            path: path.to_path_buf(),
+            source,
+        };
+        let name = path
+            .file_name()
+            .ok_or_else(|| body_error(std::io::Error::other("it names no file")))?;
+        if path.is_dir() {
+            return Err(body_error(std::io::Error::other("it is a folder")));
+        }
+        let mut temporary_name = std::ffi::OsString::from(".");
+        temporary_name.push(name);
+        temporary_name.push(format!(".workergen-{}.tmp", std::process::id()));
+        let temporary = path.with_file_name(temporary_name);
+        std::fs::write(&temporary, text).map_err(body_error)?;
+        Ok(Self {
+            temporary,
+            path: path.to_path_buf(),
+            done: false,
+        })
+    }
+
+    fn finish(mut self) -> Result<(), crate::propose::ProposeError> {
+        std::fs::rename(&self.temporary, &self.path).map_err(|source| crate::propose::ProposeError::BodyFile {
+            path: self.path.clone(),
+            source,
+        })?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for PendingFile {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.temporary);
+        }
+    }
 }
 
 fn explain(cli: &Cli, args: &ExplainArgs, context: &Context) -> anyhow::Result<Outcome> {
@@ -735,9 +858,9 @@ fn explain(cli: &Cli, args: &ExplainArgs, context: &Context) -> anyhow::Result<O
         }
     };
     if let Some(key) = &args.key {
-        if explanation.values.is_empty() && explanation.manifest.is_empty() {
+        if explanation.enabled && explanation.values.is_empty() && explanation.manifest.is_empty() {
             eprintln!("error: `{}` has no value at or below `{key}`", args.worker);
-            eprintln!("  hint: key paths are dotted, e.g. `scriptPods.resources` or `spec.chartRef`");
+            eprintln!("  hint: key paths are dotted chart values or declaration fields, e.g. `scriptPods.resources`, `workerPools` or `spec.chartRef`");
             return Ok(Outcome::Invalid);
         }
     }
@@ -749,13 +872,14 @@ fn explain(cli: &Cli, args: &ExplainArgs, context: &Context) -> anyhow::Result<O
     Ok(Outcome::Success)
 }
 
-fn init(cli: &Cli, args: &InitArgs) -> anyhow::Result<Outcome> {
+fn init(cli: &Cli, args: &InitArgs, context: &Context) -> anyhow::Result<Outcome> {
     let engine = match args.engine {
         InitEngine::Flux => crate::decl::Engine::Flux,
         InitEngine::Argocd => crate::decl::Engine::Argocd,
     };
     let dir = &cli.global.directory;
     match crate::init::init(dir, engine, args.accept_eula) {
+        Ok(_) if context.quiet => Ok(Outcome::Success),
         Ok(written) => {
             for path in &written {
                 eprintln!("created {}", path.display());
@@ -820,8 +944,66 @@ fn completions(shell: clap_complete::Shell) -> anyhow::Result<Outcome> {
 }
 
 fn man() -> anyhow::Result<Outcome> {
-    let mut out = Vec::new();
-    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
-    write_stdout(&String::from_utf8_lossy(&out))?;
+    write_stdout(&man_page()?)?;
     Ok(Outcome::Success)
+}
+
+/// The man page: clap's sections, then the commands (one page: there are no
+/// `workergen-<command>(1)` pages to point at), exit status and environment.
+fn man_page() -> anyhow::Result<String> {
+    let command = <Cli as clap::CommandFactory>::command();
+    let man = clap_mangen::Man::new(command.clone());
+    let mut out = Vec::new();
+    man.render_title(&mut out)?;
+    man.render_name_section(&mut out)?;
+    man.render_synopsis_section(&mut out)?;
+    man.render_description_section(&mut out)?;
+    man.render_options_section(&mut out)?;
+    let mut text = String::from_utf8(out)?;
+    text.push_str(".SH COMMANDS\n");
+    for sub in command.get_subcommands().filter(|sub| !sub.is_hide_set()) {
+        text.push_str(&format!(".TP\n\\fBworkergen {}\\fR\n", roff_escape(sub.get_name())));
+        if let Some(about) = sub.get_about() {
+            text.push_str(&format!("{}\n", roff_escape(&about.to_string())));
+        }
+    }
+    text.push_str(".PP\nRun \\fBworkergen help\\fR \\fICOMMAND\\fR for a command's options.\n");
+    text.push_str(".SH \"EXIT STATUS\"\n");
+    for (code, meaning) in [
+        ("0", "success (`diff` without `--exit-code` exits 0 whatever it finds)"),
+        ("1", "changes found (`diff --exit-code`, `check`)"),
+        ("2", "invalid input or usage"),
+        ("3", "I/O, Git or internal failure"),
+    ] {
+        text.push_str(&format!(".TP\n\\fB{code}\\fR\n{}\n", roff_escape(meaning)));
+    }
+    text.push_str(".SH ENVIRONMENT\n");
+    for (name, meaning) in [
+        ("NO_COLOR", "when set and not empty, `--color auto` colours nothing"),
+        ("WORKERGEN_GIT_TOKEN", "a token for `propose --push` to https remotes"),
+        (
+            "WORKERGEN_GIT_USERNAME",
+            "the user name to pair with the token (default `x-access-token`)",
+        ),
+    ] {
+        text.push_str(&format!(
+            ".TP\n\\fB{}\\fR\n{}\n",
+            roff_escape(name),
+            roff_escape(meaning)
+        ));
+    }
+    let mut out = Vec::new();
+    man.render_version_section(&mut out)?;
+    text.push_str(&String::from_utf8(out)?);
+    Ok(text)
+}
+
+/// Text for a roff line: backslashes and hyphens escaped, no control character first.
+fn roff_escape(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    if escaped.starts_with(['.', '\'']) {
+        format!("\\&{escaped}")
+    } else {
+        escaped
+    }
 }
