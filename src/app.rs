@@ -6,7 +6,7 @@ use anyhow::Context as _;
 
 use crate::cli::{
     Cli, ColorChoice, Command, DiffArgs, DiffFormat, ExplainArgs, ExplainFormat, GlobalArgs, InitArgs, InitEngine,
-    ProposeArgs, ProposeOutput, RenderArgs, SchemaArgs, SchemaFile,
+    ProposeArgs, ProposeOutput, RenderArgs, SchemaArgs, SchemaFile, ScopeArgs,
 };
 use crate::diagnostic::{Report, Severity};
 use crate::git::{ConfigRepo, GitError};
@@ -89,10 +89,10 @@ impl Context {
 /// Runs the command and prints what it has to say.
 pub fn run(cli: &Cli, context: &Context) -> Outcome {
     let result = match &cli.command {
-        Command::Validate => validate(cli, context),
+        Command::Validate(scope) => validate(cli, &scope_of(scope), context),
         Command::Render(args) => render(cli, args, context),
         Command::Diff(args) => diff(cli, args, context),
-        Command::Check => check(cli, context),
+        Command::Check(scope) => check(cli, &scope_of(scope), context),
         Command::Propose(args) => propose(cli, args, context),
         Command::Explain(args) => explain(cli, args, context),
         Command::Init(args) => init(cli, args, context),
@@ -109,22 +109,85 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
     }
 }
 
+fn scope_of(args: &ScopeArgs) -> Scope {
+    Scope::new(args.env.as_deref(), args.cluster.as_deref())
+}
+
 /// Loads and validates, printing the diagnostics; `Err(Outcome::Invalid)` when there
 /// were errors.
 fn load(cli: &Cli, context: &Context) -> anyhow::Result<Result<(Fleet, Report), Outcome>> {
-    load_timed(cli, context, &mut Timings::default())
+    load_timed(cli, context, &Scope::default(), &mut Timings::default())
 }
 
-fn load_timed(cli: &Cli, context: &Context, timings: &mut Timings) -> anyhow::Result<Result<(Fleet, Report), Outcome>> {
+/// Loads and validates; with a scope, problems in files outside it are left out
+/// ([`scoped`]).
+fn load_timed(
+    cli: &Cli,
+    context: &Context,
+    scope: &Scope,
+    timings: &mut Timings,
+) -> anyhow::Result<Result<(Fleet, Report), Outcome>> {
     let tree = FsTree::new(&cli.global.directory);
     let (fleet, report) = crate::load_fleet_timed(&tree, timings)
         .with_context(|| format!("cannot read the config repository `{}`", cli.global.directory.display()))?;
+    let report = scoped(report, &fleet, scope, context);
     print_report(&report, &fleet, context);
     if report.has_errors() {
         eprintln!("{}", summary(&fleet, &report));
         return Ok(Err(Outcome::Invalid));
     }
     Ok(Ok((fleet, report)))
+}
+
+/// Whether the declaration file at `path` can change what the scope renders:
+/// everything outside `environments/` (`workergen.yaml`, templates), the scope's
+/// cluster files, and the `environment.yaml` of environments with a cluster in it.
+fn file_in_scope(path: &str, scope: &Scope, fleet: &Fleet) -> bool {
+    let Some(rest) = path
+        .strip_prefix(crate::load::ENVIRONMENTS)
+        .and_then(|rest| rest.strip_prefix('/'))
+    else {
+        return true;
+    };
+    let Some((environment, file)) = rest.split_once('/') else {
+        return false;
+    };
+    if file == crate::load::ENVIRONMENT_FILE {
+        return scope.environment.as_ref().is_none_or(|wanted| wanted == environment)
+            && scope.cluster.as_ref().is_none_or(|cluster| {
+                let wanted = format!("{}/{environment}/{cluster}.yaml", crate::load::ENVIRONMENTS);
+                (0..fleet.sources.len()).any(|id| fleet.sources.path(crate::source::FileId(id as u32)) == wanted)
+            });
+    }
+    let stem = file
+        .strip_suffix(".yaml")
+        .or_else(|| file.strip_suffix(".yml"))
+        .unwrap_or(file);
+    scope.matches(environment, stem)
+}
+
+/// The problems that concern the scope: those in its files (see [`file_in_scope`]),
+/// those that also point into them (a collision across its boundary), and those of no
+/// file. The others are counted in a note: they do not stop a scoped command.
+fn scoped(report: Report, fleet: &Fleet, scope: &Scope, context: &Context) -> Report {
+    if scope.is_all() {
+        return report;
+    }
+    let concerns = |diagnostic: &crate::diagnostic::Diagnostic| {
+        let in_scope = |loc: &crate::source::Loc| file_in_scope(fleet.sources.path(loc.file), scope, fleet);
+        diagnostic.loc.as_ref().is_none_or(in_scope) || diagnostic.related.iter().any(|(loc, _)| in_scope(loc))
+    };
+    let (kept, left): (Vec<_>, Vec<_>) = report.diagnostics().iter().cloned().partition(concerns);
+    let errors = left.iter().filter(|d| d.severity == Severity::Error).count();
+    if errors > 0 && !context.quiet {
+        eprintln!(
+            "note: {} in files outside the selected environments and clusters left out; run without `--env`/`--cluster` to see them",
+            plural(errors, "error")
+        );
+    }
+    let mut report = Report::new();
+    report.extend(kept);
+    report
 }
 
 fn print_report(report: &Report, fleet: &Fleet, context: &Context) {
@@ -177,9 +240,9 @@ fn summary(fleet: &Fleet, report: &Report) -> String {
     format!("{text}: {verdict}")
 }
 
-fn validate(cli: &Cli, context: &Context) -> anyhow::Result<Outcome> {
+fn validate(cli: &Cli, scope: &Scope, context: &Context) -> anyhow::Result<Outcome> {
     let mut timings = Timings::default();
-    let loaded = load_timed(cli, context, &mut timings);
+    let loaded = load_timed(cli, context, scope, &mut timings);
     if context.verbose {
         eprintln!("{}", timings.summary());
     }
@@ -187,6 +250,10 @@ fn validate(cli: &Cli, context: &Context) -> anyhow::Result<Outcome> {
         Ok(loaded) => loaded,
         Err(outcome) => return Ok(outcome),
     };
+    if let Err(message) = check_scope(&fleet, scope) {
+        eprintln!("error: {message}");
+        return Ok(Outcome::Invalid);
+    }
     let tree = FsTree::new(&cli.global.directory);
     if let Err(error) = Templates::load(&tree).and_then(|templates| render::check_templates(&fleet, &templates)) {
         print_template_error(&error, context);
@@ -247,13 +314,10 @@ fn render(cli: &Cli, args: &RenderArgs, context: &Context) -> anyhow::Result<Out
 }
 
 fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut Timings) -> anyhow::Result<Outcome> {
-    let (fleet, _) = match load_timed(cli, context, timings)? {
+    let scope = scope_of(&args.scope);
+    let (fleet, _) = match load_timed(cli, context, &scope, timings)? {
         Ok(loaded) => loaded,
         Err(outcome) => return Ok(outcome),
-    };
-    let scope = Scope {
-        environment: args.env.clone(),
-        cluster: args.cluster.clone(),
     };
     if let Err(message) = check_scope(&fleet, &scope) {
         eprintln!("error: {message}");
@@ -343,7 +407,7 @@ fn load_side(
     label: &str,
     context: &Context,
 ) -> anyhow::Result<Result<(Fleet, Templates), Outcome>> {
-    finish_side(tree, crate::load_fleet(tree), label, context)
+    finish_side(tree, crate::load_fleet(tree), label, &Scope::default(), context)
 }
 
 /// Reports a loaded side's problems; its fleet and templates when it is valid.
@@ -351,9 +415,20 @@ fn finish_side(
     tree: &dyn FileTree,
     loaded: std::io::Result<(Fleet, Report)>,
     label: &str,
+    scope: &Scope,
     context: &Context,
 ) -> anyhow::Result<Result<(Fleet, Templates), Outcome>> {
-    let (fleet, report) = loaded.with_context(|| format!("cannot read the declarations of {label}"))?;
+    let (mut fleet, report) = loaded.with_context(|| format!("cannot read the declarations of {label}"))?;
+    let report = scoped(report, &fleet, scope, context);
+    if !scope.is_all() {
+        // Only the scope's workers are compared.
+        let clusters: Vec<bool> = fleet
+            .clusters
+            .iter()
+            .map(|cluster| scope.includes(&fleet, cluster))
+            .collect();
+        fleet.workers.retain(|worker| clusters[worker.cluster]);
+    }
     if report.has_errors() {
         print_report(&report, &fleet, context);
         eprintln!("the declarations of {label} are invalid: {}", summary(&fleet, &report));
@@ -377,6 +452,7 @@ fn git_failure(error: &GitError) -> Outcome {
 }
 
 fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome> {
+    let scope = scope_of(&args.scope);
     let repo = match ConfigRepo::open(&cli.global.directory) {
         Ok(repo) => repo,
         Err(error) => return Ok(git_failure(&error)),
@@ -420,7 +496,7 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
         || crate::load_fleet(head_tree.as_ref()),
     );
     let base_side = match (base_tree.as_ref(), base_loaded) {
-        (Some(tree), Some(loaded)) => match finish_side(tree, loaded, &base.label, context)? {
+        (Some(tree), Some(loaded)) => match finish_side(tree, loaded, &base.label, &scope, context)? {
             Ok(side) => side,
             Err(outcome) => return Ok(outcome),
         },
@@ -429,10 +505,14 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
             Templates::load(&crate::tree::git::GitTree::default())?,
         ),
     };
-    let head_side = match finish_side(head_tree.as_ref(), head_loaded, &head_label, context)? {
+    let head_side = match finish_side(head_tree.as_ref(), head_loaded, &head_label, &scope, context)? {
         Ok(side) => side,
         Err(outcome) => return Ok(outcome),
     };
+    if let Err(message) = check_scope(&head_side.0, &scope) {
+        eprintln!("error: {message}");
+        return Ok(Outcome::Invalid);
+    }
     let base = crate::diff::Side {
         label: base.label.clone(),
         fleet: &base_side.0,
@@ -491,7 +571,14 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
                 Ok(found) => files.extend(
                     found
                         .into_iter()
-                        .map(|(path, bytes)| (crate::tree::join(&folder, &path), bytes)),
+                        .map(|(path, bytes)| (crate::tree::join(&folder, &path), bytes))
+                        .filter(|(path, _)| {
+                            let mut parts = path.split('/');
+                            match (parts.next(), parts.next()) {
+                                (Some(environment), Some(cluster)) => scope.matches(environment, cluster),
+                                _ => scope.is_all(),
+                            }
+                        }),
                 ),
                 Err(error) => {
                     read_error.borrow_mut().get_or_insert(error);
@@ -541,15 +628,17 @@ fn write_stdout(text: &str) -> anyhow::Result<()> {
     }
 }
 
-fn check(cli: &Cli, context: &Context) -> anyhow::Result<Outcome> {
-    let (fleet, _) = match load(cli, context)? {
+fn check(cli: &Cli, scope: &Scope, context: &Context) -> anyhow::Result<Outcome> {
+    let (fleet, _) = match load_timed(cli, context, scope, &mut Timings::default())? {
         Ok(loaded) => loaded,
         Err(outcome) => return Ok(outcome),
     };
+    if let Err(message) = check_scope(&fleet, scope) {
+        eprintln!("error: {message}");
+        return Ok(Outcome::Invalid);
+    }
     let tree = FsTree::new(&cli.global.directory);
-    let rendered = match Templates::load(&tree)
-        .and_then(|templates| render::render(&fleet, &templates, &Scope::default(), false))
-    {
+    let rendered = match Templates::load(&tree).and_then(|templates| render::render(&fleet, &templates, scope, false)) {
         Ok(rendered) => rendered,
         Err(error) => {
             print_template_error(&error, context);
@@ -558,7 +647,8 @@ fn check(cli: &Cli, context: &Context) -> anyhow::Result<Outcome> {
     };
     let output_name = &fleet.settings.output.value;
     let root = cli.global.directory.join(output_name);
-    let found = output::read_owned(&root).context("cannot read the rendered tree")?;
+    let mut found = output::read_owned(&root).context("cannot read the rendered tree")?;
+    found.retain(|path, _| rendered.scope.iter().any(|folder| path.starts_with(folder)));
     let drift = render::Drift::between(&rendered.files, &found);
     if drift.is_empty() {
         if !context.quiet {

@@ -30,10 +30,29 @@ pub struct Scope {
 }
 
 impl Scope {
-    fn includes(&self, fleet: &Fleet, cluster: &Cluster) -> bool {
-        let environment = &fleet.environments[cluster.environment].name;
+    /// A scope from `--env` and `--cluster`, where an empty value means all (so the
+    /// Argo CD plugin's `--cluster "$ARGOCD_ENV_CLUSTER"` works with the variable unset).
+    pub fn new(environment: Option<&str>, cluster: Option<&str>) -> Self {
+        let given = |value: Option<&str>| value.filter(|value| !value.is_empty()).map(str::to_string);
+        Self {
+            environment: given(environment),
+            cluster: given(cluster),
+        }
+    }
+
+    /// Whether the scope is the whole fleet.
+    pub fn is_all(&self) -> bool {
+        self.environment.is_none() && self.cluster.is_none()
+    }
+
+    pub fn includes(&self, fleet: &Fleet, cluster: &Cluster) -> bool {
+        self.matches(&fleet.environments[cluster.environment].name, &cluster.name)
+    }
+
+    /// Whether the cluster `environment/cluster` is in the scope.
+    pub fn matches(&self, environment: &str, cluster: &str) -> bool {
         self.environment.as_ref().is_none_or(|wanted| wanted == environment)
-            && self.cluster.as_ref().is_none_or(|wanted| wanted == &cluster.name)
+            && self.cluster.as_ref().is_none_or(|wanted| wanted == cluster)
     }
 }
 
