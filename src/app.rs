@@ -6,7 +6,7 @@ use anyhow::Context as _;
 
 use crate::cli::{
     Cli, ColorChoice, Command, DiffArgs, DiffFormat, ExplainArgs, ExplainFormat, GlobalArgs, InitArgs, InitEngine,
-    ProposeArgs, ProposeOutput, RenderArgs, SchemaArgs, SchemaFile,
+    ProposeArgs, ProposeOutput, RenderArgs, SchemaArgs, SchemaFile, ScopeArgs,
 };
 use crate::diagnostic::{Report, Severity};
 use crate::git::{ConfigRepo, GitError};
@@ -89,13 +89,13 @@ impl Context {
 /// Runs the command and prints what it has to say.
 pub fn run(cli: &Cli, context: &Context) -> Outcome {
     let result = match &cli.command {
-        Command::Validate => validate(cli, context),
+        Command::Validate(scope) => validate(cli, &scope_of(scope), context),
         Command::Render(args) => render(cli, args, context),
         Command::Diff(args) => diff(cli, args, context),
-        Command::Check => check(cli, context),
+        Command::Check(scope) => check(cli, &scope_of(scope), context),
         Command::Propose(args) => propose(cli, args, context),
         Command::Explain(args) => explain(cli, args, context),
-        Command::Init(args) => init(cli, args),
+        Command::Init(args) => init(cli, args, context),
         Command::Schema(args) => schema(args),
         Command::Completions(args) => completions(args.shell),
         Command::Man => man(),
@@ -109,24 +109,87 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
     }
 }
 
+fn scope_of(args: &ScopeArgs) -> Scope {
+    Scope::new(args.env.as_deref(), args.cluster.as_deref())
+}
+
 /// Loads and validates, printing the diagnostics; `Err(Outcome::Invalid)` when there
 /// were errors.
 fn load(cli: &Cli, context: &Context) -> anyhow::Result<Result<(Fleet, Report), Outcome>> {
-    load_timed(cli, context, &mut Timings::default())
+    load_timed(cli, context, &Scope::default(), &mut Timings::default())
 }
 
-fn load_timed(cli: &Cli, context: &Context, timings: &mut Timings) -> anyhow::Result<Result<(Fleet, Report), Outcome>> {
+/// Loads and validates; with a scope, problems in files outside it are left out
+/// ([`scoped`]).
+fn load_timed(
+    cli: &Cli,
+    context: &Context,
+    scope: &Scope,
+    timings: &mut Timings,
+) -> anyhow::Result<Result<(Fleet, Report), Outcome>> {
     let tree = FsTree::new(&cli.global.directory);
     let (fleet, mut report) = crate::load_fleet_timed(&tree, timings)
         .with_context(|| format!("cannot read the config repository `{}`", cli.global.directory.display()))?;
     crate::validate::check_output_link(&cli.global.directory, &fleet, &mut report);
     report.sort(&fleet.sources);
+    let report = scoped(report, &fleet, scope, context);
     print_report(&report, &fleet, context);
     if report.has_errors() {
         eprintln!("{}", summary(&fleet, &report));
         return Ok(Err(Outcome::Invalid));
     }
     Ok(Ok((fleet, report)))
+}
+
+/// Whether the declaration file at `path` can change what the scope renders:
+/// everything outside `environments/` (`workergen.yaml`, templates), the scope's
+/// cluster files, and the `environment.yaml` of environments with a cluster in it.
+fn file_in_scope(path: &str, scope: &Scope, fleet: &Fleet) -> bool {
+    let Some(rest) = path
+        .strip_prefix(crate::load::ENVIRONMENTS)
+        .and_then(|rest| rest.strip_prefix('/'))
+    else {
+        return true;
+    };
+    let Some((environment, file)) = rest.split_once('/') else {
+        return false;
+    };
+    if file == crate::load::ENVIRONMENT_FILE {
+        return scope.environment.as_ref().is_none_or(|wanted| wanted == environment)
+            && scope.cluster.as_ref().is_none_or(|cluster| {
+                let wanted = format!("{}/{environment}/{cluster}.yaml", crate::load::ENVIRONMENTS);
+                (0..fleet.sources.len()).any(|id| fleet.sources.path(crate::source::FileId(id as u32)) == wanted)
+            });
+    }
+    let stem = file
+        .strip_suffix(".yaml")
+        .or_else(|| file.strip_suffix(".yml"))
+        .unwrap_or(file);
+    scope.matches(environment, stem)
+}
+
+/// The problems that concern the scope: those in its files (see [`file_in_scope`]),
+/// those that also point into them (a collision across its boundary), and those of no
+/// file. The others are counted in a note: they do not stop a scoped command.
+fn scoped(report: Report, fleet: &Fleet, scope: &Scope, context: &Context) -> Report {
+    if scope.is_all() {
+        return report;
+    }
+    let concerns = |diagnostic: &crate::diagnostic::Diagnostic| {
+        let in_scope = |loc: &crate::source::Loc| file_in_scope(fleet.sources.path(loc.file), scope, fleet);
+        diagnostic.loc.as_ref().is_none_or(in_scope) || diagnostic.related.iter().any(|(loc, _)| in_scope(loc))
+    };
+    let (kept, left): (Vec<_>, Vec<_>) = report.diagnostics().iter().cloned().partition(concerns);
+    let errors = left.iter().filter(|d| d.severity == Severity::Error).count();
+    if errors > 0 && !context.quiet {
+        eprintln!(
+            "note: {} in files outside the selected environments and clusters left out; run without `--env`/`--cluster` to see them",
+            plural(errors, "error")
+        );
+    }
+    let mut report = Report::new();
+    report.extend(kept);
+    report
 }
 
 fn print_report(report: &Report, fleet: &Fleet, context: &Context) {
@@ -179,9 +242,9 @@ fn summary(fleet: &Fleet, report: &Report) -> String {
     format!("{text}: {verdict}")
 }
 
-fn validate(cli: &Cli, context: &Context) -> anyhow::Result<Outcome> {
+fn validate(cli: &Cli, scope: &Scope, context: &Context) -> anyhow::Result<Outcome> {
     let mut timings = Timings::default();
-    let loaded = load_timed(cli, context, &mut timings);
+    let loaded = load_timed(cli, context, scope, &mut timings);
     if context.verbose {
         eprintln!("{}", timings.summary());
     }
@@ -189,6 +252,10 @@ fn validate(cli: &Cli, context: &Context) -> anyhow::Result<Outcome> {
         Ok(loaded) => loaded,
         Err(outcome) => return Ok(outcome),
     };
+    if let Err(message) = check_scope(&fleet, scope) {
+        eprintln!("error: {message}");
+        return Ok(Outcome::Invalid);
+    }
     let tree = FsTree::new(&cli.global.directory);
     if let Err(error) = Templates::load(&tree).and_then(|templates| render::check_templates(&fleet, &templates)) {
         print_template_error(&error, context);
@@ -249,13 +316,10 @@ fn render(cli: &Cli, args: &RenderArgs, context: &Context) -> anyhow::Result<Out
 }
 
 fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut Timings) -> anyhow::Result<Outcome> {
-    let (fleet, _) = match load_timed(cli, context, timings)? {
+    let scope = scope_of(&args.scope);
+    let (fleet, _) = match load_timed(cli, context, &scope, timings)? {
         Ok(loaded) => loaded,
         Err(outcome) => return Ok(outcome),
-    };
-    let scope = Scope {
-        environment: args.env.clone(),
-        cluster: args.cluster.clone(),
     };
     if let Err(message) = check_scope(&fleet, &scope) {
         eprintln!("error: {message}");
@@ -345,7 +409,7 @@ fn load_side(
     label: &str,
     context: &Context,
 ) -> anyhow::Result<Result<(Fleet, Templates), Outcome>> {
-    finish_side(tree, crate::load_fleet(tree), label, context)
+    finish_side(tree, crate::load_fleet(tree), label, &Scope::default(), context)
 }
 
 /// Reports a loaded side's problems; its fleet and templates when it is valid.
@@ -353,9 +417,20 @@ fn finish_side(
     tree: &dyn FileTree,
     loaded: std::io::Result<(Fleet, Report)>,
     label: &str,
+    scope: &Scope,
     context: &Context,
 ) -> anyhow::Result<Result<(Fleet, Templates), Outcome>> {
-    let (fleet, report) = loaded.with_context(|| format!("cannot read the declarations of {label}"))?;
+    let (mut fleet, report) = loaded.with_context(|| format!("cannot read the declarations of {label}"))?;
+    let report = scoped(report, &fleet, scope, context);
+    if !scope.is_all() {
+        // Only the scope's workers are compared.
+        let clusters: Vec<bool> = fleet
+            .clusters
+            .iter()
+            .map(|cluster| scope.includes(&fleet, cluster))
+            .collect();
+        fleet.workers.retain(|worker| clusters[worker.cluster]);
+    }
     if report.has_errors() {
         print_report(&report, &fleet, context);
         eprintln!("the declarations of {label} are invalid: {}", summary(&fleet, &report));
@@ -379,6 +454,7 @@ fn git_failure(error: &GitError) -> Outcome {
 }
 
 fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome> {
+    let scope = scope_of(&args.scope);
     let repo = match ConfigRepo::open(&cli.global.directory) {
         Ok(repo) => repo,
         Err(error) => return Ok(git_failure(&error)),
@@ -422,7 +498,7 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
         || crate::load_fleet(head_tree.as_ref()),
     );
     let base_side = match (base_tree.as_ref(), base_loaded) {
-        (Some(tree), Some(loaded)) => match finish_side(tree, loaded, &base.label, context)? {
+        (Some(tree), Some(loaded)) => match finish_side(tree, loaded, &base.label, &scope, context)? {
             Ok(side) => side,
             Err(outcome) => return Ok(outcome),
         },
@@ -431,10 +507,14 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
             Templates::load(&crate::tree::git::GitTree::default())?,
         ),
     };
-    let head_side = match finish_side(head_tree.as_ref(), head_loaded, &head_label, context)? {
+    let head_side = match finish_side(head_tree.as_ref(), head_loaded, &head_label, &scope, context)? {
         Ok(side) => side,
         Err(outcome) => return Ok(outcome),
     };
+    if let Err(message) = check_scope(&head_side.0, &scope) {
+        eprintln!("error: {message}");
+        return Ok(Outcome::Invalid);
+    }
     let base = crate::diff::Side {
         label: base.label.clone(),
         fleet: &base_side.0,
@@ -452,20 +532,34 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
         None => None,
     };
     let disk_root = cli.global.directory.join(&output_name);
+    // A committed file that cannot be read is an error, never an empty file that
+    // would show as drift (#9): the first one is kept and reported after the diff.
+    let read_error: std::cell::RefCell<Option<anyhow::Error>> = std::cell::RefCell::new(None);
     let read_committed = |clusters: Option<&std::collections::HashSet<crate::diff::ClusterKey>>| {
         let folders: Vec<String> = match clusters {
             None => vec![String::new()],
-            Some(clusters) => clusters
-                .iter()
-                .map(|(environment, cluster)| format!("{environment}/{cluster}"))
-                .collect(),
+            Some(clusters) => {
+                let mut folders: Vec<String> = clusters
+                    .iter()
+                    .map(|(environment, cluster)| format!("{environment}/{cluster}"))
+                    .collect();
+                folders.sort();
+                folders
+            }
         };
         let mut files = Vec::new();
         for folder in folders {
-            let found: Vec<(String, Vec<u8>)> = match &head_revision {
+            let found: anyhow::Result<Vec<(String, Vec<u8>)>> = match &head_revision {
                 Some(revision) => repo
                     .rendered_files(revision, &crate::tree::join(&output_name, &folder))
-                    .unwrap_or_default(),
+                    .map_err(|error| {
+                        anyhow::anyhow!(
+                            "cannot read `{}` at {}: {}",
+                            crate::tree::join(&output_name, &folder),
+                            revision.label,
+                            error.message()
+                        )
+                    }),
                 None => output::read_owned(&disk_root.join(&folder))
                     .map(|files| {
                         files
@@ -473,13 +567,25 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
                             .map(|(path, bytes)| (path.to_string_lossy().replace('\\', "/"), bytes))
                             .collect()
                     })
-                    .unwrap_or_default(),
+                    .map_err(anyhow::Error::from),
             };
-            files.extend(
-                found
-                    .into_iter()
-                    .map(|(path, bytes)| (crate::tree::join(&folder, &path), bytes)),
-            );
+            match found {
+                Ok(found) => files.extend(
+                    found
+                        .into_iter()
+                        .map(|(path, bytes)| (crate::tree::join(&folder, &path), bytes))
+                        .filter(|(path, _)| {
+                            let mut parts = path.split('/');
+                            match (parts.next(), parts.next()) {
+                                (Some(environment), Some(cluster)) => scope.matches(environment, cluster),
+                                _ => scope.is_all(),
+                            }
+                        }),
+                ),
+                Err(error) => {
+                    read_error.borrow_mut().get_or_insert(error);
+                }
+            }
         }
         files
     };
@@ -498,6 +604,9 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
             return Ok(Outcome::Invalid);
         }
     };
+    if let Some(error) = read_error.into_inner() {
+        return Err(error.context(format!("cannot compare with the committed `{output_name}/`")));
+    }
     let text = match args.format {
         DiffFormat::Text => crate::diff::text::render(&diff, context.color_stdout),
         DiffFormat::Markdown => crate::diff::markdown::render(&diff),
@@ -521,15 +630,17 @@ fn write_stdout(text: &str) -> anyhow::Result<()> {
     }
 }
 
-fn check(cli: &Cli, context: &Context) -> anyhow::Result<Outcome> {
-    let (fleet, _) = match load(cli, context)? {
+fn check(cli: &Cli, scope: &Scope, context: &Context) -> anyhow::Result<Outcome> {
+    let (fleet, _) = match load_timed(cli, context, scope, &mut Timings::default())? {
         Ok(loaded) => loaded,
         Err(outcome) => return Ok(outcome),
     };
+    if let Err(message) = check_scope(&fleet, scope) {
+        eprintln!("error: {message}");
+        return Ok(Outcome::Invalid);
+    }
     let tree = FsTree::new(&cli.global.directory);
-    let rendered = match Templates::load(&tree)
-        .and_then(|templates| render::render(&fleet, &templates, &Scope::default(), false))
-    {
+    let rendered = match Templates::load(&tree).and_then(|templates| render::render(&fleet, &templates, scope, false)) {
         Ok(rendered) => rendered,
         Err(error) => {
             print_template_error(&error, context);
@@ -538,7 +649,8 @@ fn check(cli: &Cli, context: &Context) -> anyhow::Result<Outcome> {
     };
     let output_name = &fleet.settings.output.value;
     let root = cli.global.directory.join(output_name);
-    let found = output::read_owned(&root).context("cannot read the rendered tree")?;
+    let mut found = output::read_owned(&root).context("cannot read the rendered tree")?;
+    found.retain(|path, _| rendered.scope.iter().any(|folder| path.starts_with(folder)));
     let drift = render::Drift::between(&rendered.files, &found);
     if drift.is_empty() {
         if !context.quiet {
@@ -584,10 +696,25 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
             return Ok(propose_failure(&error));
         }
     }
+    if let Some(branch) = &args.branch {
+        if let Err(error) = proposal::check_branch_name(branch) {
+            return Ok(propose_failure(&error));
+        }
+    }
     let repo = match ConfigRepo::open(&cli.global.directory) {
         Ok(repo) => repo,
         Err(error) => return Ok(git_failure(&error)),
     };
+    // Everything that can be checked is checked before a branch exists (#9).
+    let signature = match proposal::signature(&repo.repository, args.author.as_deref()) {
+        Ok(signature) => signature,
+        Err(error) => return Ok(propose_failure(&error)),
+    };
+    if let Some(remote) = &args.push {
+        if let Err(error) = proposal::check_remote(&repo, remote) {
+            return Ok(propose_failure(&error));
+        }
+    }
     let base = match repo.revision(&args.base) {
         Ok(base) => base,
         Err(error) => return Ok(git_failure(&error)),
@@ -625,7 +752,17 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
             eprintln!("`{output_name}/` at {} is up to date: no branch created", base.label);
         }
         if args.output == ProposeOutput::Json {
-            write_stdout("{\"changed\": false}\n")?;
+            // The documented fields, also when there is nothing to propose.
+            let document = serde_json::json!({
+                "changed": false,
+                "branch": null,
+                "commit": null,
+                "parent": base.commit.id().to_string(),
+                "created": false,
+                "pushed": null,
+                "body": "",
+            });
+            write_stdout(&format!("{}\n", serde_json::to_string_pretty(&document)?))?;
         }
         return Ok(Outcome::Success);
     };
@@ -640,6 +777,15 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
         ("fresh render", &fleet, head_states),
     );
     let body = crate::diff::markdown::render(&diff);
+    // Written beside its place first, so an unwritable `--body-file` stops propose
+    // before the branch exists; moved into place once the branch (and push) succeeded.
+    let body_file = match &args.body_file {
+        Some(path) => match PendingFile::write(path, &body) {
+            Ok(pending) => Some(pending),
+            Err(error) => return Ok(propose_failure(&error)),
+        },
+        None => None,
+    };
     let branch = args
         .branch
         .clone()
@@ -652,22 +798,28 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
         rendered_id,
         &branch,
         &proposal::message(&diff),
-        args.author.as_deref(),
+        &signature,
         args.force,
         &output_path,
     ) {
         Ok(made) => made,
         Err(error) => return Ok(propose_failure(&error)),
     };
-    if !context.quiet {
-        let verb = if made.created { "created" } else { "unchanged:" };
-        eprintln!(
-            "{verb} branch {} at {} (parent {})",
-            made.branch,
-            &made.commit[..12],
-            &made.parent[..made.parent.len().min(12)]
-        );
-    }
+    // From here on a failure puts the branch back as it was.
+    let undo = |error: &crate::propose::ProposeError| {
+        let outcome = propose_failure(error);
+        match proposal::roll_back(&repo, &made) {
+            Ok(()) if made.created => eprintln!("note: branch {} was put back as it was", made.branch),
+            Ok(()) => {}
+            Err(rollback) => eprintln!(
+                "error: cannot put branch {} back: {}\n  hint: delete it with `git branch -D {}`",
+                made.branch,
+                rollback.message(),
+                made.branch
+            ),
+        }
+        outcome
+    };
     if let Some(remote) = &args.push {
         // A replaced branch needs a forced push, always with the lease.
         if let Err(error) = proposal::push(
@@ -677,14 +829,25 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
             args.force || made.replaced,
             &context.push_auth,
         ) {
-            return Ok(propose_failure(&error));
-        }
-        if !context.quiet {
-            eprintln!("pushed {} to {remote}", made.branch);
+            return Ok(undo(&error));
         }
     }
-    if let Some(path) = &args.body_file {
-        std::fs::write(path, &body).with_context(|| format!("cannot write `{}`", path.display()))?;
+    if let Some(pending) = body_file {
+        if let Err(error) = pending.finish() {
+            return Ok(undo(&error));
+        }
+    }
+    if !context.quiet {
+        let verb = if made.created { "created" } else { "unchanged:" };
+        eprintln!(
+            "{verb} branch {} at {} (parent {})",
+            made.branch,
+            &made.commit[..12],
+            &made.parent[..made.parent.len().min(12)]
+        );
+        if let Some(remote) = &args.push {
+            eprintln!("pushed {} to {remote}", made.branch);
+        }
     }
     match args.output {
         ProposeOutput::Json => {
@@ -703,6 +866,56 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
         ProposeOutput::Text => {}
     }
     Ok(Outcome::Success)
+}
+
+/// A file written under a temporary name in its folder, renamed into place by
+/// [`PendingFile::finish`] or removed when dropped unfinished.
+struct PendingFile {
+    temporary: std::path::PathBuf,
+    path: std::path::PathBuf,
+    done: bool,
+}
+
+impl PendingFile {
+    fn write(path: &std::path::Path, text: &str) -> Result<Self, crate::propose::ProposeError> {
+        let body_error = |source| crate::propose::ProposeError::BodyFile {
+            path: path.to_path_buf(),
+            source,
+        };
+        let name = path
+            .file_name()
+            .ok_or_else(|| body_error(std::io::Error::other("it names no file")))?;
+        if path.is_dir() {
+            return Err(body_error(std::io::Error::other("it is a folder")));
+        }
+        let mut temporary_name = std::ffi::OsString::from(".");
+        temporary_name.push(name);
+        temporary_name.push(format!(".workergen-{}.tmp", std::process::id()));
+        let temporary = path.with_file_name(temporary_name);
+        std::fs::write(&temporary, text).map_err(body_error)?;
+        Ok(Self {
+            temporary,
+            path: path.to_path_buf(),
+            done: false,
+        })
+    }
+
+    fn finish(mut self) -> Result<(), crate::propose::ProposeError> {
+        std::fs::rename(&self.temporary, &self.path).map_err(|source| crate::propose::ProposeError::BodyFile {
+            path: self.path.clone(),
+            source,
+        })?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for PendingFile {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.temporary);
+        }
+    }
 }
 
 fn explain(cli: &Cli, args: &ExplainArgs, context: &Context) -> anyhow::Result<Outcome> {
@@ -737,9 +950,9 @@ fn explain(cli: &Cli, args: &ExplainArgs, context: &Context) -> anyhow::Result<O
         }
     };
     if let Some(key) = &args.key {
-        if explanation.values.is_empty() && explanation.manifest.is_empty() {
+        if explanation.enabled && explanation.values.is_empty() && explanation.manifest.is_empty() {
             eprintln!("error: `{}` has no value at or below `{key}`", args.worker);
-            eprintln!("  hint: key paths are dotted, e.g. `scriptPods.resources` or `spec.chartRef`");
+            eprintln!("  hint: key paths are dotted chart values or declaration fields, e.g. `scriptPods.resources`, `workerPools` or `spec.chartRef`");
             return Ok(Outcome::Invalid);
         }
     }
@@ -751,13 +964,14 @@ fn explain(cli: &Cli, args: &ExplainArgs, context: &Context) -> anyhow::Result<O
     Ok(Outcome::Success)
 }
 
-fn init(cli: &Cli, args: &InitArgs) -> anyhow::Result<Outcome> {
+fn init(cli: &Cli, args: &InitArgs, context: &Context) -> anyhow::Result<Outcome> {
     let engine = match args.engine {
         InitEngine::Flux => crate::decl::Engine::Flux,
         InitEngine::Argocd => crate::decl::Engine::Argocd,
     };
     let dir = &cli.global.directory;
     match crate::init::init(dir, engine, args.accept_eula) {
+        Ok(_) if context.quiet => Ok(Outcome::Success),
         Ok(written) => {
             for path in &written {
                 eprintln!("created {}", path.display());
@@ -822,8 +1036,66 @@ fn completions(shell: clap_complete::Shell) -> anyhow::Result<Outcome> {
 }
 
 fn man() -> anyhow::Result<Outcome> {
-    let mut out = Vec::new();
-    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
-    write_stdout(&String::from_utf8_lossy(&out))?;
+    write_stdout(&man_page()?)?;
     Ok(Outcome::Success)
+}
+
+/// The man page: clap's sections, then the commands (one page: there are no
+/// `workergen-<command>(1)` pages to point at), exit status and environment.
+fn man_page() -> anyhow::Result<String> {
+    let command = <Cli as clap::CommandFactory>::command();
+    let man = clap_mangen::Man::new(command.clone());
+    let mut out = Vec::new();
+    man.render_title(&mut out)?;
+    man.render_name_section(&mut out)?;
+    man.render_synopsis_section(&mut out)?;
+    man.render_description_section(&mut out)?;
+    man.render_options_section(&mut out)?;
+    let mut text = String::from_utf8(out)?;
+    text.push_str(".SH COMMANDS\n");
+    for sub in command.get_subcommands().filter(|sub| !sub.is_hide_set()) {
+        text.push_str(&format!(".TP\n\\fBworkergen {}\\fR\n", roff_escape(sub.get_name())));
+        if let Some(about) = sub.get_about() {
+            text.push_str(&format!("{}\n", roff_escape(&about.to_string())));
+        }
+    }
+    text.push_str(".PP\nRun \\fBworkergen help\\fR \\fICOMMAND\\fR for a command's options.\n");
+    text.push_str(".SH \"EXIT STATUS\"\n");
+    for (code, meaning) in [
+        ("0", "success (`diff` without `--exit-code` exits 0 whatever it finds)"),
+        ("1", "changes found (`diff --exit-code`, `check`)"),
+        ("2", "invalid input or usage"),
+        ("3", "I/O, Git or internal failure"),
+    ] {
+        text.push_str(&format!(".TP\n\\fB{code}\\fR\n{}\n", roff_escape(meaning)));
+    }
+    text.push_str(".SH ENVIRONMENT\n");
+    for (name, meaning) in [
+        ("NO_COLOR", "when set and not empty, `--color auto` colours nothing"),
+        ("WORKERGEN_GIT_TOKEN", "a token for `propose --push` to https remotes"),
+        (
+            "WORKERGEN_GIT_USERNAME",
+            "the user name to pair with the token (default `x-access-token`)",
+        ),
+    ] {
+        text.push_str(&format!(
+            ".TP\n\\fB{}\\fR\n{}\n",
+            roff_escape(name),
+            roff_escape(meaning)
+        ));
+    }
+    let mut out = Vec::new();
+    man.render_version_section(&mut out)?;
+    text.push_str(&String::from_utf8(out)?);
+    Ok(text)
+}
+
+/// Text for a roff line: backslashes and hyphens escaped, no control character first.
+fn roff_escape(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    if escaped.starts_with(['.', '\'']) {
+        format!("\\&{escaped}")
+    } else {
+        escaped
+    }
 }

@@ -312,6 +312,58 @@ pub fn typed_values(fleet: &Fleet, worker: &Worker) -> Node {
     values
 }
 
+/// Declaration fields (dotted, as written in a worker) and the chart value each sets,
+/// as [`typed_values`] copies them; for `explain`, which accepts either name.
+pub const FIELD_VALUES: &[(&str, &str)] = &[
+    ("displayName", "agent.name"),
+    ("workerPools", "agent.worker.initial.workerPools"),
+    ("machinePolicy", "agent.machinePolicyName"),
+    ("logLevel", "agent.logLevel"),
+    ("pollingConnectionCount", "agent.pollingConnectionCount"),
+    ("agent.image", "agent.image"),
+    ("agent.resources", "agent.resources"),
+    ("agent.nodeSelector", "agent.nodeSelector"),
+    ("agent.tolerations", "agent.tolerations"),
+    ("agent.affinity", "agent.affinity"),
+    ("agent.serviceAccount.annotations", "agent.serviceAccount.annotations"),
+    ("scriptPods.image", "scriptPods.worker.image"),
+    ("scriptPods.resources", "scriptPods.resources"),
+    ("scriptPods.tolerations", "scriptPods.tolerations"),
+    ("scriptPods.affinity", "scriptPods.affinity"),
+    ("scriptPods.securityContext", "scriptPods.securityContext"),
+    (
+        "scriptPods.serviceAccount.annotations",
+        "scriptPods.serviceAccount.annotations",
+    ),
+    ("scriptPods.proxies.http", "scriptPods.proxies.http_proxy"),
+    ("scriptPods.proxies.https", "scriptPods.proxies.https_proxy"),
+    ("scriptPods.proxies.noProxy", "scriptPods.proxies.no_proxy"),
+    ("storage", "persistence"),
+    ("octopus.serverUrl", "agent.serverUrl"),
+    ("octopus.serverCommsAddress", "agent.serverCommsAddress"),
+    ("octopus.serverCommsAddresses", "agent.serverCommsAddresses"),
+    ("octopus.space", "agent.space"),
+    ("octopus.auth.bearerTokenSecret", "agent.bearerTokenSecretName"),
+    ("octopus.auth.apiKeySecret", "agent.serverApiKeySecretName"),
+    (
+        "octopus.auth.usernamePasswordSecret",
+        "agent.usernamePasswordSecretName",
+    ),
+    ("octopus.serverCertificateSecret", "agent.serverCertificateSecretName"),
+];
+
+/// The chart value path a declaration field path stands for (`storage.size` ->
+/// `persistence.size`, `scriptPods.image` -> `scriptPods.worker.image`); `None` when
+/// `path` names no declaration field that maps to another name.
+pub fn chart_path_of_field(path: &str) -> Option<String> {
+    FIELD_VALUES.iter().find_map(|(field, value)| {
+        let rest = path.strip_prefix(field)?;
+        (rest.is_empty() || rest.starts_with('.'))
+            .then(|| format!("{value}{rest}"))
+            .filter(|mapped| mapped != path)
+    })
+}
+
 /// The leaves of a values tree by key path. An empty map is not a leaf: over the
 /// chart's defaults it sets nothing (Helm merges maps), so it sets no value.
 pub fn leaves(values: &Node) -> BTreeMap<KeyPath, &Node> {

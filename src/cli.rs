@@ -41,13 +41,13 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Load and check every declaration; render nothing.
-    Validate,
+    Validate(ScopeArgs),
     /// Write the rendered tree (Helm values and GitOps manifests), or print it.
     Render(RenderArgs),
     /// Show what a change does, per worker and key path, against a Git revision.
     Diff(DiffArgs),
     /// Fail when `rendered/` on disk differs from a fresh render (for CI).
-    Check,
+    Check(ScopeArgs),
     /// Commit the re-rendered tree on a branch (built in memory) and write the PR body.
     Propose(ProposeArgs),
     /// Show a worker's effective values and manifest, and which file:line set each.
@@ -179,16 +179,28 @@ pub struct DiffArgs {
     /// Treat a base without `workergen.yaml` as empty: every worker is added.
     #[arg(long)]
     pub allow_empty_base: bool,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+}
+
+/// `--env` and `--cluster`: a part of the fleet. Problems in files outside it do not
+/// stop the command, unless they collide with it (the Argo CD plugin renders one
+/// Application's part). An empty value means all, so `--cluster "$ARGOCD_ENV_CLUSTER"`
+/// works with the variable unset.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ScopeArgs {
+    /// Only this environment (`""`: all).
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// Only this cluster, with `--env` or of every environment (`""`: all).
+    #[arg(long, value_name = "CLUSTER")]
+    pub cluster: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
-    /// Render only this environment.
-    #[arg(long, value_name = "ENV")]
-    pub env: Option<String>,
-    /// Render only this cluster (with `--env`, or every cluster of that name).
-    #[arg(long, value_name = "CLUSTER")]
-    pub cluster: Option<String>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// Write all objects as one multi-document YAML stream to stdout, values inlined.
     #[arg(long)]
     pub stdout: bool,
@@ -213,7 +225,7 @@ mod tests {
         assert_eq!(cli.global.directory, PathBuf::from("repo"));
         assert_eq!(cli.global.color, ColorChoice::Never);
         assert!(cli.global.quiet);
-        assert!(matches!(cli.command, Command::Validate));
+        assert!(matches!(cli.command, Command::Validate(_)));
     }
 
     #[test]
@@ -287,8 +299,22 @@ mod tests {
         let Command::Render(args) = cli.command else {
             panic!("render")
         };
-        assert_eq!(args.env.as_deref(), Some("production"));
-        assert_eq!(args.cluster.as_deref(), Some("eu-west-1"));
+        assert_eq!(args.scope.env.as_deref(), Some("production"));
+        assert_eq!(args.scope.cluster.as_deref(), Some("eu-west-1"));
         assert!(args.stdout && !args.force);
+    }
+
+    #[test]
+    fn check_validate_and_diff_take_a_scope() {
+        for command in ["check", "validate", "diff"] {
+            let cli = Cli::try_parse_from(["workergen", command, "--env", "staging", "--cluster", ""]).unwrap();
+            let scope = match cli.command {
+                Command::Check(scope) | Command::Validate(scope) => scope,
+                Command::Diff(args) => args.scope,
+                _ => panic!("{command}"),
+            };
+            assert_eq!(scope.env.as_deref(), Some("staging"));
+            assert_eq!(scope.cluster.as_deref(), Some(""));
+        }
     }
 }

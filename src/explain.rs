@@ -31,6 +31,11 @@ pub struct Explanation {
     pub worker: String,
     pub chart: String,
     pub engine: String,
+    /// False for a disabled worker (`enabled: false`): nothing is rendered for it.
+    pub enabled: bool,
+    /// The chart value path a declaration field name given as KEY stands for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_as_chart_value: Option<String>,
     pub values: Vec<Leaf>,
     /// The manifest's file name (`helmrelease.yaml`, `application.yaml`), if any.
     pub manifest_file: Option<&'static str>,
@@ -70,6 +75,21 @@ pub fn explain(
     worker: &Worker,
     key: Option<&str>,
 ) -> Result<Explanation, TemplateError> {
+    // A declaration field name (`workerPools`, `storage.size`) means its chart value.
+    let chart_key = key.and_then(chart::chart_path_of_field);
+    let values_key = chart_key.as_deref().or(key);
+    if !worker.enabled {
+        return Ok(Explanation {
+            worker: fleet.worker_id(worker),
+            chart: format!("{} {}", worker.chart.name.value, worker.chart.version.value),
+            engine: format!("{:?}", fleet.settings.engine.value).to_lowercase(),
+            enabled: false,
+            key_as_chart_value: chart_key,
+            values: Vec::new(),
+            manifest_file: None,
+            manifest: Vec::new(),
+        });
+    }
     let mut ignored = Vec::new();
     let values = chart::values(fleet, worker, &mut ignored);
     let mut effective = match worker.chart.major().and_then(chart::reference) {
@@ -82,7 +102,9 @@ pub fn explain(
         worker: fleet.worker_id(worker),
         chart: format!("{} {}", worker.chart.name.value, worker.chart.version.value),
         engine: format!("{:?}", fleet.settings.engine.value).to_lowercase(),
-        values: leaves(fleet, &effective, "chart default", key),
+        enabled: true,
+        values: leaves(fleet, &effective, "chart default", values_key),
+        key_as_chart_value: chart_key.clone(),
         manifest_file: manifest.as_ref().map(|(file, _)| *file),
         manifest: manifest
             .as_ref()
@@ -97,6 +119,13 @@ pub fn render_text(explanation: &Explanation) -> String {
         "{} (chart {}, engine {})\n",
         explanation.worker, explanation.chart, explanation.engine
     );
+    if !explanation.enabled {
+        out.push_str("\ndisabled (`enabled: false`): workergen renders no files for it, and a render deletes any it wrote before\n");
+        return out;
+    }
+    if let Some(chart_key) = &explanation.key_as_chart_value {
+        out.push_str(&format!("(the declaration field sets the chart value `{chart_key}`)\n"));
+    }
     let section = |out: &mut String, title: &str, leaves: &[Leaf]| {
         if leaves.is_empty() {
             return;

@@ -24,7 +24,7 @@ pub enum GitError {
     NoBase,
     #[error("`{revision}` has no `{path}`")]
     NoDeclarations { revision: String, path: String },
-    #[error("git: {0}")]
+    #[error("git: {}", .0.message())]
     Other(#[from] git2::Error),
 }
 
@@ -41,7 +41,7 @@ impl GitError {
             GitError::NoDeclarations { .. } => Some(
                 "compare with a revision that has the declarations, or pass `--allow-empty-base` to treat every worker as added".into(),
             ),
-            GitError::Other(_) => None,
+            GitError::Other(error) => Some(crate::propose::git_hint(error).into()),
         }
     }
 }

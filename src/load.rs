@@ -161,6 +161,11 @@ fn read_and_parse(tree: &dyn FileTree, path: &str, id: FileId) -> std::io::Resul
             .with_hint("split the cluster's workers over more cluster files");
             return Ok(problem(true, String::new(), Some(diagnostic)));
         }
+        Err(error) if crate::tree::LinkError::of(&error).is_some() => {
+            let link = crate::tree::LinkError::of(&error).expect("checked");
+            let diagnostic = Diagnostic::error(Loc::new(id, 1, 1), link.to_string()).with_hint(link.hint());
+            return Ok(problem(true, String::new(), Some(diagnostic)));
+        }
         Err(error) => {
             return Err(std::io::Error::new(
                 error.kind(),

@@ -28,8 +28,18 @@ pub enum ProposeError {
     Foreign { output: String, paths: Vec<String> },
     #[error("`--author` must look like `Name <email>`, not `{0}`")]
     Author(String),
-    #[error("no author: {0}")]
+    #[error("no author: {}", .0.message())]
     NoSignature(git2::Error),
+    #[error("`{0}` is not a valid branch name")]
+    BranchName(String),
+    #[error("no remote `{remote}`{}", if known.is_empty() { String::new() } else { format!("; there are: {}", known.join(", ")) })]
+    NoRemote { remote: String, known: Vec<String> },
+    #[error("cannot write the PR body to `{}`: {source}", path.display())]
+    BodyFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the remote's `{branch}` is at {found}, not at {expected} as last fetched; someone else pushed to it")]
     Lease {
         branch: String,
@@ -38,13 +48,40 @@ pub enum ProposeError {
     },
     #[error("push to `{remote}` was rejected: {message}")]
     Rejected { remote: String, message: String },
-    #[error("git: {0}")]
+    #[error("git: {}", .0.message())]
     Git(#[from] git2::Error),
+}
+
+/// What to do about a libgit2 error, in words (its class and code say it only in numbers).
+pub fn git_hint(error: &git2::Error) -> &'static str {
+    use git2::{ErrorClass, ErrorCode};
+    match (error.code(), error.class()) {
+        (ErrorCode::Auth, _) | (_, ErrorClass::Ssh) => {
+            "the remote refused the credentials: give an https token as `WORKERGEN_GIT_TOKEN`, or load an ssh key into the ssh agent"
+        }
+        (ErrorCode::Certificate, _) => "the remote's TLS certificate is not trusted: check the URL, or the system's CA certificates",
+        (ErrorCode::Locked, _) => "another git process holds a lock in this repository: wait for it, or remove its stale `.lock` file",
+        (ErrorCode::NotFastForward, _) | (ErrorCode::Modified, _) => {
+            "the branch changed while propose ran: fetch and run propose again"
+        }
+        (_, ErrorClass::Net | ErrorClass::Http) => "check the remote's URL (`git remote -v`) and the network",
+        (_, ErrorClass::Config) => "check the git configuration (`git config --list --show-origin`)",
+        (_, ErrorClass::Reference) => "check the branch name and the repository's refs (`git show-ref`)",
+        (_, ErrorClass::Os | ErrorClass::Filesystem) => "check that the repository's `.git` folder is writable and the disk not full",
+        _ => "the same operation with the git CLI may say more",
+    }
 }
 
 impl ProposeError {
     pub fn hint(&self) -> Option<&'static str> {
         match self {
+            ProposeError::BranchName(_) => {
+                Some("e.g. `--branch workergen/chart-3.13.2` (see `git check-ref-format --branch`)")
+            }
+            ProposeError::NoRemote { .. } => Some("name a configured remote (`git remote -v`), e.g. `--push origin`"),
+            ProposeError::BodyFile { .. } => {
+                Some("choose a `--body-file` in a folder that exists and that you can write to")
+            }
             ProposeError::BranchExists { .. } => Some("pass `--force` to replace it, or choose another `--branch`"),
             ProposeError::CheckedOut { .. } => Some(
                 "propose never moves a checked-out branch (it would change that checkout): choose another `--branch`",
@@ -58,7 +95,7 @@ impl ProposeError {
             ProposeError::Rejected { .. } => {
                 Some("check the credentials and the remote's branch protection; replacing a branch needs `--force`")
             }
-            ProposeError::Git(_) => None,
+            ProposeError::Git(error) => Some(git_hint(error)),
         }
     }
 
@@ -70,6 +107,8 @@ impl ProposeError {
                 | ProposeError::CheckedOut { .. }
                 | ProposeError::Foreign { .. }
                 | ProposeError::Author(_)
+                | ProposeError::BranchName(_)
+                | ProposeError::NoRemote { .. }
         )
     }
 }
@@ -228,6 +267,52 @@ pub struct Proposal {
     pub created: bool,
     /// True when an existing branch was moved to the new commit (a push must replace it).
     pub replaced: bool,
+    /// Where a replaced branch pointed before, to put it back if a later step fails.
+    #[serde(skip)]
+    pub previous: Option<Oid>,
+}
+
+/// Checks `--branch` before anything is written.
+pub fn check_branch_name(branch: &str) -> Result<(), ProposeError> {
+    if git2::Branch::name_is_valid(branch).unwrap_or(false) {
+        Ok(())
+    } else {
+        Err(ProposeError::BranchName(branch.to_string()))
+    }
+}
+
+/// Checks that `--push REMOTE` names a configured remote, before anything is written.
+pub fn check_remote(repo: &ConfigRepo, remote: &str) -> Result<(), ProposeError> {
+    if repo.repository.find_remote(remote).is_ok() {
+        return Ok(());
+    }
+    let known = repo
+        .repository
+        .remotes()
+        .map(|names| names.iter().flatten().flatten().map(str::to_string).collect())
+        .unwrap_or_default();
+    Err(ProposeError::NoRemote {
+        remote: remote.to_string(),
+        known,
+    })
+}
+
+/// Undoes what [`commit`] did to the branch: deletes a branch it created, or moves a
+/// branch it replaced back. Called when a later step (push, PR body) fails, so no
+/// failure leaves a branch behind.
+pub fn roll_back(repo: &ConfigRepo, proposal: &Proposal) -> Result<(), git2::Error> {
+    if !proposal.created {
+        return Ok(());
+    }
+    let name = format!("refs/heads/{}", proposal.branch);
+    match proposal.previous {
+        Some(previous) => {
+            repo.repository
+                .reference(&name, previous, true, "workergen propose: roll back")?;
+        }
+        None => repo.repository.find_reference(&name)?.delete()?,
+    }
+    Ok(())
 }
 
 /// The new tree for the base with `<prefix>/<output>` replaced by `files`; `None` when it
@@ -264,7 +349,8 @@ pub fn parse_author(text: &str) -> Result<(String, String), ProposeError> {
     Ok((name.to_string(), email.trim().to_string()))
 }
 
-fn signature(repository: &Repository, author: Option<&str>) -> Result<Signature<'static>, ProposeError> {
+/// The author and committer: `--author`, else git config's `user.name` and `user.email`.
+pub fn signature(repository: &Repository, author: Option<&str>) -> Result<Signature<'static>, ProposeError> {
     match author {
         Some(text) => {
             let (name, email) = parse_author(text)?;
@@ -338,13 +424,12 @@ pub fn commit(
     rendered: Oid,
     branch: &str,
     message: &str,
-    author: Option<&str>,
+    signature: &Signature<'_>,
     force: bool,
     output_path: &str,
 ) -> Result<Proposal, ProposeError> {
     let repository = &repo.repository;
-    let signature = signature(repository, author)?;
-    let mut replaced = false;
+    let mut previous = None;
     if let Ok(existing) = repository.find_branch(branch, BranchType::Local) {
         let current = existing.get().peel_to_commit()?;
         if current.tree_id() == tree {
@@ -354,6 +439,7 @@ pub fn commit(
                 parent: current.parent_id(0).map(|id| id.to_string()).unwrap_or_default(),
                 created: false,
                 replaced: false,
+                previous: None,
             });
         }
         let current_tree = repository.find_tree(current.tree_id())?;
@@ -369,11 +455,11 @@ pub fn commit(
                 worktree,
             });
         }
-        replaced = true;
+        previous = Some(current.id());
     }
     let tree = repository.find_tree(tree)?;
     // No reference to update here: HEAD and the current branch stay where they are.
-    let id = repository.commit(None, &signature, &signature, message, &tree, &[&base.commit])?;
+    let id = repository.commit(None, signature, signature, message, &tree, &[&base.commit])?;
     repository.reference(
         &format!("refs/heads/{branch}"),
         id,
@@ -385,7 +471,8 @@ pub fn commit(
         commit: id.to_string(),
         parent: base.commit.id().to_string(),
         created: true,
-        replaced,
+        replaced: previous.is_some(),
+        previous,
     })
 }
 

@@ -400,7 +400,19 @@ fn an_up_to_date_revision_makes_no_branch() {
     let json = fleet.run(&["propose", "--output", "json"]);
     assert_code(&json, 0);
     let document: serde_json::Value = serde_json::from_str(&json.stdout).expect("propose prints JSON");
-    assert_eq!(document, serde_json::json!({"changed": false}));
+    // The documented fields, also when nothing changed (#9).
+    assert_eq!(
+        document,
+        serde_json::json!({
+            "changed": false,
+            "branch": null,
+            "commit": null,
+            "parent": fleet.rev("HEAD"),
+            "created": false,
+            "pushed": null,
+            "body": "",
+        })
+    );
 
     assert!(fleet.workergen_branches().is_empty());
     let remote = git(&fleet.home, &fleet.remote, &["for-each-ref", "--format=%(refname)"]);
@@ -637,4 +649,94 @@ fn never_moves_a_checked_out_branch() {
         assert!(run.stderr.contains("checked out"), "{branch}: {}", run.stderr);
         assert_eq!((fleet.rev(branch), fleet.checkout(&[])), before, "{branch}");
     }
+}
+
+/// Issue 9: what propose can check, it checks before the branch exists; a failure after
+/// it (the push) puts the branch back; libgit2's errors come with a hint in words.
+#[test]
+fn issue_9_a_failed_push_leaves_no_branch_behind() {
+    let fleet = Fixture::new();
+    fleet.set_polling(12);
+    let missing = fleet.root.join("missing.git");
+    fleet.git(&["remote", "add", "broken", missing.to_str().unwrap()]);
+    let before = fleet.checkout(&[]);
+    let run = fleet.run(&["propose", "--push", "broken", "--branch", "pushed-nowhere"]);
+    assert_code(&run, 3);
+    assert!(!fleet.has_ref("refs/heads/pushed-nowhere"), "{}", run.stderr);
+    assert!(run.stderr.contains("  hint: "), "{}", run.stderr);
+    assert!(!run.stderr.contains("class="), "{}", run.stderr);
+    assert_eq!(fleet.checkout(&[]), before);
+
+    // A replaced branch is moved back where it was.
+    let first = fleet.run(&["propose", "--branch", "replaced"]);
+    assert_code(&first, 0);
+    let old = fleet.rev("refs/heads/replaced");
+    fleet.set_polling(13);
+    let run = fleet.run(&["propose", "--push", "broken", "--branch", "replaced", "--force"]);
+    assert_code(&run, 3);
+    assert_eq!(fleet.rev("refs/heads/replaced"), old, "{}", run.stderr);
+}
+
+#[test]
+fn issue_9_an_unknown_remote_or_unwritable_body_file_stops_before_the_branch() {
+    let fleet = Fixture::new();
+    fleet.set_polling(12);
+    let before = fleet.checkout(&[]);
+    let run = fleet.run(&["propose", "--push", "upstream", "--branch", "no-remote"]);
+    assert_code(&run, 2);
+    assert!(
+        run.stderr.contains("error: no remote `upstream`; there are: origin"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("  hint: "), "{}", run.stderr);
+    assert!(!fleet.has_ref("refs/heads/no-remote"));
+
+    let body = fleet.root.join("no/such/folder/body.md");
+    let run = fleet.run(&["propose", "--body-file", body.to_str().unwrap(), "--branch", "no-body"]);
+    assert_code(&run, 3);
+    assert!(run.stderr.contains("cannot write the PR body to"), "{}", run.stderr);
+    assert!(run.stderr.contains("  hint: "), "{}", run.stderr);
+    assert!(!fleet.has_ref("refs/heads/no-body"));
+
+    let run = fleet.run(&["propose", "--branch", "bad..name"]);
+    assert_code(&run, 2);
+    assert!(run.stderr.contains("not a valid branch name"), "{}", run.stderr);
+    assert_eq!(fleet.checkout(&[]), before);
+
+    // A body file that can be written is written, and no temporary file stays beside it.
+    let body = fleet.root.join("body.md");
+    let run = fleet.run(&[
+        "propose",
+        "--body-file",
+        body.to_str().unwrap(),
+        "--branch",
+        "with-body",
+    ]);
+    assert_code(&run, 0);
+    assert!(std::fs::read_to_string(&body).unwrap().contains("production"));
+    let beside: Vec<_> = std::fs::read_dir(&fleet.root)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("body.md"))
+        .collect();
+    assert_eq!(beside, ["body.md"]);
+}
+
+#[test]
+fn issue_9_no_author_is_said_in_words_before_the_branch() {
+    let fleet = Fixture::new();
+    fleet.set_polling(12);
+    fleet.git(&["config", "--unset", "user.name"]);
+    fleet.git(&["config", "--unset", "user.email"]);
+    let run = fleet.run(&["propose", "--branch", "nobody"]);
+    assert_code(&run, 3);
+    assert!(run.stderr.contains("error: no author: "), "{}", run.stderr);
+    assert!(!run.stderr.contains("class="), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("hint: set `user.name` and `user.email`"),
+        "{}",
+        run.stderr
+    );
+    assert!(!fleet.has_ref("refs/heads/nobody"));
 }

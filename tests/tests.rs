@@ -2,6 +2,7 @@
 
 mod corpus;
 mod diff;
+mod git_output;
 mod merge;
 mod niceties;
 mod propose;

@@ -40,8 +40,10 @@ pub struct WorkerState {
     pub cluster: String,
     pub name: String,
     pub engine: Engine,
-    pub namespace: String,
-    pub chart_version: String,
+    /// The agent's namespace; `None` when the rendered files do not say (engine `none`).
+    pub namespace: Option<String>,
+    /// The chart version; `None` when the rendered files do not say (engine `none`).
+    pub chart_version: Option<String>,
     pub values: Node,
     /// The values file's text (without the marker line), for the unified diff.
     pub values_text: String,
@@ -225,8 +227,8 @@ fn state(fleet: &Fleet, templates: &Templates, worker: &Worker) -> Result<Worker
         cluster: cluster.name.clone(),
         name: worker.name.clone(),
         engine: fleet.settings.engine.value,
-        namespace: worker.namespace.value.clone(),
-        chart_version: worker.chart.version.value.clone(),
+        namespace: Some(worker.namespace.value.clone()),
+        chart_version: Some(worker.chart.version.value.clone()),
         values_text: yaml::emit(&values),
         values,
         manifest,
@@ -405,15 +407,10 @@ pub fn compute_with_committed(
     let (base_states, head_states) =
         rayon::join(|| states_in(base, dirty.as_ref()), || states_in(head, dirty.as_ref()));
     let (base_states, head_states) = (base_states?, head_states?);
-    let drifted = committed.map(|read| {
-        let files = read(dirty.as_ref());
-        let output = &head.fleet.settings.output.value;
-        let committed = states_from_rendered(
-            files.iter().map(|(path, bytes)| (path.as_str(), bytes.as_slice())),
-            output,
-        );
-        drift(&head_states, &committed)
-    });
+    let drifted = match committed {
+        Some(read) => Some(committed_drift(head, dirty.as_ref(), read)?),
+        None => None,
+    };
     let mut diff = compare_states(
         (&base.label, base.fleet, base_states),
         (&head.label, head.fleet, head_states),
@@ -430,6 +427,45 @@ pub fn compute_with_committed(
     }
     diff.drift = drifted.unwrap_or_default();
     Ok(diff)
+}
+
+/// What is drifted in the head's committed rendered files of the `dirty` clusters (all
+/// for `None`): the same byte comparison as `workergen check` ([`crate::render::Drift`]),
+/// over the files workergen owns (those with its marker). Each drifted file names its
+/// worker (`env/cluster/worker`), or its cluster (`env/cluster`) for a cluster's own
+/// files such as `kustomization.yaml`.
+fn committed_drift(
+    head: &Side<'_>,
+    dirty: Option<&HashSet<ClusterKey>>,
+    read: &CommittedReader<'_>,
+) -> Result<Vec<String>, TemplateError> {
+    let fleet = head.fleet;
+    let fresh = crate::render::render_where(fleet, head.templates, &|cluster| {
+        dirty.is_none_or(|dirty| {
+            dirty.contains(&(
+                fleet.environments[cluster.environment].name.clone(),
+                cluster.name.clone(),
+            ))
+        })
+    })?;
+    let found: BTreeMap<std::path::PathBuf, Vec<u8>> = read(dirty)
+        .into_iter()
+        .filter(|(_, bytes)| bytes.starts_with(crate::render::output::MARKER.as_bytes()))
+        .map(|(path, bytes)| (std::path::PathBuf::from(path), bytes))
+        .collect();
+    let drift = crate::render::Drift::between(&fresh.files, &found);
+    let mut owners: Vec<String> = [drift.missing, drift.stale, drift.extra]
+        .into_iter()
+        .flatten()
+        .map(|path| {
+            let path = path.to_string_lossy().replace('\\', "/");
+            let parts: Vec<&str> = path.split('/').collect();
+            parts[..parts.len().saturating_sub(1).min(3)].join("/")
+        })
+        .collect();
+    owners.sort();
+    owners.dedup();
+    Ok(owners)
 }
 
 /// Reads committed rendered files of some clusters (all for `None`).
@@ -558,7 +594,7 @@ pub fn states_from_rendered<'a>(
             let parts: Vec<&str> = id.split('/').collect();
             let (environment, cluster, name) = (parts[0].to_string(), parts[1].to_string(), parts[2].to_string());
             let manifest = manifests.remove(&id);
-            let text = |node: Option<&Node>| node.and_then(Node::scalar_text).unwrap_or_default();
+            let text = |node: Option<&Node>| node.and_then(Node::scalar_text);
             let (engine, namespace, chart_version) = match &manifest {
                 Some(("application.yaml", node)) => (
                     Engine::Argocd,
@@ -568,18 +604,14 @@ pub fn states_from_rendered<'a>(
                             Value::Seq(items) => items.first().and_then(|first| first.get("targetRevision")),
                             _ => None,
                         })
-                        .and_then(Node::scalar_text)
-                        .unwrap_or_default(),
+                        .and_then(Node::scalar_text),
                 ),
                 Some((_, node)) => (
                     Engine::Flux,
                     text(node.get_path(["spec", "targetNamespace"])),
-                    chart_tags
-                        .get(&format!("{environment}/{cluster}"))
-                        .cloned()
-                        .unwrap_or_default(),
+                    chart_tags.get(&format!("{environment}/{cluster}")).cloned(),
                 ),
-                None => (Engine::None, String::new(), String::new()),
+                None => (Engine::None, None, None),
             };
             let state = WorkerState {
                 values_path: format!("{output}/{id}/values.yaml"),

@@ -132,24 +132,24 @@ fn changed_notes(
         });
     }
     if let (Some(before), Some(after)) = (before, after) {
-        if before.namespace != after.namespace {
-            notes.push(Risk {
-                kind: RiskKind::Replace,
-                message: format!(
-                    "namespace `{}` -> `{}`: installs a new agent and removes the old one",
-                    before.namespace, after.namespace
-                ),
-            });
+        // A side read back from rendered files may not know them (engine `none` renders
+        // only values): unknown is not a change.
+        if let (Some(old), Some(new)) = (&before.namespace, &after.namespace) {
+            if old != new {
+                notes.push(Risk {
+                    kind: RiskKind::Replace,
+                    message: format!("namespace `{old}` -> `{new}`: installs a new agent and removes the old one"),
+                });
+            }
         }
         let major = |version: &str| version.split('.').next().map(str::to_string);
-        if major(&before.chart_version) != major(&after.chart_version) {
-            notes.push(Risk {
-                kind: RiskKind::ChartMajor,
-                message: format!(
-                    "chart {} -> {}: a new major version; review the chart's migration notes",
-                    before.chart_version, after.chart_version
-                ),
-            });
+        if let (Some(old), Some(new)) = (&before.chart_version, &after.chart_version) {
+            if major(old) != major(new) {
+                notes.push(Risk {
+                    kind: RiskKind::ChartMajor,
+                    message: format!("chart {old} -> {new}: a new major version; review the chart's migration notes"),
+                });
+            }
         }
         autoscaling(before, after, notes);
     }

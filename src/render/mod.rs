@@ -30,10 +30,29 @@ pub struct Scope {
 }
 
 impl Scope {
-    fn includes(&self, fleet: &Fleet, cluster: &Cluster) -> bool {
-        let environment = &fleet.environments[cluster.environment].name;
+    /// A scope from `--env` and `--cluster`, where an empty value means all (so the
+    /// Argo CD plugin's `--cluster "$ARGOCD_ENV_CLUSTER"` works with the variable unset).
+    pub fn new(environment: Option<&str>, cluster: Option<&str>) -> Self {
+        let given = |value: Option<&str>| value.filter(|value| !value.is_empty()).map(str::to_string);
+        Self {
+            environment: given(environment),
+            cluster: given(cluster),
+        }
+    }
+
+    /// Whether the scope is the whole fleet.
+    pub fn is_all(&self) -> bool {
+        self.environment.is_none() && self.cluster.is_none()
+    }
+
+    pub fn includes(&self, fleet: &Fleet, cluster: &Cluster) -> bool {
+        self.matches(&fleet.environments[cluster.environment].name, &cluster.name)
+    }
+
+    /// Whether the cluster `environment/cluster` is in the scope.
+    pub fn matches(&self, environment: &str, cluster: &str) -> bool {
         self.environment.as_ref().is_none_or(|wanted| wanted == environment)
-            && self.cluster.as_ref().is_none_or(|wanted| wanted == &cluster.name)
+            && self.cluster.as_ref().is_none_or(|wanted| wanted == cluster)
     }
 }
 
@@ -334,6 +353,15 @@ fn render_cluster(
             out.files.push((worker_folder.join(file), text.clone().into_bytes()));
             out.objects.push(text);
         }
+        if engine == Engine::None && inline {
+            // No manifest carries the values: the stream holds the values documents
+            // themselves, each named by a comment.
+            out.objects.push(format!(
+                "# Helm values of worker `{}` ({}):\n{values_text}",
+                fleet.worker_id(worker),
+                worker_folder.join("values.yaml").display()
+            ));
+        }
         out.files
             .push((worker_folder.join("values.yaml"), values_text.into_bytes()));
         infos.push(info);
@@ -365,15 +393,55 @@ pub fn render_with_progress(
     inline: bool,
     tick: &(dyn Fn() + Sync),
 ) -> Result<Rendered, TemplateError> {
+    let (mut rendered, selected) = render_selected(
+        fleet,
+        templates,
+        &|cluster| scope.includes(fleet, cluster),
+        inline,
+        tick,
+    )?;
+    rendered.scope = match (&scope.environment, &scope.cluster) {
+        (None, None) => vec![PathBuf::new()],
+        (Some(environment), None) => vec![PathBuf::from(environment)],
+        _ => selected
+            .iter()
+            .map(|cluster| PathBuf::from(&fleet.environments[cluster.environment].name).join(&cluster.name))
+            .collect(),
+    };
+    Ok(rendered)
+}
+
+/// The files of the clusters `include` selects (for `diff`'s drift, which compares them
+/// byte for byte with the committed ones, as `check` does).
+pub fn render_where(
+    fleet: &Fleet,
+    templates: &Templates,
+    include: &(dyn Fn(&Cluster) -> bool + Sync),
+) -> Result<Rendered, TemplateError> {
+    Ok(render_selected(fleet, templates, include, false, &|| {})?.0)
+}
+
+fn render_selected<'f>(
+    fleet: &'f Fleet,
+    templates: &Templates,
+    include: &(dyn Fn(&Cluster) -> bool + Sync),
+    inline: bool,
+    tick: &(dyn Fn() + Sync),
+) -> Result<(Rendered, Vec<&'f Cluster>), TemplateError> {
     let mut by_cluster: BTreeMap<usize, Vec<&Worker>> = BTreeMap::new();
     for worker in fleet.workers.iter().filter(|worker| worker.enabled) {
         by_cluster.entry(worker.cluster).or_default().push(worker);
+    }
+    // By name, not by the order of the cluster file: moving a worker within its file
+    // changes no output byte (kustomization `resources`, `--stdout` order).
+    for workers in by_cluster.values_mut() {
+        workers.sort_by(|a, b| a.name.cmp(&b.name));
     }
     let selected: Vec<(&Cluster, Vec<&Worker>)> = fleet
         .clusters
         .iter()
         .enumerate()
-        .filter(|(_, cluster)| scope.includes(fleet, cluster))
+        .filter(|(_, cluster)| include(cluster))
         .map(|(index, cluster)| (cluster, by_cluster.remove(&index).unwrap_or_default()))
         .collect();
     let outputs: Vec<ClusterOutput> = selected
@@ -389,19 +457,11 @@ pub fn render_with_progress(
         workers: selected.iter().map(|(_, workers)| workers.len()).sum(),
         ..Rendered::default()
     };
-    rendered.scope = match (&scope.environment, &scope.cluster) {
-        (None, None) => vec![PathBuf::new()],
-        (Some(environment), None) => vec![PathBuf::from(environment)],
-        _ => selected
-            .iter()
-            .map(|(cluster, _)| PathBuf::from(&fleet.environments[cluster.environment].name).join(&cluster.name))
-            .collect(),
-    };
     for output in outputs {
         rendered.files.extend(output.files);
         rendered.objects.extend(output.objects);
     }
-    Ok(rendered)
+    Ok((rendered, selected.into_iter().map(|(cluster, _)| cluster).collect()))
 }
 
 /// Renders, both ways (files and `--stdout`), the first cluster with workers, then one

@@ -3,18 +3,59 @@
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use super::{Entry, FileTree};
+use super::{Entry, FileTree, LinkError};
 
 /// A folder on disk seen as a [`FileTree`].
+///
+/// Symbolic links are followed as [`super::git::GitTree`] follows them in Git: only
+/// inside the root, and a dangling link is an error rather than a missing file.
 #[derive(Debug, Clone)]
 pub struct FsTree {
     root: PathBuf,
+    canonical_root: std::sync::OnceLock<PathBuf>,
 }
 
 impl FsTree {
     /// A tree rooted at `root`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            canonical_root: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// When `path` is a symbolic link, checks that it leads to something inside the root.
+    fn check_link(&self, path: &str, full: &Path) -> io::Result<()> {
+        let is_link = std::fs::symlink_metadata(full).is_ok_and(|meta| meta.file_type().is_symlink());
+        if !is_link {
+            return Ok(());
+        }
+        let target = std::fs::read_link(full)
+            .map(|target| target.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let root = self
+            .canonical_root
+            .get_or_init(|| self.root.canonicalize().unwrap_or_else(|_| self.root.clone()));
+        let error = match full.canonicalize() {
+            Ok(real) if real.starts_with(root) => return Ok(()),
+            Ok(_) => LinkError::Outside {
+                path: path.to_string(),
+                target,
+            },
+            // ELOOP: too many links.
+            Err(error) if error.raw_os_error() == Some(40) => LinkError::TooMany { path: path.to_string() },
+            // A missing target outside the root is first of all outside, as in Git.
+            Err(error) if error.kind() == io::ErrorKind::NotFound && leaves_root(path, &target) => LinkError::Outside {
+                path: path.to_string(),
+                target,
+            },
+            Err(error) if error.kind() == io::ErrorKind::NotFound => LinkError::Dangling {
+                path: path.to_string(),
+                target,
+            },
+            Err(error) => return Err(error),
+        };
+        Err(error.into_io())
     }
 
     fn path(&self, path: &str) -> PathBuf {
@@ -24,6 +65,24 @@ impl FsTree {
             self.root.join(path)
         }
     }
+}
+
+/// Whether the link at `path` (relative to the root) with `target` points out of the
+/// root, read without the file system (the target may not exist).
+fn leaves_root(path: &str, target: &str) -> bool {
+    if Path::new(target).is_absolute() {
+        return true;
+    }
+    let mut depth = path.split('/').count() - 1;
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if depth == 0 => return true,
+            ".." => depth -= 1,
+            _ => depth += 1,
+        }
+    }
+    false
 }
 
 fn not_found_is_none<T>(result: io::Result<T>) -> io::Result<Option<T>> {
@@ -37,6 +96,9 @@ fn not_found_is_none<T>(result: io::Result<T>) -> io::Result<Option<T>> {
 impl FileTree for FsTree {
     fn list(&self, path: &str) -> io::Result<Option<Vec<Entry>>> {
         let folder = self.path(path);
+        if !path.is_empty() {
+            self.check_link(path, &folder)?;
+        }
         if !folder.is_dir() {
             return Ok(None);
         }
@@ -58,7 +120,9 @@ impl FileTree for FsTree {
     }
 
     fn read(&self, path: &str, limit: u64) -> io::Result<Option<Vec<u8>>> {
-        let Some(file) = not_found_is_none(std::fs::File::open(self.path(path)))? else {
+        let full = self.path(path);
+        self.check_link(path, &full)?;
+        let Some(file) = not_found_is_none(std::fs::File::open(full))? else {
             return Ok(None);
         };
         let mut bytes = Vec::new();

@@ -7,15 +7,24 @@
 use std::collections::BTreeMap;
 use std::io;
 
-use git2::{ObjectType, Repository, Tree};
+use git2::{ObjectType, Oid, Repository, Tree};
 
-use super::{Entry, FileTree};
+use super::{Entry, FileTree, LinkError, MAX_LINKS};
 
-/// A file of the snapshot: its bytes, or its size when it was over the limit.
+/// Git's file mode of a symbolic link: a blob holding the target path.
+const LINK_MODE: i32 = 0o120000;
+
+/// How deep below a root the snapshot goes: declarations are two folders down, so a
+/// folder link that loops back on itself stops here.
+const MAX_DEPTH: usize = 8;
+
+/// A file of the snapshot: its bytes, its size when it was over the limit, or why a
+/// symbolic link could not be followed.
 #[derive(Debug, Clone)]
 enum Blob {
     Bytes(Vec<u8>),
     TooLarge(usize),
+    Link(LinkError),
 }
 
 /// An in-memory snapshot of part of a Git tree.
@@ -50,37 +59,118 @@ impl GitTree {
             let Some(entry) = tree.get_name(root) else {
                 continue;
             };
+            let followed = snapshot.follow(repository, tree, &entry, root);
             top.push(Entry {
                 name: (*root).to_string(),
-                is_dir: entry.kind() == Some(ObjectType::Tree),
+                is_dir: matches!(followed, Ok((ObjectType::Tree, _))),
             });
-            snapshot.add(repository, &entry, root, limit)?;
+            snapshot.add(repository, tree, followed, root, limit, 0)?;
         }
         top.sort();
         snapshot.folders.insert(String::new(), top);
         Ok(snapshot)
     }
 
-    fn add(&mut self, repository: &Repository, entry: &git2::TreeEntry<'_>, path: &str, limit: u64) -> io::Result<()> {
-        match entry.kind() {
-            Some(ObjectType::Tree) => {
-                let subtree = repository.find_tree(entry.id()).map_err(git_error)?;
+    /// The object `entry` (at `path`) stands for: itself, or for a symbolic link the
+    /// object it leads to inside `root` (links in the target followed too, at most
+    /// [`MAX_LINKS`]), as on disk.
+    fn follow(
+        &self,
+        repository: &Repository,
+        root: &Tree<'_>,
+        entry: &git2::TreeEntry<'_>,
+        path: &str,
+    ) -> Result<(ObjectType, Oid), LinkError> {
+        if entry.filemode() != LINK_MODE {
+            return Ok((entry.kind().unwrap_or(ObjectType::Any), entry.id()));
+        }
+        let target = link_target(repository, entry.id());
+        let dangling = || LinkError::Dangling {
+            path: path.to_string(),
+            target: target.clone(),
+        };
+        let outside = || LinkError::Outside {
+            path: path.to_string(),
+            target: target.clone(),
+        };
+        // Components still to walk (the next one last), and those walked.
+        let mut pending: Vec<String> = path.split('/').rev().map(str::to_string).collect();
+        let mut walked: Vec<String> = Vec::new();
+        let mut links = 0;
+        while let Some(part) = pending.pop() {
+            match part.as_str() {
+                "" | "." => continue,
+                ".." => {
+                    walked.pop().ok_or_else(outside)?;
+                    continue;
+                }
+                _ => {}
+            }
+            let mut candidate = walked.clone();
+            candidate.push(part);
+            let found = root
+                .get_path(std::path::Path::new(&candidate.join("/")))
+                .map_err(|_| dangling())?;
+            if found.filemode() == LINK_MODE {
+                links += 1;
+                if links > MAX_LINKS {
+                    return Err(LinkError::TooMany { path: path.to_string() });
+                }
+                let next = link_target(repository, found.id());
+                if next.starts_with('/') {
+                    return Err(outside());
+                }
+                pending.extend(next.split('/').rev().map(str::to_string));
+            } else {
+                walked = candidate;
+            }
+        }
+        if walked.is_empty() {
+            return Ok((ObjectType::Tree, root.id()));
+        }
+        let found = root
+            .get_path(std::path::Path::new(&walked.join("/")))
+            .map_err(|_| dangling())?;
+        Ok((found.kind().unwrap_or(ObjectType::Any), found.id()))
+    }
+
+    fn add(
+        &mut self,
+        repository: &Repository,
+        root: &Tree<'_>,
+        followed: Result<(ObjectType, Oid), LinkError>,
+        path: &str,
+        limit: u64,
+        depth: usize,
+    ) -> io::Result<()> {
+        let (kind, id) = match followed {
+            Ok(found) => found,
+            Err(error) => {
+                self.files.insert(path.to_string(), Blob::Link(error));
+                return Ok(());
+            }
+        };
+        match kind {
+            ObjectType::Tree if depth < MAX_DEPTH => {
+                let subtree = repository.find_tree(id).map_err(git_error)?;
                 let mut entries = Vec::new();
                 for child in subtree.iter() {
                     let Ok(name) = child.name() else {
                         continue;
                     };
+                    let child_path = super::join(path, name);
+                    let followed = self.follow(repository, root, &child, &child_path);
                     entries.push(Entry {
                         name: name.to_string(),
-                        is_dir: child.kind() == Some(ObjectType::Tree),
+                        is_dir: matches!(followed, Ok((ObjectType::Tree, _))),
                     });
-                    self.add(repository, &child, &super::join(path, name), limit)?;
+                    self.add(repository, root, followed, &child_path, limit, depth + 1)?;
                 }
                 entries.sort();
                 self.folders.insert(path.to_string(), entries);
             }
-            Some(ObjectType::Blob) => {
-                let blob = repository.find_blob(entry.id()).map_err(git_error)?;
+            ObjectType::Blob => {
+                let blob = repository.find_blob(id).map_err(git_error)?;
                 let content = if blob.size() as u64 > limit {
                     Blob::TooLarge(blob.size())
                 } else {
@@ -108,6 +198,9 @@ impl GitTree {
 
 impl FileTree for GitTree {
     fn list(&self, path: &str) -> io::Result<Option<Vec<Entry>>> {
+        if let Some(Blob::Link(error)) = self.files.get(path) {
+            return Err(error.clone().into_io());
+        }
         Ok(self.folders.get(path).cloned())
     }
 
@@ -117,12 +210,21 @@ impl FileTree for GitTree {
             Some(Blob::Bytes(bytes)) if bytes.len() as u64 <= limit => Ok(Some(bytes.clone())),
             Some(Blob::Bytes(bytes)) => Err(too_large(bytes.len(), limit)),
             Some(Blob::TooLarge(size)) => Err(too_large(*size, limit)),
+            Some(Blob::Link(error)) => Err(error.clone().into_io()),
         }
     }
 
     fn describe(&self) -> String {
         self.description.clone()
     }
+}
+
+/// The path a symbolic link's blob holds.
+fn link_target(repository: &Repository, id: Oid) -> String {
+    repository
+        .find_blob(id)
+        .map(|blob| String::from_utf8_lossy(blob.content()).into_owned())
+        .unwrap_or_default()
 }
 
 fn too_large(size: usize, limit: u64) -> io::Error {

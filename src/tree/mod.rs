@@ -36,6 +36,42 @@ pub trait FileTree: Sync {
     fn describe(&self) -> String;
 }
 
+/// How many symbolic links one path may go through, as Linux's `MAXSYMLINKS` bounds it.
+pub const MAX_LINKS: usize = 40;
+
+/// A symbolic link a tree will not follow. Both trees return it (inside an
+/// [`io::Error`]) when a link is read, so a link behaves the same on disk and in Git.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    #[error("`{path}` is a symbolic link to `{target}`, which does not exist")]
+    Dangling { path: String, target: String },
+    #[error("`{path}` is a symbolic link to `{target}`, outside the config repository")]
+    Outside { path: String, target: String },
+    #[error("`{path}` goes through more than {MAX_LINKS} symbolic links (a loop?)")]
+    TooMany { path: String },
+}
+
+impl LinkError {
+    pub fn hint(&self) -> &'static str {
+        match self {
+            LinkError::Dangling { .. } => "point the link at a file that exists, or remove it",
+            LinkError::Outside { .. } => {
+                "a declaration must be in the repository (Git stores only the link): copy the file in, or link within the repository"
+            }
+            LinkError::TooMany { .. } => "replace the chain of links with one link to the file",
+        }
+    }
+
+    /// The link error inside `error`, if that is what it is.
+    pub fn of(error: &io::Error) -> Option<&LinkError> {
+        error.get_ref().and_then(|inner| inner.downcast_ref::<LinkError>())
+    }
+
+    pub(crate) fn into_io(self) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, self)
+    }
+}
+
 /// Joins two tree paths with `/`, treating `""` as the root.
 pub fn join(folder: &str, name: &str) -> String {
     if folder.is_empty() {
