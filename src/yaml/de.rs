@@ -4,8 +4,15 @@
 //! column, and unknown keys at every level (ours and those of k8s-openapi's types, which
 //! would otherwise ignore them) are collected, with a did-you-mean hint, instead of
 //! stopping at the first.
+//!
+//! A text field reads a plain scalar as the text written: `tag: 9.20` is the string
+//! "9.20", not the number 9.2, and `displayName: 007` is "007" (issue 9).
+//! [`from_node_keeping_text`] also turns those nodes into strings, so they are written
+//! quoted and Helm reads the same text.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
@@ -77,10 +84,61 @@ impl de::Error for DeError {
 /// Reads `node` as a `T`. Unknown keys are pushed to `diagnostics` (reading goes on);
 /// a type error ends the read and is pushed too, and `None` is returned.
 pub fn from_node<T: DeserializeOwned>(node: &Node, diagnostics: &mut Vec<Diagnostic>) -> Option<T> {
+    read(node, &RefCell::new(Vec::new()), diagnostics)
+}
+
+/// Reads `node` as a `T` like [`from_node`], and turns every scalar that `T` reads as
+/// text (a `String` field, a Kubernetes quantity) into a string node of its text as
+/// written: `tag: 9.20` becomes the string "9.20", written quoted, which Helm reads as
+/// the same text.
+pub fn from_node_keeping_text<T: DeserializeOwned>(node: &mut Node, diagnostics: &mut Vec<Diagnostic>) -> Option<T> {
+    let texts = RefCell::new(Vec::new());
+    let value = read(node, &texts, diagnostics);
+    let texts: HashSet<usize> = texts.into_inner().into_iter().collect();
+    if !texts.is_empty() {
+        keep_text(node, &texts);
+    }
+    value
+}
+
+/// Turns the scalars at the addresses in `texts` into strings of their text.
+fn keep_text(node: &mut Node, texts: &HashSet<usize>) {
+    if texts.contains(&address(node)) {
+        if let Some(text) = as_text(node) {
+            node.value = Value::Str(text.into_owned());
+            node.plain = None;
+        }
+    }
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|item| keep_text(item, texts)),
+        Value::Map(map) => map.entries.iter_mut().for_each(|(_, child)| keep_text(child, texts)),
+        _ => {}
+    }
+}
+
+/// Where a node is in memory: it names the node between reading and [`keep_text`].
+fn address(node: &Node) -> usize {
+    std::ptr::from_ref(node) as usize
+}
+
+/// A scalar that is not a string, as the text written: a plain scalar exactly as
+/// written, a tagged one as YAML writes its value.
+fn as_text(node: &Node) -> Option<Cow<'_, str>> {
+    match &node.value {
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) => match &node.plain {
+            Some(text) => Some(Cow::Borrowed(text)),
+            None => node.scalar_text().map(Cow::Owned),
+        },
+        _ => None,
+    }
+}
+
+fn read<T: DeserializeOwned>(node: &Node, texts: &RefCell<Vec<usize>>, diagnostics: &mut Vec<Diagnostic>) -> Option<T> {
     let unknown = RefCell::new(Vec::new());
     let result = T::deserialize(NodeDe {
         node,
         unknown: &unknown,
+        texts,
     });
     diagnostics.extend(unknown.into_inner());
     match result {
@@ -112,6 +170,8 @@ fn unknown_key(key: &Key, fields: &'static [&'static str]) -> Option<Diagnostic>
 struct NodeDe<'a> {
     node: &'a Node,
     unknown: &'a RefCell<Vec<Diagnostic>>,
+    /// The addresses of the non-string scalars read as text.
+    texts: &'a RefCell<Vec<usize>>,
 }
 
 impl<'a> NodeDe<'a> {
@@ -119,14 +179,19 @@ impl<'a> NodeDe<'a> {
         Self {
             node,
             unknown: self.unknown,
+            texts: self.texts,
         }
     }
 
-    fn text(&self) -> Option<&'a str> {
-        match &self.node.value {
-            Value::Str(text) | Value::Float(text) => Some(text),
-            _ => None,
+    /// The node as text, if it is a scalar other than `null`; a number or boolean read
+    /// this way is remembered for [`keep_text`].
+    fn text(&self) -> Option<Cow<'a, str>> {
+        if let Value::Str(text) = &self.node.value {
+            return Some(Cow::Borrowed(text));
         }
+        let text = as_text(self.node)?;
+        self.texts.borrow_mut().push(address(self.node));
+        Some(text)
     }
 }
 
@@ -201,11 +266,10 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match (&self.node.value, self.text()) {
-            (_, Some(text)) => visitor.visit_str(text).map_err(|e: DeError| e.at(self.node.loc)),
-            // Numbers read as the text written: `tag: 2024` is the string "2024".
-            (Value::Int(value), _) => visitor.visit_string(value.to_string()),
-            _ => Err(DeError::expected(self.node, "a string")),
+        // Scalars read as the text written: `tag: 9.20` is the string "9.20".
+        match self.text() {
+            Some(text) => visitor.visit_str(&text).map_err(|e: DeError| e.at(self.node.loc)),
+            None => Err(DeError::expected(self.node, "a string")),
         }
     }
 
@@ -289,7 +353,15 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         }
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, DeError> {
+        // A Kubernetes quantity is text (`cpu: 1.10` is "1.10"): Helm would read a number
+        // as a 64-bit float and write it back in its own way.
+        if name == "Quantity" && !matches!(self.node.value, Value::Seq(_) | Value::Map(_)) {
+            if let Some(text) = self.text() {
+                let text: de::value::StringDeserializer<DeError> = text.into_owned().into_deserializer();
+                return visitor.visit_newtype_struct(text).map_err(|e| e.at(self.node.loc));
+            }
+        }
         visitor.visit_newtype_struct(self)
     }
 
@@ -419,6 +491,51 @@ mod tests {
             (diagnostics[0].loc.unwrap().line, diagnostics[0].loc.unwrap().col),
             (3, 9)
         );
+    }
+
+    #[test]
+    fn text_fields_keep_the_text_as_written() {
+        let (value, diagnostics) =
+            read::<Sample>("workerPools: [0x1F, 1e3, 9.20, 007, true, \"x\", !!int 5]\ninner: {name: 1.10}\n");
+        assert_eq!(diagnostics, []);
+        let value = value.unwrap();
+        assert_eq!(
+            value.worker_pools.unwrap(),
+            ["0x1F", "1e3", "9.20", "007", "true", "x", "5"]
+        );
+        assert_eq!(value.inner.unwrap().name, "1.10");
+    }
+
+    #[test]
+    fn keeping_text_turns_text_fields_into_strings_and_leaves_the_rest() {
+        use k8s_openapi::api::core::v1::ResourceRequirements;
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Fields {
+            tag: Option<String>,
+            count: Option<u32>,
+            selector: Option<std::collections::BTreeMap<String, String>>,
+            resources: Option<ResourceRequirements>,
+            other: Option<IgnoredAny>,
+        }
+        use serde::de::IgnoredAny;
+        let text = "tag: 9.20\ncount: 3\nselector: {zone: 010}\nresources: {requests: {cpu: 1.10, memory: 1e3}}\nother: {a: 9.20}\n";
+        let mut node = parse(text, FileId(0), Limits::default()).unwrap();
+        let mut diagnostics = Vec::new();
+        let fields: Fields = from_node_keeping_text(&mut node, &mut diagnostics).unwrap();
+        assert_eq!(diagnostics, []);
+        assert_eq!(fields.tag.as_deref(), Some("9.20"));
+        let requests = fields.resources.unwrap().requests.unwrap();
+        assert_eq!(requests["cpu"].0, "1.10");
+        let value = |path: &[&str]| node.get_path(path.iter().copied()).unwrap().value.clone();
+        assert_eq!(value(&["tag"]), Value::Str("9.20".into()));
+        assert_eq!(value(&["count"]), Value::Int(3));
+        assert_eq!(value(&["selector", "zone"]), Value::Str("010".into()));
+        assert_eq!(value(&["resources", "requests", "cpu"]), Value::Str("1.10".into()));
+        assert_eq!(value(&["resources", "requests", "memory"]), Value::Str("1e3".into()));
+        // Not a text field: the number stays a number.
+        assert_eq!(value(&["other", "a"]), Value::Float("9.20".into()));
+        assert_eq!(crate::yaml::emit(&node), "count: 3\nother:\n  a: 9.20\nresources:\n  requests:\n    cpu: \"1.10\"\n    memory: \"1e3\"\nselector:\n  zone: \"010\"\ntag: \"9.20\"\n");
     }
 
     #[test]
