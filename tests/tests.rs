@@ -5,6 +5,7 @@ mod diff;
 mod niceties;
 mod propose;
 mod render;
+mod scalars;
 mod schema;
 mod util;
 mod validate;
