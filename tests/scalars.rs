@@ -25,41 +25,229 @@ use crate::util::workergen;
 /// Strings that some YAML reader takes for something else, or that YAML cannot hold raw.
 const TRICKY: &[&str] = &[
     // Numbers to YAML 1.1 or 1.2.
-    "9.20", "1.10", "007", "010", "0x1F", "0X1F", "0o17", "0b101", "1e3", "1E3", "-1e-3", ".5", "1.", "42", "-0",
-    "+1", "0777", "08", "1_000", "12:30", "190:20:30.15", "9007199254740993", "0x8000000000000000",
-    "123456789012345678901234567890", ".inf", "-.inf", "+.inf", ".Inf", ".nan", ".NaN", "NaN", "inf", "Infinity",
+    "9.20",
+    "1.10",
+    "007",
+    "010",
+    "0x1F",
+    "0X1F",
+    "0o17",
+    "0b101",
+    "1e3",
+    "1E3",
+    "-1e-3",
+    ".5",
+    "1.",
+    "42",
+    "-0",
+    "+1",
+    "0777",
+    "08",
+    "1_000",
+    "12:30",
+    "190:20:30.15",
+    "9007199254740993",
+    "0x8000000000000000",
+    "123456789012345678901234567890",
+    ".inf",
+    "-.inf",
+    "+.inf",
+    ".Inf",
+    ".nan",
+    ".NaN",
+    "NaN",
+    "inf",
+    "Infinity",
     // Booleans and null to YAML 1.1 or 1.2.
-    "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N", "true", "True",
-    "TRUE", "false", "False", "FALSE", "~", "null", "Null", "NULL", "",
+    "yes",
+    "Yes",
+    "YES",
+    "no",
+    "No",
+    "NO",
+    "on",
+    "On",
+    "ON",
+    "off",
+    "Off",
+    "OFF",
+    "y",
+    "Y",
+    "n",
+    "N",
+    "true",
+    "True",
+    "TRUE",
+    "false",
+    "False",
+    "FALSE",
+    "~",
+    "null",
+    "Null",
+    "NULL",
+    "",
     // Timestamps, YAML 1.1's value and merge keys.
-    "2001-12-14", "2001-12-14t21:59:43.10-05:00", "2001-12-14 21:59:43.10 -5", "=", "<<", "<<x",
+    "2001-12-14",
+    "2001-12-14t21:59:43.10-05:00",
+    "2001-12-14 21:59:43.10 -5",
+    "=",
+    "<<",
+    "<<x",
     // Indicators.
-    "-", "--", "---", "...", "- a", "-a", "?", "? a", ":", ":a", "a:", "a: b", "a:b", "a,b", "a, b", "[a]", "{a: b}",
-    "#x", "a #x", "a#x", "&a", "*a", "!t", "!!str", "%", "%TAG", "@", "`", "'", "\"", "'a'", "\"a\"", "|", ">", "|-",
-    ">+", "\\", "\\n", "a'b", "a\"b", "a\\b", "{{ .Values }}", "${HOME}", "%!s(float64=9.2)",
+    "-",
+    "--",
+    "---",
+    "...",
+    "- a",
+    "-a",
+    "?",
+    "? a",
+    ":",
+    ":a",
+    "a:",
+    "a: b",
+    "a:b",
+    "a,b",
+    "a, b",
+    "[a]",
+    "{a: b}",
+    "#x",
+    "a #x",
+    "a#x",
+    "&a",
+    "*a",
+    "!t",
+    "!!str",
+    "%",
+    "%TAG",
+    "@",
+    "`",
+    "'",
+    "\"",
+    "'a'",
+    "\"a\"",
+    "|",
+    ">",
+    "|-",
+    ">+",
+    "\\",
+    "\\n",
+    "a'b",
+    "a\"b",
+    "a\\b",
+    "{{ .Values }}",
+    "${HOME}",
+    "%!s(float64=9.2)",
     // Whitespace and line breaks, YAML 1.1's included.
-    " lead", "trail ", " ", "  ", "\t", "\ta", "a\tb", "a\nb", "a\n", "\n", "\r\n", "a\rb", "a\u{2028}b",
-    " \u{2028} ", "\u{2029}", "\u{85}", "a \u{85} b",
+    " lead",
+    "trail ",
+    " ",
+    "  ",
+    "\t",
+    "\ta",
+    "a\tb",
+    "a\nb",
+    "a\n",
+    "\n",
+    "\r\n",
+    "a\rb",
+    "a\u{2028}b",
+    " \u{2028} ",
+    "\u{2029}",
+    "\u{85}",
+    "a \u{85} b",
     // Characters a reader may refuse raw.
-    "\u{FEFF}", "\u{FEFF}a", "\u{FFFE}", "\u{FFFF}", "\u{FDD0}", "\u{FDEF}", "\u{1FFFE}", "\u{10FFFF}", "\u{0}",
-    "\u{1}", "\u{7}", "\u{1b}[2K", "\u{7f}", "\u{80}", "\u{9f}", "\u{a0}", "\u{200B}", "\u{D7FF}", "\u{E000}",
-    "\u{FFFD}", "é", "日本語", "😀",
+    "\u{FEFF}",
+    "\u{FEFF}a",
+    "\u{FFFE}",
+    "\u{FFFF}",
+    "\u{FDD0}",
+    "\u{FDEF}",
+    "\u{1FFFE}",
+    "\u{10FFFF}",
+    "\u{0}",
+    "\u{1}",
+    "\u{7}",
+    "\u{1b}[2K",
+    "\u{7f}",
+    "\u{80}",
+    "\u{9f}",
+    "\u{a0}",
+    "\u{200B}",
+    "\u{D7FF}",
+    "\u{E000}",
+    "\u{FFFD}",
+    "é",
+    "日本語",
+    "😀",
     // Ordinary values, to be sure they stay ordinary.
-    "Linux Workers", "octopusdeploy/worker-tools:6.5.0-ubuntu.22.04", "https://proxy.example.com:3128", "a=b",
+    "Linux Workers",
+    "octopusdeploy/worker-tools:6.5.0-ubuntu.22.04",
+    "https://proxy.example.com:3128",
+    "a=b",
 ];
 
 /// Plain (unquoted) scalars that a typed text field must keep exactly as written.
 const PLAIN_TEXTS: &[&str] = &[
-    "9.20", "1.10", "007", "010", "0x1F", "0o17", "0b101", "1e3", "42", "-0", "+1", "0777", "1_000", "12:30",
-    "9007199254740993", "0x8000000000000000", ".inf", ".nan", "yes", "No", "on", "y", "true", "False", "1.", ".5",
-    "2001-12-14", "6.5.0",
+    "9.20",
+    "1.10",
+    "007",
+    "010",
+    "0x1F",
+    "0o17",
+    "0b101",
+    "1e3",
+    "42",
+    "-0",
+    "+1",
+    "0777",
+    "1_000",
+    "12:30",
+    "9007199254740993",
+    "0x8000000000000000",
+    ".inf",
+    ".nan",
+    "yes",
+    "No",
+    "on",
+    "y",
+    "true",
+    "False",
+    "1.",
+    ".5",
+    "2001-12-14",
+    "6.5.0",
 ];
 
 /// Plain numbers and booleans that `values` takes, and Helm must read as the same value.
 const PLAIN_NUMBERS: &[&str] = &[
-    "1", "-0", "0", "00", "08", "+1", "0.5", ".5", "1.", "1.10", "1e3", "1E3", "-1.5e-3", "0.1", "3.141592653589793",
-    "9007199254740992", "9223372036854775808", "-9223372036854775808", "18446744073709551616", "1e300", "-1e-300",
-    "100000000000000000000.0", "123456789.123456789", "true", "false", "True", "FALSE",
+    "1",
+    "-0",
+    "0",
+    "00",
+    "08",
+    "+1",
+    "0.5",
+    ".5",
+    "1.",
+    "1.10",
+    "1e3",
+    "1E3",
+    "-1.5e-3",
+    "0.1",
+    "3.141592653589793",
+    "9007199254740992",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "18446744073709551616",
+    "1e300",
+    "-1e-300",
+    "100000000000000000000.0",
+    "123456789.123456789",
+    "true",
+    "false",
+    "True",
+    "FALSE",
 ];
 
 const WORKERGEN_YAML: &str = "acceptEula: true\ngitops:\n  engine: flux\ndefaults:\n  machinePolicy: manual\n";
@@ -124,13 +312,125 @@ fn block_map(indent: usize, entries: impl IntoIterator<Item = (String, String)>)
 /// libyaml's reading of a file (through `serde_yaml`), as JSON.
 fn read_independently(path: &Path) -> serde_yaml::Value {
     let text = std::fs::read_to_string(path).unwrap();
-    serde_yaml::from_str(&text).unwrap_or_else(|error| panic!("libyaml cannot read {}: {error}\n{text}", path.display()))
+    serde_yaml::from_str(&text)
+        .unwrap_or_else(|error| panic!("libyaml cannot read {}: {error}\n{text}", path.display()))
 }
 
 fn yaml_get<'a>(value: &'a serde_yaml::Value, path: &[&str]) -> &'a serde_yaml::Value {
     path.iter()
         .try_fold(value, |value, key| value.get(key))
         .unwrap_or_else(|| panic!("no {path:?} in {value:?}"))
+}
+
+// ---------------------------------------------------------------------------------------
+// One promise at a time, read by libyaml (no tools needed).
+
+/// `agent.image.tag: 9.20` is the text "9.20" (the chart made the image
+/// `tentacle:%!s(float64=9.2)` of the number), and so for every text field.
+#[test]
+fn typed_text_fields_keep_plain_scalars_as_written() {
+    let environment = environment_yaml("42");
+    let workers = "  w:\n    displayName: 007\n    machinePolicy: 1.10\n    workerPools: [0x1F, 1e3]\n    agent:\n      image: {repository: octopusdeploy/kubernetes-agent-tentacle, tag: 9.20}\n      nodeSelector: {zone: 010}\n      serviceAccount: {annotations: {example.com/id: 42}}\n    scriptPods:\n      proxies: {http: 8080}\n      resources: {requests: {cpu: 1.10}}\n";
+    let dir = repo(WORKERGEN_YAML, &environment, workers);
+    render(dir.path());
+    let read = read_independently(&values_path(dir.path(), "w"));
+    let text = |path: &[&str]| yaml_get(&read, path).clone();
+    let string = |text: &str| serde_yaml::Value::String(text.to_string());
+    assert_eq!(text(&["agent", "name"]), string("007"));
+    assert_eq!(text(&["agent", "machinePolicyName"]), string("1.10"));
+    assert_eq!(
+        text(&["agent", "worker", "initial", "workerPools"]),
+        serde_yaml::Value::Sequence(vec![string("0x1F"), string("1e3")])
+    );
+    assert_eq!(text(&["agent", "image", "tag"]), string("9.20"));
+    assert_eq!(text(&["agent", "nodeSelector", "zone"]), string("010"));
+    assert_eq!(text(&["agent", "bearerTokenSecretName"]), string("42"));
+    assert_eq!(
+        text(&["agent", "serviceAccount", "annotations", "example.com/id"]),
+        string("42")
+    );
+    assert_eq!(text(&["scriptPods", "proxies", "http_proxy"]), string("8080"));
+    assert_eq!(text(&["scriptPods", "resources", "requests", "cpu"]), string("1.10"));
+    let written = std::fs::read_to_string(values_path(dir.path(), "w")).unwrap();
+    assert!(written.contains("  tag: \"9.20\"\n"), "written quoted:\n{written}");
+}
+
+/// A quoted `"<<"` is an ordinary key; only a plain `<<` is YAML 1.1's merge key.
+#[test]
+fn a_quoted_merge_key_is_an_ordinary_key() {
+    let workers = "  w:\n    workerPools: [Pool]\n    agent:\n      nodeSelector: {\"<<\": a}\n    values:\n      agent:\n        metadata:\n          labels: {'<<': b}\n";
+    let dir = repo(WORKERGEN_YAML, &environment_yaml("octopus-worker-token"), workers);
+    render(dir.path());
+    let read = read_independently(&values_path(dir.path(), "w"));
+    assert_eq!(yaml_get(&read, &["agent", "nodeSelector", "<<"]).as_str(), Some("a"));
+    assert_eq!(
+        yaml_get(&read, &["agent", "metadata", "labels", "<<"]).as_str(),
+        Some("b")
+    );
+}
+
+/// Line and paragraph separators keep the spaces around them, and non-characters no
+/// longer make the file unreadable: every character a reader may not take raw is escaped.
+#[test]
+fn characters_yaml_may_not_hold_raw_are_escaped() {
+    let texts = [
+        " \u{2028} ",
+        "a \u{2029} b",
+        "\u{85}",
+        "\u{FEFF}x",
+        "\u{FFFE}",
+        "\u{FFFF}",
+        "\u{FDD0}",
+        "\u{1FFFE}",
+        "\u{9f}",
+    ];
+    let entries = block_map(
+        8,
+        texts
+            .iter()
+            .enumerate()
+            .map(|(index, text)| (format!("k{index}"), quoted(text))),
+    );
+    let workers = format!("  w:\n    workerPools: [Pool]\n    agent:\n      nodeSelector:\n{entries}");
+    let dir = repo(WORKERGEN_YAML, &environment_yaml("octopus-worker-token"), &workers);
+    render(dir.path());
+    let read = read_independently(&values_path(dir.path(), "w"));
+    for (index, text) in texts.iter().enumerate() {
+        assert_eq!(
+            yaml_get(&read, &["agent", "nodeSelector", &format!("k{index}")]).as_str(),
+            Some(*text)
+        );
+    }
+    if let Some(tools) = test_tools("characters_yaml_may_not_hold_raw_are_escaped") {
+        let helm = helm_reads(&tools, &values_path(dir.path(), "w"));
+        for (index, text) in texts.iter().enumerate() {
+            assert_eq!(json_get(&helm, &["agent", "nodeSelector", &format!("k{index}")]), text);
+        }
+    }
+}
+
+/// A key longer than YAML's 1024 characters for an implicit key is written as an
+/// explicit `? ` key (render wrote a file nobody could read).
+#[test]
+fn long_keys_are_written_as_explicit_keys() {
+    let long = "k".repeat(1100);
+    let workers = format!(
+        "  w:\n    workerPools: [Pool]\n    agent:\n      serviceAccount:\n        annotations:\n          ? {long}\n          : typed\n    values:\n      agent:\n        metadata:\n          labels:\n            ? \"{long}\"\n            : values\n"
+    );
+    let dir = repo(WORKERGEN_YAML, &environment_yaml("octopus-worker-token"), &workers);
+    render(dir.path());
+    let read = read_independently(&values_path(dir.path(), "w"));
+    assert_eq!(
+        yaml_get(&read, &["agent", "serviceAccount", "annotations", &long]).as_str(),
+        Some("typed")
+    );
+    assert_eq!(
+        yaml_get(&read, &["agent", "metadata", "labels", &long]).as_str(),
+        Some("values")
+    );
+    // And workergen reads its own output.
+    let run = workergen(dir.path(), &["check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -156,15 +456,52 @@ enum Number {
 fn piece() -> impl Strategy<Value = String> {
     let indicators: Vec<String> = "-?:,[]{}#&*!|>'\"%@`\\=~<".chars().map(String::from).collect();
     let words: Vec<String> = [
-        "yes", "No", "on", "OFF", "y", "null", "~", "true", "0x1F", "1e3", "007", "9.20", "12:30", "<<", ".inf", "- ",
-        ": ", " #", "---", "...", "1_000", "0777", "2001-12-14",
+        "yes",
+        "No",
+        "on",
+        "OFF",
+        "y",
+        "null",
+        "~",
+        "true",
+        "0x1F",
+        "1e3",
+        "007",
+        "9.20",
+        "12:30",
+        "<<",
+        ".inf",
+        "- ",
+        ": ",
+        " #",
+        "---",
+        "...",
+        "1_000",
+        "0777",
+        "2001-12-14",
     ]
     .iter()
     .map(|word| word.to_string())
     .collect();
     let special: Vec<String> = [
-        ' ', '\t', '\n', '\r', '\u{2028}', '\u{2029}', '\u{85}', '\u{FEFF}', '\u{FFFE}', '\u{FFFF}', '\u{FDD0}',
-        '\u{1FFFE}', '\u{10FFFF}', '\u{0}', '\u{1b}', '\u{7f}', '\u{9f}', '\u{a0}',
+        ' ',
+        '\t',
+        '\n',
+        '\r',
+        '\u{2028}',
+        '\u{2029}',
+        '\u{85}',
+        '\u{FEFF}',
+        '\u{FFFE}',
+        '\u{FFFF}',
+        '\u{FDD0}',
+        '\u{1FFFE}',
+        '\u{10FFFF}',
+        '\u{0}',
+        '\u{1b}',
+        '\u{7f}',
+        '\u{9f}',
+        '\u{a0}',
     ]
     .iter()
     .map(|c| c.to_string())
@@ -206,14 +543,16 @@ fn declared() -> impl Strategy<Value = Declared> {
         prop::collection::btree_map(random_text(), random_text(), 0..6),
         prop::collection::btree_map("n[0-9]{1,3}", random_number(), 0..6),
     )
-        .prop_map(|(display_name, machine_policy, node_selector, annotations, numbers)| Declared {
-            // A display name must not be blank.
-            display_name: format!("d{display_name}"),
-            machine_policy,
-            node_selector,
-            annotations,
-            numbers,
-        })
+        .prop_map(
+            |(display_name, machine_policy, node_selector, annotations, numbers)| Declared {
+                // A display name must not be blank.
+                display_name: format!("d{display_name}"),
+                machine_policy,
+                node_selector,
+                annotations,
+                numbers,
+            },
+        )
 }
 
 fn number_source(number: Number) -> String {
@@ -249,9 +588,15 @@ fn declaration(declared: &Declared) -> String {
 fn check_read_back(declared: &Declared, read: &serde_yaml::Value) -> Result<(), TestCaseError> {
     let text = |path: &[&str]| yaml_get(read, path).as_str().map(str::to_string);
     prop_assert_eq!(text(&["agent", "name"]), Some(declared.display_name.clone()));
-    prop_assert_eq!(text(&["agent", "machinePolicyName"]), Some(declared.machine_policy.clone()));
+    prop_assert_eq!(
+        text(&["agent", "machinePolicyName"]),
+        Some(declared.machine_policy.clone())
+    );
     let map_of = |path: &[&str]| -> BTreeMap<String, serde_yaml::Value> {
-        match read.get("agent").and_then(|agent| path.iter().try_fold(agent, |value, key| value.get(key))) {
+        match read
+            .get("agent")
+            .and_then(|agent| path.iter().try_fold(agent, |value, key| value.get(key)))
+        {
             Some(serde_yaml::Value::Mapping(map)) => map
                 .iter()
                 .map(|(k, v)| (k.as_str().expect("string keys").to_string(), v.clone()))
@@ -303,7 +648,11 @@ fn property_random_scalars_read_back_by_an_independent_reader() {
     };
     let mut runner = TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
     let result = runner.run(&declared(), |declared| {
-        let dir = repo(WORKERGEN_YAML, &environment_yaml("octopus-worker-token"), &declaration(&declared));
+        let dir = repo(
+            WORKERGEN_YAML,
+            &environment_yaml("octopus-worker-token"),
+            &declaration(&declared),
+        );
         let run = workergen(dir.path(), &["render"]);
         prop_assert_eq!(run.code, 0, "render failed:\n{}", run.stderr);
         check_read_back(&declared, &read_independently(&values_path(dir.path(), "w")))
@@ -447,7 +796,11 @@ fn helm_reads_every_tricky_scalar_as_declared() {
     let value_labels = json_get(&values_doc, &["agent", "metadata", "labels"]);
     for (index, text) in texts.iter().enumerate() {
         let key = format!("s{index:03}");
-        assert_eq!(json_get(&typed, &["agent", "nodeSelector", &key]), text.as_str(), "typed {text:?}");
+        assert_eq!(
+            json_get(&typed, &["agent", "nodeSelector", &key]),
+            text.as_str(),
+            "typed {text:?}"
+        );
         assert_eq!(value_annotations[&key], text.as_str(), "values {text:?}");
         assert_eq!(annotation_keys[text.as_str()], "v", "typed key {text:?}");
         assert_eq!(value_labels[text.as_str()], "v", "values key {text:?}");
@@ -461,15 +814,28 @@ fn helm_reads_every_tricky_scalar_as_declared() {
     assert_eq!(json_get(&plain, &["agent", "machinePolicyName"]), "1.10");
     assert_eq!(json_get(&plain, &["agent", "image", "tag"]), "9.20");
     assert_eq!(json_get(&plain, &["agent", "bearerTokenSecretName"]), "42");
-    assert_eq!(json_get(&plain, &["agent", "serviceAccount", "annotations", "example.com/id"]), "42");
+    assert_eq!(
+        json_get(&plain, &["agent", "serviceAccount", "annotations", "example.com/id"]),
+        "42"
+    );
     assert_eq!(json_get(&plain, &["scriptPods", "proxies", "http_proxy"]), "8080");
     assert_eq!(json_get(&plain, &["scriptPods", "proxies", "no_proxy"]), "0x1F");
-    assert_eq!(json_get(&plain, &["scriptPods", "resources", "requests", "cpu"]), "1.10");
-    assert_eq!(json_get(&plain, &["scriptPods", "resources", "requests", "memory"]), "1e3");
+    assert_eq!(
+        json_get(&plain, &["scriptPods", "resources", "requests", "cpu"]),
+        "1.10"
+    );
+    assert_eq!(
+        json_get(&plain, &["scriptPods", "resources", "requests", "memory"]),
+        "1e3"
+    );
     let pools = json_get(&plain, &["agent", "worker", "initial", "workerPools"]);
     assert_eq!(pools, &Json::from(PLAIN_TEXTS.to_vec()));
     for (index, text) in PLAIN_TEXTS.iter().enumerate() {
-        assert_eq!(json_get(&plain, &["agent", "nodeSelector", &format!("p{index:02}")]), text, "plain {text}");
+        assert_eq!(
+            json_get(&plain, &["agent", "nodeSelector", &format!("p{index:02}")]),
+            text,
+            "plain {text}"
+        );
     }
 
     // Plain numbers and booleans in `values`: the same number, the same boolean.
@@ -491,8 +857,25 @@ fn helm_reads_every_tricky_scalar_as_declared() {
 #[test]
 fn values_refuse_scalars_yaml11_reads_otherwise() {
     let refused = [
-        "yes", "No", "ON", "off", "y", "N", "0777", "-012", "0x1F", "0X1F", "0o17", "0b101", "1_000", "12:30",
-        ".inf", "-.inf", ".nan", "9007199254740993", "0x8000000000000000",
+        "yes",
+        "No",
+        "ON",
+        "off",
+        "y",
+        "N",
+        "0777",
+        "-012",
+        "0x1F",
+        "0X1F",
+        "0o17",
+        "0b101",
+        "1_000",
+        "12:30",
+        ".inf",
+        "-.inf",
+        ".nan",
+        "9007199254740993",
+        "0x8000000000000000",
     ];
     let entries: String = refused
         .iter()
@@ -509,7 +892,11 @@ fn values_refuse_scalars_yaml11_reads_otherwise() {
     for (index, text) in refused.iter().enumerate() {
         let line = 10 + index;
         let place = format!("environments/prod/c1.yaml:{line}:18: error: ");
-        assert!(run.stderr.contains(&place), "`{text}` not refused at {place}\n{}", run.stderr);
+        assert!(
+            run.stderr.contains(&place),
+            "`{text}` not refused at {place}\n{}",
+            run.stderr
+        );
     }
     assert!(!dir.path().join("rendered").exists());
     // Quoted, the same texts are fine, and so is a quoted `<<` key.
@@ -574,8 +961,7 @@ fn render_stdout_inlines_values_byte_for_byte() {
             .map(|(index, text)| (format!("s{index:03}"), quoted(text))),
     );
     let workers = format!(
-        "  w:\n    workerPools: [Pool]\n    pollingConnectionCount: 3\n    values:\n      agent:\n        metadata:\n          annotations:\n{numbers}{strings}          labels:\n{labels}",
-        labels = block_map(12, texts.iter().map(|text| (text.clone(), quoted("v")))),
+        "  w:\n    workerPools: [Pool]\n    pollingConnectionCount: 3\n    values:\n      agent:\n        metadata:\n          annotations:\n{numbers}{strings}"
     );
     for (engine, header) in [("flux", "  values:"), ("argocd", "        valuesObject:")] {
         let settings = format!(
@@ -592,9 +978,16 @@ fn render_stdout_inlines_values_byte_for_byte() {
             .find(|document| document.contains(header))
             .unwrap_or_else(|| panic!("{engine}: no `{header}` in\n{}", run.stdout));
         let inline = inline_block(document, header);
-        assert_eq!(inline, values_body(&values), "{engine}: inline values differ from values.yaml");
+        assert_eq!(
+            inline,
+            values_body(&values),
+            "{engine}: inline values differ from values.yaml"
+        );
         let inline_read: serde_yaml::Value = serde_yaml::from_str(&inline).unwrap();
         assert_eq!(inline_read, read_independently(&values), "{engine}");
-        assert!(inline.contains("n10: 1e3\n") && inline.contains("n09: 1.10\n"), "{engine}: {inline}");
+        assert!(
+            inline.contains("n10: 1e3\n") && inline.contains("n09: 1.10\n"),
+            "{engine}: {inline}"
+        );
     }
 }
