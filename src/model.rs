@@ -11,7 +11,7 @@ use crate::merge::{self, Layer};
 use crate::source::{FileId, Loc, Sources};
 use rayon::prelude::*;
 
-use crate::yaml::{from_node, from_node_partial, Node, Value};
+use crate::yaml::{from_node, from_node_keeping_text, from_node_partial, portable, Node, Value};
 
 pub const DEFAULT_CHART_REPOSITORY: &str = "oci://registry-1.docker.io/octopusdeploy";
 pub const DEFAULT_CHART_NAME: &str = "kubernetes-agent";
@@ -226,6 +226,17 @@ fn typed_checked<T: serde::de::DeserializeOwned + Default>(
     (value.unwrap_or_default(), clean)
 }
 
+/// A typed read of `node` (unless null) that turns its text fields into the text written.
+fn typed_keeping_text<T: serde::de::DeserializeOwned + Default>(node: &mut Node, report: &mut Report) -> T {
+    if node.is_null() {
+        return T::default();
+    }
+    let mut diagnostics = Vec::new();
+    let value = from_node_keeping_text(node, &mut diagnostics);
+    report.extend(diagnostics);
+    value.unwrap_or_default()
+}
+
 /// A fragment of a file with its nodes tagged with `layer`; an empty map when absent.
 fn fragment(root: Option<&Node>, key: &str, layer: Layer) -> Node {
     match root.and_then(|root| root.get(key)) {
@@ -307,13 +318,17 @@ fn resolve_chart(layers: &[Node]) -> Chart {
     }
 }
 
-/// Checks a fragment of worker fields where it is written.
-fn check_fragment(node: &Node, report: &mut Report) {
+/// Checks a fragment of worker fields where it is written, and turns the scalars of its
+/// text fields into the text written (`tag: 9.20` is "9.20").
+fn check_fragment(node: &mut Node, report: &mut Report) {
     if node.is_null() {
         return;
     }
     let mut diagnostics = Vec::new();
-    let _: Option<WorkerSpec> = from_node(node, &mut diagnostics);
+    let _: Option<WorkerSpec> = from_node_keeping_text(node, &mut diagnostics);
+    if let Some(values) = node.get("values") {
+        portable::check(values, &mut diagnostics);
+    }
     report.extend(diagnostics);
 }
 
@@ -322,8 +337,8 @@ pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
     let (settings, repo_root) = resolve_settings(&loaded, report);
     let repo_root = repo_root.as_ref();
     typed::<ChartSpec>(repo_root, "chart", report);
-    let repo_defaults = fragment(repo_root, "defaults", Layer::Repo);
-    check_fragment(&repo_defaults, report);
+    let mut repo_defaults = fragment(repo_root, "defaults", Layer::Repo);
+    check_fragment(&mut repo_defaults, report);
     let repo_chart = fragment(repo_root, "chart", Layer::Repo);
 
     let mut environments = Vec::new();
@@ -334,19 +349,20 @@ pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
             continue;
         };
         let root = top_map(parsed, decl::ENVIRONMENT_KEYS, report);
-        let octopus: OctopusSpec = typed(root, "octopus", report);
+        let mut octopus_node = root
+            .and_then(|root| root.get("octopus"))
+            .cloned()
+            .unwrap_or_else(|| Node::map(Loc::new(parsed.file, 1, 1)));
+        let octopus: OctopusSpec = typed_keeping_text(&mut octopus_node, report);
         typed::<ChartSpec>(root, "chart", report);
-        let environment_defaults = fragment(root, "defaults", Layer::Environment);
-        check_fragment(&environment_defaults, report);
+        let mut environment_defaults = fragment(root, "defaults", Layer::Environment);
+        check_fragment(&mut environment_defaults, report);
         let environment_chart = fragment(root, "chart", Layer::Environment);
         let environment_index = environments.len();
         environments.push(Environment {
             name: files.name.clone(),
             file: parsed.file,
-            octopus_node: root
-                .and_then(|root| root.get("octopus"))
-                .cloned()
-                .unwrap_or_else(|| Node::map(Loc::new(parsed.file, 1, 1))),
+            octopus_node,
             octopus,
             readable: root.is_some(),
         });
@@ -398,8 +414,8 @@ fn resolve_cluster(
     let root = top_map(parsed, decl::CLUSTER_KEYS, report)?;
     let (cluster_spec, cluster_clean): (ClusterSpec, bool) = typed_checked(Some(root), "cluster", report);
     typed::<ChartSpec>(Some(root), "chart", report);
-    let cluster_defaults = fragment(Some(root), "defaults", Layer::Cluster);
-    check_fragment(&cluster_defaults, report);
+    let mut cluster_defaults = fragment(Some(root), "defaults", Layer::Cluster);
+    check_fragment(&mut cluster_defaults, report);
     let cluster_chart = fragment(Some(root), "chart", Layer::Cluster);
     let chart = resolve_chart(&[repo_chart.clone(), environment_chart.clone(), cluster_chart]);
     let cluster = Cluster {
@@ -467,7 +483,7 @@ fn resolve_workers(
             node.clone()
         };
         own.set_layer(Layer::Worker);
-        check_fragment(&own, report);
+        check_fragment(&mut own, report);
         let fields = merge::merge([&layers[0], &layers[1], &layers[2], &own], Node::map(key.loc));
         let mut ignored = Vec::new();
         let Some(spec) = from_node::<WorkerSpec>(&fields, &mut ignored) else {

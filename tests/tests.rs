@@ -7,6 +7,7 @@ mod merge;
 mod niceties;
 mod propose;
 mod render;
+mod scalars;
 mod schema;
 mod util;
 mod validate;

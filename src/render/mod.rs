@@ -134,7 +134,8 @@ struct Context<'a> {
     labels: BTreeMap<&'static str, String>,
     worker: Option<WorkerInfo>,
     workers: Vec<WorkerInfo>,
-    values: Option<&'a Node>,
+    /// The worker's values, numbers as written (see [`templates::values_value`]).
+    values: Option<minijinja::Value>,
 }
 
 fn engine_name(engine: Engine) -> &'static str {
@@ -282,7 +283,7 @@ pub fn worker_manifest(
     context
         .labels
         .insert("workergen.octopus.com/worker", worker.name.clone());
-    context.values = Some(values);
+    context.values = Some(templates::values_value(values));
     context.worker = Some(worker_info(fleet, worker, engine));
     Ok(Some((file, object_node(templates, template, &context)?)))
 }

@@ -3,7 +3,14 @@
 //! One `minijinja` environment per run with strict undefined behaviour, so a typo in a
 //! template fails instead of rendering an empty string. A `yaml` filter writes any
 //! value as correctly quoted YAML.
+//!
+//! Values reach the templates through [`values_value`], which keeps every number as
+//! written (`1e3`, `1.10`, `.inf`), so the values inlined by `render --stdout` are byte
+//! for byte the scalars of values.yaml (issue 9).
 
+use std::sync::Arc;
+
+use minijinja::value::{Object, ObjectRepr, ValueKind};
 use minijinja::{Environment, UndefinedBehavior, Value as JinjaValue};
 
 use crate::source::Loc;
@@ -179,9 +186,7 @@ fn yaml_filter(value: JinjaValue, indent: Option<usize>) -> Result<String, minij
             "`yaml` was given an undefined value",
         ));
     }
-    let json = serde_json::to_value(&value)
-        .map_err(|error| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, error.to_string()))?;
-    let text = yaml::emit(&from_json(&json));
+    let text = yaml::emit(&from_jinja(&value)?);
     let text = text.strip_suffix('\n').unwrap_or(&text);
     Ok(match indent {
         Some(width) => {
@@ -195,32 +200,90 @@ fn yaml_filter(value: JinjaValue, indent: Option<usize>) -> Result<String, minij
     })
 }
 
-/// A JSON value as a [`Node`] (without a place).
-pub fn from_json(json: &serde_json::Value) -> Node {
-    let loc = Loc::default();
-    let value = match json {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(value) => Value::Bool(*value),
-        serde_json::Value::Number(number) => match number.as_i64() {
-            Some(value) => Value::Int(value),
-            None => Value::Float(number.to_string()),
-        },
-        serde_json::Value::String(text) => Value::Str(text.clone()),
-        serde_json::Value::Array(items) => Value::Seq(items.iter().map(from_json).collect()),
-        serde_json::Value::Object(object) => Value::Map(Map {
-            entries: object
+/// A number in a template, as it was written: `1e3` stays `1e3` through the `yaml`
+/// filter, where a float would come back as `1000.0` and `.inf` as a string.
+#[derive(Debug)]
+struct WrittenNumber(String);
+
+impl Object for WrittenNumber {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A values tree as a template value: maps, lists and scalars as minijinja's own, and
+/// floats as [`WrittenNumber`]s, which the `yaml` filter writes as they were written.
+pub fn values_value(node: &Node) -> JinjaValue {
+    match &node.value {
+        Value::Null => JinjaValue::from(()),
+        Value::Bool(value) => JinjaValue::from(*value),
+        Value::Int(value) => JinjaValue::from(*value),
+        Value::Float(text) => JinjaValue::from_object(WrittenNumber(text.clone())),
+        Value::Str(text) => JinjaValue::from(text.as_str()),
+        Value::Seq(items) => items.iter().map(values_value).collect(),
+        Value::Map(map) => JinjaValue::from(
+            map.entries
                 .iter()
-                .map(|(name, child)| {
-                    (
-                        Key {
-                            name: name.clone(),
-                            loc,
-                        },
-                        from_json(child),
-                    )
-                })
-                .collect(),
-        }),
+                .map(|(key, child)| (key.name.clone(), values_value(child)))
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        ),
+    }
+}
+
+/// A template value as a [`Node`] (without a place), numbers as written.
+fn from_jinja(value: &JinjaValue) -> Result<Node, minijinja::Error> {
+    let invalid = |message: String| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, message);
+    if let Some(number) = value.downcast_object_ref::<WrittenNumber>() {
+        return Ok(Node::new(Value::Float(number.0.clone()), Loc::default()));
+    }
+    let node_value = match value.kind() {
+        ValueKind::Undefined | ValueKind::None => Value::Null,
+        ValueKind::Bool => Value::Bool(value.is_true()),
+        ValueKind::Number => match value.as_i64() {
+            Some(whole) => Value::Int(whole),
+            None if value.is_integer() => Value::Float(value.to_string()),
+            None => Value::Float(float_text(f64::try_from(value.clone())?)),
+        },
+        ValueKind::String | ValueKind::Plain => Value::Str(value.to_string()),
+        ValueKind::Bytes => Value::Str(String::from_utf8_lossy(value.as_bytes().unwrap_or_default()).into_owned()),
+        ValueKind::Seq | ValueKind::Iterable => Value::Seq(
+            value
+                .try_iter()?
+                .map(|item| from_jinja(&item))
+                .collect::<Result<_, _>>()?,
+        ),
+        ValueKind::Map => {
+            let mut entries = Vec::new();
+            for key in value.try_iter()? {
+                let child = from_jinja(&value.get_item(&key)?)?;
+                let name = key.as_str().map_or_else(|| key.to_string(), str::to_string);
+                entries.push((
+                    Key {
+                        name,
+                        loc: Loc::default(),
+                    },
+                    child,
+                ));
+            }
+            Value::Map(Map { entries })
+        }
+        _ => return Err(invalid(format!("`yaml` cannot write the value {value}"))),
     };
-    Node::new(value, loc)
+    Ok(Node::new(node_value, Loc::default()))
+}
+
+/// A float as YAML writes it.
+fn float_text(value: f64) -> String {
+    if value.is_nan() {
+        ".nan".into()
+    } else if value.is_infinite() {
+        if value > 0.0 { ".inf" } else { "-.inf" }.into()
+    } else {
+        // `{:?}` keeps a `.0` or an exponent, so the text stays a float.
+        format!("{value:?}")
+    }
 }

@@ -8,7 +8,13 @@
 //! pass reads the entry holding it as absent, so the rest of the fragment is still
 //! usable ([`from_node_partial`]). A `null` map value is a removal (DESIGN section 3):
 //! it reads as absent, whatever the type of the key.
+//!
+//! A text field reads a plain scalar as the text written: `tag: 9.20` is the string
+//! "9.20", not the number 9.2, and `displayName: 007` is "007" (issue 9).
+//! [`from_node_keeping_text`] also turns those nodes into strings, so they are written
+//! quoted and Helm reads the same text.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::fmt;
@@ -292,7 +298,7 @@ impl de::Error for DeError {
 /// Reads `node` as a `T`. Unknown keys and type errors are pushed to `diagnostics`, all
 /// of them; `None` is returned when there was any type error.
 pub fn from_node<T: DeserializeOwned>(node: &Node, diagnostics: &mut Vec<Diagnostic>) -> Option<T> {
-    let (value, clean) = read(node, diagnostics);
+    let (value, clean) = read(node, &RefCell::new(Vec::new()), diagnostics);
     value.filter(|_| clean)
 }
 
@@ -300,7 +306,48 @@ pub fn from_node<T: DeserializeOwned>(node: &Node, diagnostics: &mut Vec<Diagnos
 /// failing the whole read: the caller keeps the fields that are right, and the rules that
 /// need a failed field stay silent (it is reported already).
 pub fn from_node_partial<T: DeserializeOwned>(node: &Node, diagnostics: &mut Vec<Diagnostic>) -> Option<T> {
-    read(node, diagnostics).0
+    read(node, &RefCell::new(Vec::new()), diagnostics).0
+}
+
+/// Reads `node` as a `T` like [`from_node_partial`], and turns every scalar that `T` reads as
+/// text (a `String` field, a Kubernetes quantity) into a string node of its text as
+/// written: `tag: 9.20` becomes the string "9.20", written quoted, which Helm reads as
+/// the same text.
+pub fn from_node_keeping_text<T: DeserializeOwned>(node: &mut Node, diagnostics: &mut Vec<Diagnostic>) -> Option<T> {
+    let texts = RefCell::new(Vec::new());
+    let value = read(node, &texts, diagnostics).0;
+    let texts: HashSet<usize> = texts.into_inner().into_iter().collect();
+    if !texts.is_empty() {
+        keep_text(node, &texts);
+    }
+    value
+}
+
+/// Turns the scalars at the addresses in `texts` into strings of their text.
+fn keep_text(node: &mut Node, texts: &HashSet<usize>) {
+    if texts.contains(&address(node)) {
+        if let Some(text) = as_text(node) {
+            node.value = Value::Str(text.into_owned());
+            node.plain = None;
+        }
+    }
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|item| keep_text(item, texts)),
+        Value::Map(map) => map.entries.iter_mut().for_each(|(_, child)| keep_text(child, texts)),
+        _ => {}
+    }
+}
+
+/// A scalar that is not a string, as the text written: a plain scalar exactly as
+/// written, a tagged one as YAML writes its value.
+fn as_text(node: &Node) -> Option<Cow<'_, str>> {
+    match &node.value {
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) => match &node.plain {
+            Some(text) => Some(Cow::Borrowed(text)),
+            None => node.scalar_text().map(Cow::Owned),
+        },
+        _ => None,
+    }
 }
 
 /// What one pass collects, shared by every level of the read.
@@ -311,6 +358,8 @@ struct State<'a> {
     failed: RefCell<Vec<usize>>,
     /// The value nodes that this pass reads as absent.
     skip: &'a HashSet<usize>,
+    /// The addresses of the non-string scalars read as text.
+    texts: &'a RefCell<Vec<usize>>,
 }
 
 fn address(node: &Node) -> usize {
@@ -319,7 +368,11 @@ fn address(node: &Node) -> usize {
 
 /// The passes of one read: the value (partial when entries were skipped), and whether
 /// the node read without a type error.
-fn read<T: DeserializeOwned>(node: &Node, diagnostics: &mut Vec<Diagnostic>) -> (Option<T>, bool) {
+fn read<T: DeserializeOwned>(
+    node: &Node,
+    texts: &RefCell<Vec<usize>>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (Option<T>, bool) {
     let mut skip = HashSet::new();
     let mut errors: Vec<DeError> = Vec::new();
     let mut unknown: Vec<Diagnostic> = Vec::new();
@@ -330,6 +383,7 @@ fn read<T: DeserializeOwned>(node: &Node, diagnostics: &mut Vec<Diagnostic>) -> 
             errors: RefCell::new(Vec::new()),
             failed: RefCell::new(Vec::new()),
             skip: &skip,
+            texts,
         };
         let result = T::deserialize(NodeDe { node, state: &state });
         let mut pass_errors = state.errors.into_inner();
@@ -393,11 +447,15 @@ impl<'a> NodeDe<'a> {
         }
     }
 
-    fn text(&self) -> Option<&'a str> {
-        match &self.node.value {
-            Value::Str(text) | Value::Float(text) => Some(text),
-            _ => None,
+    /// The node as text, if it is a scalar other than `null`; a number or boolean read
+    /// this way is remembered for [`keep_text`].
+    fn text(&self) -> Option<Cow<'a, str>> {
+        if let Value::Str(text) = &self.node.value {
+            return Some(Cow::Borrowed(text));
         }
+        let text = as_text(self.node)?;
+        self.state.texts.borrow_mut().push(address(self.node));
+        Some(text)
     }
 
     /// The entries a map or struct reads: `null` values are removals, and entries that
@@ -509,11 +567,10 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match (&self.node.value, self.text()) {
-            (_, Some(text)) => visitor.visit_str(text).map_err(|e: DeError| e.at(self.node.loc)),
-            // Numbers read as the text written: `tag: 2024` is the string "2024".
-            (Value::Int(value), _) => visitor.visit_string(value.to_string()),
-            _ => self.mismatch("text", visitor, |visitor| visitor.visit_str("")),
+        // Scalars read as the text written: `tag: 9.20` is the string "9.20".
+        match self.text() {
+            Some(text) => visitor.visit_str(&text).map_err(|e: DeError| e.at(self.node.loc)),
+            None => self.mismatch("text", visitor, |visitor| visitor.visit_str("")),
         }
     }
 
@@ -620,8 +677,14 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, DeError> {
-        let scalar = matches!(self.node.value, Value::Str(_) | Value::Int(_) | Value::Float(_));
-        if name == "Quantity" && !scalar {
+        // A Kubernetes quantity is text (`cpu: 1.10` is "1.10"): Helm would read a number
+        // as a 64-bit float and write it back in its own way.
+        if name == "Quantity" {
+            let scalar = matches!(self.node.value, Value::Str(_) | Value::Int(_) | Value::Float(_));
+            if let Some(text) = self.text().filter(|_| scalar) {
+                let text: de::value::StringDeserializer<DeError> = text.into_owned().into_deserializer();
+                return visitor.visit_newtype_struct(text).map_err(|e| e.at(self.node.loc));
+            }
             let neutral = |visitor: V| visitor.visit_newtype_struct("0".into_deserializer());
             return self.mismatch(QUANTITY, visitor, neutral);
         }
@@ -767,6 +830,51 @@ mod tests {
             (diagnostics[0].loc.unwrap().line, diagnostics[0].loc.unwrap().col),
             (3, 9)
         );
+    }
+
+    #[test]
+    fn text_fields_keep_the_text_as_written() {
+        let (value, diagnostics) =
+            read::<Sample>("workerPools: [0x1F, 1e3, 9.20, 007, true, \"x\", !!int 5]\ninner: {name: 1.10}\n");
+        assert_eq!(diagnostics, []);
+        let value = value.unwrap();
+        assert_eq!(
+            value.worker_pools.unwrap(),
+            ["0x1F", "1e3", "9.20", "007", "true", "x", "5"]
+        );
+        assert_eq!(value.inner.unwrap().name, "1.10");
+    }
+
+    #[test]
+    fn keeping_text_turns_text_fields_into_strings_and_leaves_the_rest() {
+        use k8s_openapi::api::core::v1::ResourceRequirements;
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Fields {
+            tag: Option<String>,
+            count: Option<u32>,
+            selector: Option<std::collections::BTreeMap<String, String>>,
+            resources: Option<ResourceRequirements>,
+            other: Option<IgnoredAny>,
+        }
+        use serde::de::IgnoredAny;
+        let text = "tag: 9.20\ncount: 3\nselector: {zone: 010}\nresources: {requests: {cpu: 1.10, memory: 1e3}}\nother: {a: 9.20}\n";
+        let mut node = parse(text, FileId(0), Limits::default()).unwrap();
+        let mut diagnostics = Vec::new();
+        let fields: Fields = from_node_keeping_text(&mut node, &mut diagnostics).unwrap();
+        assert_eq!(diagnostics, []);
+        assert_eq!(fields.tag.as_deref(), Some("9.20"));
+        let requests = fields.resources.unwrap().requests.unwrap();
+        assert_eq!(requests["cpu"].0, "1.10");
+        let value = |path: &[&str]| node.get_path(path.iter().copied()).unwrap().value.clone();
+        assert_eq!(value(&["tag"]), Value::Str("9.20".into()));
+        assert_eq!(value(&["count"]), Value::Int(3));
+        assert_eq!(value(&["selector", "zone"]), Value::Str("010".into()));
+        assert_eq!(value(&["resources", "requests", "cpu"]), Value::Str("1.10".into()));
+        assert_eq!(value(&["resources", "requests", "memory"]), Value::Str("1e3".into()));
+        // Not a text field: the number stays a number.
+        assert_eq!(value(&["other", "a"]), Value::Float("9.20".into()));
+        assert_eq!(crate::yaml::emit(&node), "count: 3\nother:\n  a: 9.20\nresources:\n  requests:\n    cpu: \"1.10\"\n    memory: \"1e3\"\nselector:\n  zone: \"010\"\ntag: \"9.20\"\n");
     }
 
     #[test]

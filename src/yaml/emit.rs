@@ -2,7 +2,9 @@
 //!
 //! Keys are sorted, indentation is two spaces, and strings are quoted whenever a
 //! YAML 1.1 or 1.2 reader (Helm, kubectl, Argo CD, Flux) could read them as anything
-//! but the same string.
+//! but the same string. Inside quotes, every character a reader may not take raw, or
+//! would take for a line break, is escaped; a key too long to be a YAML implicit key
+//! is written as an explicit `? ` key (issue 9).
 
 use super::{Node, Value};
 
@@ -39,7 +41,15 @@ fn emit_map_entries(out: &mut String, node: &Node, level: usize) {
     entries.sort_by(|a, b| a.0.name.cmp(&b.0.name));
     for (key, child) in entries {
         indent(out, level);
-        out.push_str(&quote(&key.name));
+        let key = quote(&key.name);
+        if key.chars().count() > MAX_IMPLICIT_KEY {
+            out.push_str("? ");
+            out.push_str(&key);
+            out.push('\n');
+            indent(out, level);
+        } else {
+            out.push_str(&key);
+        }
         out.push(':');
         emit_child(out, child, level);
     }
@@ -103,6 +113,10 @@ fn scalar(node: &Node) -> String {
     }
 }
 
+/// The longest key written as `key: value`. YAML allows 1024 characters for an implicit
+/// key; readers count them differently, so we stay well below.
+const MAX_IMPLICIT_KEY: usize = 1000;
+
 /// Words that some YAML reader takes for a boolean or null.
 const RESERVED: &[&str] = &["y", "yes", "n", "no", "on", "off", "true", "false", "null", "~", ""];
 
@@ -137,12 +151,29 @@ fn quote(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c if needs_escape(c) => escape(&mut out, c),
             c => out.push(c),
         }
     }
     out.push('"');
     out
+}
+
+/// Whether `c` must be escaped inside double quotes: controls (C0, DEL, C1 including
+/// NEL), the line and paragraph separators (line breaks to YAML 1.1), the byte order
+/// mark, and the non-characters (`U+FFFE` makes Go's reader refuse the whole file).
+fn needs_escape(c: char) -> bool {
+    let code = u32::from(c);
+    c.is_control() || matches!(code, 0x2028 | 0x2029 | 0xFEFF | 0xFDD0..=0xFDEF) || code & 0xFFFE == 0xFFFE
+}
+
+fn escape(out: &mut String, c: char) {
+    let code = u32::from(c);
+    if code <= 0xFFFF {
+        out.push_str(&format!("\\u{code:04x}"));
+    } else {
+        out.push_str(&format!("\\U{code:08x}"));
+    }
 }
 
 #[cfg(test)]
@@ -170,6 +201,125 @@ mod tests {
         assert_eq!(
             out,
             "a: \"yes\"\nb: \"1\"\nc: \"6.5.0-ubuntu\"\nd: plain/text:tag\ne: \"x: y\"\nf: \"\"\ng: \"on\"\nh: \"a\\nb\"\n"
+        );
+    }
+
+    fn string(text: &str) -> Node {
+        Node::string(text, crate::source::Loc::default())
+    }
+
+    #[test]
+    fn quotes_every_string_a_yaml11_reader_takes_for_something_else() {
+        let texts = [
+            "~",
+            "null",
+            "Null",
+            "NULL",
+            "true",
+            "False",
+            "y",
+            "Y",
+            "n",
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            ".inf",
+            "-.Inf",
+            ".nan",
+            "1",
+            "-0",
+            "0.5",
+            "1e3",
+            "0x1F",
+            "0o17",
+            "0b101",
+            "0777",
+            "1_000",
+            "12:30",
+            "190:20:30.15",
+            "2001-12-14",
+            "2001-12-14t21:59:43.10-05:00",
+            "=",
+            "<<",
+            "-",
+            "- a",
+            "?",
+            "? a",
+            ":",
+            "a:",
+            "a: b",
+            "#x",
+            "a #x",
+            "&a",
+            "*a",
+            "!t",
+            "%",
+            "@",
+            "`",
+            "'",
+            "\"",
+            "|",
+            ">",
+            "[",
+            "]",
+            "{",
+            "}",
+            ",",
+            " lead",
+            "trail ",
+            "",
+            "\t",
+            "a\nb",
+        ];
+        for text in texts {
+            let out = emit(&string(text));
+            assert!(out.starts_with('"'), "{text:?} was written {out:?}");
+        }
+        for text in [
+            "plain",
+            "octopusdeploy/worker-tools:6.5.0-ubuntu.22.04",
+            "Linux Workers",
+            "a=b",
+        ] {
+            assert_eq!(emit(&string(text)), format!("{text}\n"));
+        }
+    }
+
+    #[test]
+    fn escapes_what_a_reader_may_not_take_raw() {
+        let text = "a \u{2028} b \u{2029} c\u{85}d\u{FEFF}e\u{FFFE}f\u{FFFF}g\u{FDD0}h\u{1FFFE}i\u{10FFFF}j\u{7F}k\u{1B}l\u{9F}m";
+        assert_eq!(
+            emit(&string(text)),
+            "\"a \\u2028 b \\u2029 c\\u0085d\\ufeffe\\ufffef\\uffffg\\ufdd0h\\U0001fffei\\U0010ffffj\\u007fk\\u001bl\\u009fm\"\n"
+        );
+        // What may stand raw stays raw.
+        assert_eq!(emit(&string("é \u{FFFD} 😀")), "\"é \u{FFFD} 😀\"\n");
+        let back = parse(&emit(&string(text)), FileId(0), Limits::default()).unwrap();
+        assert_eq!(back.as_str(), Some(text));
+    }
+
+    #[test]
+    fn writes_long_keys_as_explicit_keys() {
+        let long = "k".repeat(1100);
+        let text = format!("a:\n  ? \"{long}\"\n  : 1\n  short: 2\nb:\n  - ? \"{long}\"\n    : [x]\n    c: {{? \"{long}\" : {{d: e}}}}\n");
+        let node = parse(&text, FileId(0), Limits::default()).unwrap();
+        let out = emit(&node);
+        let expected = format!(
+            "a:\n  ? {long}\n  : 1\n  short: 2\nb:\n  - c:\n      ? {long}\n      :\n        d: e\n    ? {long}\n    :\n      - x\n"
+        );
+        assert_eq!(out, expected);
+        let back = parse(&out, FileId(0), Limits::default()).unwrap();
+        assert_eq!(emit(&back), out);
+        assert_eq!(
+            serde_json::to_value(&back).unwrap(),
+            serde_json::to_value(&node).unwrap()
+        );
+        // A key that fits stays implicit.
+        let fits = "k".repeat(MAX_IMPLICIT_KEY);
+        assert_eq!(
+            emit(&parse(&format!("{fits}: 1\n"), FileId(0), Limits::default()).unwrap()),
+            format!("{fits}: 1\n")
         );
     }
 

@@ -9,8 +9,9 @@ mod de;
 mod emit;
 mod parse;
 mod path;
+pub mod portable;
 
-pub use de::{from_node, from_node_partial, DeError};
+pub use de::{from_node, from_node_keeping_text, from_node_partial, DeError};
 pub use emit::{emit, emit_plain_key};
 pub use parse::{parse, Limits};
 pub use path::KeyPath;
@@ -25,6 +26,12 @@ pub struct Node {
     pub loc: Loc,
     /// The layer a worker field was set in; [`Layer::None`] outside worker fields.
     pub layer: Layer,
+    /// A plain scalar's text as written (no quotes, no tag); `None` for every other node.
+    ///
+    /// A text field reads a plain scalar as this text, so `tag: 9.20` is "9.20" and not
+    /// the number 9.2, and `values` refuses the plain scalars that YAML 1.1 (Helm) and
+    /// YAML 1.2 read differently (issue 9).
+    pub plain: Option<Box<str>>,
 }
 
 /// The YAML 1.2 core-schema value of a node.
@@ -33,7 +40,7 @@ pub enum Value {
     Null,
     Bool(bool),
     Int(i64),
-    /// A float, kept as written so it renders back unchanged.
+    /// A float, or an integer beyond 64 bits, kept as written so it renders back unchanged.
     Float(String),
     Str(String),
     Seq(Vec<Node>),
@@ -107,6 +114,7 @@ impl Node {
             value,
             loc,
             layer: Layer::None,
+            plain: None,
         }
     }
 

@@ -38,6 +38,8 @@ enum Frame {
         loc: Loc,
         map: Map,
         key: Option<Key>,
+        /// Whether `key` is a plain `<<`, YAML 1.1's merge key (a quoted `"<<"` is a key).
+        merge_key: bool,
         first_node: usize,
     },
 }
@@ -137,16 +139,20 @@ impl Builder {
     ) -> Result<(), Diagnostic> {
         self.count(1, loc)?;
         if self.map_awaits_key() {
-            if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
+            if let Some(Frame::Map { key, merge_key, .. }) = self.stack.last_mut() {
                 *key = Some(Key {
                     name: text.to_string(),
                     loc,
                 });
+                *merge_key = text == "<<" && style == ScalarStyle::Plain && tag.is_none();
             }
             return Ok(());
         }
         let value = resolve_scalar(text, style, tag, loc)?;
-        let node = Node::new(value, loc);
+        let mut node = Node::new(value, loc);
+        if style == ScalarStyle::Plain && tag.is_none() {
+            node.plain = Some(text.into());
+        }
         if anchor > 0 {
             self.anchors.insert(anchor, (node.clone(), 1));
         }
@@ -180,6 +186,7 @@ impl Builder {
                 loc,
                 map: Map::default(),
                 key: None,
+                merge_key: false,
                 first_node,
             }
         } else {
@@ -236,9 +243,11 @@ impl Builder {
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { map, key, .. }) => {
+            Some(Frame::Map {
+                map, key, merge_key, ..
+            }) => {
                 let key = key.take().expect("a map value follows its key");
-                if key.name == "<<" {
+                if *merge_key {
                     return Err(Diagnostic::error(key.loc, "YAML merge keys (`<<`) are not supported")
                         .with_hint("put shared settings in a `defaults` block: workergen layers them"));
                 }
@@ -277,16 +286,48 @@ fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>, loc: Loc) -
         if !tag.is_yaml_core_schema() {
             return Err(unsupported_tag(tag, loc));
         }
-        return match tag.suffix.as_str() {
-            "str" => Ok(Value::Str(text.to_string())),
-            "null" | "bool" | "int" | "float" => Ok(resolve_plain(text)),
-            _ => Err(unsupported_tag(tag, loc)),
-        };
+        return resolve_tagged(text, &tag.suffix, loc).unwrap_or_else(|| Err(unsupported_tag(tag, loc)));
     }
     if style != ScalarStyle::Plain {
         return Ok(Value::Str(text.to_string()));
     }
     Ok(resolve_plain(text))
+}
+
+/// A scalar with a core-schema tag, which must hold a value of its type in YAML 1.2
+/// (`!!bool yes` is true to YAML 1.1 and nothing to YAML 1.2: refused, issue 9).
+/// `None` for a tag that is not a scalar type.
+fn resolve_tagged(text: &str, suffix: &str, loc: Loc) -> Option<Result<Value, Diagnostic>> {
+    let value = resolve_plain(text);
+    let fits = match suffix {
+        "str" => return Some(Ok(Value::Str(text.to_string()))),
+        "null" => matches!(value, Value::Null),
+        "bool" => matches!(value, Value::Bool(_)),
+        "int" => matches!(value, Value::Int(_)) || (matches!(value, Value::Float(_)) && !is_float(text)),
+        "float" => matches!(value, Value::Int(_) | Value::Float(_)),
+        _ => return None,
+    };
+    if fits {
+        // `!!float 1` is the float 1.
+        return Some(Ok(match value {
+            Value::Int(_) if suffix == "float" => Value::Float(text.to_string()),
+            value => value,
+        }));
+    }
+    let noun = match suffix {
+        "bool" => "a boolean",
+        "int" => "an integer",
+        "float" => "a number",
+        _ => "null",
+    };
+    let mut diagnostic = Diagnostic::error(loc, format!("`!!{suffix} {text}` is not {noun} in YAML 1.2"));
+    diagnostic = match (suffix, super::portable::yaml11_bool(text)) {
+        ("bool", Some(value)) => diagnostic.with_hint(format!(
+            "YAML 1.1 (Helm) reads `{text}` as {value}, YAML 1.2 as the text \"{text}\": write `{value}`"
+        )),
+        _ => diagnostic.with_hint(format!("remove the tag, or write {noun} as YAML 1.2 writes it")),
+    };
+    Some(Err(diagnostic))
 }
 
 /// The YAML 1.2 core schema for plain scalars.
@@ -427,5 +468,52 @@ mod tests {
     fn refuses_second_document_and_merge_keys() {
         assert!(parse_err("a: 1\n---\nb: 2\n").message.contains("one YAML document"));
         assert!(parse_err("a: &x {k: v}\nb:\n  <<: *x\n").message.contains("merge keys"));
+    }
+
+    #[test]
+    fn a_quoted_merge_key_is_an_ordinary_key() {
+        let node = parse_ok("a:\n  \"<<\": 1\n  '<<x': 2\n");
+        assert_eq!(node.get_path(["a", "<<"]).unwrap().value, Value::Int(1));
+        assert!(parse_err("a: {<<: {b: 1}}\n").message.contains("merge keys"));
+    }
+
+    #[test]
+    fn keeps_the_text_of_plain_scalars() {
+        let node = parse_ok("a: 9.20\nb: 007\nc: \"9.20\"\nd: 0x1F\ne: True\nf: !!int 7\ng: [1e3]\nh: {k: x}\n");
+        let plain = |key: &str| node.get(key).unwrap().plain.as_deref().map(str::to_string);
+        assert_eq!(plain("a").as_deref(), Some("9.20"));
+        assert_eq!(plain("b").as_deref(), Some("007"));
+        assert_eq!(node.get("b").unwrap().value, Value::Int(7));
+        assert_eq!(plain("c"), None);
+        assert_eq!(plain("d").as_deref(), Some("0x1F"));
+        assert_eq!(plain("e").as_deref(), Some("True"));
+        assert_eq!(plain("f"), None);
+        assert_eq!(node.get("g").unwrap().plain, None);
+        let Value::Seq(items) = &node.get("g").unwrap().value else {
+            panic!("a list")
+        };
+        assert_eq!(items[0].plain.as_deref(), Some("1e3"));
+        assert_eq!(node.get("h").unwrap().plain, None);
+    }
+
+    #[test]
+    fn tagged_scalars_must_be_of_their_type() {
+        let node = parse_ok("a: !!int 7\nb: !!float 1\nc: !!bool true\nd: !!str 7\ne: !!null ~\n");
+        let value = |key: &str| node.get(key).unwrap().value.clone();
+        assert_eq!(value("a"), Value::Int(7));
+        assert_eq!(value("b"), Value::Float("1".into()));
+        assert_eq!(value("c"), Value::Bool(true));
+        assert_eq!(value("d"), Value::Str("7".into()));
+        assert_eq!(value("e"), Value::Null);
+        let error = parse_err("a: !!bool yes\n");
+        assert_eq!(error.message, "`!!bool yes` is not a boolean in YAML 1.2");
+        assert_eq!(
+            error.hint.as_deref(),
+            Some("YAML 1.1 (Helm) reads `yes` as true, YAML 1.2 as the text \"yes\": write `true`")
+        );
+        assert_eq!((error.loc.unwrap().line, error.loc.unwrap().col), (1, 4));
+        assert!(parse_err("a: !!int abc\n").message.contains("is not an integer"));
+        assert!(parse_err("a: !!null x\n").message.contains("is not null"));
+        assert!(parse_err("a: !!float x\n").message.contains("is not a number"));
     }
 }

@@ -1,0 +1,993 @@
+//! Helm must read what was declared (issue 9): scalars go through declarations and
+//! `render`, and come back out of the readers our users' tools use.
+//!
+//! - [`property_random_scalars_read_back_by_an_independent_reader`]: random strings
+//!   (biased to YAML indicators, whitespace, line and paragraph separators, non-characters,
+//!   long keys) and numbers through typed text fields and `values`, read back from
+//!   values.yaml by libyaml (`serde_yaml`), a reader independent of ours.
+//! - [`helm_reads_every_tricky_scalar_as_declared`]: the real `helm template` on an echo
+//!   chart (`tests/fixtures/echo-chart`) with the rendered values.yaml of a table of
+//!   tricky scalars, in typed fields and in `values`. It needs `helm` from
+//!   `WORKERGEN_TEST_TOOLS` and says it skipped when that is not set.
+//! - [`render_stdout_inlines_values_byte_for_byte`]: the values inlined by
+//!   `render --stdout` are values.yaml's, byte for byte.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use serde_json::Value as Json;
+
+use crate::util::workergen;
+
+/// Strings that some YAML reader takes for something else, or that YAML cannot hold raw.
+const TRICKY: &[&str] = &[
+    // Numbers to YAML 1.1 or 1.2.
+    "9.20",
+    "1.10",
+    "007",
+    "010",
+    "0x1F",
+    "0X1F",
+    "0o17",
+    "0b101",
+    "1e3",
+    "1E3",
+    "-1e-3",
+    ".5",
+    "1.",
+    "42",
+    "-0",
+    "+1",
+    "0777",
+    "08",
+    "1_000",
+    "12:30",
+    "190:20:30.15",
+    "9007199254740993",
+    "0x8000000000000000",
+    "123456789012345678901234567890",
+    ".inf",
+    "-.inf",
+    "+.inf",
+    ".Inf",
+    ".nan",
+    ".NaN",
+    "NaN",
+    "inf",
+    "Infinity",
+    // Booleans and null to YAML 1.1 or 1.2.
+    "yes",
+    "Yes",
+    "YES",
+    "no",
+    "No",
+    "NO",
+    "on",
+    "On",
+    "ON",
+    "off",
+    "Off",
+    "OFF",
+    "y",
+    "Y",
+    "n",
+    "N",
+    "true",
+    "True",
+    "TRUE",
+    "false",
+    "False",
+    "FALSE",
+    "~",
+    "null",
+    "Null",
+    "NULL",
+    "",
+    // Timestamps, YAML 1.1's value and merge keys.
+    "2001-12-14",
+    "2001-12-14t21:59:43.10-05:00",
+    "2001-12-14 21:59:43.10 -5",
+    "=",
+    "<<",
+    "<<x",
+    // Indicators.
+    "-",
+    "--",
+    "---",
+    "...",
+    "- a",
+    "-a",
+    "?",
+    "? a",
+    ":",
+    ":a",
+    "a:",
+    "a: b",
+    "a:b",
+    "a,b",
+    "a, b",
+    "[a]",
+    "{a: b}",
+    "#x",
+    "a #x",
+    "a#x",
+    "&a",
+    "*a",
+    "!t",
+    "!!str",
+    "%",
+    "%TAG",
+    "@",
+    "`",
+    "'",
+    "\"",
+    "'a'",
+    "\"a\"",
+    "|",
+    ">",
+    "|-",
+    ">+",
+    "\\",
+    "\\n",
+    "a'b",
+    "a\"b",
+    "a\\b",
+    "{{ .Values }}",
+    "${HOME}",
+    "%!s(float64=9.2)",
+    // Whitespace and line breaks, YAML 1.1's included.
+    " lead",
+    "trail ",
+    " ",
+    "  ",
+    "\t",
+    "\ta",
+    "a\tb",
+    "a\nb",
+    "a\n",
+    "\n",
+    "\r\n",
+    "a\rb",
+    "a\u{2028}b",
+    " \u{2028} ",
+    "\u{2029}",
+    "\u{85}",
+    "a \u{85} b",
+    // Characters a reader may refuse raw.
+    "\u{FEFF}",
+    "\u{FEFF}a",
+    "\u{FFFE}",
+    "\u{FFFF}",
+    "\u{FDD0}",
+    "\u{FDEF}",
+    "\u{1FFFE}",
+    "\u{10FFFF}",
+    "\u{0}",
+    "\u{1}",
+    "\u{7}",
+    "\u{1b}[2K",
+    "\u{7f}",
+    "\u{80}",
+    "\u{9f}",
+    "\u{a0}",
+    "\u{200B}",
+    "\u{D7FF}",
+    "\u{E000}",
+    "\u{FFFD}",
+    "é",
+    "日本語",
+    "😀",
+    // Ordinary values, to be sure they stay ordinary.
+    "Linux Workers",
+    "octopusdeploy/worker-tools:6.5.0-ubuntu.22.04",
+    "https://proxy.example.com:3128",
+    "a=b",
+];
+
+/// Plain (unquoted) scalars that a typed text field must keep exactly as written.
+const PLAIN_TEXTS: &[&str] = &[
+    "9.20",
+    "1.10",
+    "007",
+    "010",
+    "0x1F",
+    "0o17",
+    "0b101",
+    "1e3",
+    "42",
+    "-0",
+    "+1",
+    "0777",
+    "1_000",
+    "12:30",
+    "9007199254740993",
+    "0x8000000000000000",
+    ".inf",
+    ".nan",
+    "yes",
+    "No",
+    "on",
+    "y",
+    "true",
+    "False",
+    "1.",
+    ".5",
+    "2001-12-14",
+    "6.5.0",
+];
+
+/// Plain numbers and booleans that `values` takes, and Helm must read as the same value.
+const PLAIN_NUMBERS: &[&str] = &[
+    "1",
+    "-0",
+    "0",
+    "00",
+    "08",
+    "+1",
+    "0.5",
+    ".5",
+    "1.",
+    "1.10",
+    "1e3",
+    "1E3",
+    "-1.5e-3",
+    "0.1",
+    "3.141592653589793",
+    "9007199254740992",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "18446744073709551616",
+    "1e300",
+    "-1e-300",
+    "100000000000000000000.0",
+    "123456789.123456789",
+    "true",
+    "false",
+    "True",
+    "FALSE",
+];
+
+const WORKERGEN_YAML: &str = "acceptEula: true\ngitops:\n  engine: flux\ndefaults:\n  machinePolicy: manual\n";
+
+fn environment_yaml(bearer_token_secret: &str) -> String {
+    format!(
+        "octopus:\n  serverUrl: https://octopus.example.com/\n  serverCommsAddresses: [https://octopus.example.com:10943/]\n  space: Default\n  auth:\n    bearerTokenSecret: {bearer_token_secret}\n"
+    )
+}
+
+/// A config repository whose one cluster, `prod/c1`, has the `workers:` block `workers`.
+fn repo(settings: &str, environment: &str, workers: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("environments/prod");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(dir.path().join("workergen.yaml"), settings).unwrap();
+    std::fs::write(folder.join("environment.yaml"), environment).unwrap();
+    std::fs::write(
+        folder.join("c1.yaml"),
+        format!("cluster:\n  destination: {{server: https://c1.k8s.example.com}}\nworkers:\n{workers}"),
+    )
+    .unwrap();
+    dir
+}
+
+fn render(dir: &Path) {
+    let run = workergen(dir, &["render"]);
+    assert_eq!(run.code, 0, "render failed:\n{}", run.stderr);
+}
+
+fn values_path(dir: &Path, worker: &str) -> PathBuf {
+    dir.join("rendered/prod/c1").join(worker).join("values.yaml")
+}
+
+/// `text` as a YAML double-quoted scalar with everything but printable ASCII escaped:
+/// our own writer, so that the input does not lean on the emitter under test.
+fn quoted(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            ' '..='~' => out.push(c),
+            c if u32::from(c) <= 0xFFFF => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push_str(&format!("\\U{:08X}", u32::from(c))),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A block map at `indent` from `(key, value source)` pairs, every key explicit (`? `)
+/// so that keys longer than YAML's 1024 characters for implicit keys can be written.
+fn block_map(indent: usize, entries: impl IntoIterator<Item = (String, String)>) -> String {
+    let pad = " ".repeat(indent);
+    entries
+        .into_iter()
+        .map(|(key, value)| format!("{pad}? {}\n{pad}: {value}\n", quoted(&key)))
+        .collect()
+}
+
+/// libyaml's reading of a file (through `serde_yaml`), as JSON.
+fn read_independently(path: &Path) -> serde_yaml::Value {
+    let text = std::fs::read_to_string(path).unwrap();
+    serde_yaml::from_str(&text)
+        .unwrap_or_else(|error| panic!("libyaml cannot read {}: {error}\n{text}", path.display()))
+}
+
+fn yaml_get<'a>(value: &'a serde_yaml::Value, path: &[&str]) -> &'a serde_yaml::Value {
+    path.iter()
+        .try_fold(value, |value, key| value.get(key))
+        .unwrap_or_else(|| panic!("no {path:?} in {value:?}"))
+}
+
+// ---------------------------------------------------------------------------------------
+// One promise at a time, read by libyaml (no tools needed).
+
+/// `agent.image.tag: 9.20` is the text "9.20" (the chart made the image
+/// `tentacle:%!s(float64=9.2)` of the number), and so for every text field.
+#[test]
+fn typed_text_fields_keep_plain_scalars_as_written() {
+    let environment = environment_yaml("42");
+    let workers = "  w:\n    displayName: 007\n    machinePolicy: 1.10\n    workerPools: [0x1F, 1e3]\n    agent:\n      image: {repository: octopusdeploy/kubernetes-agent-tentacle, tag: 9.20}\n      nodeSelector: {zone: 010}\n      serviceAccount: {annotations: {example.com/id: 42}}\n    scriptPods:\n      proxies: {http: 8080}\n      resources: {requests: {cpu: 1.10}}\n";
+    let dir = repo(WORKERGEN_YAML, &environment, workers);
+    render(dir.path());
+    let read = read_independently(&values_path(dir.path(), "w"));
+    let text = |path: &[&str]| yaml_get(&read, path).clone();
+    let string = |text: &str| serde_yaml::Value::String(text.to_string());
+    assert_eq!(text(&["agent", "name"]), string("007"));
+    assert_eq!(text(&["agent", "machinePolicyName"]), string("1.10"));
+    assert_eq!(
+        text(&["agent", "worker", "initial", "workerPools"]),
+        serde_yaml::Value::Sequence(vec![string("0x1F"), string("1e3")])
+    );
+    assert_eq!(text(&["agent", "image", "tag"]), string("9.20"));
+    assert_eq!(text(&["agent", "nodeSelector", "zone"]), string("010"));
+    assert_eq!(text(&["agent", "bearerTokenSecretName"]), string("42"));
+    assert_eq!(
+        text(&["agent", "serviceAccount", "annotations", "example.com/id"]),
+        string("42")
+    );
+    assert_eq!(text(&["scriptPods", "proxies", "http_proxy"]), string("8080"));
+    assert_eq!(text(&["scriptPods", "resources", "requests", "cpu"]), string("1.10"));
+    let written = std::fs::read_to_string(values_path(dir.path(), "w")).unwrap();
+    assert!(written.contains("  tag: \"9.20\"\n"), "written quoted:\n{written}");
+}
+
+/// A quoted `"<<"` is an ordinary key; only a plain `<<` is YAML 1.1's merge key.
+#[test]
+fn a_quoted_merge_key_is_an_ordinary_key() {
+    let workers = "  w:\n    workerPools: [Pool]\n    agent:\n      nodeSelector: {\"<<\": a}\n    values:\n      agent:\n        metadata:\n          labels: {'<<': b}\n";
+    let dir = repo(WORKERGEN_YAML, &environment_yaml("octopus-worker-token"), workers);
+    render(dir.path());
+    let read = read_independently(&values_path(dir.path(), "w"));
+    assert_eq!(yaml_get(&read, &["agent", "nodeSelector", "<<"]).as_str(), Some("a"));
+    assert_eq!(
+        yaml_get(&read, &["agent", "metadata", "labels", "<<"]).as_str(),
+        Some("b")
+    );
+}
+
+/// Line and paragraph separators keep the spaces around them, and non-characters no
+/// longer make the file unreadable: every character a reader may not take raw is escaped.
+#[test]
+fn characters_yaml_may_not_hold_raw_are_escaped() {
+    let texts = [
+        " \u{2028} ",
+        "a \u{2029} b",
+        "\u{85}",
+        "\u{FEFF}x",
+        "\u{FFFE}",
+        "\u{FFFF}",
+        "\u{FDD0}",
+        "\u{1FFFE}",
+        "\u{9f}",
+    ];
+    let entries = block_map(
+        8,
+        texts
+            .iter()
+            .enumerate()
+            .map(|(index, text)| (format!("k{index}"), quoted(text))),
+    );
+    let workers = format!("  w:\n    workerPools: [Pool]\n    agent:\n      nodeSelector:\n{entries}");
+    let dir = repo(WORKERGEN_YAML, &environment_yaml("octopus-worker-token"), &workers);
+    render(dir.path());
+    let read = read_independently(&values_path(dir.path(), "w"));
+    for (index, text) in texts.iter().enumerate() {
+        assert_eq!(
+            yaml_get(&read, &["agent", "nodeSelector", &format!("k{index}")]).as_str(),
+            Some(*text)
+        );
+    }
+    if let Some(tools) = test_tools("characters_yaml_may_not_hold_raw_are_escaped") {
+        let helm = helm_reads(&tools, &values_path(dir.path(), "w"));
+        for (index, text) in texts.iter().enumerate() {
+            assert_eq!(json_get(&helm, &["agent", "nodeSelector", &format!("k{index}")]), text);
+        }
+    }
+}
+
+/// A key longer than YAML's 1024 characters for an implicit key is written as an
+/// explicit `? ` key (render wrote a file nobody could read).
+#[test]
+fn long_keys_are_written_as_explicit_keys() {
+    let long = "k".repeat(1100);
+    let workers = format!(
+        "  w:\n    workerPools: [Pool]\n    agent:\n      serviceAccount:\n        annotations:\n          ? {long}\n          : typed\n    values:\n      agent:\n        metadata:\n          labels:\n            ? \"{long}\"\n            : values\n"
+    );
+    let dir = repo(WORKERGEN_YAML, &environment_yaml("octopus-worker-token"), &workers);
+    render(dir.path());
+    let read = read_independently(&values_path(dir.path(), "w"));
+    assert_eq!(
+        yaml_get(&read, &["agent", "serviceAccount", "annotations", &long]).as_str(),
+        Some("typed")
+    );
+    assert_eq!(
+        yaml_get(&read, &["agent", "metadata", "labels", &long]).as_str(),
+        Some("values")
+    );
+    // And workergen reads its own output.
+    let run = workergen(dir.path(), &["check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+// ---------------------------------------------------------------------------------------
+// The property test.
+
+/// One random declaration: text in typed fields, text and numbers in `values`.
+#[derive(Debug, Clone)]
+struct Declared {
+    display_name: String,
+    machine_policy: String,
+    node_selector: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
+    numbers: BTreeMap<String, Number>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Number {
+    Int(i64),
+    Float(f64),
+}
+
+/// Pieces of text YAML readers trip over; random strings are made of them.
+fn piece() -> impl Strategy<Value = String> {
+    let indicators: Vec<String> = "-?:,[]{}#&*!|>'\"%@`\\=~<".chars().map(String::from).collect();
+    let words: Vec<String> = [
+        "yes",
+        "No",
+        "on",
+        "OFF",
+        "y",
+        "null",
+        "~",
+        "true",
+        "0x1F",
+        "1e3",
+        "007",
+        "9.20",
+        "12:30",
+        "<<",
+        ".inf",
+        "- ",
+        ": ",
+        " #",
+        "---",
+        "...",
+        "1_000",
+        "0777",
+        "2001-12-14",
+    ]
+    .iter()
+    .map(|word| word.to_string())
+    .collect();
+    let special: Vec<String> = [
+        ' ',
+        '\t',
+        '\n',
+        '\r',
+        '\u{2028}',
+        '\u{2029}',
+        '\u{85}',
+        '\u{FEFF}',
+        '\u{FFFE}',
+        '\u{FFFF}',
+        '\u{FDD0}',
+        '\u{1FFFE}',
+        '\u{10FFFF}',
+        '\u{0}',
+        '\u{1b}',
+        '\u{7f}',
+        '\u{9f}',
+        '\u{a0}',
+    ]
+    .iter()
+    .map(|c| c.to_string())
+    .collect();
+    prop_oneof![
+        3 => prop::sample::select(indicators),
+        3 => prop::sample::select(words),
+        3 => prop::sample::select(special),
+        2 => "[a-zA-Z0-9 ]{1,6}",
+        1 => any::<char>().prop_map(String::from),
+    ]
+}
+
+fn random_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        12 => prop::collection::vec(piece(), 0..8).prop_map(|pieces| pieces.concat()),
+        // Longer than YAML's 1024 characters for an implicit key.
+        1 => (1025usize..1400, piece()).prop_map(|(length, tail)| "k".repeat(length) + &tail),
+    ]
+}
+
+fn random_number() -> impl Strategy<Value = Number> {
+    const EXACT: i64 = 1 << 53;
+    prop_oneof![
+        (-EXACT..=EXACT).prop_map(Number::Int),
+        prop::sample::select(vec![0, -1, 1, i64::MIN, EXACT, -EXACT]).prop_map(Number::Int),
+        any::<f64>()
+            .prop_filter("finite", |value| value.is_finite())
+            .prop_map(Number::Float),
+        prop::sample::select(vec![0.5, -0.0, 1e300, 1e-300, 0.1, 100.0]).prop_map(Number::Float),
+    ]
+}
+
+fn declared() -> impl Strategy<Value = Declared> {
+    (
+        random_text(),
+        random_text(),
+        prop::collection::btree_map(random_text(), random_text(), 0..6),
+        prop::collection::btree_map(random_text(), random_text(), 0..6),
+        prop::collection::btree_map("n[0-9]{1,3}", random_number(), 0..6),
+    )
+        .prop_map(
+            |(display_name, machine_policy, node_selector, annotations, numbers)| Declared {
+                // A display name must not be blank.
+                display_name: format!("d{display_name}"),
+                machine_policy,
+                node_selector,
+                annotations,
+                numbers,
+            },
+        )
+}
+
+fn number_source(number: Number) -> String {
+    match number {
+        Number::Int(value) => value.to_string(),
+        // `{:?}` keeps a `.0` or an exponent: a YAML float.
+        Number::Float(value) => format!("{value:?}"),
+    }
+}
+
+fn declaration(declared: &Declared) -> String {
+    let mut text = format!(
+        "  w:\n    workerPools: [Pool]\n    displayName: {}\n    machinePolicy: {}\n    agent:\n      nodeSelector:\n{}      serviceAccount:\n        annotations:\n{}",
+        quoted(&declared.display_name),
+        quoted(&declared.machine_policy),
+        block_map(8, declared.node_selector.iter().map(|(k, v)| (k.clone(), quoted(v)))),
+        block_map(10, declared.annotations.iter().map(|(k, v)| (k.clone(), quoted(v)))),
+    );
+    text.push_str("    values:\n      agent:\n        metadata:\n          annotations:\n");
+    let values = declared
+        .annotations
+        .iter()
+        .map(|(k, v)| (k.clone(), quoted(v)))
+        .chain(declared.numbers.iter().map(|(k, n)| (k.clone(), number_source(*n))));
+    // `values` keys of a map must be unique: the number keys (`n…`) are quoted strings
+    // here like the others, so a clash would be a duplicate key; keep the first.
+    let mut seen = std::collections::BTreeSet::new();
+    let values: Vec<_> = values.filter(|(k, _)| seen.insert(k.clone())).collect();
+    text.push_str(&block_map(12, values));
+    text
+}
+
+fn check_read_back(declared: &Declared, read: &serde_yaml::Value) -> Result<(), TestCaseError> {
+    let text = |path: &[&str]| yaml_get(read, path).as_str().map(str::to_string);
+    prop_assert_eq!(text(&["agent", "name"]), Some(declared.display_name.clone()));
+    prop_assert_eq!(
+        text(&["agent", "machinePolicyName"]),
+        Some(declared.machine_policy.clone())
+    );
+    let map_of = |path: &[&str]| -> BTreeMap<String, serde_yaml::Value> {
+        match read
+            .get("agent")
+            .and_then(|agent| path.iter().try_fold(agent, |value, key| value.get(key)))
+        {
+            Some(serde_yaml::Value::Mapping(map)) => map
+                .iter()
+                .map(|(k, v)| (k.as_str().expect("string keys").to_string(), v.clone()))
+                .collect(),
+            _ => BTreeMap::new(),
+        }
+    };
+    let strings = |map: &BTreeMap<String, String>| -> BTreeMap<String, serde_yaml::Value> {
+        map.iter()
+            .map(|(k, v)| (k.clone(), serde_yaml::Value::String(v.clone())))
+            .collect()
+    };
+    prop_assert_eq!(map_of(&["nodeSelector"]), strings(&declared.node_selector));
+    prop_assert_eq!(
+        map_of(&["serviceAccount", "annotations"]),
+        strings(&declared.annotations)
+    );
+    let metadata = map_of(&["metadata", "annotations"]);
+    for (key, value) in &declared.annotations {
+        prop_assert_eq!(metadata.get(key), Some(&serde_yaml::Value::String(value.clone())));
+    }
+    for (key, number) in &declared.numbers {
+        if declared.annotations.contains_key(key) {
+            continue;
+        }
+        let read = metadata.get(key);
+        match number {
+            Number::Int(value) => prop_assert_eq!(read.and_then(serde_yaml::Value::as_i64), Some(*value), "{}", key),
+            Number::Float(value) => {
+                let read = read.and_then(serde_yaml::Value::as_f64);
+                prop_assert_eq!(read.map(f64::to_bits), Some(value.to_bits()), "{}: {:?}", key, read);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Random strings and numbers, declared in typed fields and `values`, rendered, and
+/// read back from values.yaml by libyaml: every string byte for byte, every number
+/// with its type and value. Seeded, so every run tries the same cases.
+#[test]
+fn property_random_scalars_read_back_by_an_independent_reader() {
+    let config = Config {
+        cases: 48,
+        failure_persistence: None,
+        max_shrink_iters: 64,
+        rng_algorithm: RngAlgorithm::ChaCha,
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    let result = runner.run(&declared(), |declared| {
+        let dir = repo(
+            WORKERGEN_YAML,
+            &environment_yaml("octopus-worker-token"),
+            &declaration(&declared),
+        );
+        let run = workergen(dir.path(), &["render"]);
+        prop_assert_eq!(run.code, 0, "render failed:\n{}", run.stderr);
+        check_read_back(&declared, &read_independently(&values_path(dir.path(), "w")))
+    });
+    if let Err(error) = result {
+        panic!("{error}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Helm on an echo chart.
+
+/// The folder of `helm` and the other test tools, or `None` (and a message) when
+/// `WORKERGEN_TEST_TOOLS` is not set.
+fn test_tools(test: &str) -> Option<PathBuf> {
+    match std::env::var_os("WORKERGEN_TEST_TOOLS") {
+        Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
+        _ => {
+            eprintln!("skipped {test}: set WORKERGEN_TEST_TOOLS to the folder holding `helm` (`.ci/run` does)");
+            None
+        }
+    }
+}
+
+/// The values Helm read from `values`, as the echo chart writes them back (JSON).
+fn helm_reads(tools: &Path, values: &Path) -> Json {
+    let home = tempfile::tempdir().unwrap();
+    let chart = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/echo-chart");
+    let output = Command::new(tools.join("helm"))
+        .args(["template", "echo"])
+        .arg(&chart)
+        .arg("--values")
+        .arg(values)
+        .env("HELM_CACHE_HOME", home.path().join("cache"))
+        .env("HELM_CONFIG_HOME", home.path().join("config"))
+        .env("HELM_DATA_HOME", home.path().join("data"))
+        .output()
+        .expect("helm runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "helm template failed on {}:\n{}\n{}",
+        values.display(),
+        String::from_utf8_lossy(&output.stderr),
+        std::fs::read_to_string(values).unwrap_or_default()
+    );
+    let encoded = stdout
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("values.json: "))
+        .unwrap_or_else(|| panic!("no values.json in helm's output:\n{stdout}"))
+        .trim_matches('"');
+    serde_json::from_slice(&base64_decode(encoded)).unwrap()
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0u32, 0);
+    for byte in text.bytes().filter(|byte| *byte != b'=') {
+        let digit = ALPHABET.iter().position(|a| *a == byte).expect("base64") as u32;
+        buffer = (buffer << 6) | digit;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
+fn json_get<'a>(json: &'a Json, path: &[&str]) -> &'a Json {
+    path.iter()
+        .try_fold(json, |json, key| json.get(key))
+        .unwrap_or_else(|| panic!("Helm read no {path:?}"))
+}
+
+fn tricky_with_long() -> Vec<String> {
+    let mut texts: Vec<String> = TRICKY.iter().map(|text| text.to_string()).collect();
+    texts.push("k".repeat(1100));
+    texts.push(format!("{}: x", "a".repeat(1030)));
+    texts
+}
+
+/// Each tricky string as a typed text field and as a `values` string, as values and as
+/// keys; each plain scalar in typed text fields; each plain number in `values`: what
+/// Helm reads (through an echo chart) is exactly what was declared.
+#[test]
+fn helm_reads_every_tricky_scalar_as_declared() {
+    let texts = tricky_with_long();
+    assert!(texts.len() >= 100, "the table holds {} strings", texts.len());
+    let unique: std::collections::BTreeSet<&String> = texts.iter().collect();
+    assert_eq!(unique.len(), texts.len(), "the table holds a string twice");
+    let indexed = |prefix: &str| -> Vec<(String, String)> {
+        texts
+            .iter()
+            .enumerate()
+            .map(|(index, text)| (format!("{prefix}{index:03}"), quoted(text)))
+            .collect()
+    };
+    let as_keys = || texts.iter().map(|text| (text.clone(), quoted("v"))).collect::<Vec<_>>();
+    let plain_selector: String = PLAIN_TEXTS
+        .iter()
+        .enumerate()
+        .map(|(index, text)| format!("        p{index:02}: {text}\n"))
+        .collect();
+    let plain_numbers: String = PLAIN_NUMBERS
+        .iter()
+        .enumerate()
+        .map(|(index, text)| format!("            n{index:02}: {text}\n"))
+        .collect();
+    let workers = format!(
+        "  typed:\n    workerPools: [Pool]\n    machinePolicy: {policy}\n    agent:\n      image: {{repository: octopusdeploy/kubernetes-agent-tentacle, tag: {tag}}}\n      nodeSelector:\n{selector}      serviceAccount:\n        annotations:\n{keys}    scriptPods:\n      proxies: {{http: {http}, https: {https}, noProxy: {no_proxy}}}\n\
+         \x20 plain:\n    displayName: 007\n    machinePolicy: 1.10\n    workerPools: [{pools}]\n    agent:\n      image: {{repository: octopusdeploy/kubernetes-agent-tentacle, tag: 9.20}}\n      nodeSelector:\n{plain_selector}      serviceAccount: {{annotations: {{example.com/id: 42}}}}\n    scriptPods:\n      proxies: {{http: 8080, noProxy: 0x1F}}\n      resources: {{requests: {{cpu: 1.10, memory: 1e3}}}}\n\
+         \x20 values:\n    workerPools: [Pool]\n    values:\n      agent:\n        metadata:\n          annotations:\n{strings}{plain_numbers}          labels:\n{labels}",
+        policy = quoted(&texts[0]),
+        tag = quoted("\u{2028}9.20 "),
+        selector = block_map(8, indexed("s")),
+        keys = block_map(10, as_keys()),
+        http = quoted("yes"),
+        https = quoted("\u{FFFE}"),
+        no_proxy = quoted(" a, b "),
+        pools = PLAIN_TEXTS.join(", "),
+        strings = block_map(12, indexed("s")),
+        labels = block_map(12, as_keys()),
+    );
+    let dir = repo(WORKERGEN_YAML, &environment_yaml("42"), &workers);
+    render(dir.path());
+    let Some(tools) = test_tools("helm_reads_every_tricky_scalar_as_declared") else {
+        return;
+    };
+
+    let typed = helm_reads(&tools, &values_path(dir.path(), "typed"));
+    assert_eq!(json_get(&typed, &["agent", "machinePolicyName"]), texts[0].as_str());
+    assert_eq!(json_get(&typed, &["agent", "image", "tag"]), "\u{2028}9.20 ");
+    assert_eq!(json_get(&typed, &["scriptPods", "proxies", "http_proxy"]), "yes");
+    assert_eq!(json_get(&typed, &["scriptPods", "proxies", "https_proxy"]), "\u{FFFE}");
+    assert_eq!(json_get(&typed, &["scriptPods", "proxies", "no_proxy"]), " a, b ");
+    let annotation_keys = json_get(&typed, &["agent", "serviceAccount", "annotations"]);
+    let values_doc = helm_reads(&tools, &values_path(dir.path(), "values"));
+    let value_annotations = json_get(&values_doc, &["agent", "metadata", "annotations"]);
+    let value_labels = json_get(&values_doc, &["agent", "metadata", "labels"]);
+    for (index, text) in texts.iter().enumerate() {
+        let key = format!("s{index:03}");
+        assert_eq!(
+            json_get(&typed, &["agent", "nodeSelector", &key]),
+            text.as_str(),
+            "typed {text:?}"
+        );
+        assert_eq!(value_annotations[&key], text.as_str(), "values {text:?}");
+        assert_eq!(annotation_keys[text.as_str()], "v", "typed key {text:?}");
+        assert_eq!(value_labels[text.as_str()], "v", "values key {text:?}");
+    }
+    assert_eq!(annotation_keys.as_object().unwrap().len(), texts.len());
+    assert_eq!(value_labels.as_object().unwrap().len(), texts.len());
+
+    // Plain scalars in typed text fields: the text as written.
+    let plain = helm_reads(&tools, &values_path(dir.path(), "plain"));
+    assert_eq!(json_get(&plain, &["agent", "name"]), "007");
+    assert_eq!(json_get(&plain, &["agent", "machinePolicyName"]), "1.10");
+    assert_eq!(json_get(&plain, &["agent", "image", "tag"]), "9.20");
+    assert_eq!(json_get(&plain, &["agent", "bearerTokenSecretName"]), "42");
+    assert_eq!(
+        json_get(&plain, &["agent", "serviceAccount", "annotations", "example.com/id"]),
+        "42"
+    );
+    assert_eq!(json_get(&plain, &["scriptPods", "proxies", "http_proxy"]), "8080");
+    assert_eq!(json_get(&plain, &["scriptPods", "proxies", "no_proxy"]), "0x1F");
+    assert_eq!(
+        json_get(&plain, &["scriptPods", "resources", "requests", "cpu"]),
+        "1.10"
+    );
+    assert_eq!(
+        json_get(&plain, &["scriptPods", "resources", "requests", "memory"]),
+        "1e3"
+    );
+    let pools = json_get(&plain, &["agent", "worker", "initial", "workerPools"]);
+    assert_eq!(pools, &Json::from(PLAIN_TEXTS.to_vec()));
+    for (index, text) in PLAIN_TEXTS.iter().enumerate() {
+        assert_eq!(
+            json_get(&plain, &["agent", "nodeSelector", &format!("p{index:02}")]),
+            text,
+            "plain {text}"
+        );
+    }
+
+    // Plain numbers and booleans in `values`: the same number, the same boolean.
+    for (index, text) in PLAIN_NUMBERS.iter().enumerate() {
+        let read = &value_annotations[format!("n{index:02}")];
+        match text.to_ascii_lowercase().as_str() {
+            "true" => assert_eq!(read, &Json::Bool(true), "{text}"),
+            "false" => assert_eq!(read, &Json::Bool(false), "{text}"),
+            _ => {
+                let declared: f64 = text.parse().unwrap();
+                assert_eq!(read.as_f64(), Some(declared), "{text}: Helm read {read}");
+            }
+        }
+    }
+}
+
+/// Plain scalars in `values` that YAML 1.1 (Helm) and YAML 1.2 read differently, and
+/// numbers Helm cannot hold, are refused, each at its own line and column, in one run.
+#[test]
+fn values_refuse_scalars_yaml11_reads_otherwise() {
+    let refused = [
+        "yes",
+        "No",
+        "ON",
+        "off",
+        "y",
+        "N",
+        "0777",
+        "-012",
+        "0x1F",
+        "0X1F",
+        "0o17",
+        "0b101",
+        "1_000",
+        "12:30",
+        ".inf",
+        "-.inf",
+        ".nan",
+        "9007199254740993",
+        "0x8000000000000000",
+    ];
+    let entries: String = refused
+        .iter()
+        .enumerate()
+        .map(|(index, text)| format!("            k{index:02}: {text}\n"))
+        .collect();
+    // `k00` stands on line 10 of the cluster file, at column 13; its value at 18.
+    let workers = format!(
+        "  w:\n    workerPools: [Pool]\n    values:\n      agent:\n        metadata:\n          annotations:\n{entries}"
+    );
+    let dir = repo(WORKERGEN_YAML, &environment_yaml("octopus-worker-token"), &workers);
+    let run = workergen(dir.path(), &["validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for (index, text) in refused.iter().enumerate() {
+        let line = 10 + index;
+        let place = format!("environments/prod/c1.yaml:{line}:18: error: ");
+        assert!(
+            run.stderr.contains(&place),
+            "`{text}` not refused at {place}\n{}",
+            run.stderr
+        );
+    }
+    assert!(!dir.path().join("rendered").exists());
+    // Quoted, the same texts are fine, and so is a quoted `<<` key.
+    let quoted_entries = refused
+        .iter()
+        .enumerate()
+        .map(|(index, text)| format!("            k{index:02}: \"{text}\"\n"))
+        .collect::<String>();
+    let workers = format!(
+        "  w:\n    workerPools: [Pool]\n    values:\n      agent:\n        metadata:\n          annotations:\n{quoted_entries}            \"<<\": merge\n"
+    );
+    let dir = repo(WORKERGEN_YAML, &environment_yaml("octopus-worker-token"), &workers);
+    render(dir.path());
+    let read = read_independently(&values_path(dir.path(), "w"));
+    let annotations = yaml_get(&read, &["agent", "metadata", "annotations"]);
+    assert_eq!(annotations.get("k00").and_then(serde_yaml::Value::as_str), Some("yes"));
+    assert_eq!(annotations.get("<<").and_then(serde_yaml::Value::as_str), Some("merge"));
+}
+
+// ---------------------------------------------------------------------------------------
+// `render --stdout`.
+
+/// The block under the line `header` of a rendered document, de-indented.
+fn inline_block(document: &str, header: &str) -> String {
+    let mut lines = document.lines().skip_while(|line| *line != header).skip(1);
+    let indent = header.len() - header.trim_start().len() + 2;
+    let mut block = String::new();
+    for line in lines.by_ref() {
+        if line.len() < indent || !line[..indent].trim().is_empty() {
+            break;
+        }
+        block.push_str(&line[indent..]);
+        block.push('\n');
+    }
+    block
+}
+
+/// values.yaml without its marker line.
+fn values_body(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.split_once('\n').unwrap().1.to_string()
+}
+
+/// The values inlined by `render --stdout` (Flux `spec.values`, Argo CD
+/// `helm.valuesObject`) are values.yaml's, byte for byte: numbers as written (`1e3`,
+/// `1.10`, `9223372036854775808`), strings escaped alike, long keys explicit.
+#[test]
+fn render_stdout_inlines_values_byte_for_byte() {
+    let numbers: String = PLAIN_NUMBERS
+        .iter()
+        .enumerate()
+        // Beyond 64 bits: libyaml's reader (`serde_yaml`) cannot hold it; Helm can.
+        .filter(|(_, text)| **text != "18446744073709551616")
+        .map(|(index, text)| format!("            n{index:02}: {text}\n"))
+        .collect();
+    let texts = tricky_with_long();
+    let strings = block_map(
+        12,
+        texts
+            .iter()
+            .enumerate()
+            .map(|(index, text)| (format!("s{index:03}"), quoted(text))),
+    );
+    let workers = format!(
+        "  w:\n    workerPools: [Pool]\n    pollingConnectionCount: 3\n    values:\n      agent:\n        metadata:\n          annotations:\n{numbers}{strings}"
+    );
+    for (engine, header) in [("flux", "  values:"), ("argocd", "        valuesObject:")] {
+        let settings = format!(
+            "acceptEula: true\ngitops:\n  engine: {engine}\n  argocd: {{repoURL: https://git.example.com/workers.git}}\ndefaults:\n  machinePolicy: manual\n"
+        );
+        let dir = repo(&settings, &environment_yaml("octopus-worker-token"), &workers);
+        let run = workergen(dir.path(), &["render", "--stdout"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        render(dir.path());
+        let values = values_path(dir.path(), "w");
+        let document = run
+            .stdout
+            .split("\n---\n")
+            .find(|document| document.contains(header))
+            .unwrap_or_else(|| panic!("{engine}: no `{header}` in\n{}", run.stdout));
+        let inline = inline_block(document, header);
+        assert_eq!(
+            inline,
+            values_body(&values),
+            "{engine}: inline values differ from values.yaml"
+        );
+        let inline_read: serde_yaml::Value = serde_yaml::from_str(&inline).unwrap();
+        assert_eq!(inline_read, read_independently(&values), "{engine}");
+        assert!(
+            inline.contains("n10: 1e3\n") && inline.contains("n09: 1.10\n"),
+            "{engine}: {inline}"
+        );
+    }
+}
