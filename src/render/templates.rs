@@ -207,8 +207,8 @@ pub fn from_json(json: &serde_json::Value) -> Node {
         },
         serde_json::Value::String(text) => Value::Str(text.clone()),
         serde_json::Value::Array(items) => Value::Seq(items.iter().map(from_json).collect()),
-        serde_json::Value::Object(object) => Value::Map(Map {
-            entries: object
+        serde_json::Value::Object(object) => Value::Map(Map::from_entries(
+            object
                 .iter()
                 .map(|(name, child)| {
                     (
@@ -220,7 +220,7 @@ pub fn from_json(json: &serde_json::Value) -> Node {
                     )
                 })
                 .collect(),
-        }),
+        )),
     };
     Node::new(value, loc)
 }
