@@ -2,6 +2,7 @@
 
 mod corpus;
 mod diff;
+mod helm;
 mod niceties;
 mod propose;
 mod render;
