@@ -150,7 +150,9 @@ fn worker_folders(rendered: &Path) -> BTreeMap<String, PathBuf> {
 /// Runs every worker of each rendered tree through the chart (identical runs once) and
 /// checks its registration.
 fn assert_every_worker_registers(trees: &[(&str, &Path)]) {
-    let mut runs: BTreeMap<(Vec<u8>, String, String, String), (HelmRun, Vec<String>)> = BTreeMap::new();
+    // Runs by what Helm sees (values bytes, version, release, namespace), with their workers.
+    type Seen = (Vec<u8>, String, String, String);
+    let mut runs: BTreeMap<Seen, (HelmRun, Vec<String>)> = BTreeMap::new();
     for (name, rendered) in trees {
         let workers = worker_folders(rendered);
         let declared: Vec<&str> = EXAMPLE_POOLS.iter().map(|(path, _)| *path).collect();

@@ -389,9 +389,12 @@ pub enum EnvValue {
     Other(String),
 }
 
+/// A container's environment: each variable's name and value.
+type Env = Vec<(String, EnvValue)>;
+
 /// Every container of a Pod, Deployment or Job whose env has `ServerUrl`, as
 /// `("<Kind>/<name>", env)`.
-fn agent_containers(manifests: &str) -> Result<Vec<(String, Vec<(String, EnvValue)>)>, String> {
+fn agent_containers(manifests: &str) -> Result<Vec<(String, Env)>, String> {
     let mut found = Vec::new();
     for document in manifests.split("\n---\n") {
         let text = document.trim_start_matches("---\n");
@@ -409,7 +412,7 @@ fn agent_containers(manifests: &str) -> Result<Vec<(String, Vec<(String, EnvValu
         };
         let name = object["metadata"]["name"].as_str().unwrap_or_default();
         for container in pod_spec["containers"].as_array().into_iter().flatten() {
-            let env: Vec<(String, EnvValue)> = container["env"]
+            let env: Env = container["env"]
                 .as_array()
                 .into_iter()
                 .flatten()
