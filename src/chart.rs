@@ -59,6 +59,9 @@ pub fn check_keys(values: &Node, chart: &ChartValues, diagnostics: &mut Vec<Diag
     check_level(values, &chart.root, &mut vec!["values"], chart.version, diagnostics);
 }
 
+/// How many unknown keys of one map get a did-you-mean.
+const SUGGESTED_PER_MAP: usize = 100;
+
 fn is_free_form(name: &str, reference: &Node) -> bool {
     FREE_FORM.contains(&name) || matches!(&reference.value, Value::Map(map) if map.is_empty())
 }
@@ -73,13 +76,22 @@ fn check_level<'a>(
     let (Value::Map(given_map), Value::Map(reference_map)) = (&given.value, &reference.value) else {
         return;
     };
+    let mut unknown = 0;
     for (key, child) in &given_map.entries {
         let Some(reference_child) = reference_map.get(&key.name) else {
             if crate::validate::credentials::is_plaintext_key(&key.name) {
                 // `Password`: refused, with a better hint, by the plaintext credential check.
                 continue;
             }
-            let hint = did_you_mean(&key.name, reference_map.keys())
+            // Suggestions cost a comparison with every chart key: past the first
+            // ones of a map they help nobody and made a hostile file slow (issue 9).
+            unknown += 1;
+            let close = if unknown <= SUGGESTED_PER_MAP {
+                did_you_mean(&key.name, reference_map.keys())
+            } else {
+                None
+            };
+            let hint = close
                 .map(|close| format!("did you mean `{close}`?"))
                 .unwrap_or_else(|| {
                     format!(

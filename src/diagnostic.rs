@@ -4,9 +4,10 @@
 //! `file:line:column: error: message`, the source line with a caret under the
 //! spot, any related places, and a `hint:`.
 
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
-use crate::source::{Loc, Sources};
+use crate::source::{FileId, Loc, Sources};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -107,7 +108,7 @@ impl Report {
     /// exact repeats, such as one bad default seen through many workers.
     pub fn sort(&mut self, sources: &Sources) {
         self.diagnostics.sort_by(|a, b| {
-            let key = |d: &Diagnostic| d.loc.map(|loc| (sources.path(loc.file).to_string(), loc.line, loc.col));
+            let key = |d: &Diagnostic| d.loc.map(|loc| (sources.path(loc.file), loc.line, loc.col));
             key(a)
                 .cmp(&key(b))
                 .then_with(|| a.severity.cmp(&b.severity))
@@ -116,16 +117,42 @@ impl Report {
         self.diagnostics.dedup();
     }
 
-    /// Prints every diagnostic, sorted, for a terminal or a log.
+    /// Prints the diagnostics, at most [`SHOWN_PER_FILE`] of each file, for a
+    /// terminal or a log; a file with more gets one line saying how many were left out.
     pub fn render(&self, sources: &Sources, color: bool) -> String {
         let mut out = String::new();
         let mut excerpts = Excerpts::new(sources);
+        let mut shown: HashMap<Option<FileId>, usize> = HashMap::new();
+        let mut hidden: BTreeMap<Option<FileId>, usize> = BTreeMap::new();
         for diagnostic in &self.diagnostics {
-            render_one(&mut out, diagnostic, &mut excerpts, color);
+            let file = diagnostic.loc.map(|loc| loc.file);
+            let count = shown.entry(file).or_default();
+            if *count < SHOWN_PER_FILE {
+                *count += 1;
+                render_one(&mut out, diagnostic, &mut excerpts, color);
+            } else {
+                *hidden.entry(file).or_default() += 1;
+            }
+        }
+        for (file, count) in hidden {
+            let place = file.map_or_else(
+                || "with no place in a file".to_owned(),
+                |file| format!("in {}", sources.path(file)),
+            );
+            let _ = writeln!(
+                out,
+                "note: {count} more {} {place} not shown (the first {SHOWN_PER_FILE} are above)",
+                if count == 1 { "problem" } else { "problems" },
+            );
         }
         out
     }
 }
+
+/// How many diagnostics [`Report::render`] prints per file. A hostile file can hold
+/// 70,000 unknown keys (issue 9); the first ones show what is wrong with it, and the
+/// log stays readable.
+pub const SHOWN_PER_FILE: usize = 50;
 
 struct Paint {
     color: bool,
@@ -586,14 +613,10 @@ fn credential_continuations(text: &str) -> Vec<bool> {
 
 /// Suggests the closest of `candidates` to a misspelt `word`, if one is close.
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let word = word.to_lowercase();
     candidates
         .into_iter()
-        .map(|candidate| {
-            (
-                strsim::jaro_winkler(&word.to_lowercase(), &candidate.to_lowercase()),
-                candidate,
-            )
-        })
+        .map(|candidate| (strsim::jaro_winkler(&word, &candidate.to_lowercase()), candidate))
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, candidate)| candidate)
@@ -630,6 +653,36 @@ mod tests {
         report.sort(&sources);
         let order: Vec<_> = report.diagnostics().iter().map(|d| d.message.as_str()).collect();
         assert_eq!(order, ["z", "y", "x"]);
+    }
+
+    #[test]
+    fn prints_at_most_fifty_per_file_and_says_how_many_more() {
+        let mut sources = Sources::new();
+        let text: String = (0..200).map(|i| format!("k{i}: 1\n")).collect();
+        let a = sources.add("a.yaml", text.clone());
+        let b = sources.add("b.yaml", text);
+        let mut report = Report::new();
+        for line in 1..=120 {
+            report.push(Diagnostic::error(Loc::new(a, line, 1), "unknown key"));
+        }
+        for line in 1..=51 {
+            report.push(Diagnostic::warning(Loc::new(b, line, 1), "odd key"));
+        }
+        report.push(Diagnostic::error(None, "no place"));
+        report.sort(&sources);
+        let text = report.render(&sources, false);
+        assert_eq!(text.matches(": error: unknown key").count(), 50, "{text}");
+        assert_eq!(text.matches(": warning: odd key").count(), 50, "{text}");
+        assert!(text.contains("a.yaml:50:1: error"), "{text}");
+        assert!(!text.contains("a.yaml:51:1: error"), "{text}");
+        assert!(
+            text.ends_with(
+                "note: 70 more problems in a.yaml not shown (the first 50 are above)\n\
+             note: 1 more problem in b.yaml not shown (the first 50 are above)\n"
+            ),
+            "{text}"
+        );
+        assert!(text.starts_with("error: no place\n"), "{text}");
     }
 
     #[test]

@@ -47,9 +47,13 @@ pub fn overlay(lower: &mut Node, upper: &Node) {
     match (&mut lower.value, &upper.value) {
         (_, Value::Null) => {}
         (Value::Map(lower_map), Value::Map(upper_map)) => {
+            // All removals in one pass: one `remove` per null shifts the whole map
+            // each time, which is quadratic in a map with many keys (issue 9).
+            if upper_map.entries.iter().any(|(_, child)| child.is_null()) {
+                lower_map.retain(|key, _| !upper_map.get(&key.name).is_some_and(Node::is_null));
+            }
             for (key, upper_child) in &upper_map.entries {
                 if upper_child.is_null() {
-                    lower_map.remove(&key.name);
                     continue;
                 }
                 match lower_map.get_mut(&key.name) {
@@ -97,7 +101,7 @@ fn without_nulls(node: &Node) -> Node {
 
 fn strip_nulls(node: &mut Node) {
     if let Value::Map(map) = &mut node.value {
-        map.entries.retain_mut(|(_, child)| {
+        map.retain_mut(|_, child| {
             if child.is_null() {
                 return false;
             }

@@ -34,6 +34,13 @@
 //! and a binary-suffixed value is capped at 2^63-1 (`8Ei` equals `9Ei`).
 //! Beyond that, values saturate at about ±1.7e29, the range of an `i128`
 //! count of nano units, far above any real resource.
+//!
+//! One limit is ours: at most [`MAX_SIGNIFICANT_DIGITS`] significant digits (from
+//! the first non-zero digit to the last). `ParseQuantity` reads any length with
+//! arbitrary-precision decimals, but keeps nothing finer than a nano unit, and a
+//! real resource needs a handful of digits; exact arithmetic on a 900,000-digit
+//! value took 69 s (issue 9), so such a value is refused, after one scan, with a
+//! message that shows only its start.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -63,17 +70,35 @@ impl Quantity {
     /// When `text` is not a quantity; the error names it and, where it can
     /// tell, hints at the fix (`1gi` → `1Gi`, `2GB` → `2Gi` or `2G`).
     pub fn parse(text: &str) -> Result<Quantity, QuantityError> {
-        match scan(text) {
-            Ok(parts) => Ok(Quantity { nanos: parts.nanos() }),
-            Err(_) => Err(QuantityError {
-                message: if text.is_empty() {
-                    "an empty string is not a Kubernetes quantity".to_owned()
-                } else {
-                    format!("`{}` is not a Kubernetes quantity", shown(text))
-                },
-                hint: hint_for(text),
-            }),
+        let number = match scan(text) {
+            Ok(parts) => {
+                let digits = significant_digits(parts.integer, parts.fraction);
+                if digits > MAX_SIGNIFICANT_DIGITS {
+                    return Err(too_many_digits(text, digits));
+                }
+                return Ok(Quantity { nanos: parts.nanos() });
+            }
+            Err(Failure::Suffix { number, .. }) => number,
+            Err(Failure::Empty | Failure::NoDigits) => "",
+        };
+        // A long number is the problem to name first, before any suffix hint that
+        // would repeat it.
+        let digits = significant_digits(number, "");
+        if digits > MAX_SIGNIFICANT_DIGITS {
+            return Err(too_many_digits(text, digits));
         }
+        Err(QuantityError {
+            message: if text.is_empty() {
+                "an empty string is not a Kubernetes quantity".to_owned()
+            } else {
+                format!("`{}` is not a Kubernetes quantity", shown(text))
+            },
+            hint: if text.len() > MAX_ECHOED_BYTES {
+                Some(format!("a quantity is a number with an optional suffix, {EXAMPLES}"))
+            } else {
+                hint_for(text)
+            },
+        })
     }
 
     /// The value times 10^9: `1` is `1_000_000_000`, `1n` is `1`.
@@ -126,6 +151,12 @@ impl fmt::Display for QuantityError {
 }
 
 impl std::error::Error for QuantityError {}
+
+/// The most significant digits a quantity may have (see the module docs).
+pub const MAX_SIGNIFICANT_DIGITS: usize = 64;
+
+/// Texts longer than this are shown cut in messages, and hints do not repeat them.
+const MAX_ECHOED_BYTES: usize = 128;
 
 /// `ParseQuantity` caps binary-suffixed values at 2^63-1 units.
 const BINARY_CAP_NANOS: u128 = (i64::MAX as u128) * 1_000_000_000;
@@ -361,8 +392,45 @@ impl BigUint {
     }
 }
 
-/// `text` with control characters escaped, for messages.
+/// How many digits of `integer` then `fraction` lie between the first non-zero
+/// digit and the last (`0.0120` has 2, `1200` has 2, `0` has 0).
+fn significant_digits(integer: &str, fraction: &str) -> usize {
+    let non_zero = |digit: &u8| *digit != b'0';
+    let Some(first) = integer
+        .bytes()
+        .chain(fraction.bytes())
+        .position(|digit| non_zero(&digit))
+    else {
+        return 0;
+    };
+    let last = match fraction.bytes().rposition(|digit| non_zero(&digit)) {
+        Some(position) => integer.len() + position,
+        None => integer.bytes().rposition(|digit| non_zero(&digit)).unwrap_or(first),
+    };
+    last - first + 1
+}
+
+fn too_many_digits(text: &str, digits: usize) -> QuantityError {
+    QuantityError {
+        message: format!(
+            "`{}` has {digits} significant digits; a quantity may have at most {MAX_SIGNIFICANT_DIGITS}",
+            shown(text)
+        ),
+        hint: Some(
+            "Kubernetes keeps a quantity only to the nano unit (`1n`): round it to a few digits, \
+             such as `0.5`, `500m`, or `1.5Gi`"
+                .to_owned(),
+        ),
+    }
+}
+
+/// `text` with control characters escaped, for messages; a long text is cut after
+/// its first 32 characters, with how long it was.
 fn shown(text: &str) -> String {
+    if text.len() > MAX_ECHOED_BYTES {
+        let start: String = text.chars().take(32).collect();
+        return format!("{}…", shown(&start));
+    }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_control() {
@@ -622,7 +690,7 @@ mod tests {
         assert_eq!(nanos("1e-999999999999"), 1);
         let tiny = format!("0.{}1", "0".repeat(500));
         assert_eq!(nanos(&tiny), 1);
-        let long = format!("1.{}1", "0".repeat(100));
+        let long = format!("1.{}1", "0".repeat(62));
         assert_eq!(nanos(&long), ONE + 1);
     }
 
@@ -647,8 +715,63 @@ mod tests {
         assert_eq!(nanos("1e30"), i128::MAX);
         assert_eq!(nanos("-1e30"), -i128::MAX);
         assert_eq!(nanos("1e9223372036854775807"), i128::MAX);
-        assert_eq!(nanos(&"9".repeat(200)), i128::MAX);
+        assert_eq!(nanos(&"9".repeat(64)), i128::MAX);
         assert!(q("1e30") > q("9Ei"));
+    }
+
+    /// Issue 9: a 900,000-digit quantity took 69 s of big-integer arithmetic.
+    #[test]
+    fn refuses_more_than_64_significant_digits() {
+        let digits_64 = format!("1.{}", "3".repeat(63));
+        assert!(q(&digits_64) > q("1"));
+        let digits_65 = format!("1.{}", "3".repeat(64));
+        let e = err(&digits_65);
+        assert_eq!(
+            e.message,
+            "`1.3333333333333333333333333333333333333333333333333333333333333333` has 65 significant digits; \
+             a quantity may have at most 64"
+        );
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("Kubernetes keeps a quantity only to the nano unit (`1n`): round it to a few digits, such as `0.5`, `500m`, or `1.5Gi`")
+        );
+        // Zeros before the first and after the last non-zero digit do not count.
+        let padded = format!("{}1.5{}Ki", "0".repeat(1000), "0".repeat(1000));
+        assert_eq!(q(&padded), q("1.5Ki"));
+        assert_eq!(nanos(&format!("0.{}1", "0".repeat(100_000))), 1);
+        assert_eq!(nanos(&format!("1{}", "0".repeat(100_000))), i128::MAX);
+        assert!(q(&format!("-{}", "9".repeat(64))).is_negative());
+        assert!(Quantity::parse(&format!("-{}", "9".repeat(65))).is_err());
+        assert!(Quantity::parse(&format!("1{}1e-3", "0".repeat(63))).is_err());
+    }
+
+    #[test]
+    fn a_huge_quantity_gets_a_short_message() {
+        let huge = format!("0.{}", "7".repeat(900_000));
+        let e = err(&huge);
+        assert_eq!(
+            e.message,
+            "`0.777777777777777777777777777777…` has 900000 significant digits; a quantity may have at most 64"
+        );
+        // With a bad suffix the digits are still the problem named, and nothing repeats them.
+        for text in [
+            format!("{}cores", "7".repeat(900_000)),
+            format!("1 {}", "7".repeat(900_000)),
+        ] {
+            let e = err(&text);
+            let all = format!("{} {}", e.message, e.hint.unwrap_or_default());
+            assert!(all.len() < 300, "{all}");
+        }
+    }
+
+    #[test]
+    fn counts_significant_digits() {
+        assert_eq!(significant_digits("0", ""), 0);
+        assert_eq!(significant_digits("", "000"), 0);
+        assert_eq!(significant_digits("0", "0120"), 2);
+        assert_eq!(significant_digits("1200", ""), 2);
+        assert_eq!(significant_digits("1200", "05"), 6);
+        assert_eq!(significant_digits("007", "0"), 1);
     }
 
     #[test]

@@ -20,7 +20,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::util::{copy_dir, workergen, Run};
+use crate::util::{copy_dir, workergen, workergen_within, Run};
 
 /// What `EXPECT` says when the message has no file location.
 const NOWHERE: &str = "nowhere";
@@ -64,6 +64,78 @@ const BYTE_CASES: &[ByteCase] = &[
     },
 ];
 
+/// A case whose input is generated here: hostile input within the limits (issue 9),
+/// too large to commit. `validate` must finish within [`TIME_LIMIT`] (each took tens of
+/// seconds before) and print a bounded report.
+struct GeneratedCase {
+    name: &'static str,
+    path: &'static str,
+    generate: fn() -> Vec<u8>,
+    expect: &'static str,
+}
+
+const GENERATED_CASES: &[GeneratedCase] = &[
+    GeneratedCase {
+        // A 1 MiB cluster file with 73,000 unknown keys under `values.agent`: 73,000
+        // errors, of which the first 50 are printed.
+        name: "hostile-73000-values-keys",
+        path: "environments/prod/eu-west-1.yaml",
+        generate: many_values_keys,
+        expect: "environments/prod/eu-west-1.yaml:7:7",
+    },
+    GeneratedCase {
+        // A 900,000-digit quantity: refused for its digits, after one scan.
+        name: "hostile-900000-digit-quantity",
+        path: "environments/prod/eu-west-1.yaml",
+        generate: huge_quantity,
+        expect: "environments/prod/eu-west-1.yaml:8:14",
+    },
+];
+
+/// Far above what any corpus case needs in a debug build (about a second); the hostile
+/// cases took minutes there before issue 9.
+const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Generated cases' snapshots keep the first this many characters of each line: a
+/// source line of 900,000 characters is cut by the report itself (DESIGN section 4),
+/// and its start is what the snapshot needs.
+const SNAPSHOT_LINE_CHARS: usize = 200;
+
+/// `_base`'s cluster file with `lines` added at the top of its `defaults`.
+fn base_cluster_with_defaults(lines: &str) -> Vec<u8> {
+    let base = std::fs::read_to_string(corpus_dir().join("_base/environments/prod/eu-west-1.yaml")).unwrap();
+    assert_eq!(
+        base.matches("\ndefaults:\n").count(),
+        1,
+        "_base's cluster file has one `defaults:`"
+    );
+    base.replacen("\ndefaults:\n", &format!("\ndefaults:\n{lines}"), 1)
+        .into_bytes()
+}
+
+fn many_values_keys() -> Vec<u8> {
+    const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut lines = String::from("  values:\n    agent:\n");
+    for i in 0..73_000 {
+        let letter = |place: usize| char::from(LETTERS[i / place % LETTERS.len()]);
+        lines.push_str(&format!("      x{}{}{}: 0\n", letter(52 * 52), letter(52), letter(1)));
+    }
+    let bytes = base_cluster_with_defaults(&lines);
+    assert!(
+        bytes.len() <= 1024 * 1024,
+        "{} bytes is over the 1 MiB limit",
+        bytes.len()
+    );
+    bytes
+}
+
+fn huge_quantity() -> Vec<u8> {
+    let digits = "7".repeat(900_000);
+    base_cluster_with_defaults(&format!(
+        "  scriptPods:\n    resources:\n      requests:\n        cpu: 0.{digits}\n"
+    ))
+}
+
 /// One bad repository: the files that differ from `_base` and what must be said.
 struct Case {
     name: String,
@@ -72,6 +144,7 @@ struct Case {
     expect: String,
     /// Credentials that no output may show.
     secrets: Vec<String>,
+    generated: bool,
 }
 
 impl Case {
@@ -92,6 +165,7 @@ fn cases() -> Vec<Case> {
         .filter(|path| path.is_dir() && path.file_name().unwrap() != "_base")
         .map(|path| case_from_dir(&path))
         .chain(BYTE_CASES.iter().map(case_from_bytes))
+        .chain(GENERATED_CASES.iter().map(case_from_generator))
         .collect();
     cases.sort_by(|a, b| a.name.cmp(&b.name));
     let mut names: Vec<&str> = cases.iter().map(|case| case.name.as_str()).collect();
@@ -128,6 +202,7 @@ fn case_from_dir(dir: &Path) -> Case {
             .collect(),
         name,
         files,
+        generated: false,
     }
 }
 
@@ -138,6 +213,18 @@ fn case_from_bytes(case: &ByteCase) -> Case {
         delete: Vec::new(),
         expect: case.expect.to_string(),
         secrets: Vec::new(),
+        generated: false,
+    }
+}
+
+fn case_from_generator(case: &GeneratedCase) -> Case {
+    Case {
+        name: case.name.to_string(),
+        files: vec![(PathBuf::from(case.path), (case.generate)())],
+        delete: Vec::new(),
+        expect: case.expect.to_string(),
+        secrets: Vec::new(),
+        generated: true,
     }
 }
 
@@ -219,17 +306,50 @@ fn snapshot_text(run: &Run, repo: &Path) -> String {
     format!("exit code: {}\n{visible}", run.code)
 }
 
+/// A generated case's report is bounded: at most 50 problems of its file are printed,
+/// and no message or hint repeats a huge input (source lines are the excerpt's job).
+fn check_bounded(case: &Case, run: &Run) {
+    let problems = run.stderr.lines().filter(|line| line.contains(": error: ")).count();
+    assert!(problems <= 50, "{}: {problems} problems printed", case.name);
+    for line in run
+        .stderr
+        .lines()
+        .filter(|line| !line.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+    {
+        assert!(
+            line.len() < 500,
+            "{}: a {}-byte line: {:.200}…",
+            case.name,
+            line.len(),
+            line
+        );
+    }
+}
+
+fn cut_lines(text: &str) -> String {
+    text.lines()
+        .map(|line| line.chars().take(SNAPSHOT_LINE_CHARS).collect::<String>() + "\n")
+        .collect()
+}
+
 fn run_case(case: &Case) {
     let repo = build_repo(case);
-    let run = workergen(repo.path(), &["validate"]);
+    let run = workergen_within(repo.path(), &["validate"], TIME_LIMIT);
     check_run(case, &run);
+    let mut text = snapshot_text(&run, repo.path());
+    let mut description = format!("expects {}", case.expect);
+    if case.generated {
+        check_bounded(case, &run);
+        text = cut_lines(&text);
+        description.push_str(&format!("; lines cut at {SNAPSHOT_LINE_CHARS} characters"));
+    }
     insta::with_settings!({
         snapshot_suffix => case.name.as_str(),
         prepend_module_to_snapshot => false,
         omit_expression => true,
-        description => format!("expects {}", case.expect),
+        description => description,
     }, {
-        insta::assert_snapshot!("corpus", snapshot_text(&run, repo.path()));
+        insta::assert_snapshot!("corpus", text);
     });
 }
 

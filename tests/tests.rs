@@ -3,6 +3,7 @@
 mod corpus;
 mod diff;
 mod git_output;
+mod helm;
 mod merge;
 mod niceties;
 mod propose;

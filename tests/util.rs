@@ -152,3 +152,292 @@ pub fn position_of(path: &Path, needle: &str) -> (usize, usize) {
     let column = offset - before.rfind('\n').map_or(0, |newline| newline + 1) + 1;
     (line, column)
 }
+
+/// Runs `workergen -C dir --color never <args>` like [`workergen`], but gives up after
+/// `limit`: the run is killed and the test fails naming the limit, so a quadratic path
+/// on hostile input fails the test instead of hanging it.
+pub fn workergen_within(dir: &Path, args: &[&str], limit: std::time::Duration) -> Run {
+    let output_dir = tempfile::tempdir().unwrap();
+    let stdout_path = output_dir.path().join("stdout");
+    let stderr_path = output_dir.path().join("stderr");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_workergen"))
+        .arg("-C")
+        .arg(dir)
+        .arg("--color")
+        .arg("never")
+        .args(args)
+        .env_remove("NO_COLOR")
+        .stdout(std::fs::File::create(&stdout_path).unwrap())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .expect("workergen runs");
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("workergen {args:?} took more than {limit:?} in {}", dir.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let read = |path: &Path| String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: read(&stdout_path),
+        stderr: read(&stderr_path),
+    }
+}
+
+// Real consumers: the test tools of `../shared/tools` and the reference charts.
+
+/// The test tool `name` (`helm`, `crd-apiserver`, ...) in the folder named by
+/// `WORKERGEN_TEST_TOOLS`, which `.ci/run` sets after unpacking the tools. Without the
+/// variable this prints why the calling test skips and returns `None`, so the README's
+/// `cargo test` passes on a machine without the tools; with it, a missing tool is a
+/// broken setup and panics.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let Some(folder) = std::env::var_os("WORKERGEN_TEST_TOOLS") else {
+        eprintln!(
+            "skipping: `{name}` is needed and WORKERGEN_TEST_TOOLS is not set \
+             (`bash .ci/run` sets it; or `bash ../shared/tools/install.sh .tools` and \
+             WORKERGEN_TEST_TOOLS=$PWD/.tools/bin)"
+        );
+        return None;
+    };
+    let path = Path::new(&folder).join(name);
+    assert!(
+        path.is_file(),
+        "WORKERGEN_TEST_TOOLS={} has no `{name}`: run `bash ../shared/tools/install.sh .tools`",
+        Path::new(&folder).display()
+    );
+    Some(path)
+}
+
+/// The folder of the reference chart `version` (`chart-<version>`): under
+/// `WORKERGEN_TEST_CHARTS` when set, else under `../shared/reference/kubernetes-agent`
+/// beside this repository. Panics when the chart is not there.
+pub fn chart_dir(version: &str) -> PathBuf {
+    let charts = std::env::var_os("WORKERGEN_TEST_CHARTS").map_or_else(
+        || example_repo().join("../shared/reference/kubernetes-agent"),
+        PathBuf::from,
+    );
+    let chart = charts.join(format!("chart-{version}"));
+    assert!(
+        chart.join("Chart.yaml").is_file(),
+        "no reference chart {version} at {} (set WORKERGEN_TEST_CHARTS to the folder holding chart-<version>)",
+        chart.display()
+    );
+    chart
+}
+
+/// `helm template RELEASE CHART --namespace NAMESPACE --values VALUES` with the real
+/// Helm and the reference chart `chart_version`, offline: the manifests, or Helm's
+/// error. Helm is [`tool`]`("helm")`; check that first to skip without it.
+pub fn helm_template(values: &Path, chart_version: &str, release: &str, namespace: &str) -> Result<String, String> {
+    let helm = tool("helm").ok_or("helm is not available (WORKERGEN_TEST_TOOLS is not set)")?;
+    // Helm keeps no state for `template` of a local chart; its folders point into a
+    // temp dir all the same, so no user setting or cache can change the result.
+    let home = tempfile::tempdir().map_err(|error| error.to_string())?;
+    let output = Command::new(helm)
+        .arg("template")
+        .arg(release)
+        .arg(chart_dir(chart_version))
+        .arg("--namespace")
+        .arg(namespace)
+        .arg("--values")
+        .arg(values)
+        .env("HELM_CACHE_HOME", home.path().join("cache"))
+        .env("HELM_CONFIG_HOME", home.path().join("config"))
+        .env("HELM_DATA_HOME", home.path().join("data"))
+        .env_remove("KUBECONFIG")
+        .output()
+        .map_err(|error| format!("cannot run helm: {error}"))?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(format!(
+            "helm template {release} (chart {chart_version}, namespace {namespace}, values {}) failed:\n{}",
+            values.display(),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+/// One `helm template` run: a values file and the release it is installed as.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HelmRun {
+    pub values: PathBuf,
+    pub chart_version: String,
+    pub release: String,
+    pub namespace: String,
+}
+
+/// [`helm_template`] for every run, on two threads (a run takes 0.1–0.3 s), in the
+/// order given.
+pub fn helm_template_all(runs: &[HelmRun]) -> Vec<Result<String, String>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<String, String>>>> =
+        runs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(run) = runs.get(index) else { break };
+                let result = helm_template(&run.values, &run.chart_version, &run.release, &run.namespace);
+                *results[index].lock().unwrap() = Some(result);
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|result| result.into_inner().unwrap().expect("every run finished"))
+        .collect()
+}
+
+/// The credential a worker registers with, as declared under `octopus.auth`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// `bearerTokenSecret`: the Secret's key `bearer-token`.
+    BearerToken(String),
+    /// `apiKeySecret`: the Secret's key `api-key`.
+    ApiKey(String),
+    /// `usernamePasswordSecret`: the Secret's keys `username` and `password`.
+    UsernamePassword(String),
+}
+
+impl Credential {
+    /// The agent's environment variables for it, each with its Secret and key, as the
+    /// chart's templates (`pre-install-tentacle-pod.yaml`, `tentacle-deployment.yaml`) write them.
+    fn env(&self) -> Vec<(&'static str, String, &'static str)> {
+        match self {
+            Credential::BearerToken(secret) => vec![("BearerToken", secret.clone(), "bearer-token")],
+            Credential::ApiKey(secret) => vec![("ServerApiKey", secret.clone(), "api-key")],
+            Credential::UsernamePassword(secret) => vec![
+                ("ServerUsername", secret.clone(), "username"),
+                ("ServerPassword", secret.clone(), "password"),
+            ],
+        }
+    }
+}
+
+/// The environment a worker registers with Octopus through: what a declaration says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    pub worker_pools: Vec<String>,
+    pub server_url: String,
+    pub credential: Credential,
+}
+
+/// The environment variable names the chart reads a credential from.
+const CREDENTIAL_ENV: [&str; 5] = [
+    "BearerToken",
+    "ServerApiKey",
+    "ServerUsername",
+    "ServerPassword",
+    "TentacleCertificateBase64",
+];
+
+/// Checks that the manifests of `helm template` register the worker as `expected`: the
+/// registration hook Pod (`helm.sh/hook: pre-install`, which runs `register.sh`) and the
+/// agent's Deployment both have `ServerUrl`, `WorkerPools` (comma-joined) and exactly
+/// the credential's `secretKeyRef`s. Returns every difference, or `Ok` when there is none.
+pub fn check_registration(manifests: &str, expected: &Registration) -> Result<(), Vec<String>> {
+    let mut problems = Vec::new();
+    let containers = agent_containers(manifests).map_err(|problem| vec![problem])?;
+    for kind in ["Pod", "Deployment"] {
+        if !containers.iter().any(|(owner, _)| owner.starts_with(kind)) {
+            problems.push(format!(
+                "no {kind} with an agent container (one whose env has `ServerUrl`)"
+            ));
+        }
+    }
+    let pools = expected.worker_pools.join(",");
+    for (owner, env) in &containers {
+        let value = |name: &str| env.iter().find(|(key, _)| key == name).map(|(_, value)| value);
+        let mut expect = |name: &str, wanted: &EnvValue| match value(name) {
+            Some(found) if found == wanted => {}
+            found => problems.push(format!("{owner}: `{name}` is {found:?}, expected {wanted:?}")),
+        };
+        expect("ServerUrl", &EnvValue::Text(expected.server_url.clone()));
+        expect("WorkerPools", &EnvValue::Text(pools.clone()));
+        expect("WorkerEnabled", &EnvValue::Text("true".into()));
+        let credential = expected.credential.env();
+        for (name, secret, key) in &credential {
+            expect(name, &EnvValue::SecretKey(secret.clone(), (*key).to_string()));
+        }
+        for name in CREDENTIAL_ENV {
+            if value(name).is_some() && !credential.iter().any(|(wanted, _, _)| *wanted == name) {
+                problems.push(format!("{owner}: unexpected credential `{name}`: {:?}", value(name)));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// An environment variable's value: text, or a Secret's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvValue {
+    Text(String),
+    SecretKey(String, String),
+    Other(String),
+}
+
+/// A container's environment: each variable's name and value.
+type Env = Vec<(String, EnvValue)>;
+
+/// Every container of a Pod, Deployment or Job whose env has `ServerUrl`, as
+/// `("<Kind>/<name>", env)`.
+fn agent_containers(manifests: &str) -> Result<Vec<(String, Env)>, String> {
+    let mut found = Vec::new();
+    for document in manifests.split("\n---\n") {
+        let text = document.trim_start_matches("---\n");
+        if !text.lines().any(|line| !line.is_empty() && !line.starts_with('#')) {
+            continue;
+        }
+        let node = workergen::yaml::parse(text, workergen::source::FileId(0), workergen::yaml::Limits::default())
+            .map_err(|error| format!("helm wrote a document that is not YAML: {}\n{text}", error.message))?;
+        let object = serde_json::to_value(&node).map_err(|error| error.to_string())?;
+        let kind = object["kind"].as_str().unwrap_or_default();
+        let pod_spec = match kind {
+            "Pod" => &object["spec"],
+            "Deployment" | "Job" | "StatefulSet" => &object["spec"]["template"]["spec"],
+            _ => continue,
+        };
+        let name = object["metadata"]["name"].as_str().unwrap_or_default();
+        for container in pod_spec["containers"].as_array().into_iter().flatten() {
+            let env: Env = container["env"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|variable| {
+                    (
+                        variable["name"].as_str().unwrap_or_default().to_string(),
+                        env_value(variable),
+                    )
+                })
+                .collect();
+            if env.iter().any(|(key, _)| key == "ServerUrl") {
+                found.push((format!("{kind}/{name}"), env));
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn env_value(variable: &serde_json::Value) -> EnvValue {
+    if let Some(text) = variable["value"].as_str() {
+        return EnvValue::Text(text.to_string());
+    }
+    let key_ref = &variable["valueFrom"]["secretKeyRef"];
+    match (key_ref["name"].as_str(), key_ref["key"].as_str()) {
+        (Some(name), Some(key)) => EnvValue::SecretKey(name.to_string(), key.to_string()),
+        _ => EnvValue::Other(variable.to_string()),
+    }
+}

@@ -269,7 +269,7 @@ fn from_jinja(value: &JinjaValue) -> Result<Node, minijinja::Error> {
                     child,
                 ));
             }
-            Value::Map(Map { entries })
+            Value::Map(Map::from_entries(entries))
         }
         _ => return Err(invalid(format!("`yaml` cannot write the value {value}"))),
     };

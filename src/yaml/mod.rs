@@ -16,6 +16,9 @@ pub use emit::{emit, emit_plain_key};
 pub use parse::{parse, Limits};
 pub use path::KeyPath;
 
+use std::collections::HashMap;
+use std::fmt;
+
 use crate::merge::Layer;
 use crate::source::Loc;
 
@@ -55,44 +58,99 @@ pub struct Key {
 }
 
 /// A YAML mapping in the order written; keys are unique (duplicates are refused when parsing).
-#[derive(Debug, Clone, PartialEq, Default)]
+///
+/// Lookups by name go through a hash index once a map has more than [`INDEXED_FROM`]
+/// entries, so merging or checking a map with many keys stays linear (issue 9: a
+/// file with 73,000 keys under `values.agent` took 41 s). `entries` stays readable
+/// in order; add, remove or rename entries only through the methods here, which keep
+/// the index. The index checks itself on every use (entry count, and the name at the
+/// position it gives) and falls back to a scan when something bypassed it.
+#[derive(Clone, Default)]
 pub struct Map {
     pub entries: Vec<(Key, Node)>,
+    /// Boxed: most maps are small, and every [`Node`] holds room for a map (a bare
+    /// `HashMap` would make every `Value` 40 bytes larger).
+    #[allow(clippy::box_collection)]
+    index: Option<Box<HashMap<String, usize>>>,
+}
+
+/// Maps of at most this many entries are searched by a scan, which is faster for them.
+const INDEXED_FROM: usize = 16;
+
+impl fmt::Debug for Map {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Map").field("entries", &self.entries).finish()
+    }
+}
+
+impl PartialEq for Map {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries
+    }
 }
 
 impl Map {
+    /// A map of `entries`, whose keys must be unique.
+    pub fn from_entries(entries: Vec<(Key, Node)>) -> Self {
+        let mut map = Self { entries, index: None };
+        map.reindex();
+        map
+    }
+
     pub fn get(&self, name: &str) -> Option<&Node> {
-        self.entries
-            .iter()
-            .find(|(key, _)| key.name == name)
-            .map(|(_, node)| node)
+        self.position(name).map(|index| &self.entries[index].1)
     }
 
     pub fn get_entry(&self, name: &str) -> Option<(&Key, &Node)> {
-        self.entries
-            .iter()
-            .find(|(key, _)| key.name == name)
-            .map(|(key, node)| (key, node))
+        self.position(name).map(|index| {
+            let (key, node) = &self.entries[index];
+            (key, node)
+        })
     }
 
     pub fn get_mut(&mut self, name: &str) -> Option<&mut Node> {
-        self.entries
-            .iter_mut()
-            .find(|(key, _)| key.name == name)
-            .map(|(_, node)| node)
+        self.position(name).map(|index| &mut self.entries[index].1)
     }
 
     /// Sets `name` to `node`, replacing the value (and keeping the key's place) if present.
     pub fn insert(&mut self, key: Key, node: Node) {
-        match self.entries.iter_mut().find(|(existing, _)| existing.name == key.name) {
-            Some(entry) => entry.1 = node,
-            None => self.entries.push((key, node)),
+        match self.position(&key.name) {
+            Some(index) => self.entries[index].1 = node,
+            None => self.push(key, node),
+        }
+    }
+
+    /// Appends an entry whose key the map does not have yet (the caller has checked).
+    pub fn push(&mut self, key: Key, node: Node) {
+        if let Some(index) = &mut self.index {
+            index.insert(key.name.clone(), self.entries.len());
+        }
+        self.entries.push((key, node));
+        if self.index.is_none() && self.entries.len() > INDEXED_FROM {
+            self.reindex();
         }
     }
 
     pub fn remove(&mut self, name: &str) -> Option<Node> {
-        let index = self.entries.iter().position(|(key, _)| key.name == name)?;
-        Some(self.entries.remove(index).1)
+        let position = self.position(name)?;
+        let (_, node) = self.entries.remove(position);
+        if let Some(index) = &mut self.index {
+            index.remove(name);
+            index.values_mut().filter(|i| **i > position).for_each(|i| *i -= 1);
+        }
+        Some(node)
+    }
+
+    /// Keeps the entries for which `keep` is true, in order.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Key, &Node) -> bool) {
+        self.entries.retain(|(key, node)| keep(key, node));
+        self.reindex();
+    }
+
+    /// [`Map::retain`] with each value open to change.
+    pub fn retain_mut(&mut self, mut keep: impl FnMut(&Key, &mut Node) -> bool) {
+        self.entries.retain_mut(|(key, node)| keep(key, node));
+        self.reindex();
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &str> {
@@ -105,6 +163,36 @@ impl Map {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Where `name` is in `entries`: through the index when it is there and current,
+    /// by a scan otherwise.
+    fn position(&self, name: &str) -> Option<usize> {
+        if let Some(index) = self.index.as_ref().filter(|index| index.len() == self.entries.len()) {
+            match index.get(name) {
+                Some(&position) if self.entries.get(position).is_some_and(|(key, _)| key.name == name) => {
+                    return Some(position)
+                }
+                // A name the index has never seen, with every entry indexed.
+                None => return None,
+                // Renamed behind the index's back: scan.
+                Some(_) => {}
+            }
+        }
+        self.entries.iter().position(|(key, _)| key.name == name)
+    }
+
+    /// Builds the index afresh, or drops it for a small map.
+    fn reindex(&mut self) {
+        self.index = (self.entries.len() > INDEXED_FROM).then(|| {
+            Box::new(
+                self.entries
+                    .iter()
+                    .enumerate()
+                    .map(|(position, (key, _))| (key.name.clone(), position))
+                    .collect(),
+            )
+        });
     }
 }
 
@@ -243,5 +331,106 @@ impl serde::Serialize for Node {
                 out.end()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str) -> Key {
+        Key {
+            name: name.to_string(),
+            loc: Loc::default(),
+        }
+    }
+
+    fn int(value: i64) -> Node {
+        Node::new(Value::Int(value), Loc::default())
+    }
+
+    fn names(map: &Map) -> Vec<&str> {
+        map.keys().collect()
+    }
+
+    /// Every lookup agrees with a scan of `entries`, in small and indexed maps alike.
+    fn assert_lookups(map: &Map, absent: &[&str]) {
+        for (position, (key, node)) in map.entries.iter().enumerate() {
+            assert_eq!(map.position(&key.name), Some(position), "{}", key.name);
+            assert_eq!(map.get(&key.name), Some(node));
+        }
+        for name in absent {
+            assert_eq!(map.get(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_large_map_is_indexed_and_keeps_its_order() {
+        let mut map = Map::default();
+        for i in 0..1000 {
+            map.insert(key(&format!("k{i}")), int(i));
+        }
+        assert!(map.index.is_some());
+        assert_eq!(map.len(), 1000);
+        assert_eq!(names(&map)[..3], ["k0", "k1", "k2"]);
+        // Replacing keeps the key's place.
+        map.insert(key("k1"), int(-1));
+        assert_eq!(map.get("k1"), Some(&int(-1)));
+        assert_eq!(names(&map)[1], "k1");
+        assert_lookups(&map, &["k1000", "k"]);
+        *map.get_mut("k999").unwrap() = int(7);
+        assert_eq!(
+            map.get_entry("k999").map(|(key, node)| (key.name.as_str(), node)),
+            Some(("k999", &int(7)))
+        );
+    }
+
+    #[test]
+    fn removing_and_retaining_keep_lookups_right() {
+        let mut map = Map::default();
+        for i in 0..100 {
+            map.push(key(&format!("k{i}")), int(i));
+        }
+        assert_eq!(map.remove("k10"), Some(int(10)));
+        assert_eq!(map.remove("k10"), None);
+        assert_lookups(&map, &["k10"]);
+        map.retain(|_, node| matches!(node.value, Value::Int(i) if i % 2 == 0));
+        assert_eq!(map.len(), 49);
+        assert_lookups(&map, &["k1", "k99"]);
+        // Small again: no index, found by a scan.
+        map.retain(|key, _| key.name.len() == 2);
+        assert_eq!(names(&map), ["k0", "k2", "k4", "k6", "k8"]);
+        assert!(map.index.is_none());
+        assert_lookups(&map, &["k10"]);
+        map.insert(key("k1"), int(1));
+        assert_eq!(names(&map), ["k0", "k2", "k4", "k6", "k8", "k1"]);
+    }
+
+    #[test]
+    fn an_entry_added_behind_the_index_is_still_found() {
+        let mut map = Map::default();
+        for i in 0..20 {
+            map.push(key(&format!("k{i}")), int(i));
+        }
+        // Moved without changing the count: the index's answer is checked.
+        map.entries.swap(0, 1);
+        assert_lookups(&map, &["k20"]);
+        // Added without the index knowing: the count tells.
+        map.entries.push((key("late"), int(20)));
+        assert_lookups(&map, &["k20"]);
+        assert_eq!(map.get("late"), Some(&int(20)));
+    }
+
+    #[test]
+    fn equality_and_debug_ignore_the_index() {
+        let mut indexed = Map::default();
+        let mut scanned = Map::default();
+        for i in 0..20 {
+            indexed.push(key(&format!("k{i}")), int(i));
+            scanned.entries.push((key(&format!("k{i}")), int(i)));
+        }
+        assert!(indexed.index.is_some() && scanned.index.is_none());
+        assert_eq!(indexed, scanned);
+        assert_eq!(format!("{indexed:?}"), format!("{scanned:?}"));
     }
 }

@@ -256,7 +256,7 @@ impl Builder {
                         .with_related(first.loc, "first set here")
                         .with_hint("a key may appear once per map; remove one of the two"));
                 }
-                map.entries.push((key, node));
+                map.push(key, node);
             }
         }
         Ok(())
