@@ -105,11 +105,6 @@ impl DeError {
         let hint = self.hint.unwrap_or_else(|| GENERIC_HINT.to_string());
         Diagnostic::error(loc, self.message).with_hint(hint)
     }
-
-    /// The same error, for deduplication across passes.
-    fn same(&self, other: &DeError) -> bool {
-        self.loc == other.loc && self.message == other.message
-    }
 }
 
 const GENERIC_HINT: &str = "`workergen schema` writes the JSON Schemas that list every field and its type";
@@ -376,6 +371,9 @@ fn read<T: DeserializeOwned>(
     let mut skip = HashSet::new();
     let mut errors: Vec<DeError> = Vec::new();
     let mut unknown: Vec<Diagnostic> = Vec::new();
+    // Later passes find again what earlier ones found: keep each once, in linear time.
+    let mut seen_errors: HashSet<(Option<Loc>, String)> = HashSet::new();
+    let mut seen_unknown: HashSet<Diagnostic> = HashSet::new();
     let mut value = None;
     for _ in 0..MAX_PASSES {
         let state = State {
@@ -393,13 +391,13 @@ fn read<T: DeserializeOwned>(
             }
         });
         for diagnostic in state.unknown.into_inner() {
-            if !unknown.contains(&diagnostic) {
+            if seen_unknown.insert(diagnostic.clone()) {
                 unknown.push(diagnostic);
             }
         }
         let clean = pass_errors.is_empty() && result.is_ok();
         for error in pass_errors {
-            if !errors.iter().any(|seen| seen.same(&error)) {
+            if seen_errors.insert((error.loc, error.message.clone())) {
                 errors.push(error);
             }
         }
