@@ -767,7 +767,10 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
         return Ok(Outcome::Success);
     };
     // The PR body: the committed rendered tree against the fresh render.
-    let committed = repo.rendered_files(&base, &output_name)?;
+    let committed = match repo.rendered_files(&base, &output_name) {
+        Ok(committed) => committed,
+        Err(error) => return Ok(propose_failure(&error.into())),
+    };
     let base_states =
         crate::diff::states_from_rendered(committed.iter().map(|(p, b)| (p.as_str(), b.as_slice())), &output_name);
     let empty = Fleet::empty();

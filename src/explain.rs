@@ -164,3 +164,26 @@ fn compact(value: &serde_json::Value) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::chart::chart_path_of_field;
+
+    #[test]
+    fn declaration_fields_map_to_chart_values() {
+        assert_eq!(
+            chart_path_of_field("workerPools").as_deref(),
+            Some("agent.worker.initial.workerPools")
+        );
+        assert_eq!(chart_path_of_field("storage.size").as_deref(), Some("persistence.size"));
+        assert_eq!(
+            chart_path_of_field("scriptPods.image.tag").as_deref(),
+            Some("scriptPods.worker.image.tag")
+        );
+        // Chart paths, and fields named as the chart names them, stay as they are.
+        assert_eq!(chart_path_of_field("agent.image"), None);
+        assert_eq!(chart_path_of_field("scriptPods.resources.requests"), None);
+        assert_eq!(chart_path_of_field("workerPoolsExtra"), None);
+        assert_eq!(chart_path_of_field("agent.worker.initial.workerPools"), None);
+    }
+}

@@ -153,6 +153,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn links_leaving_the_root_are_seen_without_the_file_system() {
+        assert!(!leaves_root("environments/prod/eu.yaml", "../staging/eu.yaml"));
+        assert!(!leaves_root("environments/prod/eu.yaml", "../../shared/eu.yaml"));
+        assert!(leaves_root("environments/prod/eu.yaml", "../../../eu.yaml"));
+        assert!(leaves_root("environments/prod/eu.yaml", "/etc/eu.yaml"));
+        assert!(leaves_root("workergen.yaml", "../workergen.yaml"));
+        assert!(!leaves_root("workergen.yaml", "./a/../workergen.yaml"));
+    }
+
+    #[test]
     fn lists_sorted_and_reads_with_limit() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("b")).unwrap();
