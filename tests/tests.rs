@@ -3,8 +3,10 @@
 mod corpus;
 mod diff;
 mod niceties;
+mod octopus_api;
 mod propose;
 mod render;
 mod schema;
+mod status;
 mod util;
 mod validate;
