@@ -259,3 +259,70 @@ fn truncate(mut out: String) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::{EnvironmentStatus, Finding, FindingKind, Write, WriteOutcome};
+
+    fn report(workers: usize) -> StatusReport {
+        let environments = (0..20)
+            .map(|environment| EnvironmentStatus {
+                name: format!("env-{environment:02}"),
+                server_url: "https://octopus.example.com/".into(),
+                space: "Default".into(),
+                space_id: "Spaces-1".into(),
+                workers: (0..workers / 20)
+                    .map(|index| WorkerStatus {
+                        name: format!("env-{environment:02}-cluster-{:02}-worker-{index:03}", index % 50),
+                        cluster: Some(format!("cluster-{:02}", index % 50)),
+                        worker: Some(format!("worker-{index:03}")),
+                        id: Some(format!("Workers-{index}")),
+                        health_status: Some("Healthy".into()),
+                        agent_version: Some("3.13.2".into()),
+                        findings: vec![Finding {
+                            kind: FindingKind::Pools {
+                                declared: vec!["Linux Build Workers".into()],
+                                registered: vec!["Default Worker Pool".into()],
+                            },
+                            fixed: false,
+                        }],
+                    })
+                    .collect(),
+            })
+            .collect();
+        StatusReport {
+            environments,
+            writes: (0..workers)
+                .map(|index| Write {
+                    environment: "env-00".into(),
+                    method: crate::status::client::Method::Put,
+                    path: format!("/api/Spaces-1/workers/Workers-{index}"),
+                    worker: format!("worker-{index}"),
+                    change: "pools [Default Worker Pool] -> [Linux Build Workers]".into(),
+                    outcome: WriteOutcome::Done,
+                })
+                .collect(),
+            wrote: true,
+            requests: 0,
+        }
+    }
+
+    #[test]
+    fn a_large_fleet_folds_under_the_limit_and_says_what_it_left_out() {
+        let body = render(&report(10_000));
+        assert!(body.len() <= LIMIT, "{}", body.len());
+        assert!(body.contains("**pools** (10000,"), "the finding kinds are always there");
+        assert!(body.contains("(+9980 more)"), "worker lists fold");
+        assert!(body.contains("> Shortened to fit 65536 characters: left out"));
+        assert!(body.contains("| env-19 | 500 |"), "the table is whole");
+    }
+
+    #[test]
+    fn a_small_report_is_whole() {
+        let body = render(&report(40));
+        assert!(!body.contains("Shortened"));
+        assert_eq!(body.matches("<details>").count(), 40);
+        assert!(body.contains("### Writes"));
+    }
+}
