@@ -7,7 +7,6 @@
 #![allow(dead_code)] // the benchmark uses only part of it
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
