@@ -41,11 +41,7 @@ fn main() {
             .output()
             .expect("workergen runs");
         let elapsed = start.elapsed();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
         let requests = api.requests().len() - before;
         println!(
@@ -80,8 +76,17 @@ fn state() -> State {
             for index in 0..WORKERS {
                 let id = format!("Workers-{}", workers.len() + 1);
                 let serial = cluster * WORKERS + index;
-                let pools: &[&str] = if serial % 100 == 0 { &["WorkerPools-1"] } else { &["WorkerPools-2"] };
-                workers.push(worker(&id, &name(environment, cluster, index), pools, "MachinePolicies-2"));
+                let pools: &[&str] = if serial % 100 == 0 {
+                    &["WorkerPools-1"]
+                } else {
+                    &["WorkerPools-2"]
+                };
+                workers.push(worker(
+                    &id,
+                    &name(environment, cluster, index),
+                    pools,
+                    "MachinePolicies-2",
+                ));
             }
         }
         state.spaces.insert(
@@ -121,9 +126,8 @@ fn write_repo(root: &Path, url: &str) {
             ),
         );
         for cluster in 0..CLUSTERS {
-            let mut text = format!(
-                "cluster:\n  destination: {{ server: https://cluster-{cluster:02}.example.com }}\nworkers:\n"
-            );
+            let mut text =
+                format!("cluster:\n  destination: {{ server: https://cluster-{cluster:02}.example.com }}\nworkers:\n");
             for index in 0..WORKERS {
                 text.push_str(&format!("  worker-{index:02}: {{}}\n"));
             }

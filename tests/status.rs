@@ -635,3 +635,18 @@ fn scope_errors_exit_2() {
     assert_eq!(document["summary"]["workers"], 1, "one worker, no orphans: {document}");
     assert!(fixture.api.writes().is_empty());
 }
+
+#[test]
+fn the_documented_example_matches_the_schema() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/status-json.md")).unwrap();
+    let start = text.find("```json\n").unwrap() + "```json\n".len();
+    let end = start + text[start..].find("```").unwrap();
+    let example: Value = serde_json::from_str(&text[start..end]).unwrap();
+    check_schema(&example);
+    let mut wrong = example.clone();
+    wrong["environments"][0]["workers"][0]["findings"][0]["kind"] = "poolz".into();
+    assert!(
+        json_schema().iter_errors(&wrong).next().is_some(),
+        "the schema refuses an unknown kind"
+    );
+}
