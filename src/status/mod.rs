@@ -395,6 +395,9 @@ impl StatusError {
                     known.join(", ")
                 }
             )),
+            StatusError::Response { .. } => Some(
+                "check that `octopus.serverUrl` is the Octopus Server itself (not a proxy's login page) and that it is a supported version".into(),
+            ),
             StatusError::Incomplete { cause, .. } => cause.hint(),
             _ => None,
         }
