@@ -650,3 +650,51 @@ fn the_documented_example_matches_the_schema() {
         "the schema refuses an unknown kind"
     );
 }
+
+#[test]
+fn environments_sharing_a_space_are_judged_together() {
+    let fixture = Fixture::new();
+    let root = fixture.root();
+    let url = fixture.api.url.clone();
+    std::fs::create_dir_all(root.join("environments/shared")).unwrap();
+    // Same server and space as production, written differently (no trailing `/`).
+    std::fs::write(
+        root.join("environments/shared/environment.yaml"),
+        environment_yaml(url.trim_end_matches('/'), "Spaces-1", ""),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("environments/shared/legacy.yaml"),
+        "cluster:\n  destination: { name: legacy }\nworkers:\n  old:\n    displayName: old-worker\n    machinePolicy: GitOps\n    workerPools: [Deploy Workers]\n",
+    )
+    .unwrap();
+    let run = fixture.run(&["--format", "json", "--prune"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let document: Value = serde_json::from_str(&run.stdout).unwrap();
+    check_schema(&document);
+    let found = kinds(&document);
+    assert!(
+        found.contains(&"production/production-eu-west-1-retired orphaned".to_string()),
+        "{found:?}"
+    );
+    assert!(
+        !found.iter().any(|kind| kind.contains("old-worker")),
+        "declared in `shared`: {found:?}"
+    );
+    let spaces = fixture
+        .api
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/spaces/all")
+        .count();
+    // Named differently (`Default`, `Spaces-1`), the space is read twice, yet its orphans
+    // are reported and deleted once.
+    assert_eq!(spaces, 3);
+    assert_eq!(
+        found.iter().filter(|kind| kind.ends_with("orphaned")).count(),
+        1,
+        "{found:?}"
+    );
+    let deleted: Vec<String> = fixture.api.writes().iter().map(|w| w.path.clone()).collect();
+    assert_eq!(deleted, ["/api/Spaces-1/workers/Workers-8"]);
+}

@@ -76,24 +76,29 @@ impl<'a> Space<'a> {
     }
 }
 
-/// Compares one server and space. `lead` is the environment that shows the orphans;
-/// `environments` are all of the fleet's environments on this server and space.
-pub fn compare(
-    fleet: &Fleet,
-    selected: &[usize],
-    lead: &Environment,
-    environments: &[&Environment],
-    registered: &Registered,
-    options: &StatusOptions,
-) -> Compared {
+/// Which environments one read of a server and space serves.
+pub struct ServerScope<'a> {
+    /// Names the server; holds its orphans in the report.
+    pub lead: &'a Environment,
+    /// The selected environments read through it: shown in the report.
+    pub shown: Vec<&'a Environment>,
+    /// Every environment of the fleet on this server and space, selected or not: a
+    /// worker any of them declares is no orphan.
+    pub judged: Vec<&'a Environment>,
+    /// Whether this space's orphans are reported here (once per server and space, even
+    /// when environments name the space differently).
+    pub orphans: bool,
+}
+
+/// Compares one server and space.
+pub fn compare(fleet: &Fleet, scope: &ServerScope<'_>, registered: &Registered, options: &StatusOptions) -> Compared {
     let space = Space::new(registered);
-    let names: Vec<&str> = environments
+    let names: Vec<&str> = scope
+        .judged
         .iter()
         .map(|environment| environment.name.as_str())
         .collect();
     let in_server = |worker: &Worker| names.contains(&fleet.environments[worker.environment].name.as_str());
-    // Every enabled declaration on this server and space, selected or not, names a worker
-    // that is not an orphan.
     let declared: HashSet<&str> = fleet
         .workers
         .iter()
@@ -101,20 +106,17 @@ pub fn compare(
         .map(|worker| worker.display_name.value.as_str())
         .collect();
     let mut statuses: BTreeMap<&str, EnvironmentStatus> = BTreeMap::new();
-    for environment in environments {
-        let index = fleet.environments.iter().position(|e| e.name == environment.name);
-        if index.is_some_and(|index| selected.contains(&index)) {
-            statuses.insert(
-                &environment.name,
-                EnvironmentStatus {
-                    name: environment.name.clone(),
-                    server_url: environment.octopus.server_url.clone().unwrap_or_default(),
-                    space: environment.octopus.space.clone().unwrap_or_else(|| "Default".into()),
-                    space_id: registered.space_id.clone(),
-                    workers: Vec::new(),
-                },
-            );
-        }
+    for environment in &scope.shown {
+        statuses.insert(
+            &environment.name,
+            EnvironmentStatus {
+                name: environment.name.clone(),
+                server_url: environment.octopus.server_url.clone().unwrap_or_default(),
+                space: environment.octopus.space.clone().unwrap_or_else(|| "Default".into()),
+                space_id: registered.space_id.clone(),
+                workers: Vec::new(),
+            },
+        );
     }
     let mut plan = Vec::new();
     for worker in &fleet.workers {
@@ -133,20 +135,20 @@ pub fn compare(
             planned
         }));
     }
-    if options.cluster.is_none() {
+    if scope.orphans && options.cluster.is_none() {
         let mut orphans: Vec<&(WorkerResource, serde_json::Value)> = registered
             .workers
             .iter()
             .filter(|(worker, _)| worker.is_kubernetes_agent() && !declared.contains(worker.name.as_str()))
             .collect();
         orphans.sort_by(|a, b| a.0.name.cmp(&b.0.name).then_with(|| a.0.id.cmp(&b.0.id)));
-        if let Some(status) = statuses.get_mut(lead.name.as_str()) {
+        if let Some(status) = statuses.get_mut(scope.lead.name.as_str()) {
             for (worker, _) in orphans {
                 status.workers.push(orphan(worker));
                 if options.prune {
                     plan.push(Planned {
                         write: Write {
-                            environment: lead.name.clone(),
+                            environment: scope.lead.name.clone(),
                             method: Method::Delete,
                             path: format!("/api/{}/workers/{}", registered.space_id, worker.id),
                             worker: worker.name.clone(),

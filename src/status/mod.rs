@@ -500,6 +500,8 @@ impl WorkerResource {
 #[derive(Debug, Clone)]
 pub struct Registered {
     pub space_id: String,
+    /// Every space the key sees, to tell which environments name this one.
+    pub spaces: Vec<SpaceResource>,
     pub workers: Vec<(WorkerResource, serde_json::Value)>,
     pub pools: Vec<WorkerPoolResource>,
     pub policies: Vec<MachinePolicyResource>,
@@ -510,8 +512,7 @@ pub struct Registered {
 struct Server<'a> {
     url: String,
     space: String,
-    /// Every environment of the fleet on this server and space (orphans are judged
-    /// against all of them), selected or not.
+    /// Every environment of the fleet with this server URL and `space` as written.
     environments: Vec<&'a Environment>,
     /// The first selected environment's index: names the server in errors, holds the
     /// orphans in the report.
@@ -542,8 +543,34 @@ pub fn status(
         requests: 0,
     };
     let mut plans = Vec::new();
+    let mut seen: Vec<(&str, &str)> = Vec::new();
     for (server, registered) in servers.iter().zip(&registered) {
-        let compared = compare::compare(fleet, &selected, server.lead, &server.environments, registered, options);
+        let orphans = !seen.contains(&(server.url.as_str(), registered.space_id.as_str()));
+        seen.push((&server.url, &registered.space_id));
+        let scope = compare::ServerScope {
+            lead: server.lead,
+            shown: server
+                .environments
+                .iter()
+                .copied()
+                .filter(|environment| {
+                    selected
+                        .iter()
+                        .any(|&index| fleet.environments[index].name == environment.name)
+                })
+                .collect(),
+            judged: fleet
+                .environments
+                .iter()
+                .filter(|environment| {
+                    let (url, space) = server_key(environment);
+                    url == server.url
+                        && find_space(&registered.spaces, &space).is_some_and(|found| found.id == registered.space_id)
+                })
+                .collect(),
+            orphans,
+        };
+        let compared = compare::compare(fleet, &scope, registered, options);
         report.environments.extend(compared.environments);
         plans.push(compared.plan);
     }
@@ -729,13 +756,17 @@ fn read_all(
         .collect()
 }
 
+/// A space by id or name (any case), as `octopus.space` and the chart's `agent.space` take it.
+fn find_space<'a>(spaces: &'a [SpaceResource], reference: &str) -> Option<&'a SpaceResource> {
+    spaces
+        .iter()
+        .find(|space| space.id == reference || space.name.eq_ignore_ascii_case(reference))
+}
+
 /// The four reads of one server and space.
 fn read(client: &Client, server: &Server<'_>) -> Result<Registered, StatusError> {
     let spaces: Vec<SpaceResource> = client.get("/api/spaces/all")?;
-    let Some(space) = spaces
-        .iter()
-        .find(|space| space.id == server.space || space.name.eq_ignore_ascii_case(&server.space))
-    else {
+    let Some(space) = find_space(&spaces, &server.space) else {
         let mut known: Vec<String> = spaces.iter().map(|space| format!("`{}`", space.name)).collect();
         known.sort();
         return Err(StatusError::SpaceNotFound {
@@ -760,6 +791,7 @@ fn read(client: &Client, server: &Server<'_>) -> Result<Registered, StatusError>
     let policies = client.get(&format!("/api/{space_id}/machinepolicies/all"))?;
     Ok(Registered {
         space_id,
+        spaces,
         workers,
         pools,
         policies,
