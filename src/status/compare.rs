@@ -326,3 +326,78 @@ fn compare_worker(
     });
     (status, planned)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registered() -> Registered {
+        let pool = |id: &str, name: &str, slug: &str| WorkerPoolResource {
+            id: id.into(),
+            name: name.into(),
+            slug: Some(slug.into()),
+        };
+        let policy = |id: &str, name: &str, default: bool, update: Option<&str>| MachinePolicyResource {
+            id: id.into(),
+            name: name.into(),
+            is_default: default,
+            machine_update_policy: Some(super::super::MachineUpdatePolicy {
+                kubernetes_agent_update_behavior: update.map(str::to_string),
+            }),
+        };
+        Registered {
+            space_id: "Spaces-1".into(),
+            spaces: Vec::new(),
+            workers: Vec::new(),
+            pools: vec![
+                pool("WorkerPools-1", "Default Worker Pool", "default-worker-pool"),
+                pool("WorkerPools-2", "Linux Build Workers", "linux-build-workers"),
+            ],
+            policies: vec![
+                policy("MachinePolicies-1", "Default Machine Policy", true, None),
+                policy("MachinePolicies-2", "GitOps", false, Some("NeverUpdate")),
+            ],
+        }
+    }
+
+    #[test]
+    fn pools_resolve_by_id_name_in_any_case_or_slug() {
+        let registered = registered();
+        let space = Space::new(&registered);
+        for reference in [
+            "WorkerPools-2",
+            "Linux Build Workers",
+            "linux build workers",
+            "linux-build-workers",
+        ] {
+            assert_eq!(
+                space.pool(reference).map(|pool| pool.id.as_str()),
+                Some("WorkerPools-2"),
+                "{reference}"
+            );
+        }
+        assert!(space.pool("Linux Builds").is_none());
+        assert_eq!(
+            space.pool_name("WorkerPools-9"),
+            "WorkerPools-9",
+            "a pool that is gone shows its id"
+        );
+    }
+
+    #[test]
+    fn policies_resolve_by_id_or_name_and_know_who_upgrades_agents() {
+        let registered = registered();
+        let space = Space::new(&registered);
+        assert_eq!(space.policy("gitops").map(|p| p.id.as_str()), Some("MachinePolicies-2"));
+        assert_eq!(
+            space.policy("MachinePolicies-1").map(|p| p.name.as_str()),
+            Some("Default Machine Policy")
+        );
+        assert_eq!(space.default_policy().map(|p| p.id.as_str()), Some("MachinePolicies-1"));
+        assert!(
+            registered.policies[0].upgrades_agents(),
+            "no behaviour given: Octopus's default, Update"
+        );
+        assert!(!registered.policies[1].upgrades_agents());
+    }
+}
