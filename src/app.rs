@@ -1067,9 +1067,15 @@ fn man_page() -> anyhow::Result<String> {
     text.push_str(".SH \"EXIT STATUS\"\n");
     for (code, meaning) in [
         ("0", "success (`diff` without `--exit-code` exits 0 whatever it finds)"),
-        ("1", "changes found (`diff --exit-code`, `check`)"),
+        (
+            "1",
+            "changes found (`diff --exit-code`, `check`); findings (`status --exit-code`)",
+        ),
         ("2", "invalid input or usage"),
-        ("3", "I/O, Git or internal failure"),
+        (
+            "3",
+            "I/O, Git or internal failure; for `status`, an Octopus API or network failure",
+        ),
     ] {
         text.push_str(&format!(".TP\n\\fB{code}\\fR\n{}\n", roff_escape(meaning)));
     }
@@ -1080,6 +1086,18 @@ fn man_page() -> anyhow::Result<String> {
         (
             "WORKERGEN_GIT_USERNAME",
             "the user name to pair with the token (default `x-access-token`)",
+        ),
+        (
+            "OCTOPUS_API_KEY",
+            "the Octopus API key for `status`, unless an environment's `octopus.apiKeyEnv` names another variable",
+        ),
+        (
+            "WORKERGEN_HTTP_TIMEOUT",
+            "seconds per Octopus API request for `status` (default 30)",
+        ),
+        (
+            "SSL_CERT_FILE",
+            "PEM certificates `status` trusts instead of its built-in roots",
         ),
     ] {
         text.push_str(&format!(
