@@ -180,6 +180,13 @@ fn check_secret_names(environment: &Environment, report: &mut Report) {
                     dns_suggestion(&name)
                 )),
             );
+        } else if crate::validate::yaml_reads_unquoted_as_non_string(&name) {
+            let at = node.get_path(path.iter().copied()).map_or(node.loc, |found| found.loc);
+            report.push(crate::validate::unquoted_secret_name(
+                at,
+                &format!("octopus.{}", path.join(".")),
+                &name,
+            ));
         }
     }
 }

@@ -150,6 +150,8 @@ fn check_values_secret_names(worker: &Worker, diagnostics: &mut Vec<Diagnostic>)
                     dns_suggestion(name)
                 )),
             );
+        } else if crate::validate::yaml_reads_unquoted_as_non_string(name) {
+            diagnostics.push(crate::validate::unquoted_secret_name(node.loc, &path.join("."), name));
         }
     }
 }
