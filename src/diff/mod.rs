@@ -122,12 +122,34 @@ pub struct Diff {
     pub workers: Vec<WorkerDiff>,
     pub unchanged: usize,
     pub groups: Vec<Group>,
-    /// Per environment: (added, changed, removed, unchanged).
+    /// How many workers of each environment are added, changed, removed and unchanged.
     #[serde(skip)]
-    pub per_environment: BTreeMap<String, [usize; 4]>,
+    pub per_environment: BTreeMap<String, Counts>,
     /// Workers whose committed `rendered/` files on the head side differ from a fresh
     /// render of its declarations (someone forgot `workergen render`, or edited by hand).
     pub drift: Vec<String>,
+}
+
+/// How many workers are added, changed, removed and unchanged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+}
+
+impl Counts {
+    /// Counts one worker: with the status of its change, or `None` when unchanged.
+    pub fn count(&mut self, status: Option<Status>) {
+        let counter = match status {
+            Some(Status::Added) => &mut self.added,
+            Some(Status::Changed) => &mut self.changed,
+            Some(Status::Removed) => &mut self.removed,
+            None => &mut self.unchanged,
+        };
+        *counter += 1;
+    }
 }
 
 impl Diff {
@@ -421,7 +443,7 @@ pub fn compute_with_committed(
             let key = cluster_key(head.fleet, worker);
             if !dirty.contains(&key) {
                 diff.unchanged += 1;
-                diff.per_environment.entry(key.0).or_default()[3] += 1;
+                diff.per_environment.entry(key.0).or_default().count(None);
             }
         }
     }
@@ -494,25 +516,16 @@ pub fn compare_states(base: States<'_>, head: States<'_>) -> Diff {
             worker_diff(before, after, base_fleet, head_fleet, head_workers.get(*id).copied())
         })
         .collect();
-    let mut per_environment: BTreeMap<String, [usize; 4]> = BTreeMap::new();
+    let mut per_environment: BTreeMap<String, Counts> = BTreeMap::new();
     let mut workers = Vec::new();
     let mut unchanged = 0;
     for (id, result) in ids.iter().zip(results) {
         let environment = id.split('/').next().unwrap_or_default().to_string();
         let counts = per_environment.entry(environment).or_default();
+        counts.count(result.as_ref().map(|diff| diff.status));
         match result {
-            Some(diff) => {
-                counts[match diff.status {
-                    Status::Added => 0,
-                    Status::Changed => 1,
-                    Status::Removed => 2,
-                }] += 1;
-                workers.push(diff);
-            }
-            None => {
-                counts[3] += 1;
-                unchanged += 1;
-            }
+            Some(diff) => workers.push(diff),
+            None => unchanged += 1,
         }
     }
     risk::renames(&mut workers, &base_states, &head_states);
