@@ -185,5 +185,15 @@ mod tests {
         assert_eq!(chart_path_of_field("scriptPods.resources.requests"), None);
         assert_eq!(chart_path_of_field("workerPoolsExtra"), None);
         assert_eq!(chart_path_of_field("agent.worker.initial.workerPools"), None);
+        // Above the rows: `storage` is `persistence` as a whole; `scriptPods` and
+        // `octopus` are no one chart value.
+        assert_eq!(chart_path_of_field("storage").as_deref(), Some("persistence"));
+        assert_eq!(
+            chart_path_of_field("storage.other").as_deref(),
+            Some("persistence.other")
+        );
+        assert_eq!(chart_path_of_field("scriptPods"), None);
+        assert_eq!(chart_path_of_field("scriptPods.proxies"), None);
+        assert_eq!(chart_path_of_field("octopus.auth"), None);
     }
 }
