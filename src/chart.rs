@@ -9,8 +9,8 @@ use std::sync::OnceLock;
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::model::{Fleet, Worker};
-use crate::source::{FileId, Loc};
-use crate::yaml::{parse, Key, KeyPath, Limits, Node, Value};
+use crate::source::{Loc, Origin};
+use crate::yaml::{parse_undeclared, Key, KeyPath, Limits, Node, Value};
 
 const VALUES_3: &str = include_str!("../chart/values-3.13.2.yaml");
 const VALUES_2: &str = include_str!("../chart/values-2.51.2.yaml");
@@ -42,7 +42,7 @@ pub fn reference(major: u64) -> Option<&'static ChartValues> {
     static TWO: OnceLock<ChartValues> = OnceLock::new();
     let load = |version: &'static str, text: &str| ChartValues {
         version,
-        root: parse(text, FileId(u32::MAX), Limits::default()).expect("the embedded chart values parse"),
+        root: parse_undeclared(text, Origin::ChartDefault, Limits::default()).expect("the embedded chart values parse"),
     };
     match major {
         3 => Some(THREE.get_or_init(|| load("3.13.2", VALUES_3))),
@@ -411,6 +411,8 @@ fn conflicting<'a>(typed: &BTreeMap<KeyPath, &'a Node>, path: &KeyPath) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::FileId;
+    use crate::yaml::parse;
 
     fn check(text: &str, major: u64) -> Vec<String> {
         let node = parse(text, FileId(0), Limits::default()).unwrap();

@@ -42,7 +42,7 @@ pub struct Explanation {
     pub manifest: Vec<Leaf>,
 }
 
-fn leaves(fleet: &Fleet, node: &Node, default_origin: &'static str, key: Option<&str>) -> Vec<Leaf> {
+fn leaves(fleet: &Fleet, node: &Node, key: Option<&str>) -> Vec<Leaf> {
     let mut out = Vec::new();
     node.for_each_leaf(&mut Vec::new(), &mut |path, leaf| {
         let path = crate::diff::join_path(path);
@@ -56,11 +56,7 @@ fn leaves(fleet: &Fleet, node: &Node, default_origin: &'static str, key: Option<
         out.push(Leaf {
             path,
             value: serde_json::to_value(leaf).unwrap_or(serde_json::Value::Null),
-            origin: if source.is_some() {
-                "declaration"
-            } else {
-                default_origin
-            },
+            origin: leaf.origin.describe(),
             source,
         });
     });
@@ -103,12 +99,12 @@ pub fn explain(
         chart: format!("{} {}", worker.chart.name.value, worker.chart.version.value),
         engine: format!("{:?}", fleet.settings.engine.value).to_lowercase(),
         enabled: true,
-        values: leaves(fleet, &effective, "chart default", values_key),
+        values: leaves(fleet, &effective, values_key),
         key_as_chart_value: chart_key.clone(),
         manifest_file: manifest.as_ref().map(|(file, _)| *file),
         manifest: manifest
             .as_ref()
-            .map(|(_, node)| leaves(fleet, node, "generated", key))
+            .map(|(_, node)| leaves(fleet, node, key))
             .unwrap_or_default(),
     })
 }

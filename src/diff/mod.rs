@@ -304,12 +304,14 @@ fn collect<'a>(
     }
 }
 
+/// The declaration that set `node`; `None` for a chart default or a generated node.
 pub fn cause(fleet: &Fleet, node: &Node) -> Option<Cause> {
-    (node.loc.line > 0 && (node.loc.file.0 as usize) < fleet.sources.len()).then(|| Cause {
-        file: fleet.sources.path(node.loc.file).to_string(),
-        line: node.loc.line,
-        column: node.loc.col,
-        layer: layer_name(node.layer, fleet, node.loc),
+    let loc = node.declared_at()?;
+    Some(Cause {
+        file: fleet.sources.path(loc.file).to_string(),
+        line: loc.line,
+        column: loc.col,
+        layer: layer_name(node.layer, fleet, loc),
     })
 }
 
@@ -569,7 +571,7 @@ pub fn states_from_rendered<'a>(
 ) -> BTreeMap<String, WorkerState> {
     let parse = |bytes: &[u8]| {
         let text = std::str::from_utf8(bytes).ok()?;
-        yaml::parse(text, crate::source::FileId(u32::MAX), yaml::Limits::default()).ok()
+        yaml::parse_undeclared(text, crate::source::Origin::Generated, yaml::Limits::default()).ok()
     };
     let mut values: BTreeMap<String, Node> = BTreeMap::new();
     let mut manifests: BTreeMap<String, (&'static str, Node)> = BTreeMap::new();
