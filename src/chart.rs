@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::model::{Fleet, Worker};
 use crate::source::{Loc, Origin};
-use crate::yaml::{parse_undeclared, Key, KeyPath, Limits, Node, Value};
+use crate::yaml::{self, parse_undeclared, Key, KeyPath, Limits, Lists, Node, Value};
 
 const VALUES_3: &str = include_str!("../chart/values-3.13.2.yaml");
 const VALUES_2: &str = include_str!("../chart/values-2.51.2.yaml");
@@ -353,13 +353,10 @@ fn renamed_parent(parent: &str) -> Option<&'static str> {
 /// The leaves of a values tree by key path. An empty map is not a leaf: over the
 /// chart's defaults it sets nothing (Helm merges maps), so it sets no value.
 pub fn leaves(values: &Node) -> BTreeMap<KeyPath, &Node> {
-    let mut leaves = BTreeMap::new();
-    values.for_each_leaf(&mut Vec::new(), &mut |path, node| {
-        if !node.as_map().is_some_and(|map| map.is_empty()) {
-            leaves.insert(KeyPath::from_names(path), node);
-        }
-    });
-    leaves
+    yaml::leaves(values, Lists::Whole)
+        .into_iter()
+        .filter(|(_, node)| !node.as_map().is_some_and(|map| map.is_empty()))
+        .collect()
 }
 
 /// The worker's full Helm values: the typed fields, then `values` merged over them.

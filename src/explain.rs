@@ -12,7 +12,7 @@ use crate::merge::overlay;
 use crate::model::{Fleet, Worker};
 use crate::render::templates::{TemplateError, Templates};
 use crate::render::worker_manifest;
-use crate::yaml::Node;
+use crate::yaml::{self, Lists, Node};
 
 /// One leaf and its origin.
 #[derive(Debug, Clone, Serialize)]
@@ -42,24 +42,23 @@ pub struct Explanation {
     pub manifest: Vec<Leaf>,
 }
 
+/// The leaves of `node` at or below `key` (all without one), by path.
 fn leaves(fleet: &Fleet, node: &Node, key: Option<&str>) -> Vec<Leaf> {
-    let mut out = Vec::new();
-    node.for_each_leaf(&mut Vec::new(), &mut |path, leaf| {
-        let path = crate::diff::join_path(path);
-        if let Some(key) = key {
-            let inside = path == key || path.starts_with(&format!("{key}.")) || path.starts_with(&format!("{key}["));
-            if !inside {
-                return;
-            }
-        }
-        let source = crate::diff::cause(fleet, leaf);
-        out.push(Leaf {
+    let inside = |path: &str| match key {
+        Some(key) => path == key || path.starts_with(&format!("{key}.")) || path.starts_with(&format!("{key}[")),
+        None => true,
+    };
+    let mut out: Vec<Leaf> = yaml::leaves(node, Lists::Whole)
+        .into_iter()
+        .map(|(path, leaf)| (path.to_string(), leaf))
+        .filter(|(path, _)| inside(path))
+        .map(|(path, leaf)| Leaf {
             path,
             value: serde_json::to_value(leaf).unwrap_or(serde_json::Value::Null),
+            source: crate::diff::cause(fleet, leaf),
             origin: leaf.origin.describe(),
-            source,
-        });
-    });
+        })
+        .collect();
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
 }

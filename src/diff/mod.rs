@@ -23,7 +23,7 @@ use crate::model::{Fleet, Worker};
 use crate::render::templates::{TemplateError, Templates};
 use crate::render::worker_manifest;
 use crate::source::Loc;
-use crate::yaml::{self, Node, Value};
+use crate::yaml::{self, Lists, Node, Value};
 
 /// One side of a diff: a resolved fleet and its templates.
 pub struct Side<'a> {
@@ -257,51 +257,18 @@ fn state(fleet: &Fleet, templates: &Templates, worker: &Worker) -> Result<Worker
     })
 }
 
-/// A key path segment, bracketed when it holds `.` or `/` (annotation keys).
-fn segment(name: &str) -> String {
-    yaml::KeyPath::segment(name)
-}
-
-pub fn join_path(path: &[&str]) -> String {
-    yaml::KeyPath::from_names(path).to_string()
-}
-
 /// Leaves by path: (JSON value, node). Values files treat a list as one leaf (Helm
 /// replaces lists whole); manifests go down into lists (`spec.sources[0].targetRevision`).
+/// Keyed by the path as written, so changes list in the order a reader expects.
 fn leaves(node: &Node, into_lists: bool) -> BTreeMap<String, (serde_json::Value, &Node)> {
-    let mut out = BTreeMap::new();
-    collect(node, String::new(), into_lists, &mut out);
-    out
-}
-
-fn collect<'a>(
-    node: &'a Node,
-    path: String,
-    into_lists: bool,
-    out: &mut BTreeMap<String, (serde_json::Value, &'a Node)>,
-) {
-    match &node.value {
-        Value::Map(map) if !map.is_empty() => {
-            for (key, child) in &map.entries {
-                let part = segment(&key.name);
-                let child_path = if path.is_empty() || part.starts_with('[') {
-                    format!("{path}{part}")
-                } else {
-                    format!("{path}.{part}")
-                };
-                collect(child, child_path, into_lists, out);
-            }
-        }
-        Value::Seq(items) if into_lists && !items.is_empty() => {
-            for (index, item) in items.iter().enumerate() {
-                collect(item, format!("{path}[{index}]"), into_lists, out);
-            }
-        }
-        _ => {
-            let value = serde_json::to_value(node).unwrap_or(serde_json::Value::Null);
-            out.insert(path, (value, node));
-        }
-    }
+    let lists = if into_lists { Lists::Items } else { Lists::Whole };
+    yaml::leaves(node, lists)
+        .into_iter()
+        .map(|(path, leaf)| {
+            let value = serde_json::to_value(leaf).unwrap_or(serde_json::Value::Null);
+            (path.to_string(), (value, leaf))
+        })
+        .collect()
 }
 
 /// The declaration that set `node`; `None` for a chart default or a generated node.

@@ -14,7 +14,7 @@ pub mod portable;
 pub use de::{from_node, from_node_keeping_text, from_node_partial, DeError};
 pub use emit::{emit, emit_plain_key};
 pub use parse::{parse, Limits};
-pub use path::KeyPath;
+pub use path::{leaves, KeyPath, Lists, Segment};
 
 use std::collections::HashMap;
 use std::fmt;
