@@ -195,6 +195,30 @@ fn finding(kind: FindingKind) -> Finding {
     Finding { kind, fixed: false }
 }
 
+/// What `--apply` would change in one registered worker: the whole resource with the
+/// changed fields, what changed in words, and which findings that fixes.
+struct Change {
+    body: serde_json::Value,
+    changes: Vec<String>,
+    fixes: Vec<&'static str>,
+}
+
+/// The declared pools resolved to ids (each once), and an `unknownPool` finding for each
+/// reference the space does not have.
+fn resolve_pools(declared: &[String], space: &Space<'_>, findings: &mut Vec<Finding>) -> Vec<String> {
+    let mut pool_ids = Vec::new();
+    for reference in declared {
+        match space.pool(reference) {
+            Some(pool) if !pool_ids.contains(&pool.id) => pool_ids.push(pool.id.clone()),
+            Some(_) => {}
+            None => findings.push(finding(FindingKind::UnknownPool {
+                pool: reference.clone(),
+            })),
+        }
+    }
+    pool_ids
+}
+
 /// One declared worker's findings, and the PUT that `--apply` makes for it.
 fn compare_worker(
     fleet: &Fleet,
@@ -205,16 +229,7 @@ fn compare_worker(
     let name = &worker.display_name.value;
     let declared_pools: Vec<String> = worker.spec.worker_pools.clone().unwrap_or_default();
     let mut findings = Vec::new();
-    let mut pool_ids = Vec::new();
-    for reference in &declared_pools {
-        match space.pool(reference) {
-            Some(pool) if !pool_ids.contains(&pool.id) => pool_ids.push(pool.id.clone()),
-            Some(_) => {}
-            None => findings.push(finding(FindingKind::UnknownPool {
-                pool: reference.clone(),
-            })),
-        }
-    }
+    let pool_ids = resolve_pools(&declared_pools, space, &mut findings);
     let mut status = WorkerStatus {
         name: name.clone(),
         cluster: Some(fleet.clusters[worker.cluster].name.clone()),
@@ -232,64 +247,120 @@ fn compare_worker(
     status.id = Some(registered.id.clone());
     status.health_status = registered.health_status.clone();
     status.agent_version = agent_version(registered);
-    let mut body = raw.clone();
-    let mut changes = Vec::new();
-    let mut fixes = Vec::new();
-
+    let mut change = Change {
+        body: raw.clone(),
+        changes: Vec::new(),
+        fixes: Vec::new(),
+    };
     let unknown_pool = !findings.is_empty();
+    compare_pools(
+        registered,
+        &declared_pools,
+        &pool_ids,
+        unknown_pool,
+        space,
+        &mut findings,
+        &mut change,
+    );
+    compare_policy(registered, worker, space, &mut findings, &mut change);
+    findings.extend(state_findings(registered, space));
+    status.findings = findings;
+    let planned = (options.apply && !change.changes.is_empty()).then(|| Planned {
+        write: Write {
+            environment: String::new(),
+            method: Method::Put,
+            path: format!("/api/{}/workers/{}", space.registered.space_id, registered.id),
+            worker: name.clone(),
+            change: change.changes.join("; "),
+            outcome: WriteOutcome::NotDone,
+        },
+        body: Some(change.body),
+        fixes: change.fixes,
+    });
+    (status, planned)
+}
+
+/// The `pools` finding, and the new pool ids for `--apply` when every declared pool
+/// exists (an unknown pool would be dropped: only a complete list is written).
+fn compare_pools(
+    registered: &WorkerResource,
+    declared_pools: &[String],
+    pool_ids: &[String],
+    unknown_pool: bool,
+    space: &Space<'_>,
+    findings: &mut Vec<Finding>,
+    change: &mut Change,
+) {
     let registered_ids: HashSet<&str> = registered.worker_pool_ids.iter().map(String::as_str).collect();
     let declared_ids: HashSet<&str> = pool_ids.iter().map(String::as_str).collect();
-    if registered_ids != declared_ids {
-        let mut registered_names: Vec<String> = registered
-            .worker_pool_ids
-            .iter()
-            .map(|id| space.pool_name(id))
-            .collect();
-        registered_names.sort();
-        findings.push(finding(FindingKind::Pools {
-            declared: declared_pools.clone(),
-            registered: registered_names.clone(),
-        }));
-        // An unknown pool would be dropped: only a complete list is written.
-        if !unknown_pool {
-            body["WorkerPoolIds"] = serde_json::json!(pool_ids);
-            let mut declared_names: Vec<String> = pool_ids.iter().map(|id| space.pool_name(id)).collect();
-            declared_names.sort();
-            changes.push(format!(
-                "pools [{}] -> [{}]",
-                registered_names.join(", "),
-                declared_names.join(", ")
-            ));
-            fixes.push("pools");
-        }
+    if registered_ids == declared_ids {
+        return;
     }
+    let mut registered_names: Vec<String> = registered
+        .worker_pool_ids
+        .iter()
+        .map(|id| space.pool_name(id))
+        .collect();
+    registered_names.sort();
+    findings.push(finding(FindingKind::Pools {
+        declared: declared_pools.to_vec(),
+        registered: registered_names.clone(),
+    }));
+    if unknown_pool {
+        return;
+    }
+    change.body["WorkerPoolIds"] = serde_json::json!(pool_ids);
+    let mut declared_names: Vec<String> = pool_ids.iter().map(|id| space.pool_name(id)).collect();
+    declared_names.sort();
+    change.changes.push(format!(
+        "pools [{}] -> [{}]",
+        registered_names.join(", "),
+        declared_names.join(", ")
+    ));
+    change.fixes.push("pools");
+}
 
+/// The `machinePolicy` finding (against the space's default policy when none is
+/// declared), and the new policy for `--apply` when it exists.
+fn compare_policy(
+    registered: &WorkerResource,
+    worker: &Worker,
+    space: &Space<'_>,
+    findings: &mut Vec<Finding>,
+    change: &mut Change,
+) {
     let registered_policy = registered.machine_policy_id.as_deref().unwrap_or_default();
     let wanted = match &worker.spec.machine_policy {
         Some(reference) => Some((reference.clone(), space.policy(reference))),
         None => space.default_policy().map(|policy| (policy.name.clone(), Some(policy))),
     };
-    if let Some((declared, target)) = wanted {
-        if target.is_none_or(|policy| policy.id != registered_policy) {
-            findings.push(finding(FindingKind::MachinePolicy {
-                declared: declared.clone(),
-                registered: space.policy_name(registered_policy),
-                exists: target.is_some(),
-            }));
-            if let Some(policy) = target {
-                body["MachinePolicyId"] = serde_json::json!(policy.id);
-                changes.push(format!(
-                    "machine policy `{}` -> `{}`",
-                    space.policy_name(registered_policy),
-                    policy.name
-                ));
-                fixes.push("machinePolicy");
-                if !policy.upgrades_agents() {
-                    fixes.push("autoUpgrade");
-                }
-            }
+    let Some((declared, target)) = wanted else { return };
+    if target.is_some_and(|policy| policy.id == registered_policy) {
+        return;
+    }
+    findings.push(finding(FindingKind::MachinePolicy {
+        declared: declared.clone(),
+        registered: space.policy_name(registered_policy),
+        exists: target.is_some(),
+    }));
+    if let Some(policy) = target {
+        change.body["MachinePolicyId"] = serde_json::json!(policy.id);
+        change.changes.push(format!(
+            "machine policy `{}` -> `{}`",
+            space.policy_name(registered_policy),
+            policy.name
+        ));
+        change.fixes.push("machinePolicy");
+        if !policy.upgrades_agents() {
+            change.fixes.push("autoUpgrade");
         }
     }
+}
+
+/// The findings about the registered worker itself: `autoUpgrade`, `unhealthy`, `disabled`.
+fn state_findings(registered: &WorkerResource, space: &Space<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let registered_policy = registered.machine_policy_id.as_deref().unwrap_or_default();
     let upgrade_locked = registered
         .endpoint
         .as_ref()
@@ -311,20 +382,7 @@ fn compare_worker(
     if registered.is_disabled {
         findings.push(finding(FindingKind::Disabled));
     }
-    status.findings = findings;
-    let planned = (options.apply && !changes.is_empty()).then(|| Planned {
-        write: Write {
-            environment: String::new(),
-            method: Method::Put,
-            path: format!("/api/{}/workers/{}", space.registered.space_id, registered.id),
-            worker: name.clone(),
-            change: changes.join("; "),
-            outcome: WriteOutcome::NotDone,
-        },
-        body: Some(body),
-        fixes,
-    });
-    (status, planned)
+    findings
 }
 
 #[cfg(test)]
