@@ -468,7 +468,9 @@ fn issue_9_a_broken_environment_folder_link_is_an_input_error_on_disk_and_in_git
         let repo = example_git_repo();
         let dir = repo.path();
         symlink(&target, &dir.join("environments").join(name));
-        let expected = format!("environments/{name}:1:1: error: `environments/{name}` is a symbolic link to `{target}`, {message}");
+        let expected = format!(
+            "environments/{name}:1:1: error: `environments/{name}` is a symbolic link to `{target}`, {message}"
+        );
         let validate = workergen(dir, &["validate"]);
         assert_code(&validate, 2);
         assert!(validate.stderr.contains(&expected), "{name}: {}", validate.stderr);
@@ -504,7 +506,11 @@ fn issue_9_an_environment_folder_without_environment_yaml_blocks_only_its_scope(
     );
     let scoped = workergen(dir, &["validate", "--env", "staging"]);
     assert_code(&scoped, 0);
-    assert!(scoped.stderr.contains("note: 1 error in files outside"), "{}", scoped.stderr);
+    assert!(
+        scoped.stderr.contains("note: 1 error in files outside"),
+        "{}",
+        scoped.stderr
+    );
     assert_code(&workergen(dir, &["render", "--stdout", "--env", "staging"]), 0);
     assert_code(&workergen(dir, &["validate", "--env", "other"]), 2);
     assert_code(&workergen(dir, &["validate", "--cluster", "eu-west-1"]), 2);
