@@ -155,7 +155,8 @@ fn file_in_scope(path: &str, scope: &Scope, fleet: &Fleet) -> bool {
     let Some((environment, file)) = rest.split_once('/') else {
         return false;
     };
-    if file == crate::load::ENVIRONMENT_FILE {
+    // An environment folder (`environments/<env>/`) is scoped as its environment.yaml.
+    if file == crate::load::ENVIRONMENT_FILE || file.is_empty() {
         return scope.environment.as_ref().is_none_or(|wanted| wanted == environment)
             && scope.cluster.as_ref().is_none_or(|cluster| {
                 let wanted = format!("{}/{environment}/{cluster}.yaml", crate::load::ENVIRONMENTS);

@@ -54,21 +54,33 @@ pub fn load(tree: &dyn FileTree, report: &mut Report) -> std::io::Result<Loaded>
     let mut paths = vec![(REPO_FILE.to_string(), Role::Repo)];
     let mut environments = Vec::new();
     let mut loose = Vec::new();
+    let mut broken_links = Vec::new();
     for entry in tree.list(ENVIRONMENTS)?.unwrap_or_default() {
         let path = join(ENVIRONMENTS, &entry.name);
-        if !entry.is_dir {
-            if entry.name.ends_with(".yaml") || entry.name.ends_with(".yml") {
-                loose.push(path);
-            }
+        if !entry.is_dir && (entry.name.ends_with(".yaml") || entry.name.ends_with(".yml")) {
+            loose.push(path);
             continue;
         }
+        // Listed even when not a folder: a dangling link, or one leaving the
+        // repository, is an error there rather than a folder silently skipped.
+        let files = match tree.list(&path) {
+            Ok(Some(files)) if entry.is_dir => files,
+            Ok(_) => continue,
+            Err(error) => match crate::tree::LinkError::of(&error) {
+                Some(link) => {
+                    broken_links.push((path, link.clone()));
+                    continue;
+                }
+                None => return Err(error),
+            },
+        };
         let index = environments.len();
         environments.push(EnvironmentFiles {
             name: entry.name.clone(),
             environment: None,
             clusters: Vec::new(),
         });
-        for file in tree.list(&path)?.unwrap_or_default() {
+        for file in files {
             let file_path = join(&path, &file.name);
             if file.is_dir {
                 continue;
@@ -114,6 +126,10 @@ pub fn load(tree: &dyn FileTree, report: &mut Report) -> std::io::Result<Loaded>
             ),
         );
     }
+    for (path, link) in broken_links {
+        let id = sources.add(path, String::new());
+        report.push(Diagnostic::error(Loc::new(id, 1, 1), link.to_string()).with_hint(link.hint()));
+    }
     for path in loose {
         let id = sources.add(path.clone(), String::new());
         report.push(
@@ -123,9 +139,11 @@ pub fn load(tree: &dyn FileTree, report: &mut Report) -> std::io::Result<Loaded>
     }
     for environment in &environments {
         if environment.environment.is_none() {
+            // At the folder, so a command scoped to another environment leaves it out.
+            let folder = sources.add(format!("{ENVIRONMENTS}/{}/", environment.name), String::new());
             report.push(
                 Diagnostic::error(
-                    None,
+                    Loc::new(folder, 1, 1),
                     format!(
                         "environment folder `{ENVIRONMENTS}/{}` has no `{ENVIRONMENT_FILE}`",
                         environment.name

@@ -17,6 +17,13 @@ pub const DEFAULT_CHART_REPOSITORY: &str = "oci://registry-1.docker.io/octopusde
 pub const DEFAULT_CHART_NAME: &str = "kubernetes-agent";
 pub const DEFAULT_CHART_VERSION: &str = "3.13.2";
 
+/// Most value nodes the workers of one cluster file may merge to, counted as the sum over
+/// its workers of the nodes of every layer each merges (repository, environment and
+/// cluster `defaults`, its own fields). Defaults are copied into every worker: without a
+/// bound, 20,000 keys of defaults under 1,000 workers make 20 million nodes from a
+/// 300 KB file (issue 9). The 10,000-worker benchmark fleet merges at most about 350 per file.
+pub const MAX_MERGED_NODES: usize = 1_000_000;
+
 /// A value and where it was written (`None` for a built-in default).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Located<T> {
@@ -380,17 +387,29 @@ pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
                 (cluster, local)
             })
             .collect();
+        let mut environment_majors = std::collections::BTreeSet::new();
         for (cluster, local) in resolved {
             report.extend(local.diagnostics().iter().cloned());
             let Some((cluster, cluster_workers)) = cluster else {
                 continue;
             };
+            environment_majors.extend(enabled_majors(&cluster_workers));
             let cluster_index = clusters.len();
             clusters.push(cluster);
             workers.extend(cluster_workers.into_iter().map(|worker| Worker {
                 cluster: cluster_index,
                 ..worker
             }));
+        }
+        for major in &environment_majors {
+            if let Some(reference) = crate::chart::reference(*major) {
+                check_values_keys(&environment_defaults, reference, report);
+            }
+        }
+    }
+    for major in enabled_majors(&workers) {
+        if let Some(reference) = crate::chart::reference(major) {
+            check_values_keys(&repo_defaults, reference, report);
         }
     }
     Fleet {
@@ -439,6 +458,9 @@ fn resolve_cluster(
     };
     let layers = [repo_defaults.clone(), environment_defaults.clone(), cluster_defaults];
     let mut workers = Vec::new();
+    if !merged_size_within_limit(root, &layers, report) {
+        return Some((cluster, workers));
+    }
     resolve_workers(
         root,
         &layers,
@@ -449,7 +471,74 @@ fn resolve_cluster(
         environment_name,
         cluster_name,
     );
+    if workers.iter().any(|worker| worker.enabled) {
+        if let Some(reference) = chart.major().and_then(crate::chart::reference) {
+            check_values_keys(&layers[2], reference, report);
+        }
+    }
     Some((cluster, workers))
+}
+
+/// Checks the keys of a fragment's `values` against the chart, where they are written:
+/// once per fragment, not once per worker that merges it (issue 9).
+fn check_values_keys(fragment: &Node, reference: &crate::chart::ChartValues, report: &mut Report) {
+    if let Some(values) = fragment.get("values") {
+        let mut diagnostics = Vec::new();
+        crate::chart::check_keys(values, reference, &mut diagnostics);
+        report.extend(diagnostics);
+    }
+}
+
+/// The chart majors of the enabled workers in `workers`, each once, in order.
+fn enabled_majors(workers: &[Worker]) -> std::collections::BTreeSet<u64> {
+    workers
+        .iter()
+        .filter(|worker| worker.enabled)
+        .filter_map(|worker| worker.chart.major())
+        .collect()
+}
+
+/// Nodes in `node`, itself included.
+fn node_count(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Map(map) => map.entries.iter().map(|(_, child)| node_count(child)).sum(),
+        Value::Seq(items) => items.iter().map(node_count).sum(),
+        _ => 0,
+    }
+}
+
+/// Whether the workers of a cluster file stay within [`MAX_MERGED_NODES`]; if not, the
+/// error is reported at its `workers:` and none of them is merged.
+fn merged_size_within_limit(root: &Node, layers: &[Node; 3], report: &mut Report) -> bool {
+    let Some(Value::Map(workers)) = root.get("workers").map(|node| &node.value) else {
+        return true;
+    };
+    let defaults: usize = layers.iter().map(node_count).sum();
+    let merged = workers
+        .entries
+        .iter()
+        .map(|(_, own)| defaults + node_count(own))
+        .fold(0usize, usize::saturating_add);
+    if merged <= MAX_MERGED_NODES {
+        return true;
+    }
+    let key = root
+        .as_map()
+        .and_then(|map| map.get_entry("workers"))
+        .map_or(root.loc, |(key, _)| key.loc);
+    report.push(
+        Diagnostic::error(
+            key,
+            format!(
+                "the {} workers of this file merge to {merged} value nodes, more than the {MAX_MERGED_NODES} allowed",
+                workers.len()
+            ),
+        )
+        .with_hint(format!(
+            "the `defaults` above these workers hold {defaults} nodes and are copied into each of them: keep large shared `values` smaller, or split the workers over more cluster files"
+        )),
+    );
+    false
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -503,6 +592,11 @@ fn resolve_workers(
             fields.get("displayName"),
             format!("{environment_name}-{cluster_name}-{}", key.name),
         );
+        if spec.enabled.unwrap_or(true) {
+            if let Some(reference) = chart.major().and_then(crate::chart::reference) {
+                check_values_keys(&own, reference, report);
+            }
+        }
         workers.push(Worker {
             environment,
             cluster,
@@ -515,5 +609,103 @@ fn resolve_workers(
             namespace,
             display_name,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Loads, resolves and validates a repository of `files`, keeping the report as
+    /// collected (before [`Report::sort`] drops repeats).
+    fn unsorted_report(files: &[(&str, &str)]) -> Report {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let mut report = Report::new();
+        let loaded = crate::load::load(&crate::tree::fs::FsTree::new(dir.path()), &mut report).unwrap();
+        let fleet = resolve(loaded, &mut report);
+        crate::validate::validate(&fleet, &mut report);
+        report
+    }
+
+    const WORKERGEN: &str = "acceptEula: true\ngitops:\n  engine: flux\n";
+    const ENVIRONMENT: &str = "octopus:\n  serverUrl: https://octopus.example.com/\n  serverCommsAddresses:\n    - https://octopus.example.com:10943/\n  space: Default\n  auth:\n    bearerTokenSecret: octopus-worker-token\n";
+
+    #[test]
+    fn unknown_values_keys_of_defaults_are_checked_once_per_fragment_not_per_worker() {
+        let report = unsorted_report(&[
+            ("workergen.yaml", &format!("{WORKERGEN}defaults:\n  values:\n    agent:\n      repoTypo: 1\n")),
+            (
+                "environments/prod/environment.yaml",
+                &format!("{ENVIRONMENT}defaults:\n  values:\n    agent:\n      environmentTypo: 1\n"),
+            ),
+            (
+                "environments/prod/eu.yaml",
+                "cluster:\n  destination:\n    server: https://eu.example.com\ndefaults:\n  workerPools: [Deploy]\n  values:\n    agent:\n      clusterTypo: 1\nworkers:\n  a: {}\n  b: {}\n  c:\n    values:\n      agent:\n        workerTypo: 1\n",
+            ),
+            (
+                "environments/prod/us.yaml",
+                "cluster:\n  destination:\n    server: https://us.example.com\ndefaults:\n  workerPools: [Deploy]\nworkers:\n  d: {}\n  e: {}\n",
+            ),
+        ]);
+        for typo in ["repoTypo", "environmentTypo", "clusterTypo", "workerTypo"] {
+            let found = report
+                .diagnostics()
+                .iter()
+                .filter(|diagnostic| diagnostic.message.contains(&format!("`values.agent.{typo}`")))
+                .count();
+            assert_eq!(found, 1, "{typo}: {:#?}", report.diagnostics());
+        }
+    }
+
+    #[test]
+    fn a_cluster_file_merging_too_many_nodes_is_refused_at_its_workers() {
+        let mut cluster = String::from(
+            "cluster:\n  destination:\n    server: https://eu.example.com\ndefaults:\n  workerPools: [Deploy]\n  values:\n    agent:\n      nodeSelector:\n",
+        );
+        for key in 0..2_000 {
+            cluster.push_str(&format!("        k{key}: v\n"));
+        }
+        cluster.push_str("workers:\n");
+        for worker in 0..500 {
+            cluster.push_str(&format!("  w{worker}: {{}}\n"));
+        }
+        let report = unsorted_report(&[
+            ("workergen.yaml", WORKERGEN),
+            ("environments/prod/environment.yaml", ENVIRONMENT),
+            ("environments/prod/eu.yaml", &cluster),
+        ]);
+        let refusals: Vec<_> = report
+            .diagnostics()
+            .iter()
+            .filter(|diagnostic| {
+                diagnostic
+                    .message
+                    .contains("value nodes, more than the 1000000 allowed")
+            })
+            .collect();
+        assert_eq!(refusals.len(), 1, "{:#?}", report.diagnostics());
+        let loc = refusals[0].loc.unwrap();
+        assert_eq!((loc.line, loc.col), (2009, 1));
+        assert!(refusals[0]
+            .message
+            .starts_with("the 500 workers of this file merge to "));
+
+        // Half the workers stay within the limit.
+        let within: String = cluster
+            .lines()
+            .take(2009 + 250)
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let report = unsorted_report(&[
+            ("workergen.yaml", WORKERGEN),
+            ("environments/prod/environment.yaml", ENVIRONMENT),
+            ("environments/prod/eu.yaml", &within),
+        ]);
+        assert!(!report.has_errors(), "{:#?}", report.diagnostics());
     }
 }

@@ -90,6 +90,24 @@ const GENERATED_CASES: &[GeneratedCase] = &[
         generate: huge_quantity,
         expect: "environments/prod/eu-west-1.yaml:8:14",
     },
+    GeneratedCase {
+        // 900 unknown keys in the cluster's `defaults.values.agent` under 1,000 workers:
+        // each key is checked once where it is written, not once per worker (900,000
+        // findings before), and the merged workers stay within the merge limit.
+        name: "hostile-900-defaults-keys-1000-workers",
+        path: "environments/prod/eu-west-1.yaml",
+        generate: defaults_keys_under_many_workers,
+        expect: "environments/prod/eu-west-1.yaml:7:7",
+    },
+    GeneratedCase {
+        // 20,000 valid keys in a free-form map of the defaults under 1,000 workers (a
+        // 300 KB file that merged to 20 million nodes): refused at `workers:` for the
+        // merge limit, without merging.
+        name: "hostile-20000-free-form-keys-1000-workers",
+        path: "environments/prod/eu-west-1.yaml",
+        generate: free_form_keys_under_many_workers,
+        expect: "environments/prod/eu-west-1.yaml:20010:1",
+    },
 ];
 
 /// Far above what any corpus case needs in a debug build (about a second); the hostile
@@ -127,6 +145,39 @@ fn many_values_keys() -> Vec<u8> {
         bytes.len()
     );
     bytes
+}
+
+/// `_base`'s cluster file with `keys` keys under `defaults.values.agent` (or under its
+/// free-form `nodeSelector`) and 1,000 more workers.
+fn defaults_under_many_workers(keys: usize, free_form: bool) -> Vec<u8> {
+    let mut lines = String::from("  values:\n    agent:\n");
+    let indent = if free_form {
+        lines.push_str("      nodeSelector:\n");
+        "        "
+    } else {
+        "      "
+    };
+    for key in 0..keys {
+        lines.push_str(&format!("{indent}x{key}: v\n"));
+    }
+    let mut bytes = base_cluster_with_defaults(&lines);
+    for worker in 0..1_000 {
+        bytes.extend_from_slice(format!("  w{worker}: {{}}\n").as_bytes());
+    }
+    assert!(
+        bytes.len() <= 1024 * 1024,
+        "{} bytes is over the 1 MiB limit",
+        bytes.len()
+    );
+    bytes
+}
+
+fn defaults_keys_under_many_workers() -> Vec<u8> {
+    defaults_under_many_workers(900, false)
+}
+
+fn free_form_keys_under_many_workers() -> Vec<u8> {
+    defaults_under_many_workers(20_000, true)
 }
 
 fn huge_quantity() -> Vec<u8> {

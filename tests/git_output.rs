@@ -448,3 +448,70 @@ fn issue_9_a_scoped_command_is_not_blocked_by_errors_outside_its_scope() {
     assert_code(&run, 2);
     assert!(run.stderr.contains("production-eu-west-1-deploy"), "{}", run.stderr);
 }
+
+/// A whole environment folder linked from `environments/` to nowhere, or out of the
+/// repository, is an error (exit 2) naming it with a hint, on disk and in Git: the
+/// dangling one used to be skipped silently, the outside one to exit 3.
+#[cfg(unix)]
+#[test]
+fn issue_9_a_broken_environment_folder_link_is_an_input_error_on_disk_and_in_git() {
+    let outside = tempfile::tempdir().unwrap();
+    copy_config(&example_repo(), outside.path());
+    for (name, target, message) in [
+        ("ghost", "missing-folder".to_string(), "which does not exist"),
+        (
+            "elsewhere",
+            outside.path().join("environments/staging").display().to_string(),
+            "outside the config repository",
+        ),
+    ] {
+        let repo = example_git_repo();
+        let dir = repo.path();
+        symlink(&target, &dir.join("environments").join(name));
+        let expected = format!(
+            "environments/{name}:1:1: error: `environments/{name}` is a symbolic link to `{target}`, {message}"
+        );
+        let validate = workergen(dir, &["validate"]);
+        assert_code(&validate, 2);
+        assert!(validate.stderr.contains(&expected), "{name}: {}", validate.stderr);
+        assert!(validate.stderr.contains("hint:"), "{name}: {}", validate.stderr);
+        commit_all(dir, name);
+        let diff = workergen(dir, &["diff", "--base", "HEAD", "--head", "HEAD"]);
+        assert_code(&diff, 2);
+        assert!(diff.stderr.contains(&expected), "{name}: {}", diff.stderr);
+    }
+}
+
+/// An environment folder without its environment.yaml is reported at the folder, so a
+/// command scoped to another environment is not blocked by it (it named no file, and
+/// blocked every scope).
+#[test]
+fn issue_9_an_environment_folder_without_environment_yaml_blocks_only_its_scope() {
+    let repo = example_git_repo();
+    let dir = repo.path();
+    std::fs::create_dir(dir.join("environments/other")).unwrap();
+    std::fs::copy(
+        dir.join("environments/staging/eu-west-1.yaml"),
+        dir.join("environments/other/eu-west-1.yaml"),
+    )
+    .unwrap();
+    let validate = workergen(dir, &["validate"]);
+    assert_code(&validate, 2);
+    assert!(
+        validate.stderr.contains(
+            "environments/other/:1:1: error: environment folder `environments/other` has no `environment.yaml`"
+        ),
+        "{}",
+        validate.stderr
+    );
+    let scoped = workergen(dir, &["validate", "--env", "staging"]);
+    assert_code(&scoped, 0);
+    assert!(
+        scoped.stderr.contains("note: 1 error in files outside"),
+        "{}",
+        scoped.stderr
+    );
+    assert_code(&workergen(dir, &["render", "--stdout", "--env", "staging"]), 0);
+    assert_code(&workergen(dir, &["validate", "--env", "other"]), 2);
+    assert_code(&workergen(dir, &["validate", "--cluster", "eu-west-1"]), 2);
+}

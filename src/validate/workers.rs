@@ -22,11 +22,6 @@ pub fn check(fleet: &Fleet, worker: &Worker) -> Vec<Diagnostic> {
     check_chart(worker, &mut diagnostics);
     check_quantities(worker, &mut diagnostics);
     check_images(worker, &mut diagnostics);
-    if let Some(values) = worker.fields.get("values") {
-        if let Some(reference) = worker.chart.major().and_then(chart::reference) {
-            chart::check_keys(values, reference, &mut diagnostics);
-        }
-    }
     chart::values(fleet, worker, &mut diagnostics);
     diagnostics
 }
