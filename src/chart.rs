@@ -212,7 +212,7 @@ pub fn typed_values(fleet: &Fleet, worker: &Worker) -> Node {
         &["agent", "name"],
         fields.get("displayName").cloned().unwrap_or_else(|| Node {
             // The default name comes from the worker's own key.
-            layer: crate::merge::Layer::Worker,
+            layer: crate::source::Layer::Worker,
             ..Node::string(display.value.clone(), worker.name_loc)
         }),
     );

@@ -18,11 +18,10 @@ use serde::Serialize;
 
 use crate::chart;
 use crate::decl::Engine;
-use crate::merge::Layer;
 use crate::model::{Fleet, Worker};
 use crate::render::templates::{TemplateError, Templates};
 use crate::render::worker_manifest;
-use crate::source::Loc;
+use crate::source::{Layer, Loc};
 use crate::yaml::{self, Node, Value};
 
 /// One side of a diff: a resolved fleet and its templates.
