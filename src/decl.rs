@@ -13,12 +13,34 @@ use schemars::JsonSchema;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
+use crate::diagnostic::normalize_key;
+
 /// `workergen.yaml` keys besides `chart` and `defaults`.
 pub const REPO_KEYS: &[&str] = &["chart", "acceptEula", "output", "gitops", "defaults"];
 /// `environment.yaml` keys.
 pub const ENVIRONMENT_KEYS: &[&str] = &["octopus", "defaults", "chart"];
 /// Cluster file keys.
 pub const CLUSTER_KEYS: &[&str] = &["cluster", "defaults", "chart", "workers"];
+
+/// Keys that hold a secret value in the chart or that a user might reach for, as
+/// [`normalize_key`] spells them: `Password`, `bearer_token` and `serverApikey` are
+/// refused like `password`, `bearerToken` and `serverApiKey`. Keys that name a Secret
+/// (`bearerTokenSecret`) are not among them.
+pub const PLAINTEXT_KEYS: &[&str] = &[
+    "bearertoken",
+    "serverapikey",
+    "apikey",
+    "username",
+    "password",
+    "certificate",
+    "token",
+];
+
+/// Whether a key of this name would hold a plaintext credential, whatever its case or
+/// separators. Every such key is also hidden in excerpts ([`crate::diagnostic::is_credential_key`]).
+pub fn is_plaintext_key(name: &str) -> bool {
+    PLAINTEXT_KEYS.contains(&normalize_key(name).as_str())
+}
 
 /// The `chart:` block, in `workergen.yaml`, an environment or a cluster file.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -383,6 +405,7 @@ impl ImageSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::is_credential_key;
 
     #[test]
     fn committed_schemas_are_up_to_date() {
@@ -409,5 +432,42 @@ mod tests {
         assert_eq!(ImageSpec::split_reference("registry:5000/team/img"), None);
         assert_eq!(ImageSpec::split_reference("img"), None);
         assert_eq!(ImageSpec::split_reference("img:"), None);
+    }
+
+    #[test]
+    fn plaintext_keys_in_any_spelling() {
+        for key in [
+            "bearerToken",
+            "BearerToken",
+            "bearer_token",
+            "Password",
+            "PASSWORD",
+            "serverApikey",
+            "server-api-key",
+            "apiKey",
+            "username",
+            "token",
+            "certificate",
+        ] {
+            assert!(is_plaintext_key(key), "{key}");
+        }
+        for key in [
+            "bearerTokenSecret",
+            "apiKeySecret",
+            "usernamePasswordSecret",
+            "serverCertificateSecret",
+            "serverCertificate",
+            "tokens",
+            "passwordless",
+        ] {
+            assert!(!is_plaintext_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn every_refused_key_is_hidden_in_excerpts() {
+        for key in PLAINTEXT_KEYS {
+            assert!(is_credential_key(key), "{key}");
+        }
     }
 }

@@ -180,7 +180,7 @@ fn check_secret_names(environment: &Environment, report: &mut Report) {
 
 fn has_plaintext_key(node: &crate::yaml::Node) -> bool {
     node.as_map()
-        .is_some_and(|map| map.keys().any(crate::validate::credentials::is_plaintext_key))
+        .is_some_and(|map| map.keys().any(crate::decl::is_plaintext_key))
 }
 
 pub(crate) fn is_http_url(url: &str) -> bool {

@@ -416,7 +416,7 @@ fn read<T: DeserializeOwned>(
 }
 
 fn unknown_key(key: &Key, fields: &'static [&'static str]) -> Option<Diagnostic> {
-    if crate::validate::credentials::is_plaintext_key(&key.name) {
+    if crate::decl::is_plaintext_key(&key.name) {
         // Reported, with a better hint, by the plaintext credential check.
         return None;
     }
