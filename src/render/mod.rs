@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::chart;
 use crate::decl::Engine;
 use crate::model::{Cluster, Destination, Fleet, Worker};
+use crate::names;
 use crate::source::FileId;
 use crate::yaml::{self, Limits, Node};
 use templates::{TemplateError, Templates};
@@ -175,8 +176,8 @@ fn worker_info(fleet: &Fleet, worker: &Worker, engine: Engine) -> WorkerInfo {
         environment: environment.clone(),
         cluster: cluster.name.clone(),
         display_name: worker.display_name.value.clone(),
-        application_name: format!("{environment}-{}-{}", cluster.name, worker.name),
-        values_config_map: format!("{}-values", worker.name),
+        application_name: names::application_name(environment, &cluster.name, &worker.name),
+        values_config_map: names::values_config_map(&worker.name),
         values_path: format!(
             "{}/{environment}/{}/{}/values.yaml",
             fleet.settings.output.value, cluster.name, worker.name
@@ -193,7 +194,7 @@ fn chart_info(worker: &Worker) -> ChartInfo {
     ChartInfo {
         repository_host: repository.strip_prefix("oci://").unwrap_or(&repository).to_string(),
         oci_url: format!("{repository}/{}", chart.name.value),
-        source_name: crate::validate::dns_suggestion(&format!("{}-{version}", chart.name.value)),
+        source_name: names::oci_repository_name(&chart.name.value, &version),
         oci_tag: version.replace('+', "_"),
         repository,
         name: chart.name.value.clone(),

@@ -3,8 +3,8 @@
 use crate::diagnostic::{Diagnostic, Report};
 use crate::model::Destination;
 use crate::model::{Environment, Fleet};
+use crate::names::{dns_suggestion, is_dns_label, is_dns_subdomain};
 use crate::source::Loc;
-use crate::validate::{dns_suggestion, is_dns_label, is_dns_subdomain};
 
 pub fn check(fleet: &Fleet, report: &mut Report) {
     for environment in &fleet.environments {

@@ -72,10 +72,8 @@ pub fn check(fleet: &Fleet, report: &mut Report) {
         }
         if fleet.settings.engine.value == Engine::Argocd {
             let cluster = fleet.cluster_of(worker);
-            let application = format!(
-                "{}-{}-{}",
-                fleet.environments[cluster.environment].name, cluster.name, worker.name
-            );
+            let environment = &fleet.environments[cluster.environment].name;
+            let application = crate::names::application_name(environment, &cluster.name, &worker.name);
             if application.len() > MAX_APPLICATION_NAME {
                 report.push(
                     Diagnostic::error(
