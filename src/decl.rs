@@ -61,13 +61,26 @@ pub struct GitopsSpec {
 }
 
 /// How the rendered workers reach their clusters.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, JsonSchema, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
     #[default]
     Flux,
     Argocd,
+    // `init --engine` scaffolds a GitOps engine; `none` is only for `workergen.yaml`.
+    #[value(skip)]
     None,
+}
+
+impl Engine {
+    /// The engine as `workergen.yaml` spells it; templates and messages see the same.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Flux => "flux",
+            Engine::Argocd => "argocd",
+            Engine::None => "none",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]

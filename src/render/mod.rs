@@ -139,14 +139,6 @@ struct Context<'a> {
     values: Option<minijinja::Value>,
 }
 
-fn engine_name(engine: Engine) -> &'static str {
-    match engine {
-        Engine::Flux => "flux",
-        Engine::Argocd => "argocd",
-        Engine::None => "none",
-    }
-}
-
 /// The marker line every generated file starts with.
 fn marker(fleet: &Fleet, files: &BTreeSet<FileId>) -> String {
     let mut paths: Vec<&str> = files.iter().map(|id| fleet.sources.path(*id)).collect();
@@ -216,7 +208,7 @@ fn context<'a>(fleet: &'a Fleet, cluster: &Cluster, first: &Worker, inline: bool
         ("workergen.octopus.com/cluster", cluster.name.clone()),
     ]);
     Context {
-        engine: engine_name(settings.engine.value),
+        engine: settings.engine.value.as_str(),
         inline,
         cluster: ClusterInfo {
             name: cluster.name.clone(),
