@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::diagnostic::normalize_key;
 
-/// `workergen.yaml` keys besides `chart` and `defaults`.
+/// `workergen.yaml` keys.
 pub const REPO_KEYS: &[&str] = &["chart", "acceptEula", "output", "gitops", "defaults"];
 /// `environment.yaml` keys.
 pub const ENVIRONMENT_KEYS: &[&str] = &["octopus", "defaults", "chart"];
@@ -316,7 +316,7 @@ pub fn schemas() -> Vec<(&'static str, String)> {
 }
 
 /// Lets every map value below `schema` be `null`, as a layer may write it to remove an
-/// inherited value (DESIGN section 3: `requests: {cpu: null}`, `nodeSelector: {pool: null}`).
+/// inherited value (`requests: {cpu: null}`, `nodeSelector: {pool: null}`).
 /// List items stay as they are: a `null` in a list is no removal.
 fn allow_null_values(schema: &mut serde_json::Value) {
     let Some(object) = schema.as_object_mut() else {

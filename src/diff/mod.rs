@@ -743,7 +743,7 @@ fn group(workers: &mut [WorkerDiff]) -> Vec<Group> {
     found.into_iter().map(|(group, _)| group).collect()
 }
 
-/// A value for display: strings bare, everything else as JSON; `-` for none.
+/// A value for display: strings bare, everything else as JSON; `(unset)` for none.
 pub fn json_text(value: Option<&serde_json::Value>) -> String {
     match value {
         None => "(unset)".to_string(),

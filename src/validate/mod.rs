@@ -1,4 +1,4 @@
-//! Every rule of DESIGN section 4, one file per family, all problems collected.
+//! Every rule the declarations must follow, one file per family, all problems collected.
 //!
 //! [`validate`] runs after [`crate::model::resolve`]; the plaintext credential walk
 //! ([`credentials::check_files`]) runs on the parsed files before that, since a

@@ -8,8 +8,8 @@ use crate::diagnostic::{Diagnostic, Report};
 use crate::model::{Destination, Fleet, Worker};
 use crate::source::Loc;
 
-/// The chart truncates cluster-scoped object names so that release names collide when
-/// their first 35 characters do (WORKER-NOTES.md section 7).
+/// The chart cuts the release name to its first 35 characters in the names of its
+/// cluster-scoped objects, so two releases whose first 35 characters match collide.
 pub const RELEASE_PREFIX: usize = 35;
 
 /// The longest Argo CD Application name: Argo CD tracks resources by a label whose
