@@ -99,6 +99,7 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Schema(args) => schema(args),
         Command::Completions(args) => completions(args.shell),
         Command::Man => man(),
+        Command::Status(args) => status(cli, args, context),
     };
     match result {
         Ok(outcome) => outcome,
@@ -1062,9 +1063,15 @@ fn man_page() -> anyhow::Result<String> {
     text.push_str(".SH \"EXIT STATUS\"\n");
     for (code, meaning) in [
         ("0", "success (`diff` without `--exit-code` exits 0 whatever it finds)"),
-        ("1", "changes found (`diff --exit-code`, `check`)"),
+        (
+            "1",
+            "changes found (`diff --exit-code`, `check`); findings (`status --exit-code`)",
+        ),
         ("2", "invalid input or usage"),
-        ("3", "I/O, Git or internal failure"),
+        (
+            "3",
+            "I/O, Git or internal failure; for `status`, an Octopus API or network failure",
+        ),
     ] {
         text.push_str(&format!(".TP\n\\fB{code}\\fR\n{}\n", roff_escape(meaning)));
     }
@@ -1075,6 +1082,18 @@ fn man_page() -> anyhow::Result<String> {
         (
             "WORKERGEN_GIT_USERNAME",
             "the user name to pair with the token (default `x-access-token`)",
+        ),
+        (
+            "OCTOPUS_API_KEY",
+            "the Octopus API key for `status`, unless an environment's `octopus.apiKeyEnv` names another variable",
+        ),
+        (
+            "WORKERGEN_HTTP_TIMEOUT",
+            "seconds per Octopus API request for `status` (default 30)",
+        ),
+        (
+            "SSL_CERT_FILE",
+            "PEM certificates `status` trusts instead of its built-in roots",
         ),
     ] {
         text.push_str(&format!(
@@ -1097,4 +1116,166 @@ fn roff_escape(text: &str) -> String {
     } else {
         escaped
     }
+}
+/// What `status` hears while it works: a progress bar on a terminal, each write printed.
+struct StatusEvents {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl crate::status::Events for StatusEvents {
+    fn reading(&self, servers: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(servers as u64);
+        }
+    }
+
+    fn server_read(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+
+    fn wrote(&self, write: &crate::status::Write) {
+        eprintln!(
+            "{} {} {}: {} [{}]",
+            write.method,
+            write.environment,
+            write.path,
+            write.change,
+            crate::status::text::outcome(write.outcome)
+        );
+    }
+}
+
+/// How `status` talks to Octopus: `WORKERGEN_HTTP_TIMEOUT` (seconds per request, default
+/// 30), `SSL_CERT_FILE` (PEM roots to trust instead of the built-in ones), and, for
+/// tests, `WORKERGEN_HTTP_BACKOFF_MS`.
+fn status_client_options() -> Result<crate::status::client::ClientOptions, String> {
+    let mut options = crate::status::client::ClientOptions::default();
+    if let Ok(text) = std::env::var("WORKERGEN_HTTP_TIMEOUT") {
+        let seconds: f64 = text
+            .trim()
+            .parse()
+            .ok()
+            .filter(|seconds: &f64| seconds.is_finite() && *seconds > 0.0)
+            .ok_or_else(|| format!("`WORKERGEN_HTTP_TIMEOUT={text}` is not a number of seconds, e.g. `30` or `0.5`"))?;
+        options.timeout = std::time::Duration::from_secs_f64(seconds);
+    }
+    if let Ok(text) = std::env::var("WORKERGEN_HTTP_BACKOFF_MS") {
+        let millis: u64 = text
+            .trim()
+            .parse()
+            .map_err(|_| format!("`WORKERGEN_HTTP_BACKOFF_MS={text}` is not a number of milliseconds"))?;
+        options.backoff = std::time::Duration::from_millis(millis);
+    }
+    if let Some(path) = std::env::var_os("SSL_CERT_FILE") {
+        let pem = std::fs::read(&path).map_err(|error| {
+            format!(
+                "cannot read `SSL_CERT_FILE` `{}`: {error}",
+                std::path::Path::new(&path).display()
+            )
+        })?;
+        options.ca_certificates = Some(pem);
+    }
+    Ok(options)
+}
+
+fn status_failure(error: &crate::status::StatusError, fleet: &Fleet, context: &Context) -> Outcome {
+    match error.diagnostic() {
+        Some(diagnostic) => {
+            let mut report = Report::new();
+            report.push(diagnostic);
+            let _ = std::io::stderr().write_all(report.render(&fleet.sources, context.color).as_bytes());
+        }
+        None => {
+            eprintln!("error: {error}");
+            if let Some(hint) = error.hint() {
+                eprintln!("  hint: {hint}");
+            }
+        }
+    }
+    if error.is_input() {
+        Outcome::Invalid
+    } else {
+        Outcome::Failure
+    }
+}
+
+fn status_output(report: &crate::status::StatusReport, format: crate::cli::StatusFormat) -> anyhow::Result<()> {
+    let text = match format {
+        crate::cli::StatusFormat::Text => crate::status::text::render(report),
+        crate::cli::StatusFormat::Markdown => crate::status::markdown::render(report),
+        crate::cli::StatusFormat::Json => crate::status::json::render(report),
+    };
+    write_stdout(&text)
+}
+
+/// `status` (DESIGN section 13): exit 3 for an API or network failure, 2 for bad input.
+fn status(cli: &Cli, args: &crate::cli::StatusArgs, context: &Context) -> anyhow::Result<Outcome> {
+    use crate::status::{StatusError, StatusOptions, WriteOutcome};
+    let (fleet, _) = match load(cli, context)? {
+        Ok(loaded) => loaded,
+        Err(outcome) => return Ok(outcome),
+    };
+    let client = match status_client_options() {
+        Ok(client) => client,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(Outcome::Invalid);
+        }
+    };
+    let options = StatusOptions {
+        environment: args.env.clone(),
+        cluster: args.cluster.clone(),
+        apply: args.apply,
+        prune: args.prune,
+        client,
+    };
+    // Large fleets only: a handful of servers answer before a bar would show.
+    let events = StatusEvents {
+        bar: (context.progress && !context.quiet && fleet.workers.len() >= 500).then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("asking Octopus {bar:40} {pos}/{len} servers {elapsed}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        }),
+    };
+    let result = crate::status::status(&fleet, &options, &|name| std::env::var(name).ok(), &events);
+    if let Some(bar) = &events.bar {
+        bar.finish_and_clear();
+    }
+    let report = match result {
+        Ok(report) => report,
+        Err(StatusError::Incomplete { report, cause }) => {
+            status_output(&report, args.format)?;
+            let outcome = status_failure(&cause, &fleet, context);
+            let done = report.writes.iter().filter(|w| w.outcome == WriteOutcome::Done).count();
+            eprintln!(
+                "{done} of {} writes done before the failure; not done:",
+                report.writes.len()
+            );
+            for write in report.writes.iter().filter(|w| w.outcome != WriteOutcome::Done) {
+                eprintln!(
+                    "  {} {} {}: {}",
+                    write.method, write.environment, write.path, write.change
+                );
+            }
+            return Ok(outcome);
+        }
+        Err(error) => return Ok(status_failure(&error, &fleet, context)),
+    };
+    status_output(&report, args.format)?;
+    if context.verbose {
+        eprintln!("{} HTTP requests", report.requests);
+    }
+    if !context.quiet && args.format != crate::cli::StatusFormat::Text {
+        eprintln!("{}", crate::status::text::summary(&report));
+    }
+    Ok(if args.exit_code && report.open_findings() > 0 {
+        Outcome::Changes
+    } else {
+        Outcome::Success
+    })
 }

@@ -9,8 +9,8 @@ use std::sync::OnceLock;
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::model::{Fleet, Worker};
-use crate::source::{FileId, Loc};
-use crate::yaml::{parse, Key, KeyPath, Limits, Node, Value};
+use crate::source::{Loc, Origin};
+use crate::yaml::{self, parse_undeclared, Key, KeyPath, Limits, Lists, Node, Value};
 
 const VALUES_3: &str = include_str!("../chart/values-3.13.2.yaml");
 const VALUES_2: &str = include_str!("../chart/values-2.51.2.yaml");
@@ -42,7 +42,7 @@ pub fn reference(major: u64) -> Option<&'static ChartValues> {
     static TWO: OnceLock<ChartValues> = OnceLock::new();
     let load = |version: &'static str, text: &str| ChartValues {
         version,
-        root: parse(text, FileId(u32::MAX), Limits::default()).expect("the embedded chart values parse"),
+        root: parse_undeclared(text, Origin::ChartDefault, Limits::default()).expect("the embedded chart values parse"),
     };
     match major {
         3 => Some(THREE.get_or_init(|| load("3.13.2", VALUES_3))),
@@ -158,40 +158,143 @@ fn key(name: &str, loc: Loc) -> Key {
     }
 }
 
-/// Copies the field at `from` (if set) to the chart value at `to`.
-fn copy(values: &mut Node, fields: &Node, from: &[&str], to: &[&str]) {
-    if let Some(node) = fields.get_path(from.iter().copied()) {
-        set(values, to, node.clone());
+/// How a [`FieldValue`] sets its chart value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Set {
+    /// The field's node as it is.
+    Copy,
+    /// The field, or else the worker's own key (`agent.name`).
+    OrWorkerKey,
+    /// An image, `repo:tag` or the object, as the chart's `{repository, tag, pullPolicy}`.
+    Image,
+    /// The pools, and `enabled: true` beside their `initial` block (`agent.worker.enabled`).
+    Pools,
+}
+
+/// One declaration field and the chart value it sets.
+///
+/// `field` is dotted as written in a worker; a field under `octopus.` is read from the
+/// worker's environment's `octopus` block, every other one from the worker's merged fields.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldValue {
+    pub field: &'static str,
+    pub value: &'static str,
+    pub set: Set,
+}
+
+const fn row(field: &'static str, value: &'static str, set: Set) -> FieldValue {
+    FieldValue { field, value, set }
+}
+
+/// Every declaration field that sets a chart value, in the order [`typed_values`] sets
+/// them; `explain` reads it to accept either name. A test checks that every leaf of the
+/// worker schema is here (or sets no value), so a new field cannot be dropped silently.
+pub const FIELD_VALUES: &[FieldValue] = &[
+    row("displayName", "agent.name", Set::OrWorkerKey),
+    row("octopus.serverUrl", "agent.serverUrl", Set::Copy),
+    row("octopus.serverCommsAddress", "agent.serverCommsAddress", Set::Copy),
+    row("octopus.serverCommsAddresses", "agent.serverCommsAddresses", Set::Copy),
+    row("octopus.space", "agent.space", Set::Copy),
+    row(
+        "octopus.auth.bearerTokenSecret",
+        "agent.bearerTokenSecretName",
+        Set::Copy,
+    ),
+    row("octopus.auth.apiKeySecret", "agent.serverApiKeySecretName", Set::Copy),
+    row(
+        "octopus.auth.usernamePasswordSecret",
+        "agent.usernamePasswordSecretName",
+        Set::Copy,
+    ),
+    row(
+        "octopus.serverCertificateSecret",
+        "agent.serverCertificateSecretName",
+        Set::Copy,
+    ),
+    row("workerPools", "agent.worker.initial.workerPools", Set::Pools),
+    row("machinePolicy", "agent.machinePolicyName", Set::Copy),
+    row("logLevel", "agent.logLevel", Set::Copy),
+    row("pollingConnectionCount", "agent.pollingConnectionCount", Set::Copy),
+    row("agent.image", "agent.image", Set::Image),
+    row("agent.resources", "agent.resources", Set::Copy),
+    row("agent.nodeSelector", "agent.nodeSelector", Set::Copy),
+    row("agent.tolerations", "agent.tolerations", Set::Copy),
+    row("agent.affinity", "agent.affinity", Set::Copy),
+    row(
+        "agent.serviceAccount.annotations",
+        "agent.serviceAccount.annotations",
+        Set::Copy,
+    ),
+    row("scriptPods.image", "scriptPods.worker.image", Set::Image),
+    row("scriptPods.resources", "scriptPods.resources", Set::Copy),
+    row("scriptPods.tolerations", "scriptPods.tolerations", Set::Copy),
+    row("scriptPods.affinity", "scriptPods.affinity", Set::Copy),
+    row("scriptPods.securityContext", "scriptPods.securityContext", Set::Copy),
+    row(
+        "scriptPods.serviceAccount.annotations",
+        "scriptPods.serviceAccount.annotations",
+        Set::Copy,
+    ),
+    // The chart names the proxies as the environment variables they become.
+    row("scriptPods.proxies.http", "scriptPods.proxies.http_proxy", Set::Copy),
+    row("scriptPods.proxies.https", "scriptPods.proxies.https_proxy", Set::Copy),
+    row("scriptPods.proxies.noProxy", "scriptPods.proxies.no_proxy", Set::Copy),
+    row("storage.storageClassName", "persistence.storageClassName", Set::Copy),
+    row("storage.size", "persistence.size", Set::Copy),
+    row("storage.accessModes", "persistence.accessModes", Set::Copy),
+];
+
+impl FieldValue {
+    /// The field's node for `worker`, if set.
+    fn node<'a>(&self, fleet: &'a Fleet, worker: &'a Worker) -> Option<&'a Node> {
+        match self.field.strip_prefix("octopus.") {
+            Some(field) => fleet.environment_of(worker).octopus_node.get_path(field.split('.')),
+            None => worker.fields.get_path(self.field.split('.')),
+        }
+    }
+
+    /// Sets this row's chart value in `values` from `worker`'s declarations.
+    fn apply(&self, values: &mut Node, fleet: &Fleet, worker: &Worker) {
+        let to: Vec<&str> = self.value.split('.').collect();
+        let node = self.node(fleet, worker);
+        match (self.set, node) {
+            (Set::OrWorkerKey, None) => set(
+                values,
+                &to,
+                Node {
+                    // The default name comes from the worker's own key.
+                    layer: crate::source::Layer::Worker,
+                    ..Node::string(worker.display_name.value.clone(), worker.name_loc)
+                },
+            ),
+            (_, None) => {}
+            (Set::Copy | Set::OrWorkerKey, Some(node)) => set(values, &to, node.clone()),
+            (Set::Image, Some(image)) => set_image(values, &to, image),
+            (Set::Pools, Some(pools)) => {
+                let enabled = [&to[..to.len() - 2], &["enabled"]].concat();
+                let enabled_node = Node {
+                    value: Value::Bool(true),
+                    ..pools.clone()
+                };
+                set(values, &enabled, enabled_node);
+                set(values, &to, pools.clone());
+            }
+        }
     }
 }
 
-/// An image field, `repo:tag` or the object, as the chart's `{repository, tag, pullPolicy}`.
-fn copy_image(values: &mut Node, fields: &Node, from: &[&str], to: &[&str]) {
-    let Some(image) = fields.get_path(from.iter().copied()) else {
-        return;
-    };
+/// An image, `repo:tag` or the object, as the chart's `{repository, tag, pullPolicy}`.
+fn set_image(values: &mut Node, to: &[&str], image: &Node) {
     match &image.value {
         Value::Str(reference) => {
             if let Some((repository, tag)) = crate::decl::ImageSpec::split_reference(reference) {
-                let mut path = to.to_vec();
-                path.push("repository");
-                set(
-                    values,
-                    &path,
-                    Node {
-                        value: Value::Str(repository.into()),
+                for (name, text) in [("repository", repository), ("tag", tag)] {
+                    let node = Node {
+                        value: Value::Str(text.into()),
                         ..image.clone()
-                    },
-                );
-                *path.last_mut().expect("pushed") = "tag";
-                set(
-                    values,
-                    &path,
-                    Node {
-                        value: Value::Str(tag.into()),
-                        ..image.clone()
-                    },
-                );
+                    };
+                    set(values, &[to, &[name]].concat(), node);
+                }
             }
         }
         Value::Map(_) => set(values, to, image.clone()),
@@ -199,193 +302,61 @@ fn copy_image(values: &mut Node, fields: &Node, from: &[&str], to: &[&str]) {
     }
 }
 
-/// The Helm values a worker sets, before its `values` passthrough.
+/// The Helm values a worker sets, before its `values` passthrough: `agent.acceptEula`
+/// from the settings, then every row of [`FIELD_VALUES`].
 pub fn typed_values(fleet: &Fleet, worker: &Worker) -> Node {
-    let fields = &worker.fields;
     let mut values = Node::map(worker.name_loc);
     let accept = &fleet.settings.accept_eula;
     let accept_loc = accept.loc.unwrap_or(worker.name_loc);
     set(&mut values, &["agent", "acceptEula"], Node::string("Y", accept_loc));
-    let display = &worker.display_name;
-    set(
-        &mut values,
-        &["agent", "name"],
-        fields.get("displayName").cloned().unwrap_or_else(|| Node {
-            // The default name comes from the worker's own key.
-            layer: crate::source::Layer::Worker,
-            ..Node::string(display.value.clone(), worker.name_loc)
-        }),
-    );
-
-    let octopus = &fleet.environment_of(worker).octopus_node;
-    copy(&mut values, octopus, &["serverUrl"], &["agent", "serverUrl"]);
-    copy(
-        &mut values,
-        octopus,
-        &["serverCommsAddress"],
-        &["agent", "serverCommsAddress"],
-    );
-    copy(
-        &mut values,
-        octopus,
-        &["serverCommsAddresses"],
-        &["agent", "serverCommsAddresses"],
-    );
-    copy(&mut values, octopus, &["space"], &["agent", "space"]);
-    copy(
-        &mut values,
-        octopus,
-        &["auth", "bearerTokenSecret"],
-        &["agent", "bearerTokenSecretName"],
-    );
-    copy(
-        &mut values,
-        octopus,
-        &["auth", "apiKeySecret"],
-        &["agent", "serverApiKeySecretName"],
-    );
-    copy(
-        &mut values,
-        octopus,
-        &["auth", "usernamePasswordSecret"],
-        &["agent", "usernamePasswordSecretName"],
-    );
-    copy(
-        &mut values,
-        octopus,
-        &["serverCertificateSecret"],
-        &["agent", "serverCertificateSecretName"],
-    );
-
-    if let Some(pools) = fields.get("workerPools") {
-        set(
-            &mut values,
-            &["agent", "worker", "enabled"],
-            Node {
-                value: Value::Bool(true),
-                ..pools.clone()
-            },
-        );
-        set(
-            &mut values,
-            &["agent", "worker", "initial", "workerPools"],
-            pools.clone(),
-        );
-    }
-    copy(&mut values, fields, &["machinePolicy"], &["agent", "machinePolicyName"]);
-    copy(&mut values, fields, &["logLevel"], &["agent", "logLevel"]);
-    copy(
-        &mut values,
-        fields,
-        &["pollingConnectionCount"],
-        &["agent", "pollingConnectionCount"],
-    );
-    copy_image(&mut values, fields, &["agent", "image"], &["agent", "image"]);
-    for name in ["resources", "nodeSelector", "tolerations", "affinity"] {
-        copy(&mut values, fields, &["agent", name], &["agent", name]);
-    }
-    copy(
-        &mut values,
-        fields,
-        &["agent", "serviceAccount", "annotations"],
-        &["agent", "serviceAccount", "annotations"],
-    );
-
-    copy_image(
-        &mut values,
-        fields,
-        &["scriptPods", "image"],
-        &["scriptPods", "worker", "image"],
-    );
-    for name in ["resources", "tolerations", "affinity", "securityContext"] {
-        copy(&mut values, fields, &["scriptPods", name], &["scriptPods", name]);
-    }
-    copy(
-        &mut values,
-        fields,
-        &["scriptPods", "serviceAccount", "annotations"],
-        &["scriptPods", "serviceAccount", "annotations"],
-    );
-    for (from, to) in [
-        ("http", "http_proxy"),
-        ("https", "https_proxy"),
-        ("noProxy", "no_proxy"),
-    ] {
-        copy(
-            &mut values,
-            fields,
-            &["scriptPods", "proxies", from],
-            &["scriptPods", "proxies", to],
-        );
-    }
-    for name in ["storageClassName", "size", "accessModes"] {
-        copy(&mut values, fields, &["storage", name], &["persistence", name]);
+    for row in FIELD_VALUES {
+        row.apply(&mut values, fleet, worker);
     }
     values
 }
 
-/// Declaration fields (dotted, as written in a worker) and the chart value each sets,
-/// as [`typed_values`] copies them; for `explain`, which accepts either name.
-pub const FIELD_VALUES: &[(&str, &str)] = &[
-    ("displayName", "agent.name"),
-    ("workerPools", "agent.worker.initial.workerPools"),
-    ("machinePolicy", "agent.machinePolicyName"),
-    ("logLevel", "agent.logLevel"),
-    ("pollingConnectionCount", "agent.pollingConnectionCount"),
-    ("agent.image", "agent.image"),
-    ("agent.resources", "agent.resources"),
-    ("agent.nodeSelector", "agent.nodeSelector"),
-    ("agent.tolerations", "agent.tolerations"),
-    ("agent.affinity", "agent.affinity"),
-    ("agent.serviceAccount.annotations", "agent.serviceAccount.annotations"),
-    ("scriptPods.image", "scriptPods.worker.image"),
-    ("scriptPods.resources", "scriptPods.resources"),
-    ("scriptPods.tolerations", "scriptPods.tolerations"),
-    ("scriptPods.affinity", "scriptPods.affinity"),
-    ("scriptPods.securityContext", "scriptPods.securityContext"),
-    (
-        "scriptPods.serviceAccount.annotations",
-        "scriptPods.serviceAccount.annotations",
-    ),
-    ("scriptPods.proxies.http", "scriptPods.proxies.http_proxy"),
-    ("scriptPods.proxies.https", "scriptPods.proxies.https_proxy"),
-    ("scriptPods.proxies.noProxy", "scriptPods.proxies.no_proxy"),
-    ("storage", "persistence"),
-    ("octopus.serverUrl", "agent.serverUrl"),
-    ("octopus.serverCommsAddress", "agent.serverCommsAddress"),
-    ("octopus.serverCommsAddresses", "agent.serverCommsAddresses"),
-    ("octopus.space", "agent.space"),
-    ("octopus.auth.bearerTokenSecret", "agent.bearerTokenSecretName"),
-    ("octopus.auth.apiKeySecret", "agent.serverApiKeySecretName"),
-    (
-        "octopus.auth.usernamePasswordSecret",
-        "agent.usernamePasswordSecretName",
-    ),
-    ("octopus.serverCertificateSecret", "agent.serverCertificateSecretName"),
-];
-
 /// The chart value path a declaration field path stands for (`storage.size` ->
 /// `persistence.size`, `scriptPods.image` -> `scriptPods.worker.image`); `None` when
 /// `path` names no declaration field that maps to another name.
+///
+/// A path at or below a row maps through it; a path above rows (`storage`) maps when
+/// all the rows below it rename the same parent (`storage.*` -> `persistence.*`).
 pub fn chart_path_of_field(path: &str) -> Option<String> {
-    FIELD_VALUES.iter().find_map(|(field, value)| {
-        let rest = path.strip_prefix(field)?;
-        (rest.is_empty() || rest.starts_with('.'))
-            .then(|| format!("{value}{rest}"))
-            .filter(|mapped| mapped != path)
-    })
+    let below_row = FIELD_VALUES.iter().find_map(|row| {
+        let rest = path.strip_prefix(row.field)?;
+        (rest.is_empty() || rest.starts_with('.')).then(|| format!("{}{rest}", row.value))
+    });
+    below_row
+        .or_else(|| {
+            // The nearest parent (or the path itself) whose rows all agree.
+            let cuts = path.match_indices('.').map(|(at, _)| at).chain([path.len()]);
+            let mut parents: Vec<usize> = cuts.collect();
+            parents.reverse();
+            parents.into_iter().find_map(|at| {
+                let (parent, rest) = path.split_at(at);
+                renamed_parent(parent).map(|renamed| format!("{renamed}{rest}"))
+            })
+        })
+        .filter(|mapped| mapped != path)
+}
+
+/// What every row below `parent` renames it to, if they agree.
+fn renamed_parent(parent: &str) -> Option<&'static str> {
+    let mut renamed = FIELD_VALUES
+        .iter()
+        .filter_map(|row| Some((row, row.field.strip_prefix(parent)?.strip_prefix('.')?)))
+        .map(|(row, rest)| row.value.strip_suffix(rest)?.strip_suffix('.'));
+    let first = renamed.next()??;
+    renamed.all(|other| other == Some(first)).then_some(first)
 }
 
 /// The leaves of a values tree by key path. An empty map is not a leaf: over the
 /// chart's defaults it sets nothing (Helm merges maps), so it sets no value.
 pub fn leaves(values: &Node) -> BTreeMap<KeyPath, &Node> {
-    let mut leaves = BTreeMap::new();
-    values.for_each_leaf(&mut Vec::new(), &mut |path, node| {
-        if !node.as_map().is_some_and(|map| map.is_empty()) {
-            leaves.insert(KeyPath::from_names(path), node);
-        }
-    });
-    leaves
+    yaml::leaves(values, Lists::Whole)
+        .into_iter()
+        .filter(|(_, node)| !node.as_map().is_some_and(|map| map.is_empty()))
+        .collect()
 }
 
 /// The worker's full Helm values: the typed fields, then `values` merged over them.
@@ -437,6 +408,8 @@ fn conflicting<'a>(typed: &BTreeMap<KeyPath, &'a Node>, path: &KeyPath) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::FileId;
+    use crate::yaml::parse;
 
     fn check(text: &str, major: u64) -> Vec<String> {
         let node = parse(text, FileId(0), Limits::default()).unwrap();
@@ -508,6 +481,77 @@ mod tests {
             "scriptPods.worker.image"
         );
         assert!(conflicting(&typed, &KeyPath::from_names(&["scriptPods", "work"])).is_none());
+    }
+
+    /// The properties of a schema, through `$ref`, `anyOf`, `oneOf` and `allOf`.
+    fn properties<'a>(
+        root: &'a serde_json::Value,
+        schema: &'a serde_json::Value,
+    ) -> Option<&'a serde_json::Map<String, serde_json::Value>> {
+        if let Some(reference) = schema.get("$ref").and_then(|r| r.as_str()) {
+            let name = reference.rsplit('/').next()?;
+            return properties(root, &root["$defs"][name]);
+        }
+        if let Some(properties) = schema.get("properties").and_then(|p| p.as_object()) {
+            return Some(properties);
+        }
+        ["anyOf", "oneOf", "allOf"]
+            .iter()
+            .filter_map(|key| schema.get(*key)?.as_array())
+            .flatten()
+            .find_map(|alternative| properties(root, alternative))
+    }
+
+    /// The field paths of the worker schema, down to the rows of [`FIELD_VALUES`] or to
+    /// the leaves; each with whether a row covers it.
+    fn worker_fields(
+        root: &serde_json::Value,
+        schema: &serde_json::Value,
+        prefix: &str,
+        out: &mut Vec<(String, bool)>,
+    ) {
+        for (name, child) in properties(root, schema).into_iter().flatten() {
+            let path = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}.{name}")
+            };
+            let covered = FIELD_VALUES.iter().any(|row| row.field == path);
+            out.push((path.clone(), covered));
+            if !covered {
+                worker_fields(root, child, &path, out);
+            }
+        }
+    }
+
+    // Issue 10: a field added to the worker schema either sets a chart value through
+    // `FIELD_VALUES` or is named here, never dropped silently from the output.
+    #[test]
+    fn every_worker_field_sets_a_chart_value() {
+        // Fields that set no chart value: the release namespace, the switch, the passthrough.
+        const NO_VALUE: &[&str] = &["namespace", "enabled", "values"];
+        let schema = serde_json::to_value(schemars::schema_for!(crate::decl::WorkerSpec)).unwrap();
+        let mut fields = Vec::new();
+        worker_fields(&schema, &schema, "", &mut fields);
+        let parents: Vec<&str> = fields
+            .iter()
+            .filter_map(|(path, _)| Some(&path[..path.rfind('.')?]))
+            .collect();
+        let dropped: Vec<&str> = fields
+            .iter()
+            .filter(|(path, covered)| !covered && !parents.contains(&path.as_str()))
+            .map(|(path, _)| path.as_str())
+            .filter(|path| !NO_VALUE.contains(path))
+            .collect();
+        assert_eq!(dropped, Vec::<&str>::new(), "worker fields that set no chart value");
+        // And every worker row names a field of the schema.
+        for row in FIELD_VALUES.iter().filter(|row| !row.field.starts_with("octopus.")) {
+            assert!(
+                fields.iter().any(|(path, _)| path == row.field),
+                "`{}` is no worker field",
+                row.field
+            );
+        }
     }
 
     #[test]

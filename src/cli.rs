@@ -62,6 +62,8 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff).
     Man,
+    /// Compare the declared workers with what Octopus has registered; fix what Helm cannot.
+    Status(StatusArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -193,6 +195,37 @@ pub struct ScopeArgs {
     pub cluster: Option<String>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    /// For a terminal: per environment and cluster, the problems first.
+    Text,
+    /// A CI comment or issue body (at most 65,536 characters).
+    Markdown,
+    /// A stable, versioned document (docs/status-json.md).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Only this environment.
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// Only this cluster's workers (orphans are then not reported).
+    #[arg(long, value_name = "CLUSTER")]
+    pub cluster: Option<String>,
+    #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+    pub format: StatusFormat,
+    /// Exit 1 when anything is found (and not fixed by `--apply` / `--prune`).
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Set the worker pools and machine policy of registered declared workers in Octopus.
+    #[arg(long)]
+    pub apply: bool,
+    /// Delete orphaned workers (registered, declared nowhere) from Octopus.
+    #[arg(long)]
+    pub prune: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct RenderArgs {
     #[command(flatten)]
@@ -278,6 +311,32 @@ mod tests {
     #[test]
     fn quiet_and_verbose_conflict() {
         assert!(Cli::try_parse_from(["workergen", "-q", "-v", "validate"]).is_err());
+    }
+
+    #[test]
+    fn status_takes_scope_format_and_write_flags() {
+        let cli = Cli::try_parse_from([
+            "workergen",
+            "status",
+            "--env",
+            "production",
+            "--format",
+            "markdown",
+            "--exit-code",
+            "--apply",
+            "--prune",
+        ])
+        .unwrap();
+        let Command::Status(args) = cli.command else {
+            panic!("status")
+        };
+        assert_eq!(args.env.as_deref(), Some("production"));
+        assert_eq!(args.format, StatusFormat::Markdown);
+        assert!(args.exit_code && args.apply && args.prune && args.cluster.is_none());
+        let Command::Status(args) = Cli::try_parse_from(["workergen", "status"]).unwrap().command else {
+            panic!("status")
+        };
+        assert!(!args.apply && !args.prune && args.format == StatusFormat::Text);
     }
 
     #[test]

@@ -110,6 +110,9 @@ pub struct OctopusSpec {
     pub space: Option<String>,
     pub auth: Option<AuthSpec>,
     pub server_certificate_secret: Option<String>,
+    /// The environment variable that holds the API key `workergen status` uses for this
+    /// server (default `OCTOPUS_API_KEY`); the key itself is never written in a file.
+    pub api_key_env: Option<String>,
 }
 
 /// `octopus.auth`: one credential kind, by Secret name.

@@ -12,7 +12,7 @@ use crate::merge::overlay;
 use crate::model::{Fleet, Worker};
 use crate::render::templates::{TemplateError, Templates};
 use crate::render::worker_manifest;
-use crate::yaml::Node;
+use crate::yaml::{self, Lists, Node};
 
 /// One leaf and its origin.
 #[derive(Debug, Clone, Serialize)]
@@ -42,28 +42,23 @@ pub struct Explanation {
     pub manifest: Vec<Leaf>,
 }
 
-fn leaves(fleet: &Fleet, node: &Node, default_origin: &'static str, key: Option<&str>) -> Vec<Leaf> {
-    let mut out = Vec::new();
-    node.for_each_leaf(&mut Vec::new(), &mut |path, leaf| {
-        let path = crate::diff::join_path(path);
-        if let Some(key) = key {
-            let inside = path == key || path.starts_with(&format!("{key}.")) || path.starts_with(&format!("{key}["));
-            if !inside {
-                return;
-            }
-        }
-        let source = crate::diff::cause(fleet, leaf);
-        out.push(Leaf {
+/// The leaves of `node` at or below `key` (all without one), by path.
+fn leaves(fleet: &Fleet, node: &Node, key: Option<&str>) -> Vec<Leaf> {
+    let inside = |path: &str| match key {
+        Some(key) => path == key || path.starts_with(&format!("{key}.")) || path.starts_with(&format!("{key}[")),
+        None => true,
+    };
+    let mut out: Vec<Leaf> = yaml::leaves(node, Lists::Whole)
+        .into_iter()
+        .map(|(path, leaf)| (path.to_string(), leaf))
+        .filter(|(path, _)| inside(path))
+        .map(|(path, leaf)| Leaf {
             path,
             value: serde_json::to_value(leaf).unwrap_or(serde_json::Value::Null),
-            origin: if source.is_some() {
-                "declaration"
-            } else {
-                default_origin
-            },
-            source,
-        });
-    });
+            source: crate::diff::cause(fleet, leaf),
+            origin: leaf.origin.describe(),
+        })
+        .collect();
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
 }
@@ -103,12 +98,12 @@ pub fn explain(
         chart: format!("{} {}", worker.chart.name.value, worker.chart.version.value),
         engine: fleet.settings.engine.value.as_str().to_string(),
         enabled: true,
-        values: leaves(fleet, &effective, "chart default", values_key),
+        values: leaves(fleet, &effective, values_key),
         key_as_chart_value: chart_key.clone(),
         manifest_file: manifest.as_ref().map(|(file, _)| *file),
         manifest: manifest
             .as_ref()
-            .map(|(_, node)| leaves(fleet, node, "generated", key))
+            .map(|(_, node)| leaves(fleet, node, key))
             .unwrap_or_default(),
     })
 }
@@ -185,5 +180,15 @@ mod tests {
         assert_eq!(chart_path_of_field("scriptPods.resources.requests"), None);
         assert_eq!(chart_path_of_field("workerPoolsExtra"), None);
         assert_eq!(chart_path_of_field("agent.worker.initial.workerPools"), None);
+        // Above the rows: `storage` is `persistence` as a whole; `scriptPods` and
+        // `octopus` are no one chart value.
+        assert_eq!(chart_path_of_field("storage").as_deref(), Some("persistence"));
+        assert_eq!(
+            chart_path_of_field("storage.other").as_deref(),
+            Some("persistence.other")
+        );
+        assert_eq!(chart_path_of_field("scriptPods"), None);
+        assert_eq!(chart_path_of_field("scriptPods.proxies"), None);
+        assert_eq!(chart_path_of_field("octopus.auth"), None);
     }
 }

@@ -21,6 +21,7 @@ pub mod propose;
 pub mod quantity;
 pub mod render;
 pub mod source;
+pub mod status;
 pub mod tree;
 pub mod validate;
 pub mod yaml;

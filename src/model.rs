@@ -89,6 +89,9 @@ pub struct Cluster {
     pub file: FileId,
     pub destination: Option<Destination>,
     pub destination_loc: Loc,
+    /// `cluster.destination` as written, so that a rule about its `server` or `name`
+    /// points at the value.
+    pub destination_node: Option<Node>,
     /// `cluster:` had a type error, reported already: rules about it stay silent.
     pub destination_reported: bool,
 }
@@ -431,6 +434,7 @@ fn resolve_cluster(
             .get_path(["cluster", "destination"])
             .or_else(|| root.get("cluster"))
             .map_or(root.loc, |node| node.loc),
+        destination_node: root.get_path(["cluster", "destination"]).cloned(),
         destination_reported: !cluster_clean,
     };
     let layers = [repo_defaults.clone(), environment_defaults.clone(), cluster_defaults];

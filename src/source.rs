@@ -24,6 +24,29 @@ impl Loc {
     }
 }
 
+/// Where a node of a tree came from, so provenance never guesses from its location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Origin {
+    /// Written in a declaration file, at the node's [`Loc`].
+    #[default]
+    Declared,
+    /// A default from the chart's own values.yaml.
+    ChartDefault,
+    /// Made by workergen: a template's output, or rendered files read back.
+    Generated,
+}
+
+impl Origin {
+    /// The origin as `explain` names it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Origin::Declared => "declaration",
+            Origin::ChartDefault => "chart default",
+            Origin::Generated => "generated",
+        }
+    }
+}
+
 /// One file that was read: its path in the config repository and its text.
 #[derive(Debug, Clone)]
 pub struct SourceFile {

@@ -8,7 +8,9 @@
 //! - [`helm_reads_every_tricky_scalar_as_declared`]: the real `helm template` on an echo
 //!   chart (`tests/fixtures/echo-chart`) with the rendered values.yaml of a table of
 //!   tricky scalars, in typed fields and in `values`. It needs `helm` from
-//!   `WORKERGEN_TEST_TOOLS` and says it skipped when that is not set.
+//!   `WORKERGEN_TEST_TOOLS` and says it skipped when that is not set. The same files,
+//!   and those of the property test's first cases, also go through `helm template` of
+//!   the real chart 3.13.2 and must register as declared (pools, server, credential).
 //! - [`render_stdout_inlines_values_byte_for_byte`]: the values inlined by
 //!   `render --stdout` are values.yaml's, byte for byte.
 
@@ -20,7 +22,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::Value as Json;
 
-use crate::util::workergen;
+use crate::util::{self, workergen};
 
 /// Strings that some YAML reader takes for something else, or that YAML cannot hold raw.
 const TRICKY: &[&str] = &[
@@ -329,7 +331,9 @@ fn yaml_get<'a>(value: &'a serde_yaml::Value, path: &[&str]) -> &'a serde_yaml::
 /// `tentacle:%!s(float64=9.2)` of the number), and so for every text field.
 #[test]
 fn typed_text_fields_keep_plain_scalars_as_written() {
-    let environment = environment_yaml("42");
+    // `bearerTokenSecret: 42` is refused: the chart writes Secret names unquoted
+    // (corpus `secret-name-reads-as-number`).
+    let environment = environment_yaml("octopus-42");
     let workers = "  w:\n    displayName: 007\n    machinePolicy: 1.10\n    workerPools: [0x1F, 1e3]\n    agent:\n      image: {repository: octopusdeploy/kubernetes-agent-tentacle, tag: 9.20}\n      nodeSelector: {zone: 010}\n      serviceAccount: {annotations: {example.com/id: 42}}\n    scriptPods:\n      proxies: {http: 8080}\n      resources: {requests: {cpu: 1.10}}\n";
     let dir = repo(WORKERGEN_YAML, &environment, workers);
     render(dir.path());
@@ -344,7 +348,7 @@ fn typed_text_fields_keep_plain_scalars_as_written() {
     );
     assert_eq!(text(&["agent", "image", "tag"]), string("9.20"));
     assert_eq!(text(&["agent", "nodeSelector", "zone"]), string("010"));
-    assert_eq!(text(&["agent", "bearerTokenSecretName"]), string("42"));
+    assert_eq!(text(&["agent", "bearerTokenSecretName"]), string("octopus-42"));
     assert_eq!(
         text(&["agent", "serviceAccount", "annotations", "example.com/id"]),
         string("42")
@@ -439,6 +443,7 @@ fn long_keys_are_written_as_explicit_keys() {
 /// One random declaration: text in typed fields, text and numbers in `values`.
 #[derive(Debug, Clone)]
 struct Declared {
+    worker_pools: Vec<String>,
     display_name: String,
     machine_policy: String,
     node_selector: BTreeMap<String, String>,
@@ -535,8 +540,21 @@ fn random_number() -> impl Strategy<Value = Number> {
     ]
 }
 
+/// A pool name: random text without a comma (the chart joins pools with commas, and
+/// workergen refuses a comma in a pool), unique by its `p<index>-` prefix.
+fn random_pools() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec(random_text(), 1..4).prop_map(|texts| {
+        texts
+            .iter()
+            .enumerate()
+            .map(|(index, text)| format!("p{index}-{}", text.replace(',', "")))
+            .collect()
+    })
+}
+
 fn declared() -> impl Strategy<Value = Declared> {
     (
+        random_pools(),
         random_text(),
         random_text(),
         prop::collection::btree_map(random_text(), random_text(), 0..6),
@@ -544,7 +562,8 @@ fn declared() -> impl Strategy<Value = Declared> {
         prop::collection::btree_map("n[0-9]{1,3}", random_number(), 0..6),
     )
         .prop_map(
-            |(display_name, machine_policy, node_selector, annotations, numbers)| Declared {
+            |(worker_pools, display_name, machine_policy, node_selector, annotations, numbers)| Declared {
+                worker_pools,
                 // A display name must not be blank.
                 display_name: format!("d{display_name}"),
                 machine_policy,
@@ -565,7 +584,8 @@ fn number_source(number: Number) -> String {
 
 fn declaration(declared: &Declared) -> String {
     let mut text = format!(
-        "  w:\n    workerPools: [Pool]\n    displayName: {}\n    machinePolicy: {}\n    agent:\n      nodeSelector:\n{}      serviceAccount:\n        annotations:\n{}",
+        "  w:\n    workerPools: [{}]\n    displayName: {}\n    machinePolicy: {}\n    agent:\n      nodeSelector:\n{}      serviceAccount:\n        annotations:\n{}",
+        declared.worker_pools.iter().map(|pool| quoted(pool)).collect::<Vec<_>>().join(", "),
         quoted(&declared.display_name),
         quoted(&declared.machine_policy),
         block_map(8, declared.node_selector.iter().map(|(k, v)| (k.clone(), quoted(v)))),
@@ -587,6 +607,15 @@ fn declaration(declared: &Declared) -> String {
 
 fn check_read_back(declared: &Declared, read: &serde_yaml::Value) -> Result<(), TestCaseError> {
     let text = |path: &[&str]| yaml_get(read, path).as_str().map(str::to_string);
+    let pools: Vec<serde_yaml::Value> = declared
+        .worker_pools
+        .iter()
+        .map(|pool| serde_yaml::Value::String(pool.clone()))
+        .collect();
+    prop_assert_eq!(
+        yaml_get(read, &["agent", "worker", "initial", "workerPools"]),
+        &serde_yaml::Value::Sequence(pools)
+    );
     prop_assert_eq!(text(&["agent", "name"]), Some(declared.display_name.clone()));
     prop_assert_eq!(
         text(&["agent", "machinePolicyName"]),
@@ -647,6 +676,8 @@ fn property_random_scalars_read_back_by_an_independent_reader() {
         ..Config::default()
     };
     let mut runner = TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    // The first cases that pass also go through the real chart, after the run.
+    let for_helm = std::cell::RefCell::new(Vec::new());
     let result = runner.run(&declared(), |declared| {
         let dir = repo(
             WORKERGEN_YAML,
@@ -655,11 +686,111 @@ fn property_random_scalars_read_back_by_an_independent_reader() {
         );
         let run = workergen(dir.path(), &["render"]);
         prop_assert_eq!(run.code, 0, "render failed:\n{}", run.stderr);
-        check_read_back(&declared, &read_independently(&values_path(dir.path(), "w")))
+        check_read_back(&declared, &read_independently(&values_path(dir.path(), "w")))?;
+        let mut for_helm = for_helm.borrow_mut();
+        if for_helm.len() < REAL_CHART_CASES {
+            for_helm.push((dir, declared));
+        }
+        Ok(())
     });
     if let Err(error) = result {
         panic!("{error}");
     }
+    real_chart_registers_as_declared(&for_helm.into_inner());
+}
+
+/// How many of the property test's cases also go through `helm template` of the real
+/// chart (0.2–0.5 s each, two at a time).
+const REAL_CHART_CASES: usize = 16;
+
+/// The rendered values.yaml of each case through `helm template` of the real chart
+/// 3.13.2: the agent registers with the declared pools (comma-joined), server URL and
+/// credential, and its `AgentName` and `MachinePolicy` are the random texts exactly.
+fn real_chart_registers_as_declared(cases: &[(tempfile::TempDir, Declared)]) {
+    if util::tool("helm").is_none() {
+        eprintln!("skipped the real chart part of the property test");
+        return;
+    }
+    assert_eq!(cases.len(), REAL_CHART_CASES);
+    let runs: Vec<util::HelmRun> = cases
+        .iter()
+        .map(|(dir, _)| util::HelmRun {
+            values: values_path(dir.path(), "w"),
+            chart_version: "3.13.2".into(),
+            release: "w".into(),
+            namespace: "octopus-agent-w".into(),
+        })
+        .collect();
+    let results = util::helm_template_all(&runs);
+    let mut problems = Vec::new();
+    for ((_, declared), result) in cases.iter().zip(results) {
+        let manifests = match result {
+            Ok(manifests) => manifests,
+            Err(error) => {
+                problems.push(format!("{declared:?}: {error}"));
+                continue;
+            }
+        };
+        let expected = util::Registration {
+            worker_pools: declared.worker_pools.clone(),
+            server_url: "https://octopus.example.com/".into(),
+            credential: util::Credential::BearerToken("octopus-worker-token".into()),
+        };
+        if let Err(found) = util::check_registration(&manifests, &expected) {
+            problems.push(format!("{declared:?}: {found:#?}"));
+        }
+        // The chart leaves `MachinePolicy` out for an empty policy (`with`).
+        let policy =
+            (!declared.machine_policy.is_empty()).then(|| util::EnvValue::Text(declared.machine_policy.clone()));
+        for (owner, env) in util::agent_containers(&manifests).unwrap() {
+            let value = |name: &str| env.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone());
+            if value("AgentName") != Some(util::EnvValue::Text(declared.display_name.clone())) {
+                problems.push(format!(
+                    "{owner}: `AgentName` is {:?}, declared {:?}",
+                    value("AgentName"),
+                    declared.display_name
+                ));
+            }
+            if value("MachinePolicy") != policy {
+                problems.push(format!(
+                    "{owner}: `MachinePolicy` is {:?}, declared {:?}",
+                    value("MachinePolicy"),
+                    declared.machine_policy
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "the real chart did not register as declared:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// `agent.image.tag: 9.20`, plain, gives the real chart's agent the image `…:9.20`
+/// (it made `tentacle:%!s(float64=9.2)` of the number).
+#[test]
+fn real_chart_image_tag_is_the_text_as_written() {
+    let dir = repo(
+        WORKERGEN_YAML,
+        &environment_yaml("octopus-worker-token"),
+        "  w:\n    workerPools: [Pool]\n    agent:\n      image: {repository: octopusdeploy/kubernetes-agent-tentacle, tag: 9.20}\n",
+    );
+    render(dir.path());
+    if util::tool("helm").is_none() {
+        return;
+    }
+    let manifests = util::helm_template(&values_path(dir.path(), "w"), "3.13.2", "w", "octopus-agent-w").unwrap();
+    let images: Vec<&str> = manifests
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("image: "))
+        .filter(|image| image.contains("kubernetes-agent-tentacle"))
+        .collect();
+    // The registration hook Pod and the agent's Deployment.
+    assert_eq!(
+        images, ["\"octopusdeploy/kubernetes-agent-tentacle:9.20\""; 2],
+        "{manifests}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -778,7 +909,7 @@ fn helm_reads_every_tricky_scalar_as_declared() {
         strings = block_map(12, indexed("s")),
         labels = block_map(12, as_keys()),
     );
-    let dir = repo(WORKERGEN_YAML, &environment_yaml("42"), &workers);
+    let dir = repo(WORKERGEN_YAML, &environment_yaml("octopus-42"), &workers);
     render(dir.path());
     let Some(tools) = test_tools("helm_reads_every_tricky_scalar_as_declared") else {
         return;
@@ -813,7 +944,7 @@ fn helm_reads_every_tricky_scalar_as_declared() {
     assert_eq!(json_get(&plain, &["agent", "name"]), "007");
     assert_eq!(json_get(&plain, &["agent", "machinePolicyName"]), "1.10");
     assert_eq!(json_get(&plain, &["agent", "image", "tag"]), "9.20");
-    assert_eq!(json_get(&plain, &["agent", "bearerTokenSecretName"]), "42");
+    assert_eq!(json_get(&plain, &["agent", "bearerTokenSecretName"]), "octopus-42");
     assert_eq!(
         json_get(&plain, &["agent", "serviceAccount", "annotations", "example.com/id"]),
         "42"
@@ -848,6 +979,33 @@ fn helm_reads_every_tricky_scalar_as_declared() {
                 let declared: f64 = text.parse().unwrap();
                 assert_eq!(read.as_f64(), Some(declared), "{text}: Helm read {read}");
             }
+        }
+    }
+
+    // The same values.yaml files through the real chart register as declared.
+    let workers = [
+        ("typed", vec!["Pool".to_string()]),
+        ("plain", PLAIN_TEXTS.iter().map(|pool| pool.to_string()).collect()),
+        ("values", vec!["Pool".to_string()]),
+    ];
+    let runs: Vec<util::HelmRun> = workers
+        .iter()
+        .map(|(worker, _)| util::HelmRun {
+            values: values_path(dir.path(), worker),
+            chart_version: "3.13.2".into(),
+            release: (*worker).into(),
+            namespace: format!("octopus-agent-{worker}"),
+        })
+        .collect();
+    for ((worker, pools), result) in workers.iter().zip(util::helm_template_all(&runs)) {
+        let manifests = result.unwrap_or_else(|error| panic!("{error}"));
+        let expected = util::Registration {
+            worker_pools: pools.clone(),
+            server_url: "https://octopus.example.com/".into(),
+            credential: util::Credential::BearerToken("octopus-42".into()),
+        };
+        if let Err(problems) = util::check_registration(&manifests, &expected) {
+            panic!("{worker} does not register as declared on the real chart: {problems:#?}");
         }
     }
 }

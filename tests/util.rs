@@ -390,11 +390,11 @@ pub enum EnvValue {
 }
 
 /// A container's environment: each variable's name and value.
-type Env = Vec<(String, EnvValue)>;
+pub type Env = Vec<(String, EnvValue)>;
 
 /// Every container of a Pod, Deployment or Job whose env has `ServerUrl`, as
 /// `("<Kind>/<name>", env)`.
-fn agent_containers(manifests: &str) -> Result<Vec<(String, Env)>, String> {
+pub fn agent_containers(manifests: &str) -> Result<Vec<(String, Env)>, String> {
     let mut found = Vec::new();
     for document in manifests.split("\n---\n") {
         let text = document.trim_start_matches("---\n");

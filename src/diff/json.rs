@@ -4,18 +4,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Diff, Group, Status, WorkerDiff};
+use super::{Counts, Diff, Group, Status, WorkerDiff};
 
 /// The schema version; bumped on any incompatible change.
 pub const VERSION: u32 = 1;
-
-#[derive(Serialize)]
-struct Counts {
-    added: usize,
-    changed: usize,
-    removed: usize,
-    unchanged: usize,
-}
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -30,26 +22,20 @@ struct Document<'a> {
 }
 
 pub fn render(diff: &Diff) -> String {
-    let counts = |[added, changed, removed, unchanged]: [usize; 4]| Counts {
-        added,
-        changed,
-        removed,
-        unchanged,
-    };
     let document = Document {
         version: VERSION,
         base: &diff.base,
         head: &diff.head,
-        summary: counts([
-            diff.count(Status::Added),
-            diff.count(Status::Changed),
-            diff.count(Status::Removed),
-            diff.unchanged,
-        ]),
+        summary: Counts {
+            added: diff.count(Status::Added),
+            changed: diff.count(Status::Changed),
+            removed: diff.count(Status::Removed),
+            unchanged: diff.unchanged,
+        },
         environments: diff
             .per_environment
             .iter()
-            .map(|(name, numbers)| (name.as_str(), counts(*numbers)))
+            .map(|(name, counts)| (name.as_str(), *counts))
             .collect(),
         groups: &diff.groups,
         workers: &diff.workers,

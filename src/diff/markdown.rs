@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::text::fold;
-use super::{json_text, Diff, Status, WorkerDiff};
+use super::{json_text, Counts, Diff, Status, WorkerDiff};
 
 /// GitHub's limit for a comment or pull-request body.
 pub const LIMIT: usize = 65_536;
@@ -35,7 +35,13 @@ fn summary(diff: &Diff) -> String {
         diff.unchanged
     );
     out.push_str("| environment | added | changed | removed | unchanged |\n|---|---:|---:|---:|---:|\n");
-    for (environment, [added, changed, removed, unchanged]) in &diff.per_environment {
+    for (environment, counts) in &diff.per_environment {
+        let Counts {
+            added,
+            changed,
+            removed,
+            unchanged,
+        } = counts;
         let _ = writeln!(out, "| {environment} | {added} | {changed} | {removed} | {unchanged} |");
     }
     out

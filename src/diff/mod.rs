@@ -22,7 +22,7 @@ use crate::model::{Fleet, Worker};
 use crate::render::templates::{TemplateError, Templates};
 use crate::render::worker_manifest;
 use crate::source::{Layer, Loc};
-use crate::yaml::{self, Node, Value};
+use crate::yaml::{self, Lists, Node, Value};
 
 /// One side of a diff: a resolved fleet and its templates.
 pub struct Side<'a> {
@@ -121,12 +121,34 @@ pub struct Diff {
     pub workers: Vec<WorkerDiff>,
     pub unchanged: usize,
     pub groups: Vec<Group>,
-    /// Per environment: (added, changed, removed, unchanged).
+    /// How many workers of each environment are added, changed, removed and unchanged.
     #[serde(skip)]
-    pub per_environment: BTreeMap<String, [usize; 4]>,
+    pub per_environment: BTreeMap<String, Counts>,
     /// Workers whose committed `rendered/` files on the head side differ from a fresh
     /// render of its declarations (someone forgot `workergen render`, or edited by hand).
     pub drift: Vec<String>,
+}
+
+/// How many workers are added, changed, removed and unchanged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+}
+
+impl Counts {
+    /// Counts one worker: with the status of its change, or `None` when unchanged.
+    pub fn count(&mut self, status: Option<Status>) {
+        let counter = match status {
+            Some(Status::Added) => &mut self.added,
+            Some(Status::Changed) => &mut self.changed,
+            Some(Status::Removed) => &mut self.removed,
+            None => &mut self.unchanged,
+        };
+        *counter += 1;
+    }
 }
 
 impl Diff {
@@ -234,59 +256,28 @@ fn state(fleet: &Fleet, templates: &Templates, worker: &Worker) -> Result<Worker
     })
 }
 
-/// A key path segment, bracketed when it holds `.` or `/` (annotation keys).
-fn segment(name: &str) -> String {
-    yaml::KeyPath::segment(name)
-}
-
-pub fn join_path(path: &[&str]) -> String {
-    yaml::KeyPath::from_names(path).to_string()
-}
-
 /// Leaves by path: (JSON value, node). Values files treat a list as one leaf (Helm
 /// replaces lists whole); manifests go down into lists (`spec.sources[0].targetRevision`).
+/// Keyed by the path as written, so changes list in the order a reader expects.
 fn leaves(node: &Node, into_lists: bool) -> BTreeMap<String, (serde_json::Value, &Node)> {
-    let mut out = BTreeMap::new();
-    collect(node, String::new(), into_lists, &mut out);
-    out
+    let lists = if into_lists { Lists::Items } else { Lists::Whole };
+    yaml::leaves(node, lists)
+        .into_iter()
+        .map(|(path, leaf)| {
+            let value = serde_json::to_value(leaf).unwrap_or(serde_json::Value::Null);
+            (path.to_string(), (value, leaf))
+        })
+        .collect()
 }
 
-fn collect<'a>(
-    node: &'a Node,
-    path: String,
-    into_lists: bool,
-    out: &mut BTreeMap<String, (serde_json::Value, &'a Node)>,
-) {
-    match &node.value {
-        Value::Map(map) if !map.is_empty() => {
-            for (key, child) in &map.entries {
-                let part = segment(&key.name);
-                let child_path = if path.is_empty() || part.starts_with('[') {
-                    format!("{path}{part}")
-                } else {
-                    format!("{path}.{part}")
-                };
-                collect(child, child_path, into_lists, out);
-            }
-        }
-        Value::Seq(items) if into_lists && !items.is_empty() => {
-            for (index, item) in items.iter().enumerate() {
-                collect(item, format!("{path}[{index}]"), into_lists, out);
-            }
-        }
-        _ => {
-            let value = serde_json::to_value(node).unwrap_or(serde_json::Value::Null);
-            out.insert(path, (value, node));
-        }
-    }
-}
-
+/// The declaration that set `node`; `None` for a chart default or a generated node.
 pub fn cause(fleet: &Fleet, node: &Node) -> Option<Cause> {
-    (node.loc.line > 0 && (node.loc.file.0 as usize) < fleet.sources.len()).then(|| Cause {
-        file: fleet.sources.path(node.loc.file).to_string(),
-        line: node.loc.line,
-        column: node.loc.col,
-        layer: layer_name(node.layer, fleet, node.loc),
+    let loc = node.declared_at()?;
+    Some(Cause {
+        file: fleet.sources.path(loc.file).to_string(),
+        line: loc.line,
+        column: loc.col,
+        layer: layer_name(node.layer, fleet, loc),
     })
 }
 
@@ -420,7 +411,7 @@ pub fn compute_with_committed(
             let key = cluster_key(head.fleet, worker);
             if !dirty.contains(&key) {
                 diff.unchanged += 1;
-                diff.per_environment.entry(key.0).or_default()[3] += 1;
+                diff.per_environment.entry(key.0).or_default().count(None);
             }
         }
     }
@@ -493,25 +484,16 @@ pub fn compare_states(base: States<'_>, head: States<'_>) -> Diff {
             worker_diff(before, after, base_fleet, head_fleet, head_workers.get(*id).copied())
         })
         .collect();
-    let mut per_environment: BTreeMap<String, [usize; 4]> = BTreeMap::new();
+    let mut per_environment: BTreeMap<String, Counts> = BTreeMap::new();
     let mut workers = Vec::new();
     let mut unchanged = 0;
     for (id, result) in ids.iter().zip(results) {
         let environment = id.split('/').next().unwrap_or_default().to_string();
         let counts = per_environment.entry(environment).or_default();
+        counts.count(result.as_ref().map(|diff| diff.status));
         match result {
-            Some(diff) => {
-                counts[match diff.status {
-                    Status::Added => 0,
-                    Status::Changed => 1,
-                    Status::Removed => 2,
-                }] += 1;
-                workers.push(diff);
-            }
-            None => {
-                counts[3] += 1;
-                unchanged += 1;
-            }
+            Some(diff) => workers.push(diff),
+            None => unchanged += 1,
         }
     }
     risk::renames(&mut workers, &base_states, &head_states);
@@ -555,7 +537,7 @@ pub fn states_from_rendered<'a>(
 ) -> BTreeMap<String, WorkerState> {
     let parse = |bytes: &[u8]| {
         let text = std::str::from_utf8(bytes).ok()?;
-        yaml::parse(text, crate::source::FileId(u32::MAX), yaml::Limits::default()).ok()
+        yaml::parse_undeclared(text, crate::source::Origin::Generated, yaml::Limits::default()).ok()
     };
     let mut values: BTreeMap<String, Node> = BTreeMap::new();
     let mut manifests: BTreeMap<String, (&'static str, Node)> = BTreeMap::new();

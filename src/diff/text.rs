@@ -67,45 +67,7 @@ pub fn render(diff: &Diff, color: bool) -> String {
             only_shared += 1;
             continue;
         }
-        let (sign, code, label) = match worker.status {
-            Status::Added => ("+", "32", " (added)"),
-            Status::Removed => ("-", "31", " (removed)"),
-            Status::Changed => ("~", "33", ""),
-        };
-        let _ = writeln!(out, "\n{}", paint.paint(code, &format!("{sign} {}{label}", worker.id)));
-        let mut grouped = 0;
-        for change in &worker.changes {
-            if worker.status == Status::Changed && change.group.is_some() {
-                grouped += 1;
-                continue;
-            }
-            if worker.status != Status::Changed {
-                continue;
-            }
-            let cause = change
-                .cause
-                .as_ref()
-                .map(|cause| format!("  ({cause}, {})", cause.layer))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "    {} {}: {} -> {}{cause}",
-                change.object,
-                change.path,
-                json_text(change.old.as_ref()),
-                json_text(change.new.as_ref())
-            );
-        }
-        if grouped > 0 {
-            let _ = writeln!(
-                out,
-                "    and {grouped} grouped change{} above",
-                if grouped == 1 { "" } else { "s" }
-            );
-        }
-        for risk in &worker.risks {
-            let _ = writeln!(out, "    {} {}", paint.paint("1;35", "!"), risk.message);
-        }
+        worker_section(&mut out, worker, &paint);
     }
     if only_shared > 0 {
         let _ = writeln!(
@@ -114,6 +76,55 @@ pub fn render(diff: &Diff, color: bool) -> String {
             if only_shared == 1 { "" } else { "s" }
         );
     }
+    unified_section(&mut out, diff, &paint);
+    out
+}
+
+/// One worker's own changes and risks (its grouped changes are counted, not repeated).
+fn worker_section(out: &mut String, worker: &super::WorkerDiff, paint: &Paint) {
+    let (sign, code, label) = match worker.status {
+        Status::Added => ("+", "32", " (added)"),
+        Status::Removed => ("-", "31", " (removed)"),
+        Status::Changed => ("~", "33", ""),
+    };
+    let _ = writeln!(out, "\n{}", paint.paint(code, &format!("{sign} {}{label}", worker.id)));
+    let mut grouped = 0;
+    for change in &worker.changes {
+        if worker.status == Status::Changed && change.group.is_some() {
+            grouped += 1;
+            continue;
+        }
+        if worker.status != Status::Changed {
+            continue;
+        }
+        let cause = change
+            .cause
+            .as_ref()
+            .map(|cause| format!("  ({cause}, {})", cause.layer))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "    {} {}: {} -> {}{cause}",
+            change.object,
+            change.path,
+            json_text(change.old.as_ref()),
+            json_text(change.new.as_ref())
+        );
+    }
+    if grouped > 0 {
+        let _ = writeln!(
+            out,
+            "    and {grouped} grouped change{} above",
+            if grouped == 1 { "" } else { "s" }
+        );
+    }
+    for risk in &worker.risks {
+        let _ = writeln!(out, "    {} {}", paint.paint("1;35", "!"), risk.message);
+    }
+}
+
+/// The unified diffs of the changed values files, colored by line.
+fn unified_section(out: &mut String, diff: &Diff, paint: &Paint) {
     let unified: Vec<&str> = diff
         .workers
         .iter()
@@ -141,5 +152,4 @@ pub fn render(diff: &Diff, color: bool) -> String {
             }
         }
     }
-    out
 }

@@ -19,7 +19,7 @@ use crate::chart;
 use crate::decl::Engine;
 use crate::model::{Cluster, Destination, Fleet, Worker};
 use crate::names;
-use crate::source::FileId;
+use crate::source::{FileId, Origin};
 use crate::yaml::{self, Limits, Node};
 use templates::{TemplateError, Templates};
 
@@ -148,8 +148,8 @@ fn marker(fleet: &Fleet, files: &BTreeSet<FileId>) -> String {
 
 fn files_of(node: &Node, files: &mut BTreeSet<FileId>) {
     node.for_each_leaf(&mut Vec::new(), &mut |_, leaf| {
-        if leaf.loc.line > 0 {
-            files.insert(leaf.loc.file);
+        if let Some(loc) = leaf.declared_at() {
+            files.insert(loc.file);
         }
     });
 }
@@ -244,7 +244,7 @@ fn object(templates: &Templates, name: &str, context: &Context, marker: &str) ->
 /// Renders template `name` and parses its output.
 fn object_node(templates: &Templates, name: &str, context: &Context) -> Result<Node, TemplateError> {
     let text = templates.render(name, context)?;
-    let node = yaml::parse(&text, FileId(u32::MAX), Limits::default()).map_err(|diagnostic| {
+    let node = yaml::parse_undeclared(&text, Origin::Generated, Limits::default()).map_err(|diagnostic| {
         TemplateError::new(
             template_path(templates, name),
             format!(

@@ -39,19 +39,25 @@ pub fn check(fleet: &Fleet, report: &mut Report) {
 
 /// The Argo CD destination: a server URL, or the name of a cluster Argo CD knows.
 fn check_destination(cluster: &crate::model::Cluster, report: &mut Report) {
-    let at = cluster.destination_loc;
+    let value_loc = |key: &str| {
+        cluster
+            .destination_node
+            .as_ref()
+            .and_then(|node| node.get(key))
+            .map_or(cluster.destination_loc, |node| node.loc)
+    };
     match &cluster.destination {
         Some(Destination::Server(server)) if !is_http_url(server) => report.push(
-            Diagnostic::error(at, format!("`cluster.destination.server: {server}` is not an http(s) URL"))
+            Diagnostic::error(value_loc("server"), format!("`cluster.destination.server: {server}` is not an http(s) URL"))
                 .with_hint("the Kubernetes API server's URL as Argo CD knows it, e.g. `https://eu-west-1.k8s.example.com` (or use `name:`)"),
         ),
         Some(Destination::Name(name)) if name.trim().is_empty() => report.push(
-            Diagnostic::error(at, "`cluster.destination.name` is empty")
+            Diagnostic::error(value_loc("name"), "`cluster.destination.name` is empty")
                 .with_hint("the name of a cluster registered with Argo CD (`argocd cluster list`)"),
         ),
         Some(Destination::Name(name)) if name.chars().any(|c| c.is_whitespace() || c.is_control()) => {
             report.push(
-                Diagnostic::error(at, format!("`cluster.destination.name: {name}` is not a cluster name"))
+                Diagnostic::error(value_loc("name"), format!("`cluster.destination.name: {name}` is not a cluster name"))
                     .with_hint("the name of a cluster registered with Argo CD (`argocd cluster list`), without spaces"),
             );
         }
@@ -174,6 +180,13 @@ fn check_secret_names(environment: &Environment, report: &mut Report) {
                     dns_suggestion(&name)
                 )),
             );
+        } else if crate::validate::yaml_reads_unquoted_as_non_string(&name) {
+            let at = node.get_path(path.iter().copied()).map_or(node.loc, |found| found.loc);
+            report.push(crate::validate::unquoted_secret_name(
+                at,
+                &format!("octopus.{}", path.join(".")),
+                &name,
+            ));
         }
     }
 }

@@ -78,3 +78,73 @@ pub fn check_templates_folder(
     }
     Ok(())
 }
+
+/// Whether YAML (1.1, as Helm's reader, or 1.2) reads the plain scalar `name` as
+/// something other than the text: a number (`42`, `1e3`, `0x1f`, `1.10`), a boolean
+/// (`true`, `yes`, `n`), null, or a date (`2001-12-14`). The chart writes Secret names
+/// into its manifests unquoted (`name: {{ .Values.agent.bearerTokenSecretName }}`), so
+/// such a name reaches Kubernetes as a number or a boolean (found by the real chart in
+/// the tests, issue 9).
+pub fn yaml_reads_unquoted_as_non_string(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let is_date = {
+        let parts: Vec<&str> = lower.split('-').collect();
+        parts.len() == 3
+            && parts[0].len() == 4
+            && (1..=2).contains(&parts[1].len())
+            && (1..=2).contains(&parts[2].len())
+            && parts.iter().all(|part| part.bytes().all(|byte| byte.is_ascii_digit()))
+    };
+    let radix = |prefix: &str, digits: fn(&u8) -> bool| {
+        lower
+            .strip_prefix(prefix)
+            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|byte| digits(&byte)))
+    };
+    matches!(lower.as_str(), "true" | "false" | "null" | "~")
+        || crate::yaml::portable::yaml11_bool(name).is_some()
+        || (lower.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.')
+            && lower.parse::<f64>().is_ok())
+        || radix("0x", u8::is_ascii_hexdigit)
+        || radix("0o", |byte| (b'0'..=b'7').contains(byte))
+        || radix("0b", |byte| *byte == b'0' || *byte == b'1')
+        || is_date
+}
+
+/// The error for a Secret name the chart would write as a number or boolean.
+pub fn unquoted_secret_name(at: crate::source::Loc, field: &str, name: &str) -> crate::diagnostic::Diagnostic {
+    crate::diagnostic::Diagnostic::error(
+        at,
+        format!("`{field}: {name}` would reach Kubernetes as a number or boolean, not a Secret name"),
+    )
+    .with_hint(format!(
+        "the chart writes Secret names into its manifests unquoted, so YAML reads `{name}` as something other than text: use a name with a letter, e.g. `octopus-{name}`"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_yaml_reads_unquoted_as_non_strings() {
+        for name in [
+            "42",
+            "1e3",
+            "1.10",
+            "0x1f",
+            "0o17",
+            "0b101",
+            "true",
+            "yes",
+            "n",
+            "null",
+            "2001-12-14",
+            "-1",
+        ] {
+            assert!(yaml_reads_unquoted_as_non_string(name), "{name}");
+        }
+        for name in ["octopus-42", "inf", "nan", "6.5.0", "a1", "42a", "0x", "1-2-3", "e3"] {
+            assert!(!yaml_reads_unquoted_as_non_string(name), "{name}");
+        }
+    }
+}

@@ -30,9 +30,11 @@ pub fn check(fleet: &Fleet, report: &mut Report) {
     let mut applications: HashMap<String, &Worker> = HashMap::new();
     let mut display_names: HashMap<(String, &str, &str), &Worker> = HashMap::new();
     let mut releases: HashMap<(String, &str), &Worker> = HashMap::new();
+    let mut shared_namespaces: HashMap<(String, &str), &Worker> = HashMap::new();
     for worker in fleet.workers.iter().filter(|worker| worker.enabled) {
         if let Some(destination) = &fleet.cluster_of(worker).destination {
             let key = (destination_key(destination), worker.name.as_str());
+            check_shared_namespace(fleet, worker, destination, &mut shared_namespaces, report);
             if let Some(first) = releases.insert(key, worker) {
                 report.push(collision(
                     worker.name_loc,
@@ -119,6 +121,40 @@ pub fn check(fleet: &Fleet, report: &mut Report) {
                 first.display_name.loc.unwrap_or(first.name_loc),
                 "Octopus silently takes over an existing worker with the same name; give each worker its own `displayName`",
             ));
+        }
+    }
+}
+
+/// An explicit `namespace` used by workers of two cluster files (of different
+/// environments, say) that deploy to the same destination cluster: the second agent
+/// would be installed over the first one's namespace. Namespaces left to their default
+/// (`octopus-agent-<worker>`) collide only with the same worker name, reported as such.
+fn check_shared_namespace<'a>(
+    fleet: &Fleet,
+    worker: &'a Worker,
+    destination: &Destination,
+    seen: &mut HashMap<(String, &'a str), &'a Worker>,
+    report: &mut Report,
+) {
+    if worker.namespace.loc.is_none() {
+        return;
+    }
+    let namespace = worker.namespace.value.as_str();
+    let key = (destination_key(destination), namespace);
+    match seen.get(&key) {
+        Some(first) if first.cluster != worker.cluster => report.push(collision(
+            worker.namespace.loc.unwrap_or(worker.name_loc),
+            format!(
+                "namespace `{namespace}` is used by `{}` and `{}`, which deploy to the same cluster",
+                fleet.worker_id(first),
+                fleet.worker_id(worker)
+            ),
+            first.namespace.loc.unwrap_or(first.name_loc),
+            "both cluster files name the same destination, and one agent per namespace: give each worker its own `namespace`",
+        )),
+        Some(_) => {}
+        None => {
+            seen.insert(key, worker);
         }
     }
 }

@@ -150,11 +150,14 @@ fn check_values_secret_names(worker: &Worker, diagnostics: &mut Vec<Diagnostic>)
                     dns_suggestion(name)
                 )),
             );
+        } else if crate::validate::yaml_reads_unquoted_as_non_string(name) {
+            diagnostics.push(crate::validate::unquoted_secret_name(node.loc, &path.join("."), name));
         }
     }
 }
 
-/// The same pool twice in one `workerPools` list (Octopus matches names case-insensitively).
+/// The same pool twice in one `workerPools` list (Octopus matches names case-insensitively),
+/// and a pool with a comma, which the chart's comma-joined `WorkerPools` would split.
 fn check_duplicate_pools(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
     for path in [
         &["workerPools"][..],
@@ -168,6 +171,15 @@ fn check_duplicate_pools(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
             let Some(text) = item.scalar_text() else {
                 continue;
             };
+            if text.contains(',') {
+                diagnostics.push(
+                    Diagnostic::error(
+                        item.loc,
+                        format!("pool `{}` in `{}` has a comma", text.trim(), path.join(".")),
+                    )
+                    .with_hint("the chart passes the pools to the agent comma-joined (`WorkerPools`), so Octopus would read two pools: name the pool without a comma, or by its slug or ID"),
+                );
+            }
             let key = text.trim().to_lowercase();
             if let Some((_, first)) = seen.iter().find(|(name, _)| *name == key) {
                 diagnostics.push(

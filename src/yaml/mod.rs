@@ -14,7 +14,7 @@ pub mod portable;
 pub use de::{from_node, from_node_keeping_text, from_node_partial, DeError};
 pub use emit::{emit, emit_plain_key};
 pub use parse::{parse, Limits};
-pub use path::KeyPath;
+pub use path::{leaves, KeyPath, Lists, Segment};
 
 use std::collections::HashMap;
 use std::fmt;
@@ -34,6 +34,8 @@ pub struct Node {
     /// the number 9.2, and `values` refuses the plain scalars that YAML 1.1 (Helm) and
     /// YAML 1.2 read differently (issue 9).
     pub plain: Option<Box<str>>,
+    /// Whether `loc` is a place in a declaration; for any other origin it is not.
+    pub origin: crate::source::Origin,
 }
 
 /// The YAML 1.2 core-schema value of a node.
@@ -202,6 +204,22 @@ impl Node {
             loc,
             layer: Layer::None,
             plain: None,
+            origin: crate::source::Origin::Declared,
+        }
+    }
+
+    /// Where this node was declared; `None` for a chart default or a generated node.
+    pub fn declared_at(&self) -> Option<Loc> {
+        (self.origin == crate::source::Origin::Declared).then_some(self.loc)
+    }
+
+    /// Sets the origin of this node and everything below it.
+    pub fn set_origin(&mut self, origin: crate::source::Origin) {
+        self.origin = origin;
+        match &mut self.value {
+            Value::Seq(items) => items.iter_mut().for_each(|item| item.set_origin(origin)),
+            Value::Map(map) => map.entries.iter_mut().for_each(|(_, node)| node.set_origin(origin)),
+            _ => {}
         }
     }
 
@@ -299,6 +317,19 @@ impl Node {
             _ => visit(path, self),
         }
     }
+}
+
+/// Parses text that no declaration file holds (the chart's values.yaml, a template's
+/// output, rendered files read back): every node is of `origin`, and its locations point
+/// into `text`, which is no file of the run's sources.
+pub fn parse_undeclared(
+    text: &str,
+    origin: crate::source::Origin,
+    limits: Limits,
+) -> Result<Node, crate::diagnostic::Diagnostic> {
+    let mut node = parse(text, crate::source::FileId::default(), limits)?;
+    node.set_origin(origin);
+    Ok(node)
 }
 
 impl serde::Serialize for Node {

@@ -1,0 +1,403 @@
+//! Findings: the declared workers of one Octopus server and space against what it has
+//! registered, and the writes that `--apply` / `--prune` would make. Pure: no I/O.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::apply::Planned;
+use super::client::Method;
+use super::{
+    EnvironmentStatus, Finding, FindingKind, MachinePolicyResource, Registered, StatusOptions, WorkerPoolResource,
+    WorkerResource, WorkerStatus, Write, WriteOutcome,
+};
+use crate::model::{Environment, Fleet, Worker};
+
+/// One server's share of the report, and its planned writes.
+pub struct Compared {
+    pub environments: Vec<EnvironmentStatus>,
+    pub plan: Vec<Planned>,
+}
+
+/// What the space has, indexed for lookups by id, name or slug.
+struct Space<'a> {
+    registered: &'a Registered,
+    workers: HashMap<&'a str, &'a (WorkerResource, serde_json::Value)>,
+    pools: Vec<&'a WorkerPoolResource>,
+    policies: HashMap<&'a str, &'a MachinePolicyResource>,
+}
+
+impl<'a> Space<'a> {
+    fn new(registered: &'a Registered) -> Self {
+        Self {
+            registered,
+            workers: registered
+                .workers
+                .iter()
+                .map(|entry| (entry.0.name.as_str(), entry))
+                .collect(),
+            pools: registered.pools.iter().collect(),
+            policies: registered
+                .policies
+                .iter()
+                .map(|policy| (policy.id.as_str(), policy))
+                .collect(),
+        }
+    }
+
+    /// A pool as registration accepts it: by id, name (any case) or slug.
+    fn pool(&self, reference: &str) -> Option<&'a WorkerPoolResource> {
+        self.pools.iter().copied().find(|pool| {
+            pool.id == reference || pool.name.eq_ignore_ascii_case(reference) || pool.slug.as_deref() == Some(reference)
+        })
+    }
+
+    fn pool_name(&self, id: &str) -> String {
+        self.pools
+            .iter()
+            .find(|pool| pool.id == id)
+            .map_or_else(|| id.to_string(), |pool| pool.name.clone())
+    }
+
+    /// A policy by id or name (any case), as `--policy` accepts it.
+    fn policy(&self, reference: &str) -> Option<&'a MachinePolicyResource> {
+        self.registered
+            .policies
+            .iter()
+            .find(|policy| policy.id == reference || policy.name.eq_ignore_ascii_case(reference))
+    }
+
+    fn default_policy(&self) -> Option<&'a MachinePolicyResource> {
+        self.registered.policies.iter().find(|policy| policy.is_default)
+    }
+
+    fn policy_name(&self, id: &str) -> String {
+        self.policies
+            .get(id)
+            .map_or_else(|| id.to_string(), |policy| policy.name.clone())
+    }
+}
+
+/// Which environments one read of a server and space serves.
+pub struct ServerScope<'a> {
+    /// Names the server; holds its orphans in the report.
+    pub lead: &'a Environment,
+    /// The selected environments read through it: shown in the report.
+    pub shown: Vec<&'a Environment>,
+    /// Every environment of the fleet on this server and space, selected or not: a
+    /// worker any of them declares is no orphan.
+    pub judged: Vec<&'a Environment>,
+    /// Whether this space's orphans are reported here (once per server and space, even
+    /// when environments name the space differently).
+    pub orphans: bool,
+}
+
+/// Compares one server and space.
+pub fn compare(fleet: &Fleet, scope: &ServerScope<'_>, registered: &Registered, options: &StatusOptions) -> Compared {
+    let space = Space::new(registered);
+    let names: Vec<&str> = scope
+        .judged
+        .iter()
+        .map(|environment| environment.name.as_str())
+        .collect();
+    let in_server = |worker: &Worker| names.contains(&fleet.environments[worker.environment].name.as_str());
+    let declared: HashSet<&str> = fleet
+        .workers
+        .iter()
+        .filter(|worker| worker.enabled && in_server(worker))
+        .map(|worker| worker.display_name.value.as_str())
+        .collect();
+    let mut statuses: BTreeMap<&str, EnvironmentStatus> = BTreeMap::new();
+    for environment in &scope.shown {
+        statuses.insert(
+            &environment.name,
+            EnvironmentStatus {
+                name: environment.name.clone(),
+                server_url: environment.octopus.server_url.clone().unwrap_or_default(),
+                space: environment.octopus.space.clone().unwrap_or_else(|| "Default".into()),
+                space_id: registered.space_id.clone(),
+                workers: Vec::new(),
+            },
+        );
+    }
+    let mut plan = Vec::new();
+    for worker in &fleet.workers {
+        let environment = &fleet.environments[worker.environment];
+        let Some(status) = statuses.get_mut(environment.name.as_str()) else {
+            continue;
+        };
+        let cluster = &fleet.clusters[worker.cluster].name;
+        if !worker.enabled || options.cluster.as_ref().is_some_and(|only| only != cluster) {
+            continue;
+        }
+        let (worker_status, planned) = compare_worker(fleet, worker, &space, options);
+        status.workers.push(worker_status);
+        plan.extend(planned.map(|mut planned| {
+            planned.write.environment = environment.name.clone();
+            planned
+        }));
+    }
+    if scope.orphans && options.cluster.is_none() {
+        let mut orphans: Vec<&(WorkerResource, serde_json::Value)> = registered
+            .workers
+            .iter()
+            .filter(|(worker, _)| worker.is_kubernetes_agent() && !declared.contains(worker.name.as_str()))
+            .collect();
+        orphans.sort_by(|a, b| a.0.name.cmp(&b.0.name).then_with(|| a.0.id.cmp(&b.0.id)));
+        if let Some(status) = statuses.get_mut(scope.lead.name.as_str()) {
+            for (worker, _) in orphans {
+                status.workers.push(orphan(worker));
+                if options.prune {
+                    plan.push(Planned {
+                        write: Write {
+                            environment: scope.lead.name.clone(),
+                            method: Method::Delete,
+                            path: format!("/api/{}/workers/{}", registered.space_id, worker.id),
+                            worker: worker.name.clone(),
+                            change: format!("delete orphaned worker `{}` ({})", worker.name, worker.id),
+                            outcome: WriteOutcome::NotDone,
+                        },
+                        body: None,
+                        fixes: vec!["orphaned"],
+                    });
+                }
+            }
+        }
+    }
+    Compared {
+        environments: statuses.into_values().collect(),
+        plan,
+    }
+}
+
+fn orphan(worker: &WorkerResource) -> WorkerStatus {
+    WorkerStatus {
+        name: worker.name.clone(),
+        cluster: None,
+        worker: None,
+        id: Some(worker.id.clone()),
+        health_status: worker.health_status.clone(),
+        agent_version: agent_version(worker),
+        findings: vec![Finding {
+            kind: FindingKind::Orphaned,
+            fixed: false,
+        }],
+    }
+}
+
+fn agent_version(worker: &WorkerResource) -> Option<String> {
+    worker
+        .endpoint
+        .as_ref()
+        .and_then(|endpoint| endpoint.kubernetes_agent_details.as_ref())
+        .and_then(|details| details.agent_version.clone())
+}
+
+fn finding(kind: FindingKind) -> Finding {
+    Finding { kind, fixed: false }
+}
+
+/// One declared worker's findings, and the PUT that `--apply` makes for it.
+fn compare_worker(
+    fleet: &Fleet,
+    worker: &Worker,
+    space: &Space<'_>,
+    options: &StatusOptions,
+) -> (WorkerStatus, Option<Planned>) {
+    let name = &worker.display_name.value;
+    let declared_pools: Vec<String> = worker.spec.worker_pools.clone().unwrap_or_default();
+    let mut findings = Vec::new();
+    let mut pool_ids = Vec::new();
+    for reference in &declared_pools {
+        match space.pool(reference) {
+            Some(pool) if !pool_ids.contains(&pool.id) => pool_ids.push(pool.id.clone()),
+            Some(_) => {}
+            None => findings.push(finding(FindingKind::UnknownPool {
+                pool: reference.clone(),
+            })),
+        }
+    }
+    let mut status = WorkerStatus {
+        name: name.clone(),
+        cluster: Some(fleet.clusters[worker.cluster].name.clone()),
+        worker: Some(worker.name.clone()),
+        id: None,
+        health_status: None,
+        agent_version: None,
+        findings: Vec::new(),
+    };
+    let Some((registered, raw)) = space.workers.get(name.as_str()).copied() else {
+        findings.insert(0, finding(FindingKind::Missing));
+        status.findings = findings;
+        return (status, None);
+    };
+    status.id = Some(registered.id.clone());
+    status.health_status = registered.health_status.clone();
+    status.agent_version = agent_version(registered);
+    let mut body = raw.clone();
+    let mut changes = Vec::new();
+    let mut fixes = Vec::new();
+
+    let unknown_pool = !findings.is_empty();
+    let registered_ids: HashSet<&str> = registered.worker_pool_ids.iter().map(String::as_str).collect();
+    let declared_ids: HashSet<&str> = pool_ids.iter().map(String::as_str).collect();
+    if registered_ids != declared_ids {
+        let mut registered_names: Vec<String> = registered
+            .worker_pool_ids
+            .iter()
+            .map(|id| space.pool_name(id))
+            .collect();
+        registered_names.sort();
+        findings.push(finding(FindingKind::Pools {
+            declared: declared_pools.clone(),
+            registered: registered_names.clone(),
+        }));
+        // An unknown pool would be dropped: only a complete list is written.
+        if !unknown_pool {
+            body["WorkerPoolIds"] = serde_json::json!(pool_ids);
+            let mut declared_names: Vec<String> = pool_ids.iter().map(|id| space.pool_name(id)).collect();
+            declared_names.sort();
+            changes.push(format!(
+                "pools [{}] -> [{}]",
+                registered_names.join(", "),
+                declared_names.join(", ")
+            ));
+            fixes.push("pools");
+        }
+    }
+
+    let registered_policy = registered.machine_policy_id.as_deref().unwrap_or_default();
+    let wanted = match &worker.spec.machine_policy {
+        Some(reference) => Some((reference.clone(), space.policy(reference))),
+        None => space.default_policy().map(|policy| (policy.name.clone(), Some(policy))),
+    };
+    if let Some((declared, target)) = wanted {
+        if target.is_none_or(|policy| policy.id != registered_policy) {
+            findings.push(finding(FindingKind::MachinePolicy {
+                declared: declared.clone(),
+                registered: space.policy_name(registered_policy),
+                exists: target.is_some(),
+            }));
+            if let Some(policy) = target {
+                body["MachinePolicyId"] = serde_json::json!(policy.id);
+                changes.push(format!(
+                    "machine policy `{}` -> `{}`",
+                    space.policy_name(registered_policy),
+                    policy.name
+                ));
+                fixes.push("machinePolicy");
+                if !policy.upgrades_agents() {
+                    fixes.push("autoUpgrade");
+                }
+            }
+        }
+    }
+    let upgrade_locked = registered
+        .endpoint
+        .as_ref()
+        .is_some_and(|endpoint| endpoint.upgrade_locked);
+    if let Some(policy) = space.policies.get(registered_policy) {
+        if policy.upgrades_agents() && !upgrade_locked {
+            findings.push(finding(FindingKind::AutoUpgrade {
+                policy: policy.name.clone(),
+            }));
+        }
+    }
+    if let Some(health) = &registered.health_status {
+        if health == "Unhealthy" || health == "Unavailable" {
+            findings.push(finding(FindingKind::Unhealthy {
+                health_status: health.clone(),
+            }));
+        }
+    }
+    if registered.is_disabled {
+        findings.push(finding(FindingKind::Disabled));
+    }
+    status.findings = findings;
+    let planned = (options.apply && !changes.is_empty()).then(|| Planned {
+        write: Write {
+            environment: String::new(),
+            method: Method::Put,
+            path: format!("/api/{}/workers/{}", space.registered.space_id, registered.id),
+            worker: name.clone(),
+            change: changes.join("; "),
+            outcome: WriteOutcome::NotDone,
+        },
+        body: Some(body),
+        fixes,
+    });
+    (status, planned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registered() -> Registered {
+        let pool = |id: &str, name: &str, slug: &str| WorkerPoolResource {
+            id: id.into(),
+            name: name.into(),
+            slug: Some(slug.into()),
+        };
+        let policy = |id: &str, name: &str, default: bool, update: Option<&str>| MachinePolicyResource {
+            id: id.into(),
+            name: name.into(),
+            is_default: default,
+            machine_update_policy: Some(super::super::MachineUpdatePolicy {
+                kubernetes_agent_update_behavior: update.map(str::to_string),
+            }),
+        };
+        Registered {
+            space_id: "Spaces-1".into(),
+            spaces: Vec::new(),
+            workers: Vec::new(),
+            pools: vec![
+                pool("WorkerPools-1", "Default Worker Pool", "default-worker-pool"),
+                pool("WorkerPools-2", "Linux Build Workers", "linux-build-workers"),
+            ],
+            policies: vec![
+                policy("MachinePolicies-1", "Default Machine Policy", true, None),
+                policy("MachinePolicies-2", "GitOps", false, Some("NeverUpdate")),
+            ],
+        }
+    }
+
+    #[test]
+    fn pools_resolve_by_id_name_in_any_case_or_slug() {
+        let registered = registered();
+        let space = Space::new(&registered);
+        for reference in [
+            "WorkerPools-2",
+            "Linux Build Workers",
+            "linux build workers",
+            "linux-build-workers",
+        ] {
+            assert_eq!(
+                space.pool(reference).map(|pool| pool.id.as_str()),
+                Some("WorkerPools-2"),
+                "{reference}"
+            );
+        }
+        assert!(space.pool("Linux Builds").is_none());
+        assert_eq!(
+            space.pool_name("WorkerPools-9"),
+            "WorkerPools-9",
+            "a pool that is gone shows its id"
+        );
+    }
+
+    #[test]
+    fn policies_resolve_by_id_or_name_and_know_who_upgrades_agents() {
+        let registered = registered();
+        let space = Space::new(&registered);
+        assert_eq!(space.policy("gitops").map(|p| p.id.as_str()), Some("MachinePolicies-2"));
+        assert_eq!(
+            space.policy("MachinePolicies-1").map(|p| p.name.as_str()),
+            Some("Default Machine Policy")
+        );
+        assert_eq!(space.default_policy().map(|p| p.id.as_str()), Some("MachinePolicies-1"));
+        assert!(
+            registered.policies[0].upgrades_agents(),
+            "no behaviour given: Octopus's default, Update"
+        );
+        assert!(!registered.policies[1].upgrades_agents());
+    }
+}

@@ -1,0 +1,799 @@
+//! `workergen status` (DESIGN section 13, issue 12): the declared workers against what
+//! each Octopus server has registered, and the fixes Helm cannot make.
+//!
+//! Octopus reads `workerPools` and the machine policy once, at registration; a removed
+//! worker stays registered; a policy that lets Octopus upgrade agents fights Flux and
+//! Argo CD. No GitOps tool sees this. [`status`] runs in three phases:
+//!
+//! 1. read: per Octopus server and space (environments that share one are asked once,
+//!    so an orphan is judged against every declaration for that space), concurrently,
+//!    the four `GET .../all` endpoints ([`client`]);
+//! 2. compare: findings per worker ([`compare`]), a pure function of what was read;
+//! 3. write, only with `--apply` / `--prune`: PUT the whole worker back with its pools and
+//!    policy changed, DELETE orphans ([`apply`]); each write is reported as it is made.
+//!
+//! The outputs are [`text`], [`markdown`] and [`json`] (docs/status-json.md).
+
+pub mod apply;
+pub mod client;
+pub mod compare;
+pub mod json;
+pub mod markdown;
+pub mod text;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostic::Diagnostic;
+use crate::model::{Environment, Fleet};
+use crate::source::Loc;
+use client::{Client, ClientOptions, Method, TransportKind};
+
+/// The variable that holds the API key when `octopus.apiKeyEnv` names none.
+pub const DEFAULT_API_KEY_ENV: &str = "OCTOPUS_API_KEY";
+
+/// What the user asked of `status`.
+#[derive(Debug, Clone, Default)]
+pub struct StatusOptions {
+    /// Only this environment.
+    pub environment: Option<String>,
+    /// Only this cluster's workers (orphans cannot be told apart by cluster: none shown).
+    pub cluster: Option<String>,
+    /// Set pools and machine policy of registered declared workers.
+    pub apply: bool,
+    /// Delete orphaned workers.
+    pub prune: bool,
+    pub client: ClientOptions,
+}
+
+/// What `status` tells its caller while it works.
+pub trait Events: Sync {
+    /// This many Octopus servers (and spaces) are about to be read.
+    fn reading(&self, _servers: usize) {}
+    /// One Octopus server and space has been read.
+    fn server_read(&self) {}
+    /// A write was made (or failed); printed as it happens.
+    fn wrote(&self, _write: &Write) {}
+}
+
+impl Events for () {}
+
+/// Everything `status` found, sorted: environments by name, then declared workers by
+/// cluster and name, then orphans by name.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusReport {
+    pub environments: Vec<EnvironmentStatus>,
+    /// The writes made or planned (`--apply`, `--prune`), in the order they were made.
+    pub writes: Vec<Write>,
+    /// Whether `--apply` / `--prune` were given.
+    #[serde(skip)]
+    pub wrote: bool,
+    /// HTTP requests sent, retries included (for `-v` and the benchmark).
+    #[serde(skip)]
+    pub requests: usize,
+}
+
+impl StatusReport {
+    /// Findings no write has fixed: what `--exit-code` counts.
+    pub fn open_findings(&self) -> usize {
+        self.findings().filter(|(_, finding)| !finding.fixed).count()
+    }
+
+    pub fn findings(&self) -> impl Iterator<Item = (&WorkerStatus, &Finding)> {
+        self.environments
+            .iter()
+            .flat_map(|environment| &environment.workers)
+            .flat_map(|worker| worker.findings.iter().map(move |finding| (worker, finding)))
+    }
+
+    /// How many findings of each kind, by kind name.
+    pub fn counts(&self) -> BTreeMap<&'static str, usize> {
+        let mut counts = BTreeMap::new();
+        for (_, finding) in self.findings() {
+            *counts.entry(finding.kind.name()).or_default() += 1;
+        }
+        counts
+    }
+
+    pub fn worker_count(&self) -> usize {
+        self.environments
+            .iter()
+            .map(|environment| environment.workers.len())
+            .sum()
+    }
+}
+
+/// One environment as its Octopus server sees it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentStatus {
+    pub name: String,
+    pub server_url: String,
+    pub space: String,
+    pub space_id: String,
+    pub workers: Vec<WorkerStatus>,
+}
+
+/// A declared worker, or a registered one no declaration names.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerStatus {
+    /// The name in Octopus (`agent.name`).
+    pub name: String,
+    /// The declaring cluster; `None` for an orphan.
+    pub cluster: Option<String>,
+    /// The declaration's key (the Helm release name); `None` for an orphan.
+    pub worker: Option<String>,
+    /// The Octopus id, when registered.
+    pub id: Option<String>,
+    pub health_status: Option<String>,
+    pub agent_version: Option<String>,
+    pub findings: Vec<Finding>,
+}
+
+impl WorkerStatus {
+    /// `<cluster>/<worker>`, or the Octopus name for an orphan.
+    pub fn label(&self) -> String {
+        match (&self.cluster, &self.worker) {
+            (Some(cluster), Some(worker)) => format!("{cluster}/{worker}"),
+            _ => self.name.clone(),
+        }
+    }
+}
+
+/// One problem with one worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    #[serde(flatten)]
+    pub kind: FindingKind,
+    /// A write of this run fixed it.
+    pub fixed: bool,
+}
+
+/// The findings of DESIGN section 13; `kind` in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum FindingKind {
+    /// Declared, not registered.
+    Missing,
+    /// A Kubernetes agent worker registered in this server and space that no enabled
+    /// declaration names.
+    Orphaned,
+    /// Registered pools differ from `workerPools` (names; an id when the pool is gone).
+    Pools {
+        declared: Vec<String>,
+        registered: Vec<String>,
+    },
+    /// The registered machine policy differs from `machinePolicy` (or from the space's
+    /// default policy when none is declared); `exists` is false when no policy has the
+    /// declared name.
+    MachinePolicy {
+        declared: String,
+        registered: String,
+        exists: bool,
+    },
+    /// The worker's policy lets Octopus upgrade the agent behind Git's back, and the
+    /// worker is not upgrade-locked.
+    AutoUpgrade {
+        policy: String,
+    },
+    /// Health `Unhealthy` or `Unavailable`.
+    Unhealthy {
+        health_status: String,
+    },
+    Disabled,
+    /// A declared pool that no pool of the space has as its name, slug or id.
+    UnknownPool {
+        pool: String,
+    },
+}
+
+impl FindingKind {
+    /// The JSON `kind`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FindingKind::Missing => "missing",
+            FindingKind::Orphaned => "orphaned",
+            FindingKind::Pools { .. } => "pools",
+            FindingKind::MachinePolicy { .. } => "machinePolicy",
+            FindingKind::AutoUpgrade { .. } => "autoUpgrade",
+            FindingKind::Unhealthy { .. } => "unhealthy",
+            FindingKind::Disabled => "disabled",
+            FindingKind::UnknownPool { .. } => "unknownPool",
+        }
+    }
+
+    /// A sentence for text and markdown.
+    pub fn describe(&self) -> String {
+        let list = |names: &[String]| {
+            if names.is_empty() {
+                "(none)".to_string()
+            } else {
+                names.join(", ")
+            }
+        };
+        match self {
+            FindingKind::Missing => "declared but not registered in Octopus".into(),
+            FindingKind::Orphaned => "registered in Octopus, declared nowhere".into(),
+            FindingKind::Pools { declared, registered } => {
+                format!("declared [{}], registered [{}]", list(declared), list(registered))
+            }
+            FindingKind::MachinePolicy {
+                declared,
+                registered,
+                exists,
+            } => format!(
+                "registered `{registered}`, declared `{declared}`{}",
+                if *exists { "" } else { " (no such policy)" }
+            ),
+            FindingKind::AutoUpgrade { policy } => {
+                format!("policy `{policy}` lets Octopus upgrade the agent behind Git's back")
+            }
+            FindingKind::Unhealthy { health_status } => format!("health `{health_status}`"),
+            FindingKind::Disabled => "disabled in Octopus".into(),
+            FindingKind::UnknownPool { pool } => format!("no worker pool `{pool}` in the space"),
+        }
+    }
+}
+
+/// A write to Octopus, planned from a finding.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Write {
+    pub environment: String,
+    #[serde(serialize_with = "serialize_method")]
+    pub method: Method,
+    /// The path under the server URL, e.g. `/api/Spaces-1/workers/Workers-3`.
+    pub path: String,
+    /// The worker's Octopus name.
+    pub worker: String,
+    /// What changes, in words.
+    pub change: String,
+    pub outcome: WriteOutcome,
+}
+
+fn serialize_method<S: serde::Serializer>(method: &Method, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(method)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum WriteOutcome {
+    Done,
+    Failed,
+    /// Not attempted: an earlier write of the same server failed.
+    NotDone,
+}
+
+/// Why `status` could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    #[error("environment `{environment}`: the API key variable `{variable}` is not set")]
+    MissingApiKey {
+        environment: String,
+        variable: String,
+        loc: Loc,
+    },
+    #[error("environment `{environment}`: `octopus.apiKeyEnv: {variable}` is not an environment variable name")]
+    BadApiKeyEnv {
+        environment: String,
+        variable: String,
+        loc: Loc,
+    },
+    #[error("no environment `{name}`; there are: {known}")]
+    UnknownEnvironment { name: String, known: String },
+    #[error("no cluster `{name}` in the selected environments")]
+    UnknownCluster { name: String },
+    #[error("`--prune` deletes every orphan of a space, so it cannot be limited with `--cluster`")]
+    PruneWithCluster,
+    #[error("environment `{environment}`: {method} {url} answered {status}{}", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
+    Http {
+        environment: String,
+        method: Method,
+        url: String,
+        status: u16,
+        message: Option<String>,
+    },
+    #[error("environment `{environment}`: {method} {url}: {kind}: {detail}")]
+    Transport {
+        environment: String,
+        method: Method,
+        url: String,
+        kind: TransportKind,
+        detail: String,
+    },
+    #[error("environment `{environment}`: {url}: not the response Octopus gives: {detail}")]
+    Response {
+        environment: String,
+        url: String,
+        detail: String,
+    },
+    #[error("environment `{environment}`: {server} has no space `{space}`")]
+    SpaceNotFound {
+        environment: String,
+        server: String,
+        space: String,
+        known: Vec<String>,
+    },
+    /// A write failed part-way; the report says which writes were made.
+    #[error("{cause}")]
+    Incomplete {
+        report: Box<StatusReport>,
+        cause: Box<StatusError>,
+    },
+}
+
+impl StatusError {
+    /// Bad input (exit 2) rather than an API or network failure (exit 3).
+    pub fn is_input(&self) -> bool {
+        matches!(
+            self,
+            StatusError::MissingApiKey { .. }
+                | StatusError::BadApiKeyEnv { .. }
+                | StatusError::UnknownEnvironment { .. }
+                | StatusError::UnknownCluster { .. }
+                | StatusError::PruneWithCluster
+        )
+    }
+
+    /// Where in the declarations the problem is, as a diagnostic to print with its line.
+    pub fn diagnostic(&self) -> Option<Diagnostic> {
+        match self {
+            StatusError::MissingApiKey { loc, .. } | StatusError::BadApiKeyEnv { loc, .. } => {
+                Some(Diagnostic::error(*loc, self.to_string()).with_hint_opt(self.hint()))
+            }
+            _ => None,
+        }
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            StatusError::MissingApiKey { variable, .. } => Some(format!(
+                "export `{variable}` with an Octopus API key that may view and edit workers (`export {variable}=API-...`), or name another variable in `octopus.apiKeyEnv`"
+            )),
+            StatusError::BadApiKeyEnv { .. } => {
+                Some("letters, digits and `_`, not starting with a digit, e.g. `OCTOPUS_PRODUCTION_API_KEY`".into())
+            }
+            StatusError::PruneWithCluster => Some("run `--prune` with `--env` only, or without a scope".into()),
+            StatusError::Http { status: 401, .. } => Some(
+                "Octopus refused the API key: check that the variable holds a valid, unexpired key for this server".into(),
+            ),
+            StatusError::Http { status: 403, .. } => Some(
+                "the API key's user lacks a permission here: `status` needs WorkerView, `--apply` and `--prune` need WorkerEdit in this space".into(),
+            ),
+            StatusError::Http { status: 404, .. } => Some(
+                "not found: check `octopus.space` and `octopus.serverUrl` (the Octopus Server's URL, without `/api`)".into(),
+            ),
+            StatusError::Http { status, .. } if *status == 429 || *status >= 500 => {
+                Some("the server kept failing after retries: try again later, or check its health".into())
+            }
+            StatusError::Transport {
+                kind: TransportKind::Tls,
+                ..
+            } => Some(
+                "the server's certificate is not trusted: when it comes from a private CA (as `octopus.serverCertificateSecret` suggests), point `SSL_CERT_FILE` at that CA's PEM file; the Secret reaches only the agents".into(),
+            ),
+            StatusError::Transport {
+                kind: TransportKind::Timeout,
+                ..
+            } => Some("the server did not answer in time; set `WORKERGEN_HTTP_TIMEOUT` (seconds) to wait longer".into()),
+            StatusError::Transport {
+                kind: TransportKind::Connect,
+                ..
+            } => Some("check `octopus.serverUrl` and that this machine reaches the server".into()),
+            StatusError::SpaceNotFound { known, .. } => Some(format!(
+                "`octopus.space` names a space by name or id; the API key sees: {}",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )),
+            StatusError::Response { .. } => Some(
+                "check that `octopus.serverUrl` is the Octopus Server itself (not a proxy's login page) and that it is a supported version".into(),
+            ),
+            StatusError::Incomplete { cause, .. } => cause.hint(),
+            _ => None,
+        }
+    }
+}
+
+// ---- what the API returns (WORKER-NOTES.md section 10) ----
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SpaceResource {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct WorkerPoolResource {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub slug: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MachinePolicyResource {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub is_default: bool,
+    #[serde(default)]
+    pub machine_update_policy: Option<MachineUpdatePolicy>,
+}
+
+impl MachinePolicyResource {
+    /// Whether Octopus upgrades Kubernetes agents under this policy (`Update`, the
+    /// default when the field is absent).
+    pub fn upgrades_agents(&self) -> bool {
+        self.machine_update_policy
+            .as_ref()
+            .and_then(|policy| policy.kubernetes_agent_update_behavior.as_deref())
+            .is_none_or(|behavior| behavior != "NeverUpdate")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MachineUpdatePolicy {
+    #[serde(default)]
+    pub kubernetes_agent_update_behavior: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct WorkerResource {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub worker_pool_ids: Vec<String>,
+    #[serde(default)]
+    pub machine_policy_id: Option<String>,
+    #[serde(default)]
+    pub is_disabled: bool,
+    #[serde(default)]
+    pub health_status: Option<String>,
+    #[serde(default)]
+    pub endpoint: Option<EndpointResource>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EndpointResource {
+    #[serde(default)]
+    pub communication_style: Option<String>,
+    #[serde(default)]
+    pub upgrade_locked: bool,
+    #[serde(default)]
+    pub kubernetes_agent_details: Option<AgentDetails>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AgentDetails {
+    #[serde(default)]
+    pub agent_version: Option<String>,
+}
+
+impl WorkerResource {
+    pub fn is_kubernetes_agent(&self) -> bool {
+        self.endpoint
+            .as_ref()
+            .and_then(|endpoint| endpoint.communication_style.as_deref())
+            == Some("KubernetesTentacle")
+    }
+}
+
+/// One Octopus server and space, as read: the typed workers and, for PUT, each worker
+/// exactly as the server sent it.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub space_id: String,
+    /// Every space the key sees, to tell which environments name this one.
+    pub spaces: Vec<SpaceResource>,
+    pub workers: Vec<(WorkerResource, serde_json::Value)>,
+    pub pools: Vec<WorkerPoolResource>,
+    pub policies: Vec<MachinePolicyResource>,
+}
+
+/// Environments that share one Octopus server and space, asked once.
+#[derive(Debug)]
+struct Server<'a> {
+    url: String,
+    space: String,
+    /// Every environment of the fleet with this server URL and `space` as written.
+    environments: Vec<&'a Environment>,
+    /// The first selected environment's index: names the server in errors, holds the
+    /// orphans in the report.
+    lead: &'a Environment,
+    api_key: String,
+}
+
+/// Compares the declared fleet with what its Octopus servers have registered; with
+/// `--apply` / `--prune` in `options`, fixes what it may.
+///
+/// `api_key` reads an environment variable (so tests inject keys); `events` hears of
+/// progress and of each write.
+pub fn status(
+    fleet: &Fleet,
+    options: &StatusOptions,
+    api_key: &dyn Fn(&str) -> Option<String>,
+    events: &dyn Events,
+) -> Result<StatusReport, StatusError> {
+    let selected = select(fleet, options)?;
+    let servers = servers(fleet, &selected, api_key)?;
+    let requests = Arc::new(AtomicUsize::new(0));
+    events.reading(servers.len());
+    let registered = read_all(&servers, &options.client, &requests, events)?;
+    let mut report = StatusReport {
+        environments: Vec::new(),
+        writes: Vec::new(),
+        wrote: options.apply || options.prune,
+        requests: 0,
+    };
+    let mut plans = Vec::new();
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for (server, registered) in servers.iter().zip(&registered) {
+        let orphans = !seen.contains(&(server.url.as_str(), registered.space_id.as_str()));
+        seen.push((&server.url, &registered.space_id));
+        let scope = compare::ServerScope {
+            lead: server.lead,
+            shown: server
+                .environments
+                .iter()
+                .copied()
+                .filter(|environment| {
+                    selected
+                        .iter()
+                        .any(|&index| fleet.environments[index].name == environment.name)
+                })
+                .collect(),
+            judged: fleet
+                .environments
+                .iter()
+                .filter(|environment| {
+                    let (url, space) = server_key(environment);
+                    url == server.url
+                        && find_space(&registered.spaces, &space).is_some_and(|found| found.id == registered.space_id)
+                })
+                .collect(),
+            orphans,
+        };
+        let compared = compare::compare(fleet, &scope, registered, options);
+        report.environments.extend(compared.environments);
+        plans.push(compared.plan);
+    }
+    report.environments.sort_by(|a, b| a.name.cmp(&b.name));
+    let failure = if report.wrote {
+        apply::apply(
+            &servers_clients(&servers, options, &requests)?,
+            plans,
+            &mut report,
+            events,
+        )
+    } else {
+        None
+    };
+    report.requests = requests.load(Ordering::Relaxed);
+    match failure {
+        None => Ok(report),
+        Some(cause) => Err(StatusError::Incomplete {
+            report: Box::new(report),
+            cause: Box::new(cause),
+        }),
+    }
+}
+
+/// The selected environments (by index), after checking `--env` / `--cluster`.
+fn select(fleet: &Fleet, options: &StatusOptions) -> Result<Vec<usize>, StatusError> {
+    if options.prune && options.cluster.is_some() {
+        return Err(StatusError::PruneWithCluster);
+    }
+    let selected: Vec<usize> = (0..fleet.environments.len())
+        .filter(|&index| {
+            options
+                .environment
+                .as_ref()
+                .is_none_or(|name| &fleet.environments[index].name == name)
+        })
+        .collect();
+    if let Some(name) = &options.environment {
+        if selected.is_empty() {
+            let known: Vec<&str> = fleet.environments.iter().map(|e| e.name.as_str()).collect();
+            return Err(StatusError::UnknownEnvironment {
+                name: name.clone(),
+                known: known.join(", "),
+            });
+        }
+    }
+    if let Some(name) = &options.cluster {
+        let found = fleet
+            .clusters
+            .iter()
+            .any(|cluster| &cluster.name == name && selected.contains(&cluster.environment));
+        if !found {
+            return Err(StatusError::UnknownCluster { name: name.clone() });
+        }
+    }
+    Ok(selected)
+}
+
+/// `serverUrl` without its trailing `/`, and the space (default `Default`).
+fn server_key(environment: &Environment) -> (String, String) {
+    let url = environment.octopus.server_url.clone().unwrap_or_default();
+    let space = environment.octopus.space.clone().unwrap_or_else(|| "Default".into());
+    (url.trim_end_matches('/').to_string(), space)
+}
+
+/// Groups the selected environments by server and space; reads each group's API key.
+fn servers<'a>(
+    fleet: &'a Fleet,
+    selected: &[usize],
+    api_key: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Server<'a>>, StatusError> {
+    let mut servers: Vec<Server<'a>> = Vec::new();
+    for &index in selected {
+        let environment = &fleet.environments[index];
+        let key = read_api_key(environment, api_key)?;
+        let (url, space) = server_key(environment);
+        if servers.iter().any(|server| server.url == url && server.space == space) {
+            continue;
+        }
+        let environments = fleet
+            .environments
+            .iter()
+            .filter(|other| server_key(other) == (url.clone(), space.clone()))
+            .collect();
+        servers.push(Server {
+            url,
+            space,
+            environments,
+            lead: environment,
+            api_key: key,
+        });
+    }
+    Ok(servers)
+}
+
+fn read_api_key(environment: &Environment, api_key: &dyn Fn(&str) -> Option<String>) -> Result<String, StatusError> {
+    let node = &environment.octopus_node;
+    let loc = node.get("apiKeyEnv").map_or(node.loc, |child| child.loc);
+    let variable = environment
+        .octopus
+        .api_key_env
+        .clone()
+        .unwrap_or_else(|| DEFAULT_API_KEY_ENV.to_string());
+    let valid = variable
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && variable.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err(StatusError::BadApiKeyEnv {
+            environment: environment.name.clone(),
+            variable,
+            loc,
+        });
+    }
+    match api_key(&variable) {
+        Some(key) if !key.trim().is_empty() => Ok(key.trim().to_string()),
+        _ => Err(StatusError::MissingApiKey {
+            environment: environment.name.clone(),
+            variable,
+            loc,
+        }),
+    }
+}
+
+fn client(server: &Server<'_>, options: &StatusOptions, requests: &Arc<AtomicUsize>) -> Result<Client, StatusError> {
+    Client::new(
+        &server.url,
+        &server.api_key,
+        &server.lead.name,
+        &options.client,
+        Arc::clone(requests),
+    )
+}
+
+fn servers_clients(
+    servers: &[Server<'_>],
+    options: &StatusOptions,
+    requests: &Arc<AtomicUsize>,
+) -> Result<Vec<Client>, StatusError> {
+    servers.iter().map(|server| client(server, options, requests)).collect()
+}
+
+/// The most servers read at once: the work is waiting on the network, not the CPU.
+const READERS: usize = 16;
+
+/// Reads every server, several at once; the first error in environment order wins.
+fn read_all(
+    servers: &[Server<'_>],
+    options: &ClientOptions,
+    requests: &Arc<AtomicUsize>,
+    events: &dyn Events,
+) -> Result<Vec<Registered>, StatusError> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<Registered, StatusError>>>> =
+        Mutex::new(servers.iter().map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..servers.len().min(READERS) {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(server) = servers.get(index) else {
+                    break;
+                };
+                let result = Client::new(
+                    &server.url,
+                    &server.api_key,
+                    &server.lead.name,
+                    options,
+                    Arc::clone(requests),
+                )
+                .and_then(|client| read(&client, server));
+                events.server_read();
+                if let Ok(mut results) = results.lock() {
+                    results[index] = Some(result);
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    results
+        .into_iter()
+        .map(|result| result.expect("every server is read"))
+        .collect()
+}
+
+/// A space by id or name (any case), as `octopus.space` and the chart's `agent.space` take it.
+fn find_space<'a>(spaces: &'a [SpaceResource], reference: &str) -> Option<&'a SpaceResource> {
+    spaces
+        .iter()
+        .find(|space| space.id == reference || space.name.eq_ignore_ascii_case(reference))
+}
+
+/// The four reads of one server and space.
+fn read(client: &Client, server: &Server<'_>) -> Result<Registered, StatusError> {
+    let spaces: Vec<SpaceResource> = client.get("/api/spaces/all")?;
+    let Some(space) = find_space(&spaces, &server.space) else {
+        let mut known: Vec<String> = spaces.iter().map(|space| format!("`{}`", space.name)).collect();
+        known.sort();
+        return Err(StatusError::SpaceNotFound {
+            environment: server.lead.name.clone(),
+            server: server.url.clone(),
+            space: server.space.clone(),
+            known,
+        });
+    };
+    let space_id = space.id.clone();
+    let raw: Vec<serde_json::Value> = client.get(&format!("/api/{space_id}/workers/all"))?;
+    let mut workers = Vec::with_capacity(raw.len());
+    for value in raw {
+        let worker = WorkerResource::deserialize(&value).map_err(|error| StatusError::Response {
+            environment: server.lead.name.clone(),
+            url: client.url(&format!("/api/{space_id}/workers/all")),
+            detail: error.to_string(),
+        })?;
+        workers.push((worker, value));
+    }
+    let pools = client.get(&format!("/api/{space_id}/workerpools/all"))?;
+    let policies = client.get(&format!("/api/{space_id}/machinepolicies/all"))?;
+    Ok(Registered {
+        space_id,
+        spaces,
+        workers,
+        pools,
+        policies,
+    })
+}

@@ -1,0 +1,700 @@
+//! `workergen status` (issue 12) against a small Octopus API of our own on 127.0.0.1
+//! (tests/octopus_api.rs): every finding, `--apply` and `--prune` with their recorded
+//! bodies, idempotence, retries, timeouts, the failure modes and their exit codes.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::octopus_api::{policy, pool, worker, FakeOctopus, Fault, Space, State};
+use crate::util::{position_of, workergen_env, Run};
+
+const KEY: &str = "API-TESTKEY0123456789";
+const STAGING_KEY: &str = "API-STAGINGKEY987654";
+
+const WORKERGEN_YAML: &str = "acceptEula: true\ngitops:\n  engine: flux\n";
+
+fn environment_yaml(url: &str, space: &str, extra: &str) -> String {
+    format!(
+        "octopus:\n  serverUrl: {url}\n  serverCommsAddresses: [https://octopus.example.com:10943/]\n  space: {space}\n  auth: {{ bearerTokenSecret: octopus-worker-token }}\n{extra}"
+    )
+}
+
+const EU_WEST_1: &str = "\
+cluster:
+  destination: { server: https://eu-west-1.k8s.example.com }
+defaults:
+  machinePolicy: GitOps
+workers:
+  build:
+    workerPools: [Linux Build Workers]
+  deploy:
+    workerPools: [deploy-workers]
+  ghost:
+    workerPools: [Linux Build Workers]
+  sick:
+    workerPools: [WorkerPools-3]
+  typo:
+    workerPools: [Linux Builds]
+  fine:
+    workerPools: [Deploy Workers, Linux Build Workers]
+  retired:
+    enabled: false
+    workerPools: [Deploy Workers]
+";
+
+const US_EAST_1: &str = "\
+cluster:
+  destination: { server: https://us-east-1.k8s.example.com }
+workers:
+  locked:
+    workerPools: [Deploy Workers]
+";
+
+const STAGING_EU: &str = "\
+cluster:
+  destination: { name: staging-eu }
+workers:
+  build:
+    machinePolicy: GitOps
+    workerPools: [Staging Workers]
+";
+
+fn pools() -> Vec<Value> {
+    vec![
+        pool("WorkerPools-1", "Default Worker Pool", "default-worker-pool"),
+        pool("WorkerPools-2", "Linux Build Workers", "linux-build-workers"),
+        pool("WorkerPools-3", "Deploy Workers", "deploy-workers"),
+    ]
+}
+
+fn policies() -> Vec<Value> {
+    vec![
+        policy("MachinePolicies-1", "Default Machine Policy", true, "Update"),
+        policy("MachinePolicies-2", "GitOps", false, "NeverUpdate"),
+    ]
+}
+
+/// The registrations behind every finding; see each worker's comment.
+fn production() -> Space {
+    let mut sick = worker(
+        "Workers-4",
+        "production-eu-west-1-sick",
+        &["WorkerPools-3"],
+        "MachinePolicies-2",
+    );
+    sick["HealthStatus"] = "Unavailable".into();
+    sick["IsDisabled"] = true.into();
+    let mut locked = worker(
+        "Workers-7",
+        "production-us-east-1-locked",
+        &["WorkerPools-3"],
+        "MachinePolicies-1",
+    );
+    locked["Endpoint"]["UpgradeLocked"] = true.into();
+    let mut listening = worker("Workers-9", "a-listening-vm", &["WorkerPools-1"], "MachinePolicies-1");
+    listening["Endpoint"]["CommunicationStyle"] = "TentaclePassive".into();
+    Space {
+        name: "Default".into(),
+        workers: vec![
+            // pools: registered in the default pool, declared in Linux Build Workers.
+            worker(
+                "Workers-1",
+                "production-eu-west-1-build",
+                &["WorkerPools-1"],
+                "MachinePolicies-2",
+            ),
+            // machinePolicy and autoUpgrade: the default policy upgrades agents.
+            worker(
+                "Workers-2",
+                "production-eu-west-1-deploy",
+                &["WorkerPools-3"],
+                "MachinePolicies-1",
+            ),
+            sick,
+            // unknownPool (and pools: the known part differs).
+            worker(
+                "Workers-5",
+                "production-eu-west-1-typo",
+                &["WorkerPools-2"],
+                "MachinePolicies-2",
+            ),
+            worker(
+                "Workers-6",
+                "production-eu-west-1-fine",
+                &["WorkerPools-2", "WorkerPools-3"],
+                "MachinePolicies-2",
+            ),
+            // The default policy upgrades agents, but this one is locked: no finding.
+            locked,
+            // orphaned: the declaration says `enabled: false`.
+            worker(
+                "Workers-8",
+                "production-eu-west-1-retired",
+                &["WorkerPools-3"],
+                "MachinePolicies-2",
+            ),
+            // Not a Kubernetes agent: never an orphan.
+            listening,
+            // orphaned: declared nowhere.
+            worker("Workers-10", "old-worker", &["WorkerPools-3"], "MachinePolicies-2"),
+        ],
+        pools: pools(),
+        policies: policies(),
+    }
+}
+
+fn staging() -> Space {
+    let mut pools = pools();
+    pools.push(pool("WorkerPools-11", "Staging Workers", "staging-workers"));
+    Space {
+        name: "Staging".into(),
+        workers: vec![worker(
+            "Workers-21",
+            "staging-staging-eu-build",
+            &["WorkerPools-11"],
+            "MachinePolicies-2",
+        )],
+        pools,
+        policies: policies(),
+    }
+}
+
+fn state() -> State {
+    let mut state = State {
+        api_key: KEY.into(),
+        ..State::default()
+    };
+    state.spaces.insert("Spaces-1".into(), production());
+    state.spaces.insert("Spaces-2".into(), staging());
+    state
+}
+
+/// A config repository whose two environments are two spaces of `api`; staging reads
+/// its key from `STAGING_OCTOPUS_KEY`.
+struct Fixture {
+    api: FakeOctopus,
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        Self::with_state(state())
+    }
+
+    fn with_state(state: State) -> Self {
+        let api = FakeOctopus::start(state, 4);
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = Self { api, dir };
+        fixture.write_repo(&fixture.api.url.clone(), "Default");
+        fixture
+    }
+
+    fn write_repo(&self, url: &str, space: &str) {
+        let root = self.dir.path();
+        let write = |path: &str, text: &str| {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("workergen.yaml", WORKERGEN_YAML);
+        write(
+            "environments/production/environment.yaml",
+            &environment_yaml(url, space, ""),
+        );
+        write("environments/production/eu-west-1.yaml", EU_WEST_1);
+        write("environments/production/us-east-1.yaml", US_EAST_1);
+        write(
+            "environments/staging/environment.yaml",
+            &environment_yaml(url, "Staging", "  apiKeyEnv: STAGING_OCTOPUS_KEY\n"),
+        );
+        write("environments/staging/staging-eu.yaml", STAGING_EU);
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+
+    fn run_env(&self, args: &[&str], extra: &[(&str, &str)]) -> Run {
+        let mut envs = vec![
+            ("OCTOPUS_API_KEY", KEY),
+            ("STAGING_OCTOPUS_KEY", KEY),
+            ("WORKERGEN_HTTP_BACKOFF_MS", "10"),
+            ("CI", "true"),
+        ];
+        envs.extend_from_slice(extra);
+        let mut all = vec!["status"];
+        all.extend_from_slice(args);
+        let run = workergen_env(self.dir.path(), &all, envs);
+        for key in [KEY, STAGING_KEY] {
+            assert!(
+                !run.stdout.contains(key) && !run.stderr.contains(key),
+                "the API key was printed"
+            );
+        }
+        run
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+fn kinds(document: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    for environment in document["environments"].as_array().unwrap() {
+        for worker in environment["workers"].as_array().unwrap() {
+            for finding in worker["findings"].as_array().unwrap() {
+                found.push(format!(
+                    "{}/{} {}",
+                    environment["name"].as_str().unwrap(),
+                    worker["name"].as_str().unwrap(),
+                    finding["kind"].as_str().unwrap()
+                ));
+            }
+        }
+    }
+    found
+}
+
+fn json_schema() -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/status-json.schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+fn check_schema(document: &Value) {
+    let validator = json_schema();
+    let errors: Vec<String> = validator.iter_errors(document).map(|e| e.to_string()).collect();
+    assert_eq!(errors, Vec::<String>::new());
+}
+
+/// Replaces the random port so snapshots are stable.
+fn stable(text: &str, url: &str) -> String {
+    text.replace(url, "http://127.0.0.1:PORT/")
+}
+
+#[test]
+fn every_finding_is_reported_and_nothing_is_written() {
+    let fixture = Fixture::new();
+    let run = fixture.run(&["--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let document: Value = serde_json::from_str(&run.stdout).unwrap();
+    check_schema(&document);
+    assert_eq!(
+        kinds(&document),
+        [
+            "production/production-eu-west-1-build pools",
+            "production/production-eu-west-1-deploy machinePolicy",
+            "production/production-eu-west-1-deploy autoUpgrade",
+            "production/production-eu-west-1-ghost missing",
+            "production/production-eu-west-1-sick unhealthy",
+            "production/production-eu-west-1-sick disabled",
+            "production/production-eu-west-1-typo unknownPool",
+            "production/production-eu-west-1-typo pools",
+            "production/old-worker orphaned",
+            "production/production-eu-west-1-retired orphaned",
+        ]
+    );
+    assert_eq!(document["version"], 1);
+    assert_eq!(document["summary"]["findings"], 10);
+    let build = &document["environments"][0]["workers"][0];
+    assert_eq!(
+        build["findings"][0]["declared"],
+        serde_json::json!(["Linux Build Workers"])
+    );
+    assert_eq!(
+        build["findings"][0]["registered"],
+        serde_json::json!(["Default Worker Pool"])
+    );
+    // The exact endpoints of DESIGN section 13, each once, reads only.
+    let mut paths: Vec<String> = fixture
+        .api
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "GET /api/Spaces-1/machinepolicies/all",
+            "GET /api/Spaces-1/workerpools/all",
+            "GET /api/Spaces-1/workers/all",
+            "GET /api/Spaces-2/machinepolicies/all",
+            "GET /api/Spaces-2/workerpools/all",
+            "GET /api/Spaces-2/workers/all",
+            "GET /api/spaces/all",
+            "GET /api/spaces/all",
+        ]
+    );
+    assert_eq!(fixture.run(&["--exit-code"]).code, 1);
+}
+
+#[test]
+fn text_and_markdown_reports() {
+    let fixture = Fixture::new();
+    let text = fixture.run(&[]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    insta::assert_snapshot!("status_text", stable(&text.stdout, &fixture.api.url));
+    let markdown = fixture.run(&["--format", "markdown"]);
+    assert_eq!(markdown.code, 0, "{}", markdown.stderr);
+    assert!(markdown.stdout.len() < 65_536);
+    insta::assert_snapshot!("status_markdown", stable(&markdown.stdout, &fixture.api.url));
+    assert!(fixture.api.writes().is_empty());
+}
+
+#[test]
+fn in_sync_exits_0_even_with_exit_code() {
+    let fixture = Fixture::new();
+    let run = fixture.run(&["--env", "staging", "--exit-code"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("in sync"), "{}", run.stdout);
+    let markdown = fixture.run(&["--env", "staging", "--format", "markdown"]);
+    assert!(markdown.stdout.contains("✅ In sync: 1 workers"), "{}", markdown.stdout);
+}
+
+#[test]
+fn apply_puts_the_whole_worker_back_with_pools_and_policy_changed() {
+    let fixture = Fixture::new();
+    let before_build = fixture.api.worker("Spaces-1", "Workers-1").unwrap();
+    let before_deploy = fixture.api.worker("Spaces-1", "Workers-2").unwrap();
+    let run = fixture.run(&["--apply", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let writes = fixture.api.writes();
+    let summary: Vec<String> = writes.iter().map(|w| format!("{} {}", w.method, w.path)).collect();
+    // Not `typo`: its unknown pool would be dropped. Not `sick`, `ghost` or orphans.
+    assert_eq!(
+        summary,
+        [
+            "PUT /api/Spaces-1/workers/Workers-1",
+            "PUT /api/Spaces-1/workers/Workers-2"
+        ]
+    );
+    let mut expected_build = before_build;
+    expected_build["WorkerPoolIds"] = serde_json::json!(["WorkerPools-2"]);
+    assert_eq!(writes[0].body.as_ref(), Some(&expected_build));
+    let mut expected_deploy = before_deploy;
+    expected_deploy["MachinePolicyId"] = "MachinePolicies-2".into();
+    assert_eq!(writes[1].body.as_ref(), Some(&expected_deploy));
+    // Each write is printed.
+    assert!(
+        run.stderr.contains("PUT production /api/Spaces-1/workers/Workers-1: pools [Default Worker Pool] -> [Linux Build Workers] [done]"),
+        "{}",
+        run.stderr
+    );
+    let document: Value = serde_json::from_str(&run.stdout).unwrap();
+    check_schema(&document);
+    assert_eq!(document["writes"][0]["outcome"], "done");
+    // pools (build), machinePolicy and autoUpgrade (deploy, now on a NeverUpdate policy).
+    assert_eq!(document["summary"]["open"], 7);
+
+    let again = fixture.run(&["--apply", "--exit-code"]);
+    assert_eq!(fixture.api.writes().len(), 2, "a second --apply writes nothing");
+    assert_eq!(again.code, 1, "findings that --apply cannot fix remain");
+    assert!(!again.stdout.contains("pools [Default"), "{}", again.stdout);
+}
+
+#[test]
+fn prune_deletes_orphans_only_and_once() {
+    let fixture = Fixture::new();
+    let run = fixture.run(&["--prune"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let writes: Vec<String> = fixture
+        .api
+        .writes()
+        .iter()
+        .map(|w| format!("{} {} {:?}", w.method, w.path, w.body))
+        .collect();
+    assert_eq!(
+        writes,
+        [
+            "DELETE /api/Spaces-1/workers/Workers-10 None",
+            "DELETE /api/Spaces-1/workers/Workers-8 None",
+        ]
+    );
+    assert!(
+        fixture.api.worker("Spaces-1", "Workers-9").is_some(),
+        "not a Kubernetes agent"
+    );
+    fixture.run(&["--prune"]);
+    assert_eq!(fixture.api.writes().len(), 2, "a second --prune deletes nothing");
+    let prune_cluster = fixture.run(&["--prune", "--cluster", "eu-west-1"]);
+    assert_eq!(prune_cluster.code, 2, "{}", prune_cluster.stderr);
+}
+
+#[test]
+fn a_failure_part_way_says_what_was_done_and_what_was_not() {
+    let fixture = Fixture::new();
+    fixture.api.fail(Fault::new("PUT", "/workers/Workers-2", 400, 1));
+    let run = fixture.run(&["--apply", "--prune"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("answered 400"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("1 of 4 writes done before the failure; not done:"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("DELETE production /api/Spaces-1/workers/Workers-10"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("[failed]") && run.stdout.contains("[not done]"),
+        "{}",
+        run.stdout
+    );
+    // The first PUT was made, the failed one was not retried, nothing after it was sent.
+    let writes: Vec<String> = fixture.api.writes().iter().map(|w| w.path.clone()).collect();
+    assert_eq!(
+        writes,
+        ["/api/Spaces-1/workers/Workers-1", "/api/Spaces-1/workers/Workers-2"]
+    );
+}
+
+#[test]
+fn server_errors_and_429_are_retried_with_backoff() {
+    let fixture = Fixture::new();
+    fixture.api.fail(Fault::new("GET", "/api/Spaces-1/workers/all", 500, 2));
+    let mut busy = Fault::new("GET", "/api/Spaces-2/workerpools/all", 429, 1);
+    busy.retry_after = Some(1);
+    fixture.api.fail(busy);
+    let start = Instant::now();
+    let run = fixture.run(&["--env", "production"]);
+    let run_staging = fixture.run(&["--env", "staging"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run_staging.code, 0, "{}", run_staging.stderr);
+    assert!(start.elapsed() >= Duration::from_secs(1), "Retry-After is honoured");
+    let count = |path: &str| fixture.api.requests().iter().filter(|r| r.path == path).count();
+    assert_eq!(count("/api/Spaces-1/workers/all"), 3);
+    assert_eq!(count("/api/Spaces-2/workerpools/all"), 2);
+}
+
+#[test]
+fn a_server_that_keeps_failing_exits_3_after_the_retries() {
+    let fixture = Fixture::new();
+    fixture
+        .api
+        .fail(Fault::new("GET", "/api/Spaces-1/machinepolicies/all", 503, 10));
+    let run = fixture.run(&["--env", "production"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("answered 503"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("hint: the server kept failing after retries"),
+        "{}",
+        run.stderr
+    );
+    let tries = fixture
+        .api
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/Spaces-1/machinepolicies/all")
+        .count();
+    assert_eq!(tries, 4);
+}
+
+#[test]
+fn client_errors_are_never_retried_and_hint_at_the_cause() {
+    let fixture = Fixture::new();
+    fixture
+        .api
+        .fail(Fault::new("GET", "/api/Spaces-1/workerpools/all", 404, 5));
+    let run = fixture.run(&["--env", "production"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("hint: not found: check `octopus.space`"),
+        "{}",
+        run.stderr
+    );
+    let tries = fixture
+        .api
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/Spaces-1/workerpools/all")
+        .count();
+    assert_eq!(tries, 1);
+
+    fixture.api.fail(Fault::new("GET", "/api/Spaces-1/workers/all", 403, 1));
+    let forbidden = fixture.run(&["--env", "production"]);
+    assert_eq!(forbidden.code, 3);
+    assert!(forbidden.stderr.contains("needs WorkerView"), "{}", forbidden.stderr);
+}
+
+#[test]
+fn a_wrong_key_exits_3_with_a_hint_and_is_never_printed() {
+    let fixture = Fixture::new();
+    let run = fixture.run_env(&["--env", "staging"], &[("STAGING_OCTOPUS_KEY", STAGING_KEY)]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("answered 401: You must be logged in"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("hint: Octopus refused the API key"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_missing_key_variable_exits_2_naming_it_and_where_it_is_set() {
+    let fixture = Fixture::new();
+    let run = fixture.run_env(&["--env", "staging"], &[("STAGING_OCTOPUS_KEY", "")]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let file = fixture.root().join("environments/staging/environment.yaml");
+    let (line, column) = position_of(&file, "STAGING_OCTOPUS_KEY");
+    assert!(
+        run.stderr
+            .contains(&format!("environments/staging/environment.yaml:{line}:{column}")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("`STAGING_OCTOPUS_KEY` is not set"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("hint: export `STAGING_OCTOPUS_KEY`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        fixture.api.requests().is_empty(),
+        "nothing is asked before every key is there"
+    );
+
+    let default = workergen_env(fixture.root(), &["status", "--env", "production"], [("CI", "true")]);
+    assert_eq!(default.code, 2, "{}", default.stderr);
+    assert!(
+        default.stderr.contains("`OCTOPUS_API_KEY` is not set"),
+        "{}",
+        default.stderr
+    );
+}
+
+#[test]
+fn a_slow_server_times_out_quickly() {
+    let fixture = Fixture::new();
+    let mut slow = Fault::new("GET", "/api/Spaces-1/workers/all", 200, 1);
+    slow.delay = Duration::from_secs(3);
+    fixture.api.fail(slow);
+    let start = Instant::now();
+    let run = fixture.run_env(&["--env", "production"], &[("WORKERGEN_HTTP_TIMEOUT", "0.3")]);
+    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("timed out"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("hint: the server did not answer in time"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_unknown_space_and_a_tls_failure_exit_3_with_hints() {
+    let fixture = Fixture::new();
+    fixture.write_repo(&fixture.api.url.clone(), "Nope");
+    let run = fixture.run(&["--env", "production"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("has no space `Nope`"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the API key sees: `Default`, `Staging`"),
+        "{}",
+        run.stderr
+    );
+
+    // A server that answers a TLS hello in plain HTTP: the handshake fails.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = listener.accept() {
+            use std::io::Write as _;
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    fixture.write_repo(&format!("https://127.0.0.1:{port}/"), "Default");
+    let tls = fixture.run_env(&["--env", "production"], &[("WORKERGEN_HTTP_TIMEOUT", "5")]);
+    assert_eq!(tls.code, 3, "{}", tls.stderr);
+    assert!(tls.stderr.contains("TLS failed"), "{}", tls.stderr);
+    assert!(tls.stderr.contains("serverCertificateSecret"), "{}", tls.stderr);
+}
+
+#[test]
+fn scope_errors_exit_2() {
+    let fixture = Fixture::new();
+    assert_eq!(fixture.run(&["--env", "nope"]).code, 2);
+    assert_eq!(fixture.run(&["--cluster", "nope"]).code, 2);
+    let cluster = fixture.run(&["--cluster", "us-east-1", "--format", "json"]);
+    assert_eq!(cluster.code, 0, "{}", cluster.stderr);
+    let document: Value = serde_json::from_str(&cluster.stdout).unwrap();
+    assert_eq!(document["summary"]["workers"], 1, "one worker, no orphans: {document}");
+    assert!(fixture.api.writes().is_empty());
+}
+
+#[test]
+fn the_documented_example_matches_the_schema() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/status-json.md")).unwrap();
+    let start = text.find("```json\n").unwrap() + "```json\n".len();
+    let end = start + text[start..].find("```").unwrap();
+    let example: Value = serde_json::from_str(&text[start..end]).unwrap();
+    check_schema(&example);
+    let mut wrong = example.clone();
+    wrong["environments"][0]["workers"][0]["findings"][0]["kind"] = "poolz".into();
+    assert!(
+        json_schema().iter_errors(&wrong).next().is_some(),
+        "the schema refuses an unknown kind"
+    );
+}
+
+#[test]
+fn environments_sharing_a_space_are_judged_together() {
+    let fixture = Fixture::new();
+    let root = fixture.root();
+    let url = fixture.api.url.clone();
+    std::fs::create_dir_all(root.join("environments/shared")).unwrap();
+    // Same server and space as production, written differently (no trailing `/`).
+    std::fs::write(
+        root.join("environments/shared/environment.yaml"),
+        environment_yaml(url.trim_end_matches('/'), "Spaces-1", ""),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("environments/shared/legacy.yaml"),
+        "cluster:\n  destination: { name: legacy }\nworkers:\n  old:\n    displayName: old-worker\n    machinePolicy: GitOps\n    workerPools: [Deploy Workers]\n",
+    )
+    .unwrap();
+    let run = fixture.run(&["--format", "json", "--prune"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let document: Value = serde_json::from_str(&run.stdout).unwrap();
+    check_schema(&document);
+    let found = kinds(&document);
+    assert!(
+        found.contains(&"production/production-eu-west-1-retired orphaned".to_string()),
+        "{found:?}"
+    );
+    assert!(
+        !found.iter().any(|kind| kind.contains("old-worker")),
+        "declared in `shared`: {found:?}"
+    );
+    let spaces = fixture
+        .api
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/spaces/all")
+        .count();
+    // Named differently (`Default`, `Spaces-1`), the space is read twice, yet its orphans
+    // are reported and deleted once.
+    assert_eq!(spaces, 3);
+    assert_eq!(
+        found.iter().filter(|kind| kind.ends_with("orphaned")).count(),
+        1,
+        "{found:?}"
+    );
+    let deleted: Vec<String> = fixture.api.writes().iter().map(|w| w.path.clone()).collect();
+    assert_eq!(deleted, ["/api/Spaces-1/workers/Workers-8"]);
+}
