@@ -5,8 +5,8 @@ use std::io::{IsTerminal, Write};
 use anyhow::Context as _;
 
 use crate::cli::{
-    Cli, ColorChoice, Command, DiffArgs, DiffFormat, ExplainArgs, ExplainFormat, GlobalArgs, InitArgs, InitEngine,
-    ProposeArgs, ProposeOutput, RenderArgs, SchemaArgs, SchemaFile, ScopeArgs,
+    Cli, ColorChoice, Command, DiffArgs, DiffFormat, ExplainArgs, ExplainFormat, GlobalArgs, InitArgs, ProposeArgs,
+    ProposeOutput, RenderArgs, SchemaArgs, SchemaFile, ScopeArgs,
 };
 use crate::diagnostic::{Report, Severity};
 use crate::git::{ConfigRepo, GitError};
@@ -970,12 +970,8 @@ fn explain(cli: &Cli, args: &ExplainArgs, context: &Context) -> anyhow::Result<O
 }
 
 fn init(cli: &Cli, args: &InitArgs, context: &Context) -> anyhow::Result<Outcome> {
-    let engine = match args.engine {
-        InitEngine::Flux => crate::decl::Engine::Flux,
-        InitEngine::Argocd => crate::decl::Engine::Argocd,
-    };
     let dir = &cli.global.directory;
-    match crate::init::init(dir, engine, args.accept_eula) {
+    match crate::init::init(dir, args.engine, args.accept_eula) {
         Ok(_) if context.quiet => Ok(Outcome::Success),
         Ok(written) => {
             for path in &written {

@@ -79,7 +79,7 @@ fn check_level<'a>(
     let mut unknown = 0;
     for (key, child) in &given_map.entries {
         let Some(reference_child) = reference_map.get(&key.name) else {
-            if crate::validate::credentials::is_plaintext_key(&key.name) {
+            if crate::decl::is_plaintext_key(&key.name) {
                 // `Password`: refused, with a better hint, by the plaintext credential check.
                 continue;
             }
@@ -263,7 +263,7 @@ impl FieldValue {
                 &to,
                 Node {
                     // The default name comes from the worker's own key.
-                    layer: crate::merge::Layer::Worker,
+                    layer: crate::source::Layer::Worker,
                     ..Node::string(worker.display_name.value.clone(), worker.name_loc)
                 },
             ),

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::decl::Engine;
+
 /// Declare Octopus Deploy Kubernetes Workers in Git; render their Helm values and the
 /// Argo CD or Flux objects that deploy them.
 #[derive(Debug, Parser)]
@@ -82,17 +84,11 @@ pub struct ExplainArgs {
     pub format: ExplainFormat,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum InitEngine {
-    Flux,
-    Argocd,
-}
-
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// The GitOps engine to set up.
-    #[arg(long, value_enum, default_value_t = InitEngine::Flux)]
-    pub engine: InitEngine,
+    #[arg(long, value_enum, default_value_t = Engine::Flux)]
+    pub engine: Engine,
     /// You accept the Octopus customer agreement (https://octopus.com/company/customer-agreement).
     #[arg(long)]
     pub accept_eula: bool,
@@ -307,7 +303,7 @@ mod tests {
         let Command::Init(args) = cli.command else {
             panic!("init")
         };
-        assert!(args.accept_eula && args.engine == InitEngine::Argocd);
+        assert!(args.accept_eula && args.engine == Engine::Argocd);
         assert!(Cli::try_parse_from(["workergen", "completions", "zsh"]).is_ok());
         assert!(Cli::try_parse_from(["workergen", "completions", "tcsh"]).is_err());
     }

@@ -13,12 +13,34 @@ use schemars::JsonSchema;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-/// `workergen.yaml` keys besides `chart` and `defaults`.
+use crate::diagnostic::normalize_key;
+
+/// `workergen.yaml` keys.
 pub const REPO_KEYS: &[&str] = &["chart", "acceptEula", "output", "gitops", "defaults"];
 /// `environment.yaml` keys.
 pub const ENVIRONMENT_KEYS: &[&str] = &["octopus", "defaults", "chart"];
 /// Cluster file keys.
 pub const CLUSTER_KEYS: &[&str] = &["cluster", "defaults", "chart", "workers"];
+
+/// Keys that hold a secret value in the chart or that a user might reach for, as
+/// [`normalize_key`] spells them: `Password`, `bearer_token` and `serverApikey` are
+/// refused like `password`, `bearerToken` and `serverApiKey`. Keys that name a Secret
+/// (`bearerTokenSecret`) are not among them.
+pub const PLAINTEXT_KEYS: &[&str] = &[
+    "bearertoken",
+    "serverapikey",
+    "apikey",
+    "username",
+    "password",
+    "certificate",
+    "token",
+];
+
+/// Whether a key of this name would hold a plaintext credential, whatever its case or
+/// separators. Every such key is also hidden in excerpts ([`crate::diagnostic::is_credential_key`]).
+pub fn is_plaintext_key(name: &str) -> bool {
+    PLAINTEXT_KEYS.contains(&normalize_key(name).as_str())
+}
 
 /// The `chart:` block, in `workergen.yaml`, an environment or a cluster file.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -39,13 +61,26 @@ pub struct GitopsSpec {
 }
 
 /// How the rendered workers reach their clusters.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, JsonSchema, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
     #[default]
     Flux,
     Argocd,
+    // `init --engine` scaffolds a GitOps engine; `none` is only for `workergen.yaml`.
+    #[value(skip)]
     None,
+}
+
+impl Engine {
+    /// The engine as `workergen.yaml` spells it; templates and messages see the same.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Flux => "flux",
+            Engine::Argocd => "argocd",
+            Engine::None => "none",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -284,7 +319,7 @@ pub fn schemas() -> Vec<(&'static str, String)> {
 }
 
 /// Lets every map value below `schema` be `null`, as a layer may write it to remove an
-/// inherited value (DESIGN section 3: `requests: {cpu: null}`, `nodeSelector: {pool: null}`).
+/// inherited value (`requests: {cpu: null}`, `nodeSelector: {pool: null}`).
 /// List items stay as they are: a `null` in a list is no removal.
 fn allow_null_values(schema: &mut serde_json::Value) {
     let Some(object) = schema.as_object_mut() else {
@@ -386,6 +421,7 @@ impl ImageSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::is_credential_key;
 
     #[test]
     fn committed_schemas_are_up_to_date() {
@@ -412,5 +448,42 @@ mod tests {
         assert_eq!(ImageSpec::split_reference("registry:5000/team/img"), None);
         assert_eq!(ImageSpec::split_reference("img"), None);
         assert_eq!(ImageSpec::split_reference("img:"), None);
+    }
+
+    #[test]
+    fn plaintext_keys_in_any_spelling() {
+        for key in [
+            "bearerToken",
+            "BearerToken",
+            "bearer_token",
+            "Password",
+            "PASSWORD",
+            "serverApikey",
+            "server-api-key",
+            "apiKey",
+            "username",
+            "token",
+            "certificate",
+        ] {
+            assert!(is_plaintext_key(key), "{key}");
+        }
+        for key in [
+            "bearerTokenSecret",
+            "apiKeySecret",
+            "usernamePasswordSecret",
+            "serverCertificateSecret",
+            "serverCertificate",
+            "tokens",
+            "passwordless",
+        ] {
+            assert!(!is_plaintext_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn every_refused_key_is_hidden_in_excerpts() {
+        for key in PLAINTEXT_KEYS {
+            assert!(is_credential_key(key), "{key}");
+        }
     }
 }

@@ -154,12 +154,19 @@ impl Report {
 /// log stays readable.
 pub const SHOWN_PER_FILE: usize = 50;
 
-struct Paint {
+/// ANSI colour for terminal output, or plain text: every coloured word of the
+/// diagnostics and of `diff --format text` goes through one of these.
+pub struct Paint {
     color: bool,
 }
 
 impl Paint {
-    fn paint(&self, code: &str, text: &str) -> String {
+    pub fn new(color: bool) -> Self {
+        Self { color }
+    }
+
+    /// `text` in the SGR style `code` (`1;31` is bold red), or `text` as it is.
+    pub fn paint(&self, code: &str, text: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {
@@ -381,7 +388,7 @@ fn scrub_secrets(text: &str, secrets: &[String]) -> String {
 /// `usernamePasswordSecretName`, `serverCertificateSecret`) are not credentials.
 ///
 /// This decides what an excerpt hides, so it errs on the side of hiding; the keys
-/// refused outright are [`crate::validate::credentials::is_plaintext_key`], all of
+/// refused outright are [`crate::decl::is_plaintext_key`], all of
 /// which this matches too.
 pub fn is_credential_key(name: &str) -> bool {
     let key = normalize_key(name);

@@ -77,7 +77,7 @@ pub fn explain(
         return Ok(Explanation {
             worker: fleet.worker_id(worker),
             chart: format!("{} {}", worker.chart.name.value, worker.chart.version.value),
-            engine: format!("{:?}", fleet.settings.engine.value).to_lowercase(),
+            engine: fleet.settings.engine.value.as_str().to_string(),
             enabled: false,
             key_as_chart_value: chart_key,
             values: Vec::new(),
@@ -96,7 +96,7 @@ pub fn explain(
     Ok(Explanation {
         worker: fleet.worker_id(worker),
         chart: format!("{} {}", worker.chart.name.value, worker.chart.version.value),
-        engine: format!("{:?}", fleet.settings.engine.value).to_lowercase(),
+        engine: fleet.settings.engine.value.as_str().to_string(),
         enabled: true,
         values: leaves(fleet, &effective, values_key),
         key_as_chart_value: chart_key.clone(),

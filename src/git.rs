@@ -181,7 +181,7 @@ impl ConfigRepo {
             return Ok(Vec::new());
         };
         let mut files = Vec::new();
-        for (path, blob) in crate::propose::blobs(&self.repository, &output_tree)? {
+        for (path, blob) in blobs(&output_tree)? {
             files.push((path, self.repository.find_blob(blob)?.content().to_vec()));
         }
         Ok(files)
@@ -191,4 +191,18 @@ impl ConfigRepo {
     pub fn repo_file_path(&self) -> String {
         crate::tree::join(&self.prefix, REPO_FILE)
     }
+}
+
+/// Every blob under `tree`, by `/`-separated path.
+pub fn blobs(tree: &git2::Tree<'_>) -> Result<Vec<(String, git2::Oid)>, git2::Error> {
+    let mut out = Vec::new();
+    tree.walk(git2::TreeWalkMode::PreOrder, |folder, entry| {
+        if entry.kind() == Some(git2::ObjectType::Blob) {
+            if let Ok(name) = entry.name() {
+                out.push((format!("{folder}{name}"), entry.id()));
+            }
+        }
+        git2::TreeWalkResult::Ok
+    })?;
+    Ok(out)
 }

@@ -18,11 +18,7 @@ pub enum InitError {
 }
 
 fn repo_file(engine: Engine, accept_eula: bool) -> String {
-    let engine_name = match engine {
-        Engine::Argocd => "argocd",
-        Engine::Flux => "flux",
-        Engine::None => "none",
-    };
+    let engine_name = engine.as_str();
     let eula = if accept_eula {
         "# You accepted the Octopus customer agreement (https://octopus.com/company/customer-agreement)\n# with `workergen init --accept-eula`; rendering refuses without this.\nacceptEula: true"
     } else {

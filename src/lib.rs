@@ -16,6 +16,7 @@ pub mod init;
 pub mod load;
 pub mod merge;
 pub mod model;
+pub mod names;
 pub mod propose;
 pub mod quantity;
 pub mod render;

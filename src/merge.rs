@@ -6,34 +6,6 @@
 
 use crate::yaml::{Node, Value};
 
-/// Where a worker field was set, lowest precedence first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub enum Layer {
-    /// Not a layered worker field.
-    #[default]
-    None,
-    /// `workergen.yaml` `defaults` (or its `chart:`).
-    Repo,
-    /// `environment.yaml` `defaults` (or its `chart:`).
-    Environment,
-    /// A cluster file's `defaults` (or its `chart:`).
-    Cluster,
-    /// The worker's own entry under `workers:`.
-    Worker,
-}
-
-impl Layer {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Layer::None => "",
-            Layer::Repo => "workergen.yaml defaults",
-            Layer::Environment => "environment defaults",
-            Layer::Cluster => "cluster defaults",
-            Layer::Worker => "worker",
-        }
-    }
-}
-
 /// Lays `upper` over `lower`, in place.
 ///
 /// The rule: two maps merge key by key, recursively; anything else in `upper` (a
@@ -115,7 +87,7 @@ fn strip_nulls(node: &mut Node) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{FileId, Loc};
+    use crate::source::{FileId, Layer, Loc};
     use crate::yaml::{emit, parse, Limits};
 
     fn layer(text: &str, file: u32, layer: Layer) -> Node {

@@ -7,8 +7,8 @@
 use crate::decl::{self, ChartSpec, ClusterSpec, Engine, GitopsSpec, OctopusSpec, WorkerSpec};
 use crate::diagnostic::{did_you_mean, Diagnostic, Report};
 use crate::load::{Loaded, Parsed};
-use crate::merge::{self, Layer};
-use crate::source::{FileId, Loc, Sources};
+use crate::merge;
+use crate::source::{FileId, Layer, Loc, Sources};
 use rayon::prelude::*;
 
 use crate::yaml::{from_node, from_node_keeping_text, from_node_partial, portable, Node, Value};

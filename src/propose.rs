@@ -157,21 +157,6 @@ impl Folder {
     }
 }
 
-/// Every blob under `tree`, by `/`-separated path.
-pub fn blobs(repository: &Repository, tree: &Tree<'_>) -> Result<Vec<(String, Oid)>, git2::Error> {
-    let mut out = Vec::new();
-    tree.walk(git2::TreeWalkMode::PreOrder, |folder, entry| {
-        if entry.kind() == Some(git2::ObjectType::Blob) {
-            if let Ok(name) = entry.name() {
-                out.push((format!("{folder}{name}"), entry.id()));
-            }
-        }
-        git2::TreeWalkResult::Ok
-    })?;
-    let _ = repository;
-    Ok(out)
-}
-
 /// The tree at `path` (components) of `tree`, if it is a folder.
 fn subtree<'r>(repository: &'r Repository, tree: &Tree<'r>, path: &str) -> Option<Tree<'r>> {
     if path.is_empty() {
@@ -198,7 +183,7 @@ fn output_tree(
     }
     let mut in_the_way = Vec::new();
     if let Some(base_output) = base_output {
-        for (path, blob) in blobs(repository, base_output)? {
+        for (path, blob) in crate::git::blobs(base_output)? {
             let content = repository.find_blob(blob)?;
             if content.content().starts_with(MARKER.as_bytes()) {
                 continue;

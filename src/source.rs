@@ -1,7 +1,8 @@
 //! The declaration files of one run and positions inside them.
 //!
 //! Every node of every parsed file carries a [`Loc`]; the text stays here so a
-//! diagnostic can show the line it points at.
+//! diagnostic can show the line it points at. A merged value also carries its [`Layer`],
+//! the level of the layering it came from.
 
 use std::fmt;
 
@@ -138,6 +139,34 @@ impl fmt::Display for LocDisplay<'_> {
             self.loc.line,
             self.loc.col
         )
+    }
+}
+
+/// Where a worker field was set, lowest precedence first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Layer {
+    /// Not a layered worker field.
+    #[default]
+    None,
+    /// `workergen.yaml` `defaults` (or its `chart:`).
+    Repo,
+    /// `environment.yaml` `defaults` (or its `chart:`).
+    Environment,
+    /// A cluster file's `defaults` (or its `chart:`).
+    Cluster,
+    /// The worker's own entry under `workers:`.
+    Worker,
+}
+
+impl Layer {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Layer::None => "",
+            Layer::Repo => "workergen.yaml defaults",
+            Layer::Environment => "environment defaults",
+            Layer::Cluster => "cluster defaults",
+            Layer::Worker => "worker",
+        }
     }
 }
 

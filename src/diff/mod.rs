@@ -18,11 +18,10 @@ use serde::Serialize;
 
 use crate::chart;
 use crate::decl::Engine;
-use crate::merge::Layer;
 use crate::model::{Fleet, Worker};
 use crate::render::templates::{TemplateError, Templates};
 use crate::render::worker_manifest;
-use crate::source::Loc;
+use crate::source::{Layer, Loc};
 use crate::yaml::{self, Lists, Node, Value};
 
 /// One side of a diff: a resolved fleet and its templates.
@@ -726,7 +725,7 @@ fn group(workers: &mut [WorkerDiff]) -> Vec<Group> {
     found.into_iter().map(|(group, _)| group).collect()
 }
 
-/// A value for display: strings bare, everything else as JSON; `-` for none.
+/// A value for display: strings bare, everything else as JSON; `(unset)` for none.
 pub fn json_text(value: Option<&serde_json::Value>) -> String {
     match value {
         None => "(unset)".to_string(),

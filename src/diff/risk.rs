@@ -1,8 +1,8 @@
-//! The Octopus facts a reviewer needs, in plain words, from WORKER-NOTES.md.
+//! The Octopus facts a reviewer needs, in plain words: what a change does to the agent.
 //!
 //! The notes depend on the engine: under Flux the chart is a real Helm release with
 //! Helm's hook semantics; under Argo CD there is no release and the chart's pre-install
-//! registration hook runs again on every sync (WORKER-NOTES.md section 8).
+//! registration hook runs again on every sync.
 
 use std::collections::BTreeMap;
 
@@ -36,8 +36,8 @@ pub struct Risk {
     pub message: String,
 }
 
-/// Values the agent reads only at its first registration (WORKER-NOTES.md section 3),
-/// plus persistence (a PVC's spec cannot change in place).
+/// Values the agent reads only at its first registration (a later change does not reach
+/// the worker registered in Octopus), plus persistence (a PVC's spec cannot change in place).
 const INSTALL_TIME: &[&str] = &[
     "agent.worker.initial.workerPools",
     "agent.name",

@@ -3,21 +3,10 @@
 use std::fmt::Write as _;
 
 use super::{json_text, Diff, Status};
+use crate::diagnostic::Paint;
 
 /// How many worker names a folded list shows.
 const FOLD: usize = 10;
-
-struct Paint(bool);
-
-impl Paint {
-    fn paint(&self, code: &str, text: &str) -> String {
-        if self.0 {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-}
 
 /// A list of names, the first few shown.
 pub fn fold(names: &[String], shown: usize) -> String {
@@ -40,7 +29,7 @@ pub fn summary_line(diff: &Diff) -> String {
 
 /// The whole text report.
 pub fn render(diff: &Diff, color: bool) -> String {
-    let paint = Paint(color);
+    let paint = Paint::new(color);
     let mut out = String::new();
     let _ = writeln!(out, "{} -> {}: {}", diff.base, diff.head, summary_line(diff));
     if !diff.drift.is_empty() {

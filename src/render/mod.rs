@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::chart;
 use crate::decl::Engine;
 use crate::model::{Cluster, Destination, Fleet, Worker};
+use crate::names;
 use crate::source::{FileId, Origin};
 use crate::yaml::{self, Limits, Node};
 use templates::{TemplateError, Templates};
@@ -138,14 +139,6 @@ struct Context<'a> {
     values: Option<minijinja::Value>,
 }
 
-fn engine_name(engine: Engine) -> &'static str {
-    match engine {
-        Engine::Flux => "flux",
-        Engine::Argocd => "argocd",
-        Engine::None => "none",
-    }
-}
-
 /// The marker line every generated file starts with.
 fn marker(fleet: &Fleet, files: &BTreeSet<FileId>) -> String {
     let mut paths: Vec<&str> = files.iter().map(|id| fleet.sources.path(*id)).collect();
@@ -175,8 +168,8 @@ fn worker_info(fleet: &Fleet, worker: &Worker, engine: Engine) -> WorkerInfo {
         environment: environment.clone(),
         cluster: cluster.name.clone(),
         display_name: worker.display_name.value.clone(),
-        application_name: format!("{environment}-{}-{}", cluster.name, worker.name),
-        values_config_map: format!("{}-values", worker.name),
+        application_name: names::application_name(environment, &cluster.name, &worker.name),
+        values_config_map: names::values_config_map(&worker.name),
         values_path: format!(
             "{}/{environment}/{}/{}/values.yaml",
             fleet.settings.output.value, cluster.name, worker.name
@@ -193,7 +186,7 @@ fn chart_info(worker: &Worker) -> ChartInfo {
     ChartInfo {
         repository_host: repository.strip_prefix("oci://").unwrap_or(&repository).to_string(),
         oci_url: format!("{repository}/{}", chart.name.value),
-        source_name: crate::validate::dns_suggestion(&format!("{}-{version}", chart.name.value)),
+        source_name: names::oci_repository_name(&chart.name.value, &version),
         oci_tag: version.replace('+', "_"),
         repository,
         name: chart.name.value.clone(),
@@ -215,7 +208,7 @@ fn context<'a>(fleet: &'a Fleet, cluster: &Cluster, first: &Worker, inline: bool
         ("workergen.octopus.com/cluster", cluster.name.clone()),
     ]);
     Context {
-        engine: engine_name(settings.engine.value),
+        engine: settings.engine.value.as_str(),
         inline,
         cluster: ClusterInfo {
             name: cluster.name.clone(),

@@ -34,7 +34,7 @@ pub struct WriteOptions {
 
 /// What [`write_tree`] did; every path is relative to the root, every list sorted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Report {
+pub struct WriteSummary {
     /// Files created or rewritten.
     pub written: Vec<PathBuf>,
     /// Wanted files whose bytes were already right and were not touched.
@@ -86,7 +86,7 @@ pub fn write_tree(
     files: &BTreeMap<PathBuf, Vec<u8>>,
     scope: &[PathBuf],
     options: &WriteOptions,
-) -> Result<Report, OutputError> {
+) -> Result<WriteSummary, OutputError> {
     let dirs = validate_files(files)?;
     let scope = validate_scope(scope)?;
     // A new output folder holds nothing stale: no sweep after the writes.
@@ -96,17 +96,17 @@ pub fn write_tree(
         let paths = check.conflicts.keys().map(|rel| root.join(rel)).collect();
         return Err(OutputError::Foreign { paths });
     }
-    let mut report = Report {
+    let mut summary = WriteSummary {
         unchanged: check.unchanged,
-        ..Report::default()
+        ..WriteSummary::default()
     };
-    clear_conflicts(root, &check.conflicts, &mut report)?;
-    write_files(root, files, &check.to_write, &mut report)?;
+    clear_conflicts(root, &check.conflicts, &mut summary)?;
+    write_files(root, files, &check.to_write, &mut summary)?;
     for prefix in scope.iter().filter(|_| existed) {
-        sweep_scope(root, prefix, files, &mut report)?;
+        sweep_scope(root, prefix, files, &mut summary)?;
     }
-    report.deleted.sort();
-    Ok(report)
+    summary.deleted.sort();
+    Ok(summary)
 }
 
 /// What is in the way of a wanted path.
@@ -306,7 +306,7 @@ fn compare_existing(path: &Path, len: u64, wanted: &[u8]) -> io::Result<FileStat
 fn clear_conflicts(
     root: &Path,
     conflicts: &BTreeMap<PathBuf, Conflict>,
-    report: &mut Report,
+    summary: &mut WriteSummary,
 ) -> Result<(), OutputError> {
     for (rel, conflict) in conflicts {
         let path = root.join(rel);
@@ -316,7 +316,7 @@ fn clear_conflicts(
             Conflict::NonDirectoryAtDirectory => fs::remove_file(&path),
         };
         removed.map_err(|e| io_error("remove", &path, e))?;
-        report.forced.push(rel.clone());
+        summary.forced.push(rel.clone());
     }
     Ok(())
 }
@@ -326,7 +326,7 @@ fn write_files(
     root: &Path,
     files: &BTreeMap<PathBuf, Vec<u8>>,
     to_write: &[&Path],
-    report: &mut Report,
+    summary: &mut WriteSummary,
 ) -> Result<(), OutputError> {
     let dirs: BTreeSet<&Path> = to_write
         .iter()
@@ -341,7 +341,7 @@ fn write_files(
         .par_iter()
         .map(|&rel| write_atomic(&root.join(rel), &files[rel]))
         .collect::<Result<Vec<()>, _>>()?;
-    report.written.extend(to_write.iter().map(|rel| rel.to_path_buf()));
+    summary.written.extend(to_write.iter().map(|rel| rel.to_path_buf()));
     Ok(())
 }
 
@@ -393,9 +393,9 @@ fn sweep_scope(
     root: &Path,
     prefix: &Path,
     files: &BTreeMap<PathBuf, Vec<u8>>,
-    report: &mut Report,
+    summary: &mut WriteSummary,
 ) -> Result<(), OutputError> {
-    if !is_real_dir(root, prefix)? || !sweep(root, prefix, files, report)? {
+    if !is_real_dir(root, prefix)? || !sweep(root, prefix, files, summary)? {
         return Ok(());
     }
     for dir in prefix.ancestors().take_while(|a| !a.as_os_str().is_empty()) {
@@ -439,7 +439,7 @@ fn sweep(
     root: &Path,
     rel: &Path,
     files: &BTreeMap<PathBuf, Vec<u8>>,
-    report: &mut Report,
+    summary: &mut WriteSummary,
 ) -> Result<bool, OutputError> {
     let mut emptied = false;
     let mut kept = false;
@@ -447,13 +447,13 @@ fn sweep(
         let child = rel.join(&name);
         let path = root.join(&child);
         let removed = if file_type.is_dir() {
-            sweep(root, &child, files, report)? && remove(&path, true)?
+            sweep(root, &child, files, summary)? && remove(&path, true)?
         } else if !file_type.is_file() || files.contains_key(&child) {
             false
         } else if is_temp_name(&name) {
             remove(&path, false)?
         } else if is_owned(&path)? {
-            report.deleted.push(child);
+            summary.deleted.push(child);
             remove(&path, false)?
         } else {
             false
@@ -567,7 +567,7 @@ mod tests {
         vec![PathBuf::new()]
     }
 
-    fn run(root: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> Report {
+    fn run(root: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) -> WriteSummary {
         write_tree(root, files, &whole(), &WriteOptions::default()).unwrap()
     }
 
@@ -605,12 +605,12 @@ mod tests {
         let tmp = TempDir::new().unwrap();
         let root = tmp.path().join("rendered");
         let files = plan(&[("prod/eu/w1/values.yaml", "a: 1"), ("prod/eu/kustomization.yaml", "k")]);
-        let report = run(&root, &files);
+        let summary = run(&root, &files);
         assert_eq!(
-            report.written,
+            summary.written,
             paths(&["prod/eu/kustomization.yaml", "prod/eu/w1/values.yaml"])
         );
-        assert_eq!((report.unchanged, report.deleted.len()), (0, 0));
+        assert_eq!((summary.unchanged, summary.deleted.len()), (0, 0));
         for (rel, bytes) in &files {
             assert_eq!(&fs::read(root.join(rel)).unwrap(), bytes);
         }
@@ -631,12 +631,12 @@ mod tests {
                 .set_modified(old)
                 .unwrap();
         }
-        let report = run(tmp.path(), &files);
+        let summary = run(tmp.path(), &files);
         assert_eq!(
-            report,
-            Report {
+            summary,
+            WriteSummary {
                 unchanged: 2,
-                ..Report::default()
+                ..WriteSummary::default()
             }
         );
         for rel in files.keys() {
@@ -651,8 +651,8 @@ mod tests {
         run(tmp.path(), &plan(&[("x.yaml", "aaa"), ("y.yaml", "same")]));
         // Same length and different length changes take different paths.
         let files = plan(&[("x.yaml", "bbb"), ("y.yaml", "longer now")]);
-        let report = run(tmp.path(), &files);
-        assert_eq!(report.written, paths(&["x.yaml", "y.yaml"]));
+        let summary = run(tmp.path(), &files);
+        assert_eq!(summary.written, paths(&["x.yaml", "y.yaml"]));
         assert_eq!(fs::read(tmp.path().join("x.yaml")).unwrap(), content("bbb"));
         assert_eq!(fs::read(tmp.path().join("y.yaml")).unwrap(), content("longer now"));
         assert_eq!(listing(tmp.path()), ["x.yaml", "y.yaml"]);
@@ -665,13 +665,13 @@ mod tests {
             tmp.path(),
             &plan(&[("p/eu/old/values.yaml", "o"), ("p/eu/k.yaml", "k")]),
         );
-        let report = run(tmp.path(), &plan(&[("p/eu/k.yaml", "k")]));
-        assert_eq!(report.deleted, paths(&["p/eu/old/values.yaml"]));
+        let summary = run(tmp.path(), &plan(&[("p/eu/k.yaml", "k")]));
+        assert_eq!(summary.deleted, paths(&["p/eu/old/values.yaml"]));
         assert!(!tmp.path().join("p/eu/old").exists());
         assert!(tmp.path().join("p/eu/k.yaml").exists());
 
-        let report = run(tmp.path(), &BTreeMap::new());
-        assert_eq!(report.deleted, paths(&["p/eu/k.yaml"]));
+        let summary = run(tmp.path(), &BTreeMap::new());
+        assert_eq!(summary.deleted, paths(&["p/eu/k.yaml"]));
         assert!(!tmp.path().join("p").exists());
         assert!(tmp.path().is_dir(), "root is never removed");
     }
@@ -720,9 +720,9 @@ mod tests {
         put(tmp.path(), "c", b"a file where a directory goes");
         let files = plan(&[("a/values.yaml", "1"), ("b/values.yaml", "2"), ("c/values.yaml", "3")]);
         let options = WriteOptions { force: true };
-        let report = write_tree(tmp.path(), &files, &whole(), &options).unwrap();
-        assert_eq!(report.forced, paths(&["a/values.yaml", "b/values.yaml", "c"]));
-        assert_eq!(report.written, files.keys().cloned().collect::<Vec<_>>());
+        let summary = write_tree(tmp.path(), &files, &whole(), &options).unwrap();
+        assert_eq!(summary.forced, paths(&["a/values.yaml", "b/values.yaml", "c"]));
+        assert_eq!(summary.written, files.keys().cloned().collect::<Vec<_>>());
         for (rel, bytes) in &files {
             assert_eq!(&fs::read(tmp.path().join(rel)).unwrap(), bytes);
         }
@@ -734,8 +734,8 @@ mod tests {
         run(tmp.path(), &plan(&[("p/old.yaml", "o"), ("p/keep.yaml", "k")]));
         put(tmp.path(), "p/README.md", b"notes\n");
         put(tmp.path(), "q/notes.yaml", b"# Generated by hand\n");
-        let report = run(tmp.path(), &plan(&[]));
-        assert_eq!(report.deleted, paths(&["p/keep.yaml", "p/old.yaml"]));
+        let summary = run(tmp.path(), &plan(&[]));
+        assert_eq!(summary.deleted, paths(&["p/keep.yaml", "p/old.yaml"]));
         assert_eq!(listing(tmp.path()), ["p/README.md", "q/notes.yaml"]);
     }
 
@@ -750,14 +750,14 @@ mod tests {
         run(tmp.path(), &all);
         let options = WriteOptions::default();
         let scope = paths(&["prod/eu", "prod"]);
-        let report = write_tree(tmp.path(), &BTreeMap::new(), &scope, &options).unwrap();
-        assert_eq!(report.deleted, paths(&["prod/eu/w.yaml", "prod/us/w.yaml"]));
+        let summary = write_tree(tmp.path(), &BTreeMap::new(), &scope, &options).unwrap();
+        assert_eq!(summary.deleted, paths(&["prod/eu/w.yaml", "prod/us/w.yaml"]));
         assert!(!tmp.path().join("prod").exists(), "emptied prefix removed");
         assert_eq!(listing(tmp.path()), ["staging/eu/w.yaml"]);
 
         let scope = paths(&["nowhere/at/all"]);
-        let report = write_tree(tmp.path(), &BTreeMap::new(), &scope, &options).unwrap();
-        assert_eq!(report, Report::default());
+        let summary = write_tree(tmp.path(), &BTreeMap::new(), &scope, &options).unwrap();
+        assert_eq!(summary, WriteSummary::default());
     }
 
     #[test]
@@ -766,8 +766,8 @@ mod tests {
         put(tmp.path(), "p/.values.yaml.workergen-tmp-4242", b"# Generated by work");
         put(tmp.path(), "q/.x.workergen-tmp-7", b"partial");
         put(tmp.path(), "p/.hidden.workergen-tmp-notapid", b"mine");
-        let report = run(tmp.path(), &plan(&[("p/values.yaml", "v")]));
-        assert!(report.deleted.is_empty(), "temporary files are not reported");
+        let summary = run(tmp.path(), &plan(&[("p/values.yaml", "v")]));
+        assert!(summary.deleted.is_empty(), "temporary files are not reported");
         assert_eq!(
             listing(tmp.path()),
             ["p/.hidden.workergen-tmp-notapid", "p/values.yaml"]
@@ -828,14 +828,14 @@ mod tests {
         let err = run_err(root, &files, &whole());
         assert!(matches!(err, OutputError::Foreign { .. }), "{err}");
 
-        let report = run(root, &plan(&[]));
-        assert!(report.deleted.is_empty());
+        let summary = run(root, &plan(&[]));
+        assert!(summary.deleted.is_empty());
         let scope = paths(&["linked"]);
         write_tree(root, &plan(&[]), &scope, &WriteOptions::default()).unwrap();
         assert!(outside.path().join("old.yaml").exists());
 
-        let report = write_tree(root, &files, &whole(), &WriteOptions { force: true }).unwrap();
-        assert_eq!(report.forced, paths(&["linked"]));
+        let summary = write_tree(root, &files, &whole(), &WriteOptions { force: true }).unwrap();
+        assert_eq!(summary.forced, paths(&["linked"]));
         assert!(root.join("linked").is_dir() && !root.join("linked").is_symlink());
         assert!(outside.path().join("old.yaml").exists());
         assert!(!outside.path().join("new.yaml").exists());

@@ -3,8 +3,8 @@
 use crate::diagnostic::{Diagnostic, Report};
 use crate::model::Destination;
 use crate::model::{Environment, Fleet};
+use crate::names::{dns_suggestion, is_dns_label, is_dns_subdomain};
 use crate::source::Loc;
-use crate::validate::{dns_suggestion, is_dns_label, is_dns_subdomain};
 
 pub fn check(fleet: &Fleet, report: &mut Report) {
     for environment in &fleet.environments {
@@ -193,7 +193,7 @@ fn check_secret_names(environment: &Environment, report: &mut Report) {
 
 fn has_plaintext_key(node: &crate::yaml::Node) -> bool {
     node.as_map()
-        .is_some_and(|map| map.keys().any(crate::validate::credentials::is_plaintext_key))
+        .is_some_and(|map| map.keys().any(crate::decl::is_plaintext_key))
 }
 
 pub(crate) fn is_http_url(url: &str) -> bool {

@@ -1,4 +1,4 @@
-//! Every rule of DESIGN section 4, one file per family, all problems collected.
+//! Every rule the declarations must follow, one file per family, all problems collected.
 //!
 //! [`validate`] runs after [`crate::model::resolve`]; the plaintext credential walk
 //! ([`credentials::check_files`]) runs on the parsed files before that, since a
@@ -79,25 +79,6 @@ pub fn check_templates_folder(
     Ok(())
 }
 
-/// Whether `name` is a DNS-1123 label: lowercase letters, digits and `-`, starting and
-/// ending with a letter or digit, at most 63 characters.
-pub fn is_dns_label(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 63
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        && bytes[0] != b'-'
-        && bytes[bytes.len() - 1] != b'-'
-}
-
-/// Whether `name` is a DNS-1123 subdomain, as Kubernetes wants object names such as
-/// Secrets: dot-separated DNS-1123 labels, at most 253 characters in all.
-pub fn is_dns_subdomain(name: &str) -> bool {
-    name.len() <= 253 && name.split('.').all(is_dns_label)
-}
-
 /// Whether YAML (1.1, as Helm's reader, or 1.2) reads the plain scalar `name` as
 /// something other than the text: a number (`42`, `1e3`, `0x1f`, `1.10`), a boolean
 /// (`true`, `yes`, `n`), null, or a date (`2001-12-14`). The chart writes Secret names
@@ -140,53 +121,9 @@ pub fn unquoted_secret_name(at: crate::source::Loc, field: &str, name: &str) -> 
     ))
 }
 
-/// A lowercase, DNS-safe spelling of `name`, for a hint.
-pub fn dns_suggestion(name: &str) -> String {
-    let mut out: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    while out.contains("--") {
-        out = out.replace("--", "-");
-    }
-    let out: String = out.trim_matches('-').chars().take(63).collect();
-    out.trim_end_matches('-').to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dns_labels() {
-        assert!(is_dns_label("build-linux"));
-        assert!(is_dns_label("a1"));
-        assert!(!is_dns_label("Build"));
-        assert!(!is_dns_label("-a"));
-        assert!(!is_dns_label("a-"));
-        assert!(!is_dns_label("../etc"));
-        assert!(!is_dns_label(""));
-        assert!(!is_dns_label(&"a".repeat(64)));
-        assert_eq!(dns_suggestion("Build_Linux"), "build-linux");
-    }
-
-    #[test]
-    fn dns_subdomains() {
-        assert!(is_dns_subdomain("octopus-worker-token"));
-        assert!(is_dns_subdomain("octopus.ca.v2"));
-        assert!(is_dns_subdomain("42"));
-        assert!(!is_dns_subdomain("Octopus_Token"));
-        assert!(!is_dns_subdomain("a..b"));
-        assert!(!is_dns_subdomain(".a"));
-        assert!(!is_dns_subdomain(""));
-        assert!(!is_dns_subdomain(&"a.".repeat(127)));
-    }
 
     #[test]
     fn names_yaml_reads_unquoted_as_non_strings() {

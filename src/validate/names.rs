@@ -8,8 +8,8 @@ use crate::diagnostic::{Diagnostic, Report};
 use crate::model::{Destination, Fleet, Worker};
 use crate::source::Loc;
 
-/// The chart truncates cluster-scoped object names so that release names collide when
-/// their first 35 characters do (WORKER-NOTES.md section 7).
+/// The chart cuts the release name to its first 35 characters in the names of its
+/// cluster-scoped objects, so two releases whose first 35 characters match collide.
 pub const RELEASE_PREFIX: usize = 35;
 
 /// The longest Argo CD Application name: Argo CD tracks resources by a label whose
@@ -74,10 +74,8 @@ pub fn check(fleet: &Fleet, report: &mut Report) {
         }
         if fleet.settings.engine.value == Engine::Argocd {
             let cluster = fleet.cluster_of(worker);
-            let application = format!(
-                "{}-{}-{}",
-                fleet.environments[cluster.environment].name, cluster.name, worker.name
-            );
+            let environment = &fleet.environments[cluster.environment].name;
+            let application = crate::names::application_name(environment, &cluster.name, &worker.name);
             if application.len() > MAX_APPLICATION_NAME {
                 report.push(
                     Diagnostic::error(

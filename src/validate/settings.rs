@@ -5,8 +5,8 @@ use std::path::Path;
 use crate::decl::Engine;
 use crate::diagnostic::{Diagnostic, Report};
 use crate::model::{Fleet, Settings};
+use crate::names::{dns_suggestion, is_dns_label};
 use crate::source::Loc;
-use crate::validate::{dns_suggestion, is_dns_label};
 
 pub fn check(fleet: &Fleet, report: &mut Report) {
     let settings = &fleet.settings;

@@ -4,8 +4,8 @@ use crate::chart;
 use crate::decl::{ImageSpec, WorkerSpec};
 use crate::diagnostic::Diagnostic;
 use crate::model::{Fleet, Worker};
+use crate::names::{dns_suggestion, is_dns_label};
 use crate::quantity::Quantity;
-use crate::validate::{dns_suggestion, is_dns_label};
 use crate::yaml::{Node, Value};
 
 /// The longest worker name: the default namespace `octopus-agent-<worker>` must fit 63.
@@ -134,7 +134,7 @@ fn check_values_secret_names(worker: &Worker, diagnostics: &mut Vec<Diagnostic>)
         let Some(name) = node.as_str().filter(|name| !name.is_empty()) else {
             continue;
         };
-        if !crate::validate::is_dns_subdomain(name) {
+        if !crate::names::is_dns_subdomain(name) {
             diagnostics.push(
                 Diagnostic::error(
                     node.loc,

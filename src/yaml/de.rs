@@ -6,8 +6,8 @@
 //! stopping at the first. Type errors are collected too (issue 9): a value of the wrong
 //! type is reported and read as a neutral stand-in so the read goes on, and a second
 //! pass reads the entry holding it as absent, so the rest of the fragment is still
-//! usable ([`from_node_partial`]). A `null` map value is a removal (DESIGN section 3):
-//! it reads as absent, whatever the type of the key.
+//! usable ([`from_node_partial`]). A `null` map value is a removal (a layer writes it
+//! to drop an inherited value): it reads as absent, whatever the type of the key.
 //!
 //! A text field reads a plain scalar as the text written: `tag: 9.20` is the string
 //! "9.20", not the number 9.2, and `displayName: 007` is "007" (issue 9).
@@ -416,7 +416,7 @@ fn read<T: DeserializeOwned>(
 }
 
 fn unknown_key(key: &Key, fields: &'static [&'static str]) -> Option<Diagnostic> {
-    if crate::validate::credentials::is_plaintext_key(&key.name) {
+    if crate::decl::is_plaintext_key(&key.name) {
         // Reported, with a better hint, by the plaintext credential check.
         return None;
     }

@@ -19,8 +19,7 @@ pub use path::{leaves, KeyPath, Lists, Segment};
 use std::collections::HashMap;
 use std::fmt;
 
-use crate::merge::Layer;
-use crate::source::Loc;
+use crate::source::{Layer, Loc};
 
 /// A YAML value with its place of writing.
 #[derive(Debug, Clone, PartialEq)]

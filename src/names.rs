@@ -1,0 +1,122 @@
+//! Kubernetes names: the DNS-1123 rules, and the names of the objects workergen
+//! generates, in one place for `validate` (which checks them) and `render` (which writes
+//! them).
+//!
+//! A generated name is part of what is deployed: renaming an `OCIRepository` or an
+//! Argo CD `Application` replaces the object in every cluster. So each is built by its
+//! own function here, never by a helper that words a hint, and the tests pin them.
+
+/// Whether `name` is a DNS-1123 label: lowercase letters, digits and `-`, starting and
+/// ending with a letter or digit, at most 63 characters.
+pub fn is_dns_label(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes[0] != b'-'
+        && bytes[bytes.len() - 1] != b'-'
+}
+
+/// Whether `name` is a DNS-1123 subdomain, as Kubernetes wants object names such as
+/// Secrets: dot-separated DNS-1123 labels, at most 253 characters in all.
+pub fn is_dns_subdomain(name: &str) -> bool {
+    name.len() <= 253 && name.split('.').all(is_dns_label)
+}
+
+/// A lowercase, DNS-safe spelling of `name`, for a hint.
+pub fn dns_suggestion(name: &str) -> String {
+    to_dns_label(name)
+}
+
+/// The name of a cluster's Flux `OCIRepository` for one chart and version, as the
+/// worker's `HelmRelease` refers to it: `kubernetes-agent-3-13-2`.
+pub fn oci_repository_name(chart: &str, version: &str) -> String {
+    to_dns_label(&format!("{chart}-{version}"))
+}
+
+/// The name of a worker's Argo CD `Application`: `<environment>-<cluster>-<worker>`.
+pub fn application_name(environment: &str, cluster: &str, worker: &str) -> String {
+    format!("{environment}-{cluster}-{worker}")
+}
+
+/// The name of the `ConfigMap` that holds a worker's Helm values under Flux.
+pub fn values_config_map(worker: &str) -> String {
+    format!("{worker}-values")
+}
+
+/// `text` as a DNS-1123 label: lowercase, every run of other characters one `-`, no `-`
+/// at either end, at most 63 characters.
+fn to_dns_label(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    while out.contains("--") {
+        out = out.replace("--", "-");
+    }
+    let out: String = out.trim_matches('-').chars().take(63).collect();
+    out.trim_end_matches('-').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_labels() {
+        assert!(is_dns_label("build-linux"));
+        assert!(is_dns_label("a1"));
+        assert!(!is_dns_label("Build"));
+        assert!(!is_dns_label("-a"));
+        assert!(!is_dns_label("a-"));
+        assert!(!is_dns_label("../etc"));
+        assert!(!is_dns_label(""));
+        assert!(!is_dns_label(&"a".repeat(64)));
+        assert_eq!(dns_suggestion("Build_Linux"), "build-linux");
+    }
+
+    #[test]
+    fn dns_subdomains() {
+        assert!(is_dns_subdomain("octopus-worker-token"));
+        assert!(is_dns_subdomain("octopus.ca.v2"));
+        assert!(is_dns_subdomain("42"));
+        assert!(!is_dns_subdomain("Octopus_Token"));
+        assert!(!is_dns_subdomain("a..b"));
+        assert!(!is_dns_subdomain(".a"));
+        assert!(!is_dns_subdomain(""));
+        assert!(!is_dns_subdomain(&"a.".repeat(127)));
+    }
+
+    /// These names are deployed: a change here renames objects in every cluster.
+    #[test]
+    fn generated_object_names_are_pinned() {
+        assert_eq!(
+            oci_repository_name("kubernetes-agent", "3.13.2"),
+            "kubernetes-agent-3-13-2"
+        );
+        assert_eq!(
+            oci_repository_name("kubernetes-agent", "3.14.0-rc.1+build.7"),
+            "kubernetes-agent-3-14-0-rc-1-build-7"
+        );
+        assert_eq!(
+            oci_repository_name("Kubernetes_Agent", "2.0.0"),
+            "kubernetes-agent-2-0-0"
+        );
+        let long = oci_repository_name(&"a".repeat(60), "1.2.3");
+        assert_eq!(long, format!("{}-1", "a".repeat(60)));
+        assert!(is_dns_label(&long));
+        assert_eq!(
+            application_name("production", "eu-west-1", "build"),
+            "production-eu-west-1-build"
+        );
+        assert_eq!(values_config_map("build"), "build-values");
+    }
+}
