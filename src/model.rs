@@ -6,7 +6,7 @@
 
 use crate::decl::{self, ChartSpec, ClusterSpec, Engine, GitopsSpec, OctopusSpec, WorkerSpec};
 use crate::diagnostic::{did_you_mean, Diagnostic, Report};
-use crate::load::{Loaded, Parsed};
+use crate::load::{EnvironmentFiles, Loaded, Parsed};
 use crate::merge;
 use crate::source::{FileId, Layer, Loc, Sources};
 use rayon::prelude::*;
@@ -376,14 +376,20 @@ pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
             octopus,
             readable: root.is_some(),
         });
-        // Clusters resolve independently: in parallel, each with its own report.
+        // Clusters resolve independently: in parallel, each with its own report. A
+        // readable cluster file (a map) gets the next index, known before resolving.
+        let inherited = Inherited {
+            defaults: [&repo_defaults, &environment_defaults],
+            charts: [&repo_chart, &environment_chart],
+        };
+        let places = cluster_places(files, environment_index, clusters.len());
         let resolved: Vec<ResolvedCluster> = files
             .clusters
             .par_iter()
-            .map(|(cluster_name, parsed)| {
+            .zip(places)
+            .map(|((_, parsed), place)| {
                 let mut local = Report::new();
-                let layers = (&repo_defaults, &environment_defaults, &repo_chart, &environment_chart);
-                let cluster = resolve_cluster(parsed, cluster_name, &files.name, environment_index, layers, &mut local);
+                let cluster = resolve_cluster(parsed, place, inherited, &mut local);
                 (cluster, local)
             })
             .collect();
@@ -394,12 +400,9 @@ pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
                 continue;
             };
             environment_majors.extend(enabled_majors(&cluster_workers));
-            let cluster_index = clusters.len();
+            debug_assert!(cluster_workers.iter().all(|worker| worker.cluster == clusters.len()));
             clusters.push(cluster);
-            workers.extend(cluster_workers.into_iter().map(|worker| Worker {
-                cluster: cluster_index,
-                ..worker
-            }));
+            workers.extend(cluster_workers);
         }
         for major in &environment_majors {
             if let Some(reference) = crate::chart::reference(*major) {
@@ -424,13 +427,53 @@ pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
 /// A cluster file resolved on its own: the cluster and workers (if readable), and its problems.
 type ResolvedCluster = (Option<(Cluster, Vec<Worker>)>, Report);
 
+/// What a cluster file inherits from `workergen.yaml` and its environment.
+#[derive(Clone, Copy)]
+struct Inherited<'a> {
+    /// The `defaults` of `workergen.yaml` and of the environment, lowest first.
+    defaults: [&'a Node; 2],
+    /// The `chart:` blocks of `workergen.yaml` and of the environment, lowest first.
+    charts: [&'a Node; 2],
+}
+
+/// Where a cluster file stands in the fleet.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    environment: usize,
+    /// The index the cluster gets in [`Fleet::clusters`].
+    cluster: usize,
+    environment_name: &'a str,
+    cluster_name: &'a str,
+}
+
+/// The place of each cluster file of an environment, in order. Only a readable file (a
+/// map: what [`top_map`] accepts) becomes a cluster, so only it takes up an index; the
+/// others keep the next one, which they never use.
+fn cluster_places(files: &EnvironmentFiles, environment: usize, first: usize) -> Vec<Place<'_>> {
+    let mut next = first;
+    files
+        .clusters
+        .iter()
+        .map(|(cluster_name, parsed)| {
+            let place = Place {
+                environment,
+                cluster: next,
+                environment_name: &files.name,
+                cluster_name,
+            };
+            if parsed.root.as_ref().is_some_and(|root| root.as_map().is_some()) {
+                next += 1;
+            }
+            place
+        })
+        .collect()
+}
+
 /// One cluster file: its cluster and workers (their `cluster` index is set by the caller).
 fn resolve_cluster(
     parsed: &Parsed,
-    cluster_name: &str,
-    environment_name: &str,
-    environment_index: usize,
-    (repo_defaults, environment_defaults, repo_chart, environment_chart): (&Node, &Node, &Node, &Node),
+    place: Place<'_>,
+    inherited: Inherited<'_>,
     report: &mut Report,
 ) -> Option<(Cluster, Vec<Worker>)> {
     let root = top_map(parsed, decl::CLUSTER_KEYS, report)?;
@@ -439,10 +482,11 @@ fn resolve_cluster(
     let mut cluster_defaults = fragment(Some(root), "defaults", Layer::Cluster);
     check_fragment(&mut cluster_defaults, report);
     let cluster_chart = fragment(Some(root), "chart", Layer::Cluster);
+    let [repo_chart, environment_chart] = inherited.charts;
     let chart = resolve_chart(&[repo_chart.clone(), environment_chart.clone(), cluster_chart]);
     let cluster = Cluster {
-        environment: environment_index,
-        name: cluster_name.to_string(),
+        environment: place.environment,
+        name: place.cluster_name.to_string(),
         file: parsed.file,
         destination: cluster_spec.destination.and_then(|d| match (d.server, d.name) {
             (Some(server), None) => Some(Destination::Server(server)),
@@ -456,21 +500,12 @@ fn resolve_cluster(
         destination_node: root.get_path(["cluster", "destination"]).cloned(),
         destination_reported: !cluster_clean,
     };
+    let [repo_defaults, environment_defaults] = inherited.defaults;
     let layers = [repo_defaults.clone(), environment_defaults.clone(), cluster_defaults];
-    let mut workers = Vec::new();
     if !merged_size_within_limit(root, &layers, report) {
-        return Some((cluster, workers));
+        return Some((cluster, Vec::new()));
     }
-    resolve_workers(
-        root,
-        &layers,
-        &chart,
-        (environment_index, 0),
-        report,
-        &mut workers,
-        environment_name,
-        cluster_name,
-    );
+    let workers = resolve_workers(root, &layers, &chart, place, report);
     if workers.iter().any(|worker| worker.enabled) {
         if let Some(reference) = chart.major().and_then(crate::chart::reference) {
             check_values_keys(&layers[2], reference, report);
@@ -541,23 +576,22 @@ fn merged_size_within_limit(root: &Node, layers: &[Node; 3], report: &mut Report
     false
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The workers of a cluster file, each merged over `layers` (repo, environment and
+/// cluster `defaults`) and typed.
 fn resolve_workers(
     root: &Node,
     layers: &[Node; 3],
     chart: &Chart,
-    (environment, cluster): (usize, usize),
+    place: Place<'_>,
     report: &mut Report,
-    workers: &mut Vec<Worker>,
-    environment_name: &str,
-    cluster_name: &str,
-) {
+) -> Vec<Worker> {
+    let mut workers = Vec::new();
     let Some(workers_node) = root.get("workers") else {
-        return;
+        return workers;
     };
     let entries = match &workers_node.value {
         Value::Map(map) => &map.entries,
-        Value::Null => return,
+        Value::Null => return workers,
         _ => {
             report.push(Diagnostic::error(
                 workers_node.loc,
@@ -566,7 +600,7 @@ fn resolve_workers(
                     workers_node.kind()
                 ),
             ));
-            return;
+            return workers;
         }
     };
     for (key, node) in entries {
@@ -590,7 +624,7 @@ fn resolve_workers(
         let display_name = located(
             spec.display_name.clone(),
             fields.get("displayName"),
-            format!("{environment_name}-{cluster_name}-{}", key.name),
+            format!("{}-{}-{}", place.environment_name, place.cluster_name, key.name),
         );
         if spec.enabled.unwrap_or(true) {
             if let Some(reference) = chart.major().and_then(crate::chart::reference) {
@@ -598,8 +632,8 @@ fn resolve_workers(
             }
         }
         workers.push(Worker {
-            environment,
-            cluster,
+            environment: place.environment,
+            cluster: place.cluster,
             name: key.name.clone(),
             name_loc: key.loc,
             enabled: spec.enabled.unwrap_or(true),
@@ -610,6 +644,7 @@ fn resolve_workers(
             display_name,
         });
     }
+    workers
 }
 
 #[cfg(test)]
