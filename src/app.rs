@@ -9,39 +9,18 @@ use crate::cli::{
     ProposeArgs, ProposeOutput, RenderArgs, SchemaArgs, SchemaFile, ScopeArgs,
 };
 use crate::diagnostic::{Report, Severity};
-use crate::git::{ConfigRepo, GitError};
+use crate::failure::Failure;
+pub use crate::failure::Outcome;
+use crate::git::ConfigRepo;
+use crate::hint::Hint;
 use crate::model::Fleet;
 use crate::propose::{self as proposal, PushAuth};
-use crate::render::output::{self, OutputError, WriteOptions};
+use crate::render::output::{self, WriteOptions};
 use crate::render::templates::Templates;
 use crate::render::{self, Scope};
 use crate::tree::fs::FsTree;
 use crate::tree::FileTree;
 use crate::Timings;
-
-/// How a run ended; the process exit code (DESIGN section 6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// 0: success.
-    Success,
-    /// 1: changes found (`diff --exit-code`, `check`).
-    Changes,
-    /// 2: invalid input or usage.
-    Invalid,
-    /// 3: I/O, Git or internal failure.
-    Failure,
-}
-
-impl From<Outcome> for std::process::ExitCode {
-    fn from(outcome: Outcome) -> Self {
-        std::process::ExitCode::from(match outcome {
-            Outcome::Success => 0,
-            Outcome::Changes => 1,
-            Outcome::Invalid => 2,
-            Outcome::Failure => 3,
-        })
-    }
-}
 
 /// What a run takes from its environment, read in one place so tests can set it.
 #[derive(Debug, Clone)]
@@ -100,11 +79,27 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Completions(args) => completions(args.shell),
         Command::Man => man(),
     };
-    match result {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            Outcome::Failure
+    result.unwrap_or_else(|failure| {
+        print_failure(&failure, context);
+        failure.exit_code()
+    })
+}
+
+/// Prints why a command stopped: the one place a failure reaches the terminal.
+fn print_failure(failure: &Failure, context: &Context) {
+    match failure {
+        Failure::Reported => {}
+        Failure::Template(error) => print_template_error(error, context),
+        _ => {
+            eprintln!("error: {failure}");
+            if let Some(hint) = failure.hint() {
+                eprintln!("  hint: {hint}");
+            }
+            if let Failure::Propose(error) = failure {
+                if let Some(note) = error.rollback_note() {
+                    eprintln!("{note}");
+                }
+            }
         }
     }
 }
@@ -113,20 +108,15 @@ fn scope_of(args: &ScopeArgs) -> Scope {
     Scope::new(args.env.as_deref(), args.cluster.as_deref())
 }
 
-/// Loads and validates, printing the diagnostics; `Err(Outcome::Invalid)` when there
-/// were errors.
-fn load(cli: &Cli, context: &Context) -> anyhow::Result<Result<(Fleet, Report), Outcome>> {
+/// Loads and validates, printing the diagnostics; [`Failure::Reported`] when there were
+/// errors.
+fn load(cli: &Cli, context: &Context) -> Result<(Fleet, Report), Failure> {
     load_timed(cli, context, &Scope::default(), &mut Timings::default())
 }
 
 /// Loads and validates; with a scope, problems in files outside it are left out
 /// ([`scoped`]).
-fn load_timed(
-    cli: &Cli,
-    context: &Context,
-    scope: &Scope,
-    timings: &mut Timings,
-) -> anyhow::Result<Result<(Fleet, Report), Outcome>> {
+fn load_timed(cli: &Cli, context: &Context, scope: &Scope, timings: &mut Timings) -> Result<(Fleet, Report), Failure> {
     let tree = FsTree::new(&cli.global.directory);
     let (fleet, mut report) = crate::load_fleet_timed(&tree, timings)
         .with_context(|| format!("cannot read the config repository `{}`", cli.global.directory.display()))?;
@@ -136,9 +126,9 @@ fn load_timed(
     print_report(&report, &fleet, context);
     if report.has_errors() {
         eprintln!("{}", summary(&fleet, &report));
-        return Ok(Err(Outcome::Invalid));
+        return Err(Failure::Reported);
     }
-    Ok(Ok((fleet, report)))
+    Ok((fleet, report))
 }
 
 /// Whether the declaration file at `path` can change what the scope renders:
@@ -242,25 +232,16 @@ fn summary(fleet: &Fleet, report: &Report) -> String {
     format!("{text}: {verdict}")
 }
 
-fn validate(cli: &Cli, scope: &Scope, context: &Context) -> anyhow::Result<Outcome> {
+fn validate(cli: &Cli, scope: &Scope, context: &Context) -> Result<Outcome, Failure> {
     let mut timings = Timings::default();
     let loaded = load_timed(cli, context, scope, &mut timings);
     if context.verbose {
         eprintln!("{}", timings.summary());
     }
-    let (fleet, report) = match loaded? {
-        Ok(loaded) => loaded,
-        Err(outcome) => return Ok(outcome),
-    };
-    if let Err(message) = check_scope(&fleet, scope) {
-        eprintln!("error: {message}");
-        return Ok(Outcome::Invalid);
-    }
-    let tree = FsTree::new(&cli.global.directory);
-    if let Err(error) = Templates::load(&tree).and_then(|templates| render::check_templates(&fleet, &templates)) {
-        print_template_error(&error, context);
-        return Ok(Outcome::Invalid);
-    }
+    let (fleet, report) = loaded?;
+    check_scope(&fleet, scope)?;
+    let templates = Templates::load(&FsTree::new(&cli.global.directory))?;
+    render::check_templates(&fleet, &templates)?;
     if !context.quiet {
         eprintln!("{}", summary(&fleet, &report));
     }
@@ -268,14 +249,14 @@ fn validate(cli: &Cli, scope: &Scope, context: &Context) -> anyhow::Result<Outco
 }
 
 /// Checks that `--env` / `--cluster` name something that exists.
-fn check_scope(fleet: &Fleet, scope: &Scope) -> Result<(), String> {
+fn check_scope(fleet: &Fleet, scope: &Scope) -> Result<(), Failure> {
     if let Some(environment) = &scope.environment {
         if !fleet.environments.iter().any(|e| &e.name == environment) {
             let known: Vec<_> = fleet.environments.iter().map(|e| e.name.as_str()).collect();
-            return Err(format!(
+            return Err(Failure::usage(format!(
                 "no environment `{environment}`; there are: {}",
                 known.join(", ")
-            ));
+            )));
         }
     }
     if let Some(cluster) = &scope.cluster {
@@ -287,7 +268,9 @@ fn check_scope(fleet: &Fleet, scope: &Scope) -> Result<(), String> {
                     .is_none_or(|e| e == &fleet.environments[c.environment].name)
         });
         if !found {
-            return Err(format!("no cluster `{cluster}` in the selected environments"));
+            return Err(Failure::usage(format!(
+                "no cluster `{cluster}` in the selected environments"
+            )));
         }
     }
     Ok(())
@@ -306,7 +289,7 @@ fn progress_bar(context: &Context, clusters: usize) -> Option<indicatif::Progres
     })
 }
 
-fn render(cli: &Cli, args: &RenderArgs, context: &Context) -> anyhow::Result<Outcome> {
+fn render(cli: &Cli, args: &RenderArgs, context: &Context) -> Result<Outcome, Failure> {
     let mut timings = Timings::default();
     let outcome = render_timed(cli, args, context, &mut timings);
     if context.verbose {
@@ -315,16 +298,10 @@ fn render(cli: &Cli, args: &RenderArgs, context: &Context) -> anyhow::Result<Out
     outcome
 }
 
-fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut Timings) -> anyhow::Result<Outcome> {
+fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut Timings) -> Result<Outcome, Failure> {
     let scope = scope_of(&args.scope);
-    let (fleet, _) = match load_timed(cli, context, &scope, timings)? {
-        Ok(loaded) => loaded,
-        Err(outcome) => return Ok(outcome),
-    };
-    if let Err(message) = check_scope(&fleet, &scope) {
-        eprintln!("error: {message}");
-        return Ok(Outcome::Invalid);
-    }
+    let (fleet, _) = load_timed(cli, context, &scope, timings)?;
+    check_scope(&fleet, &scope)?;
     let tree = FsTree::new(&cli.global.directory);
     let bar = progress_bar(context, fleet.clusters.len());
     let tick = || {
@@ -339,13 +316,7 @@ fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut T
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let rendered = match result {
-        Ok(rendered) => rendered,
-        Err(error) => {
-            print_template_error(&error, context);
-            return Ok(Outcome::Invalid);
-        }
-    };
+    let rendered = result?;
     if args.stdout {
         write_stdout(&render::stream(&rendered))?;
         return Ok(Outcome::Success);
@@ -353,20 +324,14 @@ fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut T
     let root = cli.global.directory.join(&fleet.settings.output.value);
     std::fs::create_dir_all(&root).with_context(|| format!("cannot create `{}`", root.display()))?;
     let options = WriteOptions { force: args.force };
-    let report = match timings.time("write", || {
-        output::write_tree(&root, &rendered.files, &rendered.scope, &options)
-    }) {
-        Ok(report) => report,
-        Err(error @ OutputError::Foreign { .. }) => {
-            eprintln!("error: {error}");
-            eprintln!(
-                "  hint: workergen owns `{}/`; move those files away, or pass `--force` to replace them",
-                fleet.settings.output.value
-            );
-            return Ok(Outcome::Invalid);
-        }
-        Err(error) => return Err(error).context("cannot write the rendered tree"),
-    };
+    let report = timings
+        .time("write", || {
+            output::write_tree(&root, &rendered.files, &rendered.scope, &options)
+        })
+        .map_err(|error| Failure::Output {
+            output: fleet.settings.output.value.clone(),
+            error,
+        })?;
     if context.verbose {
         // A whole fleet's paths would drown the terminal: the first few, then a count.
         const SHOWN: usize = 20;
@@ -404,11 +369,7 @@ fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut T
 }
 
 /// Loads a side of a diff from any tree; prints its diagnostics (naming the side).
-fn load_side(
-    tree: &dyn FileTree,
-    label: &str,
-    context: &Context,
-) -> anyhow::Result<Result<(Fleet, Templates), Outcome>> {
+fn load_side(tree: &dyn FileTree, label: &str, context: &Context) -> Result<(Fleet, Templates), Failure> {
     finish_side(tree, crate::load_fleet(tree), label, &Scope::default(), context)
 }
 
@@ -419,7 +380,7 @@ fn finish_side(
     label: &str,
     scope: &Scope,
     context: &Context,
-) -> anyhow::Result<Result<(Fleet, Templates), Outcome>> {
+) -> Result<(Fleet, Templates), Failure> {
     let (mut fleet, report) = loaded.with_context(|| format!("cannot read the declarations of {label}"))?;
     let report = scoped(report, &fleet, scope, context);
     if !scope.is_all() {
@@ -434,61 +395,30 @@ fn finish_side(
     if report.has_errors() {
         print_report(&report, &fleet, context);
         eprintln!("the declarations of {label} are invalid: {}", summary(&fleet, &report));
-        return Ok(Err(Outcome::Invalid));
+        return Err(Failure::Reported);
     }
-    match Templates::load(tree) {
-        Ok(templates) => Ok(Ok((fleet, templates))),
-        Err(error) => {
-            print_template_error(&error, context);
-            Ok(Err(Outcome::Invalid))
-        }
-    }
+    Ok((fleet, Templates::load(tree)?))
 }
 
-fn git_failure(error: &GitError) -> Outcome {
-    eprintln!("error: {error}");
-    if let Some(hint) = error.hint() {
-        eprintln!("  hint: {hint}");
-    }
-    Outcome::Failure
-}
-
-fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome> {
+fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> Result<Outcome, Failure> {
     let scope = scope_of(&args.scope);
-    let repo = match ConfigRepo::open(&cli.global.directory) {
-        Ok(repo) => repo,
-        Err(error) => return Ok(git_failure(&error)),
-    };
-    let base = match args
+    let repo = ConfigRepo::open(&cli.global.directory)?;
+    let base = args
         .base
         .as_deref()
-        .map_or_else(|| repo.default_base(), |rev| repo.revision(rev))
-    {
-        Ok(base) => base,
-        Err(error) => return Ok(git_failure(&error)),
-    };
+        .map_or_else(|| repo.default_base(), |rev| repo.revision(rev))?;
     if !context.quiet {
         eprintln!("base: {}", base.label);
     }
     let base_tree = if args.allow_empty_base {
-        repo.declarations(&base)
+        repo.declarations(&base)?
     } else {
-        repo.required_declarations(&base).map(Some)
-    };
-    let base_tree = match base_tree {
-        Ok(tree) => tree,
-        Err(error) => return Ok(git_failure(&error)),
+        Some(repo.required_declarations(&base)?)
     };
     let (head_label, head_tree): (String, Box<dyn FileTree>) = match &args.head {
         Some(revision) => {
-            let head = match repo.revision(revision) {
-                Ok(head) => head,
-                Err(error) => return Ok(git_failure(&error)),
-            };
-            match repo.required_declarations(&head) {
-                Ok(tree) => (head.label.clone(), Box::new(tree)),
-                Err(error) => return Ok(git_failure(&error)),
-            }
+            let head = repo.revision(revision)?;
+            (head.label.clone(), Box::new(repo.required_declarations(&head)?))
         }
         None => ("working tree".to_string(), Box::new(FsTree::new(&cli.global.directory))),
     };
@@ -498,23 +428,14 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
         || crate::load_fleet(head_tree.as_ref()),
     );
     let base_side = match (base_tree.as_ref(), base_loaded) {
-        (Some(tree), Some(loaded)) => match finish_side(tree, loaded, &base.label, &scope, context)? {
-            Ok(side) => side,
-            Err(outcome) => return Ok(outcome),
-        },
+        (Some(tree), Some(loaded)) => finish_side(tree, loaded, &base.label, &scope, context)?,
         _ => (
             crate::model::Fleet::empty(),
             Templates::load(&crate::tree::git::GitTree::default())?,
         ),
     };
-    let head_side = match finish_side(head_tree.as_ref(), head_loaded, &head_label, &scope, context)? {
-        Ok(side) => side,
-        Err(outcome) => return Ok(outcome),
-    };
-    if let Err(message) = check_scope(&head_side.0, &scope) {
-        eprintln!("error: {message}");
-        return Ok(Outcome::Invalid);
-    }
+    let head_side = finish_side(head_tree.as_ref(), head_loaded, &head_label, &scope, context)?;
+    check_scope(&head_side.0, &scope)?;
     let base = crate::diff::Side {
         label: base.label.clone(),
         fleet: &base_side.0,
@@ -597,15 +518,11 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome
             start.elapsed().as_secs_f64() * 1000.0
         );
     }
-    let diff = match computed {
-        Ok(diff) => diff,
-        Err(error) => {
-            print_template_error(&error, context);
-            return Ok(Outcome::Invalid);
-        }
-    };
+    let diff = computed?;
     if let Some(error) = read_error.into_inner() {
-        return Err(error.context(format!("cannot compare with the committed `{output_name}/`")));
+        return Err(error
+            .context(format!("cannot compare with the committed `{output_name}/`"))
+            .into());
     }
     let text = match args.format {
         DiffFormat::Text => crate::diff::text::render(&diff, context.color_stdout),
@@ -630,23 +547,11 @@ fn write_stdout(text: &str) -> anyhow::Result<()> {
     }
 }
 
-fn check(cli: &Cli, scope: &Scope, context: &Context) -> anyhow::Result<Outcome> {
-    let (fleet, _) = match load_timed(cli, context, scope, &mut Timings::default())? {
-        Ok(loaded) => loaded,
-        Err(outcome) => return Ok(outcome),
-    };
-    if let Err(message) = check_scope(&fleet, scope) {
-        eprintln!("error: {message}");
-        return Ok(Outcome::Invalid);
-    }
-    let tree = FsTree::new(&cli.global.directory);
-    let rendered = match Templates::load(&tree).and_then(|templates| render::render(&fleet, &templates, scope, false)) {
-        Ok(rendered) => rendered,
-        Err(error) => {
-            print_template_error(&error, context);
-            return Ok(Outcome::Invalid);
-        }
-    };
+fn check(cli: &Cli, scope: &Scope, context: &Context) -> Result<Outcome, Failure> {
+    let (fleet, _) = load_timed(cli, context, scope, &mut Timings::default())?;
+    check_scope(&fleet, scope)?;
+    let templates = Templates::load(&FsTree::new(&cli.global.directory))?;
+    let rendered = render::render(&fleet, &templates, scope, false)?;
     let output_name = &fleet.settings.output.value;
     let root = cli.global.directory.join(output_name);
     let mut found = output::read_owned(&root).context("cannot read the rendered tree")?;
@@ -678,75 +583,31 @@ fn check(cli: &Cli, scope: &Scope, context: &Context) -> anyhow::Result<Outcome>
     Ok(Outcome::Changes)
 }
 
-fn propose_failure(error: &crate::propose::ProposeError) -> Outcome {
-    eprintln!("error: {error}");
-    if let Some(hint) = error.hint() {
-        eprintln!("  hint: {hint}");
-    }
-    if error.is_usage() {
-        Outcome::Invalid
-    } else {
-        Outcome::Failure
-    }
-}
-
-fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<Outcome> {
+fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> Result<Outcome, Failure> {
     if let Some(author) = &args.author {
-        if let Err(error) = proposal::parse_author(author) {
-            return Ok(propose_failure(&error));
-        }
+        proposal::parse_author(author)?;
     }
     if let Some(branch) = &args.branch {
-        if let Err(error) = proposal::check_branch_name(branch) {
-            return Ok(propose_failure(&error));
-        }
+        proposal::check_branch_name(branch)?;
     }
-    let repo = match ConfigRepo::open(&cli.global.directory) {
-        Ok(repo) => repo,
-        Err(error) => return Ok(git_failure(&error)),
-    };
+    let repo = ConfigRepo::open(&cli.global.directory)?;
     // Everything that can be checked is checked before a branch exists (#9).
-    let signature = match proposal::signature(&repo.repository, args.author.as_deref()) {
-        Ok(signature) => signature,
-        Err(error) => return Ok(propose_failure(&error)),
-    };
+    let signature = proposal::signature(&repo.repository, args.author.as_deref())?;
     if let Some(remote) = &args.push {
-        if let Err(error) = proposal::check_remote(&repo, remote) {
-            return Ok(propose_failure(&error));
-        }
+        proposal::check_remote(&repo, remote)?;
     }
-    let base = match repo.revision(&args.base) {
-        Ok(base) => base,
-        Err(error) => return Ok(git_failure(&error)),
+    let base = repo.revision(&args.base)?;
+    let tree = repo.required_declarations(&base)?;
+    let (fleet, templates) = load_side(&tree, &base.label, context)?;
+    let rendered = render::render(&fleet, &templates, &Scope::default(), false)?;
+    let side = crate::diff::Side {
+        label: String::new(),
+        fleet: &fleet,
+        templates: &templates,
     };
-    let tree = match repo.required_declarations(&base) {
-        Ok(tree) => tree,
-        Err(error) => return Ok(git_failure(&error)),
-    };
-    let (fleet, templates) = match load_side(&tree, &base.label, context)? {
-        Ok(side) => side,
-        Err(outcome) => return Ok(outcome),
-    };
-    let (rendered, head_states) =
-        match render::render(&fleet, &templates, &Scope::default(), false).and_then(|rendered| {
-            let side = crate::diff::Side {
-                label: String::new(),
-                fleet: &fleet,
-                templates: &templates,
-            };
-            Ok((rendered, crate::diff::states(&side)?))
-        }) {
-            Ok(result) => result,
-            Err(error) => {
-                print_template_error(&error, context);
-                return Ok(Outcome::Invalid);
-            }
-        };
+    let head_states = crate::diff::states(&side)?;
     let output_name = fleet.settings.output.value.clone();
-    let (rendered_id, new_tree) = match proposal::new_tree(&repo, &base, &rendered.files, &output_name, args.force) {
-        Ok(result) => result,
-        Err(error) => return Ok(propose_failure(&error)),
-    };
+    let (rendered_id, new_tree) = proposal::new_tree(&repo, &base, &rendered.files, &output_name, args.force)?;
     let Some(new_tree) = new_tree else {
         if !context.quiet {
             eprintln!("`{output_name}/` at {} is up to date: no branch created", base.label);
@@ -762,15 +623,14 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
                 "pushed": null,
                 "body": "",
             });
-            write_stdout(&format!("{}\n", serde_json::to_string_pretty(&document)?))?;
+            write_stdout(&format!("{document:#}\n"))?;
         }
         return Ok(Outcome::Success);
     };
     // The PR body: the committed rendered tree against the fresh render.
-    let committed = match repo.rendered_files(&base, &output_name) {
-        Ok(committed) => committed,
-        Err(error) => return Ok(propose_failure(&error.into())),
-    };
+    let committed = repo
+        .rendered_files(&base, &output_name)
+        .map_err(proposal::ProposeError::from)?;
     let base_states =
         crate::diff::states_from_rendered(committed.iter().map(|(p, b)| (p.as_str(), b.as_slice())), &output_name);
     let empty = Fleet::empty();
@@ -782,19 +642,17 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
     let body = crate::diff::markdown::render(&diff);
     // Written beside its place first, so an unwritable `--body-file` stops propose
     // before the branch exists; moved into place once the branch (and push) succeeded.
-    let body_file = match &args.body_file {
-        Some(path) => match PendingFile::write(path, &body) {
-            Ok(pending) => Some(pending),
-            Err(error) => return Ok(propose_failure(&error)),
-        },
-        None => None,
-    };
+    let body_file = args
+        .body_file
+        .as_deref()
+        .map(|path| PendingFile::write(path, &body))
+        .transpose()?;
     let branch = args
         .branch
         .clone()
         .unwrap_or_else(|| format!("workergen/{}", &rendered_id.to_string()[..12]));
     let output_path = crate::tree::join(&repo.prefix, &output_name);
-    let made = match proposal::commit(
+    let made = proposal::commit(
         &repo,
         &base,
         new_tree,
@@ -804,41 +662,21 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
         &signature,
         args.force,
         &output_path,
-    ) {
-        Ok(made) => made,
-        Err(error) => return Ok(propose_failure(&error)),
-    };
+    )?;
     // From here on a failure puts the branch back as it was.
-    let undo = |error: &crate::propose::ProposeError| {
-        let outcome = propose_failure(error);
-        match proposal::roll_back(&repo, &made) {
-            Ok(()) if made.created => eprintln!("note: branch {} was put back as it was", made.branch),
-            Ok(()) => {}
-            Err(rollback) => eprintln!(
-                "error: cannot put branch {} back: {}\n  hint: delete it with `git branch -D {}`",
-                made.branch,
-                rollback.message(),
-                made.branch
-            ),
-        }
-        outcome
-    };
     if let Some(remote) = &args.push {
         // A replaced branch needs a forced push, always with the lease.
-        if let Err(error) = proposal::push(
+        proposal::push(
             &repo,
             remote,
             &made.branch,
             args.force || made.replaced,
             &context.push_auth,
-        ) {
-            return Ok(undo(&error));
-        }
+        )
+        .map_err(|error| proposal::undo(&repo, &made, error))?;
     }
     if let Some(pending) = body_file {
-        if let Err(error) = pending.finish() {
-            return Ok(undo(&error));
-        }
+        pending.finish().map_err(|error| proposal::undo(&repo, &made, error))?;
     }
     if !context.quiet {
         let verb = if made.created { "created" } else { "unchanged:" };
@@ -863,7 +701,7 @@ fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<O
                 "pushed": args.push,
                 "body": body,
             });
-            write_stdout(&format!("{}\n", serde_json::to_string_pretty(&document)?))?;
+            write_stdout(&format!("{document:#}\n"))?;
         }
         ProposeOutput::Text if args.body_file.is_none() => write_stdout(&body)?,
         ProposeOutput::Text => {}
@@ -921,81 +759,69 @@ impl Drop for PendingFile {
     }
 }
 
-fn explain(cli: &Cli, args: &ExplainArgs, context: &Context) -> anyhow::Result<Outcome> {
-    let (fleet, _) = match load(cli, context)? {
-        Ok(loaded) => loaded,
-        Err(outcome) => return Ok(outcome),
-    };
-    let Some(worker) = fleet
-        .workers
-        .iter()
-        .find(|worker| fleet.worker_id(worker) == args.worker)
-    else {
-        let ids: Vec<String> = fleet.workers.iter().map(|worker| fleet.worker_id(worker)).collect();
-        eprintln!("error: no worker `{}`", args.worker);
-        match crate::diagnostic::did_you_mean(&args.worker, ids.iter().map(String::as_str)) {
-            Some(close) => eprintln!("  hint: did you mean `{close}`?"),
-            None => eprintln!(
-                "  hint: name it as `<env>/<cluster>/<worker>`, e.g. `{}`",
-                ids.first().map_or("production/eu-west-1/deploy", String::as_str)
-            ),
-        }
-        return Ok(Outcome::Invalid);
-    };
-    let tree = FsTree::new(&cli.global.directory);
-    let explanation = match Templates::load(&tree)
-        .and_then(|templates| crate::explain::explain(&fleet, &templates, worker, args.key.as_deref()))
-    {
-        Ok(explanation) => explanation,
-        Err(error) => {
-            print_template_error(&error, context);
-            return Ok(Outcome::Invalid);
-        }
-    };
+fn explain(cli: &Cli, args: &ExplainArgs, context: &Context) -> Result<Outcome, Failure> {
+    let (fleet, _) = load(cli, context)?;
+    let worker = find_worker(&fleet, &args.worker)?;
+    let templates = Templates::load(&FsTree::new(&cli.global.directory))?;
+    let explanation = crate::explain::explain(&fleet, &templates, worker, args.key.as_deref())?;
     if let Some(key) = &args.key {
         if explanation.enabled && explanation.values.is_empty() && explanation.manifest.is_empty() {
-            eprintln!("error: `{}` has no value at or below `{key}`", args.worker);
-            eprintln!("  hint: key paths are dotted chart values or declaration fields, e.g. `scriptPods.resources`, `workerPools` or `spec.chartRef`");
-            return Ok(Outcome::Invalid);
+            return Err(Failure::usage_with_hint(
+                format!("`{}` has no value at or below `{key}`", args.worker),
+                "key paths are dotted chart values or declaration fields, e.g. `scriptPods.resources`, `workerPools` or `spec.chartRef`",
+            ));
         }
     }
     let text = match args.format {
         ExplainFormat::Text => crate::explain::render_text(&explanation),
-        ExplainFormat::Json => format!("{}\n", serde_json::to_string_pretty(&explanation)?),
+        ExplainFormat::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&explanation).map_err(anyhow::Error::from)?
+        ),
     };
     write_stdout(&text)?;
     Ok(Outcome::Success)
 }
 
-fn init(cli: &Cli, args: &InitArgs, context: &Context) -> anyhow::Result<Outcome> {
+/// The worker `id` (`<env>/<cluster>/<worker>`) names, or a usage failure with the
+/// closest id.
+fn find_worker<'f>(fleet: &'f Fleet, id: &str) -> Result<&'f crate::model::Worker, Failure> {
+    if let Some(worker) = fleet.workers.iter().find(|worker| fleet.worker_id(worker) == id) {
+        return Ok(worker);
+    }
+    let ids: Vec<String> = fleet.workers.iter().map(|worker| fleet.worker_id(worker)).collect();
+    let hint = match crate::diagnostic::did_you_mean(id, ids.iter().map(String::as_str)) {
+        Some(close) => format!("did you mean `{close}`?"),
+        None => format!(
+            "name it as `<env>/<cluster>/<worker>`, e.g. `{}`",
+            ids.first().map_or("production/eu-west-1/deploy", String::as_str)
+        ),
+    };
+    Err(Failure::usage_with_hint(format!("no worker `{id}`"), hint))
+}
+
+fn init(cli: &Cli, args: &InitArgs, context: &Context) -> Result<Outcome, Failure> {
     let engine = match args.engine {
         InitEngine::Flux => crate::decl::Engine::Flux,
         InitEngine::Argocd => crate::decl::Engine::Argocd,
     };
     let dir = &cli.global.directory;
-    match crate::init::init(dir, engine, args.accept_eula) {
-        Ok(_) if context.quiet => Ok(Outcome::Success),
-        Ok(written) => {
-            for path in &written {
-                eprintln!("created {}", path.display());
-            }
-            if args.accept_eula {
-                eprintln!("next: edit the files (your editor completes them from schemas/), then `workergen validate` and `workergen render`");
-            } else {
-                eprintln!("next: read the Octopus customer agreement (https://octopus.com/company/customer-agreement) and, if you agree, set `acceptEula: true` in workergen.yaml (or run `workergen init --accept-eula` in an empty folder); then `workergen validate` and `workergen render`");
-            }
-            Ok(Outcome::Success)
-        }
-        Err(error @ crate::init::InitError::Exists(_)) => {
-            eprintln!("error: {error}");
-            eprintln!("  hint: run `workergen init` in an empty folder, or `-C DIR` for another one");
-            Ok(Outcome::Invalid)
-        }
-        Err(error) => Err(error.into()),
+    let written = crate::init::init(dir, engine, args.accept_eula)?;
+    if context.quiet {
+        return Ok(Outcome::Success);
     }
+    for path in &written {
+        eprintln!("created {}", path.display());
+    }
+    if args.accept_eula {
+        eprintln!("next: edit the files (your editor completes them from schemas/), then `workergen validate` and `workergen render`");
+    } else {
+        eprintln!("next: read the Octopus customer agreement (https://octopus.com/company/customer-agreement) and, if you agree, set `acceptEula: true` in workergen.yaml (or run `workergen init --accept-eula` in an empty folder); then `workergen validate` and `workergen render`");
+    }
+    Ok(Outcome::Success)
 }
 
-fn schema(args: &SchemaArgs) -> anyhow::Result<Outcome> {
+fn schema(args: &SchemaArgs) -> Result<Outcome, Failure> {
     let schemas = crate::decl::schemas();
     if let Some(dir) = &args.write {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
@@ -1023,14 +849,14 @@ fn schema(args: &SchemaArgs) -> anyhow::Result<Outcome> {
                 .into_iter()
                 .map(|(name, text)| Ok((name.to_string(), serde_json::from_str(&text)?)))
                 .collect::<anyhow::Result<_>>()?;
-            format!("{}\n", serde_json::to_string_pretty(&all)?)
+            format!("{:#}\n", serde_json::Value::Object(all))
         }
     };
     write_stdout(&text)?;
     Ok(Outcome::Success)
 }
 
-fn completions(shell: clap_complete::Shell) -> anyhow::Result<Outcome> {
+fn completions(shell: clap_complete::Shell) -> Result<Outcome, Failure> {
     let mut command = <Cli as clap::CommandFactory>::command();
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut command, "workergen", &mut out);
@@ -1038,7 +864,7 @@ fn completions(shell: clap_complete::Shell) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-fn man() -> anyhow::Result<Outcome> {
+fn man() -> Result<Outcome, Failure> {
     write_stdout(&man_page()?)?;
     Ok(Outcome::Success)
 }

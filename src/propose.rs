@@ -12,6 +12,7 @@ use git2::{BranchType, Oid, Repository, Signature, Tree};
 
 use crate::diff::Diff;
 use crate::git::{ConfigRepo, Revision};
+use crate::hint::Hint;
 use crate::render::output::MARKER;
 
 const FILE_MODE: i32 = 0o100644;
@@ -50,66 +51,74 @@ pub enum ProposeError {
     Rejected { remote: String, message: String },
     #[error("git: {}", .0.message())]
     Git(#[from] git2::Error),
+    /// A step after the commit failed; the branch the commit made was put back, unless
+    /// `rollback` says why it could not be.
+    #[error("{error}")]
+    RolledBack {
+        error: Box<ProposeError>,
+        branch: String,
+        rollback: Option<git2::Error>,
+    },
 }
 
-/// What to do about a libgit2 error, in words (its class and code say it only in numbers).
-pub fn git_hint(error: &git2::Error) -> &'static str {
-    use git2::{ErrorClass, ErrorCode};
-    match (error.code(), error.class()) {
-        (ErrorCode::Auth, _) | (_, ErrorClass::Ssh) => {
-            "the remote refused the credentials: give an https token as `WORKERGEN_GIT_TOKEN`, or load an ssh key into the ssh agent"
-        }
-        (ErrorCode::Certificate, _) => "the remote's TLS certificate is not trusted: check the URL, or the system's CA certificates",
-        (ErrorCode::Locked, _) => "another git process holds a lock in this repository: wait for it, or remove its stale `.lock` file",
-        (ErrorCode::NotFastForward, _) | (ErrorCode::Modified, _) => {
-            "the branch changed while propose ran: fetch and run propose again"
-        }
-        (_, ErrorClass::Net | ErrorClass::Http) => "check the remote's URL (`git remote -v`) and the network",
-        (_, ErrorClass::Config) => "check the git configuration (`git config --list --show-origin`)",
-        (_, ErrorClass::Reference) => "check the branch name and the repository's refs (`git show-ref`)",
-        (_, ErrorClass::Os | ErrorClass::Filesystem) => "check that the repository's `.git` folder is writable and the disk not full",
-        _ => "the same operation with the git CLI may say more",
+impl Hint for ProposeError {
+    fn hint(&self) -> Option<String> {
+        let hint = match self {
+            ProposeError::BranchName(_) => {
+                "e.g. `--branch workergen/chart-3.13.2` (see `git check-ref-format --branch`)"
+            }
+            ProposeError::NoRemote { .. } => "name a configured remote (`git remote -v`), e.g. `--push origin`",
+            ProposeError::BodyFile { .. } => "choose a `--body-file` in a folder that exists and that you can write to",
+            ProposeError::BranchExists { .. } => "pass `--force` to replace it, or choose another `--branch`",
+            ProposeError::CheckedOut { .. } => {
+                "propose never moves a checked-out branch (it would change that checkout): choose another `--branch`"
+            }
+            ProposeError::Foreign { .. } => {
+                "move those files out of the output folder, or pass `--force` to replace them"
+            }
+            ProposeError::Author(_) => "e.g. `--author \"Workers Bot <workers-bot@example.com>\"`",
+            ProposeError::NoSignature(_) => "set `user.name` and `user.email` in git config, or pass `--author`",
+            ProposeError::Lease { .. } => "fetch, look at what changed, and run propose again",
+            ProposeError::Rejected { .. } => {
+                "check the credentials and the remote's branch protection; replacing a branch needs `--force`"
+            }
+            ProposeError::Git(error) => return error.hint(),
+            ProposeError::RolledBack { error, .. } => return error.hint(),
+        };
+        Some(hint.to_string())
     }
 }
 
 impl ProposeError {
-    pub fn hint(&self) -> Option<&'static str> {
+    /// Whether the input (rather than Git or the network) is at fault.
+    pub fn is_usage(&self) -> bool {
         match self {
-            ProposeError::BranchName(_) => {
-                Some("e.g. `--branch workergen/chart-3.13.2` (see `git check-ref-format --branch`)")
-            }
-            ProposeError::NoRemote { .. } => Some("name a configured remote (`git remote -v`), e.g. `--push origin`"),
-            ProposeError::BodyFile { .. } => {
-                Some("choose a `--body-file` in a folder that exists and that you can write to")
-            }
-            ProposeError::BranchExists { .. } => Some("pass `--force` to replace it, or choose another `--branch`"),
-            ProposeError::CheckedOut { .. } => Some(
-                "propose never moves a checked-out branch (it would change that checkout): choose another `--branch`",
+            ProposeError::RolledBack { error, .. } => error.is_usage(),
+            _ => matches!(
+                self,
+                ProposeError::BranchExists { .. }
+                    | ProposeError::CheckedOut { .. }
+                    | ProposeError::Foreign { .. }
+                    | ProposeError::Author(_)
+                    | ProposeError::BranchName(_)
+                    | ProposeError::NoRemote { .. }
             ),
-            ProposeError::Foreign { .. } => {
-                Some("move those files out of the output folder, or pass `--force` to replace them")
-            }
-            ProposeError::Author(_) => Some("e.g. `--author \"Workers Bot <workers-bot@example.com>\"`"),
-            ProposeError::NoSignature(_) => Some("set `user.name` and `user.email` in git config, or pass `--author`"),
-            ProposeError::Lease { .. } => Some("fetch, look at what changed, and run propose again"),
-            ProposeError::Rejected { .. } => {
-                Some("check the credentials and the remote's branch protection; replacing a branch needs `--force`")
-            }
-            ProposeError::Git(error) => Some(git_hint(error)),
         }
     }
 
-    /// Whether the input (rather than Git or the network) is at fault.
-    pub fn is_usage(&self) -> bool {
-        matches!(
-            self,
-            ProposeError::BranchExists { .. }
-                | ProposeError::CheckedOut { .. }
-                | ProposeError::Foreign { .. }
-                | ProposeError::Author(_)
-                | ProposeError::BranchName(_)
-                | ProposeError::NoRemote { .. }
-        )
+    /// What became of the branch after a failed step, printed after the error and its
+    /// hint: put back, or left for the user to delete.
+    pub fn rollback_note(&self) -> Option<String> {
+        let ProposeError::RolledBack { branch, rollback, .. } = self else {
+            return None;
+        };
+        Some(match rollback {
+            None => format!("note: branch {branch} was put back as it was"),
+            Some(error) => format!(
+                "error: cannot put branch {branch} back: {}\n  hint: delete it with `git branch -D {branch}`",
+                error.message()
+            ),
+        })
     }
 }
 
@@ -313,6 +322,18 @@ pub fn roll_back(repo: &ConfigRepo, proposal: &Proposal) -> Result<(), git2::Err
         None => repo.repository.find_reference(&name)?.delete()?,
     }
     Ok(())
+}
+
+/// `error`, after [`roll_back`] put the branch [`commit`] made back as it was.
+pub fn undo(repo: &ConfigRepo, proposal: &Proposal, error: ProposeError) -> ProposeError {
+    if !proposal.created {
+        return error;
+    }
+    ProposeError::RolledBack {
+        error: Box::new(error),
+        branch: proposal.branch.clone(),
+        rollback: roll_back(repo, proposal).err(),
+    }
 }
 
 /// The new tree for the base with `<prefix>/<output>` replaced by `files`; `None` when it
