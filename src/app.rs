@@ -9,12 +9,13 @@ use crate::cli::{
     ProposeArgs, ProposeOutput, RenderArgs, SchemaArgs, SchemaFile, ScopeArgs,
 };
 use crate::diagnostic::{Report, Severity};
+use crate::diff::committed::{Committed, CommittedFiles};
 use crate::failure::Failure;
 pub use crate::failure::Outcome;
 use crate::git::ConfigRepo;
 use crate::hint::Hint;
 use crate::model::Fleet;
-use crate::propose::{self as proposal, PushAuth};
+use crate::propose::{self as proposal, Proposal, ProposeError, ProposeOptions, PushAuth};
 use crate::render::output::{self, WriteOptions};
 use crate::render::templates::Templates;
 use crate::render::{self, Scope};
@@ -89,7 +90,12 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
 fn print_failure(failure: &Failure, context: &Context) {
     match failure {
         Failure::Reported => {}
-        Failure::Template(error) => print_template_error(error, context),
+        Failure::Template(error) | Failure::Propose(ProposeError::Template(error)) => {
+            print_template_error(error, context);
+        }
+        Failure::Propose(ProposeError::Declarations { label, fleet, report }) => {
+            print_invalid(label, fleet, report, context);
+        }
         _ => {
             eprintln!("error: {failure}");
             if let Some(hint) = failure.hint() {
@@ -193,6 +199,12 @@ fn print_report(report: &Report, fleet: &Fleet, context: &Context) {
     );
     let text = shown.render(&fleet.sources, context.color);
     let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// The problems of a side of a diff, or of the base of a proposal, that stop the command.
+fn print_invalid(label: &str, fleet: &Fleet, report: &Report, context: &Context) {
+    print_report(report, fleet, context);
+    eprintln!("the declarations of {label} are invalid: {}", summary(fleet, report));
 }
 
 fn print_template_error(error: &crate::render::templates::TemplateError, context: &Context) {
@@ -368,11 +380,6 @@ fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut T
     Ok(Outcome::Success)
 }
 
-/// Loads a side of a diff from any tree; prints its diagnostics (naming the side).
-fn load_side(tree: &dyn FileTree, label: &str, context: &Context) -> Result<(Fleet, Templates), Failure> {
-    finish_side(tree, crate::load_fleet(tree), label, &Scope::default(), context)
-}
-
 /// Reports a loaded side's problems; its fleet and templates when it is valid.
 fn finish_side(
     tree: &dyn FileTree,
@@ -380,7 +387,7 @@ fn finish_side(
     label: &str,
     scope: &Scope,
     context: &Context,
-) -> Result<(Fleet, Templates), Failure> {
+) -> Result<Loaded, Failure> {
     let (mut fleet, report) = loaded.with_context(|| format!("cannot read the declarations of {label}"))?;
     let report = scoped(report, &fleet, scope, context);
     if !scope.is_all() {
@@ -393,8 +400,7 @@ fn finish_side(
         fleet.workers.retain(|worker| clusters[worker.cluster]);
     }
     if report.has_errors() {
-        print_report(&report, &fleet, context);
-        eprintln!("the declarations of {label} are invalid: {}", summary(&fleet, &report));
+        print_invalid(label, &fleet, &report, context);
         return Err(Failure::Reported);
     }
     Ok((fleet, Templates::load(tree)?))
@@ -415,126 +421,75 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> Result<Outcome, Failur
     } else {
         Some(repo.required_declarations(&base)?)
     };
-    let (head_label, head_tree): (String, Box<dyn FileTree>) = match &args.head {
-        Some(revision) => {
-            let head = repo.revision(revision)?;
-            (head.label.clone(), Box::new(repo.required_declarations(&head)?))
-        }
+    let head = args.head.as_deref().map(|rev| repo.revision(rev)).transpose()?;
+    let (head_label, head_tree): (String, Box<dyn FileTree>) = match &head {
+        Some(head) => (head.label.clone(), Box::new(repo.required_declarations(head)?)),
         None => ("working tree".to_string(), Box::new(FsTree::new(&cli.global.directory))),
     };
-    // Both sides load at once; their problems are then reported in order.
-    let (base_loaded, head_loaded) = rayon::join(
-        || base_tree.as_ref().map(|tree| crate::load_fleet(tree)),
-        || crate::load_fleet(head_tree.as_ref()),
-    );
-    let base_side = match (base_tree.as_ref(), base_loaded) {
-        (Some(tree), Some(loaded)) => finish_side(tree, loaded, &base.label, &scope, context)?,
-        _ => (
-            crate::model::Fleet::empty(),
-            Templates::load(&crate::tree::git::GitTree::default())?,
-        ),
-    };
-    let head_side = finish_side(head_tree.as_ref(), head_loaded, &head_label, &scope, context)?;
+    let base_tree = base_tree
+        .as_ref()
+        .map(|tree| (tree as &dyn FileTree, base.label.as_str()));
+    let (base_side, head_side) = load_sides(base_tree, (head_tree.as_ref(), &head_label), &scope, context)?;
     check_scope(&head_side.0, &scope)?;
-    let base = crate::diff::Side {
-        label: base.label.clone(),
-        fleet: &base_side.0,
-        templates: &base_side.1,
-    };
-    let head = crate::diff::Side {
-        label: head_label,
-        fleet: &head_side.0,
-        templates: &head_side.1,
-    };
     // The head's committed rendered/ files, to report drift against its declarations.
-    let output_name = head.fleet.settings.output.value.clone();
-    let head_revision = match &args.head {
-        Some(revision) => repo.revision(revision).ok(),
-        None => None,
+    let output = head_side.0.settings.output.value.clone();
+    let at = match &head {
+        Some(revision) => Committed::Revision { repo: &repo, revision },
+        None => Committed::WorkingTree(cli.global.directory.join(&output)),
     };
-    let disk_root = cli.global.directory.join(&output_name);
-    // A committed file that cannot be read is an error, never an empty file that
-    // would show as drift (#9): the first one is kept and reported after the diff.
-    let read_error: std::cell::RefCell<Option<anyhow::Error>> = std::cell::RefCell::new(None);
-    let read_committed = |clusters: Option<&std::collections::HashSet<crate::diff::ClusterKey>>| {
-        let folders: Vec<String> = match clusters {
-            None => vec![String::new()],
-            Some(clusters) => {
-                let mut folders: Vec<String> = clusters
-                    .iter()
-                    .map(|(environment, cluster)| format!("{environment}/{cluster}"))
-                    .collect();
-                folders.sort();
-                folders
-            }
-        };
-        let mut files = Vec::new();
-        for folder in folders {
-            let found: anyhow::Result<Vec<(String, Vec<u8>)>> = match &head_revision {
-                Some(revision) => repo
-                    .rendered_files(revision, &crate::tree::join(&output_name, &folder))
-                    .map_err(|error| {
-                        anyhow::anyhow!(
-                            "cannot read `{}` at {}: {}",
-                            crate::tree::join(&output_name, &folder),
-                            revision.label,
-                            error.message()
-                        )
-                    }),
-                None => output::read_owned(&disk_root.join(&folder))
-                    .map(|files| {
-                        files
-                            .into_iter()
-                            .map(|(path, bytes)| (path.to_string_lossy().replace('\\', "/"), bytes))
-                            .collect()
-                    })
-                    .map_err(anyhow::Error::from),
-            };
-            match found {
-                Ok(found) => files.extend(
-                    found
-                        .into_iter()
-                        .map(|(path, bytes)| (crate::tree::join(&folder, &path), bytes))
-                        .filter(|(path, _)| {
-                            let mut parts = path.split('/');
-                            match (parts.next(), parts.next()) {
-                                (Some(environment), Some(cluster)) => scope.matches(environment, cluster),
-                                _ => scope.is_all(),
-                            }
-                        }),
-                ),
-                Err(error) => {
-                    read_error.borrow_mut().get_or_insert(error);
-                }
-            }
-        }
-        files
-    };
+    let committed = CommittedFiles::new(at, &output, &scope);
     let start = std::time::Instant::now();
-    let computed = crate::diff::compute_with_committed(&base, &head, Some(&read_committed));
+    let (base, head) = (side(&base.label, &base_side), side(&head_label, &head_side));
+    let computed = crate::diff::compute_with_committed(&base, &head, Some(&|clusters| committed.read(clusters)));
     if context.verbose {
-        eprintln!(
-            "timings: diff (render both sides and compare) {:.1} ms",
-            start.elapsed().as_secs_f64() * 1000.0
-        );
+        let elapsed = start.elapsed().as_secs_f64() * 1000.0;
+        eprintln!("timings: diff (render both sides and compare) {elapsed:.1} ms");
     }
     let diff = computed?;
-    if let Some(error) = read_error.into_inner() {
-        return Err(error
-            .context(format!("cannot compare with the committed `{output_name}/`"))
-            .into());
-    }
-    let text = match args.format {
+    committed
+        .finish()
+        .with_context(|| format!("cannot compare with the committed `{output}/`"))?;
+    write_stdout(&match args.format {
         DiffFormat::Text => crate::diff::text::render(&diff, context.color_stdout),
         DiffFormat::Markdown => crate::diff::markdown::render(&diff),
         DiffFormat::Json => crate::diff::json::render(&diff),
-    };
-    write_stdout(&text)?;
+    })?;
     Ok(if args.exit_code && !diff.is_empty() {
         Outcome::Changes
     } else {
         Outcome::Success
     })
+}
+
+/// A valid side of a diff: its fleet and templates.
+type Loaded = (Fleet, Templates);
+
+fn side<'a>(label: &str, (fleet, templates): &'a Loaded) -> crate::diff::Side<'a> {
+    crate::diff::Side {
+        label: label.to_string(),
+        fleet,
+        templates,
+    }
+}
+
+/// Loads both sides of a diff at once, then reports their problems in order. A base
+/// without declarations (`--allow-empty-base`) is an empty fleet.
+fn load_sides(
+    base: Option<(&dyn FileTree, &str)>,
+    (head_tree, head_label): (&dyn FileTree, &str),
+    scope: &Scope,
+    context: &Context,
+) -> Result<(Loaded, Loaded), Failure> {
+    let (base_loaded, head_loaded) = rayon::join(
+        || base.map(|(tree, _)| crate::load_fleet(tree)),
+        || crate::load_fleet(head_tree),
+    );
+    let base_side = match (base, base_loaded) {
+        (Some((tree, label)), Some(loaded)) => finish_side(tree, loaded, label, scope, context)?,
+        _ => (Fleet::empty(), Templates::load(&crate::tree::git::GitTree::default())?),
+    };
+    let head_side = finish_side(head_tree, head_loaded, head_label, scope, context)?;
+    Ok((base_side, head_side))
 }
 
 /// Writes data to stdout; a closed pipe (`| head`) is not a failure.
@@ -584,179 +539,28 @@ fn check(cli: &Cli, scope: &Scope, context: &Context) -> Result<Outcome, Failure
 }
 
 fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> Result<Outcome, Failure> {
-    if let Some(author) = &args.author {
-        proposal::parse_author(author)?;
-    }
-    if let Some(branch) = &args.branch {
-        proposal::check_branch_name(branch)?;
-    }
+    let options = ProposeOptions {
+        base: args.base.clone(),
+        branch: args.branch.clone(),
+        author: args.author.clone(),
+        push: args.push.clone(),
+        force: args.force,
+        body_file: args.body_file.clone(),
+        auth: context.push_auth.clone(),
+    };
+    // The flags that need no repository are checked before it is looked for.
+    options.check()?;
     let repo = ConfigRepo::open(&cli.global.directory)?;
-    // Everything that can be checked is checked before a branch exists (#9).
-    let signature = proposal::signature(&repo.repository, args.author.as_deref())?;
-    if let Some(remote) = &args.push {
-        proposal::check_remote(&repo, remote)?;
-    }
-    let base = repo.revision(&args.base)?;
-    let tree = repo.required_declarations(&base)?;
-    let (fleet, templates) = load_side(&tree, &base.label, context)?;
-    let rendered = render::render(&fleet, &templates, &Scope::default(), false)?;
-    let side = crate::diff::Side {
-        label: String::new(),
-        fleet: &fleet,
-        templates: &templates,
-    };
-    let head_states = crate::diff::states(&side)?;
-    let output_name = fleet.settings.output.value.clone();
-    let (rendered_id, new_tree) = proposal::new_tree(&repo, &base, &rendered.files, &output_name, args.force)?;
-    let Some(new_tree) = new_tree else {
-        if !context.quiet {
-            eprintln!("`{output_name}/` at {} is up to date: no branch created", base.label);
-        }
-        if args.output == ProposeOutput::Json {
-            // The documented fields, also when there is nothing to propose.
-            let document = serde_json::json!({
-                "changed": false,
-                "branch": null,
-                "commit": null,
-                "parent": base.commit.id().to_string(),
-                "created": false,
-                "pushed": null,
-                "body": "",
-            });
-            write_stdout(&format!("{document:#}\n"))?;
-        }
-        return Ok(Outcome::Success);
-    };
-    // The PR body: the committed rendered tree against the fresh render.
-    let committed = repo
-        .rendered_files(&base, &output_name)
-        .map_err(proposal::ProposeError::from)?;
-    let base_states =
-        crate::diff::states_from_rendered(committed.iter().map(|(p, b)| (p.as_str(), b.as_slice())), &output_name);
-    let empty = Fleet::empty();
-    let base_label = format!("{output_name}/ at {}", base.label);
-    let diff = crate::diff::compare_states(
-        (&base_label, &empty, base_states),
-        ("fresh render", &fleet, head_states),
-    );
-    let body = crate::diff::markdown::render(&diff);
-    // Written beside its place first, so an unwritable `--body-file` stops propose
-    // before the branch exists; moved into place once the branch (and push) succeeded.
-    let body_file = args
-        .body_file
-        .as_deref()
-        .map(|path| PendingFile::write(path, &body))
-        .transpose()?;
-    let branch = args
-        .branch
-        .clone()
-        .unwrap_or_else(|| format!("workergen/{}", &rendered_id.to_string()[..12]));
-    let output_path = crate::tree::join(&repo.prefix, &output_name);
-    let made = proposal::commit(
-        &repo,
-        &base,
-        new_tree,
-        rendered_id,
-        &branch,
-        &proposal::message(&diff),
-        &signature,
-        args.force,
-        &output_path,
-    )?;
-    // From here on a failure puts the branch back as it was.
-    if let Some(remote) = &args.push {
-        // A replaced branch needs a forced push, always with the lease.
-        proposal::push(
-            &repo,
-            remote,
-            &made.branch,
-            args.force || made.replaced,
-            &context.push_auth,
-        )
-        .map_err(|error| proposal::undo(&repo, &made, error))?;
-    }
-    if let Some(pending) = body_file {
-        pending.finish().map_err(|error| proposal::undo(&repo, &made, error))?;
-    }
+    let proposal = proposal::propose(&repo, &options)?;
     if !context.quiet {
-        let verb = if made.created { "created" } else { "unchanged:" };
-        eprintln!(
-            "{verb} branch {} at {} (parent {})",
-            made.branch,
-            &made.commit[..12],
-            &made.parent[..made.parent.len().min(12)]
-        );
-        if let Some(remote) = &args.push {
-            eprintln!("pushed {} to {remote}", made.branch);
-        }
+        eprintln!("{}", proposal.summary());
     }
-    match args.output {
-        ProposeOutput::Json => {
-            let document = serde_json::json!({
-                "changed": true,
-                "branch": made.branch,
-                "commit": made.commit,
-                "parent": made.parent,
-                "created": made.created,
-                "pushed": args.push,
-                "body": body,
-            });
-            write_stdout(&format!("{document:#}\n"))?;
-        }
-        ProposeOutput::Text if args.body_file.is_none() => write_stdout(&body)?,
-        ProposeOutput::Text => {}
+    match (args.output, &proposal) {
+        (ProposeOutput::Json, _) => write_stdout(&format!("{:#}\n", proposal.json()))?,
+        (ProposeOutput::Text, Proposal::Branch { body, .. }) if args.body_file.is_none() => write_stdout(body)?,
+        (ProposeOutput::Text, _) => {}
     }
     Ok(Outcome::Success)
-}
-
-/// A file written under a temporary name in its folder, renamed into place by
-/// [`PendingFile::finish`] or removed when dropped unfinished.
-struct PendingFile {
-    temporary: std::path::PathBuf,
-    path: std::path::PathBuf,
-    done: bool,
-}
-
-impl PendingFile {
-    fn write(path: &std::path::Path, text: &str) -> Result<Self, crate::propose::ProposeError> {
-        let body_error = |source| crate::propose::ProposeError::BodyFile {
-            path: path.to_path_buf(),
-            source,
-        };
-        let name = path
-            .file_name()
-            .ok_or_else(|| body_error(std::io::Error::other("it names no file")))?;
-        if path.is_dir() {
-            return Err(body_error(std::io::Error::other("it is a folder")));
-        }
-        let mut temporary_name = std::ffi::OsString::from(".");
-        temporary_name.push(name);
-        temporary_name.push(format!(".workergen-{}.tmp", std::process::id()));
-        let temporary = path.with_file_name(temporary_name);
-        std::fs::write(&temporary, text).map_err(body_error)?;
-        Ok(Self {
-            temporary,
-            path: path.to_path_buf(),
-            done: false,
-        })
-    }
-
-    fn finish(mut self) -> Result<(), crate::propose::ProposeError> {
-        std::fs::rename(&self.temporary, &self.path).map_err(|source| crate::propose::ProposeError::BodyFile {
-            path: self.path.clone(),
-            source,
-        })?;
-        self.done = true;
-        Ok(())
-    }
-}
-
-impl Drop for PendingFile {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = std::fs::remove_file(&self.temporary);
-        }
-    }
 }
 
 fn explain(cli: &Cli, args: &ExplainArgs, context: &Context) -> Result<Outcome, Failure> {
