@@ -29,6 +29,17 @@ pub enum Outcome {
     Failure,
 }
 
+impl Outcome {
+    /// [`Outcome::Changes`] when `changes`, else [`Outcome::Success`].
+    pub fn changes_if(changes: bool) -> Self {
+        if changes {
+            Outcome::Changes
+        } else {
+            Outcome::Success
+        }
+    }
+}
+
 impl From<Outcome> for std::process::ExitCode {
     fn from(outcome: Outcome) -> Self {
         std::process::ExitCode::from(match outcome {
@@ -76,6 +87,19 @@ impl Failure {
             message: message.into(),
             hint: Some(hint.into()),
         }
+    }
+
+    /// `no worker `id``, with the closest of the fleet's worker `ids` as the hint, else
+    /// their form.
+    pub fn no_worker(id: &str, ids: &[String]) -> Self {
+        let hint = match crate::diagnostic::did_you_mean(id, ids.iter().map(String::as_str)) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => format!(
+                "name it as `<env>/<cluster>/<worker>`, e.g. `{}`",
+                ids.first().map_or("production/eu-west-1/deploy", String::as_str)
+            ),
+        };
+        Failure::usage_with_hint(format!("no worker `{id}`"), hint)
     }
 
     /// The exit code: 2 when the input or the command line is at fault, 3 otherwise.

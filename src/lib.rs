@@ -4,9 +4,11 @@
 //! [`tree::FileTree`], [`model::resolve`] merges the layers ([`merge`]) and types them,
 //! [`validate`] checks every rule, and `render` writes the Helm values and manifests.
 
+pub mod about;
 pub mod app;
 pub mod chart;
 pub mod cli;
+pub mod console;
 pub mod decl;
 pub mod diagnostic;
 pub mod diff;

@@ -22,6 +22,16 @@ pub enum Committed<'a> {
     WorkingTree(PathBuf),
 }
 
+impl<'a> Committed<'a> {
+    /// At `head` if there is one, else in the output folder `root` on disk.
+    pub fn new(repo: &'a ConfigRepo, head: Option<&'a Revision<'a>>, root: PathBuf) -> Self {
+        match head {
+            Some(revision) => Committed::Revision { repo, revision },
+            None => Committed::WorkingTree(root),
+        }
+    }
+}
+
 /// Why the committed rendered files could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
