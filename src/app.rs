@@ -1,90 +1,30 @@
 //! `run`: each command as the pipeline of its stages, and what the user sees of it.
 
-use std::io::{IsTerminal, Write};
-
 use anyhow::Context as _;
 
+use crate::about;
 use crate::cli::{
-    Cli, ColorChoice, Command, DiffArgs, DiffFormat, ExplainArgs, ExplainFormat, GlobalArgs, InitArgs, ProposeArgs,
-    ProposeOutput, RenderArgs, SchemaArgs, SchemaFile, ScopeArgs,
+    Cli, Command, DiffArgs, DiffFormat, ExplainArgs, ExplainFormat, InitArgs, ProposeArgs, ProposeOutput, RenderArgs,
+    ScopeArgs,
+};
+pub use crate::console::Context;
+use crate::console::{
+    drift_listing, plural, print_failure, print_invalid, print_report, print_writes_not_done, print_written,
+    render_summary, summary, with_progress, write_stdout, StatusEvents,
 };
 use crate::diagnostic::{Report, Severity};
-use crate::git::{ConfigRepo, GitError};
+use crate::diff::committed::{Committed, CommittedFiles};
+use crate::failure::Failure;
+pub use crate::failure::Outcome;
+use crate::git::{ConfigRepo, Revision};
 use crate::model::Fleet;
-use crate::propose::{self as proposal, PushAuth};
-use crate::render::output::{self, OutputError, WriteOptions};
+use crate::propose::{self as proposal, Proposal, ProposeOptions};
+use crate::render::output::{self, WriteOptions};
 use crate::render::templates::Templates;
 use crate::render::{self, Scope};
 use crate::tree::fs::FsTree;
 use crate::tree::FileTree;
 use crate::Timings;
-
-/// How a run ended; the process exit code (DESIGN section 6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// 0: success.
-    Success,
-    /// 1: changes found (`diff --exit-code`, `check`).
-    Changes,
-    /// 2: invalid input or usage.
-    Invalid,
-    /// 3: I/O, Git or internal failure.
-    Failure,
-}
-
-impl From<Outcome> for std::process::ExitCode {
-    fn from(outcome: Outcome) -> Self {
-        std::process::ExitCode::from(match outcome {
-            Outcome::Success => 0,
-            Outcome::Changes => 1,
-            Outcome::Invalid => 2,
-            Outcome::Failure => 3,
-        })
-    }
-}
-
-/// What a run takes from its environment, read in one place so tests can set it.
-#[derive(Debug, Clone)]
-pub struct Context {
-    pub color: bool,
-    /// Whether data on stdout may be coloured.
-    pub color_stdout: bool,
-    pub quiet: bool,
-    pub verbose: bool,
-    /// Credentials for `propose --push` from the environment.
-    pub push_auth: PushAuth,
-    /// Whether a progress bar may be shown: stderr is a terminal and not in CI.
-    pub progress: bool,
-}
-
-impl Context {
-    /// Reads `NO_COLOR` and whether stderr is a terminal.
-    pub fn from_process(global: &GlobalArgs) -> Self {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-        let wants = |is_terminal: bool| match global.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => !no_color && is_terminal,
-        };
-        let color = wants(std::io::stderr().is_terminal());
-        let color_stdout = wants(std::io::stdout().is_terminal());
-        Self {
-            color,
-            color_stdout,
-            quiet: global.quiet,
-            verbose: global.verbose,
-            progress: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
-            push_auth: PushAuth {
-                token: std::env::var("WORKERGEN_GIT_TOKEN")
-                    .ok()
-                    .filter(|token| !token.is_empty()),
-                username: std::env::var("WORKERGEN_GIT_USERNAME")
-                    .ok()
-                    .filter(|name| !name.is_empty()),
-            },
-        }
-    }
-}
 
 /// Runs the command and prints what it has to say.
 pub fn run(cli: &Cli, context: &Context) -> Outcome {
@@ -96,38 +36,24 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Propose(args) => propose(cli, args, context),
         Command::Explain(args) => explain(cli, args, context),
         Command::Init(args) => init(cli, args, context),
-        Command::Schema(args) => schema(args),
-        Command::Completions(args) => completions(args.shell),
-        Command::Man => man(),
+        Command::Schema(args) => about::schema(args),
+        Command::Completions(args) => about::completions(args.shell),
+        Command::Man => about::man(),
         Command::Status(args) => status(cli, args, context),
     };
-    match result {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            Outcome::Failure
-        }
-    }
+    result.unwrap_or_else(|failure| {
+        print_failure(&failure, context);
+        failure.exit_code()
+    })
 }
 
 fn scope_of(args: &ScopeArgs) -> Scope {
     Scope::new(args.env.as_deref(), args.cluster.as_deref())
 }
 
-/// Loads and validates, printing the diagnostics; `Err(Outcome::Invalid)` when there
-/// were errors.
-fn load(cli: &Cli, context: &Context) -> anyhow::Result<Result<(Fleet, Report), Outcome>> {
-    load_timed(cli, context, &Scope::default(), &mut Timings::default())
-}
-
-/// Loads and validates; with a scope, problems in files outside it are left out
-/// ([`scoped`]).
-fn load_timed(
-    cli: &Cli,
-    context: &Context,
-    scope: &Scope,
-    timings: &mut Timings,
-) -> anyhow::Result<Result<(Fleet, Report), Outcome>> {
+/// Loads and validates, printing the diagnostics; [`Failure::Reported`] when there were
+/// errors. With a scope, problems in files outside it are left out ([`scoped`]).
+fn load_timed(cli: &Cli, context: &Context, scope: &Scope, timings: &mut Timings) -> Result<(Fleet, Report), Failure> {
     let tree = FsTree::new(&cli.global.directory);
     let (fleet, mut report) = crate::load_fleet_timed(&tree, timings)
         .with_context(|| format!("cannot read the config repository `{}`", cli.global.directory.display()))?;
@@ -137,9 +63,9 @@ fn load_timed(
     print_report(&report, &fleet, context);
     if report.has_errors() {
         eprintln!("{}", summary(&fleet, &report));
-        return Ok(Err(Outcome::Invalid));
+        return Err(Failure::Reported);
     }
-    Ok(Ok((fleet, report)))
+    Ok((fleet, report))
 }
 
 /// Whether the declaration file at `path` can change what the scope renders:
@@ -194,75 +120,16 @@ fn scoped(report: Report, fleet: &Fleet, scope: &Scope, context: &Context) -> Re
     report
 }
 
-fn print_report(report: &Report, fleet: &Fleet, context: &Context) {
-    let mut shown = Report::new();
-    shown.extend(
-        report
-            .diagnostics()
-            .iter()
-            .filter(|d| !context.quiet || d.severity == Severity::Error)
-            .cloned(),
-    );
-    let text = shown.render(&fleet.sources, context.color);
-    let _ = std::io::stderr().write_all(text.as_bytes());
-}
-
-fn print_template_error(error: &crate::render::templates::TemplateError, context: &Context) {
-    let (sources, report) = error.to_report();
-    let _ = std::io::stderr().write_all(report.render(&sources, context.color).as_bytes());
-}
-
-fn plural(count: usize, word: &str) -> String {
-    if count == 1 {
-        format!("{count} {word}")
-    } else {
-        format!("{count} {word}s")
-    }
-}
-
-/// `2 environments, 4 clusters, 9 workers: ok` (or how many errors and warnings).
-fn summary(fleet: &Fleet, report: &Report) -> String {
-    let enabled = fleet.workers.iter().filter(|worker| worker.enabled).count();
-    let disabled = fleet.workers.len() - enabled;
-    let mut text = format!(
-        "{}, {}, {}",
-        plural(fleet.environments.len(), "environment"),
-        plural(fleet.clusters.len(), "cluster"),
-        plural(enabled, "worker")
-    );
-    if disabled > 0 {
-        text.push_str(&format!(" ({disabled} disabled)"));
-    }
-    let errors = report.count(Severity::Error);
-    let warnings = report.count(Severity::Warning);
-    let verdict = match (errors, warnings) {
-        (0, 0) => "ok".to_string(),
-        (0, _) => format!("ok, {}", plural(warnings, "warning")),
-        (_, 0) => plural(errors, "error"),
-        _ => format!("{}, {}", plural(errors, "error"), plural(warnings, "warning")),
-    };
-    format!("{text}: {verdict}")
-}
-
-fn validate(cli: &Cli, scope: &Scope, context: &Context) -> anyhow::Result<Outcome> {
+fn validate(cli: &Cli, scope: &Scope, context: &Context) -> Result<Outcome, Failure> {
     let mut timings = Timings::default();
     let loaded = load_timed(cli, context, scope, &mut timings);
     if context.verbose {
         eprintln!("{}", timings.summary());
     }
-    let (fleet, report) = match loaded? {
-        Ok(loaded) => loaded,
-        Err(outcome) => return Ok(outcome),
-    };
-    if let Err(message) = check_scope(&fleet, scope) {
-        eprintln!("error: {message}");
-        return Ok(Outcome::Invalid);
-    }
-    let tree = FsTree::new(&cli.global.directory);
-    if let Err(error) = Templates::load(&tree).and_then(|templates| render::check_templates(&fleet, &templates)) {
-        print_template_error(&error, context);
-        return Ok(Outcome::Invalid);
-    }
+    let (fleet, report) = loaded?;
+    check_scope(&fleet, scope)?;
+    let templates = Templates::load(&FsTree::new(&cli.global.directory))?;
+    render::check_templates(&fleet, &templates)?;
     if !context.quiet {
         eprintln!("{}", summary(&fleet, &report));
     }
@@ -270,14 +137,14 @@ fn validate(cli: &Cli, scope: &Scope, context: &Context) -> anyhow::Result<Outco
 }
 
 /// Checks that `--env` / `--cluster` name something that exists.
-fn check_scope(fleet: &Fleet, scope: &Scope) -> Result<(), String> {
+fn check_scope(fleet: &Fleet, scope: &Scope) -> Result<(), Failure> {
     if let Some(environment) = &scope.environment {
         if !fleet.environments.iter().any(|e| &e.name == environment) {
             let known: Vec<_> = fleet.environments.iter().map(|e| e.name.as_str()).collect();
-            return Err(format!(
+            return Err(Failure::usage(format!(
                 "no environment `{environment}`; there are: {}",
                 known.join(", ")
-            ));
+            )));
         }
     }
     if let Some(cluster) = &scope.cluster {
@@ -289,26 +156,15 @@ fn check_scope(fleet: &Fleet, scope: &Scope) -> Result<(), String> {
                     .is_none_or(|e| e == &fleet.environments[c.environment].name)
         });
         if !found {
-            return Err(format!("no cluster `{cluster}` in the selected environments"));
+            return Err(Failure::usage(format!(
+                "no cluster `{cluster}` in the selected environments"
+            )));
         }
     }
     Ok(())
 }
 
-/// A progress bar for long renders, on a terminal only (never piped, never in CI).
-fn progress_bar(context: &Context, clusters: usize) -> Option<indicatif::ProgressBar> {
-    let wanted = context.progress && !context.quiet && clusters >= 50;
-    wanted.then(|| {
-        let bar = indicatif::ProgressBar::new(clusters as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("rendering {bar:40} {pos}/{len} clusters {elapsed}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    })
-}
-
-fn render(cli: &Cli, args: &RenderArgs, context: &Context) -> anyhow::Result<Outcome> {
+fn render(cli: &Cli, args: &RenderArgs, context: &Context) -> Result<Outcome, Failure> {
     let mut timings = Timings::default();
     let outcome = render_timed(cli, args, context, &mut timings);
     if context.verbose {
@@ -317,84 +173,35 @@ fn render(cli: &Cli, args: &RenderArgs, context: &Context) -> anyhow::Result<Out
     outcome
 }
 
-fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut Timings) -> anyhow::Result<Outcome> {
+fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut Timings) -> Result<Outcome, Failure> {
     let scope = scope_of(&args.scope);
-    let (fleet, _) = match load_timed(cli, context, &scope, timings)? {
-        Ok(loaded) => loaded,
-        Err(outcome) => return Ok(outcome),
-    };
-    if let Err(message) = check_scope(&fleet, &scope) {
-        eprintln!("error: {message}");
-        return Ok(Outcome::Invalid);
-    }
+    let (fleet, _) = load_timed(cli, context, &scope, timings)?;
+    check_scope(&fleet, &scope)?;
     let tree = FsTree::new(&cli.global.directory);
-    let bar = progress_bar(context, fleet.clusters.len());
-    let tick = || {
-        if let Some(bar) = &bar {
-            bar.inc(1);
-        }
-    };
-    let result = timings.time("render", || {
-        Templates::load(&tree)
-            .and_then(|templates| render::render_with_progress(&fleet, &templates, &scope, args.stdout, &tick))
-    });
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    let rendered = match result {
-        Ok(rendered) => rendered,
-        Err(error) => {
-            print_template_error(&error, context);
-            return Ok(Outcome::Invalid);
-        }
-    };
+    let rendered = timings.time("render", || {
+        with_progress(context, fleet.clusters.len(), |tick| {
+            Templates::load(&tree)
+                .and_then(|templates| render::render_with_progress(&fleet, &templates, &scope, args.stdout, tick))
+        })
+    })?;
     if args.stdout {
         write_stdout(&render::stream(&rendered))?;
         return Ok(Outcome::Success);
     }
-    let root = cli.global.directory.join(&fleet.settings.output.value);
+    let output_name = &fleet.settings.output.value;
+    let root = cli.global.directory.join(output_name);
     std::fs::create_dir_all(&root).with_context(|| format!("cannot create `{}`", root.display()))?;
     let options = WriteOptions { force: args.force };
-    let report = match timings.time("write", || {
-        output::write_tree(&root, &rendered.files, &rendered.scope, &options)
-    }) {
-        Ok(report) => report,
-        Err(error @ OutputError::Foreign { .. }) => {
-            eprintln!("error: {error}");
-            eprintln!(
-                "  hint: workergen owns `{}/`; move those files away, or pass `--force` to replace them",
-                fleet.settings.output.value
-            );
-            return Ok(Outcome::Invalid);
-        }
-        Err(error) => return Err(error).context("cannot write the rendered tree"),
-    };
-    if context.verbose {
-        // A whole fleet's paths would drown the terminal: the first few, then a count.
-        const SHOWN: usize = 20;
-        for (verb, paths) in [("wrote", &report.written), ("deleted", &report.deleted)] {
-            for path in paths.iter().take(SHOWN) {
-                eprintln!("{verb} {}", root.join(path).display());
-            }
-            if paths.len() > SHOWN {
-                eprintln!("{verb} {} more files", paths.len() - SHOWN);
-            }
-        }
-    }
-    for path in &report.forced {
-        eprintln!(
-            "warning: replaced `{}`, which workergen did not write (`--force`)",
-            root.join(path).display()
-        );
-    }
-    let summary_line = format!(
-        "rendered {} into `{}`: {} written, {} unchanged, {} deleted",
-        plural(rendered.workers, "worker"),
-        fleet.settings.output.value,
-        plural(report.written.len(), "file"),
-        report.unchanged,
-        report.deleted.len()
-    );
+    let written = timings
+        .time("write", || {
+            output::write_tree(&root, &rendered.files, &rendered.scope, &options)
+        })
+        .map_err(|error| Failure::Output {
+            output: output_name.clone(),
+            error,
+        })?;
+    print_written(&written, &root, context);
+    let summary_line = render_summary(rendered.workers, output_name, &written);
     // The process ends next: freeing a whole fleet's trees one by one would only cost
     // time (about 0.1 s at 10,000 workers).
     std::mem::forget(rendered);
@@ -405,15 +212,6 @@ fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut T
     Ok(Outcome::Success)
 }
 
-/// Loads a side of a diff from any tree; prints its diagnostics (naming the side).
-fn load_side(
-    tree: &dyn FileTree,
-    label: &str,
-    context: &Context,
-) -> anyhow::Result<Result<(Fleet, Templates), Outcome>> {
-    finish_side(tree, crate::load_fleet(tree), label, &Scope::default(), context)
-}
-
 /// Reports a loaded side's problems; its fleet and templates when it is valid.
 fn finish_side(
     tree: &dyn FileTree,
@@ -421,7 +219,7 @@ fn finish_side(
     label: &str,
     scope: &Scope,
     context: &Context,
-) -> anyhow::Result<Result<(Fleet, Templates), Outcome>> {
+) -> Result<Loaded, Failure> {
     let (mut fleet, report) = loaded.with_context(|| format!("cannot read the declarations of {label}"))?;
     let report = scoped(report, &fleet, scope, context);
     if !scope.is_all() {
@@ -434,221 +232,119 @@ fn finish_side(
         fleet.workers.retain(|worker| clusters[worker.cluster]);
     }
     if report.has_errors() {
-        print_report(&report, &fleet, context);
-        eprintln!("the declarations of {label} are invalid: {}", summary(&fleet, &report));
-        return Ok(Err(Outcome::Invalid));
+        print_invalid(label, &fleet, &report, context);
+        return Err(Failure::Reported);
     }
-    match Templates::load(tree) {
-        Ok(templates) => Ok(Ok((fleet, templates))),
-        Err(error) => {
-            print_template_error(&error, context);
-            Ok(Err(Outcome::Invalid))
-        }
-    }
+    Ok((fleet, Templates::load(tree)?))
 }
 
-fn git_failure(error: &GitError) -> Outcome {
-    eprintln!("error: {error}");
-    if let Some(hint) = error.hint() {
-        eprintln!("  hint: {hint}");
-    }
-    Outcome::Failure
-}
-
-fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> anyhow::Result<Outcome> {
+fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> Result<Outcome, Failure> {
     let scope = scope_of(&args.scope);
-    let repo = match ConfigRepo::open(&cli.global.directory) {
-        Ok(repo) => repo,
-        Err(error) => return Ok(git_failure(&error)),
-    };
-    let base = match args
+    let repo = ConfigRepo::open(&cli.global.directory)?;
+    let base = args
         .base
         .as_deref()
-        .map_or_else(|| repo.default_base(), |rev| repo.revision(rev))
-    {
-        Ok(base) => base,
-        Err(error) => return Ok(git_failure(&error)),
-    };
+        .map_or_else(|| repo.default_base(), |rev| repo.revision(rev))?;
     if !context.quiet {
         eprintln!("base: {}", base.label);
     }
     let base_tree = if args.allow_empty_base {
-        repo.declarations(&base)
+        repo.declarations(&base)?
     } else {
-        repo.required_declarations(&base).map(Some)
+        Some(repo.required_declarations(&base)?)
     };
-    let base_tree = match base_tree {
-        Ok(tree) => tree,
-        Err(error) => return Ok(git_failure(&error)),
-    };
-    let (head_label, head_tree): (String, Box<dyn FileTree>) = match &args.head {
-        Some(revision) => {
-            let head = match repo.revision(revision) {
-                Ok(head) => head,
-                Err(error) => return Ok(git_failure(&error)),
-            };
-            match repo.required_declarations(&head) {
-                Ok(tree) => (head.label.clone(), Box::new(tree)),
-                Err(error) => return Ok(git_failure(&error)),
-            }
-        }
-        None => ("working tree".to_string(), Box::new(FsTree::new(&cli.global.directory))),
-    };
-    // Both sides load at once; their problems are then reported in order.
-    let (base_loaded, head_loaded) = rayon::join(
-        || base_tree.as_ref().map(|tree| crate::load_fleet(tree)),
-        || crate::load_fleet(head_tree.as_ref()),
-    );
-    let base_side = match (base_tree.as_ref(), base_loaded) {
-        (Some(tree), Some(loaded)) => match finish_side(tree, loaded, &base.label, &scope, context)? {
-            Ok(side) => side,
-            Err(outcome) => return Ok(outcome),
-        },
-        _ => (
-            crate::model::Fleet::empty(),
-            Templates::load(&crate::tree::git::GitTree::default())?,
-        ),
-    };
-    let head_side = match finish_side(head_tree.as_ref(), head_loaded, &head_label, &scope, context)? {
-        Ok(side) => side,
-        Err(outcome) => return Ok(outcome),
-    };
-    if let Err(message) = check_scope(&head_side.0, &scope) {
-        eprintln!("error: {message}");
-        return Ok(Outcome::Invalid);
-    }
-    let base = crate::diff::Side {
-        label: base.label.clone(),
-        fleet: &base_side.0,
-        templates: &base_side.1,
-    };
-    let head = crate::diff::Side {
-        label: head_label,
-        fleet: &head_side.0,
-        templates: &head_side.1,
-    };
+    let head = args.head.as_deref().map(|rev| repo.revision(rev)).transpose()?;
+    let (head_label, head_tree) = head_tree(&repo, head.as_ref(), cli)?;
+    let base_tree = base_tree
+        .as_ref()
+        .map(|tree| (tree as &dyn FileTree, base.label.as_str()));
+    let (base_side, head_side) = load_sides(base_tree, (head_tree.as_ref(), &head_label), &scope, context)?;
+    check_scope(&head_side.0, &scope)?;
     // The head's committed rendered/ files, to report drift against its declarations.
-    let output_name = head.fleet.settings.output.value.clone();
-    let head_revision = match &args.head {
-        Some(revision) => repo.revision(revision).ok(),
-        None => None,
-    };
-    let disk_root = cli.global.directory.join(&output_name);
-    // A committed file that cannot be read is an error, never an empty file that
-    // would show as drift (#9): the first one is kept and reported after the diff.
-    let read_error: std::cell::RefCell<Option<anyhow::Error>> = std::cell::RefCell::new(None);
-    let read_committed = |clusters: Option<&std::collections::HashSet<crate::diff::ClusterKey>>| {
-        let folders: Vec<String> = match clusters {
-            None => vec![String::new()],
-            Some(clusters) => {
-                let mut folders: Vec<String> = clusters
-                    .iter()
-                    .map(|(environment, cluster)| format!("{environment}/{cluster}"))
-                    .collect();
-                folders.sort();
-                folders
-            }
-        };
-        let mut files = Vec::new();
-        for folder in folders {
-            let found: anyhow::Result<Vec<(String, Vec<u8>)>> = match &head_revision {
-                Some(revision) => repo
-                    .rendered_files(revision, &crate::tree::join(&output_name, &folder))
-                    .map_err(|error| {
-                        anyhow::anyhow!(
-                            "cannot read `{}` at {}: {}",
-                            crate::tree::join(&output_name, &folder),
-                            revision.label,
-                            error.message()
-                        )
-                    }),
-                None => output::read_owned(&disk_root.join(&folder))
-                    .map(|files| {
-                        files
-                            .into_iter()
-                            .map(|(path, bytes)| (path.to_string_lossy().replace('\\', "/"), bytes))
-                            .collect()
-                    })
-                    .map_err(anyhow::Error::from),
-            };
-            match found {
-                Ok(found) => files.extend(
-                    found
-                        .into_iter()
-                        .map(|(path, bytes)| (crate::tree::join(&folder, &path), bytes))
-                        .filter(|(path, _)| {
-                            let mut parts = path.split('/');
-                            match (parts.next(), parts.next()) {
-                                (Some(environment), Some(cluster)) => scope.matches(environment, cluster),
-                                _ => scope.is_all(),
-                            }
-                        }),
-                ),
-                Err(error) => {
-                    read_error.borrow_mut().get_or_insert(error);
-                }
-            }
-        }
-        files
-    };
-    let start = std::time::Instant::now();
-    let computed = crate::diff::compute_with_committed(&base, &head, Some(&read_committed));
-    if context.verbose {
-        eprintln!(
-            "timings: diff (render both sides and compare) {:.1} ms",
-            start.elapsed().as_secs_f64() * 1000.0
-        );
-    }
-    let diff = match computed {
-        Ok(diff) => diff,
-        Err(error) => {
-            print_template_error(&error, context);
-            return Ok(Outcome::Invalid);
-        }
-    };
-    if let Some(error) = read_error.into_inner() {
-        return Err(error.context(format!("cannot compare with the committed `{output_name}/`")));
-    }
-    let text = match args.format {
-        DiffFormat::Text => crate::diff::text::render(&diff, context.color_stdout),
-        DiffFormat::Markdown => crate::diff::markdown::render(&diff),
-        DiffFormat::Json => crate::diff::json::render(&diff),
-    };
-    write_stdout(&text)?;
-    Ok(if args.exit_code && !diff.is_empty() {
-        Outcome::Changes
-    } else {
-        Outcome::Success
+    let output_name = head_side.0.settings.output.value.clone();
+    let at = Committed::new(&repo, head.as_ref(), cli.global.directory.join(&output_name));
+    let committed = CommittedFiles::new(at, &output_name, &scope);
+    let (base, head) = (side(&base.label, &base_side), side(&head_label, &head_side));
+    let diff = compare(&base, &head, &committed, context)?;
+    committed
+        .finish()
+        .with_context(|| format!("cannot compare with the committed `{output_name}/`"))?;
+    write_stdout(&diff_text(&diff, args.format, context))?;
+    Ok(Outcome::changes_if(args.exit_code && !diff.is_empty()))
+}
+
+/// The head side's declarations: at `--head`, else in the working tree.
+fn head_tree(
+    repo: &ConfigRepo,
+    head: Option<&Revision<'_>>,
+    cli: &Cli,
+) -> Result<(String, Box<dyn FileTree>), Failure> {
+    Ok(match head {
+        Some(head) => (head.label.clone(), Box::new(repo.required_declarations(head)?)),
+        None => ("working tree".to_string(), Box::new(FsTree::new(&cli.global.directory))),
     })
 }
 
-/// Writes data to stdout; a closed pipe (`| head`) is not a failure.
-fn write_stdout(text: &str) -> anyhow::Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        Ok(()) => Ok(()),
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(error) => Err(error).context("cannot write to stdout"),
+/// Renders both sides and compares them, with the time it took for `-v`.
+fn compare(
+    base: &crate::diff::Side<'_>,
+    head: &crate::diff::Side<'_>,
+    committed: &CommittedFiles<'_>,
+    context: &Context,
+) -> Result<crate::diff::Diff, Failure> {
+    let start = std::time::Instant::now();
+    let computed = crate::diff::compute_with_committed(base, head, Some(&|clusters| committed.read(clusters)));
+    if context.verbose {
+        let elapsed = start.elapsed().as_secs_f64() * 1000.0;
+        eprintln!("timings: diff (render both sides and compare) {elapsed:.1} ms");
+    }
+    Ok(computed?)
+}
+
+fn diff_text(diff: &crate::diff::Diff, format: DiffFormat, context: &Context) -> String {
+    match format {
+        DiffFormat::Text => crate::diff::text::render(diff, context.color_stdout),
+        DiffFormat::Markdown => crate::diff::markdown::render(diff),
+        DiffFormat::Json => crate::diff::json::render(diff),
     }
 }
 
-fn check(cli: &Cli, scope: &Scope, context: &Context) -> anyhow::Result<Outcome> {
-    let (fleet, _) = match load_timed(cli, context, scope, &mut Timings::default())? {
-        Ok(loaded) => loaded,
-        Err(outcome) => return Ok(outcome),
-    };
-    if let Err(message) = check_scope(&fleet, scope) {
-        eprintln!("error: {message}");
-        return Ok(Outcome::Invalid);
+/// A valid side of a diff: its fleet and templates.
+type Loaded = (Fleet, Templates);
+
+fn side<'a>(label: &str, (fleet, templates): &'a Loaded) -> crate::diff::Side<'a> {
+    crate::diff::Side {
+        label: label.to_string(),
+        fleet,
+        templates,
     }
-    let tree = FsTree::new(&cli.global.directory);
-    let rendered = match Templates::load(&tree).and_then(|templates| render::render(&fleet, &templates, scope, false)) {
-        Ok(rendered) => rendered,
-        Err(error) => {
-            print_template_error(&error, context);
-            return Ok(Outcome::Invalid);
-        }
+}
+
+/// Loads both sides of a diff at once, then reports their problems in order. A base
+/// without declarations (`--allow-empty-base`) is an empty fleet.
+fn load_sides(
+    base: Option<(&dyn FileTree, &str)>,
+    (head_tree, head_label): (&dyn FileTree, &str),
+    scope: &Scope,
+    context: &Context,
+) -> Result<(Loaded, Loaded), Failure> {
+    let (base_loaded, head_loaded) = rayon::join(
+        || base.map(|(tree, _)| crate::load_fleet(tree)),
+        || crate::load_fleet(head_tree),
+    );
+    let base_side = match (base, base_loaded) {
+        (Some((tree, label)), Some(loaded)) => finish_side(tree, loaded, label, scope, context)?,
+        _ => (Fleet::empty(), Templates::load(&crate::tree::git::GitTree::default())?),
     };
+    let head_side = finish_side(head_tree, head_loaded, head_label, scope, context)?;
+    Ok((base_side, head_side))
+}
+
+fn check(cli: &Cli, scope: &Scope, context: &Context) -> Result<Outcome, Failure> {
+    let (fleet, _) = load_timed(cli, context, scope, &mut Timings::default())?;
+    check_scope(&fleet, scope)?;
+    let templates = Templates::load(&FsTree::new(&cli.global.directory))?;
+    let rendered = render::render(&fleet, &templates, scope, false)?;
     let output_name = &fleet.settings.output.value;
     let root = cli.global.directory.join(output_name);
     let mut found = output::read_owned(&root).context("cannot read the rendered tree")?;
@@ -660,17 +356,7 @@ fn check(cli: &Cli, scope: &Scope, context: &Context) -> anyhow::Result<Outcome>
         }
         return Ok(Outcome::Success);
     }
-    let mut listing = String::new();
-    for (label, paths) in [
-        ("stale", &drift.stale),
-        ("missing", &drift.missing),
-        ("extra", &drift.extra),
-    ] {
-        for path in paths {
-            listing.push_str(&format!("{label}: {output_name}/{}\n", path.display()));
-        }
-    }
-    write_stdout(&listing)?;
+    write_stdout(&drift_listing(&drift, output_name))?;
     eprintln!(
         "`{output_name}/` is out of date: {} stale, {} missing, {} extra\n  hint: run `workergen render` and commit the result",
         drift.stale.len(),
@@ -680,528 +366,85 @@ fn check(cli: &Cli, scope: &Scope, context: &Context) -> anyhow::Result<Outcome>
     Ok(Outcome::Changes)
 }
 
-fn propose_failure(error: &crate::propose::ProposeError) -> Outcome {
-    eprintln!("error: {error}");
-    if let Some(hint) = error.hint() {
-        eprintln!("  hint: {hint}");
-    }
-    if error.is_usage() {
-        Outcome::Invalid
-    } else {
-        Outcome::Failure
-    }
-}
-
-fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> anyhow::Result<Outcome> {
-    if let Some(author) = &args.author {
-        if let Err(error) = proposal::parse_author(author) {
-            return Ok(propose_failure(&error));
-        }
-    }
-    if let Some(branch) = &args.branch {
-        if let Err(error) = proposal::check_branch_name(branch) {
-            return Ok(propose_failure(&error));
-        }
-    }
-    let repo = match ConfigRepo::open(&cli.global.directory) {
-        Ok(repo) => repo,
-        Err(error) => return Ok(git_failure(&error)),
+fn propose(cli: &Cli, args: &ProposeArgs, context: &Context) -> Result<Outcome, Failure> {
+    let options = ProposeOptions {
+        base: args.base.clone(),
+        branch: args.branch.clone(),
+        author: args.author.clone(),
+        push: args.push.clone(),
+        force: args.force,
+        body_file: args.body_file.clone(),
+        auth: context.push_auth.clone(),
     };
-    // Everything that can be checked is checked before a branch exists (#9).
-    let signature = match proposal::signature(&repo.repository, args.author.as_deref()) {
-        Ok(signature) => signature,
-        Err(error) => return Ok(propose_failure(&error)),
-    };
-    if let Some(remote) = &args.push {
-        if let Err(error) = proposal::check_remote(&repo, remote) {
-            return Ok(propose_failure(&error));
-        }
-    }
-    let base = match repo.revision(&args.base) {
-        Ok(base) => base,
-        Err(error) => return Ok(git_failure(&error)),
-    };
-    let tree = match repo.required_declarations(&base) {
-        Ok(tree) => tree,
-        Err(error) => return Ok(git_failure(&error)),
-    };
-    let (fleet, templates) = match load_side(&tree, &base.label, context)? {
-        Ok(side) => side,
-        Err(outcome) => return Ok(outcome),
-    };
-    let (rendered, head_states) =
-        match render::render(&fleet, &templates, &Scope::default(), false).and_then(|rendered| {
-            let side = crate::diff::Side {
-                label: String::new(),
-                fleet: &fleet,
-                templates: &templates,
-            };
-            Ok((rendered, crate::diff::states(&side)?))
-        }) {
-            Ok(result) => result,
-            Err(error) => {
-                print_template_error(&error, context);
-                return Ok(Outcome::Invalid);
-            }
-        };
-    let output_name = fleet.settings.output.value.clone();
-    let (rendered_id, new_tree) = match proposal::new_tree(&repo, &base, &rendered.files, &output_name, args.force) {
-        Ok(result) => result,
-        Err(error) => return Ok(propose_failure(&error)),
-    };
-    let Some(new_tree) = new_tree else {
-        if !context.quiet {
-            eprintln!("`{output_name}/` at {} is up to date: no branch created", base.label);
-        }
-        if args.output == ProposeOutput::Json {
-            // The documented fields, also when there is nothing to propose.
-            let document = serde_json::json!({
-                "changed": false,
-                "branch": null,
-                "commit": null,
-                "parent": base.commit.id().to_string(),
-                "created": false,
-                "pushed": null,
-                "body": "",
-            });
-            write_stdout(&format!("{}\n", serde_json::to_string_pretty(&document)?))?;
-        }
-        return Ok(Outcome::Success);
-    };
-    // The PR body: the committed rendered tree against the fresh render.
-    let committed = match repo.rendered_files(&base, &output_name) {
-        Ok(committed) => committed,
-        Err(error) => return Ok(propose_failure(&error.into())),
-    };
-    let base_states =
-        crate::diff::states_from_rendered(committed.iter().map(|(p, b)| (p.as_str(), b.as_slice())), &output_name);
-    let empty = Fleet::empty();
-    let base_label = format!("{output_name}/ at {}", base.label);
-    let diff = crate::diff::compare_states(
-        (&base_label, &empty, base_states),
-        ("fresh render", &fleet, head_states),
-    );
-    let body = crate::diff::markdown::render(&diff);
-    // Written beside its place first, so an unwritable `--body-file` stops propose
-    // before the branch exists; moved into place once the branch (and push) succeeded.
-    let body_file = match &args.body_file {
-        Some(path) => match PendingFile::write(path, &body) {
-            Ok(pending) => Some(pending),
-            Err(error) => return Ok(propose_failure(&error)),
-        },
-        None => None,
-    };
-    let branch = args
-        .branch
-        .clone()
-        .unwrap_or_else(|| format!("workergen/{}", &rendered_id.to_string()[..12]));
-    let output_path = crate::tree::join(&repo.prefix, &output_name);
-    let made = match proposal::commit(
-        &repo,
-        &base,
-        new_tree,
-        rendered_id,
-        &branch,
-        &proposal::message(&diff),
-        &signature,
-        args.force,
-        &output_path,
-    ) {
-        Ok(made) => made,
-        Err(error) => return Ok(propose_failure(&error)),
-    };
-    // From here on a failure puts the branch back as it was.
-    let undo = |error: &crate::propose::ProposeError| {
-        let outcome = propose_failure(error);
-        match proposal::roll_back(&repo, &made) {
-            Ok(()) if made.created => eprintln!("note: branch {} was put back as it was", made.branch),
-            Ok(()) => {}
-            Err(rollback) => eprintln!(
-                "error: cannot put branch {} back: {}\n  hint: delete it with `git branch -D {}`",
-                made.branch,
-                rollback.message(),
-                made.branch
-            ),
-        }
-        outcome
-    };
-    if let Some(remote) = &args.push {
-        // A replaced branch needs a forced push, always with the lease.
-        if let Err(error) = proposal::push(
-            &repo,
-            remote,
-            &made.branch,
-            args.force || made.replaced,
-            &context.push_auth,
-        ) {
-            return Ok(undo(&error));
-        }
-    }
-    if let Some(pending) = body_file {
-        if let Err(error) = pending.finish() {
-            return Ok(undo(&error));
-        }
-    }
+    // The flags that need no repository are checked before it is looked for.
+    options.check()?;
+    let repo = ConfigRepo::open(&cli.global.directory)?;
+    let proposal = proposal::propose(&repo, &options)?;
     if !context.quiet {
-        let verb = if made.created { "created" } else { "unchanged:" };
-        eprintln!(
-            "{verb} branch {} at {} (parent {})",
-            made.branch,
-            &made.commit[..12],
-            &made.parent[..made.parent.len().min(12)]
-        );
-        if let Some(remote) = &args.push {
-            eprintln!("pushed {} to {remote}", made.branch);
-        }
+        eprintln!("{}", proposal.summary());
     }
-    match args.output {
-        ProposeOutput::Json => {
-            let document = serde_json::json!({
-                "changed": true,
-                "branch": made.branch,
-                "commit": made.commit,
-                "parent": made.parent,
-                "created": made.created,
-                "pushed": args.push,
-                "body": body,
-            });
-            write_stdout(&format!("{}\n", serde_json::to_string_pretty(&document)?))?;
-        }
-        ProposeOutput::Text if args.body_file.is_none() => write_stdout(&body)?,
-        ProposeOutput::Text => {}
+    match (args.output, &proposal) {
+        (ProposeOutput::Json, _) => write_stdout(&format!("{:#}\n", proposal.json()))?,
+        (ProposeOutput::Text, Proposal::Branch { body, .. }) if args.body_file.is_none() => write_stdout(body)?,
+        (ProposeOutput::Text, _) => {}
     }
     Ok(Outcome::Success)
 }
 
-/// A file written under a temporary name in its folder, renamed into place by
-/// [`PendingFile::finish`] or removed when dropped unfinished.
-struct PendingFile {
-    temporary: std::path::PathBuf,
-    path: std::path::PathBuf,
-    done: bool,
-}
-
-impl PendingFile {
-    fn write(path: &std::path::Path, text: &str) -> Result<Self, crate::propose::ProposeError> {
-        let body_error = |source| crate::propose::ProposeError::BodyFile {
-            path: path.to_path_buf(),
-            source,
-        };
-        let name = path
-            .file_name()
-            .ok_or_else(|| body_error(std::io::Error::other("it names no file")))?;
-        if path.is_dir() {
-            return Err(body_error(std::io::Error::other("it is a folder")));
-        }
-        let mut temporary_name = std::ffi::OsString::from(".");
-        temporary_name.push(name);
-        temporary_name.push(format!(".workergen-{}.tmp", std::process::id()));
-        let temporary = path.with_file_name(temporary_name);
-        std::fs::write(&temporary, text).map_err(body_error)?;
-        Ok(Self {
-            temporary,
-            path: path.to_path_buf(),
-            done: false,
-        })
-    }
-
-    fn finish(mut self) -> Result<(), crate::propose::ProposeError> {
-        std::fs::rename(&self.temporary, &self.path).map_err(|source| crate::propose::ProposeError::BodyFile {
-            path: self.path.clone(),
-            source,
-        })?;
-        self.done = true;
-        Ok(())
-    }
-}
-
-impl Drop for PendingFile {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = std::fs::remove_file(&self.temporary);
-        }
-    }
-}
-
-fn explain(cli: &Cli, args: &ExplainArgs, context: &Context) -> anyhow::Result<Outcome> {
-    let (fleet, _) = match load(cli, context)? {
-        Ok(loaded) => loaded,
-        Err(outcome) => return Ok(outcome),
-    };
-    let Some(worker) = fleet
-        .workers
-        .iter()
-        .find(|worker| fleet.worker_id(worker) == args.worker)
-    else {
-        let ids: Vec<String> = fleet.workers.iter().map(|worker| fleet.worker_id(worker)).collect();
-        eprintln!("error: no worker `{}`", args.worker);
-        match crate::diagnostic::did_you_mean(&args.worker, ids.iter().map(String::as_str)) {
-            Some(close) => eprintln!("  hint: did you mean `{close}`?"),
-            None => eprintln!(
-                "  hint: name it as `<env>/<cluster>/<worker>`, e.g. `{}`",
-                ids.first().map_or("production/eu-west-1/deploy", String::as_str)
-            ),
-        }
-        return Ok(Outcome::Invalid);
-    };
-    let tree = FsTree::new(&cli.global.directory);
-    let explanation = match Templates::load(&tree)
-        .and_then(|templates| crate::explain::explain(&fleet, &templates, worker, args.key.as_deref()))
-    {
-        Ok(explanation) => explanation,
-        Err(error) => {
-            print_template_error(&error, context);
-            return Ok(Outcome::Invalid);
-        }
-    };
+fn explain(cli: &Cli, args: &ExplainArgs, context: &Context) -> Result<Outcome, Failure> {
+    let (fleet, _) = load_timed(cli, context, &Scope::default(), &mut Timings::default())?;
+    let worker = find_worker(&fleet, &args.worker)?;
+    let templates = Templates::load(&FsTree::new(&cli.global.directory))?;
+    let explanation = crate::explain::explain(&fleet, &templates, worker, args.key.as_deref())?;
     if let Some(key) = &args.key {
         if explanation.enabled && explanation.values.is_empty() && explanation.manifest.is_empty() {
-            eprintln!("error: `{}` has no value at or below `{key}`", args.worker);
-            eprintln!("  hint: key paths are dotted chart values or declaration fields, e.g. `scriptPods.resources`, `workerPools` or `spec.chartRef`");
-            return Ok(Outcome::Invalid);
+            return Err(Failure::usage_with_hint(
+                format!("`{}` has no value at or below `{key}`", args.worker),
+                "key paths are dotted chart values or declaration fields, e.g. `scriptPods.resources`, `workerPools` or `spec.chartRef`",
+            ));
         }
     }
     let text = match args.format {
         ExplainFormat::Text => crate::explain::render_text(&explanation),
-        ExplainFormat::Json => format!("{}\n", serde_json::to_string_pretty(&explanation)?),
+        ExplainFormat::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&explanation).map_err(anyhow::Error::from)?
+        ),
     };
     write_stdout(&text)?;
     Ok(Outcome::Success)
 }
 
-fn init(cli: &Cli, args: &InitArgs, context: &Context) -> anyhow::Result<Outcome> {
-    let dir = &cli.global.directory;
-    match crate::init::init(dir, args.engine, args.accept_eula) {
-        Ok(_) if context.quiet => Ok(Outcome::Success),
-        Ok(written) => {
-            for path in &written {
-                eprintln!("created {}", path.display());
-            }
-            if args.accept_eula {
-                eprintln!("next: edit the files (your editor completes them from schemas/), then `workergen validate` and `workergen render`");
-            } else {
-                eprintln!("next: read the Octopus customer agreement (https://octopus.com/company/customer-agreement) and, if you agree, set `acceptEula: true` in workergen.yaml (or run `workergen init --accept-eula` in an empty folder); then `workergen validate` and `workergen render`");
-            }
-            Ok(Outcome::Success)
-        }
-        Err(error @ crate::init::InitError::Exists(_)) => {
-            eprintln!("error: {error}");
-            eprintln!("  hint: run `workergen init` in an empty folder, or `-C DIR` for another one");
-            Ok(Outcome::Invalid)
-        }
-        Err(error) => Err(error.into()),
-    }
+/// The worker `id` (`<env>/<cluster>/<worker>`) names, or a usage failure with the
+/// closest id.
+fn find_worker<'f>(fleet: &'f Fleet, id: &str) -> Result<&'f crate::model::Worker, Failure> {
+    let ids = || {
+        fleet
+            .workers
+            .iter()
+            .map(|worker| fleet.worker_id(worker))
+            .collect::<Vec<_>>()
+    };
+    let found = fleet.workers.iter().find(|worker| fleet.worker_id(worker) == id);
+    found.ok_or_else(|| Failure::no_worker(id, &ids()))
 }
 
-fn schema(args: &SchemaArgs) -> anyhow::Result<Outcome> {
-    let schemas = crate::decl::schemas();
-    if let Some(dir) = &args.write {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-        for (name, text) in &schemas {
-            let path = dir.join(name);
-            std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))?;
-        }
+fn init(cli: &Cli, args: &InitArgs, context: &Context) -> Result<Outcome, Failure> {
+    let dir = &cli.global.directory;
+    let written = crate::init::init(dir, args.engine, args.accept_eula)?;
+    if context.quiet {
         return Ok(Outcome::Success);
     }
-    let text = match args.file {
-        Some(file) => {
-            let name = match file {
-                SchemaFile::Workergen => "workergen.schema.json",
-                SchemaFile::Environment => "environment.schema.json",
-                SchemaFile::Cluster => "cluster.schema.json",
-            };
-            schemas
-                .into_iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, text)| text)
-                .unwrap_or_default()
-        }
-        None => {
-            let all: serde_json::Map<String, serde_json::Value> = schemas
-                .into_iter()
-                .map(|(name, text)| Ok((name.to_string(), serde_json::from_str(&text)?)))
-                .collect::<anyhow::Result<_>>()?;
-            format!("{}\n", serde_json::to_string_pretty(&all)?)
-        }
-    };
-    write_stdout(&text)?;
-    Ok(Outcome::Success)
-}
-
-fn completions(shell: clap_complete::Shell) -> anyhow::Result<Outcome> {
-    let mut command = <Cli as clap::CommandFactory>::command();
-    let mut out = Vec::new();
-    clap_complete::generate(shell, &mut command, "workergen", &mut out);
-    write_stdout(&String::from_utf8_lossy(&out))?;
-    Ok(Outcome::Success)
-}
-
-fn man() -> anyhow::Result<Outcome> {
-    write_stdout(&man_page()?)?;
-    Ok(Outcome::Success)
-}
-
-/// The man page: clap's sections, then the commands (one page: there are no
-/// `workergen-<command>(1)` pages to point at), exit status and environment.
-fn man_page() -> anyhow::Result<String> {
-    let command = <Cli as clap::CommandFactory>::command();
-    let man = clap_mangen::Man::new(command.clone());
-    let mut out = Vec::new();
-    man.render_title(&mut out)?;
-    man.render_name_section(&mut out)?;
-    man.render_synopsis_section(&mut out)?;
-    man.render_description_section(&mut out)?;
-    man.render_options_section(&mut out)?;
-    let mut text = String::from_utf8(out)?;
-    text.push_str(".SH COMMANDS\n");
-    for sub in command.get_subcommands().filter(|sub| !sub.is_hide_set()) {
-        text.push_str(&format!(".TP\n\\fBworkergen {}\\fR\n", roff_escape(sub.get_name())));
-        if let Some(about) = sub.get_about() {
-            text.push_str(&format!("{}\n", roff_escape(&about.to_string())));
-        }
+    for path in &written {
+        eprintln!("created {}", path.display());
     }
-    text.push_str(".PP\nRun \\fBworkergen help\\fR \\fICOMMAND\\fR for a command's options.\n");
-    text.push_str(".SH \"EXIT STATUS\"\n");
-    for (code, meaning) in [
-        ("0", "success (`diff` without `--exit-code` exits 0 whatever it finds)"),
-        (
-            "1",
-            "changes found (`diff --exit-code`, `check`); findings (`status --exit-code`)",
-        ),
-        ("2", "invalid input or usage"),
-        (
-            "3",
-            "I/O, Git or internal failure; for `status`, an Octopus API or network failure",
-        ),
-    ] {
-        text.push_str(&format!(".TP\n\\fB{code}\\fR\n{}\n", roff_escape(meaning)));
-    }
-    text.push_str(".SH ENVIRONMENT\n");
-    for (name, meaning) in [
-        ("NO_COLOR", "when set and not empty, `--color auto` colours nothing"),
-        ("WORKERGEN_GIT_TOKEN", "a token for `propose --push` to https remotes"),
-        (
-            "WORKERGEN_GIT_USERNAME",
-            "the user name to pair with the token (default `x-access-token`)",
-        ),
-        (
-            "OCTOPUS_API_KEY",
-            "the Octopus API key for `status`, unless an environment's `octopus.apiKeyEnv` names another variable",
-        ),
-        (
-            "WORKERGEN_HTTP_TIMEOUT",
-            "seconds per Octopus API request for `status` (default 30)",
-        ),
-        (
-            "SSL_CERT_FILE",
-            "PEM certificates `status` trusts instead of its built-in roots",
-        ),
-    ] {
-        text.push_str(&format!(
-            ".TP\n\\fB{}\\fR\n{}\n",
-            roff_escape(name),
-            roff_escape(meaning)
-        ));
-    }
-    let mut out = Vec::new();
-    man.render_version_section(&mut out)?;
-    text.push_str(&String::from_utf8(out)?);
-    Ok(text)
-}
-
-/// Text for a roff line: backslashes and hyphens escaped, no control character first.
-fn roff_escape(text: &str) -> String {
-    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
-    if escaped.starts_with(['.', '\'']) {
-        format!("\\&{escaped}")
+    if args.accept_eula {
+        eprintln!("next: edit the files (your editor completes them from schemas/), then `workergen validate` and `workergen render`");
     } else {
-        escaped
+        eprintln!("next: read the Octopus customer agreement (https://octopus.com/company/customer-agreement) and, if you agree, set `acceptEula: true` in workergen.yaml (or run `workergen init --accept-eula` in an empty folder); then `workergen validate` and `workergen render`");
     }
+    Ok(Outcome::Success)
 }
-/// What `status` hears while it works: a progress bar on a terminal, each write printed.
-struct StatusEvents {
-    bar: Option<indicatif::ProgressBar>,
-}
-
-impl crate::status::Events for StatusEvents {
-    fn reading(&self, servers: usize) {
-        if let Some(bar) = &self.bar {
-            bar.set_length(servers as u64);
-        }
-    }
-
-    fn server_read(&self) {
-        if let Some(bar) = &self.bar {
-            bar.inc(1);
-        }
-    }
-
-    fn wrote(&self, write: &crate::status::Write) {
-        eprintln!(
-            "{} {} {}: {} [{}]",
-            write.method,
-            write.environment,
-            write.path,
-            write.change,
-            crate::status::text::outcome(write.outcome)
-        );
-    }
-}
-
-/// How `status` talks to Octopus: `WORKERGEN_HTTP_TIMEOUT` (seconds per request, default
-/// 30), `SSL_CERT_FILE` (PEM roots to trust instead of the built-in ones), and, for
-/// tests, `WORKERGEN_HTTP_BACKOFF_MS`.
-fn status_client_options() -> Result<crate::status::client::ClientOptions, String> {
-    let mut options = crate::status::client::ClientOptions::default();
-    if let Ok(text) = std::env::var("WORKERGEN_HTTP_TIMEOUT") {
-        let seconds: f64 = text
-            .trim()
-            .parse()
-            .ok()
-            .filter(|seconds: &f64| seconds.is_finite() && *seconds > 0.0)
-            .ok_or_else(|| format!("`WORKERGEN_HTTP_TIMEOUT={text}` is not a number of seconds, e.g. `30` or `0.5`"))?;
-        options.timeout = std::time::Duration::from_secs_f64(seconds);
-    }
-    if let Ok(text) = std::env::var("WORKERGEN_HTTP_BACKOFF_MS") {
-        let millis: u64 = text
-            .trim()
-            .parse()
-            .map_err(|_| format!("`WORKERGEN_HTTP_BACKOFF_MS={text}` is not a number of milliseconds"))?;
-        options.backoff = std::time::Duration::from_millis(millis);
-    }
-    if let Some(path) = std::env::var_os("SSL_CERT_FILE") {
-        let pem = std::fs::read(&path).map_err(|error| {
-            format!(
-                "cannot read `SSL_CERT_FILE` `{}`: {error}",
-                std::path::Path::new(&path).display()
-            )
-        })?;
-        options.ca_certificates = Some(pem);
-    }
-    Ok(options)
-}
-
-fn status_failure(error: &crate::status::StatusError, fleet: &Fleet, context: &Context) -> Outcome {
-    match error.diagnostic() {
-        Some(diagnostic) => {
-            let mut report = Report::new();
-            report.push(diagnostic);
-            let _ = std::io::stderr().write_all(report.render(&fleet.sources, context.color).as_bytes());
-        }
-        None => {
-            eprintln!("error: {error}");
-            if let Some(hint) = error.hint() {
-                eprintln!("  hint: {hint}");
-            }
-        }
-    }
-    if error.is_input() {
-        Outcome::Invalid
-    } else {
-        Outcome::Failure
-    }
-}
-
 fn status_output(report: &crate::status::StatusReport, format: crate::cli::StatusFormat) -> anyhow::Result<()> {
     let text = match format {
         crate::cli::StatusFormat::Text => crate::status::text::render(report),
@@ -1211,20 +454,26 @@ fn status_output(report: &crate::status::StatusReport, format: crate::cli::Statu
     write_stdout(&text)
 }
 
-/// `status` (DESIGN section 13): exit 3 for an API or network failure, 2 for bad input.
-fn status(cli: &Cli, args: &crate::cli::StatusArgs, context: &Context) -> anyhow::Result<Outcome> {
-    use crate::status::{StatusError, StatusOptions, WriteOutcome};
-    let (fleet, _) = match load(cli, context)? {
-        Ok(loaded) => loaded,
-        Err(outcome) => return Ok(outcome),
-    };
-    let client = match status_client_options() {
-        Ok(client) => client,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return Ok(Outcome::Invalid);
+/// A `status` failure: one at a place in a declaration (the API key variable) is shown
+/// there, like any input error.
+fn status_failure(error: crate::status::StatusError, fleet: &Fleet, context: &Context) -> Failure {
+    match error.diagnostic().filter(|_| error.is_input()) {
+        Some(diagnostic) => {
+            let mut report = Report::new();
+            report.push(diagnostic);
+            print_report(&report, fleet, context);
+            Failure::Reported
         }
-    };
+        None => Failure::Status(error),
+    }
+}
+
+/// `status`: declared workers against what Octopus has registered; with `--apply` and
+/// `--prune`, the fixes Helm cannot make.
+fn status(cli: &Cli, args: &crate::cli::StatusArgs, context: &Context) -> Result<Outcome, Failure> {
+    use crate::status::{client::ClientOptions, StatusError, StatusOptions};
+    let (fleet, _) = load_timed(cli, context, &Scope::default(), &mut Timings::default())?;
+    let client = ClientOptions::from_env(|name| std::env::var_os(name)).map_err(Failure::usage)?;
     let options = StatusOptions {
         environment: args.env.clone(),
         cluster: args.cluster.clone(),
@@ -1232,40 +481,20 @@ fn status(cli: &Cli, args: &crate::cli::StatusArgs, context: &Context) -> anyhow
         prune: args.prune,
         client,
     };
-    // Large fleets only: a handful of servers answer before a bar would show.
-    let events = StatusEvents {
-        bar: (context.progress && !context.quiet && fleet.workers.len() >= 500).then(|| {
-            let bar = indicatif::ProgressBar::new(0);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("asking Octopus {bar:40} {pos}/{len} servers {elapsed}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            bar
-        }),
-    };
+    let events = StatusEvents::new(context, fleet.workers.len());
     let result = crate::status::status(&fleet, &options, &|name| std::env::var(name).ok(), &events);
-    if let Some(bar) = &events.bar {
-        bar.finish_and_clear();
-    }
+    events.finish();
     let report = match result {
         Ok(report) => report,
         Err(StatusError::Incomplete { report, cause }) => {
+            // What was done is data too; the failure, then what was not done, follow.
             status_output(&report, args.format)?;
-            let outcome = status_failure(&cause, &fleet, context);
-            let done = report.writes.iter().filter(|w| w.outcome == WriteOutcome::Done).count();
-            eprintln!(
-                "{done} of {} writes done before the failure; not done:",
-                report.writes.len()
-            );
-            for write in report.writes.iter().filter(|w| w.outcome != WriteOutcome::Done) {
-                eprintln!(
-                    "  {} {} {}: {}",
-                    write.method, write.environment, write.path, write.change
-                );
-            }
-            return Ok(outcome);
+            let failure = status_failure(*cause, &fleet, context);
+            print_failure(&failure, context);
+            print_writes_not_done(&report);
+            return Ok(failure.exit_code());
         }
-        Err(error) => return Ok(status_failure(&error, &fleet, context)),
+        Err(error) => return Err(status_failure(error, &fleet, context)),
     };
     status_output(&report, args.format)?;
     if context.verbose {
@@ -1274,9 +503,5 @@ fn status(cli: &Cli, args: &crate::cli::StatusArgs, context: &Context) -> anyhow
     if !context.quiet && args.format != crate::cli::StatusFormat::Text {
         eprintln!("{}", crate::status::text::summary(&report));
     }
-    Ok(if args.exit_code && report.open_findings() > 0 {
-        Outcome::Changes
-    } else {
-        Outcome::Success
-    })
+    Ok(Outcome::changes_if(args.exit_code && report.open_findings() > 0))
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{Commit, Repository};
 
+use crate::hint::Hint;
 use crate::load::{ENVIRONMENTS, MAX_FILE_BYTES, REPO_FILE};
 use crate::render::templates::OVERRIDES;
 use crate::tree::git::GitTree;
@@ -28,8 +29,8 @@ pub enum GitError {
     Other(#[from] git2::Error),
 }
 
-impl GitError {
-    pub fn hint(&self) -> Option<String> {
+impl Hint for GitError {
+    fn hint(&self) -> Option<String> {
         match self {
             GitError::NotARepository { .. } => Some("run in a clone of the config repository, or pass `-C DIR`".into()),
             GitError::Bare { .. } => Some("run in a clone with a working tree, or pass `--head REV`".into()),
@@ -41,8 +42,31 @@ impl GitError {
             GitError::NoDeclarations { .. } => Some(
                 "compare with a revision that has the declarations, or pass `--allow-empty-base` to treat every worker as added".into(),
             ),
-            GitError::Other(error) => Some(crate::propose::git_hint(error).into()),
+            GitError::Other(error) => error.hint(),
         }
+    }
+}
+
+/// What to do about a libgit2 error, in words (its class and code say it only in numbers).
+impl Hint for git2::Error {
+    fn hint(&self) -> Option<String> {
+        use git2::{ErrorClass, ErrorCode};
+        let hint = match (self.code(), self.class()) {
+            (ErrorCode::Auth, _) | (_, ErrorClass::Ssh) => {
+                "the remote refused the credentials: give an https token as `WORKERGEN_GIT_TOKEN`, or load an ssh key into the ssh agent"
+            }
+            (ErrorCode::Certificate, _) => "the remote's TLS certificate is not trusted: check the URL, or the system's CA certificates",
+            (ErrorCode::Locked, _) => "another git process holds a lock in this repository: wait for it, or remove its stale `.lock` file",
+            (ErrorCode::NotFastForward, _) | (ErrorCode::Modified, _) => {
+                "the branch changed while propose ran: fetch and run propose again"
+            }
+            (_, ErrorClass::Net | ErrorClass::Http) => "check the remote's URL (`git remote -v`) and the network",
+            (_, ErrorClass::Config) => "check the git configuration (`git config --list --show-origin`)",
+            (_, ErrorClass::Reference) => "check the branch name and the repository's refs (`git show-ref`)",
+            (_, ErrorClass::Os | ErrorClass::Filesystem) => "check that the repository's `.git` folder is writable and the disk not full",
+            _ => "the same operation with the git CLI may say more",
+        };
+        Some(hint.to_string())
     }
 }
 

@@ -4,14 +4,18 @@
 //! [`tree::FileTree`], [`model::resolve`] merges the layers ([`merge`]) and types them,
 //! [`validate`] checks every rule, and `render` writes the Helm values and manifests.
 
+pub mod about;
 pub mod app;
 pub mod chart;
 pub mod cli;
+pub mod console;
 pub mod decl;
 pub mod diagnostic;
 pub mod diff;
 pub mod explain;
+pub mod failure;
 pub mod git;
+pub mod hint;
 pub mod init;
 pub mod load;
 pub mod merge;

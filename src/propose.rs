@@ -10,9 +10,14 @@ use std::path::{Path, PathBuf};
 
 use git2::{BranchType, Oid, Repository, Signature, Tree};
 
+use crate::diagnostic::Report;
 use crate::diff::Diff;
-use crate::git::{ConfigRepo, Revision};
+use crate::git::{ConfigRepo, GitError, Revision};
+use crate::hint::Hint;
+use crate::model::Fleet;
 use crate::render::output::MARKER;
+use crate::render::templates::{TemplateError, Templates};
+use crate::render::Scope;
 
 const FILE_MODE: i32 = 0o100644;
 const TREE_MODE: i32 = 0o040000;
@@ -50,66 +55,96 @@ pub enum ProposeError {
     Rejected { remote: String, message: String },
     #[error("git: {}", .0.message())]
     Git(#[from] git2::Error),
+    #[error(transparent)]
+    Repo(#[from] GitError),
+    #[error("cannot read the declarations of {label}: {source}")]
+    Read {
+        label: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The base's declarations have errors; `report` holds them, to print with `fleet`'s
+    /// sources.
+    #[error("the declarations of {label} are invalid")]
+    Declarations {
+        label: String,
+        fleet: Box<Fleet>,
+        report: Report,
+    },
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// A step after the commit failed; the branch the commit made was put back, unless
+    /// `rollback` says why it could not be.
+    #[error("{error}")]
+    RolledBack {
+        error: Box<ProposeError>,
+        branch: String,
+        rollback: Option<git2::Error>,
+    },
 }
 
-/// What to do about a libgit2 error, in words (its class and code say it only in numbers).
-pub fn git_hint(error: &git2::Error) -> &'static str {
-    use git2::{ErrorClass, ErrorCode};
-    match (error.code(), error.class()) {
-        (ErrorCode::Auth, _) | (_, ErrorClass::Ssh) => {
-            "the remote refused the credentials: give an https token as `WORKERGEN_GIT_TOKEN`, or load an ssh key into the ssh agent"
-        }
-        (ErrorCode::Certificate, _) => "the remote's TLS certificate is not trusted: check the URL, or the system's CA certificates",
-        (ErrorCode::Locked, _) => "another git process holds a lock in this repository: wait for it, or remove its stale `.lock` file",
-        (ErrorCode::NotFastForward, _) | (ErrorCode::Modified, _) => {
-            "the branch changed while propose ran: fetch and run propose again"
-        }
-        (_, ErrorClass::Net | ErrorClass::Http) => "check the remote's URL (`git remote -v`) and the network",
-        (_, ErrorClass::Config) => "check the git configuration (`git config --list --show-origin`)",
-        (_, ErrorClass::Reference) => "check the branch name and the repository's refs (`git show-ref`)",
-        (_, ErrorClass::Os | ErrorClass::Filesystem) => "check that the repository's `.git` folder is writable and the disk not full",
-        _ => "the same operation with the git CLI may say more",
+impl Hint for ProposeError {
+    fn hint(&self) -> Option<String> {
+        let hint = match self {
+            ProposeError::BranchName(_) => {
+                "e.g. `--branch workergen/chart-3.13.2` (see `git check-ref-format --branch`)"
+            }
+            ProposeError::NoRemote { .. } => "name a configured remote (`git remote -v`), e.g. `--push origin`",
+            ProposeError::BodyFile { .. } => "choose a `--body-file` in a folder that exists and that you can write to",
+            ProposeError::BranchExists { .. } => "pass `--force` to replace it, or choose another `--branch`",
+            ProposeError::CheckedOut { .. } => {
+                "propose never moves a checked-out branch (it would change that checkout): choose another `--branch`"
+            }
+            ProposeError::Foreign { .. } => {
+                "move those files out of the output folder, or pass `--force` to replace them"
+            }
+            ProposeError::Author(_) => "e.g. `--author \"Workers Bot <workers-bot@example.com>\"`",
+            ProposeError::NoSignature(_) => "set `user.name` and `user.email` in git config, or pass `--author`",
+            ProposeError::Lease { .. } => "fetch, look at what changed, and run propose again",
+            ProposeError::Rejected { .. } => {
+                "check the credentials and the remote's branch protection; replacing a branch needs `--force`"
+            }
+            ProposeError::Git(error) => return error.hint(),
+            ProposeError::Repo(error) => return error.hint(),
+            ProposeError::Read { .. } | ProposeError::Declarations { .. } | ProposeError::Template(_) => return None,
+            ProposeError::RolledBack { error, .. } => return error.hint(),
+        };
+        Some(hint.to_string())
     }
 }
 
 impl ProposeError {
-    pub fn hint(&self) -> Option<&'static str> {
+    /// Whether the input (rather than Git or the network) is at fault.
+    pub fn is_usage(&self) -> bool {
         match self {
-            ProposeError::BranchName(_) => {
-                Some("e.g. `--branch workergen/chart-3.13.2` (see `git check-ref-format --branch`)")
-            }
-            ProposeError::NoRemote { .. } => Some("name a configured remote (`git remote -v`), e.g. `--push origin`"),
-            ProposeError::BodyFile { .. } => {
-                Some("choose a `--body-file` in a folder that exists and that you can write to")
-            }
-            ProposeError::BranchExists { .. } => Some("pass `--force` to replace it, or choose another `--branch`"),
-            ProposeError::CheckedOut { .. } => Some(
-                "propose never moves a checked-out branch (it would change that checkout): choose another `--branch`",
+            ProposeError::RolledBack { error, .. } => error.is_usage(),
+            _ => matches!(
+                self,
+                ProposeError::BranchExists { .. }
+                    | ProposeError::CheckedOut { .. }
+                    | ProposeError::Foreign { .. }
+                    | ProposeError::Author(_)
+                    | ProposeError::BranchName(_)
+                    | ProposeError::NoRemote { .. }
+                    | ProposeError::Declarations { .. }
+                    | ProposeError::Template(_)
             ),
-            ProposeError::Foreign { .. } => {
-                Some("move those files out of the output folder, or pass `--force` to replace them")
-            }
-            ProposeError::Author(_) => Some("e.g. `--author \"Workers Bot <workers-bot@example.com>\"`"),
-            ProposeError::NoSignature(_) => Some("set `user.name` and `user.email` in git config, or pass `--author`"),
-            ProposeError::Lease { .. } => Some("fetch, look at what changed, and run propose again"),
-            ProposeError::Rejected { .. } => {
-                Some("check the credentials and the remote's branch protection; replacing a branch needs `--force`")
-            }
-            ProposeError::Git(error) => Some(git_hint(error)),
         }
     }
 
-    /// Whether the input (rather than Git or the network) is at fault.
-    pub fn is_usage(&self) -> bool {
-        matches!(
-            self,
-            ProposeError::BranchExists { .. }
-                | ProposeError::CheckedOut { .. }
-                | ProposeError::Foreign { .. }
-                | ProposeError::Author(_)
-                | ProposeError::BranchName(_)
-                | ProposeError::NoRemote { .. }
-        )
+    /// What became of the branch after a failed step, printed after the error and its
+    /// hint: put back, or left for the user to delete.
+    pub fn rollback_note(&self) -> Option<String> {
+        let ProposeError::RolledBack { branch, rollback, .. } = self else {
+            return None;
+        };
+        Some(match rollback {
+            None => format!("note: branch {branch} was put back as it was"),
+            Some(error) => format!(
+                "error: cannot put branch {branch} back: {}\n  hint: delete it with `git branch -D {branch}`",
+                error.message()
+            ),
+        })
     }
 }
 
@@ -242,9 +277,9 @@ fn replace(
     builder.write().map(Some)
 }
 
-/// What propose made.
+/// The branch [`commit`] made or found.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Proposal {
+pub struct ProposedBranch {
     pub branch: String,
     pub commit: String,
     pub parent: String,
@@ -255,6 +290,277 @@ pub struct Proposal {
     /// Where a replaced branch pointed before, to put it back if a later step fails.
     #[serde(skip)]
     pub previous: Option<Oid>,
+}
+
+/// What `propose` takes from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct ProposeOptions {
+    /// The revision whose declarations are rendered and on which the commit is made.
+    pub base: String,
+    /// The branch to commit on (default `workergen/<rendered tree id>`).
+    pub branch: Option<String>,
+    /// `Name <email>`, else git config's `user.name` and `user.email`.
+    pub author: Option<String>,
+    /// The remote to push the branch to.
+    pub push: Option<String>,
+    /// Replace an existing branch and files workergen did not write.
+    pub force: bool,
+    /// Where to write the PR body (written only once the branch and push succeeded).
+    pub body_file: Option<PathBuf>,
+    pub auth: PushAuth,
+}
+
+impl ProposeOptions {
+    /// Checks `--author` and `--branch`, which need no repository.
+    pub fn check(&self) -> Result<(), ProposeError> {
+        if let Some(author) = &self.author {
+            parse_author(author)?;
+        }
+        if let Some(branch) = &self.branch {
+            check_branch_name(branch)?;
+        }
+        Ok(())
+    }
+}
+
+/// What [`propose`] did.
+#[derive(Debug, Clone)]
+pub enum Proposal {
+    /// `<output>/` at the base already holds a fresh render: nothing was written.
+    UpToDate {
+        output: String,
+        /// The base's label, for messages.
+        base: String,
+        /// The base commit.
+        parent: String,
+    },
+    /// A branch holds the fresh render: made now, or found holding it already.
+    Branch {
+        branch: ProposedBranch,
+        /// The PR body: the committed rendered tree against the fresh render.
+        body: String,
+        /// The remote it was pushed to.
+        pushed: Option<String>,
+    },
+}
+
+impl Proposal {
+    /// What was done, for stderr: `created branch ... at ... (parent ...)`.
+    pub fn summary(&self) -> String {
+        match self {
+            Proposal::UpToDate { output, base, .. } => {
+                format!("`{output}/` at {base} is up to date: no branch created")
+            }
+            Proposal::Branch { branch, pushed, .. } => {
+                let verb = if branch.created { "created" } else { "unchanged:" };
+                let mut text = format!(
+                    "{verb} branch {} at {} (parent {})",
+                    branch.branch,
+                    &branch.commit[..12],
+                    &branch.parent[..branch.parent.len().min(12)]
+                );
+                if let Some(remote) = pushed {
+                    text.push_str(&format!("\npushed {} to {remote}", branch.branch));
+                }
+                text
+            }
+        }
+    }
+
+    /// The documented fields of `propose --output json`, also when there is nothing to
+    /// propose.
+    pub fn json(&self) -> serde_json::Value {
+        match self {
+            Proposal::UpToDate { parent, .. } => serde_json::json!({
+                "changed": false,
+                "branch": null,
+                "commit": null,
+                "parent": parent,
+                "created": false,
+                "pushed": null,
+                "body": "",
+            }),
+            Proposal::Branch { branch, body, pushed } => serde_json::json!({
+                "changed": true,
+                "branch": branch.branch,
+                "commit": branch.commit,
+                "parent": branch.parent,
+                "created": branch.created,
+                "pushed": pushed,
+                "body": body,
+            }),
+        }
+    }
+}
+
+/// Renders the base's declarations, commits the result on a branch and pushes it: the
+/// whole of `workergen propose`. Everything that can be checked is checked before a
+/// branch exists (#9), and a failure after the commit puts the branch back.
+pub fn propose(repo: &ConfigRepo, options: &ProposeOptions) -> Result<Proposal, ProposeError> {
+    options.check()?;
+    let signature = signature(&repo.repository, options.author.as_deref())?;
+    if let Some(remote) = &options.push {
+        check_remote(repo, remote)?;
+    }
+    let base = repo.revision(&options.base)?;
+    let (fleet, templates) = load_base(repo, &base)?;
+    let rendered = crate::render::render(&fleet, &templates, &Scope::default(), false)?;
+    let side = crate::diff::Side {
+        label: String::new(),
+        fleet: &fleet,
+        templates: &templates,
+    };
+    let head_states = crate::diff::states(&side)?;
+    let output = fleet.settings.output.value.clone();
+    let (rendered_id, new_tree) = new_tree(repo, &base, &rendered.files, &output, options.force)?;
+    let Some(new_tree) = new_tree else {
+        return Ok(Proposal::UpToDate {
+            output,
+            base: base.label.clone(),
+            parent: base.commit.id().to_string(),
+        });
+    };
+    let diff = body_diff(repo, &base, &fleet, &output, head_states)?;
+    let body = crate::diff::markdown::render(&diff);
+    // Written beside its place first, so an unwritable `--body-file` stops propose
+    // before the branch exists; moved into place once the branch (and push) succeeded.
+    let body_file = options
+        .body_file
+        .as_deref()
+        .map(|path| PendingFile::write(path, &body))
+        .transpose()?;
+    let branch = options
+        .branch
+        .clone()
+        .unwrap_or_else(|| format!("workergen/{}", &rendered_id.to_string()[..12]));
+    let output_path = crate::tree::join(&repo.prefix, &output);
+    let made = commit(
+        repo,
+        &base,
+        new_tree,
+        rendered_id,
+        &branch,
+        &message(&diff),
+        &signature,
+        options.force,
+        &output_path,
+    )?;
+    publish(repo, &made, options, body_file).map_err(|error| undo(repo, &made, error))?;
+    Ok(Proposal::Branch {
+        branch: made,
+        body,
+        pushed: options.push.clone(),
+    })
+}
+
+/// The base's declarations and templates, when they are valid.
+fn load_base(repo: &ConfigRepo, base: &Revision<'_>) -> Result<(Fleet, Templates), ProposeError> {
+    let tree = repo.required_declarations(base)?;
+    let (fleet, report) = crate::load_fleet(&tree).map_err(|source| ProposeError::Read {
+        label: base.label.clone(),
+        source,
+    })?;
+    if report.has_errors() {
+        return Err(ProposeError::Declarations {
+            label: base.label.clone(),
+            fleet: Box::new(fleet),
+            report,
+        });
+    }
+    let templates = Templates::load(&tree)?;
+    Ok((fleet, templates))
+}
+
+/// The PR body's diff: `<output>/` as committed at the base against the fresh render.
+fn body_diff(
+    repo: &ConfigRepo,
+    base: &Revision<'_>,
+    fleet: &Fleet,
+    output: &str,
+    fresh: BTreeMap<String, crate::diff::WorkerState>,
+) -> Result<Diff, ProposeError> {
+    let committed = repo.rendered_files(base, output)?;
+    let base_states =
+        crate::diff::states_from_rendered(committed.iter().map(|(p, b)| (p.as_str(), b.as_slice())), output);
+    let empty = Fleet::empty();
+    let base_label = format!("{output}/ at {}", base.label);
+    Ok(crate::diff::compare_states(
+        (&base_label, &empty, base_states),
+        ("fresh render", fleet, fresh),
+    ))
+}
+
+/// The steps after the commit: the push (a replaced branch needs a forced push, always
+/// with the lease), then the PR body moved into place.
+fn publish(
+    repo: &ConfigRepo,
+    made: &ProposedBranch,
+    options: &ProposeOptions,
+    body_file: Option<PendingFile>,
+) -> Result<(), ProposeError> {
+    if let Some(remote) = &options.push {
+        push(
+            repo,
+            remote,
+            &made.branch,
+            options.force || made.replaced,
+            &options.auth,
+        )?;
+    }
+    if let Some(pending) = body_file {
+        pending.finish()?;
+    }
+    Ok(())
+}
+
+/// A file written under a temporary name in its folder, renamed into place by
+/// [`PendingFile::finish`] or removed when dropped unfinished.
+struct PendingFile {
+    temporary: std::path::PathBuf,
+    path: std::path::PathBuf,
+    done: bool,
+}
+
+impl PendingFile {
+    fn write(path: &std::path::Path, text: &str) -> Result<Self, ProposeError> {
+        let body_error = |source| ProposeError::BodyFile {
+            path: path.to_path_buf(),
+            source,
+        };
+        let name = path
+            .file_name()
+            .ok_or_else(|| body_error(std::io::Error::other("it names no file")))?;
+        if path.is_dir() {
+            return Err(body_error(std::io::Error::other("it is a folder")));
+        }
+        let mut temporary_name = std::ffi::OsString::from(".");
+        temporary_name.push(name);
+        temporary_name.push(format!(".workergen-{}.tmp", std::process::id()));
+        let temporary = path.with_file_name(temporary_name);
+        std::fs::write(&temporary, text).map_err(body_error)?;
+        Ok(Self {
+            temporary,
+            path: path.to_path_buf(),
+            done: false,
+        })
+    }
+
+    fn finish(mut self) -> Result<(), ProposeError> {
+        std::fs::rename(&self.temporary, &self.path).map_err(|source| ProposeError::BodyFile {
+            path: self.path.clone(),
+            source,
+        })?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for PendingFile {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.temporary);
+        }
+    }
 }
 
 /// Checks `--branch` before anything is written.
@@ -285,7 +591,7 @@ pub fn check_remote(repo: &ConfigRepo, remote: &str) -> Result<(), ProposeError>
 /// Undoes what [`commit`] did to the branch: deletes a branch it created, or moves a
 /// branch it replaced back. Called when a later step (push, PR body) fails, so no
 /// failure leaves a branch behind.
-pub fn roll_back(repo: &ConfigRepo, proposal: &Proposal) -> Result<(), git2::Error> {
+pub fn roll_back(repo: &ConfigRepo, proposal: &ProposedBranch) -> Result<(), git2::Error> {
     if !proposal.created {
         return Ok(());
     }
@@ -298,6 +604,18 @@ pub fn roll_back(repo: &ConfigRepo, proposal: &Proposal) -> Result<(), git2::Err
         None => repo.repository.find_reference(&name)?.delete()?,
     }
     Ok(())
+}
+
+/// `error`, after [`roll_back`] put the branch [`commit`] made back as it was.
+pub fn undo(repo: &ConfigRepo, proposal: &ProposedBranch, error: ProposeError) -> ProposeError {
+    if !proposal.created {
+        return error;
+    }
+    ProposeError::RolledBack {
+        error: Box::new(error),
+        branch: proposal.branch.clone(),
+        rollback: roll_back(repo, proposal).err(),
+    }
 }
 
 /// The new tree for the base with `<prefix>/<output>` replaced by `files`; `None` when it
@@ -412,13 +730,13 @@ pub fn commit(
     signature: &Signature<'_>,
     force: bool,
     output_path: &str,
-) -> Result<Proposal, ProposeError> {
+) -> Result<ProposedBranch, ProposeError> {
     let repository = &repo.repository;
     let mut previous = None;
     if let Ok(existing) = repository.find_branch(branch, BranchType::Local) {
         let current = existing.get().peel_to_commit()?;
         if current.tree_id() == tree {
-            return Ok(Proposal {
+            return Ok(ProposedBranch {
                 branch: branch.to_string(),
                 commit: current.id().to_string(),
                 parent: current.parent_id(0).map(|id| id.to_string()).unwrap_or_default(),
@@ -451,7 +769,7 @@ pub fn commit(
         true,
         &format!("workergen propose: {}", message.lines().next().unwrap_or_default()),
     )?;
-    Ok(Proposal {
+    Ok(ProposedBranch {
         branch: branch.to_string(),
         commit: id.to_string(),
         parent: base.commit.id().to_string(),

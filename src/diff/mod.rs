@@ -6,6 +6,7 @@
 //! declaration change that touches many workers, and adds the Octopus facts a reviewer
 //! needs ([`risk`]).
 
+pub mod committed;
 pub mod json;
 pub mod markdown;
 pub mod risk;

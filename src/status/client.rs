@@ -32,6 +32,45 @@ pub struct ClientOptions {
     pub ca_certificates: Option<Vec<u8>>,
 }
 
+impl ClientOptions {
+    /// The options the environment sets, through `var` (the process's variables, or a
+    /// test's): `WORKERGEN_HTTP_TIMEOUT` (seconds per request, default 30),
+    /// `SSL_CERT_FILE` (PEM roots to trust instead of the built-in ones), and, for tests,
+    /// `WORKERGEN_HTTP_BACKOFF_MS`. The error says which variable is wrong.
+    pub fn from_env(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Result<Self, String> {
+        let mut options = Self::default();
+        let text = |name: &str| var(name).map(|value| value.to_string_lossy().into_owned());
+        if let Some(text) = text("WORKERGEN_HTTP_TIMEOUT") {
+            let seconds: f64 = text
+                .trim()
+                .parse()
+                .ok()
+                .filter(|seconds: &f64| seconds.is_finite() && *seconds > 0.0)
+                .ok_or_else(|| {
+                    format!("`WORKERGEN_HTTP_TIMEOUT={text}` is not a number of seconds, e.g. `30` or `0.5`")
+                })?;
+            options.timeout = Duration::from_secs_f64(seconds);
+        }
+        if let Some(text) = text("WORKERGEN_HTTP_BACKOFF_MS") {
+            let millis: u64 = text
+                .trim()
+                .parse()
+                .map_err(|_| format!("`WORKERGEN_HTTP_BACKOFF_MS={text}` is not a number of milliseconds"))?;
+            options.backoff = Duration::from_millis(millis);
+        }
+        if let Some(path) = var("SSL_CERT_FILE") {
+            let pem = std::fs::read(&path).map_err(|error| {
+                format!(
+                    "cannot read `SSL_CERT_FILE` `{}`: {error}",
+                    std::path::Path::new(&path).display()
+                )
+            })?;
+            options.ca_certificates = Some(pem);
+        }
+        Ok(options)
+    }
+}
+
 impl Default for ClientOptions {
     fn default() -> Self {
         Self {

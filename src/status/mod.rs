@@ -797,3 +797,9 @@ fn read(client: &Client, server: &Server<'_>) -> Result<Registered, StatusError>
         policies,
     })
 }
+
+impl crate::hint::Hint for StatusError {
+    fn hint(&self) -> Option<String> {
+        StatusError::hint(self)
+    }
+}
