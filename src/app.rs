@@ -12,7 +12,7 @@ use crate::console::{
     drift_listing, plural, print_failure, print_invalid, print_report, print_writes_not_done, print_written,
     render_summary, summary, with_progress, write_stdout, StatusEvents,
 };
-use crate::diagnostic::{Report, Severity};
+use crate::diagnostic::Report;
 use crate::diff::committed::{Committed, CommittedFiles};
 use crate::failure::Failure;
 pub use crate::failure::Outcome;
@@ -68,55 +68,16 @@ fn load_timed(cli: &Cli, context: &Context, scope: &Scope, timings: &mut Timings
     Ok((fleet, report))
 }
 
-/// Whether the declaration file at `path` can change what the scope renders:
-/// everything outside `environments/` (`workergen.yaml`, templates), the scope's
-/// cluster files, and the `environment.yaml` of environments with a cluster in it.
-fn file_in_scope(path: &str, scope: &Scope, fleet: &Fleet) -> bool {
-    let Some(rest) = path
-        .strip_prefix(crate::load::ENVIRONMENTS)
-        .and_then(|rest| rest.strip_prefix('/'))
-    else {
-        return true;
-    };
-    let Some((environment, file)) = rest.split_once('/') else {
-        return false;
-    };
-    // An environment folder (`environments/<env>/`) is scoped as its environment.yaml.
-    if file == crate::load::ENVIRONMENT_FILE || file.is_empty() {
-        return scope.environment.as_ref().is_none_or(|wanted| wanted == environment)
-            && scope.cluster.as_ref().is_none_or(|cluster| {
-                let wanted = format!("{}/{environment}/{cluster}.yaml", crate::load::ENVIRONMENTS);
-                (0..fleet.sources.len()).any(|id| fleet.sources.path(crate::source::FileId(id as u32)) == wanted)
-            });
-    }
-    let stem = file
-        .strip_suffix(".yaml")
-        .or_else(|| file.strip_suffix(".yml"))
-        .unwrap_or(file);
-    scope.matches(environment, stem)
-}
-
-/// The problems that concern the scope: those in its files (see [`file_in_scope`]),
-/// those that also point into them (a collision across its boundary), and those of no
-/// file. The others are counted in a note: they do not stop a scoped command.
+/// The report less the problems outside the scope (unless they point into it), with a
+/// note counting the errors left out.
 fn scoped(report: Report, fleet: &Fleet, scope: &Scope, context: &Context) -> Report {
-    if scope.is_all() {
-        return report;
-    }
-    let concerns = |diagnostic: &crate::diagnostic::Diagnostic| {
-        let in_scope = |loc: &crate::source::Loc| file_in_scope(fleet.sources.path(loc.file), scope, fleet);
-        diagnostic.loc.as_ref().is_none_or(in_scope) || diagnostic.related.iter().any(|(loc, _)| in_scope(loc))
-    };
-    let (kept, left): (Vec<_>, Vec<_>) = report.diagnostics().iter().cloned().partition(concerns);
-    let errors = left.iter().filter(|d| d.severity == Severity::Error).count();
-    if errors > 0 && !context.quiet {
+    let (report, errors_left_out) = crate::scope::only_in_scope(report, fleet, scope);
+    if errors_left_out > 0 && !context.quiet {
         eprintln!(
             "note: {} in files outside the selected environments and clusters left out; run without `--env`/`--cluster` to see them",
-            plural(errors, "error")
+            plural(errors_left_out, "error")
         );
     }
-    let mut report = Report::new();
-    report.extend(kept);
     report
 }
 
@@ -127,41 +88,13 @@ fn validate(cli: &Cli, scope: &Scope, context: &Context) -> Result<Outcome, Fail
         eprintln!("{}", timings.summary());
     }
     let (fleet, report) = loaded?;
-    check_scope(&fleet, scope)?;
+    crate::scope::check(&fleet, scope)?;
     let templates = Templates::load(&FsTree::new(&cli.global.directory))?;
     render::check_templates(&fleet, &templates)?;
     if !context.quiet {
         eprintln!("{}", summary(&fleet, &report));
     }
     Ok(Outcome::Success)
-}
-
-/// Checks that `--env` / `--cluster` name something that exists.
-fn check_scope(fleet: &Fleet, scope: &Scope) -> Result<(), Failure> {
-    if let Some(environment) = &scope.environment {
-        if !fleet.environments.iter().any(|e| &e.name == environment) {
-            let known: Vec<_> = fleet.environments.iter().map(|e| e.name.as_str()).collect();
-            return Err(Failure::usage(format!(
-                "no environment `{environment}`; there are: {}",
-                known.join(", ")
-            )));
-        }
-    }
-    if let Some(cluster) = &scope.cluster {
-        let found = fleet.clusters.iter().any(|c| {
-            &c.name == cluster
-                && scope
-                    .environment
-                    .as_ref()
-                    .is_none_or(|e| e == &fleet.environments[c.environment].name)
-        });
-        if !found {
-            return Err(Failure::usage(format!(
-                "no cluster `{cluster}` in the selected environments"
-            )));
-        }
-    }
-    Ok(())
 }
 
 fn render(cli: &Cli, args: &RenderArgs, context: &Context) -> Result<Outcome, Failure> {
@@ -176,7 +109,7 @@ fn render(cli: &Cli, args: &RenderArgs, context: &Context) -> Result<Outcome, Fa
 fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut Timings) -> Result<Outcome, Failure> {
     let scope = scope_of(&args.scope);
     let (fleet, _) = load_timed(cli, context, &scope, timings)?;
-    check_scope(&fleet, &scope)?;
+    crate::scope::check(&fleet, &scope)?;
     let tree = FsTree::new(&cli.global.directory);
     let rendered = timings.time("render", || {
         with_progress(context, fleet.clusters.len(), |tick| {
@@ -259,7 +192,7 @@ fn diff(cli: &Cli, args: &DiffArgs, context: &Context) -> Result<Outcome, Failur
         .as_ref()
         .map(|tree| (tree as &dyn FileTree, base.label.as_str()));
     let (base_side, head_side) = load_sides(base_tree, (head_tree.as_ref(), &head_label), &scope, context)?;
-    check_scope(&head_side.0, &scope)?;
+    crate::scope::check(&head_side.0, &scope)?;
     // The head's committed rendered/ files, to report drift against its declarations.
     let output_name = head_side.0.settings.output.value.clone();
     let at = Committed::new(&repo, head.as_ref(), cli.global.directory.join(&output_name));
@@ -342,7 +275,7 @@ fn load_sides(
 
 fn check(cli: &Cli, scope: &Scope, context: &Context) -> Result<Outcome, Failure> {
     let (fleet, _) = load_timed(cli, context, scope, &mut Timings::default())?;
-    check_scope(&fleet, scope)?;
+    crate::scope::check(&fleet, scope)?;
     let templates = Templates::load(&FsTree::new(&cli.global.directory))?;
     let rendered = render::render(&fleet, &templates, scope, false)?;
     let output_name = &fleet.settings.output.value;

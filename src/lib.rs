@@ -7,6 +7,7 @@
 pub mod about;
 pub mod app;
 pub mod chart;
+pub mod chart_values;
 pub mod cli;
 pub mod console;
 pub mod decl;
@@ -24,6 +25,7 @@ pub mod names;
 pub mod propose;
 pub mod quantity;
 pub mod render;
+pub mod scope;
 pub mod source;
 pub mod status;
 pub mod tree;

@@ -405,13 +405,13 @@ pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
             workers.extend(cluster_workers);
         }
         for major in &environment_majors {
-            if let Some(reference) = crate::chart::reference(*major) {
+            if let Some(reference) = crate::chart_values::reference(*major) {
                 check_values_keys(&environment_defaults, reference, report);
             }
         }
     }
     for major in enabled_majors(&workers) {
-        if let Some(reference) = crate::chart::reference(major) {
+        if let Some(reference) = crate::chart_values::reference(major) {
             check_values_keys(&repo_defaults, reference, report);
         }
     }
@@ -507,7 +507,7 @@ fn resolve_cluster(
     }
     let workers = resolve_workers(root, &layers, &chart, place, report);
     if workers.iter().any(|worker| worker.enabled) {
-        if let Some(reference) = chart.major().and_then(crate::chart::reference) {
+        if let Some(reference) = chart.major().and_then(crate::chart_values::reference) {
             check_values_keys(&layers[2], reference, report);
         }
     }
@@ -516,10 +516,10 @@ fn resolve_cluster(
 
 /// Checks the keys of a fragment's `values` against the chart, where they are written:
 /// once per fragment, not once per worker that merges it (issue 9).
-fn check_values_keys(fragment: &Node, reference: &crate::chart::ChartValues, report: &mut Report) {
+fn check_values_keys(fragment: &Node, reference: &crate::chart_values::ChartValues, report: &mut Report) {
     if let Some(values) = fragment.get("values") {
         let mut diagnostics = Vec::new();
-        crate::chart::check_keys(values, reference, &mut diagnostics);
+        crate::chart_values::check_keys(values, reference, &mut diagnostics);
         report.extend(diagnostics);
     }
 }
@@ -627,7 +627,7 @@ fn resolve_workers(
             format!("{}-{}-{}", place.environment_name, place.cluster_name, key.name),
         );
         if spec.enabled.unwrap_or(true) {
-            if let Some(reference) = chart.major().and_then(crate::chart::reference) {
+            if let Some(reference) = chart.major().and_then(crate::chart_values::reference) {
                 check_values_keys(&own, reference, report);
             }
         }
