@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, Report};
 use crate::source::{FileId, Loc, Sources};
-use crate::tree::{join, FileTree};
+use crate::tree::{join, Entry, FileTree, LinkError};
 use crate::yaml::{self, Limits, Node};
 
 /// The largest declaration file read.
@@ -49,16 +49,53 @@ enum Role {
     Cluster(usize, String),
 }
 
+/// The declaration files found in the tree, before any is read.
+struct Listing {
+    /// Each file to read and what it declares, the repository file first.
+    paths: Vec<(String, Role)>,
+    environments: Vec<EnvironmentFiles>,
+    /// YAML files where none is read.
+    loose: Vec<String>,
+    /// Environment entries that are links which cannot be followed.
+    broken_links: Vec<(String, LinkError)>,
+}
+
 /// Reads and parses the declarations; input problems go to `report`.
 pub fn load(tree: &dyn FileTree, report: &mut Report) -> std::io::Result<Loaded> {
-    let mut paths = vec![(REPO_FILE.to_string(), Role::Repo)];
-    let mut environments = Vec::new();
-    let mut loose = Vec::new();
-    let mut broken_links = Vec::new();
+    let Listing {
+        paths,
+        mut environments,
+        loose,
+        broken_links,
+    } = list(tree)?;
+    let reads = read_all(tree, &paths)?;
+    let mut sources = Sources::new();
+    let repo = assign_reads(paths, reads, &mut sources, &mut environments, report);
+    if repo.is_none() {
+        report_no_repo(tree, report);
+    }
+    report_broken_links(broken_links, &mut sources, report);
+    report_loose(loose, &mut sources, report);
+    report_missing_environment_files(&environments, &mut sources, report);
+    Ok(Loaded {
+        sources,
+        repo,
+        environments,
+    })
+}
+
+/// Finds the repository file and each environment folder's declaration files.
+fn list(tree: &dyn FileTree) -> std::io::Result<Listing> {
+    let mut listing = Listing {
+        paths: vec![(REPO_FILE.to_string(), Role::Repo)],
+        environments: Vec::new(),
+        loose: Vec::new(),
+        broken_links: Vec::new(),
+    };
     for entry in tree.list(ENVIRONMENTS)?.unwrap_or_default() {
         let path = join(ENVIRONMENTS, &entry.name);
         if !entry.is_dir && (entry.name.ends_with(".yaml") || entry.name.ends_with(".yml")) {
-            loose.push(path);
+            listing.loose.push(path);
             continue;
         }
         // Listed even when not a folder: a dangling link, or one leaving the
@@ -66,44 +103,64 @@ pub fn load(tree: &dyn FileTree, report: &mut Report) -> std::io::Result<Loaded>
         let files = match tree.list(&path) {
             Ok(Some(files)) if entry.is_dir => files,
             Ok(_) => continue,
-            Err(error) => match crate::tree::LinkError::of(&error) {
+            Err(error) => match LinkError::of(&error) {
                 Some(link) => {
-                    broken_links.push((path, link.clone()));
+                    listing.broken_links.push((path, link.clone()));
                     continue;
                 }
                 None => return Err(error),
             },
         };
-        let index = environments.len();
-        environments.push(EnvironmentFiles {
-            name: entry.name.clone(),
+        listing.add_environment(&entry.name, &path, files);
+    }
+    Ok(listing)
+}
+
+impl Listing {
+    /// Adds the environment folder at `path` and sorts its files by what they declare.
+    fn add_environment(&mut self, name: &str, path: &str, files: Vec<Entry>) {
+        let index = self.environments.len();
+        self.environments.push(EnvironmentFiles {
+            name: name.to_string(),
             environment: None,
             clusters: Vec::new(),
         });
         for file in files {
-            let file_path = join(&path, &file.name);
+            let file_path = join(path, &file.name);
             if file.is_dir {
                 continue;
             }
             if file.name == ENVIRONMENT_FILE {
-                paths.push((file_path, Role::Environment(index)));
+                self.paths.push((file_path, Role::Environment(index)));
             } else if let Some(stem) = file.name.strip_suffix(".yaml") {
-                paths.push((file_path, Role::Cluster(index, stem.to_string())));
+                self.paths.push((file_path, Role::Cluster(index, stem.to_string())));
             } else if file.name.ends_with(".yml") {
-                loose.push(file_path);
+                self.loose.push(file_path);
             }
         }
     }
+}
 
-    let texts: Vec<_> = paths
+/// Reads and parses every listed file in parallel; the `n`th path gets `FileId(n)`.
+fn read_all(tree: &dyn FileTree, paths: &[(String, Role)]) -> std::io::Result<Vec<Read>> {
+    paths
         .par_iter()
         .enumerate()
         .map(|(index, (path, _))| read_and_parse(tree, path, FileId(index as u32)))
-        .collect::<std::io::Result<_>>()?;
+        .collect()
+}
 
-    let mut sources = Sources::new();
+/// Adds each read file to `sources` and gives it to the declaration its role names;
+/// returns the repository file.
+fn assign_reads(
+    paths: Vec<(String, Role)>,
+    reads: Vec<Read>,
+    sources: &mut Sources,
+    environments: &mut [EnvironmentFiles],
+    report: &mut Report,
+) -> Option<Parsed> {
     let mut repo = None;
-    for ((path, role), read) in paths.into_iter().zip(texts) {
+    for ((path, role), read) in paths.into_iter().zip(reads) {
         let id = sources.add(path.clone(), read.text);
         if let Some(diagnostic) = read.problem {
             report.push(diagnostic);
@@ -118,18 +175,27 @@ pub fn load(tree: &dyn FileTree, report: &mut Report) -> std::io::Result<Loaded>
             Role::Cluster(index, name) => environments[index].clusters.extend(parsed.map(|p| (name, p))),
         }
     }
+    repo
+}
 
-    if repo.is_none() {
-        report.push(
-            Diagnostic::error(None, format!("no `{REPO_FILE}` in {}", tree.describe())).with_hint(
-                "run workergen in a config repository (or pass `-C DIR`), or create one with `workergen init`",
-            ),
-        );
-    }
+/// Reports that the tree has no repository file.
+fn report_no_repo(tree: &dyn FileTree, report: &mut Report) {
+    report.push(
+        Diagnostic::error(None, format!("no `{REPO_FILE}` in {}", tree.describe()))
+            .with_hint("run workergen in a config repository (or pass `-C DIR`), or create one with `workergen init`"),
+    );
+}
+
+/// Reports each environment entry that is a link which cannot be followed.
+fn report_broken_links(broken_links: Vec<(String, LinkError)>, sources: &mut Sources, report: &mut Report) {
     for (path, link) in broken_links {
         let id = sources.add(path, String::new());
         report.push(Diagnostic::error(Loc::new(id, 1, 1), link.to_string()).with_hint(link.hint()));
     }
+}
+
+/// Reports each YAML file that is not read where it is.
+fn report_loose(loose: Vec<String>, sources: &mut Sources, report: &mut Report) {
     for path in loose {
         let id = sources.add(path.clone(), String::new());
         report.push(
@@ -137,7 +203,11 @@ pub fn load(tree: &dyn FileTree, report: &mut Report) -> std::io::Result<Loaded>
                 .with_hint("cluster files are `environments/<env>/<cluster>.yaml`, with the `.yaml` ending"),
         );
     }
-    for environment in &environments {
+}
+
+/// Reports each environment folder without an environment file.
+fn report_missing_environment_files(environments: &[EnvironmentFiles], sources: &mut Sources, report: &mut Report) {
+    for environment in environments {
         if environment.environment.is_none() {
             // At the folder, so a command scoped to another environment leaves it out.
             let folder = sources.add(format!("{ENVIRONMENTS}/{}/", environment.name), String::new());
@@ -153,11 +223,6 @@ pub fn load(tree: &dyn FileTree, report: &mut Report) -> std::io::Result<Loaded>
             );
         }
     }
-    Ok(Loaded {
-        sources,
-        repo,
-        environments,
-    })
 }
 
 struct Read {

@@ -5,6 +5,7 @@ use crate::model::Destination;
 use crate::model::{Environment, Fleet};
 use crate::names::{dns_suggestion, is_dns_label, is_dns_subdomain};
 use crate::source::Loc;
+use crate::yaml::Node;
 
 pub fn check(fleet: &Fleet, report: &mut Report) {
     for environment in &fleet.environments {
@@ -65,47 +66,74 @@ fn check_destination(cluster: &crate::model::Cluster, report: &mut Report) {
     }
 }
 
+/// One environment: its folder name, then its `octopus` server settings.
 fn check_environment(environment: &Environment, report: &mut Report) {
-    let top = Loc::new(environment.file, 1, 1);
-    if !is_dns_label(&environment.name) {
-        report.push(
-            Diagnostic::error(
-                top,
-                format!(
-                    "environment name `{}` (from the folder name) is not a DNS-1123 label",
-                    environment.name
-                ),
-            )
-            .with_hint(format!("rename the folder to `{}`", dns_suggestion(&environment.name))),
-        );
-    }
+    check_environment_name(environment, report);
     if !environment.readable {
         // Its file could not be read: that error is the one to fix first.
         return;
     }
+    check_server_url(environment, report);
+    check_comms_addresses(environment, report);
+    check_secret_names(environment, report);
+    check_credential(environment, report);
+}
+
+/// The environment name (the folder name) is a DNS-1123 label.
+fn check_environment_name(environment: &Environment, report: &mut Report) {
+    if is_dns_label(&environment.name) {
+        return;
+    }
+    report.push(
+        Diagnostic::error(
+            Loc::new(environment.file, 1, 1),
+            format!(
+                "environment name `{}` (from the folder name) is not a DNS-1123 label",
+                environment.name
+            ),
+        )
+        .with_hint(format!("rename the folder to `{}`", dns_suggestion(&environment.name))),
+    );
+}
+
+/// Where `key` is written under `node`, or `node` itself when it is not.
+fn value_loc(node: &Node, key: &str) -> Loc {
+    node.get(key).map_or(node.loc, |child| child.loc)
+}
+
+/// Whether `key` is written under `node` with a value; a field written with a type
+/// error reads as absent from the typed spec, and that error is reported already.
+fn written(node: &Node, key: &str) -> bool {
+    node.get(key).is_some_and(|child| !child.is_null())
+}
+
+/// `octopus.serverUrl` is given, as an http(s) URL.
+fn check_server_url(environment: &Environment, report: &mut Report) {
     let node = &environment.octopus_node;
-    let at = |key: &str| node.get(key).map_or(node.loc, |child| child.loc);
-    let octopus = &environment.octopus;
-    // A field written with a type error reads as absent; that error is reported already.
-    let written = |key: &str| node.get(key).is_some_and(|child| !child.is_null());
-    match octopus.server_url.as_deref() {
-        None if written("serverUrl") => {}
+    match environment.octopus.server_url.as_deref() {
+        None if written(node, "serverUrl") => {}
         None => report.push(
             Diagnostic::error(node.loc, "`octopus.serverUrl` is required")
                 .with_hint("the Octopus Server's URL, e.g. `https://octopus.example.com/`"),
         ),
         Some(url) if !is_http_url(url) => report.push(Diagnostic::error(
-            at("serverUrl"),
+            value_loc(node, "serverUrl"),
             format!("`octopus.serverUrl: {url}` is not an http(s) URL"),
         )),
         Some(_) => {}
     }
+}
+
+/// At least one polling address is given, and each is an http(s) URL.
+fn check_comms_addresses(environment: &Environment, report: &mut Report) {
+    let node = &environment.octopus_node;
+    let octopus = &environment.octopus;
     let addresses: Vec<&String> = octopus
         .server_comms_address
         .iter()
         .chain(octopus.server_comms_addresses.iter().flatten())
         .collect();
-    if addresses.is_empty() && !written("serverCommsAddress") && !written("serverCommsAddresses") {
+    if addresses.is_empty() && !written(node, "serverCommsAddress") && !written(node, "serverCommsAddresses") {
         report.push(
             Diagnostic::error(node.loc, "`octopus.serverCommsAddresses` is required")
                 .with_hint("without a polling address the agent registers in listening mode, which the chart does not serve; e.g. `serverCommsAddresses: [https://octopus.example.com:10943/]`"),
@@ -114,12 +142,16 @@ fn check_environment(environment: &Environment, report: &mut Report) {
     for address in addresses {
         if !is_http_url(address) {
             report.push(Diagnostic::error(
-                at("serverCommsAddresses"),
+                value_loc(node, "serverCommsAddresses"),
                 format!("polling address `{address}` is not an http(s) URL"),
             ));
         }
     }
-    check_secret_names(environment, report);
+}
+
+/// `octopus.auth` names exactly one credential kind.
+fn check_credential(environment: &Environment, report: &mut Report) {
+    let node = &environment.octopus_node;
     if node.get("auth").is_some_and(has_plaintext_key) {
         // The plaintext credential error says what to do; a count would only repeat it.
         return;
@@ -132,11 +164,7 @@ fn check_environment(environment: &Environment, report: &mut Report) {
     // Counted as written: a kind given with a type error still counts as given.
     let kinds = ["bearerTokenSecret", "apiKeySecret", "usernamePasswordSecret"]
         .into_iter()
-        .filter(|kind| {
-            auth_node
-                .and_then(|auth| auth.get(kind))
-                .is_some_and(|value| !value.is_null())
-        })
+        .filter(|kind| auth_node.is_some_and(|auth| written(auth, kind)))
         .count();
     if kinds != 1 {
         let message = if kinds == 0 {
@@ -144,7 +172,7 @@ fn check_environment(environment: &Environment, report: &mut Report) {
         } else {
             "`octopus.auth` sets more than one credential kind; the agent uses only one"
         };
-        report.push(Diagnostic::error(at("auth"), message).with_hint(
+        report.push(Diagnostic::error(value_loc(node, "auth"), message).with_hint(
             "set exactly one of `bearerTokenSecret`, `apiKeySecret` or `usernamePasswordSecret` to the name of a Secret in each worker's namespace",
         ));
     }
@@ -191,7 +219,7 @@ fn check_secret_names(environment: &Environment, report: &mut Report) {
     }
 }
 
-fn has_plaintext_key(node: &crate::yaml::Node) -> bool {
+fn has_plaintext_key(node: &Node) -> bool {
     node.as_map()
         .is_some_and(|map| map.keys().any(crate::decl::is_plaintext_key))
 }

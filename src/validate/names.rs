@@ -24,104 +24,138 @@ fn destination_key(destination: &Destination) -> String {
     }
 }
 
+/// The names already taken, each with the first worker that took it.
+#[derive(Default)]
+struct Seen<'a> {
+    namespaces: HashMap<(usize, &'a str), &'a Worker>,
+    prefixes: HashMap<(usize, String), &'a Worker>,
+    applications: HashMap<String, &'a Worker>,
+    display_names: HashMap<(String, &'a str, &'a str), &'a Worker>,
+    releases: HashMap<(String, &'a str), &'a Worker>,
+    shared_namespaces: HashMap<(String, &'a str), &'a Worker>,
+}
+
+/// Reports each name that two enabled workers share where it must be unique.
 pub fn check(fleet: &Fleet, report: &mut Report) {
-    let mut namespaces: HashMap<(usize, &str), &Worker> = HashMap::new();
-    let mut prefixes: HashMap<(usize, String), &Worker> = HashMap::new();
-    let mut applications: HashMap<String, &Worker> = HashMap::new();
-    let mut display_names: HashMap<(String, &str, &str), &Worker> = HashMap::new();
-    let mut releases: HashMap<(String, &str), &Worker> = HashMap::new();
-    let mut shared_namespaces: HashMap<(String, &str), &Worker> = HashMap::new();
+    let mut seen = Seen::default();
     for worker in fleet.workers.iter().filter(|worker| worker.enabled) {
-        if let Some(destination) = &fleet.cluster_of(worker).destination {
-            let key = (destination_key(destination), worker.name.as_str());
-            check_shared_namespace(fleet, worker, destination, &mut shared_namespaces, report);
-            if let Some(first) = releases.insert(key, worker) {
-                report.push(collision(
-                    worker.name_loc,
-                    format!(
-                        "worker `{}` is deployed twice to the same cluster: by `{}` and `{}`",
-                        worker.name,
-                        fleet.worker_id(first),
-                        fleet.worker_id(worker)
-                    ),
-                    first.name_loc,
-                    "the worker name is the Helm release name, which names the chart's cluster-wide ClusterRoles: two releases of one name in one cluster fight over them; rename one worker",
-                ));
-            }
-        }
-        let namespace = worker.namespace.value.as_str();
-        if let Some(first) = namespaces.insert((worker.cluster, namespace), worker) {
-            report.push(collision(
-                worker.namespace.loc.unwrap_or(worker.name_loc),
-                format!("namespace `{namespace}` is used by two workers of this cluster"),
-                first.namespace.loc.unwrap_or(first.name_loc),
-                "one agent per namespace: give each worker its own `namespace`",
-            ));
-        }
-        if worker.name.chars().count() >= RELEASE_PREFIX {
-            let prefix: String = worker.name.chars().take(RELEASE_PREFIX).collect();
-            if let Some(first) = prefixes.insert((worker.cluster, prefix), worker) {
-                report.push(collision(
-                    worker.name_loc,
-                    format!(
-                        "workers `{}` and `{}` share their first {RELEASE_PREFIX} characters",
-                        first.name, worker.name
-                    ),
-                    first.name_loc,
-                    "the chart truncates its cluster-scoped object names there, so they would collide; make the names differ earlier",
-                ));
-            }
-        }
+        check_in_destination(fleet, worker, &mut seen, report);
+        check_namespace(worker, &mut seen, report);
+        check_release_prefix(worker, &mut seen, report);
         if fleet.settings.engine.value == Engine::Argocd {
-            let cluster = fleet.cluster_of(worker);
-            let environment = &fleet.environments[cluster.environment].name;
-            let application = crate::names::application_name(environment, &cluster.name, &worker.name);
-            if application.len() > MAX_APPLICATION_NAME {
-                report.push(
-                    Diagnostic::error(
-                        worker.name_loc,
-                        format!(
-                            "Argo CD Application name `{application}` is {} characters long; at most {MAX_APPLICATION_NAME} are allowed",
-                            application.len()
-                        ),
-                    )
-                    .with_hint("Application names are `<env>-<cluster>-<worker>`, and Argo CD tracks their resources by a label of that value: shorten the worker (or cluster) name"),
-                );
-            }
-            if let Some(first) = applications.insert(application.clone(), worker) {
-                report.push(collision(
-                    worker.name_loc,
-                    format!(
-                        "Argo CD Application name `{application}` is generated for both `{}` and `{}`",
-                        fleet.worker_id(first),
-                        fleet.worker_id(worker)
-                    ),
-                    first.name_loc,
-                    "Application names are `<env>-<cluster>-<worker>`; rename one worker (or cluster) so they differ",
-                ));
-            }
+            check_application(fleet, worker, &mut seen, report);
         }
-        let octopus = &fleet.environment_of(worker).octopus;
-        let server = octopus
-            .server_url
-            .as_deref()
-            .unwrap_or_default()
-            .trim_end_matches('/')
-            .to_lowercase();
-        let space = octopus.space.as_deref().unwrap_or("Default");
-        let name = worker.display_name.value.as_str();
-        if let Some(first) = display_names.insert((server, space, name), worker) {
-            report.push(collision(
-                worker.display_name.loc.unwrap_or(worker.name_loc),
+        check_display_name(fleet, worker, &mut seen, report);
+    }
+}
+
+/// In the worker's destination cluster: its namespace and its release name, unique.
+fn check_in_destination<'a>(fleet: &'a Fleet, worker: &'a Worker, seen: &mut Seen<'a>, report: &mut Report) {
+    let Some(destination) = &fleet.cluster_of(worker).destination else {
+        return;
+    };
+    let key = (destination_key(destination), worker.name.as_str());
+    check_shared_namespace(fleet, worker, destination, &mut seen.shared_namespaces, report);
+    if let Some(first) = seen.releases.insert(key, worker) {
+        report.push(collision(
+            worker.name_loc,
+            format!(
+                "worker `{}` is deployed twice to the same cluster: by `{}` and `{}`",
+                worker.name,
+                fleet.worker_id(first),
+                fleet.worker_id(worker)
+            ),
+            first.name_loc,
+            "the worker name is the Helm release name, which names the chart's cluster-wide ClusterRoles: two releases of one name in one cluster fight over them; rename one worker",
+        ));
+    }
+}
+
+/// One worker per namespace within a cluster file.
+fn check_namespace<'a>(worker: &'a Worker, seen: &mut Seen<'a>, report: &mut Report) {
+    let namespace = worker.namespace.value.as_str();
+    if let Some(first) = seen.namespaces.insert((worker.cluster, namespace), worker) {
+        report.push(collision(
+            worker.namespace.loc.unwrap_or(worker.name_loc),
+            format!("namespace `{namespace}` is used by two workers of this cluster"),
+            first.namespace.loc.unwrap_or(first.name_loc),
+            "one agent per namespace: give each worker its own `namespace`",
+        ));
+    }
+}
+
+/// Long worker names of one cluster file differ within the chart's release prefix.
+fn check_release_prefix<'a>(worker: &'a Worker, seen: &mut Seen<'a>, report: &mut Report) {
+    if worker.name.chars().count() < RELEASE_PREFIX {
+        return;
+    }
+    let prefix: String = worker.name.chars().take(RELEASE_PREFIX).collect();
+    if let Some(first) = seen.prefixes.insert((worker.cluster, prefix), worker) {
+        report.push(collision(
+            worker.name_loc,
+            format!(
+                "workers `{}` and `{}` share their first {RELEASE_PREFIX} characters",
+                first.name, worker.name
+            ),
+            first.name_loc,
+            "the chart truncates its cluster-scoped object names there, so they would collide; make the names differ earlier",
+        ));
+    }
+}
+
+/// The worker's Argo CD Application name: short enough, and unique.
+fn check_application<'a>(fleet: &'a Fleet, worker: &'a Worker, seen: &mut Seen<'a>, report: &mut Report) {
+    let cluster = fleet.cluster_of(worker);
+    let environment = &fleet.environments[cluster.environment].name;
+    let application = crate::names::application_name(environment, &cluster.name, &worker.name);
+    if application.len() > MAX_APPLICATION_NAME {
+        report.push(
+            Diagnostic::error(
+                worker.name_loc,
                 format!(
-                    "display name `{name}` is used by `{}` and `{}` on the same Octopus server and space",
-                    fleet.worker_id(first),
-                    fleet.worker_id(worker)
+                    "Argo CD Application name `{application}` is {} characters long; at most {MAX_APPLICATION_NAME} are allowed",
+                    application.len()
                 ),
-                first.display_name.loc.unwrap_or(first.name_loc),
-                "Octopus silently takes over an existing worker with the same name; give each worker its own `displayName`",
-            ));
-        }
+            )
+            .with_hint("Application names are `<env>-<cluster>-<worker>`, and Argo CD tracks their resources by a label of that value: shorten the worker (or cluster) name"),
+        );
+    }
+    if let Some(first) = seen.applications.insert(application.clone(), worker) {
+        report.push(collision(
+            worker.name_loc,
+            format!(
+                "Argo CD Application name `{application}` is generated for both `{}` and `{}`",
+                fleet.worker_id(first),
+                fleet.worker_id(worker)
+            ),
+            first.name_loc,
+            "Application names are `<env>-<cluster>-<worker>`; rename one worker (or cluster) so they differ",
+        ));
+    }
+}
+
+/// One display name per Octopus server and space.
+fn check_display_name<'a>(fleet: &'a Fleet, worker: &'a Worker, seen: &mut Seen<'a>, report: &mut Report) {
+    let octopus = &fleet.environment_of(worker).octopus;
+    let server = octopus
+        .server_url
+        .as_deref()
+        .unwrap_or_default()
+        .trim_end_matches('/')
+        .to_lowercase();
+    let space = octopus.space.as_deref().unwrap_or("Default");
+    let name = worker.display_name.value.as_str();
+    if let Some(first) = seen.display_names.insert((server, space, name), worker) {
+        report.push(collision(
+            worker.display_name.loc.unwrap_or(worker.name_loc),
+            format!(
+                "display name `{name}` is used by `{}` and `{}` on the same Octopus server and space",
+                fleet.worker_id(first),
+                fleet.worker_id(worker)
+            ),
+            first.display_name.loc.unwrap_or(first.name_loc),
+            "Octopus silently takes over an existing worker with the same name; give each worker its own `displayName`",
+        ));
     }
 }
 
