@@ -12,5 +12,6 @@ mod render;
 mod scalars;
 mod schema;
 mod status;
+mod structure;
 mod util;
 mod validate;
