@@ -1,4 +1,6 @@
-//! The Octopus REST API as `status` uses it (DESIGN section 13): four reads, two writes,
+//! The Octopus REST API as `status` uses it: four reads (`spaces/all`, and per space
+//! `workers/all`, `workerpools/all`, `machinepolicies/all`), two writes (`PUT` and `DELETE`
+//! of `workers/{id}`, only for `--apply`/`--prune`),
 //! timeouts on every request, 429 and 5xx retried with backoff, other 4xx never.
 //!
 //! The client is ureq 3, blocking, with rustls on the ring provider: a handful of small

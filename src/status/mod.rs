@@ -1,4 +1,4 @@
-//! `workergen status` (DESIGN section 13, issue 12): the declared workers against what
+//! `workergen status`: the declared workers against what
 //! each Octopus server has registered, and the fixes Helm cannot make.
 //!
 //! Octopus reads `workerPools` and the machine policy once, at registration; a removed
@@ -155,7 +155,7 @@ pub struct Finding {
     pub fixed: bool,
 }
 
-/// The findings of DESIGN section 13; `kind` in JSON.
+/// What `status` finds about one worker (`missing`, `orphaned`, `pools`, ...); `kind` in JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum FindingKind {
@@ -404,7 +404,8 @@ impl StatusError {
     }
 }
 
-// ---- what the API returns (WORKER-NOTES.md section 10) ----
+// ---- what the API returns: the fields of Octopus's WorkerResource, KubernetesTentacle
+// endpoint, worker pool, machine policy and space that `status` reads ----
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
