@@ -60,7 +60,7 @@ pub struct Key {
 
 /// A YAML mapping in the order written; keys are unique (duplicates are refused when parsing).
 ///
-/// Lookups by name go through a hash index once a map has more than [`INDEXED_FROM`]
+/// Lookups by name go through a hash index once a map has more than `INDEXED_FROM`
 /// entries, so merging or checking a map with many keys stays linear (issue 9: a
 /// file with 73,000 keys under `values.agent` took 41 s). `entries` stays readable
 /// in order; add, remove or rename entries only through the methods here, which keep
