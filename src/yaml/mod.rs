@@ -78,6 +78,8 @@ pub struct Map {
 /// Maps of at most this many entries are searched by a scan, which is faster for them.
 const INDEXED_FROM: usize = 16;
 
+// The hash index is a cache of `entries`: showing it would only repeat them.
+#[allow(clippy::missing_fields_in_debug)]
 impl fmt::Debug for Map {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Map").field("entries", &self.entries).finish()
