@@ -68,7 +68,7 @@ defaults:
     )
 }
 
-const ENVIRONMENT_FILE: &str = r" yaml-language-server: $schema=../../schemas/environment.schema.json
+const ENVIRONMENT_FILE: &str = r"# yaml-language-server: $schema=../../schemas/environment.schema.json
 # One environment: its Octopus Server and defaults for its workers.
 octopus:
   serverUrl: https://octopus.example.com/
