@@ -233,7 +233,7 @@ fn renamed_parent(parent: &str) -> Option<&'static str> {
 pub fn leaves(values: &Node) -> BTreeMap<KeyPath, &Node> {
     yaml::leaves(values, Lists::Whole)
         .into_iter()
-        .filter(|(_, node)| !node.as_map().is_some_and(|map| map.is_empty()))
+        .filter(|(_, node)| !node.as_map().is_some_and(crate::yaml::Map::is_empty))
         .collect()
 }
 
@@ -436,7 +436,7 @@ mod tests {
     #[test]
     fn an_empty_map_is_no_leaf() {
         let node = parse("scriptPods: {}\nagent: {name: a}\n", FileId(0), Limits::default()).unwrap();
-        let paths: Vec<String> = leaves(&node).keys().map(|path| path.to_string()).collect();
+        let paths: Vec<String> = leaves(&node).keys().map(std::string::ToString::to_string).collect();
         assert_eq!(paths, ["agent.name"]);
     }
 }

@@ -90,6 +90,8 @@ pub struct InitArgs {
     #[arg(long, value_enum, default_value_t = Engine::Flux)]
     pub engine: Engine,
     /// You accept the Octopus customer agreement (https://octopus.com/company/customer-agreement).
+    // The doc comment is the `--help` text, where a bare URL reads best.
+    #[allow(rustdoc::bare_urls)]
     #[arg(long)]
     pub accept_eula: bool,
 }
@@ -132,6 +134,8 @@ pub struct ProposeArgs {
     #[arg(long, value_name = "REV", default_value = "HEAD")]
     pub base: String,
     /// The branch to create [default: `workergen/<short hash of the rendered tree>`].
+    // The doc comment is the `--help` text: `[default: ..]` is clap's convention, not a link.
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long, value_name = "BRANCH")]
     pub branch: Option<String>,
     /// Author and committer, as `Name <email>` [default: from git config].

@@ -165,6 +165,8 @@ pub struct WorkerSpec {
     /// Any values of the kubernetes-agent chart, merged last; every key must exist in
     /// the chart, and none may also be set by a field above.
     #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
+    // Only the keys are read here: the values are checked against the chart later.
+    #[allow(clippy::zero_sized_map_values)]
     pub values: Option<BTreeMap<String, IgnoredAny>>,
 }
 

@@ -388,7 +388,7 @@ fn scrub_secrets(text: &str, secrets: &[String]) -> String {
 /// `usernamePasswordSecretName`, `serverCertificateSecret`) are not credentials.
 ///
 /// This decides what an excerpt hides, so it errs on the side of hiding; the keys
-/// refused outright are [`crate::decl::is_plaintext_key`], all of
+/// refused outright are `decl::is_plaintext_key`, all of
 /// which this matches too.
 pub fn is_credential_key(name: &str) -> bool {
     let key = normalize_key(name);

@@ -57,7 +57,7 @@ impl Hint for git2::Error {
             }
             (ErrorCode::Certificate, _) => "the remote's TLS certificate is not trusted: check the URL, or the system's CA certificates",
             (ErrorCode::Locked, _) => "another git process holds a lock in this repository: wait for it, or remove its stale `.lock` file",
-            (ErrorCode::NotFastForward, _) | (ErrorCode::Modified, _) => {
+            (ErrorCode::NotFastForward | ErrorCode::Modified, _) => {
                 "the branch changed while propose ran: fetch and run propose again"
             }
             (_, ErrorClass::Net | ErrorClass::Http) => "check the remote's URL (`git remote -v`) and the network",
@@ -126,7 +126,7 @@ impl ConfigRepo {
             .repository
             .head()
             .ok()
-            .filter(|reference| reference.is_branch())
+            .filter(git2::Reference::is_branch)
             .and_then(|reference| git2::Branch::wrap(reference).upstream().ok())
             .and_then(|branch| branch.name().ok().flatten().map(str::to_string));
         for candidate in upstream.iter().map(String::as_str).chain(["origin/main", "main"]) {

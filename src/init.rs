@@ -68,7 +68,7 @@ defaults:
     )
 }
 
-const ENVIRONMENT_FILE: &str = r#"# yaml-language-server: $schema=../../schemas/environment.schema.json
+const ENVIRONMENT_FILE: &str = r"# yaml-language-server: $schema=../../schemas/environment.schema.json
 # One environment: its Octopus Server and defaults for its workers.
 octopus:
   serverUrl: https://octopus.example.com/
@@ -87,7 +87,7 @@ octopus:
 # Worker fields for every worker of this environment.
 defaults:
   pollingConnectionCount: 5
-"#;
+";
 
 const CLUSTER_FILE: &str = r#"# yaml-language-server: $schema=../../schemas/cluster.schema.json
 # One cluster of the environment (its name is this file's name) and its workers.

@@ -1,33 +1,33 @@
 //! workergen: Octopus Deploy Kubernetes Workers declared in Git, rendered for Argo CD and Flux.
 //!
 //! The pipeline, one module per stage: [`load`] reads the declarations through a
-//! [`tree::FileTree`], [`model::resolve`] merges the layers ([`merge`]) and types them,
+//! [`tree::FileTree`], [`model::resolve`] merges the layers (`merge`) and types them,
 //! [`validate`] checks every rule, and `render` writes the Helm values and manifests.
 
-pub mod about;
+pub(crate) mod about;
 pub mod app;
 pub mod chart;
 pub mod chart_values;
 pub mod cli;
-pub mod console;
-pub mod decl;
+pub(crate) mod console;
+pub(crate) mod decl;
 pub mod diagnostic;
-pub mod diff;
-pub mod explain;
-pub mod failure;
-pub mod git;
-pub mod hint;
-pub mod init;
+pub(crate) mod diff;
+pub(crate) mod explain;
+pub(crate) mod failure;
+pub(crate) mod git;
+pub(crate) mod hint;
+pub(crate) mod init;
 pub mod load;
-pub mod merge;
+pub(crate) mod merge;
 pub mod model;
-pub mod names;
-pub mod propose;
-pub mod quantity;
+pub(crate) mod names;
+pub(crate) mod propose;
+pub(crate) mod quantity;
 pub mod render;
 pub mod scope;
 pub mod source;
-pub mod status;
+pub(crate) mod status;
 pub mod tree;
 pub mod validate;
 pub mod yaml;

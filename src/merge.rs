@@ -61,7 +61,7 @@ pub fn merge<'a>(layers: impl IntoIterator<Item = &'a Node>, empty: Node) -> Nod
 /// a removal leaves nothing behind; a map written empty (`{}`) stays.
 fn emptied(merged: &Node, upper: &Node) -> bool {
     let written = upper.as_map().is_some_and(|map| !map.is_empty());
-    written && merged.as_map().is_some_and(|map| map.is_empty())
+    written && merged.as_map().is_some_and(crate::yaml::Map::is_empty)
 }
 
 /// A copy without `null` map values: removing what is not there leaves nothing behind.
@@ -79,7 +79,7 @@ fn strip_nulls(node: &mut Node) {
             }
             let written = child.as_map().is_some_and(|map| !map.is_empty());
             strip_nulls(child);
-            !(written && child.as_map().is_some_and(|map| map.is_empty()))
+            !(written && child.as_map().is_some_and(crate::yaml::Map::is_empty))
         });
     }
 }

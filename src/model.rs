@@ -1,7 +1,7 @@
 //! The resolved fleet: every worker with its layers merged, what render consumes.
 //!
 //! [`resolve`] checks each written fragment once (types, unknown keys), merges the
-//! worker layers and the `chart:` blocks with [`crate::merge::overlay`], and keeps the
+//! worker layers and the `chart:` blocks with `merge::overlay`, and keeps the
 //! merged [`Node`] tree of each worker so every value still knows where it was set.
 
 use crate::decl::{self, ChartSpec, ClusterSpec, Engine, GitopsSpec, OctopusSpec, WorkerSpec};

@@ -102,6 +102,8 @@ impl Quantity {
     }
 
     /// The value times 10^9: `1` is `1_000_000_000`, `1n` is `1`.
+    // Only the unit tests below read it.
+    #[cfg(test)]
     #[must_use]
     pub fn as_nanos(&self) -> i128 {
         self.nanos
@@ -114,6 +116,8 @@ impl Quantity {
     }
 
     /// Whether the value is zero (`0`, `0Gi`, `-0.0`).
+    // Only the unit tests below read it.
+    #[cfg(test)]
     #[must_use]
     pub fn is_zero(&self) -> bool {
         self.nanos == 0

@@ -486,7 +486,7 @@ fn piece() -> impl Strategy<Value = String> {
         "2001-12-14",
     ]
     .iter()
-    .map(|word| word.to_string())
+    .map(std::string::ToString::to_string)
     .collect();
     let special: Vec<String> = [
         ' ',
@@ -509,7 +509,7 @@ fn piece() -> impl Strategy<Value = String> {
         '\u{a0}',
     ]
     .iter()
-    .map(|c| c.to_string())
+    .map(std::string::ToString::to_string)
     .collect();
     prop_oneof![
         3 => prop::sample::select(indicators),
@@ -861,7 +861,7 @@ fn json_get<'a>(json: &'a Json, path: &[&str]) -> &'a Json {
 }
 
 fn tricky_with_long() -> Vec<String> {
-    let mut texts: Vec<String> = TRICKY.iter().map(|text| text.to_string()).collect();
+    let mut texts: Vec<String> = TRICKY.iter().map(std::string::ToString::to_string).collect();
     texts.push("k".repeat(1100));
     texts.push(format!("{}: x", "a".repeat(1030)));
     texts
@@ -985,7 +985,10 @@ fn helm_reads_every_tricky_scalar_as_declared() {
     // The same values.yaml files through the real chart register as declared.
     let workers = [
         ("typed", vec!["Pool".to_string()]),
-        ("plain", PLAIN_TEXTS.iter().map(|pool| pool.to_string()).collect()),
+        (
+            "plain",
+            PLAIN_TEXTS.iter().map(std::string::ToString::to_string).collect(),
+        ),
         ("values", vec!["Pool".to_string()]),
     ];
     let runs: Vec<util::HelmRun> = workers

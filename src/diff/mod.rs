@@ -1,6 +1,6 @@
 //! Diff: what a change to the declarations does, per worker and key path, and why.
 //!
-//! Both sides are rendered in memory; [`compute`] compares each worker's Helm values
+//! Both sides are rendered in memory; [`compute_with_committed`] compares each worker's Helm values
 //! and manifest leaf by leaf (so formatting and key order never show), names the
 //! declaration that caused each change from the provenance kept at merge, groups one
 //! declaration change that touches many workers, and adds the Octopus facts a reviewer
@@ -378,12 +378,7 @@ fn manifest_cause<'a>(head: &'a Fleet, worker: Option<&'a Worker>) -> impl Fn(&s
     }
 }
 
-/// Compares base and head.
-pub fn compute(base: &Side<'_>, head: &Side<'_>) -> Result<Diff, TemplateError> {
-    compute_with_committed(base, head, None)
-}
-
-/// [`compute`], also reporting drift between the head's fresh render and `committed`,
+/// Compares base and head, also reporting drift between the head's fresh render and `committed`,
 /// the head's committed `rendered/` files (paths relative to the output folder).
 ///
 /// `committed` reads the head's committed rendered files (paths relative to the output
@@ -508,26 +503,6 @@ pub fn compare_states(base: States<'_>, head: States<'_>) -> Diff {
         per_environment,
         drift: Vec::new(),
     }
-}
-
-/// The workers whose committed rendered state differs from the fresh one (values or
-/// manifest), and those present on one side only.
-pub fn drift(fresh: &BTreeMap<String, WorkerState>, committed: &BTreeMap<String, WorkerState>) -> Vec<String> {
-    let json = |node: &Node| serde_json::to_value(node).ok();
-    let same = |a: &WorkerState, b: &WorkerState| {
-        json(&a.values) == json(&b.values)
-            && a.manifest.as_ref().map(|(_, node)| json(node)) == b.manifest.as_ref().map(|(_, node)| json(node))
-    };
-    let mut ids: Vec<&String> = fresh.keys().chain(committed.keys()).collect();
-    ids.sort();
-    ids.dedup();
-    ids.into_iter()
-        .filter(|id| match (fresh.get(*id), committed.get(*id)) {
-            (Some(a), Some(b)) => !same(a, b),
-            _ => true,
-        })
-        .cloned()
-        .collect()
 }
 
 /// Worker states read back from a rendered tree (paths relative to the output folder),

@@ -459,7 +459,7 @@ fn render_selected<'f>(
 }
 
 /// Renders, both ways (files and `--stdout`), the first cluster with workers, then one
-/// worker of every other shape of template context (see [`context_shape`]), so template
+/// worker of every other shape of template context (see `context_shape`), so template
 /// errors and undefined variables surface at `validate` time for every cluster the
 /// templates will see, not only the first (issue 9).
 pub fn check_templates(fleet: &Fleet, templates: &Templates) -> Result<(), TemplateError> {

@@ -216,7 +216,7 @@ impl Object for WrittenNumber {
 }
 
 /// A values tree as a template value: maps, lists and scalars as minijinja's own, and
-/// floats as [`WrittenNumber`]s, which the `yaml` filter writes as they were written.
+/// floats as `WrittenNumber`s, which the `yaml` filter writes as they were written.
 pub fn values_value(node: &Node) -> JinjaValue {
     match &node.value {
         Value::Null => JinjaValue::from(()),

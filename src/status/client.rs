@@ -282,6 +282,8 @@ impl Client {
             .header("Accept", "application/json")
     }
 
+    // `dyn Error::is` named in full, with its bounds, is longer than the closure.
+    #[allow(clippy::redundant_closure_for_method_calls)]
     fn transport_error(&self, method: Method, url: &str, error: &ureq::Error) -> StatusError {
         let kind = match error {
             ureq::Error::Timeout(_) => TransportKind::Timeout,

@@ -131,7 +131,7 @@ pub fn compare(fleet: &Fleet, scope: &ServerScope<'_>, registered: &Registered, 
         let (worker_status, planned) = compare_worker(fleet, worker, &space, options);
         status.workers.push(worker_status);
         plan.extend(planned.map(|mut planned| {
-            planned.write.environment = environment.name.clone();
+            planned.write.environment.clone_from(&environment.name);
             planned
         }));
     }
@@ -245,7 +245,7 @@ fn compare_worker(
         return (status, None);
     };
     status.id = Some(registered.id.clone());
-    status.health_status = registered.health_status.clone();
+    status.health_status.clone_from(&registered.health_status);
     status.agent_version = agent_version(registered);
     let mut change = Change {
         body: raw.clone(),

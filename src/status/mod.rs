@@ -750,7 +750,7 @@ fn read_all(
             });
         }
     });
-    let results = results.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let results = results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     results
         .into_iter()
         .map(|result| result.expect("every server is read"))

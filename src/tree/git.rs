@@ -154,7 +154,7 @@ impl GitTree {
             ObjectType::Tree if depth < MAX_DEPTH => {
                 let subtree = repository.find_tree(id).map_err(git_error)?;
                 let mut entries = Vec::new();
-                for child in subtree.iter() {
+                for child in &subtree {
                     let Ok(name) = child.name() else {
                         continue;
                     };

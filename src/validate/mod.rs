@@ -28,9 +28,9 @@ pub fn validate(fleet: &Fleet, report: &mut Report) {
         .filter(|worker| worker.enabled)
         .map(|worker| workers::check(fleet, worker))
         .collect();
-    per_worker
-        .into_iter()
-        .for_each(|diagnostics| report.extend(diagnostics));
+    for diagnostics in per_worker {
+        report.extend(diagnostics);
+    }
 }
 
 /// Warns about files in `templates/` that override no built-in template: a misspelt

@@ -358,7 +358,7 @@ struct State<'a> {
 }
 
 fn address(node: &Node) -> usize {
-    node as *const Node as usize
+    std::ptr::from_ref::<Node>(node) as usize
 }
 
 /// The passes of one read: the value (partial when entries were skipped), and whether
@@ -586,7 +586,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
     fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match self.node.value {
             Value::Null => visitor.visit_unit(),
-            _ => self.mismatch("an empty value (`null`)", visitor, |visitor| visitor.visit_unit()),
+            _ => self.mismatch("an empty value (`null`)", visitor, Visitor::visit_unit),
         }
     }
 

@@ -60,7 +60,7 @@ pub struct Key {
 
 /// A YAML mapping in the order written; keys are unique (duplicates are refused when parsing).
 ///
-/// Lookups by name go through a hash index once a map has more than [`INDEXED_FROM`]
+/// Lookups by name go through a hash index once a map has more than `INDEXED_FROM`
 /// entries, so merging or checking a map with many keys stays linear (issue 9: a
 /// file with 73,000 keys under `values.agent` took 41 s). `entries` stays readable
 /// in order; add, remove or rename entries only through the methods here, which keep
@@ -78,6 +78,8 @@ pub struct Map {
 /// Maps of at most this many entries are searched by a scan, which is faster for them.
 const INDEXED_FROM: usize = 16;
 
+// The hash index is a cache of `entries`: showing it would only repeat them.
+#[allow(clippy::missing_fields_in_debug)]
 impl fmt::Debug for Map {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Map").field("entries", &self.entries).finish()
