@@ -1,7 +1,7 @@
 //! The kubernetes-agent chart's values for a worker: the worker field → value table
 //! ([`FIELD_VALUES`]) and [`values`], which turns a worker into the exact Helm values it
 //! sets, each leaf still pointing at the declaration that set it. The chart's own key
-//! trees, which `values` keys are checked against, are [`crate::chart_values`].
+//! trees, which `values` keys are checked against, are in `chart_values`.
 
 use std::collections::BTreeMap;
 

@@ -7,7 +7,7 @@
 pub(crate) mod about;
 pub mod app;
 pub mod chart;
-pub mod chart_values;
+pub(crate) mod chart_values;
 pub mod cli;
 pub(crate) mod console;
 pub(crate) mod decl;
@@ -25,7 +25,7 @@ pub(crate) mod names;
 pub(crate) mod propose;
 pub(crate) mod quantity;
 pub mod render;
-pub mod scope;
+pub(crate) mod scope;
 pub mod source;
 pub(crate) mod status;
 pub mod tree;

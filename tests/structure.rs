@@ -213,7 +213,7 @@ fn yaml_imports_only_what_lies_below_it() {
     let graph = module_graph();
     let allowed: BTreeSet<String> = ["source", "diagnostic", "decl"]
         .iter()
-        .map(|name| name.to_string())
+        .map(ToString::to_string)
         .collect();
     let imported = &graph["yaml"];
     let above: Vec<&String> = imported.difference(&allowed).collect();
