@@ -17,6 +17,7 @@ pub mod explain;
 pub mod failure;
 pub mod git;
 pub mod hint;
+pub mod import;
 pub mod init;
 pub mod load;
 pub mod merge;

@@ -1,0 +1,7 @@
+//! `workergen import`: existing installs (`helm get values` outputs and the install
+//! wizard's `helm upgrade --install` command lines) turned into declarations (DESIGN.md
+//! section 14).
+//!
+//! Built in steps; so far [`helm_set`], the `--set` grammar as Helm parses it.
+
+pub mod helm_set;
