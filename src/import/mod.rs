@@ -2,8 +2,11 @@
 //! wizard's `helm upgrade --install` command lines) turned into declarations (DESIGN.md
 //! section 14).
 //!
-//! Built in steps; so far [`helm_set`], the `--set` grammar as Helm parses it, and
-//! [`command`], the wizard command line.
+//! Built in steps. So far: [`helm_set`], the `--set` grammar as Helm parses it;
+//! [`command`], the wizard command line; [`input`], which reads one input file as either
+//! a command line or `helm get values` output. Factoring into declarations, writing and
+//! the round trip are still to come.
 
 pub mod command;
 pub mod helm_set;
+pub mod input;
