@@ -174,22 +174,42 @@ pub fn render(diff: &Diff) -> String {
             .or_default()
             .push(worker);
     }
+    let sections: Vec<(String, Vec<&WorkerDiff>)> = clusters.into_iter().collect();
+    finish(
+        out,
+        &sections,
+        |cluster, workers| cluster_section(cluster, workers),
+        left_out,
+        "diff",
+    )
+}
+
+/// Appends one `<details>` section per cluster while they fit under [`LIMIT`] (keeping
+/// room for the closing note), then says what was left out and how to see everything
+/// (`workergen <command>`), and cuts as a last resort: `diff` and `status` fold alike.
+pub(crate) fn finish<T>(
+    mut out: String,
+    sections: &[(String, T)],
+    section: impl Fn(&str, &T) -> String,
+    mut left_out: Vec<String>,
+    command: &str,
+) -> String {
     let mut skipped = 0;
-    for (cluster, workers) in &clusters {
-        let section = cluster_section(cluster, workers);
-        if skipped == 0 && out.len() + section.len() + RESERVE <= LIMIT {
-            out.push_str(&section);
+    for (title, items) in sections {
+        let text = section(title, items);
+        if skipped == 0 && out.len() + text.len() + RESERVE <= LIMIT {
+            out.push_str(&text);
         } else {
             skipped += 1;
         }
     }
     if skipped > 0 {
-        left_out.push(format!("the details of {skipped} of {} clusters", clusters.len()));
+        left_out.push(format!("the details of {skipped} of {} clusters", sections.len()));
     }
     if !left_out.is_empty() {
         let _ = writeln!(
             out,
-            "\n> Shortened to fit {LIMIT} characters: left out {}. Run `workergen diff` for everything.",
+            "\n> Shortened to fit {LIMIT} characters: left out {}. Run `workergen {command}` for everything.",
             left_out.join(" and ")
         );
     }

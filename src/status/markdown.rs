@@ -224,105 +224,11 @@ pub fn render(report: &StatusReport) -> String {
         }
         sections.extend(clusters);
     }
-    let mut skipped = 0;
-    for (title, workers) in &sections {
-        let section = cluster_section(title, workers);
-        if skipped == 0 && out.len() + section.len() + RESERVE <= LIMIT {
-            out.push_str(&section);
-        } else {
-            skipped += 1;
-        }
-    }
-    if skipped > 0 {
-        left_out.push(format!("the details of {skipped} of {} clusters", sections.len()));
-    }
-    if !left_out.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n> Shortened to fit {LIMIT} characters: left out {}. Run `workergen status` for everything.",
-            left_out.join(" and ")
-        );
-    }
-    truncate(out)
-}
-
-/// A last resort that never cuts inside a character.
-fn truncate(mut out: String) -> String {
-    if out.len() > LIMIT {
-        let note = "\n\n> Cut at 65,536 characters.\n";
-        let mut end = LIMIT - note.len();
-        while !out.is_char_boundary(end) {
-            end -= 1;
-        }
-        out.truncate(end);
-        out.push_str(note);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::status::{EnvironmentStatus, Finding, FindingKind, Write, WriteOutcome};
-
-    fn report(workers: usize) -> StatusReport {
-        let environments = (0..20)
-            .map(|environment| EnvironmentStatus {
-                name: format!("env-{environment:02}"),
-                server_url: "https://octopus.example.com/".into(),
-                space: "Default".into(),
-                space_id: "Spaces-1".into(),
-                workers: (0..workers / 20)
-                    .map(|index| WorkerStatus {
-                        name: format!("env-{environment:02}-cluster-{:02}-worker-{index:03}", index % 50),
-                        cluster: Some(format!("cluster-{:02}", index % 50)),
-                        worker: Some(format!("worker-{index:03}")),
-                        id: Some(format!("Workers-{index}")),
-                        health_status: Some("Healthy".into()),
-                        agent_version: Some("3.13.2".into()),
-                        findings: vec![Finding {
-                            kind: FindingKind::Pools {
-                                declared: vec!["Linux Build Workers".into()],
-                                registered: vec!["Default Worker Pool".into()],
-                            },
-                            fixed: false,
-                        }],
-                    })
-                    .collect(),
-            })
-            .collect();
-        StatusReport {
-            environments,
-            writes: (0..workers)
-                .map(|index| Write {
-                    environment: "env-00".into(),
-                    method: crate::status::client::Method::Put,
-                    path: format!("/api/Spaces-1/workers/Workers-{index}"),
-                    worker: format!("worker-{index}"),
-                    change: "pools [Default Worker Pool] -> [Linux Build Workers]".into(),
-                    outcome: WriteOutcome::Done,
-                })
-                .collect(),
-            wrote: true,
-            requests: 0,
-        }
-    }
-
-    #[test]
-    fn a_large_fleet_folds_under_the_limit_and_says_what_it_left_out() {
-        let body = render(&report(10_000));
-        assert!(body.len() <= LIMIT, "{}", body.len());
-        assert!(body.contains("**pools** (10000,"), "the finding kinds are always there");
-        assert!(body.contains("(+9980 more)"), "worker lists fold");
-        assert!(body.contains("> Shortened to fit 65536 characters: left out"));
-        assert!(body.contains("| env-19 | 500 |"), "the table is whole");
-    }
-
-    #[test]
-    fn a_small_report_is_whole() {
-        let body = render(&report(40));
-        assert!(!body.contains("Shortened"));
-        assert_eq!(body.matches("<details>").count(), 40);
-        assert!(body.contains("### Writes"));
-    }
+    crate::diff::markdown::finish(
+        out,
+        &sections,
+        |title, workers| cluster_section(title, workers),
+        left_out,
+        "status",
+    )
 }
