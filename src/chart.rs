@@ -1,5 +1,5 @@
 //! The kubernetes-agent chart's values for a worker: the worker field → value table
-//! ([`FIELD_VALUES`]) and [`values`], which turns a worker into the exact Helm values it
+//! (`FIELD_VALUES`) and `values`, which turns a worker into the exact Helm values it
 //! sets, each leaf still pointing at the declaration that set it. The chart's own key
 //! trees, which `values` keys are checked against, are in `chart_values`.
 
@@ -10,7 +10,8 @@ use crate::model::{Fleet, Worker};
 use crate::source::Loc;
 use crate::yaml::{self, Key, KeyPath, Lists, Node, Value};
 
-pub use crate::chart_values::{check_keys, reference, ChartValues, MAJORS};
+pub(crate) use crate::chart_values::MAJORS;
+pub use crate::chart_values::{check_keys, reference, ChartValues};
 
 /// Sets `node` at `path` in the map `root`, creating maps on the way.
 fn set(root: &mut Node, path: &[&str], node: Node) {
@@ -38,7 +39,7 @@ fn key(name: &str, loc: Loc) -> Key {
 
 /// How a [`FieldValue`] sets its chart value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Set {
+pub(crate) enum Set {
     /// The field's node as it is.
     Copy,
     /// The field, or else the worker's own key (`agent.name`).
@@ -54,10 +55,10 @@ pub enum Set {
 /// `field` is dotted as written in a worker; a field under `octopus.` is read from the
 /// worker's environment's `octopus` block, every other one from the worker's merged fields.
 #[derive(Debug, Clone, Copy)]
-pub struct FieldValue {
-    pub field: &'static str,
-    pub value: &'static str,
-    pub set: Set,
+pub(crate) struct FieldValue {
+    pub(crate) field: &'static str,
+    pub(crate) value: &'static str,
+    pub(crate) set: Set,
 }
 
 const fn row(field: &'static str, value: &'static str, set: Set) -> FieldValue {
@@ -67,7 +68,7 @@ const fn row(field: &'static str, value: &'static str, set: Set) -> FieldValue {
 /// Every declaration field that sets a chart value, in the order [`typed_values`] sets
 /// them; `explain` reads it to accept either name. A test checks that every leaf of the
 /// worker schema is here (or sets no value), so a new field cannot be dropped silently.
-pub const FIELD_VALUES: &[FieldValue] = &[
+pub(crate) const FIELD_VALUES: &[FieldValue] = &[
     row("displayName", "agent.name", Set::OrWorkerKey),
     row("octopus.serverUrl", "agent.serverUrl", Set::Copy),
     row("octopus.serverCommsAddress", "agent.serverCommsAddress", Set::Copy),
@@ -182,7 +183,7 @@ fn set_image(values: &mut Node, to: &[&str], image: &Node) {
 
 /// The Helm values a worker sets, before its `values` passthrough: `agent.acceptEula`
 /// from the settings, then every row of [`FIELD_VALUES`].
-pub fn typed_values(fleet: &Fleet, worker: &Worker) -> Node {
+pub(crate) fn typed_values(fleet: &Fleet, worker: &Worker) -> Node {
     let mut values = Node::map(worker.name_loc);
     let accept = &fleet.settings.accept_eula;
     let accept_loc = accept.loc.unwrap_or(worker.name_loc);
@@ -199,7 +200,7 @@ pub fn typed_values(fleet: &Fleet, worker: &Worker) -> Node {
 ///
 /// A path at or below a row maps through it; a path above rows (`storage`) maps when
 /// all the rows below it rename the same parent (`storage.*` -> `persistence.*`).
-pub fn chart_path_of_field(path: &str) -> Option<String> {
+pub(crate) fn chart_path_of_field(path: &str) -> Option<String> {
     let below_row = FIELD_VALUES.iter().find_map(|row| {
         let rest = path.strip_prefix(row.field)?;
         (rest.is_empty() || rest.starts_with('.')).then(|| format!("{}{rest}", row.value))
@@ -230,7 +231,7 @@ fn renamed_parent(parent: &str) -> Option<&'static str> {
 
 /// The leaves of a values tree by key path. An empty map is not a leaf: over the
 /// chart's defaults it sets nothing (Helm merges maps), so it sets no value.
-pub fn leaves(values: &Node) -> BTreeMap<KeyPath, &Node> {
+pub(crate) fn leaves(values: &Node) -> BTreeMap<KeyPath, &Node> {
     yaml::leaves(values, Lists::Whole)
         .into_iter()
         .filter(|(_, node)| !node.as_map().is_some_and(crate::yaml::Map::is_empty))
@@ -242,7 +243,7 @@ pub fn leaves(values: &Node) -> BTreeMap<KeyPath, &Node> {
 /// A leaf set both ways is an error naming both places (one source of truth per leaf).
 /// Conflicts are judged after all layers are merged, and a removal (`null`) is no value:
 /// a `values` block that only removes things conflicts with nothing.
-pub fn values(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec<Diagnostic>) -> Node {
+pub(crate) fn values(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec<Diagnostic>) -> Node {
     let mut values = typed_values(fleet, worker);
     let Some(passthrough) = worker.fields.get("values") else {
         return values;

@@ -14,34 +14,34 @@ pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Run in the config repository at DIR instead of the current folder.
     #[arg(short = 'C', value_name = "DIR", global = true, default_value = ".")]
-    pub directory: PathBuf,
+    pub(crate) directory: PathBuf,
     /// When to colour messages; `auto` honours `NO_COLOR` and colours only terminals.
     #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    pub(crate) color: ColorChoice,
     /// Print only errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// Print more: what was read and written.
     #[arg(short, long, global = true)]
-    pub verbose: bool,
+    pub(crate) verbose: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     Auto,
     Always,
     Never,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Load and check every declaration; render nothing.
     Validate(ScopeArgs),
     /// Write the rendered tree (Helm values and GitOps manifests), or print it.
@@ -67,61 +67,61 @@ pub enum Command {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExplainFormat {
+pub(crate) enum ExplainFormat {
     Text,
     Json,
 }
 
 #[derive(Debug, Args)]
-pub struct ExplainArgs {
+pub(crate) struct ExplainArgs {
     /// The worker, as `<env>/<cluster>/<worker>`.
     #[arg(value_name = "ENV/CLUSTER/WORKER")]
-    pub worker: String,
+    pub(crate) worker: String,
     /// Only this key path and what is below it, e.g. `scriptPods.resources`.
     #[arg(value_name = "KEY")]
-    pub key: Option<String>,
+    pub(crate) key: Option<String>,
     #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
-    pub format: ExplainFormat,
+    pub(crate) format: ExplainFormat,
 }
 
 #[derive(Debug, Args)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// The GitOps engine to set up.
     #[arg(long, value_enum, default_value_t = Engine::Flux)]
-    pub engine: Engine,
+    pub(crate) engine: Engine,
     /// You accept the Octopus customer agreement (https://octopus.com/company/customer-agreement).
     // The doc comment is the `--help` text, where a bare URL reads best.
     #[allow(rustdoc::bare_urls)]
     #[arg(long)]
-    pub accept_eula: bool,
+    pub(crate) accept_eula: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SchemaFile {
+pub(crate) enum SchemaFile {
     Workergen,
     Environment,
     Cluster,
 }
 
 #[derive(Debug, Args)]
-pub struct SchemaArgs {
+pub(crate) struct SchemaArgs {
     /// Only this file's schema [default: all three, as one JSON object by file name].
     #[arg(value_enum)]
-    pub file: Option<SchemaFile>,
+    pub(crate) file: Option<SchemaFile>,
     /// Write `workergen.schema.json`, `environment.schema.json` and `cluster.schema.json`
     /// into this folder instead.
     #[arg(long, value_name = "DIR", conflicts_with = "file")]
-    pub write: Option<PathBuf>,
+    pub(crate) write: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     #[arg(value_enum)]
-    pub shell: clap_complete::Shell,
+    pub(crate) shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProposeOutput {
+pub(crate) enum ProposeOutput {
     /// The PR body on stdout (or in `--body-file`).
     Text,
     /// `{branch, commit, parent, created, pushed, body}` on stdout.
@@ -129,33 +129,33 @@ pub enum ProposeOutput {
 }
 
 #[derive(Debug, Args)]
-pub struct ProposeArgs {
+pub(crate) struct ProposeArgs {
     /// The revision whose declarations are rendered and which becomes the parent.
     #[arg(long, value_name = "REV", default_value = "HEAD")]
-    pub base: String,
+    pub(crate) base: String,
     /// The branch to create [default: `workergen/<short hash of the rendered tree>`].
     // The doc comment is the `--help` text: `[default: ..]` is clap's convention, not a link.
     #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long, value_name = "BRANCH")]
-    pub branch: Option<String>,
+    pub(crate) branch: Option<String>,
     /// Author and committer, as `Name <email>` [default: from git config].
     #[arg(long, value_name = "NAME <EMAIL>")]
-    pub author: Option<String>,
+    pub(crate) author: Option<String>,
     /// Write the PR body (markdown) to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
-    pub body_file: Option<PathBuf>,
+    pub(crate) body_file: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ProposeOutput::Text)]
-    pub output: ProposeOutput,
+    pub(crate) output: ProposeOutput,
     /// Push the branch to this remote (`WORKERGEN_GIT_TOKEN` serves https remotes in CI).
     #[arg(long, value_name = "REMOTE")]
-    pub push: Option<String>,
+    pub(crate) push: Option<String>,
     /// Replace an existing branch (pushed with force-with-lease), and files in the way.
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DiffFormat {
+pub(crate) enum DiffFormat {
     /// Key paths, then unified diffs of the values files.
     Text,
     /// A pull-request body or comment (at most 65,536 characters).
@@ -165,24 +165,24 @@ pub enum DiffFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct DiffArgs {
+pub(crate) struct DiffArgs {
     /// The revision to compare with [default: the merge-base of HEAD and the branch's
     /// upstream, else `origin/main`, else `main`].
     #[arg(long, value_name = "REV")]
-    pub base: Option<String>,
+    pub(crate) base: Option<String>,
     /// Compare this revision instead of the working tree.
     #[arg(long, value_name = "REV")]
-    pub head: Option<String>,
+    pub(crate) head: Option<String>,
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
-    pub format: DiffFormat,
+    pub(crate) format: DiffFormat,
     /// Exit 1 when there are changes, 0 when there are none.
     #[arg(long)]
-    pub exit_code: bool,
+    pub(crate) exit_code: bool,
     /// Treat a base without `workergen.yaml` as empty: every worker is added.
     #[arg(long)]
-    pub allow_empty_base: bool,
+    pub(crate) allow_empty_base: bool,
     #[command(flatten)]
-    pub scope: ScopeArgs,
+    pub(crate) scope: ScopeArgs,
 }
 
 /// `--env` and `--cluster`: a part of the fleet. Problems in files outside it do not
@@ -190,17 +190,17 @@ pub struct DiffArgs {
 /// Application's part). An empty value means all, so `--cluster "$ARGOCD_ENV_CLUSTER"`
 /// works with the variable unset.
 #[derive(Debug, Clone, Default, Args)]
-pub struct ScopeArgs {
+pub(crate) struct ScopeArgs {
     /// Only this environment (`""`: all).
     #[arg(long, value_name = "ENV")]
-    pub env: Option<String>,
+    pub(crate) env: Option<String>,
     /// Only this cluster, with `--env` or of every environment (`""`: all).
     #[arg(long, value_name = "CLUSTER")]
-    pub cluster: Option<String>,
+    pub(crate) cluster: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StatusFormat {
+pub(crate) enum StatusFormat {
     /// For a terminal: per environment and cluster, the problems first.
     Text,
     /// A CI comment or issue body (at most 65,536 characters).
@@ -210,36 +210,36 @@ pub enum StatusFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// Only this environment.
     #[arg(long, value_name = "ENV")]
-    pub env: Option<String>,
+    pub(crate) env: Option<String>,
     /// Only this cluster's workers (orphans are then not reported).
     #[arg(long, value_name = "CLUSTER")]
-    pub cluster: Option<String>,
+    pub(crate) cluster: Option<String>,
     #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
-    pub format: StatusFormat,
+    pub(crate) format: StatusFormat,
     /// Exit 1 when anything is found (and not fixed by `--apply` / `--prune`).
     #[arg(long)]
-    pub exit_code: bool,
+    pub(crate) exit_code: bool,
     /// Set the worker pools and machine policy of registered declared workers in Octopus.
     #[arg(long)]
-    pub apply: bool,
+    pub(crate) apply: bool,
     /// Delete orphaned workers (registered, declared nowhere) from Octopus.
     #[arg(long)]
-    pub prune: bool,
+    pub(crate) prune: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct RenderArgs {
+pub(crate) struct RenderArgs {
     #[command(flatten)]
-    pub scope: ScopeArgs,
+    pub(crate) scope: ScopeArgs,
     /// Write all objects as one multi-document YAML stream to stdout, values inlined.
     #[arg(long)]
-    pub stdout: bool,
+    pub(crate) stdout: bool,
     /// Replace files in the output folder that workergen did not write.
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
 }
 
 #[cfg(test)]

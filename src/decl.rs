@@ -141,6 +141,9 @@ pub struct DestinationSpec {
 /// Worker fields, as written in any layer: everything optional, `null` allowed.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+// The fields no code reads are still the schema: serde type-checks each one
+// (deny_unknown_fields), schemars documents it; `chart` reads the merged `Node`.
+#[allow(dead_code)]
 pub struct WorkerSpec {
     /// The worker's name in Octopus (`agent.name`); default `<env>-<cluster>-<worker>`.
     pub display_name: Option<String>,
@@ -172,6 +175,9 @@ pub struct WorkerSpec {
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+// The fields no code reads are still the schema: serde type-checks each one
+// (deny_unknown_fields), schemars documents it; `chart` reads the merged `Node`.
+#[allow(dead_code)]
 pub struct AgentSpec {
     pub image: Option<ImageSpec>,
     pub resources: Option<ResourceRequirements>,
@@ -183,6 +189,9 @@ pub struct AgentSpec {
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+// The fields no code reads are still the schema: serde type-checks each one
+// (deny_unknown_fields), schemars documents it; `chart` reads the merged `Node`.
+#[allow(dead_code)]
 pub struct ScriptPodsSpec {
     pub image: Option<ImageSpec>,
     pub resources: Option<ResourceRequirements>,
@@ -195,12 +204,18 @@ pub struct ScriptPodsSpec {
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+// The fields no code reads are still the schema: serde type-checks each one
+// (deny_unknown_fields), schemars documents it; `chart` reads the merged `Node`.
+#[allow(dead_code)]
 pub struct ServiceAccountSpec {
     pub annotations: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+// The fields no code reads are still the schema: serde type-checks each one
+// (deny_unknown_fields), schemars documents it; `chart` reads the merged `Node`.
+#[allow(dead_code)]
 pub struct ProxiesSpec {
     pub http: Option<String>,
     pub https: Option<String>,
@@ -209,6 +224,9 @@ pub struct ProxiesSpec {
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+// The fields no code reads are still the schema: serde type-checks each one
+// (deny_unknown_fields), schemars documents it; `chart` reads the merged `Node`.
+#[allow(dead_code)]
 pub struct StorageSpec {
     pub storage_class_name: Option<String>,
     pub size: Option<String>,

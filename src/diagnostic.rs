@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use crate::source::{FileId, Loc, Sources};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
+pub(crate) enum Severity {
     Error,
     Warning,
 }
@@ -18,18 +18,18 @@ pub enum Severity {
 /// One problem found in the declarations.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
-    pub severity: Severity,
-    pub loc: Option<Loc>,
+    pub(crate) severity: Severity,
+    pub(crate) loc: Option<Loc>,
     pub message: String,
     /// Other places that take part, such as the first of two duplicates.
-    pub related: Vec<(Loc, String)>,
-    pub hint: Option<String>,
+    pub(crate) related: Vec<(Loc, String)>,
+    pub(crate) hint: Option<String>,
     /// The line holds a secret: show it only up to the key.
-    pub redact: bool,
+    pub(crate) redact: bool,
 }
 
 impl Diagnostic {
-    pub fn error(loc: impl Into<Option<Loc>>, message: impl Into<String>) -> Self {
+    pub(crate) fn error(loc: impl Into<Option<Loc>>, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Error,
             loc: loc.into(),
@@ -42,12 +42,12 @@ impl Diagnostic {
 
     /// Shows the source line only up to the key, so a secret on it never reaches a log.
     #[must_use]
-    pub fn redacted(mut self) -> Self {
+    pub(crate) fn redacted(mut self) -> Self {
         self.redact = true;
         self
     }
 
-    pub fn warning(loc: impl Into<Option<Loc>>, message: impl Into<String>) -> Self {
+    pub(crate) fn warning(loc: impl Into<Option<Loc>>, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Warning,
             ..Self::error(loc, message)
@@ -55,19 +55,19 @@ impl Diagnostic {
     }
 
     #[must_use]
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 
     #[must_use]
-    pub fn with_hint_opt(mut self, hint: Option<String>) -> Self {
+    pub(crate) fn with_hint_opt(mut self, hint: Option<String>) -> Self {
         self.hint = hint;
         self
     }
 
     #[must_use]
-    pub fn with_related(mut self, loc: Loc, note: impl Into<String>) -> Self {
+    pub(crate) fn with_related(mut self, loc: Loc, note: impl Into<String>) -> Self {
         self.related.push((loc, note.into()));
         self
     }
@@ -84,11 +84,11 @@ impl Report {
         Self::default()
     }
 
-    pub fn push(&mut self, diagnostic: Diagnostic) {
+    pub(crate) fn push(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }
 
-    pub fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
+    pub(crate) fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
         self.diagnostics.extend(diagnostics);
     }
 
@@ -96,11 +96,11 @@ impl Report {
         self.diagnostics.iter().any(|d| d.severity == Severity::Error)
     }
 
-    pub fn count(&self, severity: Severity) -> usize {
+    pub(crate) fn count(&self, severity: Severity) -> usize {
         self.diagnostics.iter().filter(|d| d.severity == severity).count()
     }
 
-    pub fn diagnostics(&self) -> &[Diagnostic] {
+    pub(crate) fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics
     }
 
@@ -117,7 +117,7 @@ impl Report {
         self.diagnostics.dedup();
     }
 
-    /// Prints the diagnostics, at most [`SHOWN_PER_FILE`] of each file, for a
+    /// Prints the diagnostics, at most `SHOWN_PER_FILE` of each file, for a
     /// terminal or a log; a file with more gets one line saying how many were left out.
     pub fn render(&self, sources: &Sources, color: bool) -> String {
         let mut out = String::new();
@@ -152,21 +152,21 @@ impl Report {
 /// How many diagnostics [`Report::render`] prints per file. A hostile file can hold
 /// 70,000 unknown keys (issue 9); the first ones show what is wrong with it, and the
 /// log stays readable.
-pub const SHOWN_PER_FILE: usize = 50;
+pub(crate) const SHOWN_PER_FILE: usize = 50;
 
 /// ANSI colour for terminal output, or plain text: every coloured word of the
 /// diagnostics and of `diff --format text` goes through one of these.
-pub struct Paint {
+pub(crate) struct Paint {
     color: bool,
 }
 
 impl Paint {
-    pub fn new(color: bool) -> Self {
+    pub(crate) fn new(color: bool) -> Self {
         Self { color }
     }
 
     /// `text` in the SGR style `code` (`1;31` is bold red), or `text` as it is.
-    pub fn paint(&self, code: &str, text: &str) -> String {
+    pub(crate) fn paint(&self, code: &str, text: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {
@@ -390,7 +390,7 @@ fn scrub_secrets(text: &str, secrets: &[String]) -> String {
 /// This decides what an excerpt hides, so it errs on the side of hiding; the keys
 /// refused outright are `decl::is_plaintext_key`, all of
 /// which this matches too.
-pub fn is_credential_key(name: &str) -> bool {
+pub(crate) fn is_credential_key(name: &str) -> bool {
     let key = normalize_key(name);
     const EXACT: &[&str] = &[
         "bearertoken",
@@ -422,7 +422,7 @@ pub fn is_credential_key(name: &str) -> bool {
 }
 
 /// A key lowercased, with everything but letters and digits dropped.
-pub fn normalize_key(name: &str) -> String {
+pub(crate) fn normalize_key(name: &str) -> String {
     name.chars()
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_lowercase())
@@ -619,7 +619,7 @@ fn credential_continuations(text: &str) -> Vec<bool> {
 }
 
 /// Suggests the closest of `candidates` to a misspelt `word`, if one is close.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let word = word.to_lowercase();
     candidates
         .into_iter()

@@ -41,12 +41,12 @@ use model::Fleet;
 /// Loads, merges and validates the config repository in `tree`.
 ///
 /// Input problems are in the returned [`Report`]; only a failure to read is an error.
-pub fn load_fleet(tree: &dyn tree::FileTree) -> std::io::Result<(Fleet, Report)> {
+pub(crate) fn load_fleet(tree: &dyn tree::FileTree) -> std::io::Result<(Fleet, Report)> {
     load_fleet_timed(tree, &mut Timings::default())
 }
 
 /// [`load_fleet`], recording how long each stage took.
-pub fn load_fleet_timed(tree: &dyn tree::FileTree, timings: &mut Timings) -> std::io::Result<(Fleet, Report)> {
+pub(crate) fn load_fleet_timed(tree: &dyn tree::FileTree, timings: &mut Timings) -> std::io::Result<(Fleet, Report)> {
     let mut report = Report::new();
     let loaded = timings.time("load", || load::load(tree, &mut report))?;
     let mut fleet = timings.time("merge", || {
@@ -64,13 +64,13 @@ pub fn load_fleet_timed(tree: &dyn tree::FileTree, timings: &mut Timings) -> std
 
 /// How long each stage of a run took, for `-v`.
 #[derive(Debug, Default, Clone)]
-pub struct Timings {
+pub(crate) struct Timings {
     stages: Vec<(&'static str, std::time::Duration)>,
 }
 
 impl Timings {
     /// Runs `stage`, adding its duration under `name`.
-    pub fn time<T>(&mut self, name: &'static str, stage: impl FnOnce() -> T) -> T {
+    pub(crate) fn time<T>(&mut self, name: &'static str, stage: impl FnOnce() -> T) -> T {
         let start = std::time::Instant::now();
         let result = stage();
         let elapsed = start.elapsed();
@@ -82,7 +82,7 @@ impl Timings {
     }
 
     /// `timings: load 12.3 ms, merge 4.0 ms, ...`.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let parts: Vec<String> = self
             .stages
             .iter()

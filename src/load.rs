@@ -13,34 +13,34 @@ use crate::tree::{join, Entry, FileTree, LinkError};
 use crate::yaml::{self, Limits, Node};
 
 /// The largest declaration file read.
-pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
-pub const REPO_FILE: &str = "workergen.yaml";
-pub const ENVIRONMENTS: &str = "environments";
-pub const ENVIRONMENT_FILE: &str = "environment.yaml";
+pub(crate) const REPO_FILE: &str = "workergen.yaml";
+pub(crate) const ENVIRONMENTS: &str = "environments";
+pub(crate) const ENVIRONMENT_FILE: &str = "environment.yaml";
 
 /// A parsed declaration file; `root` is `None` when it could not be parsed.
 #[derive(Debug, Clone)]
-pub struct Parsed {
-    pub file: FileId,
-    pub root: Option<Node>,
+pub(crate) struct Parsed {
+    pub(crate) file: FileId,
+    pub(crate) root: Option<Node>,
 }
 
 /// One environment folder and the files in it.
 #[derive(Debug, Clone)]
-pub struct EnvironmentFiles {
-    pub name: String,
-    pub environment: Option<Parsed>,
+pub(crate) struct EnvironmentFiles {
+    pub(crate) name: String,
+    pub(crate) environment: Option<Parsed>,
     /// Cluster name (the file stem) and file, sorted by name.
-    pub clusters: Vec<(String, Parsed)>,
+    pub(crate) clusters: Vec<(String, Parsed)>,
 }
 
 /// Everything read from a config repository.
 #[derive(Debug, Clone)]
 pub struct Loaded {
-    pub sources: Sources,
-    pub repo: Option<Parsed>,
-    pub environments: Vec<EnvironmentFiles>,
+    pub(crate) sources: Sources,
+    pub(crate) repo: Option<Parsed>,
+    pub(crate) environments: Vec<EnvironmentFiles>,
 }
 
 enum Role {

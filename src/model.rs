@@ -13,22 +13,22 @@ use rayon::prelude::*;
 
 use crate::yaml::{from_node, from_node_keeping_text, from_node_partial, portable, Node, Value};
 
-pub const DEFAULT_CHART_REPOSITORY: &str = "oci://registry-1.docker.io/octopusdeploy";
-pub const DEFAULT_CHART_NAME: &str = "kubernetes-agent";
-pub const DEFAULT_CHART_VERSION: &str = "3.13.2";
+pub(crate) const DEFAULT_CHART_REPOSITORY: &str = "oci://registry-1.docker.io/octopusdeploy";
+pub(crate) const DEFAULT_CHART_NAME: &str = "kubernetes-agent";
+pub(crate) const DEFAULT_CHART_VERSION: &str = "3.13.2";
 
 /// Most value nodes the workers of one cluster file may merge to, counted as the sum over
 /// its workers of the nodes of every layer each merges (repository, environment and
 /// cluster `defaults`, its own fields). Defaults are copied into every worker: without a
 /// bound, 20,000 keys of defaults under 1,000 workers make 20 million nodes from a
 /// 300 KB file (issue 9). The 10,000-worker benchmark fleet merges at most about 350 per file.
-pub const MAX_MERGED_NODES: usize = 1_000_000;
+pub(crate) const MAX_MERGED_NODES: usize = 1_000_000;
 
 /// A value and where it was written (`None` for a built-in default).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Located<T> {
-    pub value: T,
-    pub loc: Option<Loc>,
+pub(crate) struct Located<T> {
+    pub(crate) value: T,
+    pub(crate) loc: Option<Loc>,
 }
 
 impl<T> Located<T> {
@@ -39,115 +39,115 @@ impl<T> Located<T> {
 
 /// `workergen.yaml`, with defaults filled in.
 #[derive(Debug, Clone)]
-pub struct Settings {
-    pub file: Option<FileId>,
-    pub accept_eula: Located<bool>,
-    pub output: Located<String>,
-    pub engine: Located<Engine>,
-    pub argocd: Argocd,
-    pub flux: Flux,
+pub(crate) struct Settings {
+    pub(crate) file: Option<FileId>,
+    pub(crate) accept_eula: Located<bool>,
+    pub(crate) output: Located<String>,
+    pub(crate) engine: Located<Engine>,
+    pub(crate) argocd: Argocd,
+    pub(crate) flux: Flux,
     /// `workergen.yaml` as written, to point at its settings.
-    pub node: Option<Node>,
+    pub(crate) node: Option<Node>,
 }
 
 impl Settings {
     /// Where the setting at `path` was written, or the top of `workergen.yaml`.
-    pub fn loc_of(&self, path: &[&str]) -> Option<Loc> {
+    pub(crate) fn loc_of(&self, path: &[&str]) -> Option<Loc> {
         let node = self.node.as_ref()?;
         Some(node.get_path(path.iter().copied()).map_or(node.loc, |found| found.loc))
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct Argocd {
-    pub namespace: String,
-    pub project: String,
-    pub repo_url: Option<String>,
-    pub target_revision: String,
+pub(crate) struct Argocd {
+    pub(crate) namespace: String,
+    pub(crate) project: String,
+    pub(crate) repo_url: Option<String>,
+    pub(crate) target_revision: String,
 }
 
 #[derive(Debug, Clone)]
-pub struct Flux {
-    pub namespace: String,
-    pub interval: String,
+pub(crate) struct Flux {
+    pub(crate) namespace: String,
+    pub(crate) interval: String,
 }
 
 #[derive(Debug, Clone)]
-pub struct Environment {
-    pub name: String,
-    pub file: FileId,
+pub(crate) struct Environment {
+    pub(crate) name: String,
+    pub(crate) file: FileId,
     /// The `octopus:` block as written, for provenance.
-    pub octopus_node: Node,
-    pub octopus: OctopusSpec,
+    pub(crate) octopus_node: Node,
+    pub(crate) octopus: OctopusSpec,
     /// False when `environment.yaml` could not be read or is empty.
-    pub readable: bool,
+    pub(crate) readable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Destination {
+pub(crate) enum Destination {
     Server(String),
     Name(String),
 }
 
 #[derive(Debug, Clone)]
-pub struct Cluster {
-    pub environment: usize,
-    pub name: String,
-    pub file: FileId,
-    pub destination: Option<Destination>,
-    pub destination_loc: Loc,
+pub(crate) struct Cluster {
+    pub(crate) environment: usize,
+    pub(crate) name: String,
+    pub(crate) file: FileId,
+    pub(crate) destination: Option<Destination>,
+    pub(crate) destination_loc: Loc,
     /// `cluster.destination` as written, so that a rule about its `server` or `name`
     /// points at the value.
-    pub destination_node: Option<Node>,
+    pub(crate) destination_node: Option<Node>,
     /// `cluster:` had a type error, reported already: rules about it stay silent.
-    pub destination_reported: bool,
+    pub(crate) destination_reported: bool,
 }
 
 /// The effective chart of a worker.
 #[derive(Debug, Clone)]
-pub struct Chart {
-    pub repository: Located<String>,
-    pub name: Located<String>,
-    pub version: Located<String>,
+pub(crate) struct Chart {
+    pub(crate) repository: Located<String>,
+    pub(crate) name: Located<String>,
+    pub(crate) version: Located<String>,
 }
 
 impl Chart {
     /// The major version, when the version starts with a number.
-    pub fn major(&self) -> Option<u64> {
+    pub(crate) fn major(&self) -> Option<u64> {
         self.version.value.split('.').next()?.parse().ok()
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct Worker {
-    pub environment: usize,
-    pub cluster: usize,
-    pub name: String,
-    pub name_loc: Loc,
+pub(crate) struct Worker {
+    pub(crate) environment: usize,
+    pub(crate) cluster: usize,
+    pub(crate) name: String,
+    pub(crate) name_loc: Loc,
     /// The merged worker fields; every node keeps its file, line, column and layer.
-    pub fields: Node,
+    pub(crate) fields: Node,
     /// The merged fields, typed.
-    pub spec: WorkerSpec,
-    pub chart: Chart,
-    pub enabled: bool,
-    pub namespace: Located<String>,
-    pub display_name: Located<String>,
+    pub(crate) spec: WorkerSpec,
+    pub(crate) chart: Chart,
+    pub(crate) enabled: bool,
+    pub(crate) namespace: Located<String>,
+    pub(crate) display_name: Located<String>,
 }
 
 /// Everything declared, resolved.
 #[derive(Debug, Clone)]
 pub struct Fleet {
     pub sources: Sources,
-    pub settings: Settings,
-    pub environments: Vec<Environment>,
-    pub clusters: Vec<Cluster>,
+    pub(crate) settings: Settings,
+    pub(crate) environments: Vec<Environment>,
+    pub(crate) clusters: Vec<Cluster>,
     /// Sorted by environment, cluster and name.
-    pub workers: Vec<Worker>,
+    pub(crate) workers: Vec<Worker>,
 }
 
 impl Fleet {
     /// A fleet with no declarations at all (`diff --allow-empty-base`).
-    pub fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         let loaded = Loaded {
             sources: Sources::new(),
             repo: None,
@@ -156,16 +156,16 @@ impl Fleet {
         resolve(loaded, &mut Report::new())
     }
 
-    pub fn environment_of(&self, worker: &Worker) -> &Environment {
+    pub(crate) fn environment_of(&self, worker: &Worker) -> &Environment {
         &self.environments[worker.environment]
     }
 
-    pub fn cluster_of(&self, worker: &Worker) -> &Cluster {
+    pub(crate) fn cluster_of(&self, worker: &Worker) -> &Cluster {
         &self.clusters[worker.cluster]
     }
 
     /// `<env>/<cluster>/<worker>`.
-    pub fn worker_id(&self, worker: &Worker) -> String {
+    pub(crate) fn worker_id(&self, worker: &Worker) -> String {
         let cluster = self.cluster_of(worker);
         format!(
             "{}/{}/{}",

@@ -19,7 +19,7 @@ pub struct Loc {
 }
 
 impl Loc {
-    pub fn new(file: FileId, line: u32, col: u32) -> Self {
+    pub(crate) fn new(file: FileId, line: u32, col: u32) -> Self {
         Self { file, line, col }
     }
 }
@@ -38,7 +38,7 @@ pub enum Origin {
 
 impl Origin {
     /// The origin as `explain` names it.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Origin::Declared => "declaration",
             Origin::ChartDefault => "chart default",
@@ -49,9 +49,9 @@ impl Origin {
 
 /// One file that was read: its path in the config repository and its text.
 #[derive(Debug, Clone)]
-pub struct SourceFile {
-    pub path: String,
-    pub text: String,
+pub(crate) struct SourceFile {
+    pub(crate) path: String,
+    pub(crate) text: String,
     /// The byte offset where each line starts, so finding a line is a binary search
     /// rather than a scan of the file (issue 9: one scan per diagnostic made a file
     /// with 73,000 unknown keys take tens of seconds).
@@ -85,47 +85,43 @@ pub struct Sources {
 }
 
 impl Sources {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Keeps `text` under `path` and returns its id.
-    pub fn add(&mut self, path: impl Into<String>, text: impl Into<String>) -> FileId {
+    pub(crate) fn add(&mut self, path: impl Into<String>, text: impl Into<String>) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).expect("fewer than 2^32 files"));
         self.files.push(SourceFile::new(path.into(), text.into()));
         id
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.files.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
-    }
-
-    pub fn path(&self, id: FileId) -> &str {
+    pub(crate) fn path(&self, id: FileId) -> &str {
         &self.files[id.0 as usize].path
     }
 
-    pub fn text(&self, id: FileId) -> &str {
+    pub(crate) fn text(&self, id: FileId) -> &str {
         &self.files[id.0 as usize].text
     }
 
     /// The text of line `line` (1-based) of a file, without its line ending.
-    pub fn line(&self, id: FileId, line: u32) -> Option<&str> {
+    pub(crate) fn line(&self, id: FileId, line: u32) -> Option<&str> {
         let index = usize::try_from(line).ok()?.checked_sub(1)?;
         self.files[id.0 as usize].line(index)
     }
 
     /// `path:line:column` of a location.
-    pub fn display(&self, loc: Loc) -> LocDisplay<'_> {
+    pub(crate) fn display(&self, loc: Loc) -> LocDisplay<'_> {
         LocDisplay { sources: self, loc }
     }
 }
 
 /// Formats a [`Loc`] as `path:line:column`.
-pub struct LocDisplay<'a> {
+pub(crate) struct LocDisplay<'a> {
     sources: &'a Sources,
     loc: Loc,
 }
@@ -159,7 +155,7 @@ pub enum Layer {
 }
 
 impl Layer {
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Layer::None => "",
             Layer::Repo => "workergen.yaml defaults",

@@ -4,7 +4,7 @@
 //! template fails instead of rendering an empty string. A `yaml` filter writes any
 //! value as correctly quoted YAML.
 //!
-//! Values reach the templates through [`values_value`], which keeps every number as
+//! Values reach the templates through `values_value`, which keeps every number as
 //! written (`1e3`, `1.10`, `.inf`), so the values inlined by `render --stdout` are byte
 //! for byte the scalars of values.yaml (issue 9).
 
@@ -18,7 +18,7 @@ use crate::tree::{join, FileTree};
 use crate::yaml::{self, Key, Map, Node, Value};
 
 /// The built-in templates, embedded at build time.
-pub const BUILTIN: &[(&str, &str)] = &[
+pub(crate) const BUILTIN: &[(&str, &str)] = &[
     (
         "application.yaml.j2",
         include_str!("../../templates/application.yaml.j2"),
@@ -42,22 +42,22 @@ pub const BUILTIN: &[(&str, &str)] = &[
 ];
 
 /// The folder of a config repo whose files override the built-in templates.
-pub const OVERRIDES: &str = "templates";
+pub(crate) const OVERRIDES: &str = "templates";
 
 /// A template problem, located in the template file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}{}: {message}", line.map(|line| format!(":{line}")).unwrap_or_default())]
 pub struct TemplateError {
-    pub path: String,
-    pub line: Option<usize>,
-    pub col: Option<usize>,
-    pub message: String,
+    pub(crate) path: String,
+    pub(crate) line: Option<usize>,
+    pub(crate) col: Option<usize>,
+    pub(crate) message: String,
     /// The template's text, to show the line.
-    pub text: Option<String>,
+    pub(crate) text: Option<String>,
 }
 
 impl TemplateError {
-    pub fn new(path: String, message: impl Into<String>) -> Self {
+    pub(crate) fn new(path: String, message: impl Into<String>) -> Self {
         Self {
             path,
             line: None,
@@ -96,7 +96,7 @@ impl TemplateError {
     }
 
     /// The error as a diagnostic with its own sources, to print like any other.
-    pub fn to_report(&self) -> (crate::source::Sources, crate::diagnostic::Report) {
+    pub(crate) fn to_report(&self) -> (crate::source::Sources, crate::diagnostic::Report) {
         let mut sources = crate::source::Sources::new();
         let file = sources.add(self.path.clone(), self.text.clone().unwrap_or_default());
         let loc = self
@@ -121,7 +121,7 @@ pub struct Templates {
     /// Every template's name and text, for messages.
     sources: Vec<(String, String)>,
     /// Names of the templates the config repo overrides.
-    pub overridden: Vec<String>,
+    pub(crate) overridden: Vec<String>,
 }
 
 impl Templates {
@@ -161,12 +161,12 @@ impl Templates {
     }
 
     /// Whether two runs use the same template texts.
-    pub fn same_as(&self, other: &Templates) -> bool {
+    pub(crate) fn same_as(&self, other: &Templates) -> bool {
         self.sources == other.sources
     }
 
     /// Renders template `name` with `context`.
-    pub fn render(&self, name: &str, context: &impl serde::Serialize) -> Result<String, TemplateError> {
+    pub(crate) fn render(&self, name: &str, context: &impl serde::Serialize) -> Result<String, TemplateError> {
         let template = self
             .environment
             .get_template(name)
@@ -217,7 +217,7 @@ impl Object for WrittenNumber {
 
 /// A values tree as a template value: maps, lists and scalars as minijinja's own, and
 /// floats as `WrittenNumber`s, which the `yaml` filter writes as they were written.
-pub fn values_value(node: &Node) -> JinjaValue {
+pub(crate) fn values_value(node: &Node) -> JinjaValue {
     match &node.value {
         Value::Null => JinjaValue::from(()),
         Value::Bool(value) => JinjaValue::from(*value),

@@ -7,7 +7,7 @@ use super::{Entry, FileTree, LinkError};
 
 /// A folder on disk seen as a [`FileTree`].
 ///
-/// Symbolic links are followed as [`super::git::GitTree`] follows them in Git: only
+/// Symbolic links are followed as `GitTree` (the snapshot of a Git commit) follows them in Git: only
 /// inside the root, and a dangling link is an error rather than a missing file.
 #[derive(Debug, Clone)]
 pub struct FsTree {

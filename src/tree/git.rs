@@ -29,7 +29,7 @@ enum Blob {
 
 /// An in-memory snapshot of part of a Git tree.
 #[derive(Debug, Clone, Default)]
-pub struct GitTree {
+pub(crate) struct GitTree {
     files: BTreeMap<String, Blob>,
     /// Folder path to its sorted entries.
     folders: BTreeMap<String, Vec<Entry>>,
@@ -43,7 +43,7 @@ fn git_error(error: git2::Error) -> io::Error {
 impl GitTree {
     /// Snapshots the entries `roots` (top-level files or folders) of `tree`. Files larger
     /// than `limit` are not kept; reading one is a [`io::ErrorKind::FileTooLarge`] error.
-    pub fn snapshot(
+    pub(crate) fn snapshot(
         repository: &Repository,
         tree: &Tree<'_>,
         roots: &[&str],
@@ -185,7 +185,8 @@ impl GitTree {
     }
 
     /// Every file of the snapshot under `folder` (all of them for `""`), with its bytes.
-    pub fn files_under<'a>(&'a self, folder: &'a str) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
+    #[cfg(test)]
+    pub(crate) fn files_under<'a>(&'a self, folder: &'a str) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
         self.files.iter().filter_map(move |(path, blob)| {
             let inside = folder.is_empty() || path.strip_prefix(folder).is_some_and(|rest| rest.starts_with('/'));
             match blob {

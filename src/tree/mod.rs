@@ -5,7 +5,7 @@
 //! (for `diff` and `propose`) then load the very same way.
 
 pub mod fs;
-pub mod git;
+pub(crate) mod git;
 
 use std::io;
 
@@ -37,12 +37,12 @@ pub trait FileTree: Sync {
 }
 
 /// How many symbolic links one path may go through, as Linux's `MAXSYMLINKS` bounds it.
-pub const MAX_LINKS: usize = 40;
+pub(crate) const MAX_LINKS: usize = 40;
 
 /// A symbolic link a tree will not follow. Both trees return it (inside an
 /// [`io::Error`]) when a link is read, so a link behaves the same on disk and in Git.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LinkError {
+pub(crate) enum LinkError {
     #[error("`{path}` is a symbolic link to `{target}`, which does not exist")]
     Dangling { path: String, target: String },
     #[error("`{path}` is a symbolic link to `{target}`, outside the config repository")]
@@ -52,7 +52,7 @@ pub enum LinkError {
 }
 
 impl LinkError {
-    pub fn hint(&self) -> &'static str {
+    pub(crate) fn hint(&self) -> &'static str {
         match self {
             LinkError::Dangling { .. } => "point the link at a file that exists, or remove it",
             LinkError::Outside { .. } => {
@@ -63,7 +63,7 @@ impl LinkError {
     }
 
     /// The link error inside `error`, if that is what it is.
-    pub fn of(error: &io::Error) -> Option<&LinkError> {
+    pub(crate) fn of(error: &io::Error) -> Option<&LinkError> {
         error.get_ref().and_then(|inner| inner.downcast_ref::<LinkError>())
     }
 
@@ -73,7 +73,7 @@ impl LinkError {
 }
 
 /// Joins two tree paths with `/`, treating `""` as the root.
-pub fn join(folder: &str, name: &str) -> String {
+pub(crate) fn join(folder: &str, name: &str) -> String {
     if folder.is_empty() {
         name.to_string()
     } else {

@@ -7,7 +7,7 @@ use crate::names::{dns_suggestion, is_dns_label, is_dns_subdomain};
 use crate::source::Loc;
 use crate::yaml::Node;
 
-pub fn check(fleet: &Fleet, report: &mut Report) {
+pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
     for environment in &fleet.environments {
         check_environment(environment, report);
     }

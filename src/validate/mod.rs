@@ -12,7 +12,7 @@ mod workers;
 
 use rayon::prelude::*;
 
-pub use settings::check_output_link;
+pub(crate) use settings::check_output_link;
 
 use crate::diagnostic::Report;
 use crate::model::Fleet;
@@ -36,7 +36,7 @@ pub fn validate(fleet: &Fleet, report: &mut Report) {
 /// Warns about files in `templates/` that override no built-in template: a misspelt
 /// override is otherwise silently ignored. Their text joins `fleet.sources` so the
 /// warning can point at them.
-pub fn check_templates_folder(
+pub(crate) fn check_templates_folder(
     tree: &dyn crate::tree::FileTree,
     fleet: &mut Fleet,
     report: &mut Report,
@@ -85,7 +85,7 @@ pub fn check_templates_folder(
 /// into its manifests unquoted (`name: {{ .Values.agent.bearerTokenSecretName }}`), so
 /// such a name reaches Kubernetes as a number or a boolean (found by the real chart in
 /// the tests, issue 9).
-pub fn yaml_reads_unquoted_as_non_string(name: &str) -> bool {
+pub(crate) fn yaml_reads_unquoted_as_non_string(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     let is_date = {
         let parts: Vec<&str> = lower.split('-').collect();
@@ -111,7 +111,7 @@ pub fn yaml_reads_unquoted_as_non_string(name: &str) -> bool {
 }
 
 /// The error for a Secret name the chart would write as a number or boolean.
-pub fn unquoted_secret_name(at: crate::source::Loc, field: &str, name: &str) -> crate::diagnostic::Diagnostic {
+pub(crate) fn unquoted_secret_name(at: crate::source::Loc, field: &str, name: &str) -> crate::diagnostic::Diagnostic {
     crate::diagnostic::Diagnostic::error(
         at,
         format!("`{field}: {name}` would reach Kubernetes as a number or boolean, not a Secret name"),

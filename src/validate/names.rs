@@ -10,11 +10,11 @@ use crate::source::Loc;
 
 /// The chart cuts the release name to its first 35 characters in the names of its
 /// cluster-scoped objects, so two releases whose first 35 characters match collide.
-pub const RELEASE_PREFIX: usize = 35;
+pub(crate) const RELEASE_PREFIX: usize = 35;
 
 /// The longest Argo CD Application name: Argo CD tracks resources by a label whose
 /// value is the Application's name, and label values fit 63 characters.
-pub const MAX_APPLICATION_NAME: usize = 63;
+pub(crate) const MAX_APPLICATION_NAME: usize = 63;
 
 /// A destination cluster, spelt the same way whichever file names it.
 fn destination_key(destination: &Destination) -> String {
@@ -36,7 +36,7 @@ struct Seen<'a> {
 }
 
 /// Reports each name that two enabled workers share where it must be unique.
-pub fn check(fleet: &Fleet, report: &mut Report) {
+pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
     let mut seen = Seen::default();
     for worker in fleet.workers.iter().filter(|worker| worker.enabled) {
         check_in_destination(fleet, worker, &mut seen, report);

@@ -8,7 +8,7 @@ use crate::model::{Fleet, Settings};
 use crate::names::{dns_suggestion, is_dns_label};
 use crate::source::Loc;
 
-pub fn check(fleet: &Fleet, report: &mut Report) {
+pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
     let settings = &fleet.settings;
     let Some(file) = settings.file else {
         return;
@@ -150,7 +150,7 @@ fn is_git_url(url: &str) -> bool {
 
 /// The output folder, when it is (or passes through) a symlink: it must stay inside
 /// the repository at `root`, or render would write outside it.
-pub fn check_output_link(root: &Path, fleet: &Fleet, report: &mut Report) {
+pub(crate) fn check_output_link(root: &Path, fleet: &Fleet, report: &mut Report) {
     let settings = &fleet.settings;
     let Some(file) = settings.file else {
         return;

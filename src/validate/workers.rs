@@ -9,9 +9,9 @@ use crate::quantity::Quantity;
 use crate::yaml::{Node, Value};
 
 /// The longest worker name: the default namespace `octopus-agent-<worker>` must fit 63.
-pub const MAX_WORKER_NAME: usize = 49;
+pub(crate) const MAX_WORKER_NAME: usize = 49;
 
-pub fn check(fleet: &Fleet, worker: &Worker) -> Vec<Diagnostic> {
+pub(crate) fn check(fleet: &Fleet, worker: &Worker) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     check_name(worker, &mut diagnostics);
     check_namespace_reserved(fleet, worker, &mut diagnostics);

@@ -22,11 +22,6 @@ pub fn emit(node: &Node) -> String {
     out
 }
 
-/// A map key as YAML would need it written (quoted when it must be).
-pub fn emit_plain_key(key: &str) -> String {
-    quote(key)
-}
-
 fn indent(out: &mut String, level: usize) {
     for _ in 0..level {
         out.push_str("  ");

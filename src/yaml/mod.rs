@@ -9,12 +9,12 @@ mod de;
 mod emit;
 mod parse;
 mod path;
-pub mod portable;
+pub(crate) mod portable;
 
-pub use de::{from_node, from_node_keeping_text, from_node_partial, DeError};
-pub use emit::{emit, emit_plain_key};
+pub(crate) use de::{from_node, from_node_keeping_text, from_node_partial};
+pub(crate) use emit::emit;
 pub use parse::{parse, Limits};
-pub use path::{leaves, KeyPath, Lists, Segment};
+pub(crate) use path::{leaves, KeyPath, Lists};
 
 use std::collections::HashMap;
 use std::fmt;
@@ -24,23 +24,23 @@ use crate::source::{Layer, Loc};
 /// A YAML value with its place of writing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
-    pub value: Value,
-    pub loc: Loc,
+    pub(crate) value: Value,
+    pub(crate) loc: Loc,
     /// The layer a worker field was set in; [`Layer::None`] outside worker fields.
-    pub layer: Layer,
+    pub(crate) layer: Layer,
     /// A plain scalar's text as written (no quotes, no tag); `None` for every other node.
     ///
     /// A text field reads a plain scalar as this text, so `tag: 9.20` is "9.20" and not
     /// the number 9.2, and `values` refuses the plain scalars that YAML 1.1 (Helm) and
     /// YAML 1.2 read differently (issue 9).
-    pub plain: Option<Box<str>>,
+    pub(crate) plain: Option<Box<str>>,
     /// Whether `loc` is a place in a declaration; for any other origin it is not.
-    pub origin: crate::source::Origin,
+    pub(crate) origin: crate::source::Origin,
 }
 
 /// The YAML 1.2 core-schema value of a node.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     Null,
     Bool(bool),
     Int(i64),
@@ -53,9 +53,9 @@ pub enum Value {
 
 /// A mapping key and where it stands.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Key {
-    pub name: String,
-    pub loc: Loc,
+pub(crate) struct Key {
+    pub(crate) name: String,
+    pub(crate) loc: Loc,
 }
 
 /// A YAML mapping in the order written; keys are unique (duplicates are refused when parsing).
@@ -67,8 +67,8 @@ pub struct Key {
 /// the index. The index checks itself on every use (entry count, and the name at the
 /// position it gives) and falls back to a scan when something bypassed it.
 #[derive(Clone, Default)]
-pub struct Map {
-    pub entries: Vec<(Key, Node)>,
+pub(crate) struct Map {
+    pub(crate) entries: Vec<(Key, Node)>,
     /// Boxed: most maps are small, and every [`Node`] holds room for a map (a bare
     /// `HashMap` would make every `Value` 40 bytes larger).
     #[allow(clippy::box_collection)]
@@ -94,29 +94,29 @@ impl PartialEq for Map {
 
 impl Map {
     /// A map of `entries`, whose keys must be unique.
-    pub fn from_entries(entries: Vec<(Key, Node)>) -> Self {
+    pub(crate) fn from_entries(entries: Vec<(Key, Node)>) -> Self {
         let mut map = Self { entries, index: None };
         map.reindex();
         map
     }
 
-    pub fn get(&self, name: &str) -> Option<&Node> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Node> {
         self.position(name).map(|index| &self.entries[index].1)
     }
 
-    pub fn get_entry(&self, name: &str) -> Option<(&Key, &Node)> {
+    pub(crate) fn get_entry(&self, name: &str) -> Option<(&Key, &Node)> {
         self.position(name).map(|index| {
             let (key, node) = &self.entries[index];
             (key, node)
         })
     }
 
-    pub fn get_mut(&mut self, name: &str) -> Option<&mut Node> {
+    pub(crate) fn get_mut(&mut self, name: &str) -> Option<&mut Node> {
         self.position(name).map(|index| &mut self.entries[index].1)
     }
 
     /// Sets `name` to `node`, replacing the value (and keeping the key's place) if present.
-    pub fn insert(&mut self, key: Key, node: Node) {
+    pub(crate) fn insert(&mut self, key: Key, node: Node) {
         match self.position(&key.name) {
             Some(index) => self.entries[index].1 = node,
             None => self.push(key, node),
@@ -124,7 +124,7 @@ impl Map {
     }
 
     /// Appends an entry whose key the map does not have yet (the caller has checked).
-    pub fn push(&mut self, key: Key, node: Node) {
+    pub(crate) fn push(&mut self, key: Key, node: Node) {
         if let Some(index) = &mut self.index {
             index.insert(key.name.clone(), self.entries.len());
         }
@@ -134,7 +134,7 @@ impl Map {
         }
     }
 
-    pub fn remove(&mut self, name: &str) -> Option<Node> {
+    pub(crate) fn remove(&mut self, name: &str) -> Option<Node> {
         let position = self.position(name)?;
         let (_, node) = self.entries.remove(position);
         if let Some(index) = &mut self.index {
@@ -145,26 +145,26 @@ impl Map {
     }
 
     /// Keeps the entries for which `keep` is true, in order.
-    pub fn retain(&mut self, mut keep: impl FnMut(&Key, &Node) -> bool) {
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Key, &Node) -> bool) {
         self.entries.retain(|(key, node)| keep(key, node));
         self.reindex();
     }
 
     /// [`Map::retain`] with each value open to change.
-    pub fn retain_mut(&mut self, mut keep: impl FnMut(&Key, &mut Node) -> bool) {
+    pub(crate) fn retain_mut(&mut self, mut keep: impl FnMut(&Key, &mut Node) -> bool) {
         self.entries.retain_mut(|(key, node)| keep(key, node));
         self.reindex();
     }
 
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
         self.entries.iter().map(|(key, _)| key.name.as_str())
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
@@ -200,7 +200,7 @@ impl Map {
 }
 
 impl Node {
-    pub fn new(value: Value, loc: Loc) -> Self {
+    pub(crate) fn new(value: Value, loc: Loc) -> Self {
         Self {
             value,
             loc,
@@ -211,12 +211,12 @@ impl Node {
     }
 
     /// Where this node was declared; `None` for a chart default or a generated node.
-    pub fn declared_at(&self) -> Option<Loc> {
+    pub(crate) fn declared_at(&self) -> Option<Loc> {
         (self.origin == crate::source::Origin::Declared).then_some(self.loc)
     }
 
     /// Sets the origin of this node and everything below it.
-    pub fn set_origin(&mut self, origin: crate::source::Origin) {
+    pub(crate) fn set_origin(&mut self, origin: crate::source::Origin) {
         self.origin = origin;
         match &mut self.value {
             Value::Seq(items) => items.iter_mut().for_each(|item| item.set_origin(origin)),
@@ -225,37 +225,37 @@ impl Node {
         }
     }
 
-    pub fn null(loc: Loc) -> Self {
+    pub(crate) fn null(loc: Loc) -> Self {
         Self::new(Value::Null, loc)
     }
 
-    pub fn string(text: impl Into<String>, loc: Loc) -> Self {
+    pub(crate) fn string(text: impl Into<String>, loc: Loc) -> Self {
         Self::new(Value::Str(text.into()), loc)
     }
 
-    pub fn map(loc: Loc) -> Self {
+    pub(crate) fn map(loc: Loc) -> Self {
         Self::new(Value::Map(Map::default()), loc)
     }
 
-    pub fn is_null(&self) -> bool {
+    pub(crate) fn is_null(&self) -> bool {
         matches!(self.value, Value::Null)
     }
 
-    pub fn as_map(&self) -> Option<&Map> {
+    pub(crate) fn as_map(&self) -> Option<&Map> {
         match &self.value {
             Value::Map(map) => Some(map),
             _ => None,
         }
     }
 
-    pub fn as_map_mut(&mut self) -> Option<&mut Map> {
+    pub(crate) fn as_map_mut(&mut self) -> Option<&mut Map> {
         match &mut self.value {
             Value::Map(map) => Some(map),
             _ => None,
         }
     }
 
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match &self.value {
             Value::Str(text) => Some(text),
             _ => None,
@@ -263,17 +263,17 @@ impl Node {
     }
 
     /// The child at `name`, when this node is a map that has it.
-    pub fn get(&self, name: &str) -> Option<&Node> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Node> {
         self.as_map()?.get(name)
     }
 
     /// The node at a dotted path of map keys.
-    pub fn get_path<'a>(&self, path: impl IntoIterator<Item = &'a str>) -> Option<&Node> {
+    pub(crate) fn get_path<'a>(&self, path: impl IntoIterator<Item = &'a str>) -> Option<&Node> {
         path.into_iter().try_fold(self, |node, name| node.get(name))
     }
 
     /// A scalar as text, as it would read in YAML (`None` for maps and lists).
-    pub fn scalar_text(&self) -> Option<String> {
+    pub(crate) fn scalar_text(&self) -> Option<String> {
         match &self.value {
             Value::Null => Some("null".into()),
             Value::Bool(value) => Some(value.to_string()),
@@ -284,7 +284,7 @@ impl Node {
     }
 
     /// What kind of value this is, for messages: "a string", "a map", ...
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self.value {
             Value::Null => "null",
             Value::Bool(_) => "a boolean",
@@ -297,7 +297,7 @@ impl Node {
     }
 
     /// Sets the layer of this node and everything below it.
-    pub fn set_layer(&mut self, layer: Layer) {
+    pub(crate) fn set_layer(&mut self, layer: Layer) {
         self.layer = layer;
         match &mut self.value {
             Value::Seq(items) => items.iter_mut().for_each(|item| item.set_layer(layer)),
@@ -307,7 +307,7 @@ impl Node {
     }
 
     /// Calls `visit` with the key path and node of every leaf (scalars, lists, empty maps).
-    pub fn for_each_leaf<'a>(&'a self, path: &mut Vec<&'a str>, visit: &mut dyn FnMut(&[&'a str], &'a Node)) {
+    pub(crate) fn for_each_leaf<'a>(&'a self, path: &mut Vec<&'a str>, visit: &mut dyn FnMut(&[&'a str], &'a Node)) {
         match &self.value {
             Value::Map(map) if !map.is_empty() => {
                 for (key, node) in &map.entries {
@@ -324,7 +324,7 @@ impl Node {
 /// Parses text that no declaration file holds (the chart's values.yaml, a template's
 /// output, rendered files read back): every node is of `origin`, and its locations point
 /// into `text`, which is no file of the run's sources.
-pub fn parse_undeclared(
+pub(crate) fn parse_undeclared(
     text: &str,
     origin: crate::source::Origin,
     limits: Limits,

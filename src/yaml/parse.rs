@@ -12,9 +12,9 @@ use crate::source::{FileId, Loc};
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Deepest nesting of maps and lists.
-    pub max_depth: usize,
+    pub(crate) max_depth: usize,
     /// Most nodes in the tree, counting every copy an alias makes (alias bombs).
-    pub max_nodes: usize,
+    pub(crate) max_nodes: usize,
 }
 
 impl Default for Limits {

@@ -26,6 +26,7 @@ impl KeyPath {
         Self::default()
     }
 
+    #[cfg(test)]
     pub fn from_names<S: AsRef<str>>(names: &[S]) -> Self {
         Self(
             names
