@@ -58,17 +58,24 @@ where
     K: AsRef<OsStr>,
     V: AsRef<OsStr>,
 {
-    let output = Command::new(env!("CARGO_BIN_EXE_workergen"))
+    let output = workergen_command(dir, args)
+        .envs(envs)
+        .output()
+        .expect("workergen runs");
+    Run::from_output(output)
+}
+
+/// `workergen -C dir --color never <args>`, with `NO_COLOR` removed, ready to run.
+fn workergen_command(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_workergen"));
+    command
         .arg("-C")
         .arg(dir)
         .arg("--color")
         .arg("never")
         .args(args)
-        .env_remove("NO_COLOR")
-        .envs(envs)
-        .output()
-        .expect("workergen runs");
-    Run::from_output(output)
+        .env_remove("NO_COLOR");
+    command
 }
 
 /// Runs `git <args>` in `dir` with a fixed identity and date, no user or system
@@ -160,13 +167,7 @@ pub fn workergen_within(dir: &Path, args: &[&str], limit: std::time::Duration) -
     let output_dir = tempfile::tempdir().unwrap();
     let stdout_path = output_dir.path().join("stdout");
     let stderr_path = output_dir.path().join("stderr");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_workergen"))
-        .arg("-C")
-        .arg(dir)
-        .arg("--color")
-        .arg("never")
-        .args(args)
-        .env_remove("NO_COLOR")
+    let mut child = workergen_command(dir, args)
         .stdout(std::fs::File::create(&stdout_path).unwrap())
         .stderr(std::fs::File::create(&stderr_path).unwrap())
         .spawn()
