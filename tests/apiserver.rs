@@ -20,8 +20,9 @@
 //! - a document that is no object (a values file, a kustomize configuration) must be a
 //!   file a kustomization or an Application reads; any other is a failure.
 //!
-//! Nothing here names the folders or kinds workergen renders: objects added to the
-//! rendered tree are checked without a change to this file. Without the tools
+//! The checks name no folder or kind workergen renders (the tests only require a few
+//! kinds to have been seen): objects added to the rendered tree are checked without a
+//! change to this file. Without the tools
 //! (`WORKERGEN_TEST_TOOLS`, `WORKERGEN_TEST_CRDS`; `.ci/run` sets both) these tests
 //! print why and pass.
 
@@ -399,13 +400,16 @@ struct Document {
 }
 
 impl Document {
-    /// The documents of `text`, from `origin`: the text between `---` lines that holds
-    /// more than comments.
+    /// The documents of `text`, from `origin`: the text between `---` lines (a `---`
+    /// line's own content after a space starts the next document) that holds more
+    /// than comments.
     fn parse_all(origin: &str, file: Option<&Path>, text: &str) -> Result<Vec<Document>, String> {
         let mut texts = vec![String::new()];
         for line in text.split_inclusive('\n') {
-            if line.trim_end() == "---" || line.starts_with("--- ") {
+            if line.trim_end() == "---" {
                 texts.push(String::new());
+            } else if let Some(rest) = line.strip_prefix("--- ") {
+                texts.push(rest.to_string());
             } else {
                 texts.last_mut().unwrap().push_str(line);
             }
@@ -942,6 +946,67 @@ fn a_broken_rendered_object_or_a_stray_document_fails_the_check_naming_its_file(
         "{}",
         problems[2]
     );
+}
+
+/// Maps of short keys and values: plain, quoted, or a block scalar.
+fn yaml_maps() -> impl proptest::strategy::Strategy<Value = Vec<BTreeMap<String, String>>> {
+    use proptest::prelude::*;
+    let value = prop_oneof!["[a-z0-9]{1,8}", "[ -~]{0,12}", "(---|#)[ a-z]{0,6}"];
+    proptest::collection::vec(
+        proptest::collection::btree_map("[a-z][a-z0-9-]{0,8}", value, 1..4),
+        0..5,
+    )
+}
+
+/// Writes `maps` as one stream the ways rendered files and kubectl write them: a
+/// leading `---` or none, comments, `--- ` with content, values quoted or as blocks.
+fn yaml_stream(maps: &[BTreeMap<String, String>], leading: bool) -> String {
+    let mut stream = String::from(if leading { "---\n# a comment\n" } else { "" });
+    for (index, map) in maps.iter().enumerate() {
+        if index > 0 {
+            stream.push_str(if index % 2 == 0 { "---\n" } else { "--- " });
+        }
+        for (key, value) in map {
+            let quoted = serde_json::to_string(value).unwrap();
+            if value.chars().all(|c| c.is_ascii_alphanumeric()) {
+                stream.push_str(&format!("{key}: {quoted}\n"));
+            } else if value.trim() == value && !value.is_empty() {
+                stream.push_str(&format!("{key}: |-\n  {value}\n"));
+            } else {
+                stream.push_str(&format!("{key}: {quoted}\n"));
+            }
+        }
+    }
+    stream
+}
+
+#[test]
+fn property_every_document_of_a_stream_is_read_once_with_its_data() {
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let config = Config {
+        cases: 256,
+        failure_persistence: None,
+        rng_algorithm: RngAlgorithm::ChaCha,
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    let result = runner.run(&(yaml_maps(), proptest::bool::ANY), |(maps, leading)| {
+        let stream = yaml_stream(&maps, leading);
+        let documents = Document::parse_all("stream", None, &stream)
+            .map_err(|error| proptest::test_runner::TestCaseError::fail(format!("{error}\n{stream}")))?;
+        let read: Vec<Json> = documents.iter().map(|document| document.value.clone()).collect();
+        let written: Vec<Json> = maps.iter().map(|map| serde_json::to_value(map).unwrap()).collect();
+        proptest::prop_assert_eq!(read, written, "{}", stream);
+        // Each document, written again as one stream, reads back alone.
+        for document in &documents {
+            let again = Document::parse_all("again", None, &document.stream()).unwrap();
+            proptest::prop_assert_eq!(&again[0].value, &document.value);
+        }
+        Ok(())
+    });
+    if let Err(error) = result {
+        panic!("{error}");
+    }
 }
 
 /// A document of `text`, as if it were the file `file`.
