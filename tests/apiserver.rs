@@ -156,6 +156,8 @@ impl ApiServer {
             .arg(self.run_dir.join("kubeconfig"))
             .arg("--cache-dir")
             .arg(self.base_dir.join("kubectl-cache"))
+            // A server that stops answering fails the test instead of hanging it.
+            .arg("--request-timeout=120s")
             .args(args)
             .env_remove("KUBECONFIG")
             .stdin(Stdio::piped())
@@ -290,9 +292,10 @@ impl ApiServer {
             if waiting.is_empty() {
                 return Ok(());
             }
-            if started.elapsed() > Duration::from_secs(60) {
+            // About 8 s on 2 cores with the rest of the tests running; 120 s is a hang.
+            if started.elapsed() > Duration::from_secs(120) {
                 return Err(format!(
-                    "CRDs not established after 60 s: {waiting:?}\n{listed}{}",
+                    "CRDs not established after 120 s: {waiting:?}\n{listed}{}",
                     String::from_utf8_lossy(&output.stderr)
                 ));
             }
