@@ -477,6 +477,9 @@ impl Document {
     }
 }
 
+/// The file names `kubectl kustomize` reads in a folder.
+const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
 /// Where a document is checked.
 #[derive(Debug, PartialEq, Eq)]
 enum Class {
@@ -511,7 +514,26 @@ fn classify(document: &Document, data_files: &BTreeSet<PathBuf>) -> Result<Class
         (Some("v1"), Some(kind)) => check_core(kind, &document.value)
             .map(|()| Class::Done)
             .map_err(|problem| format!("{}: {problem}", document.name())),
-        (Some(api_version), Some(_)) if api_version.starts_with("kustomize.config.k8s.io/") => Ok(Class::Kustomize),
+        (Some(api_version), Some(_)) if api_version.starts_with("kustomize.config.k8s.io/") => {
+            let built = document
+                .file
+                .as_ref()
+                .and_then(|file| file.file_name())
+                .is_some_and(|name| {
+                    KUSTOMIZATION_FILES
+                        .iter()
+                        .any(|kustomization| name == OsStr::new(kustomization))
+                });
+            if built {
+                Ok(Class::Kustomize)
+            } else {
+                Err(format!(
+                    "{}: a kustomize file that `kubectl kustomize` does not read (not a {})",
+                    document.name(),
+                    KUSTOMIZATION_FILES.join(" or ")
+                ))
+            }
+        }
         (Some(_), Some(_)) => Ok(Class::Custom),
         _ => Err(format!(
             "{}: an object needs both `apiVersion` and `kind`",
@@ -667,7 +689,7 @@ fn walk(folder: &Path, files: &mut Vec<PathBuf>, kustomizations: &mut Vec<PathBu
             continue;
         }
         let name = path.file_name().unwrap().to_string_lossy();
-        if ["kustomization.yaml", "kustomization.yml", "Kustomization"].contains(&name.as_ref()) {
+        if KUSTOMIZATION_FILES.contains(&name.as_ref()) {
             kustomizations.push(folder.to_path_buf());
         }
         if name.ends_with(".yaml") || name.ends_with(".yml") {
@@ -1032,7 +1054,17 @@ fn core_objects_are_read_with_k8s_openapi_and_unknown_kinds_fields_and_names_fai
     let other_version = namespace.replace("apiVersion: v1\n", "apiVersion: v2\n");
     assert_eq!(classify(&document(&other_version, None), &no_data), Ok(Class::Custom));
     let kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n";
-    assert_eq!(classify(&document(kustomization, None), &no_data), Ok(Class::Kustomize));
+    let built = Path::new("/rendered/production/eu-west-1/kustomization.yaml");
+    assert_eq!(
+        classify(&document(kustomization, Some(built)), &no_data),
+        Ok(Class::Kustomize)
+    );
+    let unread = Path::new("/rendered/production/eu-west-1/extra.yaml");
+    let problem = classify(&document(kustomization, Some(unread)), &no_data).unwrap_err();
+    assert!(
+        problem.contains("a kustomize file that `kubectl kustomize` does not read"),
+        "{problem}"
+    );
     let cases = [
         (
             format!("{namespace}spec:\n  finalizer: [kubernetes]\n"),
