@@ -1,5 +1,6 @@
 //! Integration tests: one binary, split by feature.
 
+mod apiserver;
 mod corpus;
 mod diff;
 mod git_output;

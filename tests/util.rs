@@ -234,6 +234,32 @@ pub fn chart_dir(version: &str) -> PathBuf {
     chart
 }
 
+/// The folder of the reference CRDs (Flux, Argo CD, External Secrets) named by
+/// `WORKERGEN_TEST_CRDS`, which `.ci/run` sets to `../shared/reference/crds`. Without
+/// the variable this prints why the calling test skips and returns `None`; with it, a
+/// folder without CRDs is a broken setup and panics.
+pub fn test_crds() -> Option<PathBuf> {
+    let Some(folder) = std::env::var_os("WORKERGEN_TEST_CRDS") else {
+        eprintln!(
+            "skipping: the reference CRDs are needed and WORKERGEN_TEST_CRDS is not set \
+             (`bash .ci/run` sets it; or WORKERGEN_TEST_CRDS=../shared/reference/crds)"
+        );
+        return None;
+    };
+    let folder = PathBuf::from(folder);
+    let has_yaml = std::fs::read_dir(&folder).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|entry| entry.path().extension().is_some_and(|ext| ext == "yaml"))
+    });
+    assert!(
+        has_yaml,
+        "WORKERGEN_TEST_CRDS={} holds no .yaml files (it should name ../shared/reference/crds)",
+        folder.display()
+    );
+    Some(folder)
+}
+
 /// `helm template RELEASE CHART --namespace NAMESPACE --values VALUES` with the real
 /// Helm and the reference chart `chart_version`, offline: the manifests, or Helm's
 /// error. Helm is [`tool`]`("helm")`; check that first to skip without it.
