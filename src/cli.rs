@@ -64,6 +64,55 @@ pub(crate) enum Command {
     Man,
     /// Compare the declared workers with what Octopus has registered; fix what Helm cannot.
     Status(StatusArgs),
+    /// Declarations from existing installs (`helm get values -o yaml` outputs or wizard
+    /// command lines), checked to render the values the releases run with.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// The environment to import into (`environments/ENV/`).
+    #[arg(long = "env", value_name = "ENV")]
+    pub(crate) environment: String,
+    /// The cluster to import into (`environments/ENV/CLUSTER.yaml`).
+    #[arg(long, value_name = "CLUSTER")]
+    pub(crate) cluster: String,
+    /// Replace workers already declared in the cluster file.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// The Secret that will hold the credential, when the environment names none
+    /// [default: `octopus-worker-token`, `octopus-worker-api-key` or `octopus-worker-credentials`].
+    // The doc comment is the `--help` text: `[default: ..]` is clap's convention, not a link.
+    #[allow(rustdoc::broken_intra_doc_links)]
+    #[arg(long, value_name = "NAME")]
+    pub(crate) secret_name: Option<String>,
+    /// Check and print the files instead of writing them.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// The chart version the `helm get values` inputs were installed with (`helm list`
+    /// shows it); a command line's `--version` says it itself [default: the cluster's].
+    // The doc comment is the `--help` text: `[default: ..]` is clap's convention, not a link.
+    #[allow(rustdoc::broken_intra_doc_links)]
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) installed_version: Option<String>,
+    /// `helm get values -o yaml RELEASE` outputs saved as `<release>.yaml`, or files
+    /// holding the wizard's `helm upgrade --install ...` command.
+    #[arg(value_name = "FILE", required = true)]
+    pub(crate) files: Vec<PathBuf>,
+}
+
+impl ImportArgs {
+    pub(crate) fn options(&self) -> crate::import::Options {
+        crate::import::Options {
+            environment: self.environment.clone(),
+            cluster: self.cluster.clone(),
+            force: self.force,
+            secret_name: self.secret_name.clone(),
+            dry_run: self.dry_run,
+            installed_version: self.installed_version.clone(),
+            files: self.files.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

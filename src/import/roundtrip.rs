@@ -1,0 +1,238 @@
+//! The round trip: the planned files laid over the repository in memory, then the very
+//! pipeline `render` runs (load, merge, validate, render of the cluster), and each
+//! worker's rendered `values.yaml` compared, as data, with the values it was imported
+//! from (less plaintext credentials, plus the Secret references).
+//!
+//! Helm lays the chart's own values under a release's values, so a value one side sets
+//! to exactly the chart's default and the other leaves out is the same install; such a
+//! leaf is named but is no difference.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::path::Path;
+
+use crate::chart;
+use crate::diagnostic::Report;
+use crate::model::Fleet;
+use crate::render::templates::{TemplateError, Templates};
+use crate::render::{self, Scope};
+use crate::source::Origin;
+use crate::tree::fs::FsTree;
+use crate::tree::{Entry, FileTree};
+use crate::yaml::{self, KeyPath, Limits, Node};
+
+use super::tree;
+
+/// The working tree with some files replaced or added (the planned ones).
+pub(crate) struct Overlay {
+    base: FsTree,
+    files: BTreeMap<String, String>,
+}
+
+impl Overlay {
+    pub(crate) fn new(root: &Path, files: BTreeMap<String, String>) -> Self {
+        Self {
+            base: FsTree::new(root),
+            files,
+        }
+    }
+}
+
+impl FileTree for Overlay {
+    fn list(&self, path: &str) -> io::Result<Option<Vec<Entry>>> {
+        let mut entries: BTreeSet<Entry> = self.base.list(path)?.unwrap_or_default().into_iter().collect();
+        let prefix = if path.is_empty() {
+            String::new()
+        } else {
+            format!("{path}/")
+        };
+        let mut found = !entries.is_empty() || self.base.list(path)?.is_some();
+        for file in self.files.keys() {
+            let Some(rest) = file.strip_prefix(&prefix) else {
+                continue;
+            };
+            found = true;
+            let (name, is_dir) = match rest.split_once('/') {
+                Some((folder, _)) => (folder, true),
+                None => (rest, false),
+            };
+            entries.retain(|entry| entry.name != name);
+            entries.insert(Entry {
+                name: name.to_owned(),
+                is_dir,
+            });
+        }
+        Ok(found.then(|| entries.into_iter().collect()))
+    }
+
+    fn read(&self, path: &str, limit: u64) -> io::Result<Option<Vec<u8>>> {
+        match self.files.get(path) {
+            Some(text) => Ok(Some(text.as_bytes().to_vec())),
+            None => self.base.read(path, limit),
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("{} with the imported declarations", self.base.describe())
+    }
+}
+
+/// Why the planned files did not round-trip at all.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// Reading the repository failed.
+    Io(io::Error),
+    /// The planned files (with the repository) do not validate: the fleet holds the
+    /// sources to show the report with.
+    Invalid(Box<Fleet>, Report),
+    /// A template failed.
+    Template(TemplateError),
+}
+
+/// One worker's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Outcome {
+    pub(crate) worker: String,
+    /// Key paths only the rendered side has, as expected (the Secret references).
+    pub(crate) added: Vec<String>,
+    /// Key paths where one side has the chart's default and the other nothing.
+    pub(crate) defaults: Vec<String>,
+    /// Key paths that differ: the worker would not round-trip.
+    pub(crate) differences: Vec<String>,
+}
+
+/// Loads, validates and renders cluster `environment`/`cluster` of the repository at
+/// `root` with `files` laid over it, and compares each worker's values with `expected`
+/// (by worker name). `added` names the paths the import adds on purpose.
+pub(crate) fn check(
+    root: &Path,
+    files: BTreeMap<String, String>,
+    (environment, cluster): (&str, &str),
+    expected: &[(String, Node, Vec<String>)],
+    major: u64,
+) -> Result<Vec<Outcome>, Stop> {
+    let tree = Overlay::new(root, files);
+    let (fleet, report) = crate::load_fleet(&tree).map_err(Stop::Io)?;
+    let scope = Scope::new(Some(environment), Some(cluster));
+    let (report, _) = crate::scope::only_in_scope(report, &fleet, &scope);
+    if report.has_errors() {
+        return Err(Stop::Invalid(Box::new(fleet), report));
+    }
+    let templates = Templates::load(&tree).map_err(Stop::Template)?;
+    let rendered = render::render(&fleet, &templates, &scope, false).map_err(Stop::Template)?;
+    let defaults = chart::reference(major).map(|values| &values.root);
+    let mut outcomes = Vec::new();
+    for (worker, imported, added) in expected {
+        let path = Path::new(environment).join(cluster).join(worker).join("values.yaml");
+        let values = rendered
+            .files
+            .get(&path)
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
+            .and_then(|text| yaml::parse_undeclared(text, Origin::Generated, Limits::default()).ok());
+        outcomes.push(match values {
+            Some(values) => compare(worker, imported, &values, added, defaults),
+            None => Outcome {
+                worker: worker.clone(),
+                added: Vec::new(),
+                defaults: Vec::new(),
+                differences: vec!["(no values rendered: is the worker disabled?)".to_owned()],
+            },
+        });
+    }
+    Ok(outcomes)
+}
+
+/// Compares the `imported` values with the `rendered` ones, leaf by leaf.
+pub(crate) fn compare(
+    worker: &str,
+    imported: &Node,
+    rendered: &Node,
+    added: &[String],
+    defaults: Option<&Node>,
+) -> Outcome {
+    let left = chart::leaves(imported);
+    let right = chart::leaves(rendered);
+    let mut outcome = Outcome {
+        worker: worker.to_owned(),
+        added: Vec::new(),
+        defaults: Vec::new(),
+        differences: Vec::new(),
+    };
+    let paths: BTreeSet<&KeyPath> = left.keys().chain(right.keys()).collect();
+    for path in paths {
+        let (one, other) = (left.get(path), right.get(path));
+        match (one, other) {
+            (Some(a), Some(b)) if tree::same(a, b) => {
+                if added.contains(&path.to_string()) {
+                    outcome.added.push(path.to_string());
+                }
+            }
+            (Some(node), None) | (None, Some(node)) if is_default(defaults, path, node) => {
+                outcome.defaults.push(path.to_string());
+            }
+            _ => outcome.differences.push(path.to_string()),
+        }
+    }
+    outcome
+}
+
+/// Whether `node` is the chart's own value at `path`.
+fn is_default(defaults: Option<&Node>, path: &KeyPath, node: &Node) -> bool {
+    let Some(defaults) = defaults else {
+        return false;
+    };
+    chart::leaves(defaults)
+        .get(path)
+        .is_some_and(|default| tree::same(default, node))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+    use crate::yaml::parse;
+
+    fn node(text: &str) -> Node {
+        parse(text, FileId(0), Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn compares_as_data_and_names_what_differs() {
+        let defaults = node("agent: {space: Default, logLevel: Info}\n");
+        let imported = node("agent: {name: a, logLevel: Info, bearerTokenSecretName: t, tolerations: [{key: k}]}\n");
+        let rendered = node("agent: {name: a, space: Default, bearerTokenSecretName: t, tolerations: [{key: j}]}\n");
+        let outcome = compare(
+            "a",
+            &imported,
+            &rendered,
+            &["agent.bearerTokenSecretName".to_owned()],
+            Some(&defaults),
+        );
+        assert_eq!(outcome.added, ["agent.bearerTokenSecretName"]);
+        assert_eq!(outcome.defaults, ["agent.logLevel", "agent.space"]);
+        assert_eq!(outcome.differences, ["agent.tolerations"]);
+    }
+
+    #[test]
+    fn the_overlay_lists_planned_files_in_new_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("workergen.yaml"), "acceptEula: true\n").unwrap();
+        let files = BTreeMap::from([("environments/e/c.yaml".to_owned(), "workers: {}\n".to_owned())]);
+        let tree = Overlay::new(dir.path(), files);
+        let names = |path: &str| -> Vec<String> {
+            tree.list(path)
+                .unwrap()
+                .unwrap()
+                .into_iter()
+                .map(|entry| entry.name)
+                .collect()
+        };
+        assert_eq!(names(""), ["environments", "workergen.yaml"]);
+        assert_eq!(names("environments/e"), ["c.yaml"]);
+        assert!(tree.list("nothing").unwrap().is_none());
+        assert_eq!(
+            tree.read("environments/e/c.yaml", 100).unwrap().unwrap(),
+            b"workers: {}\n"
+        );
+    }
+}
