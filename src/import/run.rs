@@ -222,7 +222,7 @@ fn read_inputs(
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read `{file}`"))?;
         let id = FileId(u32::try_from(sources.len()).expect("fewer than 2^32 files"));
         let import = match input::read(&file, &text, sources, secrets) {
-            Ok(read) => import_of(read, &file, id, options, existing, errors),
+            Ok(read) => import_of(read, (&file, &text), id, options, existing, errors),
             Err(error) => {
                 errors.push(error.diagnostic(id, &text, secrets));
                 continue;
@@ -247,7 +247,7 @@ fn read_inputs(
 /// One read input taken apart: credentials out, 2.x migrated, the environment's values aside.
 fn import_of(
     read: Input,
-    file: &str,
+    (file, text): (&str, &str),
     id: FileId,
     options: &Options,
     existing: &Existing,
@@ -257,7 +257,8 @@ fn import_of(
     let (release, namespace, version, mut values) = match read {
         Input::Values { release, values } => (release, None, None, values),
         Input::Command(install) => {
-            let values = from_set(&SetValue::Map(install.values), start);
+            let mut values = from_set(&SetValue::Map(install.values), start);
+            super::tree::locate_in(&mut values, text, id, "");
             (install.release, install.namespace, install.version, values)
         }
     };

@@ -36,7 +36,7 @@ pub(crate) fn put(root: &mut Node, path: &[&str], node: Node) {
             *current = Node::map(node.loc);
         }
         let map = current.as_map_mut().expect("made a map above");
-        if !map.get(name).is_some_and(|child| child.as_map().is_some()) {
+        if map.get(name).is_none_or(|child| child.as_map().is_none()) {
             map.insert(key(name, node.loc), Node::map(node.loc));
         }
         current = map.get_mut(name).expect("inserted above");
@@ -91,6 +91,26 @@ pub(crate) fn from_set(value: &SetValue, loc: Loc) -> Node {
         )),
     };
     Node::new(value, loc)
+}
+
+/// Points each key (and its value) of a tree read from a command line at the first place
+/// the command names its `--set` path (`agent.serverUrl`), else at its parent's place.
+pub(crate) fn locate_in(node: &mut Node, text: &str, file: crate::source::FileId, prefix: &str) {
+    let Some(map) = node.as_map_mut() else {
+        return;
+    };
+    for (key, child) in &mut map.entries {
+        let path = if prefix.is_empty() {
+            super::helm_set::escape_name(&key.name)
+        } else {
+            format!("{prefix}.{}", super::helm_set::escape_name(&key.name))
+        };
+        if let Some(loc) = super::input::locate(text, &path, file) {
+            key.loc = loc;
+            child.loc = loc;
+        }
+        locate_in(child, text, file, &path);
+    }
 }
 
 /// Every leaf (scalar, list, empty map) of `node` with its key path.
