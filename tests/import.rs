@@ -415,3 +415,32 @@ fn helm_agrees_on_the_migrated_2x_install() {
     assert_eq!(installed, ours);
     assert!(ours.contains("ReadWriteMany"));
 }
+
+/// A release whose values a declaration cannot give back (a `null` that removes a chart
+/// default: in a declaration, `null` removes an inherited value instead) is named with
+/// the key path, and nothing is written.
+#[test]
+fn a_worker_that_would_not_round_trip_is_refused() {
+    let dir = repo();
+    let inputs = tempfile::tempdir().unwrap();
+    let values = std::fs::read_to_string(fixture("build-linux.yaml")).unwrap();
+    let odd = inputs.path().join("odd.yaml");
+    std::fs::write(
+        &odd,
+        values.replace("scriptPods:\n", "scriptPods:\n  affinity:\n    nodeAffinity: null\n"),
+    )
+    .unwrap();
+    let before = files(dir.path());
+    let odd_path = odd.display().to_string();
+    let run = workergen(
+        dir.path(),
+        &["import", "--env", "production", "--cluster", "eu-west-1", &odd_path],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(files(dir.path()), before);
+    assert_no_secret(&run, dir.path());
+    insta::assert_snapshot!(
+        "import_no_round_trip",
+        shown(&run).replace(&inputs.path().display().to_string(), "<inputs>")
+    );
+}

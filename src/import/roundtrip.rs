@@ -170,10 +170,24 @@ pub(crate) fn compare(
             (Some(node), None) | (None, Some(node)) if is_default(defaults, path, node) => {
                 outcome.defaults.push(path.to_string());
             }
-            _ => outcome.differences.push(path.to_string()),
+            _ => outcome
+                .differences
+                .push(format!("{path} (imported {}, rendered {})", shown(one), shown(other))),
         }
     }
     outcome
+}
+
+/// A value in a difference: a scalar as written, else its kind.
+fn shown(node: Option<&&Node>) -> String {
+    match node {
+        None => "nothing".to_owned(),
+        Some(node) => match node.scalar_text() {
+            Some(text) if matches!(node.value, yaml::Value::Str(_)) => format!("{text:?}"),
+            Some(text) => text,
+            None => node.kind().to_owned(),
+        },
+    }
 }
 
 /// Whether `node` is the chart's own value at `path`.
@@ -210,7 +224,18 @@ mod tests {
         );
         assert_eq!(outcome.added, ["agent.bearerTokenSecretName"]);
         assert_eq!(outcome.defaults, ["agent.logLevel", "agent.space"]);
-        assert_eq!(outcome.differences, ["agent.tolerations"]);
+        assert_eq!(
+            outcome.differences,
+            ["agent.tolerations (imported a list, rendered a list)"]
+        );
+        let outcome = compare("a", &node("a: {b: null, c: '1'}\n"), &node("a: {c: 1}\n"), &[], None);
+        assert_eq!(
+            outcome.differences,
+            [
+                "a.b (imported null, rendered nothing)",
+                "a.c (imported \"1\", rendered 1)"
+            ]
+        );
     }
 
     #[test]

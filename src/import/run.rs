@@ -106,7 +106,6 @@ pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Ou
         Ok(outcomes) => outcomes,
         Err(stopped) => return Err(stopped_failure(stopped, context, &secrets)),
     };
-    report(&imports, &auth, &cluster_plan, options, context);
     let text = round_trip_text(&outcomes);
     crate::console::write_stdout(&credentials::scrub(&text, &secrets))?;
     let failed = outcomes
@@ -123,6 +122,7 @@ pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Ou
             "the differing key paths are listed above; keep those releases out of this import, or change them first",
         ));
     }
+    report(&imports, &auth, &cluster_plan, options, context);
     write(dir, &files, &existing, options, context)?;
     Ok(Outcome::Success)
 }
