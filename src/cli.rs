@@ -101,20 +101,6 @@ pub(crate) struct ImportArgs {
     pub(crate) files: Vec<PathBuf>,
 }
 
-impl ImportArgs {
-    pub(crate) fn options(&self) -> crate::import::Options {
-        crate::import::Options {
-            environment: self.environment.clone(),
-            cluster: self.cluster.clone(),
-            force: self.force,
-            secret_name: self.secret_name.clone(),
-            dry_run: self.dry_run,
-            installed_version: self.installed_version.clone(),
-            files: self.files.clone(),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ExplainFormat {
     Text,
@@ -348,6 +334,34 @@ mod tests {
         assert_eq!(args.worker, "prod/eu/build");
         assert_eq!(args.key.as_deref(), Some("agent.name"));
         assert_eq!(args.format, ExplainFormat::Json);
+    }
+
+    #[test]
+    fn import_takes_env_cluster_and_files() {
+        let cli = Cli::try_parse_from([
+            "workergen",
+            "import",
+            "--env",
+            "production",
+            "--cluster",
+            "eu",
+            "--secret-name",
+            "token",
+            "--force",
+            "a.yaml",
+            "b.sh",
+        ])
+        .unwrap();
+        let Command::Import(args) = cli.command else {
+            panic!("import")
+        };
+        assert_eq!((args.environment.as_str(), args.cluster.as_str()), ("production", "eu"));
+        assert_eq!(args.secret_name.as_deref(), Some("token"));
+        assert!(args.force && !args.dry_run && args.installed_version.is_none());
+        assert_eq!(args.files, [PathBuf::from("a.yaml"), PathBuf::from("b.sh")]);
+        // The files and both names are required.
+        assert!(Cli::try_parse_from(["workergen", "import", "--env", "p", "--cluster", "c"]).is_err());
+        assert!(Cli::try_parse_from(["workergen", "import", "--env", "p", "a.yaml"]).is_err());
     }
 
     #[test]

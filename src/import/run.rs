@@ -34,6 +34,21 @@ pub(crate) struct Options {
     pub(crate) files: Vec<PathBuf>,
 }
 
+impl Options {
+    /// The options the command line gives.
+    pub(crate) fn new(args: &crate::cli::ImportArgs) -> Self {
+        Self {
+            environment: args.environment.clone(),
+            cluster: args.cluster.clone(),
+            force: args.force,
+            secret_name: args.secret_name.clone(),
+            dry_run: args.dry_run,
+            installed_version: args.installed_version.clone(),
+            files: args.files.clone(),
+        }
+    }
+}
+
 /// One install, read and taken apart.
 #[derive(Debug)]
 struct Import {
