@@ -260,4 +260,112 @@ mod tests {
             b"workers: {}\n"
         );
     }
+
+    mod property {
+        use super::super::super::{factor, plan};
+        use super::*;
+        use crate::source::{FileId, Loc};
+        use crate::yaml::Value;
+        use proptest::prelude::*;
+
+        /// A scalar as an install may hold it: texts that read as other things unquoted,
+        /// numbers, booleans.
+        fn scalar() -> impl Strategy<Value = Node> {
+            let loc = Loc::default();
+            prop_oneof![
+                "[a-z][a-z0-9.:/ -]{0,10}".prop_map(move |text| Node::string(text, loc)),
+                prop::sample::select(vec!["9.20", "007", "yes", "1e3", "null", "~", "0x1F", "true"])
+                    .prop_map(move |text| Node::string(text, loc)),
+                (0i64..5000).prop_map(move |value| Node::new(Value::Int(value), loc)),
+                any::<bool>().prop_map(move |value| Node::new(Value::Bool(value), loc)),
+            ]
+        }
+
+        /// Chart values the table maps and some it does not, with random values.
+        fn paths() -> Vec<&'static [&'static str]> {
+            vec![
+                &["agent", "machinePolicyName"],
+                &["agent", "pollingConnectionCount"],
+                &["agent", "image", "repository"],
+                &["agent", "image", "tag"],
+                &["agent", "nodeSelector", "kubernetes.io/os"],
+                &["agent", "metadata", "labels", "team"],
+                &["agent", "resources", "requests", "cpu"],
+                &["agent", "serviceAccount", "annotations", "example.com/role"],
+                &["scriptPods", "worker", "image", "tag"],
+                &["scriptPods", "proxies", "no_proxy"],
+                &["scriptPods", "pendingPodsTimeoutMinutes"],
+                &["scriptPods", "disruptionBudgetEnabled"],
+                &["scriptPods", "metadata", "annotations", "a"],
+                &["persistence", "volumeName"],
+                &["autoUpgrader", "clusterRoleRules"],
+            ]
+        }
+
+        fn values() -> impl Strategy<Value = Node> {
+            let chosen = prop::collection::vec((0..paths().len(), scalar()), 0..8);
+            chosen.prop_map(|picks| {
+                let mut values = Node::map(Loc::default());
+                for (index, value) in picks {
+                    let path = paths()[index];
+                    // A list value where the chart has a list.
+                    let value = if path.last() == Some(&"clusterRoleRules") {
+                        Node::new(Value::Seq(vec![]), value.loc)
+                    } else {
+                        value
+                    };
+                    super::super::super::tree::put(&mut values, path, value);
+                }
+                values
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+            /// Factored into fields and `values`, laid over the repository's defaults, and
+            /// rendered by the real pipeline, any install's values come back as data.
+            #[test]
+            fn factor_then_render_gives_the_values_back(extra in values()) {
+                let dir = tempfile::tempdir().unwrap();
+                let settings = "acceptEula: true\ndefaults:\n  machinePolicy: Manual\n  scriptPods: {resources: {requests: {cpu: 250m}}}\n";
+                std::fs::write(dir.path().join("workergen.yaml"), settings).unwrap();
+                let environment = "octopus:\n  serverUrl: https://o.example.com/\n  serverCommsAddress: https://o.example.com:10943/\n  auth: {bearerTokenSecret: token}\n";
+                let mut imported = parse(
+                    "agent:\n  serverUrl: https://o.example.com/\n  serverCommsAddress: https://o.example.com:10943/\n  bearerTokenSecretName: token\n  acceptEula: 'Y'\n  name: e-c-w\n  worker: {enabled: true, initial: {workerPools: [P]}}\n",
+                    FileId(0),
+                    Limits::default(),
+                )
+                .unwrap();
+                crate::merge::overlay(&mut imported, &extra);
+                let mut values = imported.clone();
+                take_reference(&mut values);
+                factor::take_octopus(&mut values);
+                let fields = factor::declaration(values, None, "w", "e-c-w");
+                let existing = plan::Existing {
+                    settings: Some(parse(settings, FileId(0), Limits::default()).unwrap()),
+                    ..plan::Existing::default()
+                };
+                let planned = [plan::Planned { name: "w".into(), fields }];
+                let cluster = plan::cluster_file(&existing, &planned, "c");
+                let files = BTreeMap::from([
+                    ("environments/e/c.yaml".to_owned(), cluster.text.clone()),
+                    ("environments/e/environment.yaml".to_owned(), environment.to_owned()),
+                ]);
+                let expected = [("w".to_owned(), imported, Vec::new())];
+                let outcomes = match check(dir.path(), files, ("e", "c"), &expected, 3) {
+                    Ok(outcomes) => outcomes,
+                    Err(Stop::Invalid(fleet, report)) => {
+                        panic!("{}\n{}", cluster.text, report.render(&fleet.sources, false))
+                    }
+                    Err(other) => panic!("{other:?}"),
+                };
+                prop_assert!(outcomes[0].differences.is_empty(), "{:?}\n{}", outcomes[0], cluster.text);
+            }
+        }
+
+        /// The environment declares the credential Secret: the worker does not.
+        fn take_reference(values: &mut Node) {
+            super::super::super::tree::take(values, &["agent", "bearerTokenSecretName"]);
+        }
+    }
 }
