@@ -75,8 +75,8 @@ pub(crate) struct ImportArgs {
     #[arg(long = "env", value_name = "ENV")]
     pub(crate) environment: String,
     /// The cluster to import into (`environments/ENV/CLUSTER.yaml`).
-    #[arg(long, value_name = "CLUSTER")]
-    pub(crate) cluster: String,
+    #[arg(long, value_name = "CLUSTER", required_unless_present = "from_octopus")]
+    pub(crate) cluster: Option<String>,
     /// Replace workers already declared in the cluster file.
     #[arg(long)]
     pub(crate) force: bool,
@@ -97,8 +97,12 @@ pub(crate) struct ImportArgs {
     pub(crate) installed_version: Option<String>,
     /// `helm get values -o yaml RELEASE` outputs saved as `<release>.yaml`, or files
     /// holding the wizard's `helm upgrade --install ...` command.
-    #[arg(value_name = "FILE", required = true)]
+    #[arg(value_name = "FILE", required_unless_present = "from_octopus")]
     pub(crate) files: Vec<PathBuf>,
+    /// Only list the Kubernetes workers ENV's Octopus space has registered (release,
+    /// namespace, pools, declared or not) and how to save their values; writes nothing.
+    #[arg(long, conflicts_with_all = ["cluster", "files", "force", "secret_name", "dry_run", "installed_version"])]
+    pub(crate) from_octopus: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -355,13 +359,20 @@ mod tests {
         let Command::Import(args) = cli.command else {
             panic!("import")
         };
-        assert_eq!((args.environment.as_str(), args.cluster.as_str()), ("production", "eu"));
+        assert_eq!(
+            (args.environment.as_str(), args.cluster.as_deref()),
+            ("production", Some("eu"))
+        );
         assert_eq!(args.secret_name.as_deref(), Some("token"));
         assert!(args.force && !args.dry_run && args.installed_version.is_none());
         assert_eq!(args.files, [PathBuf::from("a.yaml"), PathBuf::from("b.sh")]);
         // The files and both names are required.
         assert!(Cli::try_parse_from(["workergen", "import", "--env", "p", "--cluster", "c"]).is_err());
         assert!(Cli::try_parse_from(["workergen", "import", "--env", "p", "a.yaml"]).is_err());
+        // Listing needs neither, and takes neither.
+        let listing = Cli::try_parse_from(["workergen", "import", "--env", "p", "--from-octopus"]).unwrap();
+        assert!(matches!(listing.command, Command::Import(args) if args.from_octopus));
+        assert!(Cli::try_parse_from(["workergen", "import", "--env", "p", "--from-octopus", "a.yaml"]).is_err());
     }
 
     #[test]

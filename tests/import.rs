@@ -444,3 +444,83 @@ fn a_worker_that_would_not_round_trip_is_refused() {
         shown(&run).replace(&inputs.path().display().to_string(), "<inputs>")
     );
 }
+
+/// `--from-octopus` lists the space's Kubernetes workers (not its other machines), says
+/// which a declaration names already, and how to save the values of the others; it
+/// never prints the API key.
+#[test]
+fn from_octopus_lists_the_registered_kubernetes_workers() {
+    use crate::octopus_api::{pool, worker, FakeOctopus, Space, State};
+    const KEY: &str = "API-IMPORTKEY0123456789";
+    let mut listening = worker("Workers-9", "windows-box", &["WorkerPools-1"], "MachinePolicies-1");
+    listening["Endpoint"]["CommunicationStyle"] = "TentaclePassive".into();
+    let mut custom = worker("Workers-3", "legacy-agent", &["WorkerPools-2"], "MachinePolicies-1");
+    custom["Endpoint"]["KubernetesAgentDetails"]["KubernetesNamespace"] = "agents".into();
+    let space = Space {
+        name: "Default".into(),
+        workers: vec![
+            worker(
+                "Workers-1",
+                "production-eu-west-1-deploy",
+                &["WorkerPools-1"],
+                "MachinePolicies-1",
+            ),
+            custom,
+            listening,
+        ],
+        pools: vec![
+            pool("WorkerPools-1", "Linux Workers", "linux-workers"),
+            pool("WorkerPools-2", "Legacy", "legacy"),
+        ],
+        policies: vec![],
+    };
+    let mut state = State {
+        api_key: KEY.into(),
+        ..State::default()
+    };
+    state.spaces.insert("Spaces-1".into(), space);
+    let api = FakeOctopus::start(state, 2);
+    let dir = repo();
+    let environment = dir.path().join("environments/production");
+    std::fs::create_dir_all(&environment).unwrap();
+    std::fs::write(
+        environment.join("environment.yaml"),
+        format!("octopus:\n  serverUrl: {}\n  serverCommsAddress: https://o.example.com:10943/\n  auth: {{bearerTokenSecret: t}}\n", api.url),
+    )
+    .unwrap();
+    std::fs::write(
+        environment.join("eu-west-1.yaml"),
+        "workers:\n  deploy:\n    workerPools: [Linux Workers]\n",
+    )
+    .unwrap();
+    let before = files(dir.path());
+    let run = crate::util::workergen_env(
+        dir.path(),
+        &["import", "--env", "production", "--from-octopus"],
+        [("OCTOPUS_API_KEY", KEY), ("WORKERGEN_HTTP_BACKOFF_MS", "10")],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains(KEY) && !run.stderr.contains(KEY));
+    assert_eq!(files(dir.path()), before);
+    let requests: Vec<String> = api
+        .requests()
+        .into_iter()
+        .map(|request| format!("{} {}", request.method, request.path))
+        .collect();
+    assert_eq!(
+        requests,
+        [
+            "GET /api/spaces/all",
+            "GET /api/Spaces-1/workers/all",
+            "GET /api/Spaces-1/workerpools/all"
+        ]
+    );
+    insta::assert_snapshot!("import_from_octopus", shown(&run));
+    let unset = workergen(dir.path(), &["import", "--env", "production", "--from-octopus"]);
+    assert_eq!(unset.code, 2, "{}", unset.stderr);
+    assert!(
+        unset.stderr.contains("`OCTOPUS_API_KEY` is not set"),
+        "{}",
+        unset.stderr
+    );
+}

@@ -9,13 +9,15 @@
 //! the workers over the layers they inherit and plans the cluster and environment files;
 //! [`roundtrip`] runs load, validate and render on the planned files in memory and
 //! compares each worker's rendered values with the imported ones. Nothing is written
-//! unless every input reads, factors and round-trips.
+//! unless every input reads, factors and round-trips. [`octopus`] lists what an Octopus
+//! space has registered (`--from-octopus`), as a starting point.
 
 pub mod command;
 pub(crate) mod credentials;
 pub(crate) mod factor;
 pub mod helm_set;
 pub mod input;
+pub(crate) mod octopus;
 pub(crate) mod plan;
 pub(crate) mod roundtrip;
 mod run;

@@ -32,6 +32,7 @@ pub(crate) struct Options {
     pub(crate) dry_run: bool,
     pub(crate) installed_version: Option<String>,
     pub(crate) files: Vec<PathBuf>,
+    pub(crate) from_octopus: bool,
 }
 
 impl Options {
@@ -39,12 +40,13 @@ impl Options {
     pub(crate) fn new(args: &crate::cli::ImportArgs) -> Self {
         Self {
             environment: args.environment.clone(),
-            cluster: args.cluster.clone(),
+            cluster: args.cluster.clone().unwrap_or_default(),
             force: args.force,
             secret_name: args.secret_name.clone(),
             dry_run: args.dry_run,
             installed_version: args.installed_version.clone(),
             files: args.files.clone(),
+            from_octopus: args.from_octopus,
         }
     }
 }
@@ -73,6 +75,9 @@ struct Auth {
 
 /// Runs `workergen import` in the config repository `dir`.
 pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Outcome, Failure> {
+    if options.from_octopus {
+        return from_octopus(dir, &options.environment, context);
+    }
     check_options(options)?;
     let mut sources = Sources::new();
     let mut secrets = Vec::new();
@@ -139,6 +144,33 @@ pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Ou
     }
     report(&imports, &auth, &cluster_plan, options, context);
     write(dir, &files, &existing, options, context)?;
+    Ok(Outcome::Success)
+}
+
+/// `--from-octopus`: the space's registered Kubernetes workers, and how to import them.
+fn from_octopus(dir: &Path, environment: &str, context: &Context) -> Result<Outcome, Failure> {
+    use super::octopus::{self, ListError};
+    let tree = FsTree::new(dir);
+    let (fleet, _) =
+        crate::load_fleet(&tree).with_context(|| format!("cannot read the config repository `{}`", dir.display()))?;
+    let client =
+        crate::status::client::ClientOptions::from_env(|name| std::env::var_os(name)).map_err(Failure::usage)?;
+    let listed = octopus::list(&fleet, environment, &client, &|name| std::env::var(name).ok()).map_err(|error| match error {
+        ListError::Api(error) => Failure::Status(error),
+        ListError::NoKey { ref variable, .. } => {
+            let hint = format!("export `{variable}` with an Octopus API key that may view workers, or name another variable in `octopus.apiKeyEnv`");
+            Failure::usage_with_hint(error.to_string(), hint)
+        }
+        other => Failure::usage_with_hint(other.to_string(), "the environment's `environment.yaml` names the Octopus server and space to ask"),
+    })?;
+    crate::console::write_stdout(&octopus::render(&listed, environment))?;
+    if !context.quiet {
+        let declared = listed.iter().filter(|worker| worker.declared.is_some()).count();
+        eprintln!(
+            "{} registered, {declared} declared",
+            crate::console::plural(listed.len(), "Kubernetes worker")
+        );
+    }
     Ok(Outcome::Success)
 }
 
