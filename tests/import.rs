@@ -524,3 +524,33 @@ fn from_octopus_lists_the_registered_kubernetes_workers() {
         unset.stderr
     );
 }
+
+/// A cluster file with workers of its own keeps them, its `defaults` and its comments:
+/// the imported worker is written into its `workers` map as text, against its defaults.
+#[test]
+fn a_cluster_file_with_other_workers_keeps_them_and_its_comments() {
+    let dir = repo();
+    let first = import(dir.path(), "production", "eu-west-1", &[], &["deploy.sh"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let path = dir.path().join("environments/production/eu-west-1.yaml");
+    let written = std::fs::read_to_string(&path).unwrap();
+    let edited = written.replace("workers:\n", "workers:\n  # maintained by the platform team\n");
+    std::fs::write(&path, &edited).unwrap();
+    let run = import(dir.path(), "production", "eu-west-1", &[], &["build-linux.yaml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("ok      build-linux"), "{}", run.stdout);
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        after.starts_with(&edited.trim_end_matches('\n')[..edited.find("  deploy:").unwrap()]),
+        "{after}"
+    );
+    assert!(
+        after.contains("# maintained by the platform team") && after.contains("  build-linux:\n"),
+        "{after}"
+    );
+    let validate = workergen(dir.path(), &["validate"]);
+    assert_eq!(validate.code, 0, "{}", validate.stderr);
+    let again = import(dir.path(), "production", "eu-west-1", &[], &["build-linux.yaml"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), after);
+}

@@ -144,17 +144,93 @@ pub(crate) fn cluster_file(existing: &Existing, imported: &[Planned], cluster: &
     for (name, fields) in &workers {
         put(&mut root, &["workers", name], fields.clone());
     }
-    let comments_dropped = existing
-        .cluster_text
-        .as_deref()
-        .is_some_and(|text| !owns_defaults && text.lines().any(|line| line.trim_start().starts_with('#')));
+    let spliced = match (&existing.cluster, &existing.cluster_text) {
+        (Some(old_root), Some(text)) if !owns_defaults => splice(text, old_root, &workers).filter(|spliced| {
+            // Kept only when it reads back as exactly the planned file.
+            crate::yaml::parse(
+                spliced,
+                crate::source::FileId::default(),
+                crate::yaml::Limits::default(),
+            )
+            .is_ok_and(|parsed| tree::same(&parsed, &root))
+        }),
+        _ => None,
+    };
+    let comments_dropped = spliced.is_none()
+        && existing
+            .cluster_text
+            .as_deref()
+            .is_some_and(|text| !owns_defaults && text.lines().any(|line| line.trim_start().starts_with('#')));
     let header = if owns_defaults { CLUSTER_HEADER } else { "" };
     ClusterPlan {
-        text: format!("{header}{}", crate::yaml::emit(&root)),
+        text: spliced.unwrap_or_else(|| format!("{header}{}", crate::yaml::emit(&root))),
         workers,
         defaults_changed: !tree::same(&defaults, &old_defaults),
         comments_dropped,
     }
+}
+
+/// The existing cluster file `text` (parsed as `root`) with `workers` written into its
+/// block-style `workers:` map as text: a worker it has is replaced in place, a new one is
+/// added at the end of the map; every other line (comments included) stays. `None` when
+/// the file's `workers` is not a block map of at least one worker.
+fn splice(text: &str, root: &Node, workers: &[(String, Node)]) -> Option<String> {
+    let (workers_key, workers_node) = root.as_map()?.get_entry("workers")?;
+    let entries = &workers_node.as_map()?.entries;
+    let first = entries.first()?;
+    if first.0.loc.line <= workers_key.loc.line {
+        return None; // a flow map
+    }
+    let indent = usize::try_from(first.0.loc.col).ok()?.checked_sub(1)?;
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let top_level = |line: &str| line.starts_with(|c: char| !c.is_whitespace() && c != '#');
+    let start = usize::try_from(workers_key.loc.line).ok()?;
+    let mut block_end = lines[start..]
+        .iter()
+        .position(|line| top_level(line))
+        .map_or(lines.len(), |offset| start + offset);
+    while block_end > start && is_blank_or_outer_comment(&lines[block_end - 1]) {
+        block_end -= 1;
+    }
+    let line_of = |loc: Loc| usize::try_from(loc.line).ok().map(|line| line - 1);
+    // Edits from the bottom up, so earlier line numbers stay right.
+    let mut edits: Vec<(usize, usize, Vec<String>)> = Vec::new();
+    for (name, fields) in workers {
+        let text = indented(name, fields, indent);
+        match entries.iter().position(|(key, _)| &key.name == name) {
+            Some(index) => {
+                let from = line_of(entries[index].0.loc)?;
+                let mut to = entries
+                    .get(index + 1)
+                    .map_or(Some(block_end), |(key, _)| line_of(key.loc))?;
+                while to > from + 1 && lines[to - 1].trim().is_empty() {
+                    to -= 1;
+                }
+                edits.push((from, to, text));
+            }
+            None => edits.push((block_end, block_end, text)),
+        }
+    }
+    edits.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+    for (from, to, text) in edits {
+        lines.splice(from..to, text);
+    }
+    Some(lines.join("\n") + "\n")
+}
+
+/// A blank line, or a comment at the start of a line (it belongs to what follows).
+fn is_blank_or_outer_comment(line: &str) -> bool {
+    line.trim().is_empty() || line.starts_with('#')
+}
+
+/// `name: fields` as block YAML lines, indented by `indent` spaces.
+fn indented(name: &str, fields: &Node, indent: usize) -> Vec<String> {
+    let mut entry = Node::map(Loc::default());
+    put(&mut entry, &[name], fields.clone());
+    crate::yaml::emit(&entry)
+        .lines()
+        .map(|line| format!("{}{line}", " ".repeat(indent)))
+        .collect()
 }
 
 const CLUSTER_HEADER: &str = "# yaml-language-server: $schema=../../schemas/cluster.schema.json
@@ -287,6 +363,41 @@ mod tests {
             "cluster:\n  destination:\n    name: eu\ndefaults:\n  workerPools:\n    - P\nworkers:\n  a:\n    logLevel: Debug\n    namespace: x\n  b:\n    logLevel: Info"
         );
         assert!(plan.defaults_changed && !plan.comments_dropped);
+    }
+
+    #[test]
+    fn a_file_with_other_workers_keeps_its_comments() {
+        let text = "# the EU cluster\ncluster:\n  destination: {name: eu}\nworkers:\n  # hand-written\n  manual:\n    workerPools: [M]   # the manual pool\n\n  old:\n    workerPools: [O]\n\n# trailing note\n";
+        let existing = Existing {
+            cluster: Some(node(text)),
+            cluster_text: Some(text.to_owned()),
+            ..Existing::default()
+        };
+        let workers = [
+            Planned {
+                name: "old".into(),
+                fields: node("workerPools: [Q]\n"),
+            },
+            Planned {
+                name: "new".into(),
+                fields: node("workerPools: [P]\n"),
+            },
+        ];
+        let plan = cluster_file(&existing, &workers, "eu");
+        assert_eq!(
+            plan.text,
+            "# the EU cluster\ncluster:\n  destination: {name: eu}\nworkers:\n  # hand-written\n  manual:\n    workerPools: [M]   # the manual pool\n\n  old:\n    workerPools:\n      - Q\n  new:\n    workerPools:\n      - P\n\n# trailing note\n"
+        );
+        assert!(!plan.comments_dropped);
+        // A flow `workers` map is written anew, and the output says its comments go.
+        let flow = "# note\nworkers: {manual: {workerPools: [M]}}\n";
+        let existing = Existing {
+            cluster: Some(node(flow)),
+            cluster_text: Some(flow.to_owned()),
+            ..Existing::default()
+        };
+        let plan = cluster_file(&existing, &workers[1..], "eu");
+        assert!(plan.comments_dropped && !plan.text.contains("# note"));
     }
 
     #[test]
