@@ -303,16 +303,22 @@ mod tests {
         }
 
         fn values() -> impl Strategy<Value = Node> {
-            let chosen = prop::collection::vec((0..paths().len(), scalar()), 0..8);
+            let chosen = prop::collection::vec((0..paths().len(), scalar(), 0..4usize), 0..8);
             chosen.prop_map(|picks| {
                 let mut values = Node::map(Loc::default());
-                for (index, value) in picks {
+                for (index, value, quantity) in picks {
                     let path = paths()[index];
-                    // A list value where the chart has a list.
-                    let value = if path.last() == Some(&"clusterRoleRules") {
-                        Node::new(Value::Seq(vec![]), value.loc)
-                    } else {
-                        value
+                    let value = match path.last() {
+                        // A list where the chart has a list.
+                        Some(&"clusterRoleRules") => Node::new(Value::Seq(vec![]), value.loc),
+                        // Kubernetes takes only quantities (validate checks them), as text or number.
+                        Some(&"cpu") => match quantity {
+                            0 => Node::string("250m", value.loc),
+                            1 => Node::string("1", value.loc),
+                            2 => Node::new(Value::Int(2), value.loc),
+                            _ => Node::new(Value::Float("0.5".into()), value.loc),
+                        },
+                        _ => value,
                     };
                     super::super::super::tree::put(&mut values, path, value);
                 }
@@ -321,7 +327,7 @@ mod tests {
         }
 
         proptest! {
-            #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+            #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
             /// Factored into fields and `values`, laid over the repository's defaults, and
             /// rendered by the real pipeline, any install's values come back as data.
             #[test]
