@@ -554,3 +554,58 @@ fn a_cluster_file_with_other_workers_keeps_them_and_its_comments() {
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), after);
 }
+
+/// `--secret-name` names the credential Secret of a new environment (an existing one
+/// keeps its own: asking for another is an error), and `--dry-run` prints the files
+/// without writing them.
+#[test]
+fn secret_name_and_dry_run() {
+    let dir = repo();
+    let before = files(dir.path());
+    let dry = import(
+        dir.path(),
+        "production",
+        "eu-west-1",
+        &["--secret-name", "agent-token", "--dry-run"],
+        &["deploy.sh"],
+    );
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert_eq!(files(dir.path()), before);
+    assert!(
+        dry.stdout.contains("# environments/production/environment.yaml\n"),
+        "{}",
+        dry.stdout
+    );
+    assert!(dry.stdout.contains("bearerTokenSecret: agent-token"), "{}", dry.stdout);
+    assert!(dry.stderr.contains("dry run: nothing written"), "{}", dry.stderr);
+    assert!(
+        dry.stderr
+            .contains("kubectl create secret generic agent-token -n octopus-agent-deploy"),
+        "{}",
+        dry.stderr
+    );
+    assert_no_secret(&dry, dir.path());
+    let real = import(
+        dir.path(),
+        "production",
+        "eu-west-1",
+        &["--secret-name", "agent-token"],
+        &["deploy.sh"],
+    );
+    assert_eq!(real.code, 0, "{}", real.stderr);
+    let other = import(
+        dir.path(),
+        "production",
+        "eu-west-1",
+        &["--secret-name", "other"],
+        &["build-linux.yaml"],
+    );
+    assert_eq!(other.code, 2, "{}", other.stderr);
+    assert!(
+        other
+            .stderr
+            .contains("--secret-name `other`, and the environment already names Secret `agent-token`"),
+        "{}",
+        other.stderr
+    );
+}

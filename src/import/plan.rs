@@ -156,14 +156,17 @@ pub(crate) fn cluster_file(existing: &Existing, imported: &[Planned], cluster: &
         }),
         _ => None,
     };
-    let comments_dropped = spliced.is_none()
-        && existing
-            .cluster_text
-            .as_deref()
-            .is_some_and(|text| !owns_defaults && text.lines().any(|line| line.trim_start().starts_with('#')));
     let header = if owns_defaults { CLUSTER_HEADER } else { "" };
+    let text = spliced.unwrap_or_else(|| format!("{header}{}", crate::yaml::emit(&root)));
+    // A line of the existing file with a comment (or a `#` in a text) that the new
+    // text does not hold.
+    let comments_dropped = existing.cluster_text.as_deref().is_some_and(|old| {
+        old.lines()
+            .filter(|line| line.contains('#'))
+            .any(|comment| !text.lines().any(|line| line == comment))
+    });
     ClusterPlan {
-        text: spliced.unwrap_or_else(|| format!("{header}{}", crate::yaml::emit(&root))),
+        text,
         workers,
         defaults_changed: !tree::same(&defaults, &old_defaults),
         comments_dropped,
@@ -195,6 +198,7 @@ fn splice(text: &str, root: &Node, workers: &[(String, Node)]) -> Option<String>
     let line_of = |loc: Loc| usize::try_from(loc.line).ok().map(|line| line - 1);
     // Edits from the bottom up, so earlier line numbers stay right.
     let mut edits: Vec<(usize, usize, Vec<String>)> = Vec::new();
+    let mut added = Vec::new();
     for (name, fields) in workers {
         let text = indented(name, fields, indent);
         match entries.iter().position(|(key, _)| &key.name == name) {
@@ -208,9 +212,11 @@ fn splice(text: &str, root: &Node, workers: &[(String, Node)]) -> Option<String>
                 }
                 edits.push((from, to, text));
             }
-            None => edits.push((block_end, block_end, text)),
+            None => added.extend(text),
         }
     }
+    // The new workers, in order, after the last one.
+    edits.push((block_end, block_end, added));
     edits.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
     for (from, to, text) in edits {
         lines.splice(from..to, text);
