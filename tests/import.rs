@@ -609,3 +609,43 @@ fn secret_name_and_dry_run() {
         other.stderr
     );
 }
+
+/// Usage mistakes exit 2 with a hint: a file that is not there, a name that is no label,
+/// a folder that is no config repository.
+#[test]
+fn usage_mistakes_exit_2() {
+    let dir = repo();
+    let missing = workergen(
+        dir.path(),
+        &[
+            "import",
+            "--env",
+            "production",
+            "--cluster",
+            "eu",
+            "/nonexistent/r.yaml",
+        ],
+    );
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("cannot read `/nonexistent/r.yaml`"),
+        "{}",
+        missing.stderr
+    );
+    let deploy = fixture("deploy.sh");
+    let label = workergen(dir.path(), &["import", "--env", "Prod", "--cluster", "eu", &deploy]);
+    assert_eq!(label.code, 2, "{}", label.stderr);
+    assert!(
+        label.stderr.contains("--env `Prod` is not a DNS-1123 label"),
+        "{}",
+        label.stderr
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let no_repo = workergen(empty.path(), &["import", "--env", "p", "--cluster", "eu", &deploy]);
+    assert_eq!(no_repo.code, 2, "{}", no_repo.stderr);
+    assert!(
+        no_repo.stderr.contains("run `workergen init` first"),
+        "{}",
+        no_repo.stderr
+    );
+}

@@ -266,7 +266,25 @@ fn read_inputs(
     let mut imports: Vec<Import> = Vec::new();
     for path in &options.files {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read `{file}`"))?;
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidData
+                ) =>
+            {
+                return Err(Failure::usage_with_hint(
+                    format!("cannot read `{file}`: {error}"),
+                    "pass files holding `helm get values -o yaml` output or a `helm upgrade --install` command (UTF-8 text)",
+                ));
+            }
+            Err(error) => {
+                return Err(anyhow::Error::new(error)
+                    .context(format!("cannot read `{file}`"))
+                    .into())
+            }
+        };
         let id = FileId(u32::try_from(sources.len()).expect("fewer than 2^32 files"));
         let import = match input::read(&file, &text, sources, secrets) {
             Ok(read) => import_of(read, (&file, &text), id, options, existing, errors),
