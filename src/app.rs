@@ -40,6 +40,7 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Completions(args) => about::completions(args.shell),
         Command::Man => about::man(),
         Command::Status(args) => status(cli, args, context),
+        Command::Import(args) => crate::import::run(&cli.global.directory, &crate::import::Options::new(args), context),
     };
     result.unwrap_or_else(|failure| {
         print_failure(&failure, context);

@@ -64,6 +64,45 @@ pub(crate) enum Command {
     Man,
     /// Compare the declared workers with what Octopus has registered; fix what Helm cannot.
     Status(StatusArgs),
+    /// Declarations from existing installs (`helm get values -o yaml` outputs or wizard
+    /// command lines), checked to render the values the releases run with.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// The environment to import into (`environments/ENV/`).
+    #[arg(long = "env", value_name = "ENV")]
+    pub(crate) environment: String,
+    /// The cluster to import into (`environments/ENV/CLUSTER.yaml`).
+    #[arg(long, value_name = "CLUSTER", required_unless_present = "from_octopus")]
+    pub(crate) cluster: Option<String>,
+    /// Replace workers already declared in the cluster file.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// The Secret that will hold the credential, when the environment names none
+    /// [default: `octopus-worker-token`, `octopus-worker-api-key` or `octopus-worker-credentials`].
+    // The doc comment is the `--help` text: `[default: ..]` is clap's convention, not a link.
+    #[allow(rustdoc::broken_intra_doc_links)]
+    #[arg(long, value_name = "NAME")]
+    pub(crate) secret_name: Option<String>,
+    /// Check and print the files instead of writing them.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// The chart version the `helm get values` inputs were installed with (`helm list`
+    /// shows it); a command line's `--version` says it itself [default: the cluster's].
+    // The doc comment is the `--help` text: `[default: ..]` is clap's convention, not a link.
+    #[allow(rustdoc::broken_intra_doc_links)]
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) installed_version: Option<String>,
+    /// `helm get values -o yaml RELEASE` outputs saved as `<release>.yaml`, or files
+    /// holding the wizard's `helm upgrade --install ...` command.
+    #[arg(value_name = "FILE", required_unless_present = "from_octopus")]
+    pub(crate) files: Vec<PathBuf>,
+    /// Only list the Kubernetes workers ENV's Octopus space has registered (release,
+    /// namespace, pools, declared or not) and how to save their values; writes nothing.
+    #[arg(long, conflicts_with_all = ["cluster", "files", "force", "secret_name", "dry_run", "installed_version"])]
+    pub(crate) from_octopus: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -299,6 +338,41 @@ mod tests {
         assert_eq!(args.worker, "prod/eu/build");
         assert_eq!(args.key.as_deref(), Some("agent.name"));
         assert_eq!(args.format, ExplainFormat::Json);
+    }
+
+    #[test]
+    fn import_takes_env_cluster_and_files() {
+        let cli = Cli::try_parse_from([
+            "workergen",
+            "import",
+            "--env",
+            "production",
+            "--cluster",
+            "eu",
+            "--secret-name",
+            "token",
+            "--force",
+            "a.yaml",
+            "b.sh",
+        ])
+        .unwrap();
+        let Command::Import(args) = cli.command else {
+            panic!("import")
+        };
+        assert_eq!(
+            (args.environment.as_str(), args.cluster.as_deref()),
+            ("production", Some("eu"))
+        );
+        assert_eq!(args.secret_name.as_deref(), Some("token"));
+        assert!(args.force && !args.dry_run && args.installed_version.is_none());
+        assert_eq!(args.files, [PathBuf::from("a.yaml"), PathBuf::from("b.sh")]);
+        // The files and both names are required.
+        assert!(Cli::try_parse_from(["workergen", "import", "--env", "p", "--cluster", "c"]).is_err());
+        assert!(Cli::try_parse_from(["workergen", "import", "--env", "p", "a.yaml"]).is_err());
+        // Listing needs neither, and takes neither.
+        let listing = Cli::try_parse_from(["workergen", "import", "--env", "p", "--from-octopus"]).unwrap();
+        assert!(matches!(listing.command, Command::Import(args) if args.from_octopus));
+        assert!(Cli::try_parse_from(["workergen", "import", "--env", "p", "--from-octopus", "a.yaml"]).is_err());
     }
 
     #[test]

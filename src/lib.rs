@@ -17,9 +17,7 @@ pub(crate) mod explain;
 pub(crate) mod failure;
 pub(crate) mod git;
 pub(crate) mod hint;
-// Public while `workergen import` is being built (issue 13): its parsers are tested
-// here but no command calls them yet.
-pub mod import;
+pub(crate) mod import;
 pub(crate) mod init;
 pub mod load;
 pub(crate) mod merge;

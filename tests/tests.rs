@@ -5,6 +5,7 @@ mod corpus;
 mod diff;
 mod git_output;
 mod helm;
+mod import;
 mod merge;
 mod niceties;
 mod octopus_api;

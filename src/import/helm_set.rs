@@ -78,6 +78,7 @@ pub fn parse_into(text: &str, typing: Typing, into: &mut SetMap) -> Result<(), S
 }
 
 /// Parses `--set` arguments (in order, each with its typing) into one map.
+#[cfg(test)]
 pub fn parse_all<'a>(args: impl IntoIterator<Item = (&'a str, Typing)>) -> Result<SetMap, SetError> {
     let mut map = SetMap::new();
     for (text, typing) in args {

@@ -2,11 +2,25 @@
 //! wizard's `helm upgrade --install` command lines) turned into declarations, so teams
 //! can move the workers they already run under Git without a reinstall.
 //!
-//! Built in steps. So far: [`helm_set`], the `--set` grammar as Helm parses it;
-//! [`command`], the wizard command line; [`input`], which reads one input file as either
-//! a command line or `helm get values` output. Factoring into declarations, writing and
-//! the round trip are still to come.
+//! The stages, in order ([`run`]): [`input`] reads each file ([`command`] the wizard's
+//! command line, [`helm_set`] its `--set` grammar); [`credentials`] takes plaintext
+//! credentials out (they become Secret references, never written); [`factor`] reads the
+//! chart values back into worker fields through the field → value table; [`plan`] lays
+//! the workers over the layers they inherit and plans the cluster and environment files;
+//! [`roundtrip`] runs load, validate and render on the planned files in memory and
+//! compares each worker's rendered values with the imported ones. Nothing is written
+//! unless every input reads, factors and round-trips. [`octopus`] lists what an Octopus
+//! space has registered (`--from-octopus`), as a starting point.
 
 pub mod command;
+pub(crate) mod credentials;
+pub(crate) mod factor;
 pub mod helm_set;
 pub mod input;
+pub(crate) mod octopus;
+pub(crate) mod plan;
+pub(crate) mod roundtrip;
+mod run;
+pub(crate) mod tree;
+
+pub(crate) use run::{run, Options};

@@ -1,0 +1,242 @@
+//! `import --from-octopus`: the Kubernetes workers an environment's Octopus space has
+//! registered, as a starting point for an import: each one's Helm release and namespace
+//! (from its `KubernetesAgentDetails`), its pools, whether a declaration already names it,
+//! and the `helm get values` line that saves its values.
+//!
+//! It reads `GET /api/spaces/all`, `GET /api/{spaceId}/workers/all` and
+//! `GET /api/{spaceId}/workerpools/all` with the client `status` uses (same API key
+//! variable, retries, timeouts), and writes nothing.
+
+use std::fmt::Write as _;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::model::Fleet;
+use crate::status::client::{Client, ClientOptions};
+use crate::status::{SpaceResource, StatusError, WorkerPoolResource, DEFAULT_API_KEY_ENV};
+
+/// A registered worker: the fields the listing reads.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Registered {
+    name: String,
+    #[serde(default)]
+    worker_pool_ids: Vec<String>,
+    #[serde(default)]
+    endpoint: Option<Endpoint>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Endpoint {
+    #[serde(default)]
+    communication_style: Option<String>,
+    #[serde(default)]
+    kubernetes_agent_details: Option<Details>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Details {
+    #[serde(default)]
+    helm_release_name: Option<String>,
+    #[serde(default)]
+    kubernetes_namespace: Option<String>,
+}
+
+/// One line of the listing.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Listed {
+    pub(crate) name: String,
+    pub(crate) release: Option<String>,
+    pub(crate) namespace: Option<String>,
+    pub(crate) pools: Vec<String>,
+    /// `<env>/<cluster>/<worker>` of the declaration whose display name it is.
+    pub(crate) declared: Option<String>,
+}
+
+/// Why the environment cannot be asked.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ListError {
+    #[error("no environment `{0}` in this repository")]
+    NoEnvironment(String),
+    #[error("environment `{0}` has no `octopus.serverUrl`")]
+    NoServer(String),
+    #[error("`{variable}` is not set: it holds the API key for environment `{environment}`")]
+    NoKey { environment: String, variable: String },
+    #[error(transparent)]
+    Api(#[from] StatusError),
+}
+
+/// Lists the `KubernetesTentacle` workers of `environment`'s Octopus server and space.
+/// `variable` reads an environment variable (the API key).
+pub(crate) fn list(
+    fleet: &Fleet,
+    environment: &str,
+    options: &ClientOptions,
+    variable: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Listed>, ListError> {
+    let declared = fleet
+        .environments
+        .iter()
+        .find(|candidate| candidate.name == environment)
+        .ok_or_else(|| ListError::NoEnvironment(environment.to_owned()))?;
+    let octopus = &declared.octopus;
+    let url = octopus
+        .server_url
+        .clone()
+        .ok_or_else(|| ListError::NoServer(environment.to_owned()))?;
+    let key_variable = octopus
+        .api_key_env
+        .clone()
+        .unwrap_or_else(|| DEFAULT_API_KEY_ENV.to_owned());
+    let key = variable(&key_variable)
+        .filter(|key| !key.trim().is_empty())
+        .ok_or_else(|| ListError::NoKey {
+            environment: environment.to_owned(),
+            variable: key_variable,
+        })?;
+    let client = Client::new(&url, key.trim(), environment, options, Arc::new(AtomicUsize::new(0)))?;
+    let space = octopus.space.clone().unwrap_or_else(|| "Default".to_owned());
+    let spaces: Vec<SpaceResource> = client.get("/api/spaces/all")?;
+    let found = spaces
+        .iter()
+        .find(|candidate| candidate.id == space || candidate.name.eq_ignore_ascii_case(&space))
+        .ok_or_else(|| StatusError::SpaceNotFound {
+            environment: environment.to_owned(),
+            server: url.clone(),
+            space: space.clone(),
+            known: spaces.iter().map(|space| format!("`{}`", space.name)).collect(),
+        })?;
+    let workers: Vec<Registered> = client.get(&format!("/api/{}/workers/all", found.id))?;
+    let pools: Vec<WorkerPoolResource> = client.get(&format!("/api/{}/workerpools/all", found.id))?;
+    let mut listed: Vec<Listed> = workers
+        .into_iter()
+        .filter(|worker| {
+            worker
+                .endpoint
+                .as_ref()
+                .and_then(|endpoint| endpoint.communication_style.as_deref())
+                == Some("KubernetesTentacle")
+        })
+        .map(|worker| listed(worker, &pools, fleet, environment))
+        .collect();
+    listed.sort();
+    Ok(listed)
+}
+
+fn listed(worker: Registered, pools: &[WorkerPoolResource], fleet: &Fleet, environment: &str) -> Listed {
+    let details = worker.endpoint.and_then(|endpoint| endpoint.kubernetes_agent_details);
+    let declared = fleet
+        .workers
+        .iter()
+        .find(|declared| {
+            fleet.environment_of(declared).name == environment && declared.display_name.value == worker.name
+        })
+        .map(|declared| fleet.worker_id(declared));
+    Listed {
+        pools: worker
+            .worker_pool_ids
+            .iter()
+            .map(|id| {
+                pools
+                    .iter()
+                    .find(|pool| &pool.id == id)
+                    .map_or_else(|| id.clone(), |pool| pool.name.clone())
+            })
+            .collect(),
+        release: details.as_ref().and_then(|details| details.helm_release_name.clone()),
+        namespace: details.and_then(|details| details.kubernetes_namespace),
+        name: worker.name,
+        declared,
+    }
+}
+
+/// The listing for a terminal: one line per worker, then how to import the others.
+pub(crate) fn render(listed: &[Listed], environment: &str) -> String {
+    let mut text = String::new();
+    for worker in listed {
+        let _ = writeln!(
+            text,
+            "{}  release {}  namespace {}  pools [{}]  {}",
+            worker.name,
+            worker.release.as_deref().unwrap_or("?"),
+            worker.namespace.as_deref().unwrap_or("?"),
+            worker.pools.join(", "),
+            worker
+                .declared
+                .as_ref()
+                .map_or_else(|| "not declared".to_owned(), |id| format!("declared as {id}")),
+        );
+    }
+    let missing: Vec<&Listed> = listed.iter().filter(|worker| worker.declared.is_none()).collect();
+    if missing.is_empty() {
+        return text;
+    }
+    text.push_str(
+        "\nto import the workers not declared yet, save each release's values (with its cluster's kubectl context):\n",
+    );
+    let mut files = Vec::new();
+    for worker in &missing {
+        match (&worker.release, &worker.namespace) {
+            (Some(release), Some(namespace)) => {
+                let _ = writeln!(
+                    text,
+                    "  helm get values -o yaml {release} -n {namespace} > {release}.yaml"
+                );
+                files.push(format!("{release}.yaml"));
+            }
+            _ => {
+                let _ = writeln!(
+                    text,
+                    "  # {}: Octopus does not know its release (an agent older than 2.x?); find it with `helm list -A`",
+                    worker.name
+                );
+            }
+        }
+    }
+    if !files.is_empty() {
+        let _ = writeln!(
+            text,
+            "then, per cluster:\n  workergen import --env {environment} --cluster CLUSTER {}",
+            files.join(" ")
+        );
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_listing_says_how_to_import_what_is_not_declared() {
+        let listed = [
+            Listed {
+                name: "prod-a".into(),
+                release: Some("a".into()),
+                namespace: Some("octopus-agent-a".into()),
+                pools: vec!["Linux".into()],
+                declared: None,
+            },
+            Listed {
+                name: "prod-b".into(),
+                release: None,
+                namespace: None,
+                pools: vec![],
+                declared: Some("prod/eu/b".into()),
+            },
+        ];
+        assert_eq!(
+            render(&listed, "prod"),
+            "prod-a  release a  namespace octopus-agent-a  pools [Linux]  not declared\n\
+             prod-b  release ?  namespace ?  pools []  declared as prod/eu/b\n\
+             \nto import the workers not declared yet, save each release's values (with its cluster's kubectl context):\n\
+             \x20 helm get values -o yaml a -n octopus-agent-a > a.yaml\n\
+             then, per cluster:\n\
+             \x20 workergen import --env prod --cluster CLUSTER a.yaml\n"
+        );
+    }
+}

@@ -1,0 +1,377 @@
+//! The round trip: the planned files laid over the repository in memory, then the very
+//! pipeline `render` runs (load, merge, validate, render of the cluster), and each
+//! worker's rendered `values.yaml` compared, as data, with the values it was imported
+//! from (less plaintext credentials, plus the Secret references).
+//!
+//! Helm lays the chart's own values under a release's values, so a value one side sets
+//! to exactly the chart's default and the other leaves out is the same install; such a
+//! leaf is named but is no difference.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::path::Path;
+
+use crate::chart;
+use crate::diagnostic::Report;
+use crate::model::Fleet;
+use crate::render::templates::{TemplateError, Templates};
+use crate::render::{self, Scope};
+use crate::source::Origin;
+use crate::tree::fs::FsTree;
+use crate::tree::{Entry, FileTree};
+use crate::yaml::{self, KeyPath, Limits, Node};
+
+use super::tree;
+
+/// The working tree with some files replaced or added (the planned ones).
+pub(crate) struct Overlay {
+    base: FsTree,
+    files: BTreeMap<String, String>,
+}
+
+impl Overlay {
+    pub(crate) fn new(root: &Path, files: BTreeMap<String, String>) -> Self {
+        Self {
+            base: FsTree::new(root),
+            files,
+        }
+    }
+}
+
+impl FileTree for Overlay {
+    fn list(&self, path: &str) -> io::Result<Option<Vec<Entry>>> {
+        let mut entries: BTreeSet<Entry> = self.base.list(path)?.unwrap_or_default().into_iter().collect();
+        let prefix = if path.is_empty() {
+            String::new()
+        } else {
+            format!("{path}/")
+        };
+        let mut found = !entries.is_empty() || self.base.list(path)?.is_some();
+        for file in self.files.keys() {
+            let Some(rest) = file.strip_prefix(&prefix) else {
+                continue;
+            };
+            found = true;
+            let (name, is_dir) = match rest.split_once('/') {
+                Some((folder, _)) => (folder, true),
+                None => (rest, false),
+            };
+            entries.retain(|entry| entry.name != name);
+            entries.insert(Entry {
+                name: name.to_owned(),
+                is_dir,
+            });
+        }
+        Ok(found.then(|| entries.into_iter().collect()))
+    }
+
+    fn read(&self, path: &str, limit: u64) -> io::Result<Option<Vec<u8>>> {
+        match self.files.get(path) {
+            Some(text) => Ok(Some(text.as_bytes().to_vec())),
+            None => self.base.read(path, limit),
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("{} with the imported declarations", self.base.describe())
+    }
+}
+
+/// Why the planned files did not round-trip at all.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// Reading the repository failed.
+    Io(io::Error),
+    /// The planned files (with the repository) do not validate: the fleet holds the
+    /// sources to show the report with.
+    Invalid(Box<Fleet>, Report),
+    /// A template failed.
+    Template(TemplateError),
+}
+
+/// One worker's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Outcome {
+    pub(crate) worker: String,
+    /// Key paths only the rendered side has, as expected (the Secret references).
+    pub(crate) added: Vec<String>,
+    /// Key paths where one side has the chart's default and the other nothing.
+    pub(crate) defaults: Vec<String>,
+    /// Key paths that differ: the worker would not round-trip.
+    pub(crate) differences: Vec<String>,
+}
+
+/// Loads, validates and renders cluster `environment`/`cluster` of the repository at
+/// `root` with `files` laid over it, and compares each worker's values with `expected`
+/// (by worker name). `added` names the paths the import adds on purpose.
+pub(crate) fn check(
+    root: &Path,
+    files: BTreeMap<String, String>,
+    (environment, cluster): (&str, &str),
+    expected: &[(String, Node, Vec<String>)],
+    major: u64,
+) -> Result<Vec<Outcome>, Stop> {
+    let tree = Overlay::new(root, files);
+    let (fleet, report) = crate::load_fleet(&tree).map_err(Stop::Io)?;
+    let scope = Scope::new(Some(environment), Some(cluster));
+    let (report, _) = crate::scope::only_in_scope(report, &fleet, &scope);
+    if report.has_errors() {
+        return Err(Stop::Invalid(Box::new(fleet), report));
+    }
+    let templates = Templates::load(&tree).map_err(Stop::Template)?;
+    let rendered = render::render(&fleet, &templates, &scope, false).map_err(Stop::Template)?;
+    let defaults = chart::reference(major).map(|values| &values.root);
+    let mut outcomes = Vec::new();
+    for (worker, imported, added) in expected {
+        let path = Path::new(environment).join(cluster).join(worker).join("values.yaml");
+        let values = rendered
+            .files
+            .get(&path)
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
+            .and_then(|text| yaml::parse_undeclared(text, Origin::Generated, Limits::default()).ok());
+        outcomes.push(match values {
+            Some(values) => compare(worker, imported, &values, added, defaults),
+            None => Outcome {
+                worker: worker.clone(),
+                added: Vec::new(),
+                defaults: Vec::new(),
+                differences: vec!["(no values rendered: is the worker disabled?)".to_owned()],
+            },
+        });
+    }
+    Ok(outcomes)
+}
+
+/// Compares the `imported` values with the `rendered` ones, leaf by leaf.
+pub(crate) fn compare(
+    worker: &str,
+    imported: &Node,
+    rendered: &Node,
+    added: &[String],
+    defaults: Option<&Node>,
+) -> Outcome {
+    let left = chart::leaves(imported);
+    let right = chart::leaves(rendered);
+    let mut outcome = Outcome {
+        worker: worker.to_owned(),
+        added: Vec::new(),
+        defaults: Vec::new(),
+        differences: Vec::new(),
+    };
+    let paths: BTreeSet<&KeyPath> = left.keys().chain(right.keys()).collect();
+    for path in paths {
+        let (one, other) = (left.get(path), right.get(path));
+        match (one, other) {
+            (Some(a), Some(b)) if tree::same(a, b) => {
+                if added.contains(&path.to_string()) {
+                    outcome.added.push(path.to_string());
+                }
+            }
+            (Some(node), None) | (None, Some(node)) if is_default(defaults, path, node) => {
+                outcome.defaults.push(path.to_string());
+            }
+            _ => outcome
+                .differences
+                .push(format!("{path} (imported {}, rendered {})", shown(one), shown(other))),
+        }
+    }
+    outcome
+}
+
+/// A value in a difference: a scalar as written, else its kind.
+fn shown(node: Option<&&Node>) -> String {
+    match node {
+        None => "nothing".to_owned(),
+        Some(node) => match node.scalar_text() {
+            Some(text) if matches!(node.value, yaml::Value::Str(_)) => format!("{text:?}"),
+            Some(text) => text,
+            None => node.kind().to_owned(),
+        },
+    }
+}
+
+/// Whether `node` is the chart's own value at `path`.
+fn is_default(defaults: Option<&Node>, path: &KeyPath, node: &Node) -> bool {
+    let Some(defaults) = defaults else {
+        return false;
+    };
+    chart::leaves(defaults)
+        .get(path)
+        .is_some_and(|default| tree::same(default, node))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::FileId;
+    use crate::yaml::parse;
+
+    fn node(text: &str) -> Node {
+        parse(text, FileId(0), Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn compares_as_data_and_names_what_differs() {
+        let defaults = node("agent: {space: Default, logLevel: Info}\n");
+        let imported = node("agent: {name: a, logLevel: Info, bearerTokenSecretName: t, tolerations: [{key: k}]}\n");
+        let rendered = node("agent: {name: a, space: Default, bearerTokenSecretName: t, tolerations: [{key: j}]}\n");
+        let outcome = compare(
+            "a",
+            &imported,
+            &rendered,
+            &["agent.bearerTokenSecretName".to_owned()],
+            Some(&defaults),
+        );
+        assert_eq!(outcome.added, ["agent.bearerTokenSecretName"]);
+        assert_eq!(outcome.defaults, ["agent.logLevel", "agent.space"]);
+        assert_eq!(
+            outcome.differences,
+            ["agent.tolerations (imported a list, rendered a list)"]
+        );
+        let outcome = compare("a", &node("a: {b: null, c: '1'}\n"), &node("a: {c: 1}\n"), &[], None);
+        assert_eq!(
+            outcome.differences,
+            [
+                "a.b (imported null, rendered nothing)",
+                "a.c (imported \"1\", rendered 1)"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_overlay_lists_planned_files_in_new_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("workergen.yaml"), "acceptEula: true\n").unwrap();
+        let files = BTreeMap::from([("environments/e/c.yaml".to_owned(), "workers: {}\n".to_owned())]);
+        let tree = Overlay::new(dir.path(), files);
+        let names = |path: &str| -> Vec<String> {
+            tree.list(path)
+                .unwrap()
+                .unwrap()
+                .into_iter()
+                .map(|entry| entry.name)
+                .collect()
+        };
+        assert_eq!(names(""), ["environments", "workergen.yaml"]);
+        assert_eq!(names("environments/e"), ["c.yaml"]);
+        assert!(tree.list("nothing").unwrap().is_none());
+        assert_eq!(
+            tree.read("environments/e/c.yaml", 100).unwrap().unwrap(),
+            b"workers: {}\n"
+        );
+    }
+
+    mod property {
+        use super::super::super::{factor, plan};
+        use super::*;
+        use crate::source::{FileId, Loc};
+        use crate::yaml::Value;
+        use proptest::prelude::*;
+
+        /// A scalar as an install may hold it: texts that read as other things unquoted,
+        /// numbers, booleans.
+        fn scalar() -> impl Strategy<Value = Node> {
+            let loc = Loc::default();
+            prop_oneof![
+                "[a-z][a-z0-9.:/ -]{0,10}".prop_map(move |text| Node::string(text, loc)),
+                prop::sample::select(vec!["9.20", "007", "yes", "1e3", "null", "~", "0x1F", "true"])
+                    .prop_map(move |text| Node::string(text, loc)),
+                (0i64..5000).prop_map(move |value| Node::new(Value::Int(value), loc)),
+                any::<bool>().prop_map(move |value| Node::new(Value::Bool(value), loc)),
+            ]
+        }
+
+        /// Chart values the table maps and some it does not, with random values.
+        fn paths() -> Vec<&'static [&'static str]> {
+            vec![
+                &["agent", "machinePolicyName"],
+                &["agent", "pollingConnectionCount"],
+                &["agent", "image", "repository"],
+                &["agent", "image", "tag"],
+                &["agent", "nodeSelector", "kubernetes.io/os"],
+                &["agent", "metadata", "labels", "team"],
+                &["agent", "resources", "requests", "cpu"],
+                &["agent", "serviceAccount", "annotations", "example.com/role"],
+                &["scriptPods", "worker", "image", "tag"],
+                &["scriptPods", "proxies", "no_proxy"],
+                &["scriptPods", "pendingPodsTimeoutMinutes"],
+                &["scriptPods", "disruptionBudgetEnabled"],
+                &["scriptPods", "metadata", "annotations", "a"],
+                &["persistence", "volumeName"],
+                &["autoUpgrader", "clusterRoleRules"],
+            ]
+        }
+
+        fn values() -> impl Strategy<Value = Node> {
+            let chosen = prop::collection::vec((0..paths().len(), scalar(), 0..4usize), 0..8);
+            chosen.prop_map(|picks| {
+                let mut values = Node::map(Loc::default());
+                for (index, value, quantity) in picks {
+                    let path = paths()[index];
+                    let value = match path.last() {
+                        // A list where the chart has a list.
+                        Some(&"clusterRoleRules") => Node::new(Value::Seq(vec![]), value.loc),
+                        // Kubernetes takes only quantities (validate checks them), as text or number.
+                        Some(&"cpu") => match quantity {
+                            0 => Node::string("250m", value.loc),
+                            1 => Node::string("1", value.loc),
+                            2 => Node::new(Value::Int(2), value.loc),
+                            _ => Node::new(Value::Float("0.5".into()), value.loc),
+                        },
+                        _ => value,
+                    };
+                    super::super::super::tree::put(&mut values, path, value);
+                }
+                values
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+            /// Factored into fields and `values`, laid over the repository's defaults, and
+            /// rendered by the real pipeline, any install's values come back as data.
+            #[test]
+            fn factor_then_render_gives_the_values_back(extra in values()) {
+                let dir = tempfile::tempdir().unwrap();
+                let settings = "acceptEula: true\ndefaults:\n  machinePolicy: Manual\n  scriptPods: {resources: {requests: {cpu: 250m}}}\n";
+                std::fs::write(dir.path().join("workergen.yaml"), settings).unwrap();
+                let environment = "octopus:\n  serverUrl: https://o.example.com/\n  serverCommsAddress: https://o.example.com:10943/\n  auth: {bearerTokenSecret: token}\n";
+                let mut imported = parse(
+                    "agent:\n  serverUrl: https://o.example.com/\n  serverCommsAddress: https://o.example.com:10943/\n  bearerTokenSecretName: token\n  acceptEula: 'Y'\n  name: e-c-w\n  worker: {enabled: true, initial: {workerPools: [P]}}\n",
+                    FileId(0),
+                    Limits::default(),
+                )
+                .unwrap();
+                crate::merge::overlay(&mut imported, &extra);
+                let mut values = imported.clone();
+                take_reference(&mut values);
+                factor::take_octopus(&mut values);
+                let fields = factor::declaration(values, None, "w", "e-c-w");
+                let existing = plan::Existing {
+                    settings: Some(parse(settings, FileId(0), Limits::default()).unwrap()),
+                    ..plan::Existing::default()
+                };
+                let planned = [plan::Planned { name: "w".into(), fields }];
+                let cluster = plan::cluster_file(&existing, &planned, "c");
+                let files = BTreeMap::from([
+                    ("environments/e/c.yaml".to_owned(), cluster.text.clone()),
+                    ("environments/e/environment.yaml".to_owned(), environment.to_owned()),
+                ]);
+                let expected = [("w".to_owned(), imported, Vec::new())];
+                let outcomes = match check(dir.path(), files, ("e", "c"), &expected, 3) {
+                    Ok(outcomes) => outcomes,
+                    Err(Stop::Invalid(fleet, report)) => {
+                        panic!("{}\n{}", cluster.text, report.render(&fleet.sources, false))
+                    }
+                    Err(other) => panic!("{other:?}"),
+                };
+                prop_assert!(outcomes[0].differences.is_empty(), "{:?}\n{}", outcomes[0], cluster.text);
+            }
+        }
+
+        /// The environment declares the credential Secret: the worker does not.
+        fn take_reference(values: &mut Node) {
+            super::super::super::tree::take(values, &["agent", "bearerTokenSecretName"]);
+        }
+    }
+}

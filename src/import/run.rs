@@ -1,0 +1,796 @@
+//! The `import` command: every stage in order, and what the user sees of it.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use crate::console::Context;
+use crate::diagnostic::{Diagnostic, Report};
+use crate::failure::{Failure, Outcome};
+use crate::load::{ENVIRONMENTS, ENVIRONMENT_FILE, MAX_FILE_BYTES, REPO_FILE};
+use crate::source::{FileId, Loc, Sources};
+use crate::tree::fs::FsTree;
+use crate::tree::FileTree;
+use crate::yaml::{self, Limits, Node};
+
+use super::credentials::{self, Found, Kind};
+use super::input::{self, Input};
+use super::plan::{self, Existing, Planned};
+use super::roundtrip::{self, Stop};
+use super::tree::{from_set, put, same};
+use super::{factor, helm_set::SetValue};
+
+/// What the user asked for.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    pub(crate) environment: String,
+    pub(crate) cluster: String,
+    pub(crate) force: bool,
+    pub(crate) secret_name: Option<String>,
+    pub(crate) dry_run: bool,
+    pub(crate) installed_version: Option<String>,
+    pub(crate) files: Vec<PathBuf>,
+    pub(crate) from_octopus: bool,
+}
+
+impl Options {
+    /// The options the command line gives.
+    pub(crate) fn new(args: &crate::cli::ImportArgs) -> Self {
+        Self {
+            environment: args.environment.clone(),
+            cluster: args.cluster.clone().unwrap_or_default(),
+            force: args.force,
+            secret_name: args.secret_name.clone(),
+            dry_run: args.dry_run,
+            installed_version: args.installed_version.clone(),
+            files: args.files.clone(),
+            from_octopus: args.from_octopus,
+        }
+    }
+}
+
+/// One install, read and taken apart.
+#[derive(Debug)]
+struct Import {
+    release: String,
+    file: String,
+    loc: Loc,
+    namespace: Option<String>,
+    /// The values, less credentials, migrated: what the render must give back.
+    values: Node,
+    found: Found,
+    octopus: Node,
+    migrated: Vec<&'static str>,
+}
+
+/// The environment's credential and certificate Secrets, as decided.
+#[derive(Debug, Clone)]
+struct Auth {
+    kind: Kind,
+    name: String,
+    certificate: Option<String>,
+}
+
+/// Runs `workergen import` in the config repository `dir`.
+pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Outcome, Failure> {
+    if options.from_octopus {
+        return from_octopus(dir, &options.environment, context);
+    }
+    check_options(options)?;
+    let mut sources = Sources::new();
+    let mut secrets = Vec::new();
+    let existing = read_existing(dir, options, &mut sources)?;
+    let mut errors = Vec::new();
+    let imports = read_inputs(options, &existing, &mut sources, &mut secrets, &mut errors)?;
+    let (octopus, auth) = environment(&imports, &existing, options, &mut errors);
+    let stop = |errors: Vec<Diagnostic>, sources: &Sources| {
+        let mut report = Report::new();
+        report.extend(errors);
+        report.sort(sources);
+        print(&report.render(sources, context.color), &secrets);
+        eprintln!("nothing written");
+        Err(Failure::Reported)
+    };
+    if !errors.is_empty() {
+        return stop(errors, &sources);
+    }
+    let planned: Vec<Planned> = imports
+        .iter()
+        .map(|import| Planned {
+            name: import.release.clone(),
+            fields: factor::declaration(
+                without_octopus(&import.values),
+                import.namespace.as_deref(),
+                &import.release,
+                &format!("{}-{}-{}", options.environment, options.cluster, import.release),
+            ),
+        })
+        .collect();
+    let cluster_plan = plan::cluster_file(&existing, &planned, &options.cluster);
+    check_overwrites(&existing, &cluster_plan, options, &mut errors);
+    if !errors.is_empty() {
+        return stop(errors, &sources);
+    }
+    let files = planned_files(&existing, options, &cluster_plan, octopus.as_ref());
+    let expected: Vec<(String, Node, Vec<String>)> = imports.iter().map(|import| expected(import, &auth)).collect();
+    let major = existing.chart_major().unwrap_or(3);
+    let outcomes = match roundtrip::check(
+        dir,
+        files.clone(),
+        (&options.environment, &options.cluster),
+        &expected,
+        major,
+    ) {
+        Ok(outcomes) => outcomes,
+        Err(stopped) => return Err(stopped_failure(stopped, context, &secrets)),
+    };
+    let text = round_trip_text(&outcomes);
+    crate::console::write_stdout(&credentials::scrub(&text, &secrets))?;
+    let failed = outcomes
+        .iter()
+        .filter(|outcome| !outcome.differences.is_empty())
+        .count();
+    if failed > 0 {
+        return Err(Failure::usage_with_hint(
+            format!(
+                "{} would not render the values {} release runs with; nothing written",
+                crate::console::plural(failed, "worker"),
+                if failed == 1 { "its" } else { "their" }
+            ),
+            "the differing key paths are listed above; keep those releases out of this import, or change them first",
+        ));
+    }
+    report(&imports, &auth, &cluster_plan, options, context);
+    write(dir, &files, &existing, options, context)?;
+    Ok(Outcome::Success)
+}
+
+/// `--from-octopus`: the space's registered Kubernetes workers, and how to import them.
+fn from_octopus(dir: &Path, environment: &str, context: &Context) -> Result<Outcome, Failure> {
+    use super::octopus::{self, ListError};
+    let tree = FsTree::new(dir);
+    let (fleet, _) =
+        crate::load_fleet(&tree).with_context(|| format!("cannot read the config repository `{}`", dir.display()))?;
+    let client =
+        crate::status::client::ClientOptions::from_env(|name| std::env::var_os(name)).map_err(Failure::usage)?;
+    let listed = octopus::list(&fleet, environment, &client, &|name| std::env::var(name).ok()).map_err(|error| match error {
+        ListError::Api(error) => Failure::Status(error),
+        ListError::NoKey { ref variable, .. } => {
+            let hint = format!("export `{variable}` with an Octopus API key that may view workers, or name another variable in `octopus.apiKeyEnv`");
+            Failure::usage_with_hint(error.to_string(), hint)
+        }
+        other => Failure::usage_with_hint(other.to_string(), "the environment's `environment.yaml` names the Octopus server and space to ask"),
+    })?;
+    crate::console::write_stdout(&octopus::render(&listed, environment))?;
+    if !context.quiet {
+        let declared = listed.iter().filter(|worker| worker.declared.is_some()).count();
+        eprintln!(
+            "{} registered, {declared} declared",
+            crate::console::plural(listed.len(), "Kubernetes worker")
+        );
+    }
+    Ok(Outcome::Success)
+}
+
+/// Prints text that may quote an input, with every credential scrubbed.
+fn print(text: &str, secrets: &[String]) {
+    let _ = std::io::stderr().write_all(credentials::scrub(text, secrets).as_bytes());
+}
+
+fn check_options(options: &Options) -> Result<(), Failure> {
+    for (flag, name) in [("--env", &options.environment), ("--cluster", &options.cluster)] {
+        if !crate::names::is_dns_label(name) {
+            return Err(Failure::usage_with_hint(
+                format!("{flag} `{name}` is not a DNS-1123 label"),
+                "environment and cluster names are folder and file names: lowercase letters, digits and `-`",
+            ));
+        }
+    }
+    if let Some(name) = options.secret_name.as_deref() {
+        if !crate::names::is_dns_subdomain(name) {
+            return Err(Failure::usage_with_hint(
+                format!("--secret-name `{name}` is not a valid Secret name"),
+                "Secret names are DNS-1123 subdomains: lowercase letters, digits, `-` and `.`",
+            ));
+        }
+    }
+    if options.files.is_empty() {
+        return Err(Failure::usage_with_hint(
+            "no input files",
+            "pass `helm get values -o yaml RELEASE` outputs saved as `<release>.yaml`, or files holding the wizard's `helm upgrade --install` command",
+        ));
+    }
+    Ok(())
+}
+
+fn cluster_path(options: &Options) -> String {
+    format!("{ENVIRONMENTS}/{}/{}.yaml", options.environment, options.cluster)
+}
+
+fn environment_path(options: &Options) -> String {
+    format!("{ENVIRONMENTS}/{}/{ENVIRONMENT_FILE}", options.environment)
+}
+
+/// Reads `workergen.yaml`, the environment file and the cluster file (when present).
+fn read_existing(dir: &Path, options: &Options, sources: &mut Sources) -> Result<Existing, Failure> {
+    let tree = FsTree::new(dir);
+    let mut read = |path: &str| -> Result<Option<(Node, String)>, Failure> {
+        let bytes = tree
+            .read(path, MAX_FILE_BYTES)
+            .with_context(|| format!("cannot read `{path}`"))?;
+        let Some(bytes) = bytes else {
+            return Ok(None);
+        };
+        let text = String::from_utf8(bytes).map_err(|_| Failure::usage(format!("`{path}` is not UTF-8 text")))?;
+        let id = sources.add(path, text.clone());
+        match yaml::parse(&text, id, Limits::default()) {
+            Ok(node) => Ok(Some((node, text))),
+            Err(diagnostic) => {
+                let mut report = Report::new();
+                report.push(diagnostic);
+                let _ = std::io::stderr().write_all(report.render(sources, false).as_bytes());
+                Err(Failure::Reported)
+            }
+        }
+    };
+    let Some((settings, _)) = read(REPO_FILE)? else {
+        return Err(Failure::usage_with_hint(
+            format!(
+                "no `{REPO_FILE}` in `{}`: not a workergen config repository",
+                dir.display()
+            ),
+            "run `workergen init` first (or pass `-C DIR`)",
+        ));
+    };
+    let environment = read(&environment_path(options))?.map(|(node, _)| node);
+    let cluster = read(&cluster_path(options))?;
+    Ok(Existing {
+        settings: Some(settings),
+        environment,
+        cluster_text: cluster.as_ref().map(|(_, text)| text.clone()),
+        cluster: cluster.map(|(node, _)| node),
+    })
+}
+
+/// Reads every input; a file that does not read is an error, and so is a release
+/// imported twice.
+fn read_inputs(
+    options: &Options,
+    existing: &Existing,
+    sources: &mut Sources,
+    secrets: &mut Vec<String>,
+    errors: &mut Vec<Diagnostic>,
+) -> Result<Vec<Import>, Failure> {
+    let mut imports: Vec<Import> = Vec::new();
+    for path in &options.files {
+        let file = path.display().to_string();
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidData
+                ) =>
+            {
+                return Err(Failure::usage_with_hint(
+                    format!("cannot read `{file}`: {error}"),
+                    "pass files holding `helm get values -o yaml` output or a `helm upgrade --install` command (UTF-8 text)",
+                ));
+            }
+            Err(error) => {
+                return Err(anyhow::Error::new(error)
+                    .context(format!("cannot read `{file}`"))
+                    .into())
+            }
+        };
+        let id = FileId(u32::try_from(sources.len()).expect("fewer than 2^32 files"));
+        let import = match input::read(&file, &text, sources, secrets) {
+            Ok(read) => import_of(read, (&file, &text), id, options, existing, errors),
+            Err(error) => {
+                errors.push(error.diagnostic(id, &text, secrets));
+                continue;
+            }
+        };
+        let Some(import) = import else {
+            continue;
+        };
+        if let Some(first) = imports.iter().find(|other| other.release == import.release) {
+            errors.push(
+                Diagnostic::error(import.loc, format!("release `{}` is imported twice", import.release))
+                    .with_related(first.loc, "first imported here")
+                    .with_hint("pass each release once"),
+            );
+            continue;
+        }
+        imports.push(import);
+    }
+    Ok(imports)
+}
+
+/// One read input taken apart: credentials out, 2.x migrated, the environment's values aside.
+fn import_of(
+    read: Input,
+    (file, text): (&str, &str),
+    id: FileId,
+    options: &Options,
+    existing: &Existing,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Import> {
+    let start = Loc::new(id, 1, 1);
+    let (release, namespace, version, mut values) = match read {
+        Input::Values { release, values } => (release, None, None, values),
+        Input::Command(install) => {
+            let mut values = from_set(&SetValue::Map(install.values), start);
+            super::tree::locate_in(&mut values, text, id, "");
+            (install.release, install.namespace, install.version, values)
+        }
+    };
+    let repo_major = existing.chart_major().unwrap_or(3);
+    let version = version.or_else(|| options.installed_version.clone());
+    let installed_major = version.as_deref().and_then(plan::major_of).unwrap_or(repo_major);
+    let mut migrated = Vec::new();
+    match (installed_major, repo_major) {
+        (2, 3) => migrated = factor::migrate_to_v3(&mut values, start),
+        (installed, repo) if installed != repo => {
+            errors.push(
+                Diagnostic::error(start, format!("the release runs chart {installed}.x, and this cluster renders chart {repo}.x"))
+                    .with_hint("import into a cluster on the release's chart major (a `chart:` block in its cluster file), then upgrade in Git"),
+            );
+            return None;
+        }
+        _ => {}
+    }
+    let found = credentials::take(&mut values, errors);
+    let mut rest = values.clone();
+    let octopus = factor::take_octopus(&mut rest);
+    Some(Import {
+        release,
+        file: file.to_owned(),
+        loc: start,
+        namespace,
+        values,
+        found,
+        octopus,
+        migrated,
+    })
+}
+
+/// The values less those the environment declares.
+fn without_octopus(values: &Node) -> Node {
+    let mut rest = values.clone();
+    factor::take_octopus(&mut rest);
+    rest
+}
+
+/// The environment's `octopus` block: the one to write when the environment file is
+/// absent (`Some`), and the Secrets every worker uses. Disagreements are errors.
+fn environment(
+    imports: &[Import],
+    existing: &Existing,
+    options: &Options,
+    errors: &mut Vec<Diagnostic>,
+) -> (Option<Node>, Auth) {
+    let declared = existing.environment.as_ref().and_then(|root| root.get("octopus"));
+    let auth = decide_auth(imports, declared, options, errors);
+    let Some(first) = imports.first() else {
+        return (None, auth);
+    };
+    for import in &imports[1..] {
+        if !same(&import.octopus, &first.octopus) {
+            errors.push(
+                Diagnostic::error(
+                    import.loc,
+                    format!(
+                        "`{}` and `{}` name different Octopus servers or spaces; one environment has one",
+                        import.file, first.file
+                    ),
+                )
+                .with_related(first.loc, "the other install")
+                .with_hint("import the releases of each Octopus server and space into their own environment (`--env`)"),
+            );
+        }
+    }
+    if let Some(declared) = declared {
+        agree_with_environment(first, declared, &environment_path(options), errors);
+        return (None, auth);
+    }
+    let mut octopus = first.octopus.clone();
+    put(
+        &mut octopus,
+        &["auth", auth.kind.field()],
+        Node::string(&auth.name, first.loc),
+    );
+    if let Some(certificate) = &auth.certificate {
+        put(
+            &mut octopus,
+            &["serverCertificateSecret"],
+            Node::string(certificate, first.loc),
+        );
+    }
+    (Some(octopus), auth)
+}
+
+/// Each `octopus` value of the install against the environment file's: the same, or
+/// both the chart's default.
+fn agree_with_environment(import: &Import, declared: &Node, path: &str, errors: &mut Vec<Diagnostic>) {
+    let defaults = crate::chart::reference(3).map(|values| &values.root);
+    for (field, value) in [
+        ("serverUrl", "serverUrl"),
+        ("serverCommsAddress", "serverCommsAddress"),
+        ("serverCommsAddresses", "serverCommsAddresses"),
+        ("space", "space"),
+    ] {
+        let default = defaults.and_then(|root| root.get_path(["agent", value]));
+        let effective = |node: Option<&Node>| node.or(default).cloned();
+        let ours = effective(import.octopus.get(field));
+        let theirs = effective(declared.get(field));
+        let agree = match (&ours, &theirs) {
+            (Some(a), Some(b)) => same(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if !agree {
+            let shown = |node: &Option<Node>| {
+                node.as_ref().map_or("nothing".to_owned(), |node| {
+                    format!("`{}`", yaml::emit(node).trim_end())
+                })
+            };
+            let at = import.octopus.get(field).map_or(import.loc, |node| node.loc);
+            let mut diagnostic = Diagnostic::error(
+                at,
+                format!(
+                    "`agent.{value}` of `{}` is {}, and {path} declares `octopus.{field}` {}",
+                    import.release,
+                    shown(&ours),
+                    shown(&theirs)
+                ),
+            )
+            .with_hint("an environment has one Octopus server and space: import this release into the environment it belongs to, or fix the environment file");
+            if let Some(node) = declared.get(field) {
+                diagnostic = diagnostic.with_related(node.loc, "the environment declares it here");
+            }
+            errors.push(diagnostic);
+        }
+    }
+}
+
+/// The credential kind and Secret names: the environment's when it declares them,
+/// else the installs' (they must agree), with `--secret-name` or the default name.
+fn decide_auth(imports: &[Import], declared: Option<&Node>, options: &Options, errors: &mut Vec<Diagnostic>) -> Auth {
+    let declared_auth = declared.and_then(|octopus| {
+        Kind::ALL.into_iter().find_map(|kind| {
+            let node = octopus.get_path(["auth", kind.field()])?;
+            Some((kind, node.as_str()?.to_owned(), node.loc))
+        })
+    });
+    let kind_of = |import: &Import| {
+        import
+            .found
+            .reference
+            .as_ref()
+            .map(|(kind, _, loc)| (*kind, *loc))
+            .or(import.found.plaintext)
+    };
+    let kind = declared_auth
+        .as_ref()
+        .map(|(kind, _, _)| *kind)
+        .or_else(|| imports.iter().find_map(|import| kind_of(import).map(|(kind, _)| kind)))
+        .unwrap_or(Kind::BearerToken);
+    let referenced = imports.iter().find_map(|import| import.found.reference.clone());
+    let name = match (&declared_auth, &referenced, &options.secret_name) {
+        (Some((_, name, _)), _, _) | (None, Some((_, name, _)), _) | (None, None, Some(name)) => name.clone(),
+        (None, None, None) => kind.default_name().to_owned(),
+    };
+    for import in imports {
+        auth_errors(
+            import,
+            kind_of(import),
+            (kind, &name),
+            declared_auth.as_ref(),
+            options,
+            errors,
+        );
+    }
+    let declared_certificate = declared
+        .and_then(|octopus| octopus.get("serverCertificateSecret"))
+        .and_then(|node| Some((node.as_str()?.to_owned(), node.loc)));
+    let certificate = certificate(imports, declared_certificate, errors);
+    Auth {
+        kind,
+        name,
+        certificate,
+    }
+}
+
+fn auth_errors(
+    import: &Import,
+    import_kind: Option<(Kind, Loc)>,
+    (kind, name): (Kind, &str),
+    declared: Option<&(Kind, String, Loc)>,
+    options: &Options,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let related = |diagnostic: Diagnostic| match declared {
+        Some((_, _, loc)) => diagnostic.with_related(*loc, "the environment's credential"),
+        None => diagnostic,
+    };
+    if let Some((found, loc)) = import_kind.filter(|(found, _)| *found != kind) {
+        errors.push(related(
+            Diagnostic::error(
+                loc,
+                format!(
+                    "`{}` authenticates with {}, and the environment's workers with {}",
+                    import.release,
+                    found.describe(),
+                    kind.describe()
+                ),
+            )
+            .with_hint("one environment has one credential kind (`octopus.auth`): import this release into another environment")
+            .redacted(),
+        ));
+    }
+    if let Some((_, other, loc)) = import.found.reference.as_ref().filter(|(_, other, _)| other != name) {
+        errors.push(related(
+            Diagnostic::error(*loc, format!("`{}` reads its credential from Secret `{other}`, and the environment's workers from `{name}`", import.release))
+                .with_hint("the workers of one environment share one credential Secret name: rename the Secret, or import into another environment"),
+        ));
+    }
+    if let (Some((_, declared_name, loc)), Some(wanted)) = (declared, &options.secret_name) {
+        if wanted != declared_name {
+            errors.push(
+                Diagnostic::error(
+                    *loc,
+                    format!("--secret-name `{wanted}`, and the environment already names Secret `{declared_name}`"),
+                )
+                .with_hint("leave `--secret-name` out to use the environment's Secret"),
+            );
+        }
+    }
+}
+
+/// The server certificate Secret, when an install has a certificate.
+fn certificate(imports: &[Import], declared: Option<(String, Loc)>, errors: &mut Vec<Diagnostic>) -> Option<String> {
+    let referenced = imports
+        .iter()
+        .find_map(|import| import.found.certificate_reference.clone());
+    let name = declared.clone().or(referenced).map(|(name, _)| name).or_else(|| {
+        imports
+            .iter()
+            .any(|import| import.found.inline_certificate.is_some())
+            .then(|| credentials::CERTIFICATE_SECRET.to_owned())
+    })?;
+    for import in imports {
+        if let Some((other, loc)) = import
+            .found
+            .certificate_reference
+            .as_ref()
+            .filter(|(other, _)| *other != name)
+        {
+            let mut diagnostic = Diagnostic::error(
+                *loc,
+                format!("`{}` reads the server certificate from Secret `{other}`, and the environment's workers from `{name}`", import.release),
+            )
+            .with_hint("the workers of one environment share one server certificate Secret");
+            if let Some((_, at)) = &declared {
+                diagnostic = diagnostic.with_related(*at, "the environment's certificate Secret");
+            }
+            errors.push(diagnostic);
+        }
+    }
+    Some(name)
+}
+
+/// What the render must give back: the values less credentials, plus the references;
+/// and the paths added on purpose.
+fn expected(import: &Import, auth: &Auth) -> (String, Node, Vec<String>) {
+    let mut values = import.values.clone();
+    let mut added = Vec::new();
+    if import.found.plaintext.is_some() || import.found.reference.is_some() {
+        let path = auth.kind.value_path();
+        put(&mut values, &path, Node::string(&auth.name, import.loc));
+        if import.found.reference.is_none() {
+            added.push(path.join("."));
+        }
+    }
+    let has_certificate = import.found.inline_certificate.is_some() || import.found.certificate_reference.is_some();
+    if let (true, Some(certificate)) = (has_certificate, &auth.certificate) {
+        put(
+            &mut values,
+            &["agent", "serverCertificateSecretName"],
+            Node::string(certificate, import.loc),
+        );
+        if import.found.certificate_reference.is_none() {
+            added.push("agent.serverCertificateSecretName".to_owned());
+        }
+    }
+    // The migration's values are on both sides: named, so the output says so.
+    added.extend(import.migrated.iter().map(|path| (*path).to_owned()));
+    (import.release.clone(), values, added)
+}
+
+/// Existing workers the import would change need `--force`.
+fn check_overwrites(existing: &Existing, plan: &plan::ClusterPlan, options: &Options, errors: &mut Vec<Diagnostic>) {
+    if options.force {
+        return;
+    }
+    for (name, loc, node) in existing.workers() {
+        let Some((_, planned)) = plan.workers.iter().find(|(planned, _)| *planned == name) else {
+            continue;
+        };
+        if !same(&node, planned) || plan.defaults_changed {
+            errors.push(plan::overwrite_error(&name, loc, &cluster_path(options)));
+        }
+    }
+}
+
+/// The files to write, by path in the repository.
+fn planned_files(
+    existing: &Existing,
+    options: &Options,
+    plan: &plan::ClusterPlan,
+    octopus: Option<&Node>,
+) -> BTreeMap<String, String> {
+    let mut files = BTreeMap::from([(cluster_path(options), plan.text.clone())]);
+    if let (None, Some(octopus)) = (&existing.environment, octopus) {
+        files.insert(environment_path(options), plan::environment_file(octopus));
+    }
+    files
+}
+
+fn stopped_failure(stopped: Stop, context: &Context, secrets: &[String]) -> Failure {
+    match stopped {
+        Stop::Io(error) => Failure::Other(anyhow::Error::new(error).context("cannot read the config repository")),
+        Stop::Template(error) => Failure::Template(error),
+        Stop::Invalid(fleet, report) => {
+            print(&report.render(&fleet.sources, context.color), secrets);
+            eprintln!("the imported declarations would not validate (shown as they would be written); nothing written");
+            Failure::Reported
+        }
+    }
+}
+
+/// Per worker: the Secret to create, the namespace when it was a guess, the migration.
+fn report(imports: &[Import], auth: &Auth, plan: &plan::ClusterPlan, options: &Options, context: &Context) {
+    if context.quiet {
+        return;
+    }
+    let environment_file = environment_path(options);
+    for import in imports {
+        let namespace = import
+            .namespace
+            .clone()
+            .unwrap_or_else(|| format!("octopus-agent-{}", import.release));
+        if import.found.plaintext.is_some() {
+            let literals: Vec<String> = auth
+                .kind
+                .data_keys()
+                .iter()
+                .map(|key| format!("--from-literal={key}=<the {key}>"))
+                .collect();
+            eprintln!(
+                "warning: `{}` had its credential in plaintext, which is not written: create Secret `{}` in namespace `{namespace}` with key{} {} before the next sync:\n  kubectl create secret generic {} -n {namespace} {}\n  (or let External Secrets deliver it: `secrets.externalSecret` in {environment_file} with {})",
+                import.release,
+                auth.name,
+                if auth.kind.data_keys().len() > 1 { "s" } else { "" },
+                auth.kind.data_keys().iter().map(|key| format!("`{key}`")).collect::<Vec<_>>().join(" and "),
+                auth.name,
+                literals.join(" "),
+                auth.kind.remote_refs(),
+            );
+        }
+        if let (Some(_), Some(certificate)) = (import.found.inline_certificate, &auth.certificate) {
+            eprintln!(
+                "warning: `{}` had its server certificate inline: create Secret `{certificate}` in namespace `{namespace}` with key `{}`:\n  kubectl create secret generic {certificate} -n {namespace} --from-file={}=<the PEM file>\n  (or `secrets.externalSecret` with `remoteRefs.serverCertificate`)",
+                import.release,
+                credentials::CERTIFICATE_KEY,
+                credentials::CERTIFICATE_KEY,
+            );
+        }
+        if import.namespace.is_none() {
+            eprintln!(
+                "note: `helm get values` does not say the namespace: `{}` is declared in the default namespace `{namespace}`; if `helm list -A` shows it in another, add `namespace:` to it",
+                import.release
+            );
+        }
+        if !import.migrated.is_empty() {
+            eprintln!(
+                "note: `{}` runs chart 2.x: the chart's to-v3 migration sets {} so it keeps its storage on 3.x",
+                import.release,
+                import
+                    .migrated
+                    .iter()
+                    .map(|path| format!("`{path}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            );
+        }
+    }
+    if plan.comments_dropped {
+        eprintln!(
+            "note: {} is rewritten in workergen's layout: its comments are not kept",
+            cluster_path(options)
+        );
+    }
+}
+
+/// The round trip, a line per worker.
+fn round_trip_text(outcomes: &[roundtrip::Outcome]) -> String {
+    let mut text = String::new();
+    for outcome in outcomes {
+        if outcome.differences.is_empty() {
+            let mut notes: Vec<String> = outcome
+                .added
+                .iter()
+                .map(|path| match path.as_str() {
+                    "persistence.accessModes" | "persistence.nfs.enabled" => format!("+ {path} (to-v3 migration)"),
+                    _ => format!("+ {path}"),
+                })
+                .collect();
+            notes.extend(outcome.defaults.iter().map(|path| format!("{path} = chart default")));
+            let notes = if notes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", notes.join(", "))
+            };
+            text.push_str(&format!(
+                "ok      {}: renders the imported values{notes}\n",
+                outcome.worker
+            ));
+        } else {
+            text.push_str(&format!(
+                "differs {}: {}\n",
+                outcome.worker,
+                outcome.differences.join(", ")
+            ));
+        }
+    }
+    text
+}
+
+/// Writes the files whose text changed (each through a temporary file and a rename),
+/// or with `--dry-run` prints them.
+fn write(
+    dir: &Path,
+    files: &BTreeMap<String, String>,
+    existing: &Existing,
+    options: &Options,
+    context: &Context,
+) -> Result<(), Failure> {
+    for (path, text) in files {
+        let unchanged = *path == cluster_path(options) && existing.cluster_text.as_deref() == Some(text.as_str());
+        if unchanged {
+            if !context.quiet {
+                eprintln!("unchanged {path}");
+            }
+            continue;
+        }
+        if options.dry_run {
+            crate::console::write_stdout(&format!("# {path}\n{text}"))?;
+            continue;
+        }
+        let full = dir.join(path);
+        write_atomically(&full, text).with_context(|| format!("cannot write `{}`", full.display()))?;
+        if !context.quiet {
+            eprintln!("wrote {path}");
+        }
+    }
+    if options.dry_run && !context.quiet {
+        eprintln!("dry run: nothing written");
+    }
+    Ok(())
+}
+
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let folder = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(folder)?;
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
+    let temporary = folder.join(format!(".{name}.workergen-import.tmp"));
+    std::fs::write(&temporary, text)?;
+    std::fs::rename(&temporary, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })
+}
