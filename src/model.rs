@@ -4,7 +4,7 @@
 //! worker layers and the `chart:` blocks with `merge::overlay`, and keeps the
 //! merged [`Node`] tree of each worker so every value still knows where it was set.
 
-use crate::decl::{self, ChartSpec, ClusterSpec, Engine, GitopsSpec, OctopusSpec, WorkerSpec};
+use crate::decl::{self, ChartSpec, ClusterSpec, Engine, ExternalSecretSpec, GitopsSpec, OctopusSpec, SecretsSpec, WorkerSpec};
 use crate::diagnostic::{did_you_mean, Diagnostic, Report};
 use crate::load::{EnvironmentFiles, Loaded, Parsed};
 use crate::merge;
@@ -101,6 +101,18 @@ pub(crate) struct Cluster {
     pub(crate) destination_node: Option<Node>,
     /// `cluster:` had a type error, reported already: rules about it stay silent.
     pub(crate) destination_reported: bool,
+    /// `secrets.externalSecret` of the environment and the cluster file, merged; `None`
+    /// when neither sets it (the credential Secrets must then exist already).
+    pub(crate) external_secret: Option<ExternalSecret>,
+}
+
+/// The effective `secrets.externalSecret` of a cluster (issue 11).
+#[derive(Debug, Clone)]
+pub(crate) struct ExternalSecret {
+    /// The merged block: every node keeps the file, line and layer that set it.
+    pub(crate) node: Node,
+    /// The merged block, typed (fields with a type error read as absent: reported).
+    pub(crate) spec: ExternalSecretSpec,
 }
 
 /// The effective chart of a worker.
@@ -365,6 +377,7 @@ pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
             .unwrap_or_else(|| Node::map(Loc::new(parsed.file, 1, 1)));
         let octopus: OctopusSpec = typed_keeping_text(&mut octopus_node, report);
         typed::<ChartSpec>(root, "chart", report);
+        let environment_secrets = secrets_fragment(root, Layer::Environment, report);
         let mut environment_defaults = fragment(root, "defaults", Layer::Environment);
         check_fragment(&mut environment_defaults, report);
         let environment_chart = fragment(root, "chart", Layer::Environment);
@@ -381,6 +394,7 @@ pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
         let inherited = Inherited {
             defaults: [&repo_defaults, &environment_defaults],
             charts: [&repo_chart, &environment_chart],
+            secrets: &environment_secrets,
         };
         let places = cluster_places(files, environment_index, clusters.len());
         let resolved: Vec<ResolvedCluster> = files
@@ -434,6 +448,8 @@ struct Inherited<'a> {
     defaults: [&'a Node; 2],
     /// The `chart:` blocks of `workergen.yaml` and of the environment, lowest first.
     charts: [&'a Node; 2],
+    /// The environment's `secrets:` block.
+    secrets: &'a Node,
 }
 
 /// Where a cluster file stands in the fleet.
@@ -482,6 +498,7 @@ fn resolve_cluster(
     let mut cluster_defaults = fragment(Some(root), "defaults", Layer::Cluster);
     check_fragment(&mut cluster_defaults, report);
     let cluster_chart = fragment(Some(root), "chart", Layer::Cluster);
+    let cluster_secrets = secrets_fragment(Some(root), Layer::Cluster, report);
     let [repo_chart, environment_chart] = inherited.charts;
     let chart = resolve_chart(&[repo_chart.clone(), environment_chart.clone(), cluster_chart]);
     let cluster = Cluster {
@@ -499,6 +516,7 @@ fn resolve_cluster(
             .map_or(root.loc, |node| node.loc),
         destination_node: root.get_path(["cluster", "destination"]).cloned(),
         destination_reported: !cluster_clean,
+        external_secret: resolve_external_secret(inherited.secrets, &cluster_secrets),
     };
     let [repo_defaults, environment_defaults] = inherited.defaults;
     let layers = [repo_defaults.clone(), environment_defaults.clone(), cluster_defaults];
@@ -512,6 +530,24 @@ fn resolve_cluster(
         }
     }
     Some((cluster, workers))
+}
+
+/// The `secrets:` block of a file, checked where it is written (types, unknown keys; its
+/// text fields keep the text as written) and tagged with `layer`.
+fn secrets_fragment(root: Option<&Node>, layer: Layer, report: &mut Report) -> Node {
+    let mut node = fragment(root, "secrets", layer);
+    let _: SecretsSpec = typed_keeping_text(&mut node, report);
+    node
+}
+
+/// The environment's and the cluster's `secrets.externalSecret`, merged like `chart:`
+/// (a cluster file overrides field by field; `externalSecret: null` turns delivery off).
+fn resolve_external_secret(environment: &Node, cluster: &Node) -> Option<ExternalSecret> {
+    let merged = merge::merge([environment, cluster], Node::map(Loc::default()));
+    let node = merged.get("externalSecret").filter(|node| !node.is_null())?.clone();
+    let mut ignored = Vec::new();
+    let spec = from_node_partial(&node, &mut ignored).unwrap_or_default();
+    Some(ExternalSecret { node, spec })
 }
 
 /// Checks the keys of a fragment's `values` against the chart, where they are written:

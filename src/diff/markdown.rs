@@ -147,6 +147,16 @@ fn cluster_section(cluster: &str, workers: &[&WorkerDiff]) -> String {
 pub fn render(diff: &Diff) -> String {
     let mut out = summary(diff);
     out.push_str(&drift(diff, 10));
+    if !diff.crds.is_empty() {
+        out.push('\n');
+        // Folded like every list here: the body stays within its limit for any fleet.
+        for line in super::text::crds(diff).lines().take(10) {
+            out.push_str(&format!("- {line}\n"));
+        }
+        if diff.crds.len() > 10 {
+            out.push_str(&format!("- (+{} more clusters with a new chart CRD)\n", diff.crds.len() - 10));
+        }
+    }
     if diff.is_empty() {
         out.push_str("\nNo worker changes.\n");
         return out;

@@ -48,7 +48,31 @@ pub struct WorkerState {
     /// The values file's text (without the marker line), for the unified diff.
     pub values_text: String,
     pub manifest: Option<(&'static str, Node)>,
+    /// The worker's Namespace and ExternalSecrets (issue 11), by file name
+    /// (`namespace.yaml`, `externalsecret-auth.yaml`, `externalsecret-certificate.yaml`).
+    pub objects: BTreeMap<String, Node>,
     pub values_path: String,
+}
+
+/// The object name a change of a worker's own file is reported under.
+pub fn object_of_file(file: &str) -> Option<&'static str> {
+    match file {
+        "namespace.yaml" => Some("namespace"),
+        "externalsecret-auth.yaml" => Some("externalsecret-auth"),
+        "externalsecret-certificate.yaml" => Some("externalsecret-certificate"),
+        _ => None,
+    }
+}
+
+/// The chart CRD a cluster deploys, changed between base and head (issue 11): shown once
+/// per cluster, not per worker, since one object of the cluster owns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CrdChange {
+    /// `<env>/<cluster>`.
+    pub cluster: String,
+    /// The chart version the CRD comes from, before and after.
+    pub old: String,
+    pub new: String,
 }
 
 /// The declaration that set a value: file, line, column and layer.
@@ -128,6 +152,8 @@ pub struct Diff {
     /// Workers whose committed `rendered/` files on the head side differ from a fresh
     /// render of its declarations (someone forgot `workergen render`, or edited by hand).
     pub drift: Vec<String>,
+    /// Clusters whose chart CRD changes (a chart bump), each once.
+    pub crds: Vec<CrdChange>,
 }
 
 /// How many workers are added, changed, removed and unchanged.
@@ -254,7 +280,47 @@ fn state(fleet: &Fleet, templates: &Templates, worker: &Worker) -> Result<Worker
         values_text: yaml::emit(&values),
         values,
         manifest,
+        objects: crate::render::cluster_objects::worker_objects(fleet, templates, worker, false)?
+            .into_iter()
+            .collect(),
     })
+}
+
+/// The chart CRD version of every cluster with enabled workers in `clusters` (all for `None`).
+fn cluster_crds(fleet: &Fleet, clusters: Option<&HashSet<ClusterKey>>) -> BTreeMap<ClusterKey, &'static str> {
+    let mut by_cluster: BTreeMap<ClusterKey, Vec<&Worker>> = BTreeMap::new();
+    for worker in fleet.workers.iter().filter(|worker| worker.enabled) {
+        let key = cluster_key(fleet, worker);
+        if clusters.is_none_or(|clusters| clusters.contains(&key)) {
+            by_cluster.entry(key).or_default().push(worker);
+        }
+    }
+    by_cluster
+        .into_iter()
+        .filter_map(|(key, workers)| {
+            let crd = crate::render::cluster_objects::cluster_crd(&workers)?;
+            Some((key, crd.version))
+        })
+        .collect()
+}
+
+/// The clusters on both sides whose CRD version differs.
+fn crd_changes(base: &Fleet, head: &Fleet, clusters: Option<&HashSet<ClusterKey>>) -> Vec<CrdChange> {
+    if head.settings.engine.value == Engine::None {
+        return Vec::new();
+    }
+    let before = cluster_crds(base, clusters);
+    cluster_crds(head, clusters)
+        .into_iter()
+        .filter_map(|(key, new)| {
+            let old = before.get(&key)?;
+            (*old != new).then(|| CrdChange {
+                cluster: format!("{}/{}", key.0, key.1),
+                old: (*old).to_string(),
+                new: new.to_string(),
+            })
+        })
+        .collect()
 }
 
 /// Leaves by path: (JSON value, node). Values files treat a list as one leaf (Helm
@@ -378,6 +444,37 @@ fn manifest_cause<'a>(head: &'a Fleet, worker: Option<&'a Worker>) -> impl Fn(&s
     }
 }
 
+/// For a field of a worker's ExternalSecret, the part of `secrets.externalSecret` behind
+/// it on the head side; for its Namespace's name, the worker's namespace.
+fn external_secret_cause<'a>(head: &'a Fleet, worker: Option<&'a Worker>) -> impl Fn(&str) -> Option<Cause> + 'a {
+    let namespace = manifest_cause(head, worker);
+    move |path: &str| {
+        let worker = worker?;
+        let Some(external_secret) = &head.cluster_of(worker).external_secret else {
+            return namespace(if path == "metadata.name" { "spec.destination.namespace" } else { path });
+        };
+        let field = if path.starts_with("spec.secretStoreRef") {
+            "storeRef"
+        } else if path.starts_with("spec.data") {
+            "remoteRefs"
+        } else if path == "spec.refreshInterval" {
+            "refreshInterval"
+        } else if path.ends_with("namespace") {
+            return namespace("spec.destination.namespace");
+        } else {
+            ""
+        };
+        let node = external_secret.node.get(field).unwrap_or(&external_secret.node);
+        let loc = node.declared_at()?;
+        Some(Cause {
+            file: head.sources.path(loc.file).to_string(),
+            line: loc.line,
+            column: loc.col,
+            layer: layer_name(node.layer, head, loc),
+        })
+    }
+}
+
 /// Compares base and head, also reporting drift between the head's fresh render and `committed`,
 /// the head's committed `rendered/` files (paths relative to the output folder).
 ///
@@ -412,6 +509,7 @@ pub fn compute_with_committed(
         }
     }
     diff.drift = drifted.unwrap_or_default();
+    diff.crds = crd_changes(base.fleet, head.fleet, dirty.as_ref());
     Ok(diff)
 }
 
@@ -434,6 +532,11 @@ fn committed_drift(
             ))
         })
     })?;
+    let mut fresh = fresh;
+    if dirty.is_some() {
+        // Only the dirty clusters' folders are read: the shared `_crds/` is not among them.
+        fresh.files.retain(|path, _| !path.starts_with(crate::crds::FOLDER));
+    }
     let found: BTreeMap<std::path::PathBuf, Vec<u8>> = read(dirty)
         .into_iter()
         .filter(|(_, bytes)| bytes.starts_with(crate::render::output::MARKER.as_bytes()))
@@ -502,6 +605,7 @@ pub fn compare_states(base: States<'_>, head: States<'_>) -> Diff {
         groups,
         per_environment,
         drift: Vec::new(),
+        crds: Vec::new(),
     }
 }
 
@@ -518,8 +622,25 @@ pub fn states_from_rendered<'a>(
     let mut values: BTreeMap<String, Node> = BTreeMap::new();
     let mut manifests: BTreeMap<String, (&'static str, Node)> = BTreeMap::new();
     let mut chart_tags: BTreeMap<String, String> = BTreeMap::new();
+    let mut objects: BTreeMap<String, BTreeMap<String, Node>> = BTreeMap::new();
     for (path, bytes) in files {
         let parts: Vec<&str> = path.split('/').collect();
+        // A worker's Namespace and ExternalSecrets: in its folder (Flux), or in the
+        // cluster's `_cluster` folder (Argo CD).
+        let own = match parts.as_slice() {
+            [environment, cluster, "_cluster", worker, file] | [environment, cluster, worker, file]
+                if object_of_file(file).is_some() =>
+            {
+                Some((format!("{environment}/{cluster}/{worker}"), (*file).to_string()))
+            }
+            _ => None,
+        };
+        if let Some((id, file)) = own {
+            if let Some(node) = parse(bytes) {
+                objects.entry(id).or_default().insert(file, node);
+            }
+            continue;
+        }
         match parts.as_slice() {
             [environment, cluster, worker, file] => {
                 let id = format!("{environment}/{cluster}/{worker}");
@@ -582,6 +703,7 @@ pub fn states_from_rendered<'a>(
                 values_text: yaml::emit(&values),
                 values,
                 manifest,
+                objects: objects.remove(&id).unwrap_or_default(),
             };
             (id, state)
         })
@@ -622,6 +744,26 @@ fn worker_diff(
         head,
         &generated,
     ));
+    let no_objects = BTreeMap::new();
+    let (old_objects, new_objects) = (
+        before.map_or(&no_objects, |state| &state.objects),
+        after.map_or(&no_objects, |state| &state.objects),
+    );
+    let mut files: Vec<&String> = old_objects.keys().chain(new_objects.keys()).collect();
+    files.sort();
+    files.dedup();
+    let secret_cause = external_secret_cause(head, head_worker);
+    for file in files {
+        let Some(object) = object_of_file(file) else { continue };
+        changes.extend(compare(
+            object,
+            old_objects.get(file),
+            new_objects.get(file),
+            base,
+            head,
+            &secret_cause,
+        ));
+    }
     if status == Status::Changed && changes.is_empty() {
         return None;
     }

@@ -1,44 +1,66 @@
 //! No plaintext credential is ever read: such keys are refused wherever they stand.
+//!
+//! One place is exempt: the keys `bearerToken`, `apiKey`, `username` and `password`
+//! directly under `secrets.externalSecret.remoteRefs` of an environment or cluster file
+//! name where the secret store keeps each credential (`{ key: octopus/worker-token }`),
+//! not the credential itself (issue 11). Any other spelling there, any other key, and the
+//! same keys anywhere else are still refused.
 
-use crate::decl::is_plaintext_key;
+use crate::decl::{is_plaintext_key, REMOTE_REFS_PATH};
 use crate::diagnostic::{normalize_key, Diagnostic, Report};
 use crate::load::{Loaded, Parsed};
 use crate::yaml::{Node, Value};
 
 /// Refuses plaintext credential keys anywhere in the declaration files, `values` included.
 pub fn check_files(loaded: &Loaded, report: &mut Report) {
-    let files = loaded
-        .repo
-        .iter()
-        .chain(loaded.environments.iter().flat_map(|environment| {
-            environment
-                .environment
-                .iter()
-                .chain(environment.clusters.iter().map(|(_, parsed)| parsed))
-        }));
-    for Parsed { root, .. } in files {
+    if let Some(Parsed { root: Some(root), .. }) = &loaded.repo {
+        walk(root, &mut Vec::new(), false, report);
+    }
+    let declarations = loaded.environments.iter().flat_map(|environment| {
+        environment
+            .environment
+            .iter()
+            .chain(environment.clusters.iter().map(|(_, parsed)| parsed))
+    });
+    for Parsed { root, .. } in declarations {
         if let Some(root) = root {
-            walk(root, report);
+            walk(root, &mut Vec::new(), true, report);
         }
     }
 }
 
-fn walk(node: &Node, report: &mut Report) {
+/// The remote reference keys that name a credential's place in the store, spelt as the
+/// schema spells them (`decl::RemoteRefsSpec`).
+const REMOTE_REF_KEYS: [&str; 4] = ["bearerToken", "apiKey", "username", "password"];
+
+/// Whether `key` at `path` is a remote reference of `secrets.externalSecret.remoteRefs`.
+fn is_remote_ref(path: &[&str], key: &str, declaration: bool) -> bool {
+    declaration && path == REMOTE_REFS_PATH && REMOTE_REF_KEYS.contains(&key)
+}
+
+fn walk<'a>(node: &'a Node, path: &mut Vec<&'a str>, declaration: bool, report: &mut Report) {
     match &node.value {
         Value::Map(map) => {
             for (key, child) in &map.entries {
-                if is_plaintext_key(&key.name) && !child.is_null() {
+                if is_plaintext_key(&key.name) && !child.is_null() && !is_remote_ref(path, &key.name, declaration) {
                     report.push(
                         Diagnostic::error(key.loc, format!("plaintext credential `{}` is refused", key.name))
                             .with_hint(hint(&key.name))
                             .redacted(),
                     );
                 } else {
-                    walk(child, report);
+                    path.push(&key.name);
+                    walk(child, path, declaration, report);
+                    path.pop();
                 }
             }
         }
-        Value::Seq(items) => items.iter().for_each(|item| walk(item, report)),
+        Value::Seq(items) => {
+            // A list item has no key: nothing below it is at the remote references' path.
+            path.push("[]");
+            items.iter().for_each(|item| walk(item, path, declaration, report));
+            path.pop();
+        }
         _ => {}
     }
 }
