@@ -396,17 +396,7 @@ pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
             charts: [&repo_chart, &environment_chart],
             secrets: &environment_secrets,
         };
-        let places = cluster_places(files, environment_index, clusters.len());
-        let resolved: Vec<ResolvedCluster> = files
-            .clusters
-            .par_iter()
-            .zip(places)
-            .map(|((_, parsed), place)| {
-                let mut local = Report::new();
-                let cluster = resolve_cluster(parsed, place, inherited, &mut local);
-                (cluster, local)
-            })
-            .collect();
+        let resolved = resolve_clusters(files, inherited, environment_index, clusters.len());
         let mut environment_majors = std::collections::BTreeSet::new();
         for (cluster, local) in resolved {
             report.extend(local.diagnostics().iter().cloned());
@@ -440,6 +430,27 @@ pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
 
 /// A cluster file resolved on its own: the cluster and workers (if readable), and its problems.
 type ResolvedCluster = (Option<(Cluster, Vec<Worker>)>, Report);
+
+/// The cluster files of an environment, resolved independently: in parallel, each with
+/// its own report. A readable cluster file (a map) gets the next index from `first`.
+fn resolve_clusters(
+    files: &EnvironmentFiles,
+    inherited: Inherited<'_>,
+    environment: usize,
+    first: usize,
+) -> Vec<ResolvedCluster> {
+    let places = cluster_places(files, environment, first);
+    files
+        .clusters
+        .par_iter()
+        .zip(places)
+        .map(|((_, parsed), place)| {
+            let mut local = Report::new();
+            let cluster = resolve_cluster(parsed, place, inherited, &mut local);
+            (cluster, local)
+        })
+        .collect()
+}
 
 /// What a cluster file inherits from `workergen.yaml` and its environment.
 #[derive(Clone, Copy)]

@@ -909,7 +909,7 @@ fn check_passes_after_render_and_lists_stale_missing_and_extra_files() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stdout.contains(
-            "extra: rendered/staging/eu-west-1/deploy/helmrelease.yaml\nextra: rendered/staging/eu-west-1/deploy/values.yaml\n"
+            "extra: rendered/staging/eu-west-1/deploy/helmrelease.yaml\nextra: rendered/staging/eu-west-1/deploy/namespace.yaml\nextra: rendered/staging/eu-west-1/deploy/values.yaml\n"
         ),
         "{}",
         run.stdout

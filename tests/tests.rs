@@ -1,5 +1,6 @@
 //! Integration tests: one binary, split by feature.
 
+mod cluster_objects;
 mod corpus;
 mod diff;
 mod git_output;

@@ -444,23 +444,36 @@ fn manifest_cause<'a>(head: &'a Fleet, worker: Option<&'a Worker>) -> impl Fn(&s
     }
 }
 
+/// Whether a change of a worker's Namespace or ExternalSecret at `path` tells a reviewer
+/// something: the namespace, the Secret, where the store keeps it and how often it is read.
+/// Their labels, kinds and fixed policies follow from those and would only repeat them.
+fn is_telling(object: &str, path: &str) -> bool {
+    if object == "namespace" {
+        return path == "metadata.name";
+    }
+    path == "metadata.namespace"
+        || path == "spec.target.name"
+        || path == "spec.refreshInterval"
+        || path.starts_with("spec.secretStoreRef.")
+        || path.starts_with("spec.data")
+}
+
 /// For a field of a worker's ExternalSecret, the part of `secrets.externalSecret` behind
-/// it on the head side; for its Namespace's name, the worker's namespace.
+/// it on the head side; for its namespace, the worker's namespace.
 fn external_secret_cause<'a>(head: &'a Fleet, worker: Option<&'a Worker>) -> impl Fn(&str) -> Option<Cause> + 'a {
     let namespace = manifest_cause(head, worker);
     move |path: &str| {
         let worker = worker?;
-        let Some(external_secret) = &head.cluster_of(worker).external_secret else {
-            return namespace(if path == "metadata.name" { "spec.destination.namespace" } else { path });
-        };
+        if path == "metadata.namespace" {
+            return namespace("spec.destination.namespace");
+        }
+        let external_secret = head.cluster_of(worker).external_secret.as_ref()?;
         let field = if path.starts_with("spec.secretStoreRef") {
             "storeRef"
         } else if path.starts_with("spec.data") {
             "remoteRefs"
         } else if path == "spec.refreshInterval" {
             "refreshInterval"
-        } else if path.ends_with("namespace") {
-            return namespace("spec.destination.namespace");
         } else {
             ""
         };
@@ -609,63 +622,76 @@ pub fn compare_states(base: States<'_>, head: States<'_>) -> Diff {
     }
 }
 
+/// The parsed files of a rendered tree, by worker id (`env/cluster/worker`).
+#[derive(Default)]
+struct RenderedFiles {
+    values: BTreeMap<String, Node>,
+    manifests: BTreeMap<String, (&'static str, Node)>,
+    /// The chart tag of each cluster's OCIRepository, by `env/cluster`.
+    chart_tags: BTreeMap<String, String>,
+    objects: BTreeMap<String, BTreeMap<String, Node>>,
+}
+
+impl RenderedFiles {
+    fn read<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Self {
+        let parse = |bytes: &[u8]| {
+            let text = std::str::from_utf8(bytes).ok()?;
+            yaml::parse_undeclared(text, crate::source::Origin::Generated, yaml::Limits::default()).ok()
+        };
+        let mut found = Self::default();
+        for (path, bytes) in files {
+            let parts: Vec<&str> = path.split('/').collect();
+            match parts.as_slice() {
+                // A worker's Namespace and ExternalSecrets: in its folder (Flux), or in
+                // the cluster's `_cluster` folder (Argo CD).
+                [environment, cluster, "_cluster", worker, file] | [environment, cluster, worker, file]
+                    if object_of_file(file).is_some() =>
+                {
+                    let id = format!("{environment}/{cluster}/{worker}");
+                    if let Some(node) = parse(bytes) {
+                        found.objects.entry(id).or_default().insert((*file).to_string(), node);
+                    }
+                }
+                [environment, cluster, worker, file] => {
+                    let id = format!("{environment}/{cluster}/{worker}");
+                    let Some(node) = parse(bytes) else { continue };
+                    match *file {
+                        "values.yaml" => {
+                            found.values.insert(id, node);
+                        }
+                        "helmrelease.yaml" => {
+                            found.manifests.insert(id, ("helmrelease.yaml", node));
+                        }
+                        "application.yaml" => {
+                            found.manifests.insert(id, ("application.yaml", node));
+                        }
+                        _ => {}
+                    }
+                }
+                [environment, cluster, "ocirepository.yaml"] => {
+                    if let Some(tag) = parse(bytes).and_then(|node| node.get_path(["spec", "ref", "tag"])?.scalar_text()) {
+                        found.chart_tags.insert(format!("{environment}/{cluster}"), tag);
+                    }
+                }
+                _ => {}
+            }
+        }
+        found
+    }
+}
+
 /// Worker states read back from a rendered tree (paths relative to the output folder),
 /// such as the `rendered/` committed in Git. Their values have no provenance.
 pub fn states_from_rendered<'a>(
     files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
     output: &str,
 ) -> BTreeMap<String, WorkerState> {
-    let parse = |bytes: &[u8]| {
-        let text = std::str::from_utf8(bytes).ok()?;
-        yaml::parse_undeclared(text, crate::source::Origin::Generated, yaml::Limits::default()).ok()
-    };
-    let mut values: BTreeMap<String, Node> = BTreeMap::new();
-    let mut manifests: BTreeMap<String, (&'static str, Node)> = BTreeMap::new();
-    let mut chart_tags: BTreeMap<String, String> = BTreeMap::new();
-    let mut objects: BTreeMap<String, BTreeMap<String, Node>> = BTreeMap::new();
-    for (path, bytes) in files {
-        let parts: Vec<&str> = path.split('/').collect();
-        // A worker's Namespace and ExternalSecrets: in its folder (Flux), or in the
-        // cluster's `_cluster` folder (Argo CD).
-        let own = match parts.as_slice() {
-            [environment, cluster, "_cluster", worker, file] | [environment, cluster, worker, file]
-                if object_of_file(file).is_some() =>
-            {
-                Some((format!("{environment}/{cluster}/{worker}"), (*file).to_string()))
-            }
-            _ => None,
-        };
-        if let Some((id, file)) = own {
-            if let Some(node) = parse(bytes) {
-                objects.entry(id).or_default().insert(file, node);
-            }
-            continue;
-        }
-        match parts.as_slice() {
-            [environment, cluster, worker, file] => {
-                let id = format!("{environment}/{cluster}/{worker}");
-                let Some(node) = parse(bytes) else { continue };
-                match *file {
-                    "values.yaml" => {
-                        values.insert(id, node);
-                    }
-                    "helmrelease.yaml" => {
-                        manifests.insert(id, ("helmrelease.yaml", node));
-                    }
-                    "application.yaml" => {
-                        manifests.insert(id, ("application.yaml", node));
-                    }
-                    _ => {}
-                }
-            }
-            [environment, cluster, "ocirepository.yaml"] => {
-                if let Some(tag) = parse(bytes).and_then(|node| node.get_path(["spec", "ref", "tag"])?.scalar_text()) {
-                    chart_tags.insert(format!("{environment}/{cluster}"), tag);
-                }
-            }
-            _ => {}
-        }
-    }
+    let RenderedFiles {
+        values,
+        mut manifests,
+        chart_tags,
+        mut objects,
+    } = RenderedFiles::read(files);
     values
         .into_iter()
         .map(|(id, values)| {
@@ -753,16 +779,25 @@ fn worker_diff(
     files.sort();
     files.dedup();
     let secret_cause = external_secret_cause(head, head_worker);
+    // A Namespace's name is the worker's namespace.
+    let namespace_cause = |_: &str| generated("spec.destination.namespace");
     for file in files {
         let Some(object) = object_of_file(file) else { continue };
-        changes.extend(compare(
+        let cause: &dyn Fn(&str) -> Option<Cause> = if object == "namespace" {
+            &namespace_cause
+        } else {
+            &secret_cause
+        };
+        let mut object_changes = compare(
             object,
             old_objects.get(file),
             new_objects.get(file),
             base,
             head,
-            &secret_cause,
-        ));
+            cause,
+        );
+        object_changes.retain(|change| is_telling(object, &change.path));
+        changes.extend(object_changes);
     }
     if status == Status::Changed && changes.is_empty() {
         return None;

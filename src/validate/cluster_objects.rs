@@ -72,7 +72,12 @@ fn check_crd(
     report: &mut Report,
 ) {
     let crd = crate::crds::for_chart(&version.value);
-    if crd.exact {
+    // An invalid version, or a major without a reference chart, is an error already.
+    let known_major = version.value.split('.').next().and_then(|major| major.parse().ok());
+    if crd.exact
+        || !super::workers::is_semver(&version.value)
+        || known_major.and_then(crate::chart_values::reference).is_none()
+    {
         return;
     }
     let at = version.loc.unwrap_or_else(|| Loc::new(cluster.file, 1, 1));
