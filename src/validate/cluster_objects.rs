@@ -141,7 +141,8 @@ fn check_external_secret(environment: &Environment, external_secret: &ExternalSe
         // No single credential kind: reported with `octopus.auth`.
         return;
     };
-    let Some(refs_node) = node.get("remoteRefs").filter(|refs| !refs.is_null()) else {
+    let refs = node.as_map().and_then(|map| map.get_entry("remoteRefs"));
+    let Some((refs_key, refs_node)) = refs.filter(|(_, refs)| !refs.is_null()) else {
         let list = needed
             .iter()
             .map(|need| format!("`{}: {{ key: ... }}`", need.reference))
@@ -153,7 +154,7 @@ fn check_external_secret(environment: &Environment, external_secret: &ExternalSe
         );
         return;
     };
-    check_refs(environment, refs_node, &needed, report);
+    check_refs(environment, (refs_key.loc, refs_node), &needed, report);
 }
 
 fn check_store_ref(node: &Node, store_ref: Option<&crate::decl::StoreRefSpec>, report: &mut Report) {
@@ -236,8 +237,14 @@ fn needed_refs(environment: &Environment) -> Option<Vec<Needed>> {
     Some(needed)
 }
 
-/// Every needed reference present with a `key`, and no other.
-fn check_refs(environment: &Environment, refs: &Node, needed: &[Needed], report: &mut Report) {
+/// The references `remoteRefs` can hold (`decl::RemoteRefsSpec`); another key is reported
+/// as unknown (or as a plaintext credential) where it is typed.
+const REFERENCES: [&str; 5] = ["bearerToken", "apiKey", "username", "password", "serverCertificate"];
+
+/// Every needed reference present with a `key`, and no other. `refs` is where the
+/// `remoteRefs` key stands, and its value.
+fn check_refs(environment: &Environment, refs: (Loc, &Node), needed: &[Needed], report: &mut Report) {
+    let (refs_at, refs) = refs;
     let Some(map) = refs.as_map() else {
         return;
     };
@@ -250,10 +257,7 @@ fn check_refs(environment: &Environment, refs: &Node, needed: &[Needed], report:
     for need in needed {
         match map.get_entry(need.reference) {
             None => report.push(
-                Diagnostic::error(
-                    refs.loc,
-                    format!("`remoteRefs` has no `{}`", need.reference),
-                )
+                Diagnostic::error(refs_at, format!("`remoteRefs` has no `{}`", need.reference))
                 .with_related(set_at(need.because), format!("`{}` is set here", need.because))
                 .with_hint(format!(
                     "`{}` names a Secret with the key `{}`: add `{}: {{ key: <its key in the store> }}`",
@@ -263,14 +267,16 @@ fn check_refs(environment: &Environment, refs: &Node, needed: &[Needed], report:
             Some((key, value)) => check_ref(key.loc, need.reference, value, report),
         }
     }
+    let auth_at = octopus.get("auth").map_or(octopus.loc, |auth| auth.loc);
     for (key, _) in &map.entries {
-        if needed.iter().any(|need| need.reference == key.name) {
+        if needed.iter().any(|need| need.reference == key.name) || !REFERENCES.contains(&key.name.as_str()) {
             continue;
         }
-        let (kind, hint) = match key.name.as_str() {
+        let (kind, hint, related) = match key.name.as_str() {
             "serverCertificate" => (
                 "`octopus.serverCertificateSecret` is not set".to_string(),
                 "remove it, or set `octopus.serverCertificateSecret` to the Secret the agent reads its server's CA from".to_string(),
+                (octopus.loc, "the environment's `octopus` block is here"),
             ),
             _ => (
                 format!("the workers authenticate with `{}`", needed[0].because),
@@ -284,11 +290,12 @@ fn check_refs(environment: &Environment, refs: &Node, needed: &[Needed], report:
                         .collect::<Vec<_>>()
                         .join(" and ")
                 ),
+                (auth_at, "`octopus.auth` is here"),
             ),
         };
         report.push(
             Diagnostic::error(key.loc, format!("`remoteRefs.{}` is not used: {kind}", key.name))
-                .with_related(octopus.loc, "the environment's `octopus` block is here")
+                .with_related(related.0, related.1)
                 .with_hint(hint),
         );
     }

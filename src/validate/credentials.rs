@@ -73,3 +73,62 @@ fn hint(name: &str) -> &'static str {
         _ => "keep certificates in a Secret and name it (e.g. `octopus.serverCertificateSecret`); workergen writes Git, and Git is no place for secrets",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostic::Report;
+
+    const ENVIRONMENT: &str = "octopus:\n  serverUrl: https://octopus.example.com/\n  auth:\n    bearerTokenSecret: octopus-worker-token\n";
+
+    /// The plaintext refusals of a repository whose environment file ends with `extra` and
+    /// whose `workergen.yaml` is `repo`, as `file:line` of each.
+    fn refused(repo: &str, extra: &str) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("workergen.yaml", repo);
+        write("environments/prod/environment.yaml", &format!("{ENVIRONMENT}{extra}"));
+        write("environments/prod/eu.yaml", "cluster: {}\n");
+        let mut report = Report::new();
+        let loaded = crate::load::load(&crate::tree::fs::FsTree::new(dir.path()), &mut report).unwrap();
+        let mut found = Report::new();
+        super::check_files(&loaded, &mut found);
+        found
+            .diagnostics()
+            .iter()
+            .map(|diagnostic| format!("{}:{}", loaded.sources.path(diagnostic.loc.unwrap().file), diagnostic.loc.unwrap().line))
+            .collect()
+    }
+
+    #[test]
+    fn remote_refs_name_places_in_the_store_not_credentials() {
+        let refs = "secrets:\n  externalSecret:\n    remoteRefs:\n      bearerToken: { key: a }\n      apiKey: { key: b }\n      username: { key: c }\n      password: { key: d, property: p }\n";
+        assert_eq!(refused("acceptEula: true\n", refs), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_exemption_is_exactly_those_keys_at_that_path() {
+        let env = "environments/prod/environment.yaml";
+        // Another spelling, a key beside `remoteRefs`, one below a reference.
+        let cases = [
+            ("secrets:\n  externalSecret:\n    remoteRefs:\n      Password: { key: d }\n", 8),
+            ("secrets:\n  externalSecret:\n    remoteRefs:\n      token: { key: d }\n", 8),
+            ("secrets:\n  externalSecret:\n    bearerToken: x\n", 7),
+            ("secrets:\n  externalSecret:\n    remoteRefs:\n      bearerToken:\n        password: x\n", 9),
+            ("secrets:\n  remoteRefs:\n    bearerToken: x\n", 7),
+            ("defaults:\n  values:\n    secrets:\n      externalSecret:\n        remoteRefs:\n          password: x\n", 10),
+        ];
+        for (extra, line) in cases {
+            assert_eq!(refused("acceptEula: true\n", extra), [format!("{env}:{line}")], "{extra}");
+        }
+        // `workergen.yaml` has no `secrets:`: the same keys there are refused.
+        let repo = "acceptEula: true\nsecrets:\n  externalSecret:\n    remoteRefs:\n      bearerToken: x\n";
+        assert_eq!(refused(repo, ""), ["workergen.yaml:5"]);
+        // In a list, nothing is at the path.
+        let listed = "secrets:\n  - externalSecret:\n      remoteRefs:\n        bearerToken: x\n";
+        assert_eq!(refused("acceptEula: true\n", listed), [format!("{env}:8")]);
+    }
+}
