@@ -408,3 +408,26 @@ fn one_rendered_cluster_folder_per_engine() {
         insta::assert_snapshot!(name, tree_text(&files));
     }
 }
+
+#[test]
+fn init_scaffolds_a_commented_secrets_block_that_works_once_uncommented() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(workergen(dir.path(), &["init", "--accept-eula"]).code, 0);
+    let path = dir.path().join("environments/example/environment.yaml");
+    let text = fs::read_to_string(&path).unwrap();
+    let start = text.find("# secrets:\n").expect("a commented `secrets:` block");
+    let end = start + text[start..].find("\n\n").unwrap();
+    insta::assert_snapshot!("init_secrets_block", &text[start..end]);
+    // Uncommented (the optional certificate line stays a comment), it validates and renders.
+    let block: String = text[start..end]
+        .lines()
+        .filter(|line| !line.contains("serverCertificate"))
+        .map(|line| format!("{}\n", line.strip_prefix("# ").unwrap_or(line)))
+        .collect();
+    fs::write(&path, format!("{}{block}{}", &text[..start], &text[end..])).unwrap();
+    let run = workergen(dir.path(), &["render"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let secret = read_json(&dir.path().join("rendered/example/cluster-1/deploy/externalsecret-auth.yaml"));
+    assert_eq!(secret["spec"]["data"][0]["secretKey"], "bearer-token");
+    assert_eq!(secret["spec"]["secretStoreRef"], json!({"kind": "ClusterSecretStore", "name": "octopus"}));
+}
