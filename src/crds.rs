@@ -53,10 +53,11 @@ pub(crate) fn for_chart(version: &str) -> Crd {
         };
     }
     let wanted = parse(version);
-    let not_newer = SHIPPED
-        .iter()
-        .rev()
-        .find(|(shipped, _)| wanted.as_ref().is_some_and(|wanted| parse(shipped).as_ref() <= Some(wanted)));
+    let not_newer = SHIPPED.iter().rev().find(|(shipped, _)| {
+        wanted
+            .as_ref()
+            .is_some_and(|wanted| parse(shipped).as_ref() <= Some(wanted))
+    });
     let (shipped, bytes) = not_newer.unwrap_or(&SHIPPED[0]);
     Crd {
         version: shipped,
@@ -67,7 +68,9 @@ pub(crate) fn for_chart(version: &str) -> Crd {
 
 /// The newest of chart versions (by SemVer precedence; unparsable ones count as oldest).
 pub(crate) fn newest<'a>(versions: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    versions.into_iter().max_by(|a, b| parse(a).cmp(&parse(b)).then_with(|| a.cmp(b)))
+    versions
+        .into_iter()
+        .max_by(|a, b| parse(a).cmp(&parse(b)).then_with(|| a.cmp(b)))
 }
 
 /// A version's precedence: the numbers, then a release above its prereleases (whose
@@ -88,7 +91,11 @@ fn parse(version: &str) -> Option<Precedence> {
     if parts.next().is_some() {
         return None;
     }
-    Some((numbers, prerelease.is_none(), prerelease.unwrap_or_default().to_string()))
+    Some((
+        numbers,
+        prerelease.is_none(),
+        prerelease.unwrap_or_default().to_string(),
+    ))
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 //! worker layers and the `chart:` blocks with `merge::overlay`, and keeps the
 //! merged [`Node`] tree of each worker so every value still knows where it was set.
 
-use crate::decl::{self, ChartSpec, ClusterSpec, Engine, ExternalSecretSpec, GitopsSpec, OctopusSpec, SecretsSpec, WorkerSpec};
+use crate::decl::{
+    self, ChartSpec, ClusterSpec, Engine, ExternalSecretSpec, GitopsSpec, OctopusSpec, SecretsSpec, WorkerSpec,
+};
 use crate::diagnostic::{did_you_mean, Diagnostic, Report};
 use crate::load::{EnvironmentFiles, Loaded, Parsed};
 use crate::merge;
@@ -377,7 +379,7 @@ pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
             .unwrap_or_else(|| Node::map(Loc::new(parsed.file, 1, 1)));
         let octopus: OctopusSpec = typed_keeping_text(&mut octopus_node, report);
         typed::<ChartSpec>(root, "chart", report);
-        let environment_secrets = secrets_fragment(root, Layer::Environment, report);
+        let environment_secrets = secrets_fragment(root, report);
         let mut environment_defaults = fragment(root, "defaults", Layer::Environment);
         check_fragment(&mut environment_defaults, report);
         let environment_chart = fragment(root, "chart", Layer::Environment);
@@ -509,7 +511,7 @@ fn resolve_cluster(
     let mut cluster_defaults = fragment(Some(root), "defaults", Layer::Cluster);
     check_fragment(&mut cluster_defaults, report);
     let cluster_chart = fragment(Some(root), "chart", Layer::Cluster);
-    let cluster_secrets = secrets_fragment(Some(root), Layer::Cluster, report);
+    let cluster_secrets = secrets_fragment(Some(root), report);
     let [repo_chart, environment_chart] = inherited.charts;
     let chart = resolve_chart(&[repo_chart.clone(), environment_chart.clone(), cluster_chart]);
     let cluster = Cluster {
@@ -544,9 +546,11 @@ fn resolve_cluster(
 }
 
 /// The `secrets:` block of a file, checked where it is written (types, unknown keys; its
-/// text fields keep the text as written) and tagged with `layer`.
-fn secrets_fragment(root: Option<&Node>, layer: Layer, report: &mut Report) -> Node {
-    let mut node = fragment(root, "secrets", layer);
+/// text fields keep the text as written).
+fn secrets_fragment(root: Option<&Node>, report: &mut Report) -> Node {
+    // No layer: `secrets:` is no worker-field layer; its place names its file's part
+    // (`environment` or `cluster`) in `diff` and `explain`.
+    let mut node = fragment(root, "secrets", Layer::None);
     let _: SecretsSpec = typed_keeping_text(&mut node, report);
     node
 }

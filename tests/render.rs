@@ -494,7 +494,11 @@ fn every_object_of_render_stdout_validates_and_inlines_its_values_yaml() {
         assert!(!dir.path().join("rendered").exists(), "--stdout writes no file");
         render_ok(dir.path(), &[]);
         let objects = documents(&run.stdout);
-        assert_eq!(objects.len(), engine.example_stream_objects(), "{engine:?}: objects on stdout");
+        assert_eq!(
+            objects.len(),
+            engine.example_stream_objects(),
+            "{engine:?}: objects on stdout"
+        );
         // Namespaces and the CRD are core objects: checked with k8s-openapi in `cluster_objects`.
         let custom = objects
             .iter()
@@ -691,8 +695,17 @@ fn is_hashed(name: &str, prefix: &str) -> bool {
 
 fn check_flux_cluster(cluster: &Path, workers: &[String], objects: &[Json]) {
     let kinds = by_kind(objects);
-    let mut expected = vec!["ConfigMap", "CustomResourceDefinition", "HelmRelease", "Namespace", "OCIRepository"];
-    if cluster.parent().is_some_and(|environment| folder_name(environment) == "production") {
+    let mut expected = vec![
+        "ConfigMap",
+        "CustomResourceDefinition",
+        "HelmRelease",
+        "Namespace",
+        "OCIRepository",
+    ];
+    if cluster
+        .parent()
+        .is_some_and(|environment| folder_name(environment) == "production")
+    {
         expected.insert(2, "ExternalSecret");
     }
     assert_eq!(kinds.keys().copied().collect::<Vec<_>>(), expected);
@@ -730,7 +743,10 @@ fn check_flux_cluster(cluster: &Path, workers: &[String], objects: &[Json]) {
         );
     }
     let flux_kinds = ["ConfigMap", "HelmRelease", "OCIRepository"];
-    for object in objects.iter().filter(|o| flux_kinds.contains(&o["kind"].as_str().unwrap())) {
+    for object in objects
+        .iter()
+        .filter(|o| flux_kinds.contains(&o["kind"].as_str().unwrap()))
+    {
         assert_eq!(object["metadata"]["namespace"], "flux-system", "gitops.flux.namespace");
     }
 }
@@ -779,7 +795,11 @@ fn kubectl_kustomize_builds_exactly_each_clusters_gitops_objects() {
             let folder = root.join(cluster);
             let mut folders: Vec<String> = subfolders(&folder).iter().map(|p| folder_name(p)).collect();
             if engine == Engine::Argocd {
-                assert_eq!(folders.remove(0), "_cluster", "{cluster}: the cluster Application's folder");
+                assert_eq!(
+                    folders.remove(0),
+                    "_cluster",
+                    "{cluster}: the cluster Application's folder"
+                );
             }
             assert_eq!(folders, workers, "{engine:?} {cluster}: one folder per enabled worker");
             let objects = kustomize(&folder);
@@ -853,7 +873,9 @@ fn every_rendered_file_starts_with_the_marker_naming_its_sources() {
     for engine in ENGINES {
         let dir = rendered_example(engine);
         // The chart's CRD comes from the chart, not from declarations (`cluster_objects`).
-        let declared = rendered(dir.path()).into_iter().filter(|(path, _)| !path.starts_with("_crds/"));
+        let declared = rendered(dir.path())
+            .into_iter()
+            .filter(|(path, _)| !path.starts_with("_crds/"));
         for (path, bytes) in declared {
             let text = String::from_utf8(bytes).unwrap();
             assert!(text.ends_with('\n') && !text.contains('\r'), "{path}: LF line endings");

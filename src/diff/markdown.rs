@@ -154,7 +154,10 @@ pub fn render(diff: &Diff) -> String {
             out.push_str(&format!("- {line}\n"));
         }
         if diff.crds.len() > 10 {
-            out.push_str(&format!("- (+{} more clusters with a new chart CRD)\n", diff.crds.len() - 10));
+            out.push_str(&format!(
+                "- (+{} more clusters with a new chart CRD)\n",
+                diff.crds.len() - 10
+            ));
         }
     }
     if diff.is_empty() {

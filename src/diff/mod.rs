@@ -669,7 +669,9 @@ impl RenderedFiles {
                     }
                 }
                 [environment, cluster, "ocirepository.yaml"] => {
-                    if let Some(tag) = parse(bytes).and_then(|node| node.get_path(["spec", "ref", "tag"])?.scalar_text()) {
+                    if let Some(tag) =
+                        parse(bytes).and_then(|node| node.get_path(["spec", "ref", "tag"])?.scalar_text())
+                    {
                         found.chart_tags.insert(format!("{environment}/{cluster}"), tag);
                     }
                 }
@@ -770,35 +772,7 @@ fn worker_diff(
         head,
         &generated,
     ));
-    let no_objects = BTreeMap::new();
-    let (old_objects, new_objects) = (
-        before.map_or(&no_objects, |state| &state.objects),
-        after.map_or(&no_objects, |state| &state.objects),
-    );
-    let mut files: Vec<&String> = old_objects.keys().chain(new_objects.keys()).collect();
-    files.sort();
-    files.dedup();
-    let secret_cause = external_secret_cause(head, head_worker);
-    // A Namespace's name is the worker's namespace.
-    let namespace_cause = |_: &str| generated("spec.destination.namespace");
-    for file in files {
-        let Some(object) = object_of_file(file) else { continue };
-        let cause: &dyn Fn(&str) -> Option<Cause> = if object == "namespace" {
-            &namespace_cause
-        } else {
-            &secret_cause
-        };
-        let mut object_changes = compare(
-            object,
-            old_objects.get(file),
-            new_objects.get(file),
-            base,
-            head,
-            cause,
-        );
-        object_changes.retain(|change| is_telling(object, &change.path));
-        changes.extend(object_changes);
-    }
+    changes.extend(object_changes(before, after, base, head, head_worker));
     if status == Status::Changed && changes.is_empty() {
         return None;
     }
@@ -823,6 +797,41 @@ fn worker_diff(
         risks,
         unified: unified.flatten(),
     })
+}
+
+/// The telling changes of a worker's Namespace and ExternalSecrets ([`is_telling`]).
+fn object_changes(
+    before: Option<&WorkerState>,
+    after: Option<&WorkerState>,
+    base: &Fleet,
+    head: &Fleet,
+    head_worker: Option<&Worker>,
+) -> Vec<Change> {
+    let generated = manifest_cause(head, head_worker);
+    let mut changes = Vec::new();
+    let no_objects = BTreeMap::new();
+    let (old_objects, new_objects) = (
+        before.map_or(&no_objects, |state| &state.objects),
+        after.map_or(&no_objects, |state| &state.objects),
+    );
+    let mut files: Vec<&String> = old_objects.keys().chain(new_objects.keys()).collect();
+    files.sort();
+    files.dedup();
+    let secret_cause = external_secret_cause(head, head_worker);
+    // A Namespace's name is the worker's namespace.
+    let namespace_cause = |_: &str| generated("spec.destination.namespace");
+    for file in files {
+        let Some(object) = object_of_file(file) else { continue };
+        let cause: &dyn Fn(&str) -> Option<Cause> = if object == "namespace" {
+            &namespace_cause
+        } else {
+            &secret_cause
+        };
+        let mut object_changes = compare(object, old_objects.get(file), new_objects.get(file), base, head, cause);
+        object_changes.retain(|change| is_telling(object, &change.path));
+        changes.extend(object_changes);
+    }
+    changes
 }
 
 /// Groups changes with the same cause line, path and values across two or more workers.

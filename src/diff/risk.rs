@@ -160,7 +160,11 @@ fn changed_notes(
 
 /// What an ExternalSecret says about its Secret: (Secret name, namespace, store, remote keys).
 fn delivery(object: &crate::yaml::Node) -> (String, String, String, String) {
-    let text = |path: &[&str]| object.get_path(path.iter().copied()).and_then(crate::yaml::Node::scalar_text);
+    let text = |path: &[&str]| {
+        object
+            .get_path(path.iter().copied())
+            .and_then(crate::yaml::Node::scalar_text)
+    };
     let store = format!(
         "{} `{}`",
         text(&["spec", "secretStoreRef", "kind"]).unwrap_or_default(),
@@ -171,7 +175,9 @@ fn delivery(object: &crate::yaml::Node) -> (String, String, String, String) {
             .iter()
             .filter_map(|item| {
                 let key = item.get_path(["remoteRef", "key"])?.scalar_text()?;
-                let property = item.get_path(["remoteRef", "property"]).and_then(crate::yaml::Node::scalar_text);
+                let property = item
+                    .get_path(["remoteRef", "property"])
+                    .and_then(crate::yaml::Node::scalar_text);
                 Some(match property {
                     Some(property) => format!("`{key}` ({property})"),
                     None => format!("`{key}`"),

@@ -41,7 +41,10 @@ const DEFAULT_REFRESH_INTERVAL: &str = "1h";
 /// a worker, or every worker of a cluster, never removes it; and applied server-side by
 /// Argo CD (Flux always is), since 426 KB do not fit client-side apply's annotation.
 const CRD_ANNOTATIONS: [(&str, &str); 2] = [
-    ("argocd.argoproj.io/sync-options", "Prune=false,Delete=false,ServerSideApply=true"),
+    (
+        "argocd.argoproj.io/sync-options",
+        "Prune=false,Delete=false,ServerSideApply=true",
+    ),
     ("kustomize.toolkit.fluxcd.io/prune", "disabled"),
 ];
 
@@ -102,7 +105,7 @@ pub(crate) fn secrets(fleet: &Fleet, worker: &Worker) -> Vec<SecretInfo> {
     let refs = external_secret.spec.remote_refs.clone().unwrap_or_default();
     let mut found = Vec::new();
     if let Some(auth) = &octopus.auth {
-        let kinds: [(&Option<String>, Vec<(&'static str, &Option<RemoteRefSpec>)>); 3] = [
+        let kinds: [(&Option<String>, Vec<SecretKey<'_>>); 3] = [
             (&auth.bearer_token_secret, vec![("bearer-token", &refs.bearer_token)]),
             (&auth.api_key_secret, vec![("api-key", &refs.api_key)]),
             (
@@ -121,12 +124,10 @@ pub(crate) fn secrets(fleet: &Fleet, worker: &Worker) -> Vec<SecretInfo> {
     found
 }
 
-fn secret_info(
-    external_secret: &ExternalSecret,
-    name: &str,
-    role: &'static str,
-    keys: &[(&'static str, &Option<RemoteRefSpec>)],
-) -> SecretInfo {
+/// A key of a Secret and its remote reference, if declared.
+type SecretKey<'a> = (&'static str, &'a Option<RemoteRefSpec>);
+
+fn secret_info(external_secret: &ExternalSecret, name: &str, role: &'static str, keys: &[SecretKey<'_>]) -> SecretInfo {
     let spec = &external_secret.spec;
     let store = spec.store_ref.clone().unwrap_or_default();
     SecretInfo {
@@ -241,7 +242,8 @@ pub(crate) fn render(
         for (file, node) in worker_objects(fleet, templates, worker, inline)? {
             let text = format!("{marker}{}", yaml::emit(&node));
             let relative = format!("{}/{file}", worker.name);
-            out.files.push((objects_folder.join(&relative), text.clone().into_bytes()));
+            out.files
+                .push((objects_folder.join(&relative), text.clone().into_bytes()));
             out.objects.push(text);
             listed.push(relative);
         }
@@ -251,10 +253,12 @@ pub(crate) fn render(
             let mut files = BTreeSet::from([cluster.file]);
             files.extend(fleet.settings.file);
             let text = kustomization(&marker(fleet, &files), &listed);
-            out.files.push((objects_folder.join("kustomization.yaml"), text.into_bytes()));
+            out.files
+                .push((objects_folder.join("kustomization.yaml"), text.into_bytes()));
             if !inline {
                 let text = cluster_application(fleet, templates, cluster, workers[0], folder, &files)?;
-                out.files.push((folder.join(CLUSTER_APPLICATION_FILE), text.into_bytes()));
+                out.files
+                    .push((folder.join(CLUSTER_APPLICATION_FILE), text.into_bytes()));
                 out.resources.push(CLUSTER_APPLICATION_FILE.to_string());
             }
         }
@@ -363,23 +367,34 @@ mod tests {
         let crd = crds::for_chart("3.13.2");
         for engine in [Engine::Flux, Engine::Argocd] {
             let text = crd_object(crd, engine);
-            let node = yaml::parse_undeclared(&text, crate::source::Origin::Generated, yaml::Limits {
-                max_depth: 256,
-                max_nodes: 2_000_000,
-            })
-                .unwrap();
+            let node = yaml::parse_undeclared(
+                &text,
+                crate::source::Origin::Generated,
+                yaml::Limits {
+                    max_depth: 256,
+                    max_nodes: 2_000_000,
+                },
+            )
+            .unwrap();
             let annotations = node.get_path(["metadata", "annotations"]).unwrap();
             for (key, value) in CRD_ANNOTATIONS {
                 assert_eq!(annotations.get(key).and_then(Node::scalar_text).as_deref(), Some(value));
             }
-            let wave = annotations.get("argocd.argoproj.io/sync-wave").and_then(Node::scalar_text);
+            let wave = annotations
+                .get("argocd.argoproj.io/sync-wave")
+                .and_then(Node::scalar_text);
             assert_eq!(wave.as_deref(), (engine == Engine::Argocd).then_some("-2"));
             assert_eq!(
-                annotations.get("controller-gen.kubebuilder.io/version").and_then(Node::scalar_text).as_deref(),
+                annotations
+                    .get("controller-gen.kubebuilder.io/version")
+                    .and_then(Node::scalar_text)
+                    .as_deref(),
                 Some("v0.18.0")
             );
             assert_eq!(
-                node.get_path(["metadata", "name"]).and_then(Node::scalar_text).as_deref(),
+                node.get_path(["metadata", "name"])
+                    .and_then(Node::scalar_text)
+                    .as_deref(),
                 Some(crds::NAME)
             );
             // Only the annotation lines are added: the rest is the chart's, byte for byte.
@@ -393,8 +408,15 @@ mod tests {
 
     #[test]
     fn crd_files_hold_one_copy_per_version_with_a_protecting_kustomization() {
-        let files = crd_files([crds::for_chart("3.13.2"), crds::for_chart("3.13.2"), crds::for_chart("2.51.2")]);
-        let paths: Vec<String> = files.iter().map(|(path, _)| path.to_string_lossy().into_owned()).collect();
+        let files = crd_files([
+            crds::for_chart("3.13.2"),
+            crds::for_chart("3.13.2"),
+            crds::for_chart("2.51.2"),
+        ]);
+        let paths: Vec<String> = files
+            .iter()
+            .map(|(path, _)| path.to_string_lossy().into_owned())
+            .collect();
         assert_eq!(
             paths,
             [

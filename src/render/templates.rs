@@ -27,10 +27,7 @@ pub(crate) const BUILTIN: &[(&str, &str)] = &[
         "helmrelease.yaml.j2",
         include_str!("../../templates/helmrelease.yaml.j2"),
     ),
-    (
-        "namespace.yaml.j2",
-        include_str!("../../templates/namespace.yaml.j2"),
-    ),
+    ("namespace.yaml.j2", include_str!("../../templates/namespace.yaml.j2")),
     (
         "externalsecret.yaml.j2",
         include_str!("../../templates/externalsecret.yaml.j2"),

@@ -40,7 +40,11 @@ pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
             .filter(|worker| worker.enabled)
             .map(|worker| {
                 let cluster = fleet.cluster_of(worker);
-                application_name(&fleet.environments[cluster.environment].name, &cluster.name, &worker.name)
+                application_name(
+                    &fleet.environments[cluster.environment].name,
+                    &cluster.name,
+                    &worker.name,
+                )
             })
             .collect(),
         _ => HashSet::new(),
@@ -65,12 +69,7 @@ pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
 }
 
 /// Warns when workergen has no copy of the CRD of the cluster's newest chart version.
-fn check_crd(
-    fleet: &Fleet,
-    cluster: &Cluster,
-    version: &crate::model::Located<String>,
-    report: &mut Report,
-) {
+fn check_crd(fleet: &Fleet, cluster: &Cluster, version: &crate::model::Located<String>, report: &mut Report) {
     let crd = crate::crds::for_chart(&version.value);
     // An invalid version, or a major without a reference chart, is an error already.
     let known_major = version.value.split('.').next().and_then(|major| major.parse().ok());
@@ -149,8 +148,9 @@ fn check_external_secret(environment: &Environment, external_secret: &ExternalSe
             .collect::<Vec<_>>()
             .join(", ");
         report.push(
-            Diagnostic::error(node.loc, "`secrets.externalSecret` has no `remoteRefs`")
-                .with_hint(format!("add `remoteRefs:` with {list}: where the store keeps each credential")),
+            Diagnostic::error(node.loc, "`secrets.externalSecret` has no `remoteRefs`").with_hint(format!(
+                "add `remoteRefs:` with {list}: where the store keeps each credential"
+            )),
         );
         return;
     };
@@ -188,11 +188,12 @@ fn check_store_ref(node: &Node, store_ref: Option<&crate::decl::StoreRefSpec>, r
         Some(name) if !is_dns_subdomain(name) => {
             let at = store_node.get("name").map_or(store_node.loc, |found| found.loc);
             report.push(
-                Diagnostic::error(at, format!("store name `{name}` is not a valid Kubernetes name"))
-                    .with_hint(format!(
+                Diagnostic::error(at, format!("store name `{name}` is not a valid Kubernetes name")).with_hint(
+                    format!(
                         "a store name is a DNS-1123 subdomain: lowercase letters, digits, `-` and `.`, such as `{}`",
                         crate::names::dns_suggestion(name)
-                    )),
+                    ),
+                ),
             );
         }
         Some(_) => {}
@@ -258,11 +259,11 @@ fn check_refs(environment: &Environment, refs: (Loc, &Node), needed: &[Needed], 
         match map.get_entry(need.reference) {
             None => report.push(
                 Diagnostic::error(refs_at, format!("`remoteRefs` has no `{}`", need.reference))
-                .with_related(set_at(need.because), format!("`{}` is set here", need.because))
-                .with_hint(format!(
-                    "`{}` names a Secret with the key `{}`: add `{}: {{ key: <its key in the store> }}`",
-                    need.because, need.secret_key, need.reference
-                )),
+                    .with_related(set_at(need.because), format!("`{}` is set here", need.because))
+                    .with_hint(format!(
+                        "`{}` names a Secret with the key `{}`: add `{}: {{ key: <its key in the store> }}`",
+                        need.because, need.secret_key, need.reference
+                    )),
             ),
             Some((key, value)) => check_ref(key.loc, need.reference, value, report),
         }
@@ -309,8 +310,9 @@ fn check_ref(at: Loc, reference: &str, node: &Node, report: &mut Report) {
     if key.as_deref().is_none_or(|key| key.trim().is_empty()) {
         let at = node.get("key").map_or(at, |found| found.loc);
         report.push(
-            Diagnostic::error(at, format!("`remoteRefs.{reference}` has no `key`"))
-                .with_hint("give the key (path) of the value in the secret store, e.g. `{ key: octopus/production/worker-token }`"),
+            Diagnostic::error(at, format!("`remoteRefs.{reference}` has no `key`")).with_hint(
+                "give the key (path) of the value in the secret store, e.g. `{ key: octopus/production/worker-token }`",
+            ),
         );
     }
 }
@@ -326,7 +328,9 @@ pub(crate) fn is_duration(text: &str) -> bool {
         return false;
     }
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         let number = &rest[..digits];
         if number.is_empty() || number.starts_with('.') || number.ends_with('.') || number.matches('.').count() > 1 {
             return false;

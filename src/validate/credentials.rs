@@ -58,7 +58,9 @@ fn walk<'a>(node: &'a Node, path: &mut Vec<&'a str>, declaration: bool, report: 
         Value::Seq(items) => {
             // A list item has no key: nothing below it is at the remote references' path.
             path.push("[]");
-            items.iter().for_each(|item| walk(item, path, declaration, report));
+            for item in items {
+                walk(item, path, declaration, report);
+            }
             path.pop();
         }
         _ => {}
@@ -78,7 +80,8 @@ fn hint(name: &str) -> &'static str {
 mod tests {
     use crate::diagnostic::Report;
 
-    const ENVIRONMENT: &str = "octopus:\n  serverUrl: https://octopus.example.com/\n  auth:\n    bearerTokenSecret: octopus-worker-token\n";
+    const ENVIRONMENT: &str =
+        "octopus:\n  serverUrl: https://octopus.example.com/\n  auth:\n    bearerTokenSecret: octopus-worker-token\n";
 
     /// The plaintext refusals of a repository whose environment file ends with `extra` and
     /// whose `workergen.yaml` is `repo`, as `file:line` of each.
@@ -99,7 +102,13 @@ mod tests {
         found
             .diagnostics()
             .iter()
-            .map(|diagnostic| format!("{}:{}", loaded.sources.path(diagnostic.loc.unwrap().file), diagnostic.loc.unwrap().line))
+            .map(|diagnostic| {
+                format!(
+                    "{}:{}",
+                    loaded.sources.path(diagnostic.loc.unwrap().file),
+                    diagnostic.loc.unwrap().line
+                )
+            })
             .collect()
     }
 
@@ -122,7 +131,11 @@ mod tests {
             ("defaults:\n  values:\n    secrets:\n      externalSecret:\n        remoteRefs:\n          password: x\n", 10),
         ];
         for (extra, line) in cases {
-            assert_eq!(refused("acceptEula: true\n", extra), [format!("{env}:{line}")], "{extra}");
+            assert_eq!(
+                refused("acceptEula: true\n", extra),
+                [format!("{env}:{line}")],
+                "{extra}"
+            );
         }
         // `workergen.yaml` has no `secrets:`: the same keys there are refused.
         let repo = "acceptEula: true\nsecrets:\n  externalSecret:\n    remoteRefs:\n      bearerToken: x\n";
