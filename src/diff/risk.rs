@@ -84,6 +84,18 @@ pub fn notes(
         }),
         Status::Changed => changed_notes(engine, before, after, changes, &mut notes),
     }
+    if let (Status::Removed, Some(namespace)) = (status, before.and_then(|state| state.objects.get("namespace.yaml"))) {
+        let name = namespace
+            .get_path(["metadata", "name"])
+            .and_then(crate::yaml::Node::scalar_text);
+        notes.push(Risk {
+            kind: RiskKind::Uninstall,
+            message: format!(
+                "its Namespace `{}` and the Secrets in it stay (workergen marks Namespaces never to be pruned): delete them by hand when they are no longer needed",
+                name.unwrap_or_default()
+            ),
+        });
+    }
     notes.sort();
     notes.dedup();
     notes
