@@ -331,7 +331,7 @@ fn explain(cli: &Cli, args: &ExplainArgs, context: &Context) -> Result<Outcome, 
     let templates = Templates::load(&FsTree::new(&cli.global.directory))?;
     let explanation = crate::explain::explain(&fleet, &templates, worker, args.key.as_deref())?;
     if let Some(key) = &args.key {
-        if explanation.enabled && explanation.values.is_empty() && explanation.manifest.is_empty() {
+        if explanation.enabled && explanation.is_empty() {
             return Err(Failure::usage_with_hint(
                 format!("`{}` has no value at or below `{key}`", args.worker),
                 "key paths are dotted chart values or declaration fields, e.g. `scriptPods.resources`, `workerPools` or `spec.chartRef`",

@@ -18,9 +18,14 @@ use crate::diagnostic::normalize_key;
 /// `workergen.yaml` keys.
 pub const REPO_KEYS: &[&str] = &["chart", "acceptEula", "output", "gitops", "defaults"];
 /// `environment.yaml` keys.
-pub const ENVIRONMENT_KEYS: &[&str] = &["octopus", "defaults", "chart"];
+pub const ENVIRONMENT_KEYS: &[&str] = &["octopus", "defaults", "chart", "secrets"];
 /// Cluster file keys.
-pub const CLUSTER_KEYS: &[&str] = &["cluster", "defaults", "chart", "workers"];
+pub const CLUSTER_KEYS: &[&str] = &["cluster", "defaults", "chart", "secrets", "workers"];
+
+/// The path of the remote references under `secrets:` whose keys (`bearerToken`,
+/// `apiKey`, `username`, `password`) name a credential's place in the secret store, not
+/// the credential: the one place such keys are not refused as plaintext (issue 11).
+pub const REMOTE_REFS_PATH: [&str; 3] = ["secrets", "externalSecret", "remoteRefs"];
 
 /// Keys that hold a secret value in the chart or that a user might reach for, as
 /// [`normalize_key`] spells them: `Password`, `bearer_token` and `serverApikey` are
@@ -122,6 +127,75 @@ pub struct AuthSpec {
     pub bearer_token_secret: Option<String>,
     pub api_key_secret: Option<String>,
     pub username_password_secret: Option<String>,
+}
+
+/// `secrets:` in an environment or cluster file (layered like `chart:`): how the
+/// credential Secrets reach each worker's namespace. Without it they must exist already.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+// The schema: serde type-checks `secrets:` where it is written; the model merges the
+// layers' `Node`s and reads the merged `externalSecret` itself.
+#[allow(dead_code)]
+pub struct SecretsSpec {
+    /// One External Secrets Operator `ExternalSecret` (`external-secrets.io/v1`) per
+    /// credential Secret, in each worker's namespace.
+    pub external_secret: Option<ExternalSecretSpec>,
+}
+
+/// `secrets.externalSecret`: where ESO reads each credential. Every field may be set in
+/// another layer (a cluster file overrides its environment's), so all are optional here;
+/// validation asks for what the merged block lacks.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExternalSecretSpec {
+    /// The ESO store to read from: `{ kind: ClusterSecretStore | SecretStore, name }`.
+    pub store_ref: Option<StoreRefSpec>,
+    /// How often ESO reads the store again, a duration such as `1h` or `15m`; default `1h`.
+    pub refresh_interval: Option<String>,
+    /// One remote reference per Secret key the credential kind needs.
+    pub remote_refs: Option<RemoteRefsSpec>,
+}
+
+/// `secrets.externalSecret.storeRef`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StoreRefSpec {
+    /// `ClusterSecretStore` or `SecretStore` (a `SecretStore` must then stand in each
+    /// worker's namespace).
+    pub kind: Option<String>,
+    /// The store's name.
+    pub name: Option<String>,
+}
+
+/// `secrets.externalSecret.remoteRefs`: what `octopus.auth` and
+/// `octopus.serverCertificateSecret` need, no more: `bearerToken` for
+/// `bearerTokenSecret`, `apiKey` for `apiKeySecret`, `username` and `password` for
+/// `usernamePasswordSecret`, `serverCertificate` for `serverCertificateSecret`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RemoteRefsSpec {
+    /// The Secret key `bearer-token`.
+    pub bearer_token: Option<RemoteRefSpec>,
+    /// The Secret key `api-key`.
+    pub api_key: Option<RemoteRefSpec>,
+    /// The Secret key `username`.
+    pub username: Option<RemoteRefSpec>,
+    /// The Secret key `password`.
+    pub password: Option<RemoteRefSpec>,
+    /// The Secret key `octopus-server-certificate.pem` (the PEM).
+    pub server_certificate: Option<RemoteRefSpec>,
+}
+
+/// One value in the secret store (ESO's `remoteRef`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RemoteRefSpec {
+    /// The key (path) in the store.
+    pub key: Option<String>,
+    /// A property of a structured value (a JSON field), when the value is not the secret itself.
+    pub property: Option<String>,
+    /// A version of the value, when the store keeps versions.
+    pub version: Option<String>,
 }
 
 /// `cluster:` in a cluster file.
@@ -299,6 +373,8 @@ pub struct EnvironmentFile {
     defaults: Option<WorkerSpec>,
     /// Layered over `workergen.yaml`'s `chart:`.
     chart: Option<ChartSpec>,
+    /// How the credential Secrets reach the workers' namespaces (External Secrets).
+    secrets: Option<SecretsSpec>,
 }
 
 /// `environments/<env>/<cluster>.yaml`: one cluster and its workers.
@@ -312,6 +388,8 @@ pub struct ClusterFile {
     defaults: Option<WorkerSpec>,
     /// Layered over the environment's `chart:`.
     chart: Option<ChartSpec>,
+    /// Layered over the environment's `secrets:`.
+    secrets: Option<SecretsSpec>,
     /// The workers, by name (the Helm release name: a DNS-1123 label of at most 49 characters).
     workers: Option<BTreeMap<String, Option<WorkerSpec>>>,
 }

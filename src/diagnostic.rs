@@ -243,6 +243,9 @@ const REDACTED: &str = "<redacted>";
 struct Excerpts<'a> {
     sources: &'a Sources,
     continuations: std::collections::HashMap<crate::source::FileId, Vec<bool>>,
+    /// Per file, the lines that hold one remote reference of `secrets.externalSecret`
+    /// ([`remote_ref_lines`]): shown, since they name places in a store, not credentials.
+    remote_refs: std::collections::HashMap<crate::source::FileId, Vec<bool>>,
 }
 
 impl<'a> Excerpts<'a> {
@@ -250,7 +253,21 @@ impl<'a> Excerpts<'a> {
         Self {
             sources,
             continuations: std::collections::HashMap::new(),
+            remote_refs: std::collections::HashMap::new(),
         }
+    }
+
+    /// Whether line `line` (1-based) of `file` is a remote reference line.
+    fn is_remote_ref(&mut self, file: crate::source::FileId, line: u32) -> bool {
+        let sources = self.sources;
+        let lines = self
+            .remote_refs
+            .entry(file)
+            .or_insert_with(|| remote_ref_lines(sources.text(file)));
+        line.checked_sub(1)
+            .and_then(|index| lines.get(index as usize))
+            .copied()
+            .unwrap_or(false)
     }
 
     /// Whether line `line` (1-based) of `file` continues a credential's value.
@@ -279,6 +296,12 @@ impl<'a> Excerpts<'a> {
             let shown = format!("{indent}{REDACTED}");
             let caret = caret.min(indent.chars().count());
             (shown, caret)
+        } else if !redact && self.is_remote_ref(loc.file, loc.line) {
+            // `bearerToken: { key: octopus/worker-token }` under `remoteRefs`: no credential.
+            let chars: Vec<char> = line.chars().collect();
+            let found = credential_keys(&chars);
+            let others = found.iter().skip(1).map(|found| found.value.clone()).collect();
+            redact_spans(&chars, caret, others, secrets)
         } else {
             redact_line(line, caret, redact, secrets)
         };
@@ -311,6 +334,16 @@ fn redact_line(line: &str, caret: usize, force: bool, secrets: &mut Vec<String>)
             spans.push(start..chars.len());
         }
     }
+    redact_spans(&chars, caret, spans, secrets)
+}
+
+/// `chars` with each of `spans` replaced by `<redacted>`, and the caret moved with the text.
+fn redact_spans(
+    chars: &[char],
+    caret: usize,
+    mut spans: Vec<std::ops::Range<usize>>,
+    secrets: &mut Vec<String>,
+) -> (String, usize) {
     spans.retain(|span| span.start < span.end);
     spans.sort_by_key(|span| span.start);
     let mut text = String::new();
@@ -577,6 +610,59 @@ fn credential_keys(chars: &[char]) -> Vec<FoundKey> {
     found
 }
 
+/// The path of `remoteRefs` in an environment or cluster file, and the keys below it
+/// that name where a store keeps a credential (as `decl::RemoteRefsSpec` spells them).
+const REMOTE_REFS: [&str; 3] = ["secrets", "externalSecret", "remoteRefs"];
+const REMOTE_REF_KEYS: [&str; 4] = ["bearerToken", "apiKey", "username", "password"];
+
+/// For each line of `text`, whether it is exactly one remote reference in block style at
+/// `secrets.externalSecret.remoteRefs` (followed by indentation), as a one-line flow map
+/// of nothing but `key`, `property` and `version`: `  bearerToken: { key: a/b, property: c }`.
+/// Anything else (a scalar, a multi-line map, another key inside) is not such a line and
+/// stays redacted like any credential.
+fn remote_ref_lines(text: &str) -> Vec<bool> {
+    let mut lines = Vec::new();
+    // The block keys above the current line: (indent, key).
+    let mut path: Vec<(usize, String)> = Vec::new();
+    for line in text.split('\n') {
+        let chars: Vec<char> = line.trim_end_matches('\r').chars().collect();
+        let indent = skip_blanks(&chars, 0);
+        if indent == chars.len() || chars[indent] == '#' {
+            lines.push(false);
+            continue;
+        }
+        while path.last().is_some_and(|(at, _)| *at >= indent) {
+            path.pop();
+        }
+        let Some((key, after)) = parse_key(&chars, indent, false) else {
+            // A list item or anything else: nothing below it is at the path.
+            path.push((indent, "[]".to_string()));
+            lines.push(false);
+            continue;
+        };
+        let at_refs =
+            path.len() == REMOTE_REFS.len() && path.iter().zip(REMOTE_REFS).all(|((_, name), want)| name == want);
+        let value: String = chars[skip_blanks(&chars, after)..].iter().collect();
+        lines.push(at_refs && REMOTE_REF_KEYS.contains(&key.as_str()) && is_reference_map(value.trim_end()));
+        path.push((indent, key));
+    }
+    lines
+}
+
+/// Whether `value` is a one-line flow map whose keys are all `key`, `property` or
+/// `version` (no quotes, no nesting: anything unusual is not).
+fn is_reference_map(value: &str) -> bool {
+    let Some(inner) = value.strip_prefix('{').and_then(|rest| rest.strip_suffix('}')) else {
+        return false;
+    };
+    !inner.contains(['{', '}', '[', ']', '"', '\'', '#'])
+        && inner.split(',').all(|entry| {
+            entry
+                .split_once(':')
+                .is_some_and(|(key, _)| ["key", "property", "version"].contains(&key.trim()))
+        })
+}
+
 /// For each line of `text`, whether it continues the value of a credential key on an
 /// earlier line: inside a quote it opened, or indented below it (a block scalar, a
 /// multi-line plain scalar, a nested map). Such lines are shown as `<redacted>`.
@@ -690,6 +776,28 @@ mod tests {
             "{text}"
         );
         assert!(text.starts_with("error: no place\n"), "{text}");
+    }
+
+    #[test]
+    fn remote_references_are_shown_and_nothing_else() {
+        let text = "octopus:\n  auth: { bearerTokenSecret: t }\nsecrets:\n  externalSecret:\n    remoteRefs:\n      bearerToken: { key: octopus/token, property: p }\n      password: hunter2\n      apiKey: { key: a, password: hunter3 }\n      username: {key: u}\n    bearerToken: { key: elsewhere }\ndefaults:\n  values:\n    secrets:\n      externalSecret:\n        remoteRefs:\n          password: { key: x }\n";
+        let shown = remote_ref_lines(text);
+        let shown_lines: Vec<usize> = (0..shown.len()).filter(|at| shown[*at]).map(|at| at + 1).collect();
+        assert_eq!(shown_lines, [6, 9]);
+        let mut sources = Sources::new();
+        let id = sources.add("env.yaml".to_string(), text.to_string());
+        let mut report = Report::new();
+        for line in [6, 7, 8, 10, 16] {
+            report.push(Diagnostic::error(Loc::new(id, line, 7), format!("problem {line}")));
+        }
+        let rendered = report.render(&sources, false);
+        assert!(
+            rendered.contains("  6 |       bearerToken: { key: octopus/token, property: p }\n"),
+            "{rendered}"
+        );
+        for hidden in ["hunter2", "hunter3", "elsewhere", "{ key: x }"] {
+            assert!(!rendered.contains(hidden), "{hidden}: {rendered}");
+        }
     }
 
     #[test]

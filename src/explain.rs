@@ -40,6 +40,17 @@ pub struct Explanation {
     /// The manifest's file name (`helmrelease.yaml`, `application.yaml`), if any.
     pub manifest_file: Option<&'static str>,
     pub manifest: Vec<Leaf>,
+    /// The effective `secrets.externalSecret` of the worker's cluster (issue 11): where
+    /// its ExternalSecrets read each credential, and which file and layer set it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<Leaf>,
+}
+
+impl Explanation {
+    /// Whether it shows no leaf at all (a KEY that matches nothing).
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty() && self.manifest.is_empty() && self.secrets.is_empty()
+    }
 }
 
 /// The leaves of `node` at or below `key` (all without one), by path.
@@ -83,6 +94,7 @@ pub fn explain(
             values: Vec::new(),
             manifest_file: None,
             manifest: Vec::new(),
+            secrets: Vec::new(),
         });
     }
     let mut ignored = Vec::new();
@@ -105,7 +117,30 @@ pub fn explain(
             .as_ref()
             .map(|(_, node)| leaves(fleet, node, key))
             .unwrap_or_default(),
+        secrets: secrets(fleet, worker, key),
     })
+}
+
+/// The leaves of the worker's effective `secrets.externalSecret`, by their full path
+/// (`secrets.externalSecret.storeRef.name`); with `key`, those at or below it.
+fn secrets(fleet: &Fleet, worker: &Worker, key: Option<&str>) -> Vec<Leaf> {
+    const PREFIX: &str = "secrets.externalSecret";
+    let Some(external_secret) = &fleet.cluster_of(worker).external_secret else {
+        return Vec::new();
+    };
+    let inner = match key {
+        None => None,
+        Some(key) if PREFIX.starts_with(key) => None,
+        Some(key) => match key.strip_prefix(PREFIX).and_then(|rest| rest.strip_prefix('.')) {
+            Some(rest) => Some(rest),
+            None => return Vec::new(),
+        },
+    };
+    let mut found = leaves(fleet, &external_secret.node, inner);
+    for leaf in &mut found {
+        leaf.path = format!("{PREFIX}.{}", leaf.path);
+    }
+    found
 }
 
 /// The text report: one line per leaf, value then origin.
@@ -150,6 +185,7 @@ pub fn render_text(explanation: &Explanation) -> String {
     if let Some(file) = explanation.manifest_file {
         section(&mut out, file, &explanation.manifest);
     }
+    section(&mut out, "secrets (the worker's ExternalSecrets)", &explanation.secrets);
     out
 }
 

@@ -84,6 +84,19 @@ octopus:
     bearerTokenSecret: octopus-worker-token
   # serverCertificateSecret: octopus-internal-ca   # a Secret with `octopus-server-certificate.pem`
 
+# Where those Secrets come from. Without `secrets:` they must already exist in each
+# worker's namespace (README: Creating the Secrets by hand). With the External Secrets
+# Operator, workergen renders one ExternalSecret per Secret in each worker's namespace;
+# you provide the store. A cluster file may carry its own `secrets:`, layered over this.
+# secrets:
+#   externalSecret:
+#     storeRef: { kind: ClusterSecretStore, name: octopus }   # or kind: SecretStore
+#     refreshInterval: 1h
+#     remoteRefs:                     # exactly what `auth` needs: bearerToken, apiKey,
+#                                     # or username + password
+#       bearerToken: { key: octopus/example/worker-token }   # + optional property, version
+#       # serverCertificate: { key: octopus/example/ca }    # with serverCertificateSecret
+
 # Worker fields for every worker of this environment.
 defaults:
   pollingConnectionCount: 5

@@ -10,6 +10,7 @@ pub mod chart;
 pub(crate) mod chart_values;
 pub mod cli;
 pub(crate) mod console;
+pub(crate) mod crds;
 pub(crate) mod decl;
 pub mod diagnostic;
 pub(crate) mod diff;

@@ -4,7 +4,9 @@
 //! worker layers and the `chart:` blocks with `merge::overlay`, and keeps the
 //! merged [`Node`] tree of each worker so every value still knows where it was set.
 
-use crate::decl::{self, ChartSpec, ClusterSpec, Engine, GitopsSpec, OctopusSpec, WorkerSpec};
+use crate::decl::{
+    self, ChartSpec, ClusterSpec, Engine, ExternalSecretSpec, GitopsSpec, OctopusSpec, SecretsSpec, WorkerSpec,
+};
 use crate::diagnostic::{did_you_mean, Diagnostic, Report};
 use crate::load::{EnvironmentFiles, Loaded, Parsed};
 use crate::merge;
@@ -101,6 +103,18 @@ pub(crate) struct Cluster {
     pub(crate) destination_node: Option<Node>,
     /// `cluster:` had a type error, reported already: rules about it stay silent.
     pub(crate) destination_reported: bool,
+    /// `secrets.externalSecret` of the environment and the cluster file, merged; `None`
+    /// when neither sets it (the credential Secrets must then exist already).
+    pub(crate) external_secret: Option<ExternalSecret>,
+}
+
+/// The effective `secrets.externalSecret` of a cluster (issue 11).
+#[derive(Debug, Clone)]
+pub(crate) struct ExternalSecret {
+    /// The merged block: every node keeps the file, line and layer that set it.
+    pub(crate) node: Node,
+    /// The merged block, typed (fields with a type error read as absent: reported).
+    pub(crate) spec: ExternalSecretSpec,
 }
 
 /// The effective chart of a worker.
@@ -365,6 +379,7 @@ pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
             .unwrap_or_else(|| Node::map(Loc::new(parsed.file, 1, 1)));
         let octopus: OctopusSpec = typed_keeping_text(&mut octopus_node, report);
         typed::<ChartSpec>(root, "chart", report);
+        let environment_secrets = secrets_fragment(root, report);
         let mut environment_defaults = fragment(root, "defaults", Layer::Environment);
         check_fragment(&mut environment_defaults, report);
         let environment_chart = fragment(root, "chart", Layer::Environment);
@@ -381,18 +396,9 @@ pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
         let inherited = Inherited {
             defaults: [&repo_defaults, &environment_defaults],
             charts: [&repo_chart, &environment_chart],
+            secrets: &environment_secrets,
         };
-        let places = cluster_places(files, environment_index, clusters.len());
-        let resolved: Vec<ResolvedCluster> = files
-            .clusters
-            .par_iter()
-            .zip(places)
-            .map(|((_, parsed), place)| {
-                let mut local = Report::new();
-                let cluster = resolve_cluster(parsed, place, inherited, &mut local);
-                (cluster, local)
-            })
-            .collect();
+        let resolved = resolve_clusters(files, inherited, environment_index, clusters.len());
         let mut environment_majors = std::collections::BTreeSet::new();
         for (cluster, local) in resolved {
             report.extend(local.diagnostics().iter().cloned());
@@ -427,6 +433,27 @@ pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
 /// A cluster file resolved on its own: the cluster and workers (if readable), and its problems.
 type ResolvedCluster = (Option<(Cluster, Vec<Worker>)>, Report);
 
+/// The cluster files of an environment, resolved independently: in parallel, each with
+/// its own report. A readable cluster file (a map) gets the next index from `first`.
+fn resolve_clusters(
+    files: &EnvironmentFiles,
+    inherited: Inherited<'_>,
+    environment: usize,
+    first: usize,
+) -> Vec<ResolvedCluster> {
+    let places = cluster_places(files, environment, first);
+    files
+        .clusters
+        .par_iter()
+        .zip(places)
+        .map(|((_, parsed), place)| {
+            let mut local = Report::new();
+            let cluster = resolve_cluster(parsed, place, inherited, &mut local);
+            (cluster, local)
+        })
+        .collect()
+}
+
 /// What a cluster file inherits from `workergen.yaml` and its environment.
 #[derive(Clone, Copy)]
 struct Inherited<'a> {
@@ -434,6 +461,8 @@ struct Inherited<'a> {
     defaults: [&'a Node; 2],
     /// The `chart:` blocks of `workergen.yaml` and of the environment, lowest first.
     charts: [&'a Node; 2],
+    /// The environment's `secrets:` block.
+    secrets: &'a Node,
 }
 
 /// Where a cluster file stands in the fleet.
@@ -482,6 +511,7 @@ fn resolve_cluster(
     let mut cluster_defaults = fragment(Some(root), "defaults", Layer::Cluster);
     check_fragment(&mut cluster_defaults, report);
     let cluster_chart = fragment(Some(root), "chart", Layer::Cluster);
+    let cluster_secrets = secrets_fragment(Some(root), report);
     let [repo_chart, environment_chart] = inherited.charts;
     let chart = resolve_chart(&[repo_chart.clone(), environment_chart.clone(), cluster_chart]);
     let cluster = Cluster {
@@ -499,6 +529,7 @@ fn resolve_cluster(
             .map_or(root.loc, |node| node.loc),
         destination_node: root.get_path(["cluster", "destination"]).cloned(),
         destination_reported: !cluster_clean,
+        external_secret: resolve_external_secret(inherited.secrets, &cluster_secrets),
     };
     let [repo_defaults, environment_defaults] = inherited.defaults;
     let layers = [repo_defaults.clone(), environment_defaults.clone(), cluster_defaults];
@@ -512,6 +543,26 @@ fn resolve_cluster(
         }
     }
     Some((cluster, workers))
+}
+
+/// The `secrets:` block of a file, checked where it is written (types, unknown keys; its
+/// text fields keep the text as written).
+fn secrets_fragment(root: Option<&Node>, report: &mut Report) -> Node {
+    // No layer: `secrets:` is no worker-field layer; its place names its file's part
+    // (`environment` or `cluster`) in `diff` and `explain`.
+    let mut node = fragment(root, "secrets", Layer::None);
+    let _: SecretsSpec = typed_keeping_text(&mut node, report);
+    node
+}
+
+/// The environment's and the cluster's `secrets.externalSecret`, merged like `chart:`
+/// (a cluster file overrides field by field; `externalSecret: null` turns delivery off).
+fn resolve_external_secret(environment: &Node, cluster: &Node) -> Option<ExternalSecret> {
+    let merged = merge::merge([environment, cluster], Node::map(Loc::default()));
+    let node = merged.get("externalSecret").filter(|node| !node.is_null())?.clone();
+    let mut ignored = Vec::new();
+    let spec = from_node_partial(&node, &mut ignored).unwrap_or_default();
+    Some(ExternalSecret { node, spec })
 }
 
 /// Checks the keys of a fragment's `values` against the chart, where they are written:

@@ -41,6 +41,14 @@ pub fn application_name(environment: &str, cluster: &str, worker: &str) -> Strin
     format!("{environment}-{cluster}-{worker}")
 }
 
+/// The name of a cluster's own Argo CD `Application`, which deploys its Namespaces,
+/// ExternalSecrets and the chart's CRD: `<environment>-<cluster>--cluster`. A worker
+/// name cannot start with `-`, so only a worker named `...--cluster` could take it, and
+/// validation refuses that.
+pub fn cluster_application_name(environment: &str, cluster: &str) -> String {
+    format!("{environment}-{cluster}--cluster")
+}
+
 /// The name of the `ConfigMap` that holds a worker's Helm values under Flux.
 pub fn values_config_map(worker: &str) -> String {
     format!("{worker}-values")

@@ -21,9 +21,13 @@ const REINSTALL_POOLS: &str =
     "`agent.worker.initial.workerPools`: no effect on an upgrade; takes effect only on reinstall";
 const UNINSTALL: &str = "uninstalls the agent; the worker stays registered in Octopus until it is deleted there";
 const INSTALL: &str = "installs a new agent, which registers a new worker in Octopus";
+/// The note beside [`UNINSTALL`] for a worker whose Namespace was rendered (issue 11).
+fn kept_namespace(namespace: &str) -> String {
+    format!("its Namespace `{namespace}` and the Secrets in it stay (workergen marks Namespaces never to be pruned): delete them by hand when they are no longer needed")
+}
 
 /// Filters the short commit hashes out of a snapshot.
-const HASH_FILTER: (&str, &str) = (r"\b[0-9a-f]{7}\b", "[HASH]");
+pub(crate) const HASH_FILTER: (&str, &str) = (r"\b[0-9a-f]{7}\b", "[HASH]");
 
 fn ok(run: &Run) {
     assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
@@ -128,7 +132,8 @@ fn a_removed_worker_uninstalls_the_agent() {
     ok(&run);
     assert!(
         run.stdout.contains(&format!(
-            "\n- production/us-east-1/deploy (removed)\n    ! {UNINSTALL}\n"
+            "\n- production/us-east-1/deploy (removed)\n    ! {}\n    ! {UNINSTALL}\n",
+            kept_namespace("octopus-agent-deploy")
         )),
         "{}",
         run.stdout
@@ -140,7 +145,8 @@ fn a_removed_worker_uninstalls_the_agent() {
     );
     assert!(
         run.stdout.contains(&format!(
-            "\n- staging/eu-west-1/terraform (removed)\n    ! {UNINSTALL}\n"
+            "\n- staging/eu-west-1/terraform (removed)\n    ! {}\n    ! {UNINSTALL}\n",
+            kept_namespace("octopus-agent-terraform")
         )),
         "{}",
         run.stdout
@@ -215,7 +221,8 @@ fn a_rename_is_a_removal_and_an_addition_that_looks_like_a_rename() {
     );
     assert!(
         run.stdout.contains(&format!(
-            "\n- production/us-east-1/deploy (removed)\n    ! {UNINSTALL}\n"
+            "\n- production/us-east-1/deploy (removed)\n    ! {}\n    ! {UNINSTALL}\n",
+            kept_namespace("octopus-agent-deploy")
         )),
         "{}",
         run.stdout
@@ -909,7 +916,7 @@ fn check_passes_after_render_and_lists_stale_missing_and_extra_files() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stdout.contains(
-            "extra: rendered/staging/eu-west-1/deploy/helmrelease.yaml\nextra: rendered/staging/eu-west-1/deploy/values.yaml\n"
+            "extra: rendered/staging/eu-west-1/deploy/helmrelease.yaml\nextra: rendered/staging/eu-west-1/deploy/namespace.yaml\nextra: rendered/staging/eu-west-1/deploy/values.yaml\n"
         ),
         "{}",
         run.stdout

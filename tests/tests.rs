@@ -1,6 +1,7 @@
 //! Integration tests: one binary, split by feature.
 
 mod apiserver;
+mod cluster_objects;
 mod corpus;
 mod diff;
 mod git_output;

@@ -19,6 +19,7 @@ struct Document<'a> {
     groups: &'a [Group],
     workers: &'a [WorkerDiff],
     drift: &'a [String],
+    crds: &'a [super::CrdChange],
 }
 
 pub fn render(diff: &Diff) -> String {
@@ -40,6 +41,7 @@ pub fn render(diff: &Diff) -> String {
         groups: &diff.groups,
         workers: &diff.workers,
         drift: &diff.drift,
+        crds: &diff.crds,
     };
     let mut text = serde_json::to_string_pretty(&document).expect("the diff serializes");
     text.push('\n');

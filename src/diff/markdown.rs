@@ -89,9 +89,14 @@ fn groups(diff: &Diff, shown: usize) -> String {
     let mut out = String::from("\n### Changes shared by many workers\n\n");
     for group in &diff.groups {
         let names: Vec<String> = group.workers.iter().map(|id| code(id)).collect();
+        // A worker's own objects (issue 11) are named: two ExternalSecrets share paths.
+        let object = match group.object {
+            "values" | "helmrelease" | "application" => String::new(),
+            other => format!("{} ", code(other)),
+        };
         let _ = writeln!(
             out,
-            "- `{}:{}` changed {} {} → {} for **{} workers**: {}",
+            "- `{}:{}` changed {object}{} {} → {} for **{} workers**: {}",
             group.cause.file,
             group.cause.line,
             code(&group.path),
@@ -147,6 +152,19 @@ fn cluster_section(cluster: &str, workers: &[&WorkerDiff]) -> String {
 pub fn render(diff: &Diff) -> String {
     let mut out = summary(diff);
     out.push_str(&drift(diff, 10));
+    if !diff.crds.is_empty() {
+        out.push('\n');
+        // Folded like every list here: the body stays within its limit for any fleet.
+        for line in super::text::crds(diff).lines().take(10) {
+            out.push_str(&format!("- {line}\n"));
+        }
+        if diff.crds.len() > 10 {
+            out.push_str(&format!(
+                "- (+{} more clusters with a new chart CRD)\n",
+                diff.crds.len() - 10
+            ));
+        }
+    }
     if diff.is_empty() {
         out.push_str("\nNo worker changes.\n");
         return out;

@@ -48,7 +48,31 @@ pub struct WorkerState {
     /// The values file's text (without the marker line), for the unified diff.
     pub values_text: String,
     pub manifest: Option<(&'static str, Node)>,
+    /// The worker's Namespace and ExternalSecrets (issue 11), by file name
+    /// (`namespace.yaml`, `externalsecret-auth.yaml`, `externalsecret-certificate.yaml`).
+    pub objects: BTreeMap<String, Node>,
     pub values_path: String,
+}
+
+/// The object name a change of a worker's own file is reported under.
+pub fn object_of_file(file: &str) -> Option<&'static str> {
+    match file {
+        "namespace.yaml" => Some("namespace"),
+        "externalsecret-auth.yaml" => Some("externalsecret-auth"),
+        "externalsecret-certificate.yaml" => Some("externalsecret-certificate"),
+        _ => None,
+    }
+}
+
+/// The chart CRD a cluster deploys, changed between base and head (issue 11): shown once
+/// per cluster, not per worker, since one object of the cluster owns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CrdChange {
+    /// `<env>/<cluster>`.
+    pub cluster: String,
+    /// The chart version the CRD comes from, before and after.
+    pub old: String,
+    pub new: String,
 }
 
 /// The declaration that set a value: file, line, column and layer.
@@ -128,6 +152,8 @@ pub struct Diff {
     /// Workers whose committed `rendered/` files on the head side differ from a fresh
     /// render of its declarations (someone forgot `workergen render`, or edited by hand).
     pub drift: Vec<String>,
+    /// Clusters whose chart CRD changes (a chart bump), each once.
+    pub crds: Vec<CrdChange>,
 }
 
 /// How many workers are added, changed, removed and unchanged.
@@ -254,7 +280,47 @@ fn state(fleet: &Fleet, templates: &Templates, worker: &Worker) -> Result<Worker
         values_text: yaml::emit(&values),
         values,
         manifest,
+        objects: crate::render::cluster_objects::worker_objects(fleet, templates, worker, false)?
+            .into_iter()
+            .collect(),
     })
+}
+
+/// The chart CRD version of every cluster with enabled workers in `clusters` (all for `None`).
+fn cluster_crds(fleet: &Fleet, clusters: Option<&HashSet<ClusterKey>>) -> BTreeMap<ClusterKey, &'static str> {
+    let mut by_cluster: BTreeMap<ClusterKey, Vec<&Worker>> = BTreeMap::new();
+    for worker in fleet.workers.iter().filter(|worker| worker.enabled) {
+        let key = cluster_key(fleet, worker);
+        if clusters.is_none_or(|clusters| clusters.contains(&key)) {
+            by_cluster.entry(key).or_default().push(worker);
+        }
+    }
+    by_cluster
+        .into_iter()
+        .filter_map(|(key, workers)| {
+            let crd = crate::render::cluster_objects::cluster_crd(&workers)?;
+            Some((key, crd.version))
+        })
+        .collect()
+}
+
+/// The clusters on both sides whose CRD version differs.
+fn crd_changes(base: &Fleet, head: &Fleet, clusters: Option<&HashSet<ClusterKey>>) -> Vec<CrdChange> {
+    if head.settings.engine.value == Engine::None {
+        return Vec::new();
+    }
+    let before = cluster_crds(base, clusters);
+    cluster_crds(head, clusters)
+        .into_iter()
+        .filter_map(|(key, new)| {
+            let old = before.get(&key)?;
+            (*old != new).then(|| CrdChange {
+                cluster: format!("{}/{}", key.0, key.1),
+                old: (*old).to_string(),
+                new: new.to_string(),
+            })
+        })
+        .collect()
 }
 
 /// Leaves by path: (JSON value, node). Values files treat a list as one leaf (Helm
@@ -378,6 +444,50 @@ fn manifest_cause<'a>(head: &'a Fleet, worker: Option<&'a Worker>) -> impl Fn(&s
     }
 }
 
+/// Whether a change of a worker's Namespace or ExternalSecret at `path` tells a reviewer
+/// something: the namespace, the Secret, where the store keeps it and how often it is read.
+/// Their labels, kinds and fixed policies follow from those and would only repeat them.
+fn is_telling(object: &str, path: &str) -> bool {
+    if object == "namespace" {
+        return path == "metadata.name";
+    }
+    path == "metadata.namespace"
+        || path == "spec.target.name"
+        || path == "spec.refreshInterval"
+        || path.starts_with("spec.secretStoreRef.")
+        || path.starts_with("spec.data")
+}
+
+/// For a field of a worker's ExternalSecret, the part of `secrets.externalSecret` behind
+/// it on the head side; for its namespace, the worker's namespace.
+fn external_secret_cause<'a>(head: &'a Fleet, worker: Option<&'a Worker>) -> impl Fn(&str) -> Option<Cause> + 'a {
+    let namespace = manifest_cause(head, worker);
+    move |path: &str| {
+        let worker = worker?;
+        if path == "metadata.namespace" {
+            return namespace("spec.destination.namespace");
+        }
+        let external_secret = head.cluster_of(worker).external_secret.as_ref()?;
+        let field = if path.starts_with("spec.secretStoreRef") {
+            "storeRef"
+        } else if path.starts_with("spec.data") {
+            "remoteRefs"
+        } else if path == "spec.refreshInterval" {
+            "refreshInterval"
+        } else {
+            ""
+        };
+        let node = external_secret.node.get(field).unwrap_or(&external_secret.node);
+        let loc = node.declared_at()?;
+        Some(Cause {
+            file: head.sources.path(loc.file).to_string(),
+            line: loc.line,
+            column: loc.col,
+            layer: layer_name(node.layer, head, loc),
+        })
+    }
+}
+
 /// Compares base and head, also reporting drift between the head's fresh render and `committed`,
 /// the head's committed `rendered/` files (paths relative to the output folder).
 ///
@@ -412,6 +522,7 @@ pub fn compute_with_committed(
         }
     }
     diff.drift = drifted.unwrap_or_default();
+    diff.crds = crd_changes(base.fleet, head.fleet, dirty.as_ref());
     Ok(diff)
 }
 
@@ -434,6 +545,11 @@ fn committed_drift(
             ))
         })
     })?;
+    let mut fresh = fresh;
+    if dirty.is_some() {
+        // Only the dirty clusters' folders are read: the shared `_crds/` is not among them.
+        fresh.files.retain(|path, _| !path.starts_with(crate::crds::FOLDER));
+    }
     let found: BTreeMap<std::path::PathBuf, Vec<u8>> = read(dirty)
         .into_iter()
         .filter(|(_, bytes)| bytes.starts_with(crate::render::output::MARKER.as_bytes()))
@@ -502,6 +618,67 @@ pub fn compare_states(base: States<'_>, head: States<'_>) -> Diff {
         groups,
         per_environment,
         drift: Vec::new(),
+        crds: Vec::new(),
+    }
+}
+
+/// The parsed files of a rendered tree, by worker id (`env/cluster/worker`).
+#[derive(Default)]
+struct RenderedFiles {
+    values: BTreeMap<String, Node>,
+    manifests: BTreeMap<String, (&'static str, Node)>,
+    /// The chart tag of each cluster's OCIRepository, by `env/cluster`.
+    chart_tags: BTreeMap<String, String>,
+    objects: BTreeMap<String, BTreeMap<String, Node>>,
+}
+
+impl RenderedFiles {
+    fn read<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Self {
+        let parse = |bytes: &[u8]| {
+            let text = std::str::from_utf8(bytes).ok()?;
+            yaml::parse_undeclared(text, crate::source::Origin::Generated, yaml::Limits::default()).ok()
+        };
+        let mut found = Self::default();
+        for (path, bytes) in files {
+            let parts: Vec<&str> = path.split('/').collect();
+            match parts.as_slice() {
+                // A worker's Namespace and ExternalSecrets: in its folder (Flux), or in
+                // the cluster's `_cluster` folder (Argo CD).
+                [environment, cluster, "_cluster", worker, file] | [environment, cluster, worker, file]
+                    if object_of_file(file).is_some() =>
+                {
+                    let id = format!("{environment}/{cluster}/{worker}");
+                    if let Some(node) = parse(bytes) {
+                        found.objects.entry(id).or_default().insert((*file).to_string(), node);
+                    }
+                }
+                [environment, cluster, worker, file] => {
+                    let id = format!("{environment}/{cluster}/{worker}");
+                    let Some(node) = parse(bytes) else { continue };
+                    match *file {
+                        "values.yaml" => {
+                            found.values.insert(id, node);
+                        }
+                        "helmrelease.yaml" => {
+                            found.manifests.insert(id, ("helmrelease.yaml", node));
+                        }
+                        "application.yaml" => {
+                            found.manifests.insert(id, ("application.yaml", node));
+                        }
+                        _ => {}
+                    }
+                }
+                [environment, cluster, "ocirepository.yaml"] => {
+                    if let Some(tag) =
+                        parse(bytes).and_then(|node| node.get_path(["spec", "ref", "tag"])?.scalar_text())
+                    {
+                        found.chart_tags.insert(format!("{environment}/{cluster}"), tag);
+                    }
+                }
+                _ => {}
+            }
+        }
+        found
     }
 }
 
@@ -511,40 +688,12 @@ pub fn states_from_rendered<'a>(
     files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
     output: &str,
 ) -> BTreeMap<String, WorkerState> {
-    let parse = |bytes: &[u8]| {
-        let text = std::str::from_utf8(bytes).ok()?;
-        yaml::parse_undeclared(text, crate::source::Origin::Generated, yaml::Limits::default()).ok()
-    };
-    let mut values: BTreeMap<String, Node> = BTreeMap::new();
-    let mut manifests: BTreeMap<String, (&'static str, Node)> = BTreeMap::new();
-    let mut chart_tags: BTreeMap<String, String> = BTreeMap::new();
-    for (path, bytes) in files {
-        let parts: Vec<&str> = path.split('/').collect();
-        match parts.as_slice() {
-            [environment, cluster, worker, file] => {
-                let id = format!("{environment}/{cluster}/{worker}");
-                let Some(node) = parse(bytes) else { continue };
-                match *file {
-                    "values.yaml" => {
-                        values.insert(id, node);
-                    }
-                    "helmrelease.yaml" => {
-                        manifests.insert(id, ("helmrelease.yaml", node));
-                    }
-                    "application.yaml" => {
-                        manifests.insert(id, ("application.yaml", node));
-                    }
-                    _ => {}
-                }
-            }
-            [environment, cluster, "ocirepository.yaml"] => {
-                if let Some(tag) = parse(bytes).and_then(|node| node.get_path(["spec", "ref", "tag"])?.scalar_text()) {
-                    chart_tags.insert(format!("{environment}/{cluster}"), tag);
-                }
-            }
-            _ => {}
-        }
-    }
+    let RenderedFiles {
+        values,
+        mut manifests,
+        chart_tags,
+        mut objects,
+    } = RenderedFiles::read(files);
     values
         .into_iter()
         .map(|(id, values)| {
@@ -582,6 +731,7 @@ pub fn states_from_rendered<'a>(
                 values_text: yaml::emit(&values),
                 values,
                 manifest,
+                objects: objects.remove(&id).unwrap_or_default(),
             };
             (id, state)
         })
@@ -622,6 +772,7 @@ fn worker_diff(
         head,
         &generated,
     ));
+    changes.extend(object_changes(before, after, base, head, head_worker));
     if status == Status::Changed && changes.is_empty() {
         return None;
     }
@@ -646,6 +797,41 @@ fn worker_diff(
         risks,
         unified: unified.flatten(),
     })
+}
+
+/// The telling changes of a worker's Namespace and ExternalSecrets ([`is_telling`]).
+fn object_changes(
+    before: Option<&WorkerState>,
+    after: Option<&WorkerState>,
+    base: &Fleet,
+    head: &Fleet,
+    head_worker: Option<&Worker>,
+) -> Vec<Change> {
+    let generated = manifest_cause(head, head_worker);
+    let mut changes = Vec::new();
+    let no_objects = BTreeMap::new();
+    let (old_objects, new_objects) = (
+        before.map_or(&no_objects, |state| &state.objects),
+        after.map_or(&no_objects, |state| &state.objects),
+    );
+    let mut files: Vec<&String> = old_objects.keys().chain(new_objects.keys()).collect();
+    files.sort();
+    files.dedup();
+    let secret_cause = external_secret_cause(head, head_worker);
+    // A Namespace's name is the worker's namespace.
+    let namespace_cause = |_: &str| generated("spec.destination.namespace");
+    for file in files {
+        let Some(object) = object_of_file(file) else { continue };
+        let cause: &dyn Fn(&str) -> Option<Cause> = if object == "namespace" {
+            &namespace_cause
+        } else {
+            &secret_cause
+        };
+        let mut object_changes = compare(object, old_objects.get(file), new_objects.get(file), base, head, cause);
+        object_changes.retain(|change| is_telling(object, &change.path));
+        changes.extend(object_changes);
+    }
+    changes
 }
 
 /// Groups changes with the same cause line, path and values across two or more workers.

@@ -27,6 +27,8 @@ pub enum RiskKind {
     ChartMajor,
     /// A new worker is installed.
     Install,
+    /// How a credential Secret is delivered changes (External Secrets, issue 11).
+    Credentials,
 }
 
 /// One note for one worker.
@@ -81,6 +83,18 @@ pub fn notes(
             .into(),
         }),
         Status::Changed => changed_notes(engine, before, after, changes, &mut notes),
+    }
+    if let (Status::Removed, Some(namespace)) = (status, before.and_then(|state| state.objects.get("namespace.yaml"))) {
+        let name = namespace
+            .get_path(["metadata", "name"])
+            .and_then(crate::yaml::Node::scalar_text);
+        notes.push(Risk {
+            kind: RiskKind::Uninstall,
+            message: format!(
+                "its Namespace `{}` and the Secrets in it stay (workergen marks Namespaces never to be pruned): delete them by hand when they are no longer needed",
+                name.unwrap_or_default()
+            ),
+        });
     }
     notes.sort();
     notes.dedup();
@@ -152,6 +166,80 @@ fn changed_notes(
             }
         }
         autoscaling(before, after, notes);
+        credentials(before, after, notes);
+    }
+}
+
+/// What an ExternalSecret says about its Secret: (Secret name, namespace, store, remote keys).
+fn delivery(object: &crate::yaml::Node) -> (String, String, String, String) {
+    let text = |path: &[&str]| {
+        object
+            .get_path(path.iter().copied())
+            .and_then(crate::yaml::Node::scalar_text)
+    };
+    let store = format!(
+        "{} `{}`",
+        text(&["spec", "secretStoreRef", "kind"]).unwrap_or_default(),
+        text(&["spec", "secretStoreRef", "name"]).unwrap_or_default()
+    );
+    let keys = match object.get_path(["spec", "data"]).map(|data| &data.value) {
+        Some(crate::yaml::Value::Seq(items)) => items
+            .iter()
+            .filter_map(|item| {
+                let key = item.get_path(["remoteRef", "key"])?.scalar_text()?;
+                let property = item
+                    .get_path(["remoteRef", "property"])
+                    .and_then(crate::yaml::Node::scalar_text);
+                Some(match property {
+                    Some(property) => format!("`{key}` ({property})"),
+                    None => format!("`{key}`"),
+                })
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => String::new(),
+    };
+    (
+        text(&["spec", "target", "name"]).unwrap_or_default(),
+        text(&["metadata", "namespace"]).unwrap_or_default(),
+        store,
+        keys,
+    )
+}
+
+/// Delivery of a credential Secret turned on or off, or read from another store or key.
+/// Remote keys are places in the store, never secret values (workergen has none).
+fn credentials(before: &WorkerState, after: &WorkerState, notes: &mut Vec<Risk>) {
+    for file in ["externalsecret-auth.yaml", "externalsecret-certificate.yaml"] {
+        let message = match (before.objects.get(file), after.objects.get(file)) {
+            (None, Some(new)) => {
+                let (secret, namespace, store, keys) = delivery(new);
+                format!(
+                    "External Secrets now delivers Secret `{secret}` in `{namespace}` from {store} ({keys}): an existing Secret of that name is overwritten with the store's values, so check the store holds the right credential before this merges"
+                )
+            }
+            (Some(old), None) => {
+                let (secret, namespace, ..) = delivery(old);
+                format!(
+                    "Secret `{secret}` in `{namespace}` is no longer delivered by External Secrets: its ExternalSecret is removed, the Secret stays as it is (creationPolicy `Orphan`) and is no longer refreshed from the store"
+                )
+            }
+            (Some(old), Some(new)) => {
+                let (secret, _, old_store, old_keys) = delivery(old);
+                let (_, _, new_store, new_keys) = delivery(new);
+                if (&old_store, &old_keys) == (&new_store, &new_keys) {
+                    continue;
+                }
+                format!(
+                    "Secret `{secret}` is read from {new_store} ({new_keys}) instead of {old_store} ({old_keys}): External Secrets rewrites it at its next refresh; the agent reads its credential only when it registers, so a different credential reaches Octopus only on reinstall"
+                )
+            }
+            (None, None) => continue,
+        };
+        notes.push(Risk {
+            kind: RiskKind::Credentials,
+            message,
+        });
     }
 }
 

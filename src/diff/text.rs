@@ -27,6 +27,22 @@ pub fn summary_line(diff: &Diff) -> String {
     )
 }
 
+/// The chart CRD changes, one line per cluster (not per worker: one object owns it).
+pub fn crds(diff: &Diff) -> String {
+    diff.crds
+        .iter()
+        .map(|change| {
+            format!(
+                "{}: the chart's CRD `{}` is updated from chart {} to {}, once for the cluster (no release applies it)\n",
+                change.cluster,
+                crate::crds::NAME,
+                change.old,
+                change.new
+            )
+        })
+        .collect()
+}
+
 /// The whole text report.
 pub fn render(diff: &Diff, color: bool) -> String {
     let paint = Paint::new(color);
@@ -42,6 +58,7 @@ pub fn render(diff: &Diff, color: bool) -> String {
             fold(&diff.drift, FOLD)
         );
     }
+    out.push_str(&crds(diff));
     if diff.is_empty() {
         return out;
     }

@@ -6,6 +6,7 @@
 //! and every template's output is parsed back and written out canonically (sorted
 //! keys, one quoting style), so the bytes only depend on the declarations.
 
+pub(crate) mod cluster_objects;
 pub mod output;
 pub mod templates;
 
@@ -137,6 +138,12 @@ struct Context<'a> {
     workers: Vec<WorkerInfo>,
     /// The worker's values, numbers as written (see [`templates::values_value`]).
     values: Option<minijinja::Value>,
+    /// (externalsecret) the credential Secret (see [`cluster_objects::SecretInfo`]).
+    secret: Option<cluster_objects::SecretInfo>,
+    /// (cluster-application) the cluster's own Argo CD Application: `name`, `path`.
+    cluster_application: Option<cluster_objects::ClusterApplicationInfo>,
+    /// (kustomization) the cluster's own resources after the workers' manifests (issue 11).
+    cluster_resources: Vec<String>,
 }
 
 /// The marker line every generated file starts with.
@@ -230,6 +237,9 @@ fn context<'a>(fleet: &'a Fleet, cluster: &Cluster, first: &Worker, inline: bool
         worker: None,
         workers: Vec::new(),
         values: None,
+        secret: None,
+        cluster_application: None,
+        cluster_resources: Vec::new(),
     }
 }
 
@@ -300,6 +310,8 @@ fn template_path(templates: &Templates, name: &str) -> String {
 struct ClusterOutput {
     files: Vec<(PathBuf, Vec<u8>)>,
     objects: Vec<String>,
+    /// The chart CRD the cluster deploys (its files are written once, under `_crds/`).
+    crd: Option<crate::crds::Crd>,
 }
 
 fn render_cluster(
@@ -314,6 +326,7 @@ fn render_cluster(
     let mut out = ClusterOutput {
         files: Vec::new(),
         objects: Vec::new(),
+        crd: None,
     };
     let mut cluster_files = BTreeSet::from([cluster.file]);
     cluster_files.extend(fleet.settings.file);
@@ -360,9 +373,15 @@ fn render_cluster(
             .push((worker_folder.join("values.yaml"), values_text.into_bytes()));
         infos.push(info);
     }
+    let own = cluster_objects::render(fleet, templates, cluster, workers, &folder, inline)?;
+    out.crd = own.crd;
+    out.files.extend(own.files);
+    // In the stream, Namespaces and ExternalSecrets come before the objects that use them.
+    out.objects.splice(0..0, own.objects);
     if engine != Engine::None {
         let mut context = base;
         context.workers = infos;
+        context.cluster_resources = own.resources;
         let marker = marker(fleet, &cluster_files);
         let text = object(templates, "kustomization.yaml.j2", &context, &marker)?;
         out.files.push((folder.join("kustomization.yaml"), text.into_bytes()));
@@ -402,6 +421,16 @@ pub(crate) fn render_with_progress(
             .map(|cluster| PathBuf::from(&fleet.environments[cluster.environment].name).join(&cluster.name))
             .collect(),
     };
+    if !scope.is_all() {
+        // A part of the fleet owns the CRD folders it uses (stale ones go with a whole render).
+        let crd_folders = rendered
+            .files
+            .keys()
+            .filter(|path| path.starts_with(crate::crds::FOLDER))
+            .filter_map(|path| path.parent().map(PathBuf::from));
+        let crd_folders: BTreeSet<PathBuf> = crd_folders.collect();
+        rendered.scope.extend(crd_folders);
+    }
     Ok(rendered)
 }
 
@@ -451,6 +480,16 @@ fn render_selected<'f>(
         workers: selected.iter().map(|(_, workers)| workers.len()).sum(),
         ..Rendered::default()
     };
+    let crds: Vec<crate::crds::Crd> = outputs.iter().filter_map(|output| output.crd).collect();
+    if let Some(newest) = crate::crds::newest(crds.iter().map(|crd| crd.version)).map(crate::crds::for_chart) {
+        // One copy per version on disk; in the stream, the CRD first, once.
+        if inline {
+            rendered
+                .objects
+                .push(cluster_objects::crd_object(newest, fleet.settings.engine.value));
+        }
+        rendered.files.extend(cluster_objects::crd_files(crds));
+    }
     for output in outputs {
         rendered.files.extend(output.files);
         rendered.objects.extend(output.objects);
@@ -504,6 +543,7 @@ fn context_shape(fleet: &Fleet, worker: &Worker) -> u64 {
     destination.hash(&mut hasher);
     let version = &worker.chart.version.value;
     (version.contains('-'), version.contains('+')).hash(&mut hasher);
+    cluster_objects::secrets_shape(fleet, worker).hash(&mut hasher);
     for node in [&fleet.environment_of(worker).octopus_node, &worker.fields] {
         node.for_each_leaf(&mut Vec::new(), &mut |path, leaf| {
             path.hash(&mut hasher);

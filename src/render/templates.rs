@@ -27,6 +27,15 @@ pub(crate) const BUILTIN: &[(&str, &str)] = &[
         "helmrelease.yaml.j2",
         include_str!("../../templates/helmrelease.yaml.j2"),
     ),
+    ("namespace.yaml.j2", include_str!("../../templates/namespace.yaml.j2")),
+    (
+        "externalsecret.yaml.j2",
+        include_str!("../../templates/externalsecret.yaml.j2"),
+    ),
+    (
+        "cluster-application.yaml.j2",
+        include_str!("../../templates/cluster-application.yaml.j2"),
+    ),
     (
         "ocirepository.yaml.j2",
         include_str!("../../templates/ocirepository.yaml.j2"),
@@ -109,7 +118,7 @@ impl TemplateError {
             self.message.clone()
         };
         report.push(crate::diagnostic::Diagnostic::error(loc, message).with_hint(
-            "templates see `worker`, `cluster`, `chart`, `argocd`, `flux`, `labels`, `values`, `inline`, `engine`; see README \"Templates\"",
+            "templates see `worker`, `cluster`, `chart`, `argocd`, `flux`, `labels`, `values`, `inline`, `engine` (and `secret`, `cluster_application`, `cluster_resources` where they apply); see README \"Templates\"",
         ));
         (sources, report)
     }

@@ -4,6 +4,7 @@
 //! ([`credentials::check_files`]) runs on the parsed files before that, since a
 //! credential may stand anywhere.
 
+mod cluster_objects;
 pub mod credentials;
 mod environments;
 mod names;
@@ -22,6 +23,7 @@ pub fn validate(fleet: &Fleet, report: &mut Report) {
     settings::check(fleet, report);
     environments::check(fleet, report);
     names::check(fleet, report);
+    cluster_objects::check(fleet, report);
     let per_worker: Vec<_> = fleet
         .workers
         .par_iter()

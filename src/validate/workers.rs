@@ -319,7 +319,7 @@ fn is_exact_version(version: &str) -> bool {
 }
 
 /// SemVer 2.0: no leading zeros in numbers, non-empty dot-separated identifiers.
-fn is_semver(version: &str) -> bool {
+pub(crate) fn is_semver(version: &str) -> bool {
     let (rest, build) = match version.split_once('+') {
         Some((rest, build)) => (rest, Some(build)),
         None => (version, None),
