@@ -20,7 +20,7 @@ const STAGING_EU: &str = "environments/staging/eu-west-1.yaml";
 const REINSTALL_POOLS: &str =
     "`agent.worker.initial.workerPools`: no effect on an upgrade; takes effect only on reinstall";
 const UNINSTALL: &str = "uninstalls the agent; the worker stays registered in Octopus until it is deleted there";
-const INSTALL: &str = "installs a new agent, which registers a new worker in Octopus";
+const INSTALL: &str = "installs a new agent, which registers a new worker in Octopus (an install adopted with `workergen import` is upgraded in place as the same Helm release and keeps its registration)";
 /// The note beside [`UNINSTALL`] for a worker whose Namespace was rendered (issue 11).
 fn kept_namespace(namespace: &str) -> String {
     format!("its Namespace `{namespace}` and the Secrets in it stay (workergen marks Namespaces never to be pruned): delete them by hand when they are no longer needed")

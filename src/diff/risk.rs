@@ -72,7 +72,15 @@ pub fn notes(
     match status {
         Status::Added => notes.push(Risk {
             kind: RiskKind::Install,
-            message: "installs a new agent, which registers a new worker in Octopus".into(),
+            // An install adopted with `workergen import` runs under the same release name
+            // and namespace. helm-controller (Flux 2.4 and later) adopts a Helm release
+            // it finds in storage and upgrades it; Argo CD keeps no Helm release, takes
+            // the objects over and runs the chart's registration hook at every sync.
+            message: match engine {
+                Engine::Argocd => "installs a new agent, which registers a new worker in Octopus (an install adopted with `workergen import` has its objects taken over by the Application)",
+                _ => "installs a new agent, which registers a new worker in Octopus (an install adopted with `workergen import` is upgraded in place as the same Helm release and keeps its registration)",
+            }
+            .into(),
         }),
         Status::Removed => notes.push(Risk {
             kind: RiskKind::Uninstall,
