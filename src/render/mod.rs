@@ -302,6 +302,17 @@ struct ClusterOutput {
     objects: Vec<String>,
 }
 
+impl ClusterOutput {
+    /// Adds the file of an object, and the object itself for `--stdout` (`inline`): only
+    /// the stream reads the objects, so a render for disk keeps no second copy (issue 14).
+    fn push(&mut self, path: PathBuf, text: String, inline: bool) {
+        if inline {
+            self.objects.push(text.clone());
+        }
+        self.files.push((path, text.into_bytes()));
+    }
+}
+
 fn render_cluster(
     fleet: &Fleet,
     templates: &Templates,
@@ -328,9 +339,7 @@ fn render_cluster(
             files.extend(source.loc.map(|loc| loc.file));
         }
         let text = object(templates, "ocirepository.yaml.j2", &base, &marker(fleet, &files))?;
-        out.files
-            .push((folder.join("ocirepository.yaml"), text.clone().into_bytes()));
-        out.objects.push(text);
+        out.push(folder.join("ocirepository.yaml"), text, inline);
     }
     let mut infos = Vec::new();
     for worker in workers {
@@ -344,8 +353,7 @@ fn render_cluster(
             let mut manifest_files = files.clone();
             manifest_files.extend(cluster_files.iter().copied());
             let text = format!("{}{}", marker(fleet, &manifest_files), yaml::emit(&node));
-            out.files.push((worker_folder.join(file), text.clone().into_bytes()));
-            out.objects.push(text);
+            out.push(worker_folder.join(file), text, inline);
         }
         if engine == Engine::None && inline {
             // No manifest carries the values: the stream holds the values documents
@@ -451,10 +459,15 @@ fn render_selected<'f>(
         workers: selected.iter().map(|(_, workers)| workers.len()).sum(),
         ..Rendered::default()
     };
+    let mut files = Vec::with_capacity(outputs.iter().map(|output| output.files.len()).sum());
     for output in outputs {
-        rendered.files.extend(output.files);
+        files.extend(output.files);
         rendered.objects.extend(output.objects);
     }
+    // Built in one go: each cluster's files are near path order already, which the
+    // sort in `from_iter` finds, where inserting them one by one compared paths
+    // component by component all the way down the tree (issue 14).
+    rendered.files = BTreeMap::from_iter(files);
     Ok((rendered, selected.into_iter().map(|(cluster, _)| cluster).collect()))
 }
 
