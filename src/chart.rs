@@ -243,7 +243,20 @@ pub(crate) fn leaves(values: &Node) -> BTreeMap<KeyPath, &Node> {
 /// A leaf set both ways is an error naming both places (one source of truth per leaf).
 /// Conflicts are judged after all layers are merged, and a removal (`null`) is no value:
 /// a `values` block that only removes things conflicts with nothing.
-pub(crate) fn values(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec<Diagnostic>) -> Node {
+///
+/// Built once per worker (validate and render both ask; issue 14): each call adds the
+/// problems found to `diagnostics` and lends the same tree.
+pub(crate) fn values<'w>(fleet: &Fleet, worker: &'w Worker, diagnostics: &mut Vec<Diagnostic>) -> &'w Node {
+    let (values, found) = worker.chart_values.get_or_init(|| {
+        let mut found = Vec::new();
+        let values = build_values(fleet, worker, &mut found);
+        (values, found)
+    });
+    diagnostics.extend(found.iter().cloned());
+    values
+}
+
+fn build_values(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec<Diagnostic>) -> Node {
     let mut values = typed_values(fleet, worker);
     let Some(passthrough) = worker.fields.get("values") else {
         return values;

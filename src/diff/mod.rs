@@ -252,7 +252,7 @@ fn state(fleet: &Fleet, templates: &Templates, worker: &Worker) -> Result<Worker
         namespace: Some(worker.namespace.value.clone()),
         chart_version: Some(worker.chart.version.value.clone()),
         values_text: yaml::emit(&values),
-        values,
+        values: values.clone(),
         manifest,
     })
 }
