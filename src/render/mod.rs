@@ -6,6 +6,7 @@
 //! and every template's output is parsed back and written out canonically (sorted
 //! keys, one quoting style), so the bytes only depend on the declarations.
 
+mod canonical;
 pub mod output;
 pub mod templates;
 
@@ -234,17 +235,27 @@ fn context<'a>(fleet: &'a Fleet, cluster: &Cluster, first: &Worker, inline: bool
 }
 
 /// Renders template `name` and writes its object canonically, after `marker`.
+///
+/// The output is read by [`canonical::block`] where it can, by the full parser where
+/// not: the same values either way, so the same bytes (issue 14).
 fn object(templates: &Templates, name: &str, context: &Context, marker: &str) -> Result<String, TemplateError> {
-    Ok(format!(
-        "{marker}{}",
-        yaml::emit(&object_node(templates, name, context)?)
-    ))
+    let text = templates.render(name, context)?;
+    let node = match canonical::block(&text) {
+        Some(node) => node,
+        None => parse_object(templates, name, &text)?,
+    };
+    Ok(format!("{marker}{}", yaml::emit(&node)))
 }
 
 /// Renders template `name` and parses its output.
 fn object_node(templates: &Templates, name: &str, context: &Context) -> Result<Node, TemplateError> {
     let text = templates.render(name, context)?;
-    let node = yaml::parse_undeclared(&text, Origin::Generated, Limits::default()).map_err(|diagnostic| {
+    parse_object(templates, name, &text)
+}
+
+/// Parses the output `text` of template `name` with the full parser.
+fn parse_object(templates: &Templates, name: &str, text: &str) -> Result<Node, TemplateError> {
+    let node = yaml::parse_undeclared(text, Origin::Generated, Limits::default()).map_err(|diagnostic| {
         TemplateError::new(
             template_path(templates, name),
             format!(
@@ -266,9 +277,23 @@ pub(crate) fn worker_manifest(
     values: &Node,
     inline: bool,
 ) -> Result<Option<(&'static str, Node)>, TemplateError> {
+    let Some((template, file, context)) = manifest_context(fleet, worker, values, inline) else {
+        return Ok(None);
+    };
+    Ok(Some((file, object_node(templates, template, &context)?)))
+}
+
+/// The template and file name of the worker's own manifest and the template's
+/// context, or `None` for engine `none`.
+fn manifest_context<'a>(
+    fleet: &'a Fleet,
+    worker: &Worker,
+    values: &Node,
+    inline: bool,
+) -> Option<(&'static str, &'static str, Context<'a>)> {
     let engine = fleet.settings.engine.value;
     let (template, file) = match engine {
-        Engine::None => return Ok(None),
+        Engine::None => return None,
         Engine::Argocd => ("application.yaml.j2", "application.yaml"),
         Engine::Flux => ("helmrelease.yaml.j2", "helmrelease.yaml"),
     };
@@ -278,7 +303,7 @@ pub(crate) fn worker_manifest(
         .insert("workergen.octopus.com/worker", worker.name.clone());
     context.values = Some(templates::values_value(values));
     context.worker = Some(worker_info(fleet, worker, engine));
-    Ok(Some((file, object_node(templates, template, &context)?)))
+    Some((template, file, context))
 }
 
 /// The files a worker's values came from, for its marker.
@@ -349,10 +374,10 @@ fn render_cluster(
         let values_text = format!("{}{}", marker(fleet, &files), yaml::emit(&values));
         let info = worker_info(fleet, worker, engine);
         let worker_folder = folder.join(&worker.name);
-        if let Some((file, node)) = worker_manifest(fleet, templates, worker, &values, inline)? {
+        if let Some((template, file, context)) = manifest_context(fleet, worker, values, inline) {
             let mut manifest_files = files.clone();
             manifest_files.extend(cluster_files.iter().copied());
-            let text = format!("{}{}", marker(fleet, &manifest_files), yaml::emit(&node));
+            let text = object(templates, template, &context, &marker(fleet, &manifest_files))?;
             out.push(worker_folder.join(file), text, inline);
         }
         if engine == Engine::None && inline {
