@@ -72,7 +72,10 @@ fn sequence(lines: &mut [Line], at: &mut usize, indent: usize) -> Option<Node> {
         } else if entry_key(rest).is_some() {
             // `- key: value`: a map whose first entry shares the dash's line.
             let column = indent + (text.len() - rest.len());
-            lines[*at] = Line { indent: column, text: rest };
+            lines[*at] = Line {
+                indent: column,
+                text: rest,
+            };
             map(lines, at, column)?
         } else {
             *at += 1;
@@ -97,7 +100,13 @@ fn map(lines: &mut [Line], at: &mut usize, indent: usize) -> Option<Node> {
         if map.get(&name).is_some() {
             return None;
         }
-        map.push(Key { name, loc: Loc::default() }, child);
+        map.push(
+            Key {
+                name,
+                loc: Loc::default(),
+            },
+            child,
+        );
     }
     ended(lines, *at, indent)?;
     Some(generated(Value::Map(map)))
@@ -206,7 +215,9 @@ fn double_quoted(text: &str) -> Option<(String, usize)> {
                     'U' => 8,
                     _ => return None,
                 };
-                let digits: String = (0..width).map(|_| chars.next().map(|(_, c)| c)).collect::<Option<_>>()?;
+                let digits: String = (0..width)
+                    .map(|_| chars.next().map(|(_, c)| c))
+                    .collect::<Option<_>>()?;
                 if !digits.chars().all(|c| c.is_ascii_hexdigit()) {
                     return None;
                 }
@@ -338,28 +349,81 @@ mod tests {
     /// Scalars as the templates and the `yaml` filter write them, and a few more.
     fn leaf() -> impl Strategy<Value = Node> {
         let text = prop::sample::select(vec![
-            "plain", "a b", "a,b", "a, b", "x:y", "x: y", "yes", "1", "-1", "1e3", "0x1F", ".inf", "~", "null", "",
-            " lead", "trail ", "a#b", "a #b", "q\"q", "back\\slash", "line\nbreak", "tab\there", "é", "😀",
-            "\u{85}", "\u{2028}", "\u{feff}", "-", "- a", "$values/x", "@at", "a=b", "v1.2.3+build", "{}", "[]",
+            "plain",
+            "a b",
+            "a,b",
+            "a, b",
+            "x:y",
+            "x: y",
+            "yes",
+            "1",
+            "-1",
+            "1e3",
+            "0x1F",
+            ".inf",
+            "~",
+            "null",
+            "",
+            " lead",
+            "trail ",
+            "a#b",
+            "a #b",
+            "q\"q",
+            "back\\slash",
+            "line\nbreak",
+            "tab\there",
+            "é",
+            "😀",
+            "\u{85}",
+            "\u{2028}",
+            "\u{feff}",
+            "-",
+            "- a",
+            "$values/x",
+            "@at",
+            "a=b",
+            "v1.2.3+build",
+            "{}",
+            "[]",
         ]);
         prop_oneof![
             text.prop_map(|text| generated(Value::Str(text.to_string()))),
             any::<i64>().prop_map(|value| generated(Value::Int(value))),
-            prop::sample::select(vec!["1.5", "1e3", "-.inf", ".nan", "1.10"]).prop_map(|text| generated(Value::Float(text.to_string()))),
+            prop::sample::select(vec!["1.5", "1e3", "-.inf", ".nan", "1.10"])
+                .prop_map(|text| generated(Value::Float(text.to_string()))),
             any::<bool>().prop_map(|value| generated(Value::Bool(value))),
             Just(generated(Value::Null)),
         ]
     }
 
     fn tree() -> impl Strategy<Value = Node> {
-        let key = prop::sample::select(vec!["a", "b", "app.kubernetes.io/name", "with space", "x:y", "1", "true", "", "#k", "é"]);
+        let key = prop::sample::select(vec![
+            "a",
+            "b",
+            "app.kubernetes.io/name",
+            "with space",
+            "x:y",
+            "1",
+            "true",
+            "",
+            "#k",
+            "é",
+        ]);
         leaf().prop_recursive(4, 40, 6, move |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..5).prop_map(|items| generated(Value::Seq(items))),
                 prop::collection::btree_map(key.clone(), inner, 0..5).prop_map(|entries| {
                     let entries = entries
                         .into_iter()
-                        .map(|(name, node)| (Key { name: name.to_string(), loc: Loc::default() }, node))
+                        .map(|(name, node)| {
+                            (
+                                Key {
+                                    name: name.to_string(),
+                                    loc: Loc::default(),
+                                },
+                                node,
+                            )
+                        })
                         .collect();
                     generated(Value::Map(Map::from_entries(entries)))
                 }),
@@ -375,7 +439,7 @@ mod tests {
             match marks.get(index % marks.len().max(1)).copied().unwrap_or(0) % 4 {
                 1 => out.push_str("  "),
                 2 => out.push_str("\n  # a comment"),
-                3 => out.push_str("\n"),
+                3 => out.push('\n'),
                 _ => {}
             }
             out.push('\n');

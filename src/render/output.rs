@@ -96,7 +96,10 @@ pub fn write_tree(
         check(root, files, &dirs)?
     } else {
         Check {
-            to_write: files.iter().map(|(rel, bytes)| (rel.as_path(), bytes.as_slice())).collect(),
+            to_write: files
+                .iter()
+                .map(|(rel, bytes)| (rel.as_path(), bytes.as_slice()))
+                .collect(),
             ..Check::default()
         }
     };
@@ -359,7 +362,9 @@ fn write_files(root: &Path, to_write: &[(&Path, &[u8])], summary: &mut WriteSumm
         .par_iter()
         .map(|&(rel, bytes)| write_atomic(&root.join(rel), bytes))
         .collect::<Result<Vec<()>, _>>()?;
-    summary.written.extend(to_write.iter().map(|(rel, _)| rel.to_path_buf()));
+    summary
+        .written
+        .extend(to_write.iter().map(|(rel, _)| rel.to_path_buf()));
     Ok(())
 }
 
@@ -453,12 +458,7 @@ fn is_empty_dir(path: &Path) -> Result<bool, OutputError> {
 
 /// Sweeps `root/rel` recursively; true when it held something we deleted and
 /// is now empty, so the caller may remove it.
-fn sweep(
-    root: &Path,
-    rel: &Path,
-    wanted: &HashSet<&Path>,
-    summary: &mut WriteSummary,
-) -> Result<bool, OutputError> {
+fn sweep(root: &Path, rel: &Path, wanted: &HashSet<&Path>, summary: &mut WriteSummary) -> Result<bool, OutputError> {
     let mut emptied = false;
     let mut kept = false;
     for (name, file_type) in sorted_entries(&root.join(rel))? {
@@ -867,15 +867,25 @@ mod tests {
         put(tmp.path(), "notes.md", b"mine\n");
         put(tmp.path(), "other/values.yaml", &content("not under the root"));
         let root = tmp.path().join("out/rendered");
-        let files = plan(&[("p/eu/w/values.yaml", "v"), ("p/eu/kustomization.yaml", "k"), ("q/x.yaml", "x")]);
+        let files = plan(&[
+            ("p/eu/w/values.yaml", "v"),
+            ("p/eu/kustomization.yaml", "k"),
+            ("q/x.yaml", "x"),
+        ]);
         let summary = run(&root, &files);
         assert_eq!(summary.written, files.keys().cloned().collect::<Vec<_>>());
-        assert_eq!(listing(&root), ["p/eu/kustomization.yaml", "p/eu/w/values.yaml", "q/x.yaml"]);
+        assert_eq!(
+            listing(&root),
+            ["p/eu/kustomization.yaml", "p/eu/w/values.yaml", "q/x.yaml"]
+        );
         for (rel, bytes) in &files {
             assert_eq!(&fs::read(root.join(rel)).unwrap(), bytes);
         }
         assert_eq!(fs::read(tmp.path().join("notes.md")).unwrap(), b"mine\n");
-        assert_eq!(fs::read(tmp.path().join("other/values.yaml")).unwrap(), content("not under the root"));
+        assert_eq!(
+            fs::read(tmp.path().join("other/values.yaml")).unwrap(),
+            content("not under the root")
+        );
 
         // Nothing to write still leaves the (empty) output folder, as before.
         let empty = tmp.path().join("empty");
