@@ -243,20 +243,7 @@ pub(crate) fn leaves(values: &Node) -> BTreeMap<KeyPath, &Node> {
 /// A leaf set both ways is an error naming both places (one source of truth per leaf).
 /// Conflicts are judged after all layers are merged, and a removal (`null`) is no value:
 /// a `values` block that only removes things conflicts with nothing.
-///
-/// Built once per worker (validate and render both ask; issue 14): each call adds the
-/// problems found to `diagnostics` and lends the same tree.
-pub(crate) fn values<'w>(fleet: &Fleet, worker: &'w Worker, diagnostics: &mut Vec<Diagnostic>) -> &'w Node {
-    let (values, found) = worker.chart_values.get_or_init(|| {
-        let mut found = Vec::new();
-        let values = build_values(fleet, worker, &mut found);
-        (values, found)
-    });
-    diagnostics.extend(found.iter().cloned());
-    values
-}
-
-fn build_values(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec<Diagnostic>) -> Node {
+pub(crate) fn values(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec<Diagnostic>) -> Node {
     let mut values = typed_values(fleet, worker);
     let Some(passthrough) = worker.fields.get("values") else {
         return values;
@@ -281,6 +268,15 @@ fn build_values(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec<Diagnostic
     }
     crate::merge::overlay(&mut values, passthrough);
     values
+}
+
+/// The problems [`values`] finds, for `validate`, without keeping the tree: a worker
+/// without a `values` block has none, so its values are built only once, by `render`
+/// (issue 14: validate built every worker's values and dropped them).
+pub(crate) fn check_values(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
+    if worker.fields.get("values").is_some() {
+        values(fleet, worker, diagnostics);
+    }
 }
 
 /// A typed leaf that the `values` leaf at `path` would also set: the same leaf, one below

@@ -91,8 +91,8 @@ pub fn explain(
         Some(reference) => reference.root.clone(),
         None => Node::map(values.loc),
     };
-    overlay(&mut effective, values);
-    let manifest = worker_manifest(fleet, templates, worker, values, false)?;
+    overlay(&mut effective, &values);
+    let manifest = worker_manifest(fleet, templates, worker, &values, false)?;
     Ok(Explanation {
         worker: fleet.worker_id(worker),
         chart: format!("{} {}", worker.chart.name.value, worker.chart.version.value),

@@ -132,9 +132,6 @@ pub(crate) struct Worker {
     pub(crate) enabled: bool,
     pub(crate) namespace: Located<String>,
     pub(crate) display_name: Located<String>,
-    /// The worker's Helm values and the problems found building them, built once by
-    /// `chart::values` (validate and render both need them; issue 14).
-    pub(crate) chart_values: std::sync::OnceLock<(Node, Vec<Diagnostic>)>,
 }
 
 /// Everything declared, resolved.
@@ -645,7 +642,6 @@ fn resolve_workers(
             chart: chart.clone(),
             namespace,
             display_name,
-            chart_values: std::sync::OnceLock::new(),
         });
     }
     workers

@@ -236,7 +236,7 @@ pub fn dirty_clusters(base: &Side<'_>, head: &Side<'_>) -> Option<HashSet<Cluste
 fn state(fleet: &Fleet, templates: &Templates, worker: &Worker) -> Result<WorkerState, TemplateError> {
     let mut ignored = Vec::new();
     let values = chart::values(fleet, worker, &mut ignored);
-    let manifest = worker_manifest(fleet, templates, worker, values, false)?;
+    let manifest = worker_manifest(fleet, templates, worker, &values, false)?;
     let cluster = fleet.cluster_of(worker);
     let environment = fleet.environments[cluster.environment].name.clone();
     Ok(WorkerState {
@@ -251,8 +251,8 @@ fn state(fleet: &Fleet, templates: &Templates, worker: &Worker) -> Result<Worker
         engine: fleet.settings.engine.value,
         namespace: Some(worker.namespace.value.clone()),
         chart_version: Some(worker.chart.version.value.clone()),
-        values_text: yaml::emit(values),
-        values: values.clone(),
+        values_text: yaml::emit(&values),
+        values,
         manifest,
     })
 }

@@ -370,11 +370,11 @@ fn render_cluster(
     for worker in workers {
         let mut ignored = Vec::new();
         let values = chart::values(fleet, worker, &mut ignored);
-        let files = values_files(fleet, worker, values);
-        let values_text = format!("{}{}", marker(fleet, &files), yaml::emit(values));
+        let files = values_files(fleet, worker, &values);
+        let values_text = format!("{}{}", marker(fleet, &files), yaml::emit(&values));
         let info = worker_info(fleet, worker, engine);
         let worker_folder = folder.join(&worker.name);
-        if let Some((template, file, context)) = manifest_context(fleet, worker, values, inline) {
+        if let Some((template, file, context)) = manifest_context(fleet, worker, &values, inline) {
             let mut manifest_files = files.clone();
             manifest_files.extend(cluster_files.iter().copied());
             let text = object(templates, template, &context, &marker(fleet, &manifest_files))?;
