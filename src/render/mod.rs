@@ -61,10 +61,11 @@ impl Scope {
 /// The files of one render, relative to the output folder, and the folders it owns.
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {
+    /// The files to write; empty for an inline render (`--stdout` reads `objects`).
     pub files: BTreeMap<PathBuf, Vec<u8>>,
     /// Folders (relative to the output folder) in which stale files are removed.
     pub scope: Vec<PathBuf>,
-    /// Rendered objects, for `--stdout`, in output order.
+    /// Rendered objects, for `--stdout`, in output order; empty unless inline.
     pub(crate) objects: Vec<String>,
     pub(crate) workers: usize,
 }
@@ -328,13 +329,14 @@ struct ClusterOutput {
 }
 
 impl ClusterOutput {
-    /// Adds the file of an object, and the object itself for `--stdout` (`inline`): only
-    /// the stream reads the objects, so a render for disk keeps no second copy (issue 14).
+    /// Adds an object: as a file for disk, as an object of the stream for `--stdout`
+    /// (`inline`). Each render keeps only what its caller reads (issue 14).
     fn push(&mut self, path: PathBuf, text: String, inline: bool) {
         if inline {
-            self.objects.push(text.clone());
+            self.objects.push(text);
+        } else {
+            self.files.push((path, text.into_bytes()));
         }
-        self.files.push((path, text.into_bytes()));
     }
 }
 
@@ -371,7 +373,10 @@ fn render_cluster(
         let mut ignored = Vec::new();
         let values = chart::values(fleet, worker, &mut ignored);
         let files = values_files(fleet, worker, &values);
-        let values_text = format!("{}{}", marker(fleet, &files), yaml::emit(&values));
+        // The values file; inline, only engine `none` streams it (the manifests carry
+        // the values otherwise).
+        let values_text =
+            (!inline || engine == Engine::None).then(|| format!("{}{}", marker(fleet, &files), yaml::emit(&values)));
         let info = worker_info(fleet, worker, engine);
         let worker_folder = folder.join(&worker.name);
         if let Some((template, file, context)) = manifest_context(fleet, worker, &values, inline) {
@@ -380,28 +385,38 @@ fn render_cluster(
             let text = object(templates, template, &context, &marker(fleet, &manifest_files))?;
             out.push(worker_folder.join(file), text, inline);
         }
-        if engine == Engine::None && inline {
-            // No manifest carries the values: the stream holds the values documents
-            // themselves, each named by a comment.
-            out.objects.push(format!(
-                "# Helm values of worker `{}` ({}):\n{values_text}",
-                fleet.worker_id(worker),
-                worker_folder.join("values.yaml").display()
-            ));
+        match values_text {
+            Some(values_text) if inline => {
+                // No manifest carries the values: the stream holds the values documents
+                // themselves, each named by a comment.
+                out.objects.push(format!(
+                    "# Helm values of worker `{}` ({}):\n{values_text}",
+                    fleet.worker_id(worker),
+                    worker_folder.join("values.yaml").display()
+                ));
+            }
+            Some(values_text) => out
+                .files
+                .push((worker_folder.join("values.yaml"), values_text.into_bytes())),
+            None => {}
         }
-        out.files
-            .push((worker_folder.join("values.yaml"), values_text.into_bytes()));
         infos.push(info);
     }
     if engine != Engine::None {
         let mut context = base;
         context.workers = infos;
         let marker = marker(fleet, &cluster_files);
+        // Rendered inline too (a template error fails `--stdout` as it fails a render
+        // to disk), but no object of the stream.
         let text = object(templates, "kustomization.yaml.j2", &context, &marker)?;
-        out.files.push((folder.join("kustomization.yaml"), text.into_bytes()));
+        if !inline {
+            out.files.push((folder.join("kustomization.yaml"), text.into_bytes()));
+        }
         if engine == Engine::Flux {
             let text = object(templates, "kustomizeconfig.yaml.j2", &context, &marker)?;
-            out.files.push((folder.join("kustomizeconfig.yaml"), text.into_bytes()));
+            if !inline {
+                out.files.push((folder.join("kustomizeconfig.yaml"), text.into_bytes()));
+            }
         }
     }
     Ok(out)
