@@ -338,6 +338,13 @@ impl ClusterOutput {
             self.files.push((path, text.into_bytes()));
         }
     }
+
+    /// Adds a file that is no object of the stream (a kustomization): nothing inline.
+    fn push_file(&mut self, path: PathBuf, text: String, inline: bool) {
+        if !inline {
+            self.files.push((path, text.into_bytes()));
+        }
+    }
 }
 
 fn render_cluster(
@@ -409,14 +416,10 @@ fn render_cluster(
         // Rendered inline too (a template error fails `--stdout` as it fails a render
         // to disk), but no object of the stream.
         let text = object(templates, "kustomization.yaml.j2", &context, &marker)?;
-        if !inline {
-            out.files.push((folder.join("kustomization.yaml"), text.into_bytes()));
-        }
+        out.push_file(folder.join("kustomization.yaml"), text, inline);
         if engine == Engine::Flux {
             let text = object(templates, "kustomizeconfig.yaml.j2", &context, &marker)?;
-            if !inline {
-                out.files.push((folder.join("kustomizeconfig.yaml"), text.into_bytes()));
-            }
+            out.push_file(folder.join("kustomizeconfig.yaml"), text, inline);
         }
     }
     Ok(out)
