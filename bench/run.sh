@@ -98,7 +98,8 @@ cleanup() {
     for folder in "${trashes[@]}"; do rm -rf "$folder"; done
     rm -rf "/dev/shm/workergen-bench.$$"
     sync
-    touch "$cleaned"
+    # Only deletions on the disk make the next run wait.
+    [[ $only == tmpfs ]] || touch "$cleaned"
 }
 trap cleanup EXIT
 # to_trash PATH: moves PATH (if it exists) out of the way without freeing an inode.

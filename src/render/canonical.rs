@@ -274,6 +274,15 @@ mod tests {
     }
 
     #[test]
+    fn reads_raw_separators_in_quotes_as_the_full_parser_does() {
+        for text in ["a: \"x\u{2028}y\u{2029}z\"\n", "a: \"\u{feff}x\"\n", "- \"é 😀\"\n"] {
+            let fast = block(text).expect("the subset");
+            assert_eq!(shape(&fast), shape(&full(text).unwrap()), "{text:?}");
+        }
+        assert!(block("a: \"x\u{85}\"\n").is_none(), "a raw control character");
+    }
+
+    #[test]
     fn gives_up_outside_the_subset() {
         for text in [
             "a: 'x'\n",
@@ -333,6 +342,8 @@ mod tests {
             " \"quoted: #x\"",
             " \"esc \\n \\t \\\" \\\\ \\u00e9 \\U0001f600\"",
             " \"bad \\x\"",
+            " \"raw \u{2028} \u{2029} \u{feff} é\"",
+            " \"raw \u{85}\"",
             " \"unterminated",
             " 'single'",
             " a #c",
