@@ -1,14 +1,17 @@
-//! The I/O floor of `workergen render`: the least a program can do to put the same
-//! files with the same bytes on disk.
+//! The I/O floors of `workergen render`: the least a program can do to put the same
+//! files with the same bytes on disk, or to read them back.
 //!
 //! ```text
 //! io_floor REFERENCE OUTPUT
+//! io_floor --read TREE
 //! ```
 //!
 //! Reads every file under `REFERENCE` (a rendered tree) into memory, untimed. Then,
 //! timed: creates each folder and writes each file with `std::fs::write` under
-//! `OUTPUT`, which must be missing or empty. Prints the elapsed seconds on stdout and
-//! a summary on stderr. `render` to disk is compared against this figure.
+//! `OUTPUT`, which must be missing or empty. `render` into an empty folder is compared
+//! against this figure. With `--read`, timed: lists `TREE` and reads every file, one
+//! thread, as a re-render with nothing changed must at least do (issue 14). Prints the
+//! elapsed seconds on stdout and a summary on stderr.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -73,13 +76,33 @@ fn run(reference: &Path, output: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Reads every file under `tree`, timed.
+fn read(tree: &Path) -> Result<(), String> {
+    let start = Instant::now();
+    let files = read_tree(tree).map_err(|e| format!("cannot read `{}`: {e}", tree.display()))?;
+    let elapsed = start.elapsed();
+    let bytes: usize = files.iter().map(|(_, bytes)| bytes.len()).sum();
+    println!("{:.4}", elapsed.as_secs_f64());
+    eprintln!(
+        "io_floor: read {} files, {} bytes in {:.4} s",
+        files.len(),
+        bytes,
+        elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [reference, output] = args.as_slice() else {
-        eprintln!("usage: io_floor REFERENCE OUTPUT");
-        return ExitCode::from(2);
+    let result = match args.as_slice() {
+        [flag, tree] if flag == "--read" => read(Path::new(tree)),
+        [reference, output] => run(Path::new(reference), Path::new(output)),
+        _ => {
+            eprintln!("usage: io_floor REFERENCE OUTPUT | io_floor --read TREE");
+            return ExitCode::from(2);
+        }
     };
-    match run(Path::new(reference), Path::new(output)) {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("io_floor: {message}");

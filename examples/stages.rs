@@ -72,7 +72,6 @@ fn run(repo: &Path, output_root: Option<&Path>) -> Result<(), String> {
     drop(inline);
     timer.lap("drop the --stdout render");
     if let Some(root) = output_root {
-        std::fs::create_dir_all(root).map_err(|e| e.to_string())?;
         let options = WriteOptions::default();
         let first = output::write_tree(root, &rendered.files, &rendered.scope, &options).map_err(|e| e.to_string())?;
         timer.lap(&format!("output::write_tree ({} files written)", first.written.len()));

@@ -95,6 +95,8 @@ fn validate(cli: &Cli, scope: &Scope, context: &Context) -> Result<Outcome, Fail
     if !context.quiet {
         eprintln!("{}", summary(&fleet, &report));
     }
+    // As in `render`: the process ends next, freeing the fleet would only cost time.
+    std::mem::forget(fleet);
     Ok(Outcome::Success)
 }
 
@@ -124,7 +126,7 @@ fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut T
     }
     let output_name = &fleet.settings.output.value;
     let root = cli.global.directory.join(output_name);
-    std::fs::create_dir_all(&root).with_context(|| format!("cannot create `{}`", root.display()))?;
+    // `write_tree` creates the folder: one that did not exist needs no sweep (issue 14).
     let options = WriteOptions { force: args.force };
     let written = timings
         .time("write", || {

@@ -270,6 +270,15 @@ pub(crate) fn values(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec<Diagn
     values
 }
 
+/// The problems [`values`] finds, for `validate`, without keeping the tree: a worker
+/// without a `values` block has none, so its values are built only once, by `render`
+/// (issue 14: validate built every worker's values and dropped them).
+pub(crate) fn check_values(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
+    if worker.fields.get("values").is_some() {
+        values(fleet, worker, diagnostics);
+    }
+}
+
 /// A typed leaf that the `values` leaf at `path` would also set: the same leaf, one below
 /// it, or one above it.
 fn conflicting<'a>(typed: &BTreeMap<KeyPath, &'a Node>, path: &KeyPath) -> Option<(KeyPath, &'a Node)> {

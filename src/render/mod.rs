@@ -6,6 +6,7 @@
 //! and every template's output is parsed back and written out canonically (sorted
 //! keys, one quoting style), so the bytes only depend on the declarations.
 
+mod canonical;
 pub(crate) mod cluster_objects;
 pub mod output;
 pub mod templates;
@@ -61,10 +62,11 @@ impl Scope {
 /// The files of one render, relative to the output folder, and the folders it owns.
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {
+    /// The files to write; empty for an inline render (`--stdout` reads `objects`).
     pub files: BTreeMap<PathBuf, Vec<u8>>,
     /// Folders (relative to the output folder) in which stale files are removed.
     pub scope: Vec<PathBuf>,
-    /// Rendered objects, for `--stdout`, in output order.
+    /// Rendered objects, for `--stdout`, in output order; empty unless inline.
     pub(crate) objects: Vec<String>,
     pub(crate) workers: usize,
 }
@@ -244,17 +246,27 @@ fn context<'a>(fleet: &'a Fleet, cluster: &Cluster, first: &Worker, inline: bool
 }
 
 /// Renders template `name` and writes its object canonically, after `marker`.
+///
+/// The output is read by [`canonical::block`] where it can, by the full parser where
+/// not: the same values either way, so the same bytes (issue 14).
 fn object(templates: &Templates, name: &str, context: &Context, marker: &str) -> Result<String, TemplateError> {
-    Ok(format!(
-        "{marker}{}",
-        yaml::emit(&object_node(templates, name, context)?)
-    ))
+    let node = object_node(templates, name, context)?;
+    Ok(format!("{marker}{}", yaml::emit(&node)))
 }
 
-/// Renders template `name` and parses its output.
+/// Renders template `name` and reads its output: by the line reader of the block
+/// subset the templates write, or by the full parser where that gives up.
 fn object_node(templates: &Templates, name: &str, context: &Context) -> Result<Node, TemplateError> {
     let text = templates.render(name, context)?;
-    let node = yaml::parse_undeclared(&text, Origin::Generated, Limits::default()).map_err(|diagnostic| {
+    match canonical::block(&text) {
+        Some(node) => Ok(node),
+        None => parse_object(templates, name, &text),
+    }
+}
+
+/// Parses the output `text` of template `name` with the full parser.
+fn parse_object(templates: &Templates, name: &str, text: &str) -> Result<Node, TemplateError> {
+    let node = yaml::parse_undeclared(text, Origin::Generated, Limits::default()).map_err(|diagnostic| {
         TemplateError::new(
             template_path(templates, name),
             format!(
@@ -276,9 +288,23 @@ pub(crate) fn worker_manifest(
     values: &Node,
     inline: bool,
 ) -> Result<Option<(&'static str, Node)>, TemplateError> {
+    let Some((template, file, context)) = manifest_context(fleet, worker, values, inline) else {
+        return Ok(None);
+    };
+    Ok(Some((file, object_node(templates, template, &context)?)))
+}
+
+/// The template and file name of the worker's own manifest and the template's
+/// context, or `None` for engine `none`.
+fn manifest_context<'a>(
+    fleet: &'a Fleet,
+    worker: &Worker,
+    values: &Node,
+    inline: bool,
+) -> Option<(&'static str, &'static str, Context<'a>)> {
     let engine = fleet.settings.engine.value;
     let (template, file) = match engine {
-        Engine::None => return Ok(None),
+        Engine::None => return None,
         Engine::Argocd => ("application.yaml.j2", "application.yaml"),
         Engine::Flux => ("helmrelease.yaml.j2", "helmrelease.yaml"),
     };
@@ -288,7 +314,7 @@ pub(crate) fn worker_manifest(
         .insert("workergen.octopus.com/worker", worker.name.clone());
     context.values = Some(templates::values_value(values));
     context.worker = Some(worker_info(fleet, worker, engine));
-    Ok(Some((file, object_node(templates, template, &context)?)))
+    Some((template, file, context))
 }
 
 /// The files a worker's values came from, for its marker.
@@ -312,6 +338,25 @@ struct ClusterOutput {
     objects: Vec<String>,
     /// The chart CRD the cluster deploys (its files are written once, under `_crds/`).
     crd: Option<crate::crds::Crd>,
+}
+
+impl ClusterOutput {
+    /// Adds an object: as a file for disk, as an object of the stream for `--stdout`
+    /// (`inline`). Each render keeps only what its caller reads (issue 14).
+    fn push(&mut self, path: PathBuf, text: String, inline: bool) {
+        if inline {
+            self.objects.push(text);
+        } else {
+            self.files.push((path, text.into_bytes()));
+        }
+    }
+
+    /// Adds a file that is no object of the stream (a kustomization): nothing inline.
+    fn push_file(&mut self, path: PathBuf, text: String, inline: bool) {
+        if !inline {
+            self.files.push((path, text.into_bytes()));
+        }
+    }
 }
 
 fn render_cluster(
@@ -341,26 +386,64 @@ fn render_cluster(
             files.extend(source.loc.map(|loc| loc.file));
         }
         let text = object(templates, "ocirepository.yaml.j2", &base, &marker(fleet, &files))?;
-        out.files
-            .push((folder.join("ocirepository.yaml"), text.clone().into_bytes()));
-        out.objects.push(text);
+        out.push(folder.join("ocirepository.yaml"), text, inline);
     }
     let mut infos = Vec::new();
     for worker in workers {
-        let mut ignored = Vec::new();
-        let values = chart::values(fleet, worker, &mut ignored);
-        let files = values_files(fleet, worker, &values);
-        let values_text = format!("{}{}", marker(fleet, &files), yaml::emit(&values));
-        let info = worker_info(fleet, worker, engine);
-        let worker_folder = folder.join(&worker.name);
-        if let Some((file, node)) = worker_manifest(fleet, templates, worker, &values, inline)? {
-            let mut manifest_files = files.clone();
-            manifest_files.extend(cluster_files.iter().copied());
-            let text = format!("{}{}", marker(fleet, &manifest_files), yaml::emit(&node));
-            out.files.push((worker_folder.join(file), text.clone().into_bytes()));
-            out.objects.push(text);
+        render_worker(fleet, templates, worker, &folder, &cluster_files, inline, &mut out)?;
+        infos.push(worker_info(fleet, worker, engine));
+    }
+    let own = cluster_objects::render(fleet, templates, cluster, workers, &folder, inline)?;
+    out.crd = own.crd;
+    if inline {
+        // In the stream, Namespaces and ExternalSecrets come before the objects that use them.
+        out.objects.splice(0..0, own.objects);
+    } else {
+        out.files.extend(own.files);
+    }
+    if engine != Engine::None {
+        let mut context = base;
+        context.workers = infos;
+        context.cluster_resources = own.resources;
+        let marker = marker(fleet, &cluster_files);
+        // Rendered inline too (a template error fails `--stdout` as it fails a render
+        // to disk), but no object of the stream.
+        let text = object(templates, "kustomization.yaml.j2", &context, &marker)?;
+        out.push_file(folder.join("kustomization.yaml"), text, inline);
+        if engine == Engine::Flux {
+            let text = object(templates, "kustomizeconfig.yaml.j2", &context, &marker)?;
+            out.push_file(folder.join("kustomizeconfig.yaml"), text, inline);
         }
-        if engine == Engine::None && inline {
+    }
+    Ok(out)
+}
+
+/// One worker's manifest and values file (inline, only engine `none` streams the
+/// values: the manifests carry them otherwise).
+fn render_worker(
+    fleet: &Fleet,
+    templates: &Templates,
+    worker: &Worker,
+    folder: &std::path::Path,
+    cluster_files: &BTreeSet<FileId>,
+    inline: bool,
+    out: &mut ClusterOutput,
+) -> Result<(), TemplateError> {
+    let engine = fleet.settings.engine.value;
+    let mut ignored = Vec::new();
+    let values = chart::values(fleet, worker, &mut ignored);
+    let files = values_files(fleet, worker, &values);
+    let values_text =
+        (!inline || engine == Engine::None).then(|| format!("{}{}", marker(fleet, &files), yaml::emit(&values)));
+    let worker_folder = folder.join(&worker.name);
+    if let Some((template, file, context)) = manifest_context(fleet, worker, &values, inline) {
+        let mut manifest_files = files.clone();
+        manifest_files.extend(cluster_files.iter().copied());
+        let text = object(templates, template, &context, &marker(fleet, &manifest_files))?;
+        out.push(worker_folder.join(file), text, inline);
+    }
+    match values_text {
+        Some(values_text) if inline => {
             // No manifest carries the values: the stream holds the values documents
             // themselves, each named by a comment.
             out.objects.push(format!(
@@ -369,28 +452,12 @@ fn render_cluster(
                 worker_folder.join("values.yaml").display()
             ));
         }
-        out.files
-            .push((worker_folder.join("values.yaml"), values_text.into_bytes()));
-        infos.push(info);
+        Some(values_text) => out
+            .files
+            .push((worker_folder.join("values.yaml"), values_text.into_bytes())),
+        None => {}
     }
-    let own = cluster_objects::render(fleet, templates, cluster, workers, &folder, inline)?;
-    out.crd = own.crd;
-    out.files.extend(own.files);
-    // In the stream, Namespaces and ExternalSecrets come before the objects that use them.
-    out.objects.splice(0..0, own.objects);
-    if engine != Engine::None {
-        let mut context = base;
-        context.workers = infos;
-        context.cluster_resources = own.resources;
-        let marker = marker(fleet, &cluster_files);
-        let text = object(templates, "kustomization.yaml.j2", &context, &marker)?;
-        out.files.push((folder.join("kustomization.yaml"), text.into_bytes()));
-        if engine == Engine::Flux {
-            let text = object(templates, "kustomizeconfig.yaml.j2", &context, &marker)?;
-            out.files.push((folder.join("kustomizeconfig.yaml"), text.into_bytes()));
-        }
-    }
-    Ok(out)
+    Ok(())
 }
 
 /// Renders the clusters in `scope`; `inline` puts the values into the objects (`--stdout`).
@@ -481,19 +548,25 @@ fn render_selected<'f>(
         ..Rendered::default()
     };
     let crds: Vec<crate::crds::Crd> = outputs.iter().filter_map(|output| output.crd).collect();
+    let mut files = Vec::with_capacity(outputs.iter().map(|output| output.files.len()).sum());
     if let Some(newest) = crate::crds::newest(crds.iter().map(|crd| crd.version)).map(crate::crds::for_chart) {
         // One copy per version on disk; in the stream, the CRD first, once.
         if inline {
             rendered
                 .objects
                 .push(cluster_objects::crd_object(newest, fleet.settings.engine.value));
+        } else {
+            files.extend(cluster_objects::crd_files(crds));
         }
-        rendered.files.extend(cluster_objects::crd_files(crds));
     }
     for output in outputs {
-        rendered.files.extend(output.files);
+        files.extend(output.files);
         rendered.objects.extend(output.objects);
     }
+    // Built in one go: each cluster's files are near path order already, which the
+    // sort in `from_iter` finds, where inserting them one by one compared paths
+    // component by component all the way down the tree (issue 14).
+    rendered.files = BTreeMap::from_iter(files);
     Ok((rendered, selected.into_iter().map(|(cluster, _)| cluster).collect()))
 }
 

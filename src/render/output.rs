@@ -11,7 +11,7 @@
 //! [`write_tree`] works in three phases: check everything without writing, write
 //! the files that differ, then delete what is stale inside the run's scope.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -89,9 +89,20 @@ pub fn write_tree(
 ) -> Result<WriteSummary, OutputError> {
     let dirs = validate_files(files)?;
     let scope = validate_scope(scope)?;
-    // A new output folder holds nothing stale: no sweep after the writes.
+    // A new output folder holds nothing to compare and nothing stale: no check of
+    // what is there and no sweep after the writes (issue 14).
     let existed = root_exists(root)?;
-    let check = check(root, files, &dirs)?;
+    let check = if existed {
+        check(root, files, &dirs)?
+    } else {
+        Check {
+            to_write: files
+                .iter()
+                .map(|(rel, bytes)| (rel.as_path(), bytes.as_slice()))
+                .collect(),
+            ..Check::default()
+        }
+    };
     if !check.conflicts.is_empty() && !options.force {
         let paths = check.conflicts.keys().map(|rel| root.join(rel)).collect();
         return Err(OutputError::Foreign { paths });
@@ -101,9 +112,17 @@ pub fn write_tree(
         ..WriteSummary::default()
     };
     clear_conflicts(root, &check.conflicts, &mut summary)?;
-    write_files(root, files, &check.to_write, &mut summary)?;
-    for prefix in scope.iter().filter(|_| existed) {
-        sweep_scope(root, prefix, files, &mut summary)?;
+    if !existed {
+        fs::create_dir_all(root).map_err(|e| io_error("create directory", root, e))?;
+    }
+    write_files(root, &check.to_write, &mut summary)?;
+    if existed && !scope.is_empty() {
+        // Looked up once per file found: hashing a path beats comparing it component
+        // by component down a tree of 23,000 (issue 14).
+        let wanted: HashSet<&Path> = files.keys().map(PathBuf::as_path).collect();
+        for prefix in &scope {
+            sweep_scope(root, prefix, &wanted, &mut summary)?;
+        }
     }
     summary.deleted.sort();
     Ok(summary)
@@ -124,13 +143,15 @@ enum Conflict {
 #[derive(Debug, Default)]
 struct Check<'a> {
     conflicts: BTreeMap<PathBuf, Conflict>,
-    to_write: Vec<&'a Path>,
+    /// The files to write and their bytes, in path order.
+    to_write: Vec<(&'a Path, &'a [u8])>,
     unchanged: usize,
 }
 
 /// Validates every wanted path and content; returns the directories they need.
 fn validate_files(files: &BTreeMap<PathBuf, Vec<u8>>) -> Result<BTreeSet<&Path>, OutputError> {
     let mut dirs = BTreeSet::new();
+    let mut previous_parent = None;
     for (path, bytes) in files {
         validate_relative(path, false)?;
         if path.file_name().is_some_and(is_temp_name) {
@@ -139,7 +160,13 @@ fn validate_files(files: &BTreeMap<PathBuf, Vec<u8>>) -> Result<BTreeSet<&Path>,
         if !bytes.starts_with(MARKER.as_bytes()) {
             return Err(OutputError::MissingMarker { path: path.clone() });
         }
-        dirs.extend(path.ancestors().skip(1).filter(|a| !a.as_os_str().is_empty()));
+        // Files come in path order, so a folder's files are neighbours: its
+        // ancestors are inserted once, not once per file.
+        let parent = path.parent().unwrap_or(Path::new(""));
+        if previous_parent != Some(parent) {
+            dirs.extend(parent.ancestors().filter(|a| !a.as_os_str().is_empty()));
+            previous_parent = Some(parent);
+        }
     }
     match files.keys().find(|path| dirs.contains(path.as_path())) {
         Some(path) => Err(invalid(path, "wanted both as a file and as a directory")),
@@ -189,26 +216,22 @@ fn check<'a>(
     dirs: &BTreeSet<&Path>,
 ) -> Result<Check<'a>, OutputError> {
     let mut check = Check::default();
-    if !root_exists(root)? {
-        check.to_write = files.keys().map(PathBuf::as_path).collect();
-        return Ok(check);
-    }
     let absent = check_dirs(root, dirs, &mut check.conflicts)?;
     // Files are inspected in parallel (a re-render reads every one), then tallied in order.
-    let states: Vec<(&PathBuf, FileState)> = files
+    let states: Vec<(&PathBuf, &Vec<u8>, FileState)> = files
         .par_iter()
         .map(|(rel, wanted)| {
             let parent_absent = rel.parent().is_some_and(|p| absent.contains(p));
-            check_file(root, rel, wanted, parent_absent).map(|state| (rel, state))
+            check_file(root, rel, wanted, parent_absent).map(|state| (rel, wanted, state))
         })
         .collect::<Result<_, _>>()?;
-    for (rel, state) in states {
+    for (rel, wanted, state) in states {
         match state {
             FileState::Same => check.unchanged += 1,
-            FileState::Missing | FileState::Differs => check.to_write.push(rel),
+            FileState::Missing | FileState::Differs => check.to_write.push((rel, wanted)),
             FileState::Conflict(conflict) => {
                 check.conflicts.insert(rel.clone(), conflict);
-                check.to_write.push(rel);
+                check.to_write.push((rel, wanted));
             }
         }
     }
@@ -322,26 +345,26 @@ fn clear_conflicts(
 }
 
 /// Phase 2: writes every file that is missing or differs, creating directories.
-fn write_files(
-    root: &Path,
-    files: &BTreeMap<PathBuf, Vec<u8>>,
-    to_write: &[&Path],
-    summary: &mut WriteSummary,
-) -> Result<(), OutputError> {
-    let dirs: BTreeSet<&Path> = to_write
-        .iter()
-        .map(|rel| rel.parent().unwrap_or(Path::new("")))
-        .collect();
-    for dir in dirs {
-        let dir = root.join(dir);
-        fs::create_dir_all(&dir).map_err(|e| io_error("create directory", &dir, e))?;
+fn write_files(root: &Path, to_write: &[(&Path, &[u8])], summary: &mut WriteSummary) -> Result<(), OutputError> {
+    // `to_write` is in path order: a folder's files are neighbours, and a folder
+    // comes after its parent.
+    let mut previous = None;
+    for (rel, _) in to_write {
+        let parent = rel.parent().unwrap_or(Path::new(""));
+        if previous != Some(parent) {
+            let dir = root.join(parent);
+            fs::create_dir_all(&dir).map_err(|e| io_error("create directory", &dir, e))?;
+            previous = Some(parent);
+        }
     }
     // Each file is independent (its own temporary file and rename): write in parallel.
     to_write
         .par_iter()
-        .map(|&rel| write_atomic(&root.join(rel), &files[rel]))
+        .map(|&(rel, bytes)| write_atomic(&root.join(rel), bytes))
         .collect::<Result<Vec<()>, _>>()?;
-    summary.written.extend(to_write.iter().map(|rel| rel.to_path_buf()));
+    summary
+        .written
+        .extend(to_write.iter().map(|(rel, _)| rel.to_path_buf()));
     Ok(())
 }
 
@@ -392,10 +415,10 @@ fn is_temp_name(name: &OsStr) -> bool {
 fn sweep_scope(
     root: &Path,
     prefix: &Path,
-    files: &BTreeMap<PathBuf, Vec<u8>>,
+    wanted: &HashSet<&Path>,
     summary: &mut WriteSummary,
 ) -> Result<(), OutputError> {
-    if !is_real_dir(root, prefix)? || !sweep(root, prefix, files, summary)? {
+    if !is_real_dir(root, prefix)? || !sweep(root, prefix, wanted, summary)? {
         return Ok(());
     }
     for dir in prefix.ancestors().take_while(|a| !a.as_os_str().is_empty()) {
@@ -435,20 +458,15 @@ fn is_empty_dir(path: &Path) -> Result<bool, OutputError> {
 
 /// Sweeps `root/rel` recursively; true when it held something we deleted and
 /// is now empty, so the caller may remove it.
-fn sweep(
-    root: &Path,
-    rel: &Path,
-    files: &BTreeMap<PathBuf, Vec<u8>>,
-    summary: &mut WriteSummary,
-) -> Result<bool, OutputError> {
+fn sweep(root: &Path, rel: &Path, wanted: &HashSet<&Path>, summary: &mut WriteSummary) -> Result<bool, OutputError> {
     let mut emptied = false;
     let mut kept = false;
     for (name, file_type) in sorted_entries(&root.join(rel))? {
         let child = rel.join(&name);
         let path = root.join(&child);
         let removed = if file_type.is_dir() {
-            sweep(root, &child, files, summary)? && remove(&path, true)?
-        } else if !file_type.is_file() || files.contains_key(&child) {
+            sweep(root, &child, wanted, summary)? && remove(&path, true)?
+        } else if !file_type.is_file() || wanted.contains(child.as_path()) {
             false
         } else if is_temp_name(&name) {
             remove(&path, false)?
@@ -839,6 +857,86 @@ mod tests {
         assert!(root.join("linked").is_dir() && !root.join("linked").is_symlink());
         assert!(outside.path().join("old.yaml").exists());
         assert!(!outside.path().join("new.yaml").exists());
+    }
+
+    /// Issue 14: a missing output folder is created by `write_tree` itself, with every
+    /// file complete and nothing else touched beside it.
+    #[test]
+    fn a_missing_root_is_created_and_its_parent_left_alone() {
+        let tmp = TempDir::new().unwrap();
+        put(tmp.path(), "notes.md", b"mine\n");
+        put(tmp.path(), "other/values.yaml", &content("not under the root"));
+        let root = tmp.path().join("out/rendered");
+        let files = plan(&[
+            ("p/eu/w/values.yaml", "v"),
+            ("p/eu/kustomization.yaml", "k"),
+            ("q/x.yaml", "x"),
+        ]);
+        let summary = run(&root, &files);
+        assert_eq!(summary.written, files.keys().cloned().collect::<Vec<_>>());
+        assert_eq!(
+            listing(&root),
+            ["p/eu/kustomization.yaml", "p/eu/w/values.yaml", "q/x.yaml"]
+        );
+        for (rel, bytes) in &files {
+            assert_eq!(&fs::read(root.join(rel)).unwrap(), bytes);
+        }
+        assert_eq!(fs::read(tmp.path().join("notes.md")).unwrap(), b"mine\n");
+        assert_eq!(
+            fs::read(tmp.path().join("other/values.yaml")).unwrap(),
+            content("not under the root")
+        );
+
+        // Nothing to write still leaves the (empty) output folder, as before.
+        let empty = tmp.path().join("empty");
+        assert_eq!(run(&empty, &BTreeMap::new()), WriteSummary::default());
+        assert!(empty.is_dir());
+    }
+
+    #[test]
+    fn a_refused_render_into_a_missing_root_creates_nothing() {
+        let tmp = TempDir::new().unwrap();
+        let root = tmp.path().join("rendered");
+        let mut files = plan(&[("ok.yaml", "fine")]);
+        files.insert(PathBuf::from("../escape.yaml"), content("bad"));
+        let err = run_err(&root, &files, &whole());
+        assert!(matches!(err, OutputError::InvalidPath { .. }), "{err}");
+        assert!(!root.exists(), "no output folder after an error");
+        let files = BTreeMap::from([(PathBuf::from("x.yaml"), b"no marker\n".to_vec())]);
+        run_err(&root, &files, &whole());
+        assert!(!root.exists(), "no output folder after an error");
+    }
+
+    proptest::proptest! {
+        /// The size shortcut of a re-render: a file of another size is never read whole,
+        /// and a file of the same size is compared byte for byte, so no change is missed.
+        #[test]
+        fn compare_existing_never_misses_a_change(
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+            flip in proptest::num::usize::ANY,
+            extra in proptest::collection::vec(proptest::num::u8::ANY, 0..3),
+        ) {
+            let tmp = TempDir::new().unwrap();
+            let path = tmp.path().join("f.yaml");
+            let wanted = [MARKER.as_bytes(), &body].concat();
+            fs::write(&path, &wanted).unwrap();
+            let same = compare_existing(&path, wanted.len() as u64, &wanted).unwrap();
+            proptest::prop_assert_eq!(same, FileState::Same);
+
+            let mut changed = wanted.clone();
+            if !body.is_empty() {
+                let at = MARKER.len() + flip % body.len();
+                changed[at] = changed[at].wrapping_add(1);
+                fs::write(&path, &changed).unwrap();
+                let state = compare_existing(&path, changed.len() as u64, &wanted).unwrap();
+                proptest::prop_assert_eq!(state, FileState::Differs, "same size, one byte changed");
+            }
+            let longer = [wanted.as_slice(), &extra].concat();
+            fs::write(&path, &longer).unwrap();
+            let expected = if extra.is_empty() { FileState::Same } else { FileState::Differs };
+            let state = compare_existing(&path, longer.len() as u64, &wanted).unwrap();
+            proptest::prop_assert_eq!(state, expected);
+        }
     }
 
     fn run_err(root: &Path, files: &BTreeMap<PathBuf, Vec<u8>>, scope: &[PathBuf]) -> OutputError {

@@ -22,7 +22,7 @@ pub(crate) fn check(fleet: &Fleet, worker: &Worker) -> Vec<Diagnostic> {
     check_chart(worker, &mut diagnostics);
     check_quantities(worker, &mut diagnostics);
     check_images(worker, &mut diagnostics);
-    chart::values(fleet, worker, &mut diagnostics);
+    chart::check_values(fleet, worker, &mut diagnostics);
     diagnostics
 }
 

@@ -15,7 +15,7 @@ pub fn emit(node: &Node) -> String {
         Value::Map(map) if !map.is_empty() => emit_map_entries(&mut out, node, 0),
         Value::Seq(items) if !items.is_empty() => emit_seq_items(&mut out, node, 0),
         _ => {
-            out.push_str(&scalar(node));
+            push_scalar(&mut out, node);
             out.push('\n');
         }
     }
@@ -36,14 +36,13 @@ fn emit_map_entries(out: &mut String, node: &Node, level: usize) {
     entries.sort_by(|a, b| a.0.name.cmp(&b.0.name));
     for (key, child) in entries {
         indent(out, level);
-        let key = quote(&key.name);
-        if key.chars().count() > MAX_IMPLICIT_KEY {
-            out.push_str("? ");
-            out.push_str(&key);
+        // Written in place (no string per key); the rare long key moves behind `? `.
+        let start = out.len();
+        push_quoted(out, &key.name);
+        if out[start..].chars().count() > MAX_IMPLICIT_KEY {
+            out.insert_str(start, "? ");
             out.push('\n');
             indent(out, level);
-        } else {
-            out.push_str(&key);
         }
         out.push(':');
         emit_child(out, child, level);
@@ -71,7 +70,7 @@ fn emit_seq_items(out: &mut String, node: &Node, level: usize) {
             }
             _ => {
                 out.push(' ');
-                out.push_str(&scalar(item));
+                push_scalar(out, item);
                 out.push('\n');
             }
         }
@@ -90,21 +89,23 @@ fn emit_child(out: &mut String, child: &Node, level: usize) {
         }
         _ => {
             out.push(' ');
-            out.push_str(&scalar(child));
+            push_scalar(out, child);
             out.push('\n');
         }
     }
 }
 
-fn scalar(node: &Node) -> String {
+/// Writes a scalar (or an empty collection) in place: render emits every file through
+/// here, so no string is made per value (issue 14).
+fn push_scalar(out: &mut String, node: &Node) {
     match &node.value {
-        Value::Null => "null".into(),
-        Value::Bool(value) => value.to_string(),
-        Value::Int(value) => value.to_string(),
-        Value::Float(text) => text.clone(),
-        Value::Str(text) => quote(text),
-        Value::Seq(_) => "[]".into(),
-        Value::Map(_) => "{}".into(),
+        Value::Null => out.push_str("null"),
+        Value::Bool(value) => out.push_str(if *value { "true" } else { "false" }),
+        Value::Int(value) => out.push_str(&value.to_string()),
+        Value::Float(text) => out.push_str(text),
+        Value::Str(text) => push_quoted(out, text),
+        Value::Seq(_) => out.push_str("[]"),
+        Value::Map(_) => out.push_str("{}"),
     }
 }
 
@@ -122,7 +123,7 @@ fn plain_is_safe(text: &str) -> bool {
     if !(first.is_ascii_alphabetic() || first == '/' || first == '_') {
         return false;
     }
-    if RESERVED.contains(&text.to_ascii_lowercase().as_str()) {
+    if RESERVED.iter().any(|word| word.eq_ignore_ascii_case(text)) {
         return false;
     }
     if text.ends_with(':') || text.contains(": ") || text.contains(" #") || text.ends_with(' ') {
@@ -133,11 +134,13 @@ fn plain_is_safe(text: &str) -> bool {
         && !text.contains(", ")
 }
 
-fn quote(text: &str) -> String {
+/// Writes `text` plain when that is safe, else double-quoted.
+fn push_quoted(out: &mut String, text: &str) {
     if plain_is_safe(text) {
-        return text.to_string();
+        out.push_str(text);
+        return;
     }
-    let mut out = String::with_capacity(text.len() + 2);
+    out.reserve(text.len() + 2);
     out.push('"');
     for c in text.chars() {
         match c {
@@ -146,12 +149,11 @@ fn quote(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if needs_escape(c) => escape(&mut out, c),
+            c if needs_escape(c) => escape(out, c),
             c => out.push(c),
         }
     }
     out.push('"');
-    out
 }
 
 /// Whether `c` must be escaped inside double quotes: controls (C0, DEL, C1 including

@@ -331,7 +331,7 @@ fn resolve_tagged(text: &str, suffix: &str, loc: Loc) -> Option<Result<Value, Di
 }
 
 /// The YAML 1.2 core schema for plain scalars.
-fn resolve_plain(text: &str) -> Value {
+pub(crate) fn resolve_plain(text: &str) -> Value {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
