@@ -65,10 +65,8 @@ fn run(repo: &Path, output_root: Option<&Path>) -> Result<(), String> {
     timer.lap("render::render (files for disk)");
     let inline = render::render(&fleet, &templates, &scope, true).map_err(|e| e.to_string())?;
     timer.lap("render::render (inline, for --stdout)");
-    let stream = render::stream(&inline);
+    let bytes: usize = render::stream(&inline).map(str::len).sum();
     timer.lap("render::stream");
-    let bytes = stream.len();
-    drop(stream);
     drop(inline);
     timer.lap("drop the --stdout render");
     if let Some(root) = output_root {

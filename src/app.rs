@@ -10,7 +10,7 @@ use crate::cli::{
 pub use crate::console::Context;
 use crate::console::{
     drift_listing, plural, print_failure, print_invalid, print_report, print_writes_not_done, print_written,
-    render_summary, summary, with_progress, write_stdout, StatusEvents,
+    render_summary, summary, with_progress, write_stdout, write_stdout_parts, StatusEvents,
 };
 use crate::diagnostic::Report;
 use crate::diff::committed::{Committed, CommittedFiles};
@@ -121,7 +121,7 @@ fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut T
         })
     })?;
     if args.stdout {
-        write_stdout(&render::stream(&rendered))?;
+        write_stdout_parts(render::stream(&rendered))?;
         return Ok(Outcome::Success);
     }
     let output_name = &fleet.settings.output.value;

@@ -176,8 +176,18 @@ pub fn render_summary(workers: usize, output_name: &str, written: &output::Write
 
 /// Writes data to stdout; a closed pipe (`| head`) is not a failure.
 pub fn write_stdout(text: &str) -> anyhow::Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    write_stdout_parts([text])
+}
+
+/// Writes `parts` to stdout one after the other through one buffer; a closed pipe
+/// (`| head`) is not a failure.
+pub fn write_stdout_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> anyhow::Result<()> {
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = parts
+        .into_iter()
+        .try_for_each(|part| stdout.write_all(part.as_bytes()))
+        .and_then(|()| stdout.flush());
+    match written {
         Ok(()) => Ok(()),
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(error) => Err(error).context("cannot write to stdout"),

@@ -665,12 +665,9 @@ impl Drift {
     }
 }
 
-/// All objects as one multi-document YAML stream.
-pub fn stream(rendered: &Rendered) -> String {
-    let mut out = String::new();
-    for object in &rendered.objects {
-        out.push_str("---\n");
-        out.push_str(object);
-    }
-    out
+/// All objects as one multi-document YAML stream, in pieces: written out as they
+/// come, the whole stream (26 MB for 10,000 workers) is never copied into one string
+/// (issue 14).
+pub fn stream(rendered: &Rendered) -> impl Iterator<Item = &str> {
+    rendered.objects.iter().flat_map(|object| ["---\n", object.as_str()])
 }

@@ -59,10 +59,13 @@ fn emit_seq_items(out: &mut String, node: &Node, level: usize) {
         match &item.value {
             Value::Map(map) if !map.is_empty() => {
                 // The first entry sits on the dash's line, the rest line up under it.
-                let mut nested = String::new();
-                emit_map_entries(&mut nested, item, level + 1);
+                // Written in place: the entries' indentation is cut from the first (a key
+                // never starts with a space: it is plain from a letter, `/`, `_`, or quoted).
                 out.push(' ');
-                out.push_str(nested.trim_start_matches(' '));
+                let start = out.len();
+                emit_map_entries(out, item, level + 1);
+                let spaces = out[start..].len() - out[start..].trim_start_matches(' ').len();
+                out.drain(start..start + spaces);
             }
             Value::Seq(items) if !items.is_empty() => {
                 out.push('\n');
@@ -117,21 +120,32 @@ const MAX_IMPLICIT_KEY: usize = 1000;
 const RESERVED: &[&str] = &["y", "yes", "n", "no", "on", "off", "true", "false", "null", "~", ""];
 
 fn plain_is_safe(text: &str) -> bool {
-    let Some(first) = text.chars().next() else {
+    // One pass over the bytes (every character allowed plain is ASCII): render quotes
+    // every key and string through here (issue 14).
+    let bytes = text.as_bytes();
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
         return false;
     };
-    if !(first.is_ascii_alphabetic() || first == '/' || first == '_') {
+    if !(first.is_ascii_alphabetic() || first == b'/' || first == b'_') || matches!(last, b':' | b' ') {
         return false;
     }
-    if RESERVED.iter().any(|word| word.eq_ignore_ascii_case(text)) {
+    if bytes.len() <= 5 && RESERVED.iter().any(|word| word.eq_ignore_ascii_case(text)) {
         return false;
     }
-    if text.ends_with(':') || text.contains(": ") || text.contains(" #") || text.ends_with(' ') {
-        return false;
+    // `#` is never plain, so ` #` needs no check of its own; `: ` and `, ` do.
+    let mut previous = 0u8;
+    for &byte in bytes {
+        let allowed = byte.is_ascii_alphanumeric()
+            || matches!(
+                byte,
+                b'_' | b'-' | b'.' | b'/' | b':' | b'@' | b'=' | b'+' | b' ' | b','
+            );
+        if !allowed || (byte == b' ' && matches!(previous, b':' | b',')) {
+            return false;
+        }
+        previous = byte;
     }
-    text.chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':' | '@' | '=' | '+' | ' ' | ','))
-        && !text.contains(", ")
+    true
 }
 
 /// Writes `text` plain when that is safe, else double-quoted.
@@ -330,5 +344,41 @@ mod tests {
             serde_json::to_value(&first).unwrap(),
             serde_json::to_value(&again).unwrap()
         );
+    }
+
+    /// The rule as it read before the one-pass scan (issue 14), kept as the reference.
+    fn plain_is_safe_reference(text: &str) -> bool {
+        let Some(first) = text.chars().next() else {
+            return false;
+        };
+        if !(first.is_ascii_alphabetic() || first == '/' || first == '_') {
+            return false;
+        }
+        if RESERVED.iter().any(|word| word.eq_ignore_ascii_case(text)) {
+            return false;
+        }
+        if text.ends_with(':') || text.contains(": ") || text.contains(" #") || text.ends_with(' ') {
+            return false;
+        }
+        text.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':' | '@' | '=' | '+' | ' ' | ',')
+        }) && !text.contains(", ")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_is_safe_decides_as_the_reference_rule(text in "[a-zA-Z_/ :,#.@=+-~\\x{e9}0-9]{0,8}") {
+            proptest::prop_assert_eq!(plain_is_safe(&text), plain_is_safe_reference(&text), "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn plain_is_safe_on_edge_cases() {
+        for text in [
+            "", "~", "Yes", "FALSE", "nulls", "a:", "a: b", "a:b", "a #b", "a#b", "a, b", "a,b", "a ", "/x", "_y",
+            "\u{e9}",
+        ] {
+            assert_eq!(plain_is_safe(text), plain_is_safe_reference(text), "{text:?}");
+        }
     }
 }
