@@ -8,7 +8,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::{json, Value as Json};
 
@@ -16,7 +15,7 @@ use crate::render::{
     documents, example_fleet, folder_name, kustomize, read_json, render_ok, rendered, rendered_example, subfolders,
     tree_text, Engine, ENGINES, EXAMPLE_FLEET,
 };
-use crate::util::{chart_dir, commit_all, example_git_repo, replace_once, tool, workergen};
+use crate::util::{chart_dir, commit_all, example_git_repo, helm_template_args, replace_once, tool, workergen};
 
 /// The chart's CRD, as the chart ships it.
 const CRD_FILE: &str = "crds/script-pod-template.yaml";
@@ -206,22 +205,10 @@ fn secrets_delivered(worker: &Path) -> BTreeSet<(String, String)> {
 /// render, as Argo CD runs it: `--include-crds`, or `--skip-crds` instead when the release
 /// skips CRDs (Helm 4 lets `--include-crds` win when both are given).
 fn helm_template_release(worker: &Path, namespace: &str, skip_crds: bool) -> String {
-    let helm = tool("helm").unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let mut command = Command::new(helm);
-    command
-        .args(["template", &folder_name(worker)])
-        .arg(chart_dir("3.13.2"))
-        .args(["--namespace", namespace, "--values"])
-        .arg(worker.join("values.yaml"))
-        .env("HELM_CACHE_HOME", home.path().join("cache"))
-        .env("HELM_CONFIG_HOME", home.path().join("config"))
-        .env("HELM_DATA_HOME", home.path().join("data"))
-        .env_remove("KUBECONFIG");
-    command.arg(if skip_crds { "--skip-crds" } else { "--include-crds" });
-    let output = command.output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap()
+    let crds = if skip_crds { "--skip-crds" } else { "--include-crds" };
+    let values = worker.join("values.yaml");
+    let args = [Path::new("--values"), &values, Path::new(crds)];
+    helm_template_args("3.13.2", &folder_name(worker), namespace, args).unwrap_or_else(|error| panic!("{error}"))
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::util::{chart_dir, tool, workergen, Run};
+use crate::util::{helm_template_args, tool, workergen, Run};
 
 /// The plaintext credentials in the fixtures: none may appear in any output or file.
 const SECRETS: &[&str] = &[
@@ -274,22 +274,7 @@ fn a_bad_input_writes_nothing_and_shows_no_credential() {
 
 /// `helm template` of the real chart with `values` and `--set` arguments.
 fn helm(chart_version: &str, release: &str, namespace: &str, args: &[String]) -> String {
-    let helm = tool("helm").expect("checked by the caller");
-    let home = tempfile::tempdir().unwrap();
-    let output = Command::new(helm)
-        .arg("template")
-        .arg(release)
-        .arg(chart_dir(chart_version))
-        .args(["--namespace", namespace])
-        .args(args)
-        .env("HELM_CACHE_HOME", home.path().join("cache"))
-        .env("HELM_CONFIG_HOME", home.path().join("config"))
-        .env("HELM_DATA_HOME", home.path().join("data"))
-        .env_remove("KUBECONFIG")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    helm_template_args(chart_version, release, namespace, args).unwrap_or_else(|error| panic!("{error}"))
 }
 
 /// The `--set` and `--set-string` arguments of a wizard command, as the shell passes

@@ -264,6 +264,22 @@ pub fn test_crds() -> Option<PathBuf> {
 /// Helm and the reference chart `chart_version`, offline: the manifests, or Helm's
 /// error. Helm is [`tool`]`("helm")`; check that first to skip without it.
 pub fn helm_template(values: &Path, chart_version: &str, release: &str, namespace: &str) -> Result<String, String> {
+    helm_template_args(chart_version, release, namespace, [Path::new("--values"), values]).map_err(|error| {
+        format!(
+            "helm template {release} (chart {chart_version}, namespace {namespace}, values {}) failed:\n{error}",
+            values.display()
+        )
+    })
+}
+
+/// `helm template RELEASE CHART --namespace NAMESPACE ARGS...` with the real Helm and the
+/// reference chart `chart_version`, offline: the manifests, or Helm's error output.
+pub fn helm_template_args<S: AsRef<std::ffi::OsStr>>(
+    chart_version: &str,
+    release: &str,
+    namespace: &str,
+    args: impl IntoIterator<Item = S>,
+) -> Result<String, String> {
     let helm = tool("helm").ok_or("helm is not available (WORKERGEN_TEST_TOOLS is not set)")?;
     // Helm keeps no state for `template` of a local chart; its folders point into a
     // temp dir all the same, so no user setting or cache can change the result.
@@ -274,8 +290,7 @@ pub fn helm_template(values: &Path, chart_version: &str, release: &str, namespac
         .arg(chart_dir(chart_version))
         .arg("--namespace")
         .arg(namespace)
-        .arg("--values")
-        .arg(values)
+        .args(args)
         .env("HELM_CACHE_HOME", home.path().join("cache"))
         .env("HELM_CONFIG_HOME", home.path().join("config"))
         .env("HELM_DATA_HOME", home.path().join("data"))
@@ -285,11 +300,7 @@ pub fn helm_template(values: &Path, chart_version: &str, release: &str, namespac
     if output.status.success() {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     } else {
-        Err(format!(
-            "helm template {release} (chart {chart_version}, namespace {namespace}, values {}) failed:\n{}",
-            values.display(),
-            String::from_utf8_lossy(&output.stderr)
-        ))
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
     }
 }
 
