@@ -315,12 +315,7 @@ pub(crate) fn scrub(text: &str, secrets: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::FileId;
-    use crate::yaml::{parse, Limits};
-
-    fn node(text: &str) -> Node {
-        parse(text, FileId(0), Limits::default()).unwrap()
-    }
+    use crate::yaml::parse_test as node;
 
     #[test]
     fn plaintext_is_taken_out_and_names_are_kept_aside() {

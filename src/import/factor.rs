@@ -188,12 +188,7 @@ fn truthy(value: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::FileId;
-    use crate::yaml::{parse, Limits};
-
-    fn node(text: &str) -> Node {
-        parse(text, FileId(0), Limits::default()).unwrap()
-    }
+    use crate::yaml::parse_test as node;
 
     #[test]
     fn typed_fields_where_the_table_maps_the_rest_under_values() {

@@ -331,12 +331,7 @@ pub(crate) fn overwrite_error(name: &str, loc: Loc, path: &str) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::FileId;
-    use crate::yaml::{parse, Limits};
-
-    fn node(text: &str) -> Node {
-        parse(text, FileId(0), Limits::default()).unwrap()
-    }
+    use crate::yaml::parse_test as node;
 
     #[test]
     fn own_fields_leave_out_what_is_inherited_and_remove_what_the_install_lacks() {

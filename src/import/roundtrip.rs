@@ -203,12 +203,7 @@ fn is_default(defaults: Option<&Node>, path: &KeyPath, node: &Node) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::FileId;
-    use crate::yaml::parse;
-
-    fn node(text: &str) -> Node {
-        parse(text, FileId(0), Limits::default()).unwrap()
-    }
+    use crate::yaml::parse_test as node;
 
     #[test]
     fn compares_as_data_and_names_what_differs() {
@@ -264,7 +259,7 @@ mod tests {
     mod property {
         use super::super::super::{factor, plan};
         use super::*;
-        use crate::source::{FileId, Loc};
+        use crate::source::Loc;
         use crate::yaml::Value;
         use proptest::prelude::*;
 
@@ -336,19 +331,16 @@ mod tests {
                 let settings = "acceptEula: true\ndefaults:\n  machinePolicy: Manual\n  scriptPods: {resources: {requests: {cpu: 250m}}}\n";
                 std::fs::write(dir.path().join("workergen.yaml"), settings).unwrap();
                 let environment = "octopus:\n  serverUrl: https://o.example.com/\n  serverCommsAddress: https://o.example.com:10943/\n  auth: {bearerTokenSecret: token}\n";
-                let mut imported = parse(
+                let mut imported = node(
                     "agent:\n  serverUrl: https://o.example.com/\n  serverCommsAddress: https://o.example.com:10943/\n  bearerTokenSecretName: token\n  acceptEula: 'Y'\n  name: e-c-w\n  worker: {enabled: true, initial: {workerPools: [P]}}\n",
-                    FileId(0),
-                    Limits::default(),
-                )
-                .unwrap();
+                );
                 crate::merge::overlay(&mut imported, &extra);
                 let mut values = imported.clone();
                 take_reference(&mut values);
                 factor::take_octopus(&mut values);
                 let fields = factor::declaration(values, None, "w", "e-c-w");
                 let existing = plan::Existing {
-                    settings: Some(parse(settings, FileId(0), Limits::default()).unwrap()),
+                    settings: Some(node(settings)),
                     ..plan::Existing::default()
                 };
                 let planned = [plan::Planned { name: "w".into(), fields }];

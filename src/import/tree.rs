@@ -132,12 +132,7 @@ pub(crate) fn dotted(path: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::FileId;
-    use crate::yaml::{parse, Limits};
-
-    fn node(text: &str) -> Node {
-        parse(text, FileId(0), Limits::default()).unwrap()
-    }
+    use crate::yaml::parse_test as node;
 
     #[test]
     fn taking_drops_the_maps_it_empties_only() {

@@ -88,6 +88,12 @@ pub fn parse(text: &str, file: FileId, limits: Limits) -> Result<Node, Diagnosti
     Ok(builder.root.unwrap_or_else(|| Node::null(Loc::new(file, 1, 1))))
 }
 
+/// [`parse`] of a test's YAML as file 0 with the default limits; panics on an error.
+#[cfg(test)]
+pub(crate) fn parse_test(text: &str) -> Node {
+    parse(text, FileId(0), Limits::default()).unwrap()
+}
+
 fn scan_error(error: &ScanError, file: FileId) -> Diagnostic {
     let marker = error.marker();
     let loc = Loc::new(file, to_u32(marker.line()), to_u32(marker.col() + 1));
@@ -388,9 +394,7 @@ fn is_float(text: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn parse_ok(text: &str) -> Node {
-        parse(text, FileId(0), Limits::default()).unwrap()
-    }
+    use super::parse_test as parse_ok;
 
     fn parse_err(text: &str) -> Diagnostic {
         parse(text, FileId(0), Limits::default()).unwrap_err()
