@@ -238,6 +238,22 @@ const EXCERPT_WIDTH: usize = 120;
 /// What replaces a credential's value in an excerpt.
 const REDACTED: &str = "<redacted>";
 
+/// The flag of line `line` (1-based) of `file` in `lines`, which `find` fills once per
+/// file from its text.
+fn line_flag(
+    lines: &mut std::collections::HashMap<crate::source::FileId, Vec<bool>>,
+    sources: &Sources,
+    file: crate::source::FileId,
+    line: u32,
+    find: fn(&str) -> Vec<bool>,
+) -> bool {
+    let lines = lines.entry(file).or_insert_with(|| find(sources.text(file)));
+    line.checked_sub(1)
+        .and_then(|index| lines.get(index as usize))
+        .copied()
+        .unwrap_or(false)
+}
+
 /// Source lines for excerpts, with the lines that continue a credential's value (an
 /// unclosed quote, a block scalar, a nested map) found once per file.
 struct Excerpts<'a> {
@@ -259,28 +275,18 @@ impl<'a> Excerpts<'a> {
 
     /// Whether line `line` (1-based) of `file` is a remote reference line.
     fn is_remote_ref(&mut self, file: crate::source::FileId, line: u32) -> bool {
-        let sources = self.sources;
-        let lines = self
-            .remote_refs
-            .entry(file)
-            .or_insert_with(|| remote_ref_lines(sources.text(file)));
-        line.checked_sub(1)
-            .and_then(|index| lines.get(index as usize))
-            .copied()
-            .unwrap_or(false)
+        line_flag(&mut self.remote_refs, self.sources, file, line, remote_ref_lines)
     }
 
     /// Whether line `line` (1-based) of `file` continues a credential's value.
     fn continues_credential(&mut self, file: crate::source::FileId, line: u32) -> bool {
-        let sources = self.sources;
-        let lines = self
-            .continuations
-            .entry(file)
-            .or_insert_with(|| credential_continuations(sources.text(file)));
-        line.checked_sub(1)
-            .and_then(|index| lines.get(index as usize))
-            .copied()
-            .unwrap_or(false)
+        line_flag(
+            &mut self.continuations,
+            self.sources,
+            file,
+            line,
+            credential_continuations,
+        )
     }
 
     /// The excerpt of the line at `loc` with a caret under the spot, credentials redacted
