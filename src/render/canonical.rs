@@ -239,7 +239,7 @@ fn generated(value: Value) -> Node {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::yaml::{emit, parse_undeclared, Limits};
     use proptest::prelude::*;
@@ -407,7 +407,7 @@ mod tests {
         ]
     }
 
-    fn tree() -> impl Strategy<Value = Node> {
+    pub(in crate::render) fn tree() -> impl Strategy<Value = Node> {
         let key = prop::sample::select(vec![
             "a",
             "b",

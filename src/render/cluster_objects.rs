@@ -52,30 +52,30 @@ const CRD_ANNOTATIONS: [(&str, &str); 2] = [
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct SecretInfo {
     /// The Secret's name (from `octopus.auth` or `octopus.serverCertificateSecret`), also the ExternalSecret's.
-    name: String,
+    pub(super) name: String,
     /// `auth` or `certificate`: which of the worker's Secrets.
-    role: &'static str,
-    store_kind: String,
-    store_name: String,
-    refresh_interval: String,
-    data: Vec<DataInfo>,
+    pub(super) role: &'static str,
+    pub(super) store_kind: String,
+    pub(super) store_name: String,
+    pub(super) refresh_interval: String,
+    pub(super) data: Vec<DataInfo>,
 }
 
 /// One key of the Secret and where the store keeps its value.
 #[derive(Debug, Clone, Serialize)]
-struct DataInfo {
-    secret_key: &'static str,
-    key: String,
-    property: Option<String>,
-    version: Option<String>,
+pub(super) struct DataInfo {
+    pub(super) secret_key: &'static str,
+    pub(super) key: String,
+    pub(super) property: Option<String>,
+    pub(super) version: Option<String>,
 }
 
 /// A cluster's Argo CD Application, as `cluster-application.yaml.j2` sees it.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct ClusterApplicationInfo {
-    name: String,
+    pub(super) name: String,
     /// `<output>/<env>/<cluster>/_cluster`, from the repository root.
-    path: String,
+    pub(super) path: String,
 }
 
 /// The cluster's own objects: files, `--stdout` objects, and what its kustomization lists.

@@ -8,6 +8,7 @@
 
 mod canonical;
 pub(crate) mod cluster_objects;
+mod native;
 pub mod output;
 pub mod templates;
 
@@ -139,13 +140,26 @@ struct Context<'a> {
     worker: Option<WorkerInfo>,
     workers: Vec<WorkerInfo>,
     /// The worker's values, numbers as written (see [`templates::values_value`]).
-    values: Option<minijinja::Value>,
+    values: Option<ValuesRef<'a>>,
     /// (externalsecret) the credential Secret (see [`cluster_objects::SecretInfo`]).
     secret: Option<cluster_objects::SecretInfo>,
     /// (cluster-application) the cluster's own Argo CD Application: `name`, `path`.
     cluster_application: Option<cluster_objects::ClusterApplicationInfo>,
     /// (kustomization) the cluster's own resources after the workers' manifests (issue 11).
     cluster_resources: Vec<String>,
+}
+
+/// A worker's values in a template context: the tree itself for the built-in
+/// templates written in Rust ([`native`]), turned into a template value only when a
+/// template reads it.
+#[derive(Debug)]
+struct ValuesRef<'a>(&'a Node);
+
+impl Serialize for ValuesRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // A minijinja value serializes as itself into a template context.
+        templates::values_value(self.0).serialize(serializer)
+    }
 }
 
 /// The marker line every generated file starts with.
@@ -254,9 +268,15 @@ fn object(templates: &Templates, name: &str, context: &Context, marker: &str) ->
     Ok(format!("{marker}{}", yaml::emit(&node)))
 }
 
-/// Renders template `name` and reads its output: by the line reader of the block
+/// The tree of template `name` for `context`: built in Rust for a built-in template
+/// ([`native`]), else the template's output read by the line reader of the block
 /// subset the templates write, or by the full parser where that gives up.
 fn object_node(templates: &Templates, name: &str, context: &Context) -> Result<Node, TemplateError> {
+    if templates.is_builtin(name) {
+        if let Some(node) = native::object(name, context) {
+            return Ok(node);
+        }
+    }
     let text = templates.render(name, context)?;
     match canonical::block(&text) {
         Some(node) => Ok(node),
@@ -299,7 +319,7 @@ pub(crate) fn worker_manifest(
 fn manifest_context<'a>(
     fleet: &'a Fleet,
     worker: &Worker,
-    values: &Node,
+    values: &'a Node,
     inline: bool,
 ) -> Option<(&'static str, &'static str, Context<'a>)> {
     let engine = fleet.settings.engine.value;
@@ -312,7 +332,7 @@ fn manifest_context<'a>(
     context
         .labels
         .insert("workergen.octopus.com/worker", worker.name.clone());
-    context.values = Some(templates::values_value(values));
+    context.values = Some(ValuesRef(values));
     context.worker = Some(worker_info(fleet, worker, engine));
     Some((template, file, context))
 }

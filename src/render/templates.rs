@@ -131,6 +131,9 @@ pub struct Templates {
     sources: Vec<(String, String)>,
     /// Names of the templates the config repo overrides.
     pub(crate) overridden: Vec<String>,
+    /// Whether the built-in templates are built in Rust (`super::native`); the tests
+    /// turn it off to compare with the templates themselves.
+    native: bool,
 }
 
 impl Templates {
@@ -166,7 +169,22 @@ impl Templates {
             environment,
             sources,
             overridden,
+            native: true,
         })
+    }
+
+    /// These templates, with every built-in one run as a template (for the tests that
+    /// compare the two).
+    #[cfg(test)]
+    pub(crate) fn run_builtin_templates(mut self) -> Self {
+        self.native = false;
+        self
+    }
+
+    /// Whether template `name` is a built-in one, not overridden: `super::native`
+    /// builds its tree.
+    pub(crate) fn is_builtin(&self, name: &str) -> bool {
+        self.native && !self.overridden.iter().any(|overridden| overridden == name)
     }
 
     /// Whether two runs use the same template texts.
