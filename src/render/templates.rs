@@ -181,6 +181,11 @@ impl Templates {
         self
     }
 
+    /// Whether every template is a built-in one, not overridden.
+    pub(crate) fn all_builtin(&self) -> bool {
+        self.native && self.overridden.is_empty()
+    }
+
     /// Whether template `name` is a built-in one, not overridden: `super::native`
     /// builds its tree.
     pub(crate) fn is_builtin(&self, name: &str) -> bool {
