@@ -132,6 +132,30 @@ impl Chart {
     }
 }
 
+/// What validation and `status` read of a worker's typed fields. The merged fields are
+/// typed whole once, as a check, and that `WorkerSpec` dropped: kept, its Kubernetes
+/// types were 4 KB a worker, 40 MB of a 10,000-worker fleet, and the kernel zeroes
+/// every new page (issue 14).
+#[derive(Debug, Clone)]
+pub(crate) struct WorkerFacts {
+    pub(crate) worker_pools: Option<Vec<String>>,
+    pub(crate) machine_policy: Option<String>,
+    pub(crate) polling_connection_count: Option<u32>,
+    /// `storage.accessModes`.
+    pub(crate) access_modes: Option<Vec<String>>,
+}
+
+impl WorkerFacts {
+    fn of(spec: WorkerSpec) -> Self {
+        Self {
+            worker_pools: spec.worker_pools,
+            machine_policy: spec.machine_policy,
+            polling_connection_count: spec.polling_connection_count,
+            access_modes: spec.storage.and_then(|storage| storage.access_modes),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Worker {
     pub(crate) environment: usize,
@@ -140,9 +164,8 @@ pub(crate) struct Worker {
     pub(crate) name_loc: Loc,
     /// The merged worker fields; every node keeps its file, line, column and layer.
     pub(crate) fields: Node,
-    /// The merged fields, typed. Boxed: 1,480 bytes inline made the fleet's worker list
-    /// a 29 MB array that grew by copying (issue 14).
-    pub(crate) spec: Box<WorkerSpec>,
+    /// What later stages read of the merged fields, typed.
+    pub(crate) spec: WorkerFacts,
     pub(crate) chart: Chart,
     pub(crate) enabled: bool,
     pub(crate) namespace: Located<String>,
@@ -655,6 +678,12 @@ fn resolve_workers(
             return workers;
         }
     };
+    // The three `defaults` layers are the same for every worker of the file: merged once,
+    // then each worker's own fields over a copy, as `merge::merge` of all four would
+    // (issue 14). The root keeps the worker key's place, as a merge into
+    // `Node::map(key.loc)` gives it, unless a layer replaced the root.
+    let base = merge::merge(layers, Node::map(Loc::default()));
+    let seeded = base.loc == Loc::default();
     for (key, node) in entries {
         let mut own = if node.is_null() {
             Node::map(key.loc)
@@ -663,18 +692,22 @@ fn resolve_workers(
         };
         own.set_layer(Layer::Worker);
         check_fragment(&mut own, report);
-        let fields = merge::merge([&layers[0], &layers[1], &layers[2], &own], Node::map(key.loc));
+        let mut fields = base.clone();
+        if seeded {
+            fields.loc = key.loc;
+        }
+        merge::overlay(&mut fields, &own);
         let mut ignored = Vec::new();
-        let Some(spec) = from_node::<WorkerSpec>(&fields, &mut ignored) else {
+        let Some(mut spec) = from_node::<WorkerSpec>(&fields, &mut ignored) else {
             continue;
         };
         let namespace = located(
-            spec.namespace.clone(),
+            spec.namespace.take(),
             fields.get("namespace"),
             format!("octopus-agent-{}", key.name),
         );
         let display_name = located(
-            spec.display_name.clone(),
+            spec.display_name.take(),
             fields.get("displayName"),
             format!("{}-{}-{}", place.environment_name, place.cluster_name, key.name),
         );
@@ -689,7 +722,7 @@ fn resolve_workers(
             name: key.name.clone(),
             name_loc: key.loc,
             enabled: spec.enabled.unwrap_or(true),
-            spec: Box::new(spec),
+            spec: WorkerFacts::of(spec),
             fields,
             chart: chart.clone(),
             namespace,

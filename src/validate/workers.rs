@@ -1,7 +1,7 @@
 //! One worker's own rules: name, pools, chart, quantities, images, `values`.
 
 use crate::chart;
-use crate::decl::{ImageSpec, WorkerSpec};
+use crate::decl::ImageSpec;
 use crate::diagnostic::Diagnostic;
 use crate::model::{Fleet, Worker};
 use crate::names::{dns_suggestion, is_dns_label};
@@ -193,7 +193,7 @@ fn check_duplicate_pools(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
 }
 
 fn check_fields(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
-    let spec: &WorkerSpec = &worker.spec;
+    let spec = &worker.spec;
     match &spec.worker_pools {
         None => diagnostics.push(
             Diagnostic::error(
@@ -235,7 +235,7 @@ fn check_fields(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
             "`displayName` is empty",
         ));
     }
-    if let Some(modes) = spec.storage.as_ref().and_then(|storage| storage.access_modes.as_ref()) {
+    if let Some(modes) = &spec.access_modes {
         const MODES: &[&str] = &["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"];
         for mode in modes.iter().filter(|mode| !MODES.contains(&mode.as_str())) {
             diagnostics.push(
