@@ -134,8 +134,12 @@ impl FieldValue {
 
     /// Sets this row's chart value in `values` from `worker`'s declarations.
     fn apply(&self, values: &mut Node, fleet: &Fleet, worker: &Worker) {
-        let to: Vec<&str> = self.value.split('.').collect();
         let node = self.node(fleet, worker);
+        if node.is_none() && self.set != Set::OrWorkerKey {
+            // Most rows set nothing for a given worker: no path to split (issue 14).
+            return;
+        }
+        let to: Vec<&str> = self.value.split('.').collect();
         match (self.set, node) {
             (Set::OrWorkerKey, None) => set(
                 values,

@@ -240,11 +240,14 @@ pub(crate) fn render(
     for worker in workers {
         let marker = marker(fleet, &object_files(fleet, cluster, worker));
         for (file, node) in worker_objects(fleet, templates, worker, inline)? {
-            let text = format!("{marker}{}", yaml::emit(&node));
+            let text = yaml::emit_after(marker.clone(), &node);
             let relative = format!("{}/{file}", worker.name);
-            out.files
-                .push((objects_folder.join(&relative), text.clone().into_bytes()));
-            out.objects.push(text);
+            // Each render keeps only what its caller reads (issue 14).
+            if inline {
+                out.objects.push(text);
+            } else {
+                out.files.push((objects_folder.join(&relative), text.into_bytes()));
+            }
             listed.push(relative);
         }
     }
@@ -287,7 +290,7 @@ fn cluster_application(
         ),
     });
     let node = object_node(templates, "cluster-application.yaml.j2", &context)?;
-    Ok(format!("{}{}", marker(fleet, files), yaml::emit(&node)))
+    Ok(yaml::emit_after(marker(fleet, files), &node))
 }
 
 /// A kustomization listing `resources`.

@@ -265,7 +265,7 @@ fn context<'a>(fleet: &'a Fleet, cluster: &Cluster, first: &Worker, inline: bool
 /// not: the same values either way, so the same bytes (issue 14).
 fn object(templates: &Templates, name: &str, context: &Context, marker: &str) -> Result<String, TemplateError> {
     let node = object_node(templates, name, context)?;
-    Ok(format!("{marker}{}", yaml::emit(&node)))
+    Ok(yaml::emit_after(marker.to_string(), &node))
 }
 
 /// The tree of template `name` for `context`: built in Rust for a built-in template
@@ -454,7 +454,7 @@ fn render_worker(
     let values = chart::values(fleet, worker, &mut ignored);
     let files = values_files(fleet, worker, &values);
     let values_text =
-        (!inline || engine == Engine::None).then(|| format!("{}{}", marker(fleet, &files), yaml::emit(&values)));
+        (!inline || engine == Engine::None).then(|| yaml::emit_after(marker(fleet, &files), &values));
     let worker_folder = folder.join(&worker.name);
     if let Some((template, file, context)) = manifest_context(fleet, worker, &values, inline) {
         let mut manifest_files = files.clone();

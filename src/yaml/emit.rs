@@ -10,7 +10,13 @@ use super::{Node, Value};
 
 /// Renders `node` as a block-style YAML document (no `---`), ending with a newline.
 pub fn emit(node: &Node) -> String {
-    let mut out = String::new();
+    emit_after(String::new(), node)
+}
+
+/// [`emit`] written after `head` (a rendered file's marker line), in one string: the
+/// document is not copied again behind its marker (issue 14).
+pub(crate) fn emit_after(head: String, node: &Node) -> String {
+    let mut out = head;
     match &node.value {
         Value::Map(map) if !map.is_empty() => emit_map_entries(&mut out, node, 0),
         Value::Seq(items) if !items.is_empty() => emit_seq_items(&mut out, node, 0),

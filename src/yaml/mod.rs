@@ -12,7 +12,7 @@ mod path;
 pub(crate) mod portable;
 
 pub(crate) use de::{from_node, from_node_keeping_text, from_node_partial};
-pub(crate) use emit::emit;
+pub(crate) use emit::{emit, emit_after};
 #[cfg(test)]
 pub(crate) use parse::parse_test;
 pub(crate) use parse::resolve_plain;
