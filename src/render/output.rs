@@ -257,14 +257,19 @@ fn check_dirs<'a>(
     dirs: &BTreeSet<&'a Path>,
     conflicts: &mut BTreeMap<PathBuf, Conflict>,
 ) -> Result<BTreeSet<&'a Path>, OutputError> {
+    // Inspected in parallel (a re-render finds them all), judged in order (issue 14).
+    let found: Vec<io::Result<fs::Metadata>> = dirs
+        .par_iter()
+        .map(|dir| fs::symlink_metadata(root.join(dir)))
+        .collect();
     let mut absent = BTreeSet::new();
-    for &dir in dirs {
+    for (&dir, found) in dirs.iter().zip(found) {
         if dir.parent().is_some_and(|p| absent.contains(p)) {
             absent.insert(dir);
             continue;
         }
         let path = root.join(dir);
-        match fs::symlink_metadata(&path) {
+        match found {
             Ok(meta) if meta.is_dir() => {}
             Ok(_) => {
                 conflicts.insert(dir.to_path_buf(), Conflict::NonDirectoryAtDirectory);
@@ -294,6 +299,23 @@ fn check_file(root: &Path, rel: &Path, wanted: &[u8], parent_absent: bool) -> Re
         return Ok(FileState::Missing);
     }
     let path = root.join(rel);
+    // One lookup of the path: the file opened without following a symlink, then
+    // inspected through its handle (issue 14: a re-render looks at every file). Where
+    // that cannot tell (a symlink, a socket), the path is inspected as before.
+    match open_no_follow(&path) {
+        Ok(file) => {
+            let meta = file.metadata().map_err(|e| io_error("inspect", &path, e))?;
+            if meta.is_dir() {
+                return Ok(FileState::Conflict(Conflict::DirectoryAtFile));
+            }
+            if !meta.is_file() {
+                return Ok(FileState::Conflict(Conflict::ForeignFile));
+            }
+            return compare_open(file, meta.len(), wanted).map_err(|e| io_error("read", &path, e));
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(FileState::Missing),
+        Err(_) => {}
+    }
     let meta = match fs::symlink_metadata(&path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(FileState::Missing),
@@ -308,9 +330,30 @@ fn check_file(root: &Path, rel: &Path, wanted: &[u8], parent_absent: bool) -> Re
     compare_existing(&path, meta.len(), wanted).map_err(|e| io_error("read", &path, e))
 }
 
+/// Opens `path` for reading unless it is a symbolic link (then an error), without
+/// blocking on a FIFO.
+#[cfg(unix)]
+fn open_no_follow(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+}
+
+/// Elsewhere, no such open: the caller inspects the path first.
+#[cfg(not(unix))]
+fn open_no_follow(_path: &Path) -> io::Result<File> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
 /// Reads the whole file only when its size matches, otherwise just its head.
 fn compare_existing(path: &Path, len: u64, wanted: &[u8]) -> io::Result<FileState> {
-    let file = File::open(path)?;
+    compare_open(File::open(path)?, len, wanted)
+}
+
+/// [`compare_existing`] of a file already open.
+fn compare_open(file: File, len: u64, wanted: &[u8]) -> io::Result<FileState> {
     let same_len = len == wanted.len() as u64;
     // One byte past the expected size tells a file that grew meanwhile.
     let limit = if same_len { wanted.len() + 1 } else { MARKER.len() };
@@ -458,28 +501,51 @@ fn is_empty_dir(path: &Path) -> Result<bool, OutputError> {
 
 /// Sweeps `root/rel` recursively; true when it held something we deleted and
 /// is now empty, so the caller may remove it.
+///
+/// The entries of a directory are swept in parallel, each subdirectory on its own
+/// (issue 14: a re-render walks the whole tree); what was deleted is gathered in
+/// `summary`, which the caller sorts.
 fn sweep(root: &Path, rel: &Path, wanted: &HashSet<&Path>, summary: &mut WriteSummary) -> Result<bool, OutputError> {
+    let outcomes: Vec<(bool, WriteSummary)> = sorted_entries(&root.join(rel))?
+        .into_par_iter()
+        .map(|(name, file_type)| {
+            let mut found = WriteSummary::default();
+            sweep_entry(root, rel, &name, file_type, wanted, &mut found).map(|removed| (removed, found))
+        })
+        .collect::<Result<_, _>>()?;
     let mut emptied = false;
     let mut kept = false;
-    for (name, file_type) in sorted_entries(&root.join(rel))? {
-        let child = rel.join(&name);
-        let path = root.join(&child);
-        let removed = if file_type.is_dir() {
-            sweep(root, &child, wanted, summary)? && remove(&path, true)?
-        } else if !file_type.is_file() || wanted.contains(child.as_path()) {
-            false
-        } else if is_temp_name(&name) {
-            remove(&path, false)?
-        } else if is_owned(&path)? {
-            summary.deleted.push(child);
-            remove(&path, false)?
-        } else {
-            false
-        };
+    for (removed, found) in outcomes {
+        summary.deleted.extend(found.deleted);
         emptied |= removed;
         kept |= !removed;
     }
     Ok(emptied && !kept)
+}
+
+/// Sweeps one entry of `root/rel`; true when it was removed.
+fn sweep_entry(
+    root: &Path,
+    rel: &Path,
+    name: &OsStr,
+    file_type: fs::FileType,
+    wanted: &HashSet<&Path>,
+    summary: &mut WriteSummary,
+) -> Result<bool, OutputError> {
+    let child = rel.join(name);
+    let path = root.join(&child);
+    if file_type.is_dir() {
+        Ok(sweep(root, &child, wanted, summary)? && remove(&path, true)?)
+    } else if !file_type.is_file() || wanted.contains(child.as_path()) {
+        Ok(false)
+    } else if is_temp_name(name) {
+        remove(&path, false)
+    } else if is_owned(&path)? {
+        summary.deleted.push(child);
+        remove(&path, false)
+    } else {
+        Ok(false)
+    }
 }
 
 /// Entries of a directory sorted by name, with types that do not follow symlinks.
