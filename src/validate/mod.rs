@@ -20,16 +20,27 @@ use crate::model::Fleet;
 
 /// Checks the resolved fleet; problems go to `report`.
 pub fn validate(fleet: &Fleet, report: &mut Report) {
-    settings::check(fleet, report);
-    environments::check(fleet, report);
-    names::check(fleet, report);
-    cluster_objects::check(fleet, report);
-    let per_worker: Vec<_> = fleet
-        .workers
-        .par_iter()
-        .filter(|worker| worker.enabled)
-        .map(|worker| workers::check(fleet, worker))
-        .collect();
+    // The fleet-wide checks (one pass over every worker) run beside the per-worker
+    // ones; their problems are reported in this order all the same (issue 14).
+    let (fleet_wide, per_worker) = rayon::join(
+        || {
+            let mut found = Report::new();
+            settings::check(fleet, &mut found);
+            environments::check(fleet, &mut found);
+            names::check(fleet, &mut found);
+            cluster_objects::check(fleet, &mut found);
+            found
+        },
+        || -> Vec<_> {
+            fleet
+                .workers
+                .par_iter()
+                .filter(|worker| worker.enabled)
+                .map(|worker| workers::check(fleet, worker))
+                .collect()
+        },
+    );
+    report.extend(fleet_wide.diagnostics().iter().cloned());
     for diagnostics in per_worker {
         report.extend(diagnostics);
     }

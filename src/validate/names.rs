@@ -1,7 +1,7 @@
 //! Names that must be unique across workers: namespaces, release-name prefixes,
 //! Argo CD Application names, and Octopus display names.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::decl::Engine;
 use crate::diagnostic::{Diagnostic, Report};
@@ -30,31 +30,60 @@ struct Seen<'a> {
     namespaces: HashMap<(usize, &'a str), &'a Worker>,
     prefixes: HashMap<(usize, String), &'a Worker>,
     applications: HashMap<String, &'a Worker>,
-    display_names: HashMap<(String, &'a str, &'a str), &'a Worker>,
-    releases: HashMap<(String, &'a str), &'a Worker>,
-    shared_namespaces: HashMap<(String, &'a str), &'a Worker>,
+    display_names: HashMap<(&'a str, &'a str, &'a str), &'a Worker>,
+    releases: HashMap<(&'a str, &'a str), &'a Worker>,
+    shared_namespaces: HashMap<(&'a str, &'a str), &'a Worker>,
+}
+
+/// What names are compared within, made once for the fleet rather than per worker.
+struct Keys {
+    /// Each cluster's [`destination_key`], by cluster index.
+    destinations: Vec<Option<String>>,
+    /// Each environment's Octopus server URL as compared, by environment index.
+    servers: Vec<String>,
 }
 
 /// Reports each name that two enabled workers share where it must be unique.
 pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
+    let keys = Keys {
+        destinations: fleet
+            .clusters
+            .iter()
+            .map(|cluster| cluster.destination.as_ref().map(destination_key))
+            .collect(),
+        servers: fleet
+            .environments
+            .iter()
+            .map(|environment| {
+                let url = environment.octopus.server_url.as_deref().unwrap_or_default();
+                url.trim_end_matches('/').to_lowercase()
+            })
+            .collect(),
+    };
     let mut seen = Seen::default();
     for worker in fleet.workers.iter().filter(|worker| worker.enabled) {
-        check_in_destination(fleet, worker, &mut seen, report);
+        check_in_destination(fleet, &keys, worker, &mut seen, report);
         check_namespace(worker, &mut seen, report);
         check_release_prefix(worker, &mut seen, report);
         if fleet.settings.engine.value == Engine::Argocd {
             check_application(fleet, worker, &mut seen, report);
         }
-        check_display_name(fleet, worker, &mut seen, report);
+        check_display_name(fleet, &keys, worker, &mut seen, report);
     }
 }
 
 /// In the worker's destination cluster: its namespace and its release name, unique.
-fn check_in_destination<'a>(fleet: &'a Fleet, worker: &'a Worker, seen: &mut Seen<'a>, report: &mut Report) {
-    let Some(destination) = &fleet.cluster_of(worker).destination else {
+fn check_in_destination<'a>(
+    fleet: &'a Fleet,
+    keys: &'a Keys,
+    worker: &'a Worker,
+    seen: &mut Seen<'a>,
+    report: &mut Report,
+) {
+    let Some(destination) = keys.destinations[worker.cluster].as_deref() else {
         return;
     };
-    let key = (destination_key(destination), worker.name.as_str());
+    let key = (destination, worker.name.as_str());
     check_shared_namespace(fleet, worker, destination, &mut seen.shared_namespaces, report);
     if let Some(first) = seen.releases.insert(key, worker) {
         report.push(collision(
@@ -135,14 +164,15 @@ fn check_application<'a>(fleet: &'a Fleet, worker: &'a Worker, seen: &mut Seen<'
 }
 
 /// One display name per Octopus server and space.
-fn check_display_name<'a>(fleet: &'a Fleet, worker: &'a Worker, seen: &mut Seen<'a>, report: &mut Report) {
+fn check_display_name<'a>(
+    fleet: &'a Fleet,
+    keys: &'a Keys,
+    worker: &'a Worker,
+    seen: &mut Seen<'a>,
+    report: &mut Report,
+) {
     let octopus = &fleet.environment_of(worker).octopus;
-    let server = octopus
-        .server_url
-        .as_deref()
-        .unwrap_or_default()
-        .trim_end_matches('/')
-        .to_lowercase();
+    let server = keys.servers[worker.environment].as_str();
     let space = octopus.space.as_deref().unwrap_or("Default");
     let name = worker.display_name.value.as_str();
     if let Some(first) = seen.display_names.insert((server, space, name), worker) {
@@ -166,15 +196,15 @@ fn check_display_name<'a>(fleet: &'a Fleet, worker: &'a Worker, seen: &mut Seen<
 fn check_shared_namespace<'a>(
     fleet: &Fleet,
     worker: &'a Worker,
-    destination: &Destination,
-    seen: &mut HashMap<(String, &'a str), &'a Worker>,
+    destination: &'a str,
+    seen: &mut HashMap<(&'a str, &'a str), &'a Worker>,
     report: &mut Report,
 ) {
     if worker.namespace.loc.is_none() {
         return;
     }
     let namespace = worker.namespace.value.as_str();
-    let key = (destination_key(destination), namespace);
+    let key = (destination, namespace);
     match seen.get(&key) {
         Some(first) if first.cluster != worker.cluster => report.push(collision(
             worker.namespace.loc.unwrap_or(worker.name_loc),
