@@ -450,8 +450,7 @@ fn render_worker(
     out: &mut ClusterOutput,
 ) -> Result<(), TemplateError> {
     let engine = fleet.settings.engine.value;
-    let mut ignored = Vec::new();
-    let values = chart::values(fleet, worker, &mut ignored);
+    let values = chart::values_of_valid(fleet, worker);
     let files = values_files(fleet, worker, &values);
     let values_text =
         (!inline || engine == Engine::None).then(|| yaml::emit_after(marker(fleet, &files), &values));
