@@ -161,7 +161,7 @@ impl FieldValue {
         match (self.set, node) {
             (Set::OrWorkerKey, None) => set(
                 values,
-                &to,
+                to,
                 Node {
                     // The default name comes from the worker's own key.
                     layer: crate::source::Layer::Worker,
@@ -169,8 +169,8 @@ impl FieldValue {
                 },
             ),
             (_, None) => {}
-            (Set::Copy | Set::OrWorkerKey, Some(node)) => set(values, &to, node.clone()),
-            (Set::Image, Some(image)) => set_image(values, &to, image),
+            (Set::Copy | Set::OrWorkerKey, Some(node)) => set(values, to, node.clone()),
+            (Set::Image, Some(image)) => set_image(values, to, image),
             (Set::Pools, Some(pools)) => {
                 let enabled = [&to[..to.len() - 2], &["enabled"]].concat();
                 let enabled_node = Node {
@@ -178,7 +178,7 @@ impl FieldValue {
                     ..pools.clone()
                 };
                 set(values, &enabled, enabled_node);
-                set(values, &to, pools.clone());
+                set(values, to, pools.clone());
             }
         }
     }
