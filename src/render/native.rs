@@ -49,8 +49,10 @@ fn map<const N: usize>(entries: [(&str, Node); N]) -> Node {
     map_of(entries.into_iter().map(|(name, node)| (name.to_string(), node)))
 }
 
+/// A map with its entries in key order, as the emitter writes them: it then writes
+/// them without sorting a copy.
 fn map_of(entries: impl IntoIterator<Item = (String, Node)>) -> Node {
-    let entries = entries
+    let mut entries: Vec<(Key, Node)> = entries
         .into_iter()
         .map(|(name, node)| {
             (
@@ -62,6 +64,7 @@ fn map_of(entries: impl IntoIterator<Item = (String, Node)>) -> Node {
             )
         })
         .collect();
+    entries.sort_by(|a, b| a.0.name.cmp(&b.0.name));
     generated(Value::Map(Map::from_entries(entries)))
 }
 

@@ -38,21 +38,33 @@ fn emit_map_entries(out: &mut String, node: &Node, level: usize) {
     let Value::Map(map) = &node.value else {
         return;
     };
+    if map.entries.is_sorted_by(|a, b| a.0.name <= b.0.name) {
+        // Already in key order (the built-in objects are built so): no sorted copy.
+        for (key, child) in &map.entries {
+            emit_entry(out, key, child, level);
+        }
+        return;
+    }
     let mut entries: Vec<_> = map.entries.iter().collect();
     entries.sort_by(|a, b| a.0.name.cmp(&b.0.name));
     for (key, child) in entries {
-        indent(out, level);
-        // Written in place (no string per key); the rare long key moves behind `? `.
-        let start = out.len();
-        push_quoted(out, &key.name);
-        if out[start..].chars().count() > MAX_IMPLICIT_KEY {
-            out.insert_str(start, "? ");
-            out.push('\n');
-            indent(out, level);
-        }
-        out.push(':');
-        emit_child(out, child, level);
+        emit_entry(out, key, child, level);
     }
+}
+
+/// One `key: value` of a map, at `level`.
+fn emit_entry(out: &mut String, key: &super::Key, child: &Node, level: usize) {
+    indent(out, level);
+    // Written in place (no string per key); the rare long key moves behind `? `.
+    let start = out.len();
+    push_quoted(out, &key.name);
+    if out.len() - start > MAX_IMPLICIT_KEY && out[start..].chars().count() > MAX_IMPLICIT_KEY {
+        out.insert_str(start, "? ");
+        out.push('\n');
+        indent(out, level);
+    }
+    out.push(':');
+    emit_child(out, child, level);
 }
 
 fn emit_seq_items(out: &mut String, node: &Node, level: usize) {
