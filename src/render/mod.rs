@@ -140,7 +140,7 @@ struct Context<'a> {
     worker: Option<WorkerInfo>,
     workers: Vec<WorkerInfo>,
     /// The worker's values, numbers as written (see [`templates::values_value`]).
-    values: Option<ValuesRef<'a>>,
+    values: Option<Values>,
     /// (externalsecret) the credential Secret (see [`cluster_objects::SecretInfo`]).
     secret: Option<cluster_objects::SecretInfo>,
     /// (cluster-application) the cluster's own Argo CD Application: `name`, `path`.
@@ -149,16 +149,30 @@ struct Context<'a> {
     cluster_resources: Vec<String>,
 }
 
-/// A worker's values in a template context: the tree itself for the built-in
-/// templates written in Rust ([`native`]), turned into a template value only when a
-/// template reads it.
+/// A worker's values in a template context: the tree itself, which the built-in
+/// templates written in Rust ([`native`]) take into the object they build (no copy,
+/// issue 14), turned into a template value only when a template reads it.
 #[derive(Debug)]
-struct ValuesRef<'a>(&'a Node);
+struct Values(std::cell::RefCell<Option<Node>>);
 
-impl Serialize for ValuesRef<'_> {
+impl Values {
+    fn new(values: Node) -> Self {
+        Self(std::cell::RefCell::new(Some(values)))
+    }
+
+    /// The tree, once: the object that inlines it owns it then.
+    fn take(&self) -> Option<Node> {
+        self.0.borrow_mut().take()
+    }
+}
+
+impl Serialize for Values {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // A minijinja value serializes as itself into a template context.
-        templates::values_value(self.0).serialize(serializer)
+        match &*self.0.borrow() {
+            Some(values) => templates::values_value(values).serialize(serializer),
+            None => serializer.serialize_none(),
+        }
     }
 }
 
@@ -308,7 +322,7 @@ pub(crate) fn worker_manifest(
     values: &Node,
     inline: bool,
 ) -> Result<Option<(&'static str, Node)>, TemplateError> {
-    let Some((template, file, context)) = manifest_context(fleet, worker, values, inline) else {
+    let Some((template, file, context)) = manifest_context(fleet, worker, values.clone(), inline) else {
         return Ok(None);
     };
     Ok(Some((file, object_node(templates, template, &context)?)))
@@ -319,7 +333,7 @@ pub(crate) fn worker_manifest(
 fn manifest_context<'a>(
     fleet: &'a Fleet,
     worker: &Worker,
-    values: &'a Node,
+    values: Node,
     inline: bool,
 ) -> Option<(&'static str, &'static str, Context<'a>)> {
     let engine = fleet.settings.engine.value;
@@ -332,7 +346,7 @@ fn manifest_context<'a>(
     context
         .labels
         .insert("workergen.octopus.com/worker", worker.name.clone());
-    context.values = Some(ValuesRef(values));
+    context.values = Some(Values::new(values));
     context.worker = Some(worker_info(fleet, worker, engine));
     Some((template, file, context))
 }
@@ -455,7 +469,7 @@ fn render_worker(
     let values_text =
         (!inline || engine == Engine::None).then(|| yaml::emit_after(marker(fleet, &files), &values));
     let worker_folder = folder.join(&worker.name);
-    if let Some((template, file, context)) = manifest_context(fleet, worker, &values, inline) {
+    if let Some((template, file, context)) = manifest_context(fleet, worker, values, inline) {
         let mut manifest_files = files.clone();
         manifest_files.extend(cluster_files.iter().copied());
         let text = object(templates, template, &context, &marker(fleet, &manifest_files))?;

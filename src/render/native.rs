@@ -87,11 +87,11 @@ fn labels(context: &Context) -> Node {
     )
 }
 
-/// `{{ values | yaml(N) }}`: the worker's values as they are.
+/// `{{ values | yaml(N) }}`: the worker's values as they are, taken from the context
+/// (each context builds one object). Only the stream reads them, by their bytes: they
+/// keep the places they were declared at.
 fn values(context: &Context) -> Option<Node> {
-    let mut node = context.values.as_ref()?.0.clone();
-    node.set_origin(Origin::Generated);
-    Some(node)
+    context.values.as_ref()?.take()
 }
 
 /// `{% if cluster.destination.server is defined %} server {% else %} name`, where an
@@ -183,6 +183,8 @@ fn repo_url(context: &Context) -> Node {
 /// `application.yaml.j2`.
 fn application(context: &Context) -> Option<Node> {
     let worker = context.worker.as_ref()?;
+    // Before the values are taken: the template gets them when this gives up.
+    let destination = destination(context)?;
     let helm_values = if context.inline {
         ("valuesObject", values(context)?)
     } else {
@@ -211,7 +213,6 @@ fn application(context: &Context) -> Option<Node> {
             ("ref", text("values")),
         ]));
     }
-    let destination = destination(context)?;
     Some(map([
         ("apiVersion", text("argoproj.io/v1alpha1")),
         ("kind", text("Application")),
@@ -542,8 +543,11 @@ mod tests {
     fn manifest_both_ways(fleet: &Fleet, values: &Node) -> (String, String) {
         let templates = Templates::load(&crate::tree::git::GitTree::default()).unwrap();
         let worker = fleet.workers.iter().find(|worker| worker.enabled).unwrap();
-        let (template, _, context) = manifest_context(fleet, worker, values, true).unwrap();
+        // A context each: the built object takes the values from its context.
+        let (template, _, context) = manifest_context(fleet, worker, values.clone(), true).unwrap();
         let native = object_node(&templates, template, &context).unwrap();
+        assert!(context.values.as_ref().unwrap().take().is_none(), "taken by the object");
+        let (_, _, context) = manifest_context(fleet, worker, values.clone(), true).unwrap();
         let templates = templates.run_builtin_templates();
         let by_template = object_node(&templates, template, &context).unwrap();
         (emit(&native), emit(&by_template))
