@@ -11,21 +11,36 @@ use crate::diagnostic::{normalize_key, Diagnostic, Report};
 use crate::load::{Loaded, Parsed};
 use crate::yaml::{Node, Value};
 
+use rayon::prelude::*;
+
 /// Refuses plaintext credential keys anywhere in the declaration files, `values` included.
 pub fn check_files(loaded: &Loaded, report: &mut Report) {
     if let Some(Parsed { root: Some(root), .. }) = &loaded.repo {
         walk(root, &mut Vec::new(), false, report);
     }
-    let declarations = loaded.environments.iter().flat_map(|environment| {
-        environment
-            .environment
-            .iter()
-            .chain(environment.clusters.iter().map(|(_, parsed)| parsed))
-    });
-    for Parsed { root, .. } in declarations {
-        if let Some(root) = root {
-            walk(root, &mut Vec::new(), true, report);
-        }
+    let declarations: Vec<&Parsed> = loaded
+        .environments
+        .iter()
+        .flat_map(|environment| {
+            environment
+                .environment
+                .iter()
+                .chain(environment.clusters.iter().map(|(_, parsed)| parsed))
+        })
+        .collect();
+    // Every node of every file: one file per task, the problems in file order (issue 14).
+    let found: Vec<Report> = declarations
+        .par_iter()
+        .map(|parsed| {
+            let mut found = Report::new();
+            if let Some(root) = &parsed.root {
+                walk(root, &mut Vec::new(), true, &mut found);
+            }
+            found
+        })
+        .collect();
+    for file in found {
+        report.extend(file.diagnostics().iter().cloned());
     }
 }
 
