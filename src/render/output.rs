@@ -87,13 +87,13 @@ pub fn write_tree(
     scope: &[PathBuf],
     options: &WriteOptions,
 ) -> Result<WriteSummary, OutputError> {
-    let dirs = validate_files(files)?;
+    validate_files(files)?;
     let scope = validate_scope(scope)?;
     // A new output folder holds nothing to compare and nothing stale: no check of
     // what is there and no sweep after the writes (issue 14).
     let existed = root_exists(root)?;
     let check = if existed {
-        check(root, files, &dirs)?
+        check(root, files, &wanted_dirs(files))?
     } else {
         Check {
             to_write: files
@@ -149,9 +149,8 @@ struct Check<'a> {
 }
 
 /// Validates every wanted path and content; returns the directories they need.
-fn validate_files(files: &BTreeMap<PathBuf, Vec<u8>>) -> Result<BTreeSet<&Path>, OutputError> {
-    let mut dirs = BTreeSet::new();
-    let mut previous_parent = None;
+fn validate_files(files: &BTreeMap<PathBuf, Vec<u8>>) -> Result<(), OutputError> {
+    let mut previous: Option<&PathBuf> = None;
     for (path, bytes) in files {
         validate_relative(path, false)?;
         if path.file_name().is_some_and(is_temp_name) {
@@ -160,6 +159,22 @@ fn validate_files(files: &BTreeMap<PathBuf, Vec<u8>>) -> Result<BTreeSet<&Path>,
         if !bytes.starts_with(MARKER.as_bytes()) {
             return Err(OutputError::MissingMarker { path: path.clone() });
         }
+        // In path order, whatever lies below a path comes right after it: a file
+        // wanted as a folder too is followed by one of its own files (issue 14: a set
+        // of every folder was built and searched for each file).
+        if let Some(previous) = previous.filter(|previous| path.starts_with(previous)) {
+            return Err(invalid(previous, "wanted both as a file and as a directory"));
+        }
+        previous = Some(path);
+    }
+    Ok(())
+}
+
+/// The folders of `files` and all their ancestors below the root, parents first.
+fn wanted_dirs(files: &BTreeMap<PathBuf, Vec<u8>>) -> BTreeSet<&Path> {
+    let mut dirs = BTreeSet::new();
+    let mut previous_parent = None;
+    for path in files.keys() {
         // Files come in path order, so a folder's files are neighbours: its
         // ancestors are inserted once, not once per file.
         let parent = path.parent().unwrap_or(Path::new(""));
@@ -168,10 +183,7 @@ fn validate_files(files: &BTreeMap<PathBuf, Vec<u8>>) -> Result<BTreeSet<&Path>,
             previous_parent = Some(parent);
         }
     }
-    match files.keys().find(|path| dirs.contains(path.as_path())) {
-        Some(path) => Err(invalid(path, "wanted both as a file and as a directory")),
-        None => Ok(dirs),
-    }
+    dirs
 }
 
 /// Validates and deduplicates the scope prefixes, dropping nested ones.
@@ -389,21 +401,20 @@ fn clear_conflicts(
 
 /// Phase 2: writes every file that is missing or differs, creating directories.
 fn write_files(root: &Path, to_write: &[(&Path, &[u8])], summary: &mut WriteSummary) -> Result<(), OutputError> {
-    // `to_write` is in path order: a folder's files are neighbours, and a folder
-    // comes after its parent.
-    let mut previous = None;
-    for (rel, _) in to_write {
-        let parent = rel.parent().unwrap_or(Path::new(""));
-        if previous != Some(parent) {
+    // `to_write` is in path order: a folder's files are neighbours (save those of its
+    // subfolders). Each run of one folder's files is a task: the folder is created (a
+    // parent created by two tasks at once is fine) and each file written through its
+    // own temporary file and rename, in parallel (issue 14: the folders of a new tree
+    // were made one by one before).
+    let runs: Vec<&[(&Path, &[u8])]> = to_write.chunk_by(|a, b| a.0.parent() == b.0.parent()).collect();
+    runs.par_iter()
+        .map(|run| {
+            let parent = run[0].0.parent().unwrap_or(Path::new(""));
             let dir = root.join(parent);
             fs::create_dir_all(&dir).map_err(|e| io_error("create directory", &dir, e))?;
-            previous = Some(parent);
-        }
-    }
-    // Each file is independent (its own temporary file and rename): write in parallel.
-    to_write
-        .par_iter()
-        .map(|&(rel, bytes)| write_atomic(&root.join(rel), bytes))
+            run.iter()
+                .try_for_each(|&(rel, bytes)| write_atomic(&dir.join(rel.file_name().unwrap_or_default()), bytes))
+        })
         .collect::<Result<Vec<()>, _>>()?;
     summary
         .written
