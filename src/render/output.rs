@@ -162,7 +162,12 @@ fn validate_files(files: &BTreeMap<PathBuf, Vec<u8>>) -> Result<(), OutputError>
         // In path order, whatever lies below a path comes right after it: a file
         // wanted as a folder too is followed by one of its own files (issue 14: a set
         // of every folder was built and searched for each file).
-        if let Some(previous) = previous.filter(|previous| path.starts_with(previous)) {
+        let below = |previous: &&PathBuf| {
+            // Compared component by component only where the bytes could tell yes.
+            path.as_os_str().as_encoded_bytes().starts_with(previous.as_os_str().as_encoded_bytes())
+                && path.starts_with(previous)
+        };
+        if let Some(previous) = previous.filter(below) {
             return Err(invalid(previous, "wanted both as a file and as a directory"));
         }
         previous = Some(path);
