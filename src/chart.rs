@@ -271,9 +271,8 @@ pub(crate) fn values(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec<Diagn
         return values;
     };
     {
-        let typed = leaves(&values);
         for (path, node) in leaves(passthrough) {
-            if let Some((typed_path, typed_node)) = conflicting(&typed, &path) {
+            if let Some((typed_path, typed_node)) = conflicting(&values, &path) {
                 diagnostics.push(
                     Diagnostic::error(
                         node.loc,
@@ -313,17 +312,39 @@ pub(crate) fn check_values(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec
 }
 
 /// A typed leaf that the `values` leaf at `path` would also set: the same leaf, one below
-/// it, or one above it.
-fn conflicting<'a>(typed: &BTreeMap<KeyPath, &'a Node>, path: &KeyPath) -> Option<(KeyPath, &'a Node)> {
-    if let Some(node) = typed.get(path) {
-        return Some((path.clone(), node));
+/// it (the first in path order), or one above it. Leaves are those of [`leaves`]: a list
+/// is one leaf, an empty map none.
+///
+/// Found by walking down `typed` along `path`, not by listing every typed leaf of every
+/// worker by path (issue 14: that was half of `validate`'s per-worker checks).
+fn conflicting<'a>(typed: &'a Node, path: &KeyPath) -> Option<(KeyPath, &'a Node)> {
+    let mut node = typed;
+    for (depth, segment) in path.0.iter().enumerate() {
+        let yaml::Segment::Key(name) = segment else {
+            return None;
+        };
+        match &node.value {
+            Value::Map(map) => node = map.get(name)?,
+            // A leaf above `path` (never the root, which is a map).
+            _ => return Some((KeyPath(path.0[..depth].to_vec()), node)),
+        }
     }
-    // Paths below `path` sort right after it.
-    if let Some((found, node)) = typed.range(path.clone()..).next().filter(|(p, _)| p.starts_with(path)) {
-        return Some((found.clone(), node));
+    match &node.value {
+        Value::Map(_) => first_leaf(node, path.clone()),
+        _ => Some((path.clone(), node)),
     }
-    path.ancestors()
-        .find_map(|parent| typed.get(&parent).map(|node| (parent, *node)))
+}
+
+/// The first leaf at or below `node` (which stands at `path`) in path order.
+fn first_leaf(node: &Node, path: KeyPath) -> Option<(KeyPath, &Node)> {
+    let Value::Map(map) = &node.value else {
+        return Some((path, node));
+    };
+    let mut children: Vec<&(Key, Node)> = map.entries.iter().collect();
+    children.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    children
+        .into_iter()
+        .find_map(|(key, child)| first_leaf(child, path.child(&key.name)))
 }
 
 #[cfg(test)]
@@ -331,7 +352,6 @@ mod tests {
     use super::*;
     use crate::source::FileId;
     use crate::yaml::{parse, Limits};
-    use std::sync::OnceLock;
 
     fn check(text: &str, major: u64) -> Vec<String> {
         let node = parse(text, FileId(0), Limits::default()).unwrap();
@@ -374,10 +394,13 @@ mod tests {
         );
     }
 
-    fn typed(paths: &[&[&str]]) -> BTreeMap<KeyPath, &'static Node> {
-        static LEAF: OnceLock<Node> = OnceLock::new();
-        let leaf = LEAF.get_or_init(|| Node::string("x", Loc::default()));
-        paths.iter().map(|path| (KeyPath::from_names(path), leaf)).collect()
+    /// A typed values tree with a leaf at each of `paths`.
+    fn typed(paths: &[&[&str]]) -> Node {
+        let mut root = Node::map(Loc::default());
+        for path in paths {
+            set(&mut root, path, Node::string("x", Loc::default()));
+        }
+        root
     }
 
     // Issue 9: `{a: {b: 1}}` and `{"a.b": 1}` are different paths.
@@ -481,5 +504,58 @@ mod tests {
         let node = parse("scriptPods: {}\nagent: {name: a}\n", FileId(0), Limits::default()).unwrap();
         let paths: Vec<String> = leaves(&node).keys().map(std::string::ToString::to_string).collect();
         assert_eq!(paths, ["agent.name"]);
+    }
+
+    /// The conflict search as it was: every typed leaf listed by path, then the leaf at
+    /// `path`, the first below it, or one above it.
+    fn conflicting_by_listing<'a>(typed: &'a Node, path: &KeyPath) -> Option<(KeyPath, &'a Node)> {
+        let typed = leaves(typed);
+        if let Some(node) = typed.get(path) {
+            return Some((path.clone(), node));
+        }
+        if let Some((found, node)) = typed.range(path.clone()..).next().filter(|(p, _)| p.starts_with(path)) {
+            return Some((found.clone(), node));
+        }
+        path.ancestors()
+            .find_map(|parent| typed.get(&parent).map(|node| (parent, *node)))
+    }
+
+    fn values_tree() -> impl proptest::strategy::Strategy<Value = Node> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            any::<i64>().prop_map(|value| Node::new(Value::Int(value), Loc::default())),
+            Just(Node::string("x", Loc::default())),
+            Just(Node::map(Loc::default())),
+            Just(Node::new(Value::Seq(Vec::new()), Loc::default())),
+            Just(Node::new(
+                Value::Seq(vec![Node::string("item", Loc::default())]),
+                Loc::default()
+            )),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop::collection::btree_map(prop::sample::select(vec!["a", "b", "c", "a.b", "B"]), inner, 0..4).prop_map(
+                |entries| {
+                    let entries = entries
+                        .into_iter()
+                        .map(|(name, node)| (key(name, Loc::default()), node))
+                        .collect();
+                    Node::new(Value::Map(crate::yaml::Map::from_entries(entries)), Loc::default())
+                },
+            )
+        })
+    }
+
+    proptest::proptest! {
+        /// Issue 14: walking the typed tree finds what listing its leaves found, for every
+        /// `values` leaf: the same path and the same node.
+        #[test]
+        fn conflicts_are_found_as_by_listing_every_leaf(typed in values_tree(), passthrough in values_tree()) {
+            let typed = Node { value: Value::Map(typed.as_map().cloned().unwrap_or_default()), ..typed };
+            for (path, _) in leaves(&passthrough) {
+                let walked = conflicting(&typed, &path).map(|(path, node)| (path, std::ptr::from_ref(node)));
+                let listed = conflicting_by_listing(&typed, &path).map(|(path, node)| (path, std::ptr::from_ref(node)));
+                proptest::prop_assert_eq!(walked, listed, "at {}", path);
+            }
+        }
     }
 }

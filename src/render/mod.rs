@@ -466,8 +466,7 @@ fn render_worker(
     let engine = fleet.settings.engine.value;
     let values = chart::values_of_valid(fleet, worker);
     let files = values_files(fleet, worker, &values);
-    let values_text =
-        (!inline || engine == Engine::None).then(|| yaml::emit_after(marker(fleet, &files), &values));
+    let values_text = (!inline || engine == Engine::None).then(|| yaml::emit_after(marker(fleet, &files), &values));
     let worker_folder = folder.join(&worker.name);
     if let Some((template, file, context)) = manifest_context(fleet, worker, values, inline) {
         let mut manifest_files = files.clone();

@@ -165,7 +165,9 @@ fn validate_files(files: &BTreeMap<PathBuf, Vec<u8>>) -> Result<(), OutputError>
         // of every folder was built and searched for each file).
         let below = |previous: &&PathBuf| {
             // Compared component by component only where the bytes could tell yes.
-            path.as_os_str().as_encoded_bytes().starts_with(previous.as_os_str().as_encoded_bytes())
+            path.as_os_str()
+                .as_encoded_bytes()
+                .starts_with(previous.as_os_str().as_encoded_bytes())
                 && path.starts_with(previous)
         };
         if let Some(previous) = previous.filter(below) {
@@ -234,11 +236,7 @@ fn validate_relative(path: &Path, allow_empty: bool) -> Result<(), OutputError> 
 }
 
 /// Phase 1: inspects every wanted directory and file, writing nothing.
-fn check<'a>(
-    root: &Path,
-    files: &'a BTreeMap<PathBuf, Vec<u8>>,
-    dirs: &[&Path],
-) -> Result<Check<'a>, OutputError> {
+fn check<'a>(root: &Path, files: &'a BTreeMap<PathBuf, Vec<u8>>, dirs: &[&Path]) -> Result<Check<'a>, OutputError> {
     let mut check = Check::default();
     let absent = check_dirs(root, dirs, &mut check.conflicts)?;
     // Files are inspected in parallel (a re-render reads every one), then tallied in order.

@@ -17,7 +17,7 @@ pub(crate) use emit::{emit, emit_after};
 pub(crate) use parse::parse_test;
 pub(crate) use parse::resolve_plain;
 pub use parse::{parse, Limits};
-pub(crate) use path::{leaves, KeyPath, Lists};
+pub(crate) use path::{leaves, KeyPath, Lists, Segment};
 
 use std::collections::HashMap;
 use std::fmt;

@@ -58,11 +58,13 @@ impl KeyPath {
     }
 
     /// Whether `self` is `other` or lies below it.
+    #[cfg(test)]
     pub fn starts_with(&self, other: &KeyPath) -> bool {
         self.0.starts_with(&other.0)
     }
 
     /// The paths above this one, nearest first (not the empty root).
+    #[cfg(test)]
     pub fn ancestors(&self) -> impl Iterator<Item = KeyPath> + '_ {
         (1..self.0.len()).rev().map(|length| KeyPath(self.0[..length].to_vec()))
     }
