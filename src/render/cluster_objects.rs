@@ -187,9 +187,7 @@ pub(crate) fn worker_objects(
         return Ok(Vec::new());
     }
     let mut context = super::context(fleet, fleet.cluster_of(worker), worker, inline);
-    context
-        .labels
-        .insert("workergen.octopus.com/worker", worker.name.clone());
+    context.labels.insert("workergen.octopus.com/worker", &worker.name);
     context.worker = Some(worker_info(fleet, worker, engine));
     let mut objects = vec![(
         "namespace.yaml".to_string(),

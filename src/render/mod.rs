@@ -73,13 +73,16 @@ pub struct Rendered {
 }
 
 /// What a worker's templates see. Documented in README ("Templates").
+///
+/// Its names are borrowed from the fleet: each worker has two or three contexts, and
+/// copying every name into each was a tenth of `render` (issue 14).
 #[derive(Debug, Serialize)]
-struct WorkerInfo {
-    name: String,
-    namespace: String,
-    environment: String,
-    cluster: String,
-    display_name: String,
+struct WorkerInfo<'a> {
+    name: &'a str,
+    namespace: &'a str,
+    environment: &'a str,
+    cluster: &'a str,
+    display_name: &'a str,
     application_name: String,
     values_config_map: String,
     /// `<output>/<env>/<cluster>/<worker>/values.yaml`, from the repository root.
@@ -91,21 +94,21 @@ struct WorkerInfo {
 }
 
 #[derive(Debug, Serialize)]
-struct ClusterInfo {
-    name: String,
-    environment: String,
-    destination: BTreeMap<&'static str, String>,
+struct ClusterInfo<'a> {
+    name: &'a str,
+    environment: &'a str,
+    destination: BTreeMap<&'static str, &'a str>,
 }
 
 #[derive(Debug, Serialize)]
-struct ChartInfo {
-    repository: String,
+struct ChartInfo<'a> {
+    repository: &'a str,
     /// The repository without its `oci://` scheme, as Argo CD wants it.
-    repository_host: String,
+    repository_host: &'a str,
     /// `oci://<repository>/<name>`, as Flux wants it.
     oci_url: String,
-    name: String,
-    version: String,
+    name: &'a str,
+    version: &'a str,
     /// The name of the cluster's `OCIRepository` for this chart and version.
     source_name: String,
     /// The version as an OCI tag: Helm pushes `+` (build metadata) as `_`.
@@ -132,13 +135,13 @@ struct FluxInfo<'a> {
 struct Context<'a> {
     engine: &'static str,
     inline: bool,
-    cluster: ClusterInfo,
-    chart: ChartInfo,
+    cluster: ClusterInfo<'a>,
+    chart: ChartInfo<'a>,
     argocd: ArgocdInfo<'a>,
     flux: FluxInfo<'a>,
-    labels: BTreeMap<&'static str, String>,
-    worker: Option<WorkerInfo>,
-    workers: Vec<WorkerInfo>,
+    labels: BTreeMap<&'static str, &'a str>,
+    worker: Option<WorkerInfo<'a>>,
+    workers: Vec<WorkerInfo<'a>>,
     /// The worker's values, numbers as written (see [`templates::values_value`]).
     values: Option<Values>,
     /// (externalsecret) the credential Secret (see [`cluster_objects::SecretInfo`]).
@@ -191,7 +194,7 @@ fn files_of(node: &Node, files: &mut BTreeSet<FileId>) {
     });
 }
 
-fn worker_info(fleet: &Fleet, worker: &Worker, engine: Engine) -> WorkerInfo {
+fn worker_info<'a>(fleet: &'a Fleet, worker: &'a Worker, engine: Engine) -> WorkerInfo<'a> {
     let cluster = fleet.cluster_of(worker);
     let environment = &fleet.environments[cluster.environment].name;
     let manifest = if engine == Engine::Argocd {
@@ -200,11 +203,11 @@ fn worker_info(fleet: &Fleet, worker: &Worker, engine: Engine) -> WorkerInfo {
         "helmrelease.yaml"
     };
     WorkerInfo {
-        name: worker.name.clone(),
-        namespace: worker.namespace.value.clone(),
-        environment: environment.clone(),
-        cluster: cluster.name.clone(),
-        display_name: worker.display_name.value.clone(),
+        name: &worker.name,
+        namespace: &worker.namespace.value,
+        environment,
+        cluster: &cluster.name,
+        display_name: &worker.display_name.value,
         application_name: names::application_name(environment, &cluster.name, &worker.name),
         values_config_map: names::values_config_map(&worker.name),
         values_path: format!(
@@ -216,39 +219,39 @@ fn worker_info(fleet: &Fleet, worker: &Worker, engine: Engine) -> WorkerInfo {
     }
 }
 
-fn chart_info(worker: &Worker) -> ChartInfo {
+fn chart_info(worker: &Worker) -> ChartInfo<'_> {
     let chart = &worker.chart;
-    let repository = chart.repository.value.trim_end_matches('/').to_string();
-    let version = chart.version.value.clone();
+    let repository = chart.repository.value.trim_end_matches('/');
+    let version = chart.version.value.as_str();
     ChartInfo {
-        repository_host: repository.strip_prefix("oci://").unwrap_or(&repository).to_string(),
+        repository_host: repository.strip_prefix("oci://").unwrap_or(repository),
         oci_url: format!("{repository}/{}", chart.name.value),
-        source_name: names::oci_repository_name(&chart.name.value, &version),
+        source_name: names::oci_repository_name(&chart.name.value, version),
         oci_tag: version.replace('+', "_"),
         repository,
-        name: chart.name.value.clone(),
+        name: &chart.name.value,
         version,
     }
 }
 
-fn context<'a>(fleet: &'a Fleet, cluster: &Cluster, first: &Worker, inline: bool) -> Context<'a> {
+fn context<'a>(fleet: &'a Fleet, cluster: &'a Cluster, first: &'a Worker, inline: bool) -> Context<'a> {
     let settings = &fleet.settings;
-    let environment = fleet.environments[cluster.environment].name.clone();
+    let environment = fleet.environments[cluster.environment].name.as_str();
     let destination = match &cluster.destination {
-        Some(Destination::Server(server)) => BTreeMap::from([("server", server.clone())]),
-        Some(Destination::Name(name)) => BTreeMap::from([("name", name.clone())]),
+        Some(Destination::Server(server)) => BTreeMap::from([("server", server.as_str())]),
+        Some(Destination::Name(name)) => BTreeMap::from([("name", name.as_str())]),
         None => BTreeMap::new(),
     };
     let labels = BTreeMap::from([
-        ("app.kubernetes.io/managed-by", "workergen".to_string()),
-        ("workergen.octopus.com/environment", environment.clone()),
-        ("workergen.octopus.com/cluster", cluster.name.clone()),
+        ("app.kubernetes.io/managed-by", "workergen"),
+        ("workergen.octopus.com/environment", environment),
+        ("workergen.octopus.com/cluster", cluster.name.as_str()),
     ]);
     Context {
         engine: settings.engine.value.as_str(),
         inline,
         cluster: ClusterInfo {
-            name: cluster.name.clone(),
+            name: &cluster.name,
             environment,
             destination,
         },
@@ -332,7 +335,7 @@ pub(crate) fn worker_manifest(
 /// context, or `None` for engine `none`.
 fn manifest_context<'a>(
     fleet: &'a Fleet,
-    worker: &Worker,
+    worker: &'a Worker,
     values: Node,
     inline: bool,
 ) -> Option<(&'static str, &'static str, Context<'a>)> {
@@ -343,9 +346,7 @@ fn manifest_context<'a>(
         Engine::Flux => ("helmrelease.yaml.j2", "helmrelease.yaml"),
     };
     let mut context = context(fleet, fleet.cluster_of(worker), worker, inline);
-    context
-        .labels
-        .insert("workergen.octopus.com/worker", worker.name.clone());
+    context.labels.insert("workergen.octopus.com/worker", &worker.name);
     context.values = Some(Values::new(values));
     context.worker = Some(worker_info(fleet, worker, engine));
     Some((template, file, context))
