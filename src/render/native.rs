@@ -127,7 +127,7 @@ fn helmrelease(context: &Context) -> Option<Node> {
         (
             "metadata",
             map([
-                ("name", text(&worker.name)),
+                ("name", text(worker.name)),
                 ("namespace", text(context.flux.namespace)),
                 ("labels", labels(context)),
             ]),
@@ -136,9 +136,9 @@ fn helmrelease(context: &Context) -> Option<Node> {
             "spec",
             map([
                 ("interval", text(context.flux.interval)),
-                ("releaseName", text(&worker.name)),
-                ("targetNamespace", text(&worker.namespace)),
-                ("storageNamespace", text(&worker.namespace)),
+                ("releaseName", text(worker.name)),
+                ("targetNamespace", text(worker.namespace)),
+                ("storageNamespace", text(worker.namespace)),
                 (
                     "chartRef",
                     map([
@@ -194,13 +194,13 @@ fn application(context: &Context) -> Option<Node> {
         )
     };
     let mut sources = vec![map([
-        ("repoURL", text(&context.chart.repository_host)),
-        ("chart", text(&context.chart.name)),
-        ("targetRevision", text(&context.chart.version)),
+        ("repoURL", text(context.chart.repository_host)),
+        ("chart", text(context.chart.name)),
+        ("targetRevision", text(context.chart.version)),
         (
             "helm",
             map([
-                ("releaseName", text(&worker.name)),
+                ("releaseName", text(worker.name)),
                 ("skipCrds", generated(Value::Bool(true))),
                 helm_values,
             ]),
@@ -229,10 +229,7 @@ fn application(context: &Context) -> Option<Node> {
             "spec",
             map([
                 ("project", text(context.argocd.project)),
-                (
-                    "destination",
-                    map([destination, ("namespace", text(&worker.namespace))]),
-                ),
+                ("destination", map([destination, ("namespace", text(worker.namespace))])),
                 ("sources", list(sources)),
                 ("syncPolicy", sync_policy("CreateNamespace=true")),
             ]),
@@ -260,7 +257,7 @@ fn namespace(context: &Context) -> Option<Node> {
         (
             "metadata",
             map([
-                ("name", text(&worker.namespace)),
+                ("name", text(worker.namespace)),
                 ("labels", labels(context)),
                 (
                     "annotations",
@@ -277,7 +274,7 @@ fn externalsecret(context: &Context) -> Option<Node> {
     let secret = context.secret.as_ref()?;
     let mut metadata = vec![
         ("name", text(&secret.name)),
-        ("namespace", text(&worker.namespace)),
+        ("namespace", text(worker.namespace)),
         ("labels", labels(context)),
     ];
     if let Some(wave) = stream_wave(context) {
