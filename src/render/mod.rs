@@ -587,7 +587,7 @@ fn render_selected<'f>(
         ..Rendered::default()
     };
     let crds: Vec<crate::crds::Crd> = outputs.iter().filter_map(|output| output.crd).collect();
-    let mut files = Vec::with_capacity(outputs.iter().map(|output| output.files.len()).sum());
+    let mut crd_files = Vec::new();
     if let Some(newest) = crate::crds::newest(crds.iter().map(|crd| crd.version)).map(crate::crds::for_chart) {
         // One copy per version on disk; in the stream, the CRD first, once.
         if inline {
@@ -595,9 +595,13 @@ fn render_selected<'f>(
                 .objects
                 .push(cluster_objects::crd_object(newest, fleet.settings.engine.value));
         } else {
-            files.extend(cluster_objects::crd_files(crds));
+            crd_files = cluster_objects::crd_files(crds);
         }
     }
+    // Sized for every file at once: the list of 33,000 is not regrown at the end.
+    let mut files =
+        Vec::with_capacity(crd_files.len() + outputs.iter().map(|output| output.files.len()).sum::<usize>());
+    files.extend(crd_files);
     for output in outputs {
         files.extend(output.files);
         rendered.objects.extend(output.objects);

@@ -132,7 +132,10 @@ fn push_scalar(out: &mut String, node: &Node) {
     match &node.value {
         Value::Null => out.push_str("null"),
         Value::Bool(value) => out.push_str(if *value { "true" } else { "false" }),
-        Value::Int(value) => out.push_str(&value.to_string()),
+        Value::Int(value) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{value}");
+        }
         Value::Float(text) => out.push_str(text),
         Value::Str(text) => push_quoted(out, text),
         Value::Seq(_) => out.push_str("[]"),
