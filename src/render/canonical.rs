@@ -10,7 +10,7 @@
 //! the caller falls back to [`crate::yaml::parse`]. Whatever it reads, it reads to the
 //! same values as the full parser (a differential test below checks random documents).
 
-use crate::source::{Loc, Origin};
+use crate::source::Loc;
 use crate::yaml::{resolve_plain, Key, Map, Node, Value};
 
 /// One line with content: its indentation and the rest.
@@ -84,7 +84,7 @@ fn sequence(lines: &mut [Line], at: &mut usize, indent: usize) -> Option<Node> {
         items.push(item);
     }
     ended(lines, *at, indent)?;
-    Some(generated(Value::Seq(items)))
+    Some(Node::generated(Value::Seq(items)))
 }
 
 fn map(lines: &mut [Line], at: &mut usize, indent: usize) -> Option<Node> {
@@ -109,7 +109,7 @@ fn map(lines: &mut [Line], at: &mut usize, indent: usize) -> Option<Node> {
         );
     }
     ended(lines, *at, indent)?;
-    Some(generated(Value::Map(map)))
+    Some(Node::generated(Value::Map(map)))
 }
 
 /// What follows a `key:` or `-` with nothing after it: a more indented block, or null.
@@ -124,7 +124,7 @@ fn nested(lines: &mut [Line], at: &mut usize, indent: usize) -> Option<Node> {
         // Nothing: an empty plain scalar, as the full parser reads it.
         _ => Some(Node {
             plain: Some("".into()),
-            ..generated(Value::Null)
+            ..Node::generated(Value::Null)
         }),
     }
 }
@@ -162,13 +162,13 @@ fn entry_key(text: &str) -> Option<(String, &str)> {
 fn scalar(text: &str) -> Option<Node> {
     let text = text.trim_end_matches(' ');
     match text {
-        "{}" => return Some(generated(Value::Map(Map::default()))),
-        "[]" => return Some(generated(Value::Seq(Vec::new()))),
+        "{}" => return Some(Node::generated(Value::Map(Map::default()))),
+        "[]" => return Some(Node::generated(Value::Seq(Vec::new()))),
         _ => {}
     }
     if let Some(quoted) = text.strip_prefix('"') {
         let (value, used) = double_quoted(quoted)?;
-        return (used == quoted.len()).then(|| generated(Value::Str(value)));
+        return (used == quoted.len()).then(|| Node::generated(Value::Str(value)));
     }
     let plain = text.chars().next().is_some_and(plain_start)
         && text.chars().all(plain_char)
@@ -176,7 +176,7 @@ fn scalar(text: &str) -> Option<Node> {
         && !text.ends_with(':');
     plain.then(|| Node {
         plain: Some(text.into()),
-        ..generated(resolve_plain(text))
+        ..Node::generated(resolve_plain(text))
     })
 }
 
@@ -230,14 +230,6 @@ fn double_quoted(text: &str) -> Option<(String, usize)> {
     None
 }
 
-/// A node a template made: it has no place in any declaration.
-fn generated(value: Value) -> Node {
-    Node {
-        origin: Origin::Generated,
-        ..Node::new(value, Loc::default())
-    }
-}
-
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
@@ -245,7 +237,7 @@ pub(super) mod tests {
     use proptest::prelude::*;
 
     fn full(text: &str) -> Option<Node> {
-        parse_undeclared(text, Origin::Generated, Limits::default()).ok()
+        parse_undeclared(text, crate::source::Origin::Generated, Limits::default()).ok()
     }
 
     /// What a test compares: the values and the plain texts, not the places.
@@ -398,12 +390,12 @@ pub(super) mod tests {
             "[]",
         ]);
         prop_oneof![
-            text.prop_map(|text| generated(Value::Str(text.to_string()))),
-            any::<i64>().prop_map(|value| generated(Value::Int(value))),
+            text.prop_map(|text| Node::generated(Value::Str(text.to_string()))),
+            any::<i64>().prop_map(|value| Node::generated(Value::Int(value))),
             prop::sample::select(vec!["1.5", "1e3", "-.inf", ".nan", "1.10"])
-                .prop_map(|text| generated(Value::Float(text.to_string()))),
-            any::<bool>().prop_map(|value| generated(Value::Bool(value))),
-            Just(generated(Value::Null)),
+                .prop_map(|text| Node::generated(Value::Float(text.to_string()))),
+            any::<bool>().prop_map(|value| Node::generated(Value::Bool(value))),
+            Just(Node::generated(Value::Null)),
         ]
     }
 
@@ -422,7 +414,7 @@ pub(super) mod tests {
         ]);
         leaf().prop_recursive(4, 40, 6, move |inner| {
             prop_oneof![
-                prop::collection::vec(inner.clone(), 0..5).prop_map(|items| generated(Value::Seq(items))),
+                prop::collection::vec(inner.clone(), 0..5).prop_map(|items| Node::generated(Value::Seq(items))),
                 prop::collection::btree_map(key.clone(), inner, 0..5).prop_map(|entries| {
                     let entries = entries
                         .into_iter()
@@ -436,7 +428,7 @@ pub(super) mod tests {
                             )
                         })
                         .collect();
-                    generated(Value::Map(Map::from_entries(entries)))
+                    Node::generated(Value::Map(Map::from_entries(entries)))
                 }),
             ]
         })

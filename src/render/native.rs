@@ -13,7 +13,7 @@
 //! ways and compare the bytes: a template edited without its function here fails them.
 
 use super::Context;
-use crate::source::{Loc, Origin};
+use crate::source::Loc;
 use crate::yaml::{Key, Map, Node, Value};
 
 /// The tree template `name` would give for `context`, or `None` to run the template.
@@ -31,17 +31,9 @@ pub(super) fn object(name: &str, context: &Context) -> Option<Node> {
     }
 }
 
-/// A node no declaration wrote, as the templates' output reads.
-fn generated(value: Value) -> Node {
-    Node {
-        origin: Origin::Generated,
-        ..Node::new(value, Loc::default())
-    }
-}
-
 /// `{{ text | yaml }}`: a string.
 fn text(text: &str) -> Node {
-    generated(Value::Str(text.to_string()))
+    Node::generated(Value::Str(text.to_string()))
 }
 
 /// A `key: value` block.
@@ -65,15 +57,15 @@ fn map_of(entries: impl IntoIterator<Item = (String, Node)>) -> Node {
         })
         .collect();
     entries.sort_by(|a, b| a.0.name.cmp(&b.0.name));
-    generated(Value::Map(Map::from_entries(entries)))
+    Node::generated(Value::Map(Map::from_entries(entries)))
 }
 
 /// `- item` lines; a key followed by no item at all reads as null.
 fn list(items: Vec<Node>) -> Node {
     if items.is_empty() {
-        generated(Value::Null)
+        Node::generated(Value::Null)
     } else {
-        generated(Value::Seq(items))
+        Node::generated(Value::Seq(items))
     }
 }
 
@@ -108,7 +100,7 @@ fn destination(context: &Context) -> Option<(&'static str, Node)> {
 /// `helmrelease.yaml.j2`.
 fn helmrelease(context: &Context) -> Option<Node> {
     let worker = context.worker.as_ref()?;
-    let remediation = || map([("retries", generated(Value::Int(3)))]);
+    let remediation = || map([("retries", Node::generated(Value::Int(3)))]);
     let values = if context.inline {
         ("values", values(context)?)
     } else {
@@ -149,7 +141,7 @@ fn helmrelease(context: &Context) -> Option<Node> {
                 (
                     "install",
                     map([
-                        ("createNamespace", generated(Value::Bool(true))),
+                        ("createNamespace", Node::generated(Value::Bool(true))),
                         ("crds", text("Skip")),
                         ("remediation", remediation()),
                     ]),
@@ -167,8 +159,8 @@ fn sync_policy(option: &str) -> Node {
         (
             "automated",
             map([
-                ("prune", generated(Value::Bool(true))),
-                ("selfHeal", generated(Value::Bool(true))),
+                ("prune", Node::generated(Value::Bool(true))),
+                ("selfHeal", Node::generated(Value::Bool(true))),
             ]),
         ),
         ("syncOptions", list(vec![text(option)])),
@@ -177,7 +169,10 @@ fn sync_policy(option: &str) -> Node {
 
 /// `{{ argocd.repoURL | yaml }}`: null when there is none.
 fn repo_url(context: &Context) -> Node {
-    context.argocd.repo_url.map_or_else(|| generated(Value::Null), text)
+    context
+        .argocd
+        .repo_url
+        .map_or_else(|| Node::generated(Value::Null), text)
 }
 
 /// `application.yaml.j2`.
@@ -201,7 +196,7 @@ fn application(context: &Context) -> Option<Node> {
             "helm",
             map([
                 ("releaseName", text(worker.name)),
-                ("skipCrds", generated(Value::Bool(true))),
+                ("skipCrds", Node::generated(Value::Bool(true))),
                 helm_values,
             ]),
         ),

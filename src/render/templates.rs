@@ -13,7 +13,7 @@ use std::sync::Arc;
 use minijinja::value::{Object, ObjectRepr, ValueKind};
 use minijinja::{Environment, UndefinedBehavior, Value as JinjaValue};
 
-use crate::source::{Loc, Origin};
+use crate::source::Loc;
 use crate::tree::{join, FileTree};
 use crate::yaml::{self, Key, Map, Node, Value};
 
@@ -270,7 +270,7 @@ pub(crate) fn values_value(node: &Node) -> JinjaValue {
 fn from_jinja(value: &JinjaValue) -> Result<Node, minijinja::Error> {
     let invalid = |message: String| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, message);
     if let Some(number) = value.downcast_object_ref::<WrittenNumber>() {
-        return Ok(generated(Value::Float(number.0.clone())));
+        return Ok(Node::generated(Value::Float(number.0.clone())));
     }
     let node_value = match value.kind() {
         ValueKind::Undefined | ValueKind::None => Value::Null,
@@ -305,15 +305,7 @@ fn from_jinja(value: &JinjaValue) -> Result<Node, minijinja::Error> {
         }
         _ => return Err(invalid(format!("`yaml` cannot write the value {value}"))),
     };
-    Ok(generated(node_value))
-}
-
-/// A node a template made: it has no place in any declaration.
-fn generated(value: Value) -> Node {
-    Node {
-        origin: Origin::Generated,
-        ..Node::new(value, Loc::default())
-    }
+    Ok(Node::generated(node_value))
 }
 
 /// A float as YAML writes it.

@@ -228,6 +228,15 @@ impl Node {
         }
     }
 
+    /// A node workergen made (a template's output, a built-in object): it has no place
+    /// in any declaration.
+    pub(crate) fn generated(value: Value) -> Self {
+        Self {
+            origin: crate::source::Origin::Generated,
+            ..Self::new(value, Loc::default())
+        }
+    }
+
     pub(crate) fn null(loc: Loc) -> Self {
         Self::new(Value::Null, loc)
     }
