@@ -38,18 +38,18 @@ fn text(text: &str) -> Node {
 
 /// A `key: value` block.
 fn map<const N: usize>(entries: [(&str, Node); N]) -> Node {
-    map_of(entries.into_iter().map(|(name, node)| (name.to_string(), node)))
+    map_of(entries)
 }
 
 /// A map with its entries in key order, as the emitter writes them: it then writes
 /// them without sorting a copy.
-fn map_of(entries: impl IntoIterator<Item = (String, Node)>) -> Node {
+fn map_of<'a>(entries: impl IntoIterator<Item = (&'a str, Node)>) -> Node {
     let mut entries: Vec<(Key, Node)> = entries
         .into_iter()
         .map(|(name, node)| {
             (
                 Key {
-                    name,
+                    name: name.to_string(),
                     loc: Loc::default(),
                 },
                 node,
@@ -71,12 +71,7 @@ fn list(items: Vec<Node>) -> Node {
 
 /// `{{ labels | yaml(4) }}`.
 fn labels(context: &Context) -> Node {
-    map_of(
-        context
-            .labels
-            .iter()
-            .map(|(name, value)| ((*name).to_string(), text(value))),
-    )
+    map_of(context.labels.iter().map(|(name, value)| (*name, text(value))))
 }
 
 /// `{{ values | yaml(N) }}`: the worker's values as they are, taken from the context
@@ -254,10 +249,7 @@ fn namespace(context: &Context) -> Option<Node> {
             map([
                 ("name", text(worker.namespace)),
                 ("labels", labels(context)),
-                (
-                    "annotations",
-                    map_of(annotations.into_iter().map(|(name, node)| (name.to_string(), node))),
-                ),
+                ("annotations", map_of(annotations)),
             ]),
         ),
     ]))
@@ -282,22 +274,13 @@ fn externalsecret(context: &Context) -> Option<Node> {
             let mut remote = vec![("key", text(&item.key))];
             remote.extend(item.property.as_deref().map(|property| ("property", text(property))));
             remote.extend(item.version.as_deref().map(|version| ("version", text(version))));
-            map([
-                ("secretKey", text(item.secret_key)),
-                (
-                    "remoteRef",
-                    map_of(remote.into_iter().map(|(name, node)| (name.to_string(), node))),
-                ),
-            ])
+            map([("secretKey", text(item.secret_key)), ("remoteRef", map_of(remote))])
         })
         .collect();
     Some(map([
         ("apiVersion", text("external-secrets.io/v1")),
         ("kind", text("ExternalSecret")),
-        (
-            "metadata",
-            map_of(metadata.into_iter().map(|(name, node)| (name.to_string(), node))),
-        ),
+        ("metadata", map_of(metadata)),
         (
             "spec",
             map([
@@ -419,7 +402,7 @@ fn kustomization(context: &Context) -> Node {
         entries.push(("configMapGenerator", list(generators)));
         entries.push(("configurations", list(vec![text("kustomizeconfig.yaml")])));
     }
-    map_of(entries.into_iter().map(|(name, node)| (name.to_string(), node)))
+    map_of(entries)
 }
 
 /// `kustomizeconfig.yaml.j2`.
