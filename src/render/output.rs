@@ -328,11 +328,8 @@ fn check_file(root: &Path, rel: &Path, wanted: &[u8], parent_absent: bool) -> Re
     match open_no_follow(&path) {
         Ok(file) => {
             let meta = file.metadata().map_err(|e| io_error("inspect", &path, e))?;
-            if meta.is_dir() {
-                return Ok(FileState::Conflict(Conflict::DirectoryAtFile));
-            }
-            if !meta.is_file() {
-                return Ok(FileState::Conflict(Conflict::ForeignFile));
+            if let Some(conflict) = not_a_file(&meta) {
+                return Ok(FileState::Conflict(conflict));
             }
             return compare_open(file, meta.len(), wanted).map_err(|e| io_error("read", &path, e));
         }
@@ -344,13 +341,21 @@ fn check_file(root: &Path, rel: &Path, wanted: &[u8], parent_absent: bool) -> Re
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(FileState::Missing),
         Err(e) => return Err(io_error("inspect", &path, e)),
     };
-    if meta.is_dir() {
-        return Ok(FileState::Conflict(Conflict::DirectoryAtFile));
-    }
-    if !meta.is_file() {
-        return Ok(FileState::Conflict(Conflict::ForeignFile));
+    if let Some(conflict) = not_a_file(&meta) {
+        return Ok(FileState::Conflict(conflict));
     }
     compare_existing(&path, meta.len(), wanted).map_err(|e| io_error("read", &path, e))
+}
+
+/// What stands where a wanted file goes, when it is no regular file.
+fn not_a_file(meta: &fs::Metadata) -> Option<Conflict> {
+    if meta.is_dir() {
+        Some(Conflict::DirectoryAtFile)
+    } else if !meta.is_file() {
+        Some(Conflict::ForeignFile)
+    } else {
+        None
+    }
 }
 
 /// Opens `path` for reading unless it is a symbolic link (then an error), without
