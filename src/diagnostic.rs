@@ -92,6 +92,11 @@ impl Report {
         self.diagnostics.extend(diagnostics);
     }
 
+    /// Appends what `other` found (a part checked on its own), in its order.
+    pub(crate) fn append(&mut self, other: Report) {
+        self.diagnostics.extend(other.diagnostics);
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(|d| d.severity == Severity::Error)
     }

@@ -425,7 +425,7 @@ pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
         let resolved = resolve_clusters(files, inherited, environment_index, clusters.len());
         let mut environment_majors = std::collections::BTreeSet::new();
         for (cluster, local) in resolved {
-            report.extend(local.diagnostics().iter().cloned());
+            report.append(local);
             let Some((cluster, cluster_workers)) = cluster else {
                 continue;
             };

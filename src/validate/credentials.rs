@@ -40,7 +40,7 @@ pub fn check_files(loaded: &Loaded, report: &mut Report) {
         })
         .collect();
     for file in found {
-        report.extend(file.diagnostics().iter().cloned());
+        report.append(file);
     }
 }
 

@@ -40,7 +40,7 @@ pub fn validate(fleet: &Fleet, report: &mut Report) {
                 .collect()
         },
     );
-    report.extend(fleet_wide.diagnostics().iter().cloned());
+    report.append(fleet_wide);
     for diagnostics in per_worker {
         report.extend(diagnostics);
     }
