@@ -206,7 +206,7 @@ fn subtree<'r>(repository: &'r Repository, tree: &Tree<'r>, path: &str) -> Optio
 fn output_tree(
     repository: &Repository,
     base_output: Option<&Tree<'_>>,
-    files: &BTreeMap<PathBuf, Vec<u8>>,
+    files: &crate::render::output::Files,
     output: &str,
     force: bool,
 ) -> Result<Option<Oid>, ProposeError> {
@@ -623,7 +623,7 @@ pub fn undo(repo: &ConfigRepo, proposal: &ProposedBranch, error: ProposeError) -
 pub fn new_tree(
     repo: &ConfigRepo,
     base: &Revision<'_>,
-    files: &BTreeMap<PathBuf, Vec<u8>>,
+    files: &crate::render::output::Files,
     output: &str,
     force: bool,
 ) -> Result<(Oid, Option<Oid>), ProposeError> {

@@ -550,10 +550,10 @@ fn committed_drift(
         // Only the dirty clusters' folders are read: the shared `_crds/` is not among them.
         fresh.files.retain(|path, _| !path.starts_with(crate::crds::FOLDER));
     }
-    let found: BTreeMap<std::path::PathBuf, Vec<u8>> = read(dirty)
+    let found: crate::render::output::Files = read(dirty)
         .into_iter()
         .filter(|(_, bytes)| bytes.starts_with(crate::render::output::MARKER.as_bytes()))
-        .map(|(path, bytes)| (std::path::PathBuf::from(path), bytes))
+        .map(|(path, bytes)| (std::path::PathBuf::from(path).into(), bytes))
         .collect();
     let drift = crate::render::Drift::between(&fresh.files, &found);
     let mut owners: Vec<String> = [drift.missing, drift.stale, drift.extra]

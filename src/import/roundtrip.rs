@@ -126,7 +126,7 @@ pub(crate) fn check(
         let path = Path::new(environment).join(cluster).join(worker).join("values.yaml");
         let values = rendered
             .files
-            .get(&path)
+            .get(path.as_path())
             .and_then(|bytes| std::str::from_utf8(bytes).ok())
             .and_then(|text| yaml::parse_undeclared(text, Origin::Generated, Limits::default()).ok());
         outcomes.push(match values {

@@ -64,7 +64,7 @@ impl Scope {
 #[derive(Debug, Clone, Default)]
 pub struct Rendered {
     /// The files to write; empty for an inline render (`--stdout` reads `objects`).
-    pub files: BTreeMap<PathBuf, Vec<u8>>,
+    pub files: output::Files,
     /// Folders (relative to the output folder) in which stale files are removed.
     pub scope: Vec<PathBuf>,
     /// Rendered objects, for `--stdout`, in output order; empty unless inline.
@@ -576,7 +576,7 @@ fn render_selected<'f>(
                 // In path order here, in parallel: the clusters' files then come nearly
                 // in order, which the sort below finds (issue 14: sorting them all there,
                 // one thread comparing paths component by component, took 35 ms).
-                output.files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                output.files.sort_unstable_by(|a, b| output::path_order(&a.0, &b.0));
             }
             tick();
             output
@@ -609,7 +609,7 @@ fn render_selected<'f>(
     // Built in one go: each cluster's files are near path order already, which the
     // sort in `from_iter` finds, where inserting them one by one compared paths
     // component by component all the way down the tree (issue 14).
-    rendered.files = BTreeMap::from_iter(files);
+    rendered.files = files.into_iter().map(|(path, bytes)| (path.into(), bytes)).collect();
     Ok((rendered, selected.into_iter().map(|(cluster, _)| cluster).collect()))
 }
 
@@ -697,19 +697,19 @@ impl Drift {
     }
 
     /// Compares the wanted files with the generated files found.
-    pub(crate) fn between(wanted: &BTreeMap<PathBuf, Vec<u8>>, found: &BTreeMap<PathBuf, Vec<u8>>) -> Self {
+    pub(crate) fn between(wanted: &output::Files, found: &output::Files) -> Self {
         let mut drift = Self::default();
         for (path, bytes) in wanted {
             match found.get(path) {
-                None => drift.missing.push(path.clone()),
-                Some(existing) if existing != bytes => drift.stale.push(path.clone()),
+                None => drift.missing.push(path.to_path_buf()),
+                Some(existing) if existing != bytes => drift.stale.push(path.to_path_buf()),
                 Some(_) => {}
             }
         }
         drift.extra = found
             .keys()
             .filter(|path| !wanted.contains_key(*path))
-            .cloned()
+            .map(|path| path.to_path_buf())
             .collect();
         drift
     }
