@@ -19,10 +19,7 @@ fn set(root: &mut Node, path: &[&str], node: Node) {
     let mut current = root;
     for name in parents {
         let map = current.as_map_mut().expect("values are maps down to the leaves");
-        if map.get(name).is_none() {
-            map.insert(key(name, node.loc), Node::map(node.loc));
-        }
-        current = map.get_mut(name).expect("just inserted");
+        current = map.get_or_push(name, || (key(name, node.loc), Node::map(node.loc)));
     }
     current
         .as_map_mut()
@@ -143,20 +140,41 @@ struct RowPaths {
     to: Vec<&'static str>,
 }
 
+/// The last field a row's path started with (in `octopus:` or in the worker's fields)
+/// and what it holds.
+type Parent<'a> = Option<(bool, &'static str, Option<&'a Node>)>;
+
 impl FieldValue {
-    /// The field's node for `worker`, if set.
-    fn node<'a>(paths: &RowPaths, fleet: &'a Fleet, worker: &'a Worker) -> Option<&'a Node> {
-        let field = paths.field.iter().copied();
-        if paths.octopus {
-            fleet.environment_of(worker).octopus_node.get_path(field)
-        } else {
-            worker.fields.get_path(field)
-        }
+    /// The field's node for `worker`, if set. Rows come grouped by their first field
+    /// name (`agent.*`, `scriptPods.*`), so `parent` keeps the last one looked up: each
+    /// group's is found once, not once per row (issue 14).
+    fn node<'a>(paths: &RowPaths, fleet: &'a Fleet, worker: &'a Worker, parent: &mut Parent<'a>) -> Option<&'a Node> {
+        let (first, rest) = paths.field.split_first()?;
+        let top = match *parent {
+            Some((octopus, name, node)) if octopus == paths.octopus && name == *first => node,
+            _ => {
+                let root = if paths.octopus {
+                    &fleet.environment_of(worker).octopus_node
+                } else {
+                    &worker.fields
+                };
+                let node = root.get(first);
+                *parent = Some((paths.octopus, first, node));
+                node
+            }
+        };
+        rest.iter().try_fold(top?, |node, name| node.get(name))
     }
 
-    /// Sets this row's chart value in `values` from `worker`'s declarations.
-    fn apply(&self, paths: &RowPaths, values: &mut Node, fleet: &Fleet, worker: &Worker) {
-        let node = Self::node(paths, fleet, worker);
+    fn apply<'a>(
+        &self,
+        paths: &RowPaths,
+        values: &mut Node,
+        fleet: &'a Fleet,
+        worker: &'a Worker,
+        parent: &mut Parent<'a>,
+    ) {
+        let node = Self::node(paths, fleet, worker, parent);
         let to = &paths.to;
         match (self.set, node) {
             (Set::OrWorkerKey, None) => set(
@@ -210,8 +228,9 @@ pub(crate) fn typed_values(fleet: &Fleet, worker: &Worker) -> Node {
     let accept = &fleet.settings.accept_eula;
     let accept_loc = accept.loc.unwrap_or(worker.name_loc);
     set(&mut values, &["agent", "acceptEula"], Node::string("Y", accept_loc));
+    let mut parent = None;
     for (row, paths) in FIELD_VALUES.iter().zip(ROW_PATHS.iter()) {
-        row.apply(paths, &mut values, fleet, worker);
+        row.apply(paths, &mut values, fleet, worker, &mut parent);
     }
     values
 }

@@ -166,18 +166,30 @@ fn plain_is_safe(text: &str) -> bool {
     // `#` is never plain, so ` #` needs no check of its own; `: ` and `, ` do.
     let mut previous = 0u8;
     for &byte in bytes {
-        let allowed = byte.is_ascii_alphanumeric()
-            || matches!(
-                byte,
-                b'_' | b'-' | b'.' | b'/' | b':' | b'@' | b'=' | b'+' | b' ' | b','
-            );
-        if !allowed || (byte == b' ' && matches!(previous, b':' | b',')) {
+        if !PLAIN_BYTES[usize::from(byte)] || (byte == b' ' && matches!(previous, b':' | b',')) {
             return false;
         }
         previous = byte;
     }
     true
 }
+
+/// The bytes a plain scalar may hold, all ASCII: letters, digits and `_-./:@=+ ,`. A
+/// table: the emitter asks for every byte of every key and string (issue 14).
+const PLAIN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut index = 0;
+    while index < table.len() {
+        let byte = index as u8;
+        table[index] = byte.is_ascii_alphanumeric()
+            || matches!(
+                byte,
+                b'_' | b'-' | b'.' | b'/' | b':' | b'@' | b'=' | b'+' | b' ' | b','
+            );
+        index += 1;
+    }
+    table
+};
 
 /// Writes `text` plain when that is safe, else double-quoted.
 fn push_quoted(out: &mut String, text: &str) {
@@ -187,6 +199,21 @@ fn push_quoted(out: &mut String, text: &str) {
     }
     out.reserve(text.len() + 2);
     out.push('"');
+    // Most quoted text is printable ASCII without `"` or `\` (`"512Mi"`, `"1.0"`):
+    // copied whole, not character by character (issue 14).
+    if text
+        .bytes()
+        .all(|byte| matches!(byte, b' '..=b'~') && byte != b'"' && byte != b'\\')
+    {
+        out.push_str(text);
+    } else {
+        push_escaped(out, text);
+    }
+    out.push('"');
+}
+
+/// The inside of a double-quoted scalar, escaped character by character.
+fn push_escaped(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -198,7 +225,6 @@ fn push_quoted(out: &mut String, text: &str) {
             c => out.push(c),
         }
     }
-    out.push('"');
 }
 
 /// Whether `c` must be escaped inside double quotes: controls (C0, DEL, C1 including
@@ -397,6 +423,19 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Text copied whole inside quotes is exactly what escaping it character by
+        /// character writes.
+        #[test]
+        fn quoted_text_is_escaped_as_character_by_character(text in "[ -~\\x{0}-\\x{1f}\\x{7f}-\\x{a0}\\x{2028}\\x{feff}\\x{fffe}]{0,12}") {
+            let mut quoted = String::new();
+            push_quoted(&mut quoted, &text);
+            let mut escaped = String::new();
+            push_escaped(&mut escaped, &text);
+            if !plain_is_safe(&text) {
+                proptest::prop_assert_eq!(quoted, format!("\"{escaped}\""));
+            }
+        }
+
         #[test]
         fn plain_is_safe_decides_as_the_reference_rule(text in "[a-zA-Z_/ :,#.@=+-~\\x{e9}0-9]{0,8}") {
             proptest::prop_assert_eq!(plain_is_safe(&text), plain_is_safe_reference(&text), "{:?}", text);

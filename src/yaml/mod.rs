@@ -137,6 +137,20 @@ impl Map {
         }
     }
 
+    /// The value at `name`, added first (by `make`, at the end) when the map lacks it:
+    /// one search of the map, not one to ask, one to add and one to fetch.
+    pub(crate) fn get_or_push(&mut self, name: &str, make: impl FnOnce() -> (Key, Node)) -> &mut Node {
+        let index = match self.position(name) {
+            Some(index) => index,
+            None => {
+                let (key, node) = make();
+                self.push(key, node);
+                self.entries.len() - 1
+            }
+        };
+        &mut self.entries[index].1
+    }
+
     pub(crate) fn remove(&mut self, name: &str) -> Option<Node> {
         let position = self.position(name)?;
         let (_, node) = self.entries.remove(position);
