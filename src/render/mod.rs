@@ -8,6 +8,7 @@
 
 mod canonical;
 pub(crate) mod cluster_objects;
+mod folder;
 mod native;
 pub mod output;
 pub mod templates;
