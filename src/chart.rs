@@ -19,7 +19,7 @@ fn set(root: &mut Node, path: &[&str], node: Node) {
     let mut current = root;
     for name in parents {
         let map = current.as_map_mut().expect("values are maps down to the leaves");
-        current = map.get_or_push(name, || (key(name, node.loc), Node::map(node.loc)));
+        current = map.get_or_push(name, node.loc, || Node::map(node.loc));
     }
     current
         .as_map_mut()
@@ -166,6 +166,7 @@ impl FieldValue {
         rest.iter().try_fold(top?, |node, name| node.get(name))
     }
 
+    /// Sets this row's chart value in `values` from `worker`'s declarations.
     fn apply<'a>(
         &self,
         paths: &RowPaths,

@@ -10,7 +10,6 @@
 //! the caller falls back to [`crate::yaml::parse`]. Whatever it reads, it reads to the
 //! same values as the full parser (a differential test below checks random documents).
 
-use crate::source::Loc;
 use crate::yaml::{resolve_plain, Key, Map, Node, Value};
 
 /// One line with content: its indentation and the rest.
@@ -100,13 +99,7 @@ fn map(lines: &mut [Line], at: &mut usize, indent: usize) -> Option<Node> {
         if map.get(&name).is_some() {
             return None;
         }
-        map.push(
-            Key {
-                name,
-                loc: Loc::default(),
-            },
-            child,
-        );
+        map.push(Key::generated(name), child);
     }
     ended(lines, *at, indent)?;
     Some(Node::generated(Value::Map(map)))
@@ -418,15 +411,7 @@ pub(super) mod tests {
                 prop::collection::btree_map(key.clone(), inner, 0..5).prop_map(|entries| {
                     let entries = entries
                         .into_iter()
-                        .map(|(name, node)| {
-                            (
-                                Key {
-                                    name: name.to_string(),
-                                    loc: Loc::default(),
-                                },
-                                node,
-                            )
-                        })
+                        .map(|(name, node)| (Key::generated(name), node))
                         .collect();
                     Node::generated(Value::Map(Map::from_entries(entries)))
                 }),

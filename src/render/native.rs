@@ -13,7 +13,6 @@
 //! ways and compare the bytes: a template edited without its function here fails them.
 
 use super::Context;
-use crate::source::Loc;
 use crate::yaml::{Key, Map, Node, Value};
 
 /// The tree template `name` would give for `context`, or `None` to run the template.
@@ -46,15 +45,7 @@ fn map<const N: usize>(entries: [(&str, Node); N]) -> Node {
 fn map_of<'a>(entries: impl IntoIterator<Item = (&'a str, Node)>) -> Node {
     let mut entries: Vec<(Key, Node)> = entries
         .into_iter()
-        .map(|(name, node)| {
-            (
-                Key {
-                    name: name.to_string(),
-                    loc: Loc::default(),
-                },
-                node,
-            )
-        })
+        .map(|(name, node)| (Key::generated(name), node))
         .collect();
     entries.sort_by(|a, b| a.0.name.cmp(&b.0.name));
     Node::generated(Value::Map(Map::from_entries(entries)))

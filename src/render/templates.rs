@@ -293,13 +293,7 @@ fn from_jinja(value: &JinjaValue) -> Result<Node, minijinja::Error> {
             for key in value.try_iter()? {
                 let child = from_jinja(&value.get_item(&key)?)?;
                 let name = key.as_str().map_or_else(|| key.to_string(), str::to_string);
-                entries.push((
-                    Key {
-                        name,
-                        loc: Loc::default(),
-                    },
-                    child,
-                ));
+                entries.push((Key::generated(name), child));
             }
             Value::Map(Map::from_entries(entries))
         }

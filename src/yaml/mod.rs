@@ -61,6 +61,17 @@ pub(crate) struct Key {
     pub(crate) loc: Loc,
 }
 
+impl Key {
+    /// A key workergen made (a template's output, a built-in object): it has no place in
+    /// any declaration.
+    pub(crate) fn generated(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            loc: Loc::default(),
+        }
+    }
+}
+
 /// A YAML mapping in the order written; keys are unique (duplicates are refused when parsing).
 ///
 /// Lookups by name go through a hash index once a map has more than `INDEXED_FROM`
@@ -137,14 +148,17 @@ impl Map {
         }
     }
 
-    /// The value at `name`, added first (by `make`, at the end) when the map lacks it:
-    /// one search of the map, not one to ask, one to add and one to fetch.
-    pub(crate) fn get_or_push(&mut self, name: &str, make: impl FnOnce() -> (Key, Node)) -> &mut Node {
+    /// The value at `name`, added first (`make`, at the end, its key at `loc`) when the
+    /// map lacks it: one search of the map, not one to ask, one to add and one to fetch.
+    pub(crate) fn get_or_push(&mut self, name: &str, loc: Loc, make: impl FnOnce() -> Node) -> &mut Node {
         let index = match self.position(name) {
             Some(index) => index,
             None => {
-                let (key, node) = make();
-                self.push(key, node);
+                let key = Key {
+                    name: name.to_string(),
+                    loc,
+                };
+                self.push(key, make());
                 self.entries.len() - 1
             }
         };
@@ -397,10 +411,7 @@ mod tests {
     use super::*;
 
     fn key(name: &str) -> Key {
-        Key {
-            name: name.to_string(),
-            loc: Loc::default(),
-        }
+        Key::generated(name)
     }
 
     fn int(value: i64) -> Node {
