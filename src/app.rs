@@ -126,6 +126,14 @@ fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut T
     }
     let output_name = &fleet.settings.output.value;
     let root = cli.global.directory.join(output_name);
+    let refusal = render::retire::refusal(&root, output_name, &rendered, args.force)
+        .with_context(|| format!("cannot read `{output_name}`"))?;
+    if let Some((message, hint)) = refusal {
+        return Err(Failure::Usage {
+            message,
+            hint: Some(hint),
+        });
+    }
     // `write_tree` creates the folder: one that did not exist needs no sweep (issue 14).
     let options = WriteOptions { force: args.force };
     let written = timings
@@ -333,7 +341,7 @@ fn explain(cli: &Cli, args: &ExplainArgs, context: &Context) -> Result<Outcome, 
     let templates = Templates::load(&FsTree::new(&cli.global.directory))?;
     let explanation = crate::explain::explain(&fleet, &templates, worker, args.key.as_deref())?;
     if let Some(key) = &args.key {
-        if explanation.enabled && explanation.is_empty() {
+        if explanation.installed && explanation.is_empty() {
             return Err(Failure::usage_with_hint(
                 format!("`{}` has no value at or below `{key}`", args.worker),
                 "key paths are dotted chart values or declaration fields, e.g. `scriptPods.resources`, `workerPools` or `spec.chartRef`",

@@ -493,8 +493,8 @@ mod tests {
     // `FIELD_VALUES` or is named here, never dropped silently from the output.
     #[test]
     fn every_worker_field_sets_a_chart_value() {
-        // Fields that set no chart value: the release namespace, the switch, the passthrough.
-        const NO_VALUE: &[&str] = &["namespace", "enabled", "values"];
+        // Fields that set no chart value: the release namespace, the two switches, the passthrough.
+        const NO_VALUE: &[&str] = &["namespace", "installed", "disabled", "values"];
         let schema = serde_json::to_value(schemars::schema_for!(crate::decl::WorkerSpec)).unwrap();
         let mut fields = Vec::new();
         worker_fields(&schema, &schema, "", &mut fields);

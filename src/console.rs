@@ -117,16 +117,26 @@ pub fn plural(count: usize, word: &str) -> String {
 
 /// `2 environments, 4 clusters, 9 workers: ok` (or how many errors and warnings).
 pub fn summary(fleet: &Fleet, report: &Report) -> String {
-    let enabled = fleet.workers.iter().filter(|worker| worker.enabled).count();
-    let disabled = fleet.workers.len() - enabled;
+    let installed = fleet.workers.iter().filter(|worker| worker.installed).count();
+    let uninstalled = fleet.workers.len() - installed;
+    let disabled = fleet
+        .workers
+        .iter()
+        .filter(|worker| worker.installed && worker.disabled)
+        .count();
     let mut text = format!(
         "{}, {}, {}",
         plural(fleet.environments.len(), "environment"),
         plural(fleet.clusters.len(), "cluster"),
-        plural(enabled, "worker")
+        plural(installed, "worker")
     );
-    if disabled > 0 {
-        text.push_str(&format!(" ({disabled} disabled)"));
+    let notes: Vec<String> = [(disabled, "disabled in Octopus"), (uninstalled, "uninstalled")]
+        .into_iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, what)| format!("{count} {what}"))
+        .collect();
+    if !notes.is_empty() {
+        text.push_str(&format!(" ({})", notes.join(", ")));
     }
     let errors = report.count(Severity::Error);
     let warnings = report.count(Severity::Warning);

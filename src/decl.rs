@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::diagnostic::normalize_key;
 
 /// `workergen.yaml` keys.
-pub const REPO_KEYS: &[&str] = &["chart", "acceptEula", "output", "gitops", "defaults"];
+pub const REPO_KEYS: &[&str] = &["chart", "acceptEula", "output", "gitops", "labelPrefix", "defaults"];
 /// `environment.yaml` keys.
 pub const ENVIRONMENT_KEYS: &[&str] = &["octopus", "defaults", "chart", "secrets"];
 /// Cluster file keys.
@@ -103,6 +103,18 @@ pub struct ArgocdSpec {
 pub struct FluxSpec {
     pub namespace: Option<String>,
     pub interval: Option<String>,
+    /// The Flux source that holds this repository, which the rendered `Kustomization`s
+    /// read: default `{ kind: GitRepository, name: flux-system }` (what `flux bootstrap` makes).
+    pub source_ref: Option<SourceRefSpec>,
+}
+
+/// `gitops.flux.sourceRef`: a Flux source in `gitops.flux.namespace`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SourceRefSpec {
+    /// `GitRepository` (default), `OCIRepository` or `Bucket`.
+    pub kind: Option<String>,
+    pub name: Option<String>,
 }
 
 /// `octopus:` in `environment.yaml`.
@@ -223,8 +235,16 @@ pub struct WorkerSpec {
     pub display_name: Option<String>,
     /// The release namespace; default `octopus-agent-<worker>`.
     pub namespace: Option<String>,
-    /// `false` leaves the worker out of the output.
+    /// Replaced by `installed` and `disabled`, which say which of its two meanings is
+    /// wanted; kept in the type only so a file that still sets it gets an error at its line.
+    #[schemars(skip)]
     pub enabled: Option<bool>,
+    /// `false` uninstalls the worker: its release, Application or HelmRelease is removed
+    /// from the cluster (its namespace stays). Default `true`.
+    pub installed: Option<bool>,
+    /// `true` keeps the worker installed but disabled in Octopus (`IsDisabled`, set by
+    /// `workergen status --apply`): Octopus sends it no work. Default `false`.
+    pub disabled: Option<bool>,
     /// The worker pools to join (names, slugs or IDs): `agent.worker.initial.workerPools`.
     pub worker_pools: Option<Vec<String>>,
     /// `agent.machinePolicyName`; use a policy with manual machine updates.
@@ -358,6 +378,9 @@ pub struct RepoFile {
     output: Option<String>,
     /// How workers reach their clusters: `flux` (default), `argocd` or `none`.
     gitops: Option<GitopsSpec>,
+    /// The prefix of the labels workergen adds (`<prefix>/environment`, `/cluster`,
+    /// `/worker`): a DNS subdomain of your own; default `workergen`.
+    label_prefix: Option<String>,
     /// Worker fields for every worker (the lowest layer).
     defaults: Option<WorkerSpec>,
 }

@@ -31,8 +31,10 @@ pub struct Explanation {
     pub worker: String,
     pub chart: String,
     pub engine: String,
-    /// False for a disabled worker (`enabled: false`): nothing is rendered for it.
-    pub enabled: bool,
+    /// False for an uninstalled worker (`installed: false`): nothing is rendered for it.
+    pub installed: bool,
+    /// True for a worker kept installed but disabled in Octopus (`disabled: true`).
+    pub disabled: bool,
     /// The chart value path a declaration field name given as KEY stands for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_as_chart_value: Option<String>,
@@ -84,12 +86,13 @@ pub fn explain(
     // A declaration field name (`workerPools`, `storage.size`) means its chart value.
     let chart_key = key.and_then(chart::chart_path_of_field);
     let values_key = chart_key.as_deref().or(key);
-    if !worker.enabled {
+    if !worker.installed {
         return Ok(Explanation {
             worker: fleet.worker_id(worker),
             chart: format!("{} {}", worker.chart.name.value, worker.chart.version.value),
             engine: fleet.settings.engine.value.as_str().to_string(),
-            enabled: false,
+            installed: false,
+            disabled: worker.disabled,
             key_as_chart_value: chart_key,
             values: Vec::new(),
             manifest_file: None,
@@ -109,7 +112,8 @@ pub fn explain(
         worker: fleet.worker_id(worker),
         chart: format!("{} {}", worker.chart.name.value, worker.chart.version.value),
         engine: fleet.settings.engine.value.as_str().to_string(),
-        enabled: true,
+        installed: true,
+        disabled: worker.disabled,
         values: leaves(fleet, &effective, values_key),
         key_as_chart_value: chart_key.clone(),
         manifest_file: manifest.as_ref().map(|(file, _)| *file),
@@ -149,9 +153,12 @@ pub fn render_text(explanation: &Explanation) -> String {
         "{} (chart {}, engine {})\n",
         explanation.worker, explanation.chart, explanation.engine
     );
-    if !explanation.enabled {
-        out.push_str("\ndisabled (`enabled: false`): workergen renders no files for it, and a render deletes any it wrote before\n");
+    if !explanation.installed {
+        out.push_str("\nuninstalled (`installed: false`): workergen renders no files for it, so the engine uninstalls its release (its namespace stays)\n");
         return out;
+    }
+    if explanation.disabled {
+        out.push_str("disabled in Octopus (`disabled: true`): installed and registered, but Octopus sends it no work (`workergen status --apply` sets it)\n");
     }
     if let Some(chart_key) = &explanation.key_as_chart_value {
         out.push_str(&format!("(the declaration field sets the chart value `{chart_key}`)\n"));

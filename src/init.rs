@@ -42,18 +42,26 @@ chart:
 output: rendered
 
 gitops:
-  # flux: HelmRelease + OCIRepository per cluster; argocd: one Application per worker;
-  # none: Helm values only.
+  # flux: a HelmRelease per worker, applied by one Kustomization per cluster file;
+  # argocd: an Application per worker, held by one parent Application per cluster file;
+  # none: Helm values only. Point one object at rendered/_flux/<destination> (Flux, per
+  # cluster) or rendered/_argocd (Argo CD, once): README "Running a fleet".
   engine: {engine_name}
   flux:
     namespace: flux-system   # where the Flux objects live
     interval: 10m            # how often Flux reconciles
+    # The Flux source of this repository that the rendered Kustomizations read.
+    sourceRef: {{ kind: GitRepository, name: flux-system }}
   argocd:
     namespace: argocd        # where the Applications live
     project: default         # the Argo CD project
     # This repository's clone URL: Argo CD reads each worker's values.yaml from it.
     repoURL: https://git.example.com/platform/workers.git
     targetRevision: main
+
+# The prefix of workergen's labels (<prefix>/environment, /cluster, /worker): a domain
+# of your own, or `workergen`.
+labelPrefix: workergen
 
 # Worker fields for every worker: the lowest of the four layers (then the environment's
 # defaults, the cluster's defaults, the worker itself).
@@ -116,7 +124,8 @@ defaults:
 workers:
   # The key is the Helm release name: a DNS-1123 label of at most 49 characters.
   # Its namespace defaults to octopus-agent-<worker>, its Octopus name to
-  # <environment>-<cluster>-<worker>.
+  # <environment>-<cluster>-<worker>. `installed: false` uninstalls a worker (its
+  # namespace stays); `disabled: true` keeps it installed but disabled in Octopus.
   deploy:
     scriptPods:
       image: octopusdeploy/worker-tools:6.5.0-ubuntu.22.04

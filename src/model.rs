@@ -48,6 +48,10 @@ pub(crate) struct Settings {
     pub(crate) engine: Located<Engine>,
     pub(crate) argocd: Argocd,
     pub(crate) flux: Flux,
+    /// The prefix of the labels workergen adds (`labelPrefix`).
+    pub(crate) label_prefix: Located<String>,
+    /// The keys of those labels, made once from the prefix.
+    pub(crate) label_keys: LabelKeys,
     /// `workergen.yaml` as written, to point at its settings.
     pub(crate) node: Option<Node>,
 }
@@ -57,6 +61,24 @@ impl Settings {
     pub(crate) fn loc_of(&self, path: &[&str]) -> Option<Loc> {
         let node = self.node.as_ref()?;
         Some(node.get_path(path.iter().copied()).map_or(node.loc, |found| found.loc))
+    }
+}
+
+/// The keys of workergen's own labels: `<prefix>/environment`, `/cluster` and `/worker`.
+#[derive(Debug, Clone)]
+pub(crate) struct LabelKeys {
+    pub(crate) environment: String,
+    pub(crate) cluster: String,
+    pub(crate) worker: String,
+}
+
+impl LabelKeys {
+    pub(crate) fn new(prefix: &str) -> Self {
+        Self {
+            environment: format!("{prefix}/environment"),
+            cluster: format!("{prefix}/cluster"),
+            worker: format!("{prefix}/worker"),
+        }
     }
 }
 
@@ -72,6 +94,9 @@ pub(crate) struct Argocd {
 pub(crate) struct Flux {
     pub(crate) namespace: String,
     pub(crate) interval: String,
+    /// The source the rendered `Kustomization`s read: (kind, name).
+    pub(crate) source_kind: String,
+    pub(crate) source_name: String,
 }
 
 #[derive(Debug, Clone)]
@@ -167,7 +192,10 @@ pub(crate) struct Worker {
     /// What later stages read of the merged fields, typed.
     pub(crate) spec: WorkerFacts,
     pub(crate) chart: Chart,
-    pub(crate) enabled: bool,
+    /// `installed: false` leaves the worker out of the output: the engines uninstall it.
+    pub(crate) installed: bool,
+    /// `disabled: true`: installed, but disabled in Octopus (`IsDisabled`).
+    pub(crate) disabled: bool,
     pub(crate) namespace: Located<String>,
     pub(crate) display_name: Located<String>,
 }
@@ -308,6 +336,10 @@ fn located<T: Clone>(value: Option<T>, node: Option<&Node>, default: T) -> Locat
     }
 }
 
+/// The prefix of workergen's own labels when `labelPrefix` is not set: a name that is
+/// no organisation's domain, so it claims nobody else's keys.
+pub(crate) const DEFAULT_LABEL_PREFIX: &str = "workergen";
+
 fn resolve_settings(loaded: &Loaded, report: &mut Report) -> (Settings, Option<Node>) {
     let root = loaded
         .repo
@@ -328,6 +360,13 @@ fn resolve_settings(loaded: &Loaded, report: &mut Report) -> (Settings, Option<N
         value
     });
     let gitops: GitopsSpec = typed(root, "gitops", report);
+    let prefix_node = root.and_then(|root| root.get("labelPrefix"));
+    let label_prefix: Option<String> = prefix_node.and_then(|node| {
+        let mut diagnostics = Vec::new();
+        let value = from_node(node, &mut diagnostics);
+        report.extend(diagnostics);
+        value
+    });
     let engine_node = root.and_then(|root| root.get_path(["gitops", "engine"]));
     let argocd = gitops.argocd.unwrap_or_default();
     let flux = gitops.flux.unwrap_or_default();
@@ -345,7 +384,18 @@ fn resolve_settings(loaded: &Loaded, report: &mut Report) -> (Settings, Option<N
         flux: Flux {
             namespace: flux.namespace.unwrap_or_else(|| "flux-system".into()),
             interval: flux.interval.unwrap_or_else(|| "10m".into()),
+            source_kind: flux
+                .source_ref
+                .as_ref()
+                .and_then(|source| source.kind.clone())
+                .unwrap_or_else(|| "GitRepository".into()),
+            source_name: flux
+                .source_ref
+                .and_then(|source| source.name)
+                .unwrap_or_else(|| "flux-system".into()),
         },
+        label_keys: LabelKeys::new(label_prefix.as_deref().unwrap_or(DEFAULT_LABEL_PREFIX)),
+        label_prefix: located(label_prefix, prefix_node, DEFAULT_LABEL_PREFIX.to_string()),
         node: root.cloned(),
     };
     (settings, root.cloned())
@@ -561,7 +611,7 @@ fn resolve_cluster(
         return Some((cluster, Vec::new()));
     }
     let workers = resolve_workers(root, &layers, &chart, place, report);
-    if workers.iter().any(|worker| worker.enabled) {
+    if workers.iter().any(|worker| worker.installed) {
         if let Some(reference) = chart.major().and_then(crate::chart_values::reference) {
             check_values_keys(&layers[2], reference, report);
         }
@@ -603,7 +653,7 @@ fn check_values_keys(fragment: &Node, reference: &crate::chart_values::ChartValu
 fn enabled_majors(workers: &[Worker]) -> std::collections::BTreeSet<u64> {
     workers
         .iter()
-        .filter(|worker| worker.enabled)
+        .filter(|worker| worker.installed)
         .filter_map(|worker| worker.chart.major())
         .collect()
 }
@@ -711,7 +761,8 @@ fn resolve_workers(
             fields.get("displayName"),
             format!("{}-{}-{}", place.environment_name, place.cluster_name, key.name),
         );
-        if spec.enabled.unwrap_or(true) {
+        report.extend(fields.get("enabled").map(|node| retired_enabled(node, spec.enabled)));
+        if spec.installed.unwrap_or(true) {
             if let Some(reference) = chart.major().and_then(crate::chart_values::reference) {
                 check_values_keys(&own, reference, report);
             }
@@ -721,7 +772,8 @@ fn resolve_workers(
             cluster: place.cluster,
             name: key.name.clone(),
             name_loc: key.loc,
-            enabled: spec.enabled.unwrap_or(true),
+            installed: spec.installed.unwrap_or(true),
+            disabled: spec.disabled.unwrap_or(false),
             spec: WorkerFacts::of(spec),
             fields,
             chart: chart.clone(),
@@ -730,6 +782,20 @@ fn resolve_workers(
         });
     }
     workers
+}
+
+/// The error for the retired `enabled` key, at its line: it meant "uninstall" to
+/// workergen and "kept but unused" to Octopus, so it is replaced by one word for each.
+fn retired_enabled(node: &Node, value: Option<bool>) -> Diagnostic {
+    let hint = match value {
+        Some(false) => "to uninstall the worker (remove it from the cluster; its namespace stays) write `installed: false`; to keep it installed but disabled in Octopus (no work is sent to it) write `disabled: true`",
+        _ => "remove the line: workers are installed and enabled unless `installed: false` or `disabled: true` says otherwise",
+    };
+    Diagnostic::error(
+        node.loc,
+        "`enabled` is no longer a worker field: it said two different things",
+    )
+    .with_hint(hint)
 }
 
 #[cfg(test)]

@@ -49,6 +49,50 @@ pub fn cluster_application_name(environment: &str, cluster: &str) -> String {
     format!("{environment}-{cluster}--cluster")
 }
 
+/// The name of a cluster file's parent: the Flux `Kustomization` that applies its
+/// folder, or the Argo CD `Application` that holds its Applications:
+/// `<environment>.<cluster>`. Both are DNS-1123 labels, so the dot keeps every pair
+/// apart (`a-b`/`c` and `a`/`b-c` differ).
+pub fn parent_name(environment: &str, cluster: &str) -> String {
+    format!("{environment}.{cluster}")
+}
+
+/// The folder (under `_flux/`) of a destination cluster's parents: its `name`, or its
+/// server URL's host, port and path (the scheme, a default port and a trailing `/`
+/// dropped), lowercased, with every other character than letters, digits, `.` and `-`
+/// made a `-`: `https://prod-eu.k8s.example.com/` is `prod-eu.k8s.example.com`.
+pub fn destination_folder(server: Option<&str>, name: Option<&str>) -> String {
+    let text = match (server, name) {
+        (Some(server), _) => {
+            let lower = server.trim().to_ascii_lowercase();
+            let (scheme, rest) = lower.split_once("://").unwrap_or(("https", lower.as_str()));
+            let rest = rest.trim_end_matches('/');
+            let (host, path) = rest.split_once('/').map_or((rest, ""), |(host, path)| (host, path));
+            let default_port = if scheme == "http" { ":80" } else { ":443" };
+            let host = host.strip_suffix(default_port).unwrap_or(host);
+            if path.is_empty() {
+                host.to_string()
+            } else {
+                format!("{host}/{path}")
+            }
+        }
+        (None, Some(name)) => name.to_ascii_lowercase(),
+        (None, None) => String::new(),
+    };
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let c = if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+            c
+        } else {
+            '-'
+        };
+        if !(c == '-' && out.ends_with('-')) {
+            out.push(c);
+        }
+    }
+    out.trim_matches(|c| c == '-' || c == '.').to_string()
+}
+
 /// The name of the `ConfigMap` that holds a worker's Helm values under Flux.
 pub fn values_config_map(worker: &str) -> String {
     format!("{worker}-values")
@@ -77,6 +121,34 @@ fn to_dns_label(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_destination_folder_is_one_spelling_of_the_server() {
+        for server in [
+            "https://Prod-EU.k8s.example.com",
+            "https://prod-eu.k8s.example.com/",
+            "https://prod-eu.k8s.example.com:443",
+            "prod-eu.k8s.example.com",
+        ] {
+            assert_eq!(
+                destination_folder(Some(server), None),
+                "prod-eu.k8s.example.com",
+                "{server}"
+            );
+        }
+        assert_eq!(
+            destination_folder(Some("http://10.0.0.1:6443/k8s/clusters/c-m-abc/"), None),
+            "10.0.0.1-6443-k8s-clusters-c-m-abc"
+        );
+        assert_eq!(
+            destination_folder(Some("http://a.example.com:80"), None),
+            "a.example.com"
+        );
+        assert_eq!(destination_folder(None, Some("EU West_1")), "eu-west-1");
+        assert_eq!(destination_folder(None, Some("..")), "");
+        assert_eq!(parent_name("a-b", "c"), "a-b.c");
+        assert_ne!(parent_name("a-b", "c"), parent_name("a", "b-c"));
+    }
 
     #[test]
     fn dns_labels() {

@@ -514,6 +514,11 @@ fn classify(document: &Document, data_files: &BTreeSet<PathBuf>) -> Result<Class
         (Some("v1"), Some(kind)) => check_core(kind, &document.value)
             .map(|()| Class::Done)
             .map_err(|problem| format!("{}: {problem}", document.name())),
+        // The reference CRDs hold no AppProject CRD: checked here against the fields of
+        // Argo CD's `AppProjectSpec` that workergen writes.
+        (Some("argoproj.io/v1alpha1"), Some("AppProject")) => check_app_project(&document.value)
+            .map(|()| Class::Done)
+            .map_err(|problem| format!("{}: {problem}", document.name())),
         (Some(api_version), Some(_)) if api_version.starts_with("kustomize.config.k8s.io/") => {
             let built = document
                 .file
@@ -540,6 +545,47 @@ fn classify(document: &Document, data_files: &BTreeSet<PathBuf>) -> Result<Class
             document.name()
         )),
     }
+}
+
+/// An Argo CD `AppProject` as workergen writes it: only fields of Argo CD's
+/// `AppProject` type, each destination with a `namespace` and exactly one of `server`
+/// and `name`, each whitelisted kind with its `group`.
+fn check_app_project(value: &Json) -> Result<(), String> {
+    let keys = |value: &Json, allowed: &[&str], what: &str| -> Result<(), String> {
+        let map = value.as_object().ok_or(format!("`{what}` is not a map"))?;
+        match map.keys().find(|key| !allowed.contains(&key.as_str())) {
+            Some(key) => Err(format!("`{what}.{key}` is not a field of an AppProject")),
+            None => Ok(()),
+        }
+    };
+    keys(value, &["apiVersion", "kind", "metadata", "spec"], "")?;
+    keys(&value["metadata"], &["name", "namespace", "labels"], "metadata")?;
+    let spec = &value["spec"];
+    keys(
+        spec,
+        &["description", "sourceRepos", "destinations", "clusterResourceWhitelist"],
+        "spec",
+    )?;
+    let list = |name: &str| spec[name].as_array().cloned().unwrap_or_default();
+    if list("sourceRepos").is_empty() || !list("sourceRepos").iter().all(Json::is_string) {
+        return Err("`spec.sourceRepos` is not a list of repositories".into());
+    }
+    for destination in list("destinations") {
+        keys(&destination, &["server", "name", "namespace"], "spec.destinations[]")?;
+        let (server, name) = (destination.get("server"), destination.get("name"));
+        if server.is_some() == name.is_some() || !destination["namespace"].is_string() {
+            return Err(format!(
+                "destination {destination} needs a `namespace` and one of `server` or `name`"
+            ));
+        }
+    }
+    for kind in list("clusterResourceWhitelist") {
+        keys(&kind, &["group", "kind"], "spec.clusterResourceWhitelist[]")?;
+        if !kind["group"].is_string() || !kind["kind"].is_string() {
+            return Err(format!("whitelisted kind {kind} needs `group` and `kind`"));
+        }
+    }
+    Ok(())
 }
 
 /// Reads a core object with its k8s-openapi type: it must deserialize and come back
@@ -804,6 +850,7 @@ fn every_rendered_flux_object_is_accepted_by_the_api_server() {
         &[
             "helm.toolkit.fluxcd.io/v2 HelmRelease",
             "source.toolkit.fluxcd.io/v1 OCIRepository",
+            "kustomize.toolkit.fluxcd.io/v1 Kustomization",
             "v1 ConfigMap",
             "kustomize.config.k8s.io/v1beta1 Kustomization",
             "(data)",
@@ -829,6 +876,7 @@ fn every_rendered_argocd_object_is_accepted_by_the_api_server() {
         "argocd",
         &[
             "argoproj.io/v1alpha1 Application",
+            "argoproj.io/v1alpha1 AppProject",
             "kustomize.config.k8s.io/v1beta1 Kustomization",
             "(data)",
         ],
@@ -874,7 +922,7 @@ fn external_secret(from: &str, to: &str) -> String {
 fn the_api_server_accepts_an_external_secret_and_rejects_broken_objects() {
     let Some(server) = shared_server() else { return };
     let release = "production/eu-west-1/deploy/helmrelease.yaml";
-    let repository = "production/eu-west-1/ocirepository.yaml";
+    let repository = "_flux/prod-eu-west-1.k8s.example.com/ocirepository-kubernetes-agent-3-13-2.yaml";
     assert_eq!(
         server.dry_run(EXTERNAL_SECRET),
         Ok(vec![

@@ -31,6 +31,23 @@ fn workload_folders(root: &Path, engine: Engine) -> Vec<std::path::PathBuf> {
         .collect()
 }
 
+/// The folders that apply the chart's CRD: per destination, its folder of Flux parents,
+/// or the `_cluster` folder of its first cluster file under Argo CD.
+fn crd_owners(root: &Path, engine: Engine) -> Vec<std::path::PathBuf> {
+    match engine {
+        Engine::Flux => {
+            let mut folders: Vec<_> = fs::read_dir(root.join("_flux"))
+                .unwrap()
+                .map(|entry| entry.unwrap().path())
+                .collect();
+            folders.sort();
+            assert_eq!(folders.len(), EXAMPLE_FLEET.len(), "one destination per cluster file");
+            folders
+        }
+        Engine::Argocd => workload_folders(root, engine),
+    }
+}
+
 #[test]
 fn namespaces_parse_as_kubernetes_namespaces_one_per_worker_and_labelled() {
     for engine in ENGINES {
@@ -52,9 +69,9 @@ fn namespaces_parse_as_kubernetes_namespaces_one_per_worker_and_labelled() {
                 let labels = typed.metadata.labels.unwrap();
                 let (environment, cluster_name) = cluster.split_once('/').unwrap();
                 assert_eq!(labels["app.kubernetes.io/managed-by"], "workergen");
-                assert_eq!(labels["workergen.octopus.com/environment"], environment);
-                assert_eq!(labels["workergen.octopus.com/cluster"], cluster_name);
-                assert!(workers.contains(&labels["workergen.octopus.com/worker"].as_str()));
+                assert_eq!(labels["workergen/environment"], environment);
+                assert_eq!(labels["workergen/cluster"], cluster_name);
+                assert!(workers.contains(&labels["workergen/worker"].as_str()));
             }
         }
     }
@@ -93,9 +110,10 @@ fn the_crd_is_written_once_per_version_as_the_chart_ships_it() {
             written[marker_end..] == crd[..],
             "{engine:?}: the chart's bytes after the marker"
         );
-        // Each cluster applies it exactly once, protected from pruning and deletion.
+        // Each destination applies it exactly once, protected from pruning and deletion
+        // (each cluster file of the example has its own destination).
         let root = dir.path().join("rendered");
-        for folder in workload_folders(&root, engine) {
+        for folder in crd_owners(&root, engine) {
             let objects = kustomize(&folder);
             let crds: Vec<&Json> = objects
                 .iter()
@@ -344,11 +362,12 @@ fn a_chart_version_without_a_crd_copy_gets_the_newest_not_newer_with_a_warning()
         "{}",
         run.stderr
     );
-    let kustomization = fs::read_to_string(dir.path().join("rendered/staging/eu-west-1/kustomization.yaml")).unwrap();
-    assert!(
-        kustomization.contains("  - \"../../_crds/3.13.2\"\n"),
-        "{kustomization}"
-    );
+    let kustomization = fs::read_to_string(
+        dir.path()
+            .join("rendered/_flux/staging-eu-west-1.k8s.example.com/kustomization.yaml"),
+    )
+    .unwrap();
+    assert!(kustomization.contains("  - ../../_crds/3.13.2\n"), "{kustomization}");
 }
 
 /// The example's production `secrets:` block, removed or restored.
@@ -437,7 +456,16 @@ fn one_rendered_cluster_folder_per_engine() {
         let dir = rendered_example(engine);
         let files: BTreeMap<String, Vec<u8>> = rendered(dir.path())
             .into_iter()
-            .filter(|(path, _)| path.starts_with("production/ap-southeast-2/") || path.starts_with("_crds/"))
+            .filter(|(path, _)| {
+                [
+                    "production/ap-southeast-2/",
+                    "_crds/",
+                    "_flux/prod-ap-southeast-2.",
+                    "_argocd/production/ap-southeast-2.",
+                ]
+                .iter()
+                .any(|prefix| path.starts_with(prefix))
+            })
             .collect();
         let name = match engine {
             Engine::Flux => "cluster_folder_flux",

@@ -19,9 +19,16 @@ const STAGING_EU: &str = "environments/staging/eu-west-1.yaml";
 
 const REINSTALL_POOLS: &str =
     "`agent.worker.initial.workerPools`: no effect on an upgrade; takes effect only on reinstall";
-const UNINSTALL: &str = "uninstalls the agent; the worker stays registered in Octopus until it is deleted there";
+/// The note of a removed worker under Flux: which parent prunes which HelmRelease.
+fn uninstall(environment: &str, cluster: &str, worker: &str) -> String {
+    format!(
+        "uninstalls the agent: the Flux Kustomization `{environment}.{cluster}` prunes the HelmRelease `flux-system/{worker}`, \
+         and helm-controller uninstalls the release; the worker stays registered in Octopus until `workergen status --prune` \
+         (or the Octopus UI) deletes it"
+    )
+}
 const INSTALL: &str = "installs a new agent, which registers a new worker in Octopus (an install adopted with `workergen import` is upgraded in place as the same Helm release and keeps its registration)";
-/// The note beside [`UNINSTALL`] for a worker whose Namespace was rendered (issue 11).
+/// The note beside [`uninstall`] for a worker whose Namespace was rendered (issue 11).
 fn kept_namespace(namespace: &str) -> String {
     format!("its Namespace `{namespace}` and the Secrets in it stay (workergen marks Namespaces never to be pruned): delete them by hand when they are no longer needed")
 }
@@ -127,13 +134,14 @@ fn a_removed_worker_uninstalls_the_agent() {
          cpu: 500m\n          memory: 1Gi\n",
         "",
     );
-    replace_once(&dir.join(PROD_US), "  deploy: {}\n", "  deploy: { enabled: false }\n");
+    replace_once(&dir.join(PROD_US), "  deploy: {}\n", "  deploy: { installed: false }\n");
     let run = diff(dir, &[]);
     ok(&run);
     assert!(
         run.stdout.contains(&format!(
-            "\n- production/us-east-1/deploy (removed)\n    ! {}\n    ! {UNINSTALL}\n",
-            kept_namespace("octopus-agent-deploy")
+            "\n- production/us-east-1/deploy (removed)\n    ! {}\n    ! {}\n",
+            kept_namespace("octopus-agent-deploy"),
+            uninstall("production", "us-east-1", "deploy")
         )),
         "{}",
         run.stdout
@@ -145,8 +153,9 @@ fn a_removed_worker_uninstalls_the_agent() {
     );
     assert!(
         run.stdout.contains(&format!(
-            "\n- staging/eu-west-1/terraform (removed)\n    ! {}\n    ! {UNINSTALL}\n",
-            kept_namespace("octopus-agent-terraform")
+            "\n- staging/eu-west-1/terraform (removed)\n    ! {}\n    ! {}\n",
+            kept_namespace("octopus-agent-terraform"),
+            uninstall("staging", "eu-west-1", "terraform")
         )),
         "{}",
         run.stdout
@@ -221,8 +230,9 @@ fn a_rename_is_a_removal_and_an_addition_that_looks_like_a_rename() {
     );
     assert!(
         run.stdout.contains(&format!(
-            "\n- production/us-east-1/deploy (removed)\n    ! {}\n    ! {UNINSTALL}\n",
-            kept_namespace("octopus-agent-deploy")
+            "\n- production/us-east-1/deploy (removed)\n    ! {}\n    ! {}\n",
+            kept_namespace("octopus-agent-deploy"),
+            uninstall("production", "us-east-1", "deploy")
         )),
         "{}",
         run.stdout
@@ -852,7 +862,7 @@ fn markdown_is_capped_and_keeps_the_summary_and_every_risk_note() {
     // A new worker is counted in the summary, not listed as a risk.
     for note in [
         REINSTALL_POOLS,
-        UNINSTALL,
+        &uninstall("fleet", "c199", "worker-9"),
         "script pod cpu request raised 250m -> 500m: ",
     ] {
         let at = markdown.find(note).unwrap_or_else(|| panic!("`{note}` is missing"));

@@ -316,12 +316,16 @@ fn issue_9_a_committed_file_that_cannot_be_read_is_an_error() {
     assert!(!diff.stdout.contains("stale"), "{}", diff.stdout);
 }
 
-/// `explain` on a disabled worker says so and shows no rendered values.
+/// `explain` on an uninstalled worker says so and shows no rendered values.
 #[test]
-fn issue_9_explain_says_a_worker_is_disabled() {
+fn issue_9_explain_says_a_worker_is_uninstalled() {
     let run = workergen(&example_repo(), &["explain", "staging/eu-west-1/load-test"]);
     assert_code(&run, 0);
-    assert!(run.stdout.contains("disabled (`enabled: false`)"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("uninstalled (`installed: false`)"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("renders no files"), "{}", run.stdout);
     assert!(!run.stdout.contains("values.yaml:"), "{}", run.stdout);
     let json = workergen(
@@ -330,7 +334,8 @@ fn issue_9_explain_says_a_worker_is_disabled() {
     );
     assert_code(&json, 0);
     let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
-    assert_eq!(document["enabled"], false);
+    assert_eq!(document["installed"], false);
+    assert_eq!(document["disabled"], false);
     assert_eq!(document["values"], serde_json::json!([]));
     assert_eq!(document["manifest_file"], serde_json::Value::Null);
 }

@@ -69,6 +69,25 @@ fn example_registration(worker: &str) -> Registration {
     }
 }
 
+/// Every chart source of the rendered tree `rendered` (`_flux/<destination>/ocirepository-*.yaml`).
+fn flux_sources(rendered: &Path) -> Vec<Json> {
+    let mut sources = Vec::new();
+    for destination in fs::read_dir(rendered.join("_flux")).unwrap() {
+        for file in fs::read_dir(destination.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            if path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("ocirepository-")
+            {
+                sources.extend(yaml_documents(&path));
+            }
+        }
+    }
+    sources
+}
+
 fn yaml_documents(path: &Path) -> Vec<Json> {
     let text = fs::read_to_string(path).unwrap();
     text.split("\n---\n")
@@ -96,7 +115,8 @@ fn helm_run(worker: &Path) -> HelmRun {
     if flux.is_file() {
         let release = &yaml_documents(&flux)[0];
         let source = text(&release["spec"]["chartRef"]["name"], "chartRef.name");
-        let repositories = yaml_documents(&worker.parent().unwrap().join("ocirepository.yaml"));
+        // `rendered/<env>/<cluster>/<worker>`: the sources are its destination's, under `_flux/`.
+        let repositories = flux_sources(worker.ancestors().nth(3).unwrap());
         let repository = repositories
             .iter()
             .find(|repository| repository["metadata"]["name"] == source.as_str())

@@ -68,7 +68,9 @@ impl Engine {
     /// GitOps objects with a CRD in the whole example output: one per worker, Flux's
     /// sources or Argo CD's cluster Applications, and production's ExternalSecrets.
     fn example_objects(self) -> usize {
-        EXAMPLE_WORKERS + EXAMPLE_CLUSTERS + EXAMPLE_EXTERNAL_SECRETS
+        // Per cluster file: its parent, and its OCIRepository (Flux, each cluster file
+        // of the example has its own destination) or its cluster Application (Argo CD).
+        EXAMPLE_WORKERS + 2 * EXAMPLE_CLUSTERS + EXAMPLE_EXTERNAL_SECRETS
     }
 
     /// Objects of `render --stdout`: one per worker, Flux's sources, production's
@@ -268,11 +270,12 @@ pub(crate) fn read_json(path: &Path) -> Json {
 
 /// The CRDs in `tests/crds/` (see its README): Argo CD Application, Flux HelmRelease and
 /// OCIRepository, External Secrets ExternalSecret.
-const CRDS: [&str; 4] = [
+const CRDS: [&str; 5] = [
     "argocd_application-crd.yaml",
     "helm.toolkit.fluxcd.io_helmreleases.yaml",
     "source.toolkit.fluxcd.io_ocirepositories.yaml",
     "external-secrets.io_externalsecrets.yaml",
+    "kustomize.toolkit.fluxcd.io_kustomizations.yaml",
 ];
 
 /// The `(apiVersion, kind)` a CRD serves and that version's `openAPIV3Schema`, as written.
@@ -427,9 +430,20 @@ pub(crate) fn assert_valid(place: &str, object: &Json) {
 
 /// The object kind each rendered manifest file holds.
 fn manifest_kind(path: &str) -> Option<&'static str> {
-    match path.rsplit('/').next()? {
+    let name = path.rsplit('/').next()?;
+    // The parents: `_flux/<destination>/<env>/<cluster>.yaml` and `_argocd/<env>/<cluster>.yaml`.
+    let depth = path.split('/').count();
+    if path.starts_with("_flux/") && depth == 4 {
+        return Some("Kustomization");
+    }
+    if path.starts_with("_argocd/") && depth == 3 {
+        return Some("Application");
+    }
+    if path.starts_with("_flux/") && name.starts_with("ocirepository-") {
+        return Some("OCIRepository");
+    }
+    match name {
         "helmrelease.yaml" => Some("HelmRelease"),
-        "ocirepository.yaml" => Some("OCIRepository"),
         "application.yaml" | "cluster-application.yaml" => Some("Application"),
         "externalsecret-auth.yaml" | "externalsecret-certificate.yaml" => Some("ExternalSecret"),
         _ => None,
@@ -476,12 +490,7 @@ fn inline_values(object: &Json) -> &Json {
 /// The worker's `values.yaml` in the rendered tree, found through the object's labels.
 fn tree_values(dir: &Path, object: &Json) -> Json {
     let labels = &object["metadata"]["labels"];
-    let label = |name: &str| {
-        labels[format!("workergen.octopus.com/{name}")]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let label = |name: &str| labels[format!("workergen/{name}")].as_str().unwrap().to_string();
     let path = ["environment", "cluster", "worker"].map(label).join("/");
     read_json(&dir.join("rendered").join(path).join("values.yaml"))
 }
@@ -564,8 +573,8 @@ fn strict_schemas_reject_a_misspelt_field_the_crd_alone_accepts() {
         (
             &flux,
             "production/eu-west-1/deploy/helmrelease.yaml",
-            "/spec/install/remediation",
-            "retrys",
+            "/spec/install/strategy",
+            "retryIntervall",
         ),
         (
             &flux,
@@ -573,7 +582,18 @@ fn strict_schemas_reject_a_misspelt_field_the_crd_alone_accepts() {
             "/spec",
             "relaseName",
         ),
-        (&flux, "production/eu-west-1/ocirepository.yaml", "/spec/ref", "tags"),
+        (
+            &flux,
+            "_flux/prod-eu-west-1.k8s.example.com/ocirepository-kubernetes-agent-3-13-2.yaml",
+            "/spec/ref",
+            "tags",
+        ),
+        (
+            &flux,
+            "_flux/prod-eu-west-1.k8s.example.com/production/eu-west-1.yaml",
+            "/spec",
+            "prunes",
+        ),
         (
             &argocd,
             "production/eu-west-1/deploy/application.yaml",
@@ -605,6 +625,7 @@ fn crd_file(kind: &str) -> &'static str {
         "Application" => CRDS[0],
         "HelmRelease" => CRDS[1],
         "ExternalSecret" => CRDS[3],
+        "Kustomization" => CRDS[4],
         _ => CRDS[2],
     }
 }
@@ -693,25 +714,53 @@ fn is_hashed(name: &str, prefix: &str) -> bool {
         .is_some_and(|hash| hash.len() == 10 && hash.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
 }
 
+/// The folder of Flux parents (`_flux/<destination>`) that applies the cluster folder `cluster`.
+fn flux_destination(cluster: &Path) -> PathBuf {
+    let root = cluster.ancestors().nth(2).unwrap();
+    let file = Path::new(&folder_name(cluster.parent().unwrap())).join(format!("{}.yaml", folder_name(cluster)));
+    subfolders(&root.join("_flux"))
+        .into_iter()
+        .find(|destination| destination.join(&file).is_file())
+        .unwrap_or_else(|| panic!("no `_flux/*/{}`", file.display()))
+}
+
 fn check_flux_cluster(cluster: &Path, workers: &[String], objects: &[Json]) {
     let kinds = by_kind(objects);
-    let mut expected = vec![
-        "ConfigMap",
-        "CustomResourceDefinition",
-        "HelmRelease",
-        "Namespace",
-        "OCIRepository",
-    ];
+    let mut expected = vec!["ConfigMap", "HelmRelease", "Namespace"];
     if cluster
         .parent()
         .is_some_and(|environment| folder_name(environment) == "production")
     {
-        expected.insert(2, "ExternalSecret");
+        expected.insert(1, "ExternalSecret");
     }
     assert_eq!(kinds.keys().copied().collect::<Vec<_>>(), expected);
-    assert_eq!(kinds["CustomResourceDefinition"].len(), 1, "the chart's CRD, once");
     assert_eq!(kinds["Namespace"].len(), workers.len(), "one Namespace per worker");
-    assert_eq!(kinds["OCIRepository"].len(), 1, "one chart source per cluster");
+    // The chart's CRD and source are the destination's, with the cluster file's parent.
+    let destination = kustomize(&flux_destination(cluster));
+    let shared = by_kind(&destination);
+    assert_eq!(
+        shared.keys().copied().collect::<Vec<_>>(),
+        ["CustomResourceDefinition", "Kustomization", "OCIRepository"]
+    );
+    assert_eq!(shared["CustomResourceDefinition"].len(), 1, "the chart's CRD, once");
+    assert_eq!(
+        shared["OCIRepository"].len(),
+        1,
+        "one chart source per destination and version"
+    );
+    let parent = &shared["Kustomization"][0]["spec"];
+    assert_eq!(parent["prune"], true);
+    let relative = cluster.strip_prefix(cluster.ancestors().nth(3).unwrap()).unwrap();
+    assert_eq!(
+        parent["path"],
+        format!("./{}", relative.display()),
+        "the parent applies the folder"
+    );
+    let kinds = {
+        let mut kinds = kinds;
+        kinds.insert("OCIRepository", shared["OCIRepository"].clone());
+        kinds
+    };
     assert_eq!(names(&kinds["HelmRelease"]), workers, "one HelmRelease per worker");
     assert_eq!(
         kinds["ConfigMap"].len(),
@@ -788,7 +837,11 @@ fn kubectl_kustomize_builds_exactly_each_clusters_gitops_objects() {
         let expected: Vec<PathBuf> = EXAMPLE_FLEET.iter().map(|(cluster, _)| root.join(cluster)).collect();
         let clusters: Vec<PathBuf> = cluster_folders(&root)
             .into_iter()
-            .filter(|folder| !folder.starts_with(root.join("_crds")))
+            .filter(|folder| {
+                !["_crds", "_flux", "_argocd"]
+                    .iter()
+                    .any(|shared| folder.starts_with(root.join(shared)))
+            })
             .collect();
         assert_eq!(clusters, expected, "{engine:?}: one folder per cluster");
         for (cluster, workers) in EXAMPLE_FLEET {
@@ -886,6 +939,14 @@ fn every_rendered_file_starts_with_the_marker_naming_its_sources() {
                 .unwrap_or_else(|| panic!("{path}: marker line `{first}`"));
             for source in sources.split(", ") {
                 assert!(dir.path().join(source).is_file(), "{path}: marker names `{source}`");
+            }
+            if path.starts_with('_') {
+                // A parent, or what a destination's cluster files share: from cluster files.
+                assert!(
+                    sources.split(", ").any(|s| s.starts_with("environments/")),
+                    "{path}: from cluster files"
+                );
+                continue;
             }
             let cluster_file: Vec<&str> = path.splitn(3, '/').take(2).collect();
             let cluster_file = format!("environments/{}.yaml", cluster_file.join("/"));
@@ -1179,7 +1240,8 @@ fn a_prerelease_chart_version_gives_valid_object_names() {
 fn a_chart_version_with_build_metadata_is_fetched_by_its_oci_tag() {
     let dir = rendered_with_chart_version("3.13.2+build.1");
     for (cluster, _) in EXAMPLE_FLEET {
-        let path = dir.path().join("rendered").join(cluster).join("ocirepository.yaml");
+        let destination = flux_destination(&dir.path().join("rendered").join(cluster));
+        let path = destination.join("ocirepository-kubernetes-agent-3-13-2-build-1.yaml");
         let tag = &read_json(&path)["spec"]["ref"]["tag"];
         assert_eq!(tag, "3.13.2_build.1", "{cluster}: the OCI tag Helm pushed");
     }
@@ -1224,9 +1286,10 @@ fn synthetic_reference() -> &'static Tree {
         let dir = synthetic_fleet();
         render_ok(dir.path(), &[]);
         let files = rendered(dir.path());
-        // Per cluster its kustomization, kustomizeconfig and OCIRepository; per worker its
-        // values, HelmRelease and Namespace; the chart's CRD and its kustomization once.
-        assert_eq!(files.len(), SYNTHETIC_CLUSTERS * (3 + 3 * SYNTHETIC_WORKERS) + 2);
+        // Per cluster its kustomization and kustomizeconfig, and (its own destination) the
+        // destination's kustomization, OCIRepository and parent; per worker its values,
+        // HelmRelease and Namespace; the chart's CRD and its kustomization once.
+        assert_eq!(files.len(), SYNTHETIC_CLUSTERS * (5 + 3 * SYNTHETIC_WORKERS) + 2);
         files
     })
 }

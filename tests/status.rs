@@ -40,7 +40,7 @@ workers:
   fine:
     workerPools: [Deploy Workers, Linux Build Workers]
   retired:
-    enabled: false
+    installed: false
     workerPools: [Deploy Workers]
 ";
 
@@ -128,7 +128,7 @@ fn production() -> Space {
             ),
             // The default policy upgrades agents, but this one is locked: no finding.
             locked,
-            // orphaned: the declaration says `enabled: false`.
+            // orphaned: the declaration says `installed: false`.
             worker(
                 "Workers-8",
                 "production-eu-west-1-retired",

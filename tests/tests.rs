@@ -7,6 +7,7 @@ mod diff;
 mod git_output;
 mod helm;
 mod import;
+mod lifecycle;
 mod merge;
 mod niceties;
 mod octopus_api;

@@ -6,7 +6,10 @@ use crate::util::{example_repo, workergen};
 fn the_example_environments_validate() {
     let run = workergen(&example_repo(), &["validate"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stderr, "2 environments, 4 clusters, 12 workers (1 disabled): ok\n");
+    assert_eq!(
+        run.stderr,
+        "2 environments, 4 clusters, 12 workers (1 uninstalled): ok\n"
+    );
 }
 
 #[test]

@@ -12,6 +12,7 @@ pub mod markdown;
 pub mod risk;
 pub mod text;
 
+use std::borrow::Borrow as _;
 use std::collections::{BTreeMap, HashSet};
 
 use rayon::prelude::*;
@@ -213,7 +214,7 @@ fn states_in(
     let states: Vec<WorkerState> = fleet
         .workers
         .par_iter()
-        .filter(|worker| worker.enabled)
+        .filter(|worker| worker.installed)
         .filter(|worker| clusters.is_none_or(|clusters| clusters.contains(&cluster_key(fleet, worker))))
         .map(|worker| state(fleet, side.templates, worker))
         .collect::<Result<_, _>>()?;
@@ -289,7 +290,7 @@ fn state(fleet: &Fleet, templates: &Templates, worker: &Worker) -> Result<Worker
 /// The chart CRD version of every cluster with enabled workers in `clusters` (all for `None`).
 fn cluster_crds(fleet: &Fleet, clusters: Option<&HashSet<ClusterKey>>) -> BTreeMap<ClusterKey, &'static str> {
     let mut by_cluster: BTreeMap<ClusterKey, Vec<&Worker>> = BTreeMap::new();
-    for worker in fleet.workers.iter().filter(|worker| worker.enabled) {
+    for worker in fleet.workers.iter().filter(|worker| worker.installed) {
         let key = cluster_key(fleet, worker);
         if clusters.is_none_or(|clusters| clusters.contains(&key)) {
             by_cluster.entry(key).or_default().push(worker);
@@ -513,7 +514,7 @@ pub fn compute_with_committed(
     );
     // The workers of clean clusters are unchanged without a render.
     if let Some(dirty) = &dirty {
-        for worker in head.fleet.workers.iter().filter(|worker| worker.enabled) {
+        for worker in head.fleet.workers.iter().filter(|worker| worker.installed) {
             let key = cluster_key(head.fleet, worker);
             if !dirty.contains(&key) {
                 diff.unchanged += 1;
@@ -547,14 +548,43 @@ fn committed_drift(
     })?;
     let mut fresh = fresh;
     if dirty.is_some() {
-        // Only the dirty clusters' folders are read: the shared `_crds/` is not among them.
-        fresh.files.retain(|path, _| !path.starts_with(crate::crds::FOLDER));
+        // Only the dirty clusters' folders are read: the shared `_crds/` and the parents'
+        // folders (`_flux/`, `_argocd/`) are not among them.
+        fresh.files.retain(|path, _| {
+            ![
+                crate::crds::FOLDER,
+                crate::render::parents::FLUX_FOLDER,
+                crate::render::parents::ARGOCD_FOLDER,
+            ]
+            .iter()
+            .any(|folder| path.starts_with(folder))
+        });
     }
     let found: crate::render::output::Files = read(dirty)
         .into_iter()
         .filter(|(_, bytes)| bytes.starts_with(crate::render::output::MARKER.as_bytes()))
         .map(|(path, bytes)| (std::path::PathBuf::from(path).into(), bytes))
         .collect();
+    // A cluster without workers renders a folder that builds to nothing. Outside the
+    // scope (its workers left out of the fleet) none is read: compare only the folders
+    // of clusters with workers, or with committed files.
+    let with_workers: HashSet<std::path::PathBuf> = fleet
+        .workers
+        .iter()
+        .map(|worker| {
+            let (environment, cluster) = cluster_key(fleet, worker);
+            std::path::Path::new(&environment).join(cluster)
+        })
+        .collect();
+    let cluster_of = |path: &std::path::Path| path.iter().take(2).collect::<std::path::PathBuf>();
+    let committed: HashSet<std::path::PathBuf> = found.keys().map(|path| cluster_of(path.borrow())).collect();
+    fresh.files.retain(|path, _| {
+        let path: &std::path::Path = path.borrow();
+        let cluster = cluster_of(path);
+        path.as_os_str().as_encoded_bytes().starts_with(b"_")
+            || with_workers.contains(&cluster)
+            || committed.contains(&cluster)
+    });
     let drift = crate::render::Drift::between(&fresh.files, &found);
     let mut owners: Vec<String> = [drift.missing, drift.stale, drift.extra]
         .into_iter()
@@ -562,7 +592,10 @@ fn committed_drift(
         .map(|path| {
             let path = path.to_string_lossy().replace('\\', "/");
             let parts: Vec<&str> = path.split('/').collect();
-            parts[..parts.len().saturating_sub(1).min(3)].join("/")
+            // A worker's files name the worker, a cluster's the cluster, the shared
+            // folders (`_crds/<version>`, `_flux/<destination>`, `_argocd`) themselves.
+            let depth = if path.starts_with('_') { 2 } else { 3 };
+            parts[..parts.len().saturating_sub(1).min(depth)].join("/")
         })
         .collect();
     owners.sort();
@@ -786,7 +819,11 @@ fn worker_diff(
                 .to_string(),
         )
     });
-    let risks = risk::notes(status, before, after, &changes);
+    let cluster_retired = !head
+        .clusters
+        .iter()
+        .any(|cluster| cluster.name == any.cluster && head.environments[cluster.environment].name == any.environment);
+    let risks = risk::notes(status, before, after, &changes, cluster_retired);
     Some(WorkerDiff {
         id: any.id.clone(),
         environment: any.environment.clone(),

@@ -61,11 +61,14 @@ fn is_install_time(path: &str) -> bool {
 }
 
 /// The notes for one worker's change.
+///
+/// `cluster_retired`: the worker's cluster file is gone from the head.
 pub fn notes(
     status: Status,
     before: Option<&WorkerState>,
     after: Option<&WorkerState>,
     changes: &[Change],
+    cluster_retired: bool,
 ) -> Vec<Risk> {
     let engine = after.or(before).map_or(Engine::Flux, |state| state.engine);
     let mut notes = Vec::new();
@@ -84,11 +87,7 @@ pub fn notes(
         }),
         Status::Removed => notes.push(Risk {
             kind: RiskKind::Uninstall,
-            message: match engine {
-                Engine::Argocd => "uninstalls the agent (the Application's resources finalizer deletes its objects); the worker stays registered in Octopus until it is deleted there",
-                _ => "uninstalls the agent; the worker stays registered in Octopus until it is deleted there",
-            }
-            .into(),
+            message: removed_note(engine, before, cluster_retired),
         }),
         Status::Changed => changed_notes(engine, before, after, changes, &mut notes),
     }
@@ -107,6 +106,42 @@ pub fn notes(
     notes.sort();
     notes.dedup();
     notes
+}
+
+/// What the engine does with a removed worker, and what stays behind.
+fn removed_note(engine: Engine, before: Option<&WorkerState>, cluster_retired: bool) -> String {
+    let Some(before) = before else {
+        return String::new();
+    };
+    let parent = crate::names::parent_name(&before.environment, &before.cluster);
+    let manifest = before.manifest.as_ref().map(|(_, node)| node);
+    let field = |path: [&str; 2]| {
+        manifest
+            .and_then(|node| node.get_path(path))
+            .and_then(crate::yaml::Node::scalar_text)
+            .unwrap_or_default()
+    };
+    let registered =
+        "the worker stays registered in Octopus until `workergen status --prune` (or the Octopus UI) deletes it";
+    if cluster_retired && engine != Engine::None {
+        return format!(
+            "its cluster file is deleted while its folder still installs it: `workergen render` refuses that; remove the workers (or set `installed: false`) in one change, so the parent `{parent}` uninstalls them, and delete the file in a later one"
+        );
+    }
+    match engine {
+        Engine::Argocd => format!(
+            "uninstalls the agent: the parent Application `{parent}` prunes the Application `{}`, whose resources finalizer deletes the agent's objects; {registered}",
+            field(["metadata", "name"])
+        ),
+        Engine::Flux => format!(
+            "uninstalls the agent: the Flux Kustomization `{parent}` prunes the HelmRelease `{}/{}`, and helm-controller uninstalls the release; {registered}",
+            field(["metadata", "namespace"]),
+            field(["metadata", "name"])
+        ),
+        Engine::None => format!(
+            "deletes the worker's values file; with engine `none`, whatever installed the release must uninstall it; {registered}"
+        ),
+    }
 }
 
 fn changed_notes(

@@ -187,7 +187,9 @@ pub(crate) fn worker_objects(
         return Ok(Vec::new());
     }
     let mut context = super::context(fleet, fleet.cluster_of(worker), worker, inline);
-    context.labels.insert("workergen.octopus.com/worker", &worker.name);
+    super::add_worker_labels(&mut context.labels, fleet, worker);
+    context.secret_labels = context.labels.clone();
+    context.secret_labels.remove("app.kubernetes.io/instance");
     context.worker = Some(worker_info(fleet, worker, engine));
     let mut objects = vec![(
         "namespace.yaml".to_string(),
@@ -213,11 +215,14 @@ fn object_files(fleet: &Fleet, cluster: &Cluster, worker: &Worker) -> BTreeSet<F
 }
 
 /// The cluster's own objects (see the module doc), for the cluster in `folder`.
+/// `crd` is the chart CRD these objects deploy (see [`super::render_cluster`]): on disk
+/// under Flux none, as the cluster's destination folder deploys it.
 pub(crate) fn render(
     fleet: &Fleet,
     templates: &Templates,
     cluster: &Cluster,
     workers: &[&Worker],
+    crd: Option<Crd>,
     folder: &Path,
     inline: bool,
 ) -> Result<ClusterObjects, TemplateError> {
@@ -226,13 +231,13 @@ pub(crate) fn render(
     if engine == Engine::None {
         return Ok(out);
     }
-    out.crd = cluster_crd(workers);
+    out.crd = crd;
     let (objects_folder, depth) = match engine {
         Engine::Argocd => (folder.join(CLUSTER_FOLDER), 3),
         _ => (folder.to_path_buf(), 2),
     };
     let mut listed = Vec::new();
-    if let Some(crd) = out.crd {
+    if let Some(crd) = out.crd.filter(|_| !inline) {
         listed.push(format!("{}{}/{}", "../".repeat(depth), crds::FOLDER, crd.version));
     }
     for worker in workers {

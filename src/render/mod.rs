@@ -11,6 +11,8 @@ pub(crate) mod cluster_objects;
 mod folder;
 mod native;
 pub mod output;
+pub(crate) mod parents;
+pub(crate) mod retire;
 pub mod templates;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -71,6 +73,8 @@ pub struct Rendered {
     /// Rendered objects, for `--stdout`, in output order; empty unless inline.
     pub(crate) objects: Vec<String>,
     pub(crate) workers: usize,
+    /// The folders of the parents this render wrote (see [`parents::scope`]).
+    pub(crate) parents: Vec<PathBuf>,
 }
 
 /// What a worker's templates see. Documented in README ("Templates").
@@ -140,7 +144,10 @@ struct Context<'a> {
     chart: ChartInfo<'a>,
     argocd: ArgocdInfo<'a>,
     flux: FluxInfo<'a>,
-    labels: BTreeMap<&'static str, &'a str>,
+    labels: BTreeMap<&'a str, &'a str>,
+    /// (externalsecret) the labels of the credential Secret: `labels` less the
+    /// instance label, which engines use to track what they own.
+    secret_labels: BTreeMap<&'a str, &'a str>,
     worker: Option<WorkerInfo<'a>>,
     workers: Vec<WorkerInfo<'a>>,
     /// The worker's values, numbers as written (see [`templates::values_value`]).
@@ -178,6 +185,32 @@ impl Serialize for Values {
             None => serializer.serialize_none(),
         }
     }
+}
+
+/// The value of `app.kubernetes.io/part-of` on every object workergen renders.
+pub(crate) const PART_OF: &str = "octopus-workers";
+
+/// The labels of a cluster's objects: the recommended `app.kubernetes.io` ones and
+/// workergen's own, under the configured prefix.
+pub(crate) fn cluster_labels<'a>(
+    fleet: &'a Fleet,
+    environment: &'a str,
+    cluster: &'a str,
+) -> BTreeMap<&'a str, &'a str> {
+    let keys = &fleet.settings.label_keys;
+    BTreeMap::from([
+        ("app.kubernetes.io/managed-by", "workergen"),
+        ("app.kubernetes.io/part-of", PART_OF),
+        (keys.environment.as_str(), environment),
+        (keys.cluster.as_str(), cluster),
+    ])
+}
+
+/// Adds the labels that name a worker: its release is the chart's instance.
+pub(crate) fn add_worker_labels<'a>(labels: &mut BTreeMap<&'a str, &'a str>, fleet: &'a Fleet, worker: &'a Worker) {
+    labels.insert(fleet.settings.label_keys.worker.as_str(), &worker.name);
+    labels.insert("app.kubernetes.io/name", "kubernetes-agent");
+    labels.insert("app.kubernetes.io/instance", &worker.name);
 }
 
 /// The marker line every generated file starts with.
@@ -243,11 +276,7 @@ fn context<'a>(fleet: &'a Fleet, cluster: &'a Cluster, first: &'a Worker, inline
         Some(Destination::Name(name)) => BTreeMap::from([("name", name.as_str())]),
         None => BTreeMap::new(),
     };
-    let labels = BTreeMap::from([
-        ("app.kubernetes.io/managed-by", "workergen"),
-        ("workergen.octopus.com/environment", environment),
-        ("workergen.octopus.com/cluster", cluster.name.as_str()),
-    ]);
+    let labels = cluster_labels(fleet, environment, &cluster.name);
     Context {
         engine: settings.engine.value.as_str(),
         inline,
@@ -268,6 +297,7 @@ fn context<'a>(fleet: &'a Fleet, cluster: &'a Cluster, first: &'a Worker, inline
             interval: &settings.flux.interval,
         },
         labels,
+        secret_labels: BTreeMap::new(),
         worker: None,
         workers: Vec::new(),
         values: None,
@@ -347,7 +377,7 @@ fn manifest_context<'a>(
         Engine::Flux => ("helmrelease.yaml.j2", "helmrelease.yaml"),
     };
     let mut context = context(fleet, fleet.cluster_of(worker), worker, inline);
-    context.labels.insert("workergen.octopus.com/worker", &worker.name);
+    add_worker_labels(&mut context.labels, fleet, worker);
     context.values = Some(Values::new(values));
     context.worker = Some(worker_info(fleet, worker, engine));
     Some((template, file, context))
@@ -395,11 +425,14 @@ impl ClusterOutput {
     }
 }
 
+/// Renders one cluster file's folder. `crd` is the chart CRD its own objects deploy
+/// (under Argo CD, when it owns its destination's; inline, its own newest).
 fn render_cluster(
     fleet: &Fleet,
     templates: &Templates,
     cluster: &Cluster,
     workers: &[&Worker],
+    crd: Option<crate::crds::Crd>,
     inline: bool,
 ) -> Result<ClusterOutput, TemplateError> {
     let engine = fleet.settings.engine.value;
@@ -411,8 +444,21 @@ fn render_cluster(
     };
     let mut cluster_files = BTreeSet::from([cluster.file]);
     cluster_files.extend(fleet.settings.file);
-    let base = context(fleet, cluster, workers[0], inline);
-    if engine == Engine::Flux {
+    let Some(first) = workers.first() else {
+        // No worker installed: a folder that builds to nothing, so the engine prunes
+        // what it applied from there before.
+        if engine != Engine::None && !inline {
+            let text = format!(
+                "{}apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n",
+                marker(fleet, &cluster_files)
+            );
+            out.files.push((folder.join("kustomization.yaml"), text.into_bytes()));
+        }
+        return Ok(out);
+    };
+    let base = context(fleet, cluster, first, inline);
+    // On disk, the chart's source is its destination's (see [`parents`]).
+    if engine == Engine::Flux && inline {
         let mut files = cluster_files.clone();
         for source in [
             &workers[0].chart.repository,
@@ -429,7 +475,7 @@ fn render_cluster(
         render_worker(fleet, templates, worker, &folder, &cluster_files, inline, &mut out)?;
         infos.push(worker_info(fleet, worker, engine));
     }
-    let own = cluster_objects::render(fleet, templates, cluster, workers, &folder, inline)?;
+    let own = cluster_objects::render(fleet, templates, cluster, workers, crd, &folder, inline)?;
     out.crd = own.crd;
     if inline {
         // In the stream, Namespaces and ExternalSecrets come before the objects that use them.
@@ -523,6 +569,10 @@ pub(crate) fn render_with_progress(
             .collect(),
     };
     if !scope.is_all() {
+        // A part of the fleet owns the parents of the destinations it deploys to.
+        rendered.scope.append(&mut rendered.parents);
+    }
+    if !scope.is_all() {
         // A part of the fleet owns the CRD folders it uses (stale ones go with a whole render).
         let crd_folders = rendered
             .files
@@ -552,8 +602,9 @@ fn render_selected<'f>(
     inline: bool,
     tick: &(dyn Fn() + Sync),
 ) -> Result<(Rendered, Vec<&'f Cluster>), TemplateError> {
+    let engine = fleet.settings.engine.value;
     let mut by_cluster: BTreeMap<usize, Vec<&Worker>> = BTreeMap::new();
-    for worker in fleet.workers.iter().filter(|worker| worker.enabled) {
+    for worker in fleet.workers.iter().filter(|worker| worker.installed) {
         by_cluster.entry(worker.cluster).or_default().push(worker);
     }
     // By name, not by the order of the cluster file: moving a worker within its file
@@ -561,22 +612,35 @@ fn render_selected<'f>(
     for workers in by_cluster.values_mut() {
         workers.sort_by(|a, b| a.name.cmp(&b.name));
     }
-    let selected: Vec<(&Cluster, Vec<&Worker>)> = fleet
+    let selected: Vec<(usize, &Cluster, Vec<&Worker>)> = fleet
         .clusters
         .iter()
         .enumerate()
         .filter(|(_, cluster)| include(cluster))
-        .map(|(index, cluster)| (cluster, by_cluster.remove(&index).unwrap_or_default()))
+        .map(|(index, cluster)| (index, cluster, by_cluster.remove(&index).unwrap_or_default()))
         .collect();
+    // On disk, a cluster without installed workers still has its folder (it builds to
+    // nothing, so the engine prunes); in the stream it has nothing.
+    let folders = !inline && engine != Engine::None;
+    let plan = if folders {
+        parents::Plan::of(fleet)
+    } else {
+        parents::Plan::default()
+    };
     let outputs: Vec<ClusterOutput> = selected
         .par_iter()
-        .filter(|(_, workers)| !workers.is_empty())
-        .map(|(cluster, workers)| {
-            let mut output = render_cluster(fleet, templates, cluster, workers, inline);
+        .filter(|(_, _, workers)| folders || !workers.is_empty())
+        .map(|(index, cluster, workers)| {
+            let crd = match engine {
+                _ if inline => cluster_objects::cluster_crd(workers),
+                Engine::Argocd => plan.owned_crd(*index),
+                _ => None,
+            };
+            let mut output = render_cluster(fleet, templates, cluster, workers, crd, inline);
             if let Ok(output) = &mut output {
                 // In path order here, in parallel: the clusters' files then come nearly
-                // in order, which the sort below finds (issue 14: sorting them all there,
-                // one thread comparing paths component by component, took 35 ms).
+                // in order, which the sort below finds (sorting them all there, one
+                // thread comparing paths component by component, took 35 ms).
                 output.files.sort_unstable_by(|a, b| output::path_order(&a.0, &b.0));
             }
             tick();
@@ -584,34 +648,35 @@ fn render_selected<'f>(
         })
         .collect::<Result<_, _>>()?;
     let mut rendered = Rendered {
-        workers: selected.iter().map(|(_, workers)| workers.len()).sum(),
+        workers: selected.iter().map(|(_, _, workers)| workers.len()).sum(),
         ..Rendered::default()
     };
-    let crds: Vec<crate::crds::Crd> = outputs.iter().filter_map(|output| output.crd).collect();
-    let mut crd_files = Vec::new();
-    if let Some(newest) = crate::crds::newest(crds.iter().map(|crd| crd.version)).map(crate::crds::for_chart) {
-        // One copy per version on disk; in the stream, the CRD first, once.
-        if inline {
-            rendered
-                .objects
-                .push(cluster_objects::crd_object(newest, fleet.settings.engine.value));
-        } else {
-            crd_files = cluster_objects::crd_files(crds);
+    let mut extra = Vec::new();
+    if inline {
+        let crds = outputs.iter().filter_map(|output| output.crd);
+        if let Some(newest) = crate::crds::newest(crds.map(|crd| crd.version)).map(crate::crds::for_chart) {
+            // In the stream, the CRD first, once.
+            rendered.objects.push(cluster_objects::crd_object(newest, engine));
         }
+    } else if folders {
+        let touched: BTreeSet<&str> = selected.iter().map(|(index, _, _)| plan.destination(*index)).collect();
+        // One copy of each CRD version the destinations deploy.
+        extra = cluster_objects::crd_files(plan.crds_of(touched.iter().copied()));
+        extra.extend(parents::files(fleet, templates, &plan, &touched)?);
+        rendered.parents = parents::scope(engine, &touched);
     }
     // Sized for every file at once: the list of 33,000 is not regrown at the end.
-    let mut files =
-        Vec::with_capacity(crd_files.len() + outputs.iter().map(|output| output.files.len()).sum::<usize>());
-    files.extend(crd_files);
+    let mut files = Vec::with_capacity(extra.len() + outputs.iter().map(|output| output.files.len()).sum::<usize>());
+    files.extend(extra);
     for output in outputs {
         files.extend(output.files);
         rendered.objects.extend(output.objects);
     }
     // Built in one go: each cluster's files are near path order already, which the
     // sort in `from_iter` finds, where inserting them one by one compared paths
-    // component by component all the way down the tree (issue 14).
+    // component by component all the way down the tree.
     rendered.files = files.into_iter().map(|(path, bytes)| (path.into(), bytes)).collect();
-    Ok((rendered, selected.into_iter().map(|(cluster, _)| cluster).collect()))
+    Ok((rendered, selected.into_iter().map(|(_, cluster, _)| cluster).collect()))
 }
 
 /// Renders, both ways (files and `--stdout`), the first cluster with workers, then, where
@@ -620,17 +685,18 @@ fn render_selected<'f>(
 /// errors and undefined variables surface at `validate` time for every cluster the
 /// templates will see, not only the first (issue 9).
 pub(crate) fn check_templates(fleet: &Fleet, templates: &Templates) -> Result<(), TemplateError> {
-    let Some(first) = fleet.workers.iter().find(|worker| worker.enabled) else {
+    let Some(first) = fleet.workers.iter().find(|worker| worker.installed) else {
         return Ok(());
     };
     let cluster = fleet.cluster_of(first);
     let workers: Vec<&Worker> = fleet
         .workers
         .iter()
-        .filter(|worker| worker.enabled && worker.cluster == first.cluster)
+        .filter(|worker| worker.installed && worker.cluster == first.cluster)
         .collect();
-    render_cluster(fleet, templates, cluster, &workers, false)?;
-    render_cluster(fleet, templates, cluster, &workers, true)?;
+    let crd = cluster_objects::cluster_crd(&workers);
+    render_cluster(fleet, templates, cluster, &workers, crd, false)?;
+    render_cluster(fleet, templates, cluster, &workers, crd, true)?;
     if templates.all_builtin() {
         // Built in Rust for every context a valid fleet has ([`native`]): no shape
         // can fail where the first cluster did not (issue 14: hashing every worker's
@@ -638,15 +704,16 @@ pub(crate) fn check_templates(fleet: &Fleet, templates: &Templates) -> Result<()
         return Ok(());
     }
     let mut shapes = std::collections::HashSet::from([context_shape(fleet, first)]);
-    for worker in fleet.workers.iter().filter(|worker| worker.enabled) {
+    for worker in fleet.workers.iter().filter(|worker| worker.installed) {
         if shapes.insert(context_shape(fleet, worker)) {
             let cluster = fleet.cluster_of(worker);
             let named = |mut error: TemplateError| {
                 error.message = format!("{} (rendering `{}`)", error.message, fleet.worker_id(worker));
                 error
             };
-            render_cluster(fleet, templates, cluster, &[worker], false).map_err(named)?;
-            render_cluster(fleet, templates, cluster, &[worker], true).map_err(named)?;
+            let crd = cluster_objects::cluster_crd(&[worker]);
+            render_cluster(fleet, templates, cluster, &[worker], crd, false).map_err(named)?;
+            render_cluster(fleet, templates, cluster, &[worker], crd, true).map_err(named)?;
         }
     }
     Ok(())

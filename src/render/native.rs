@@ -86,7 +86,13 @@ fn destination(context: &Context) -> Option<(&'static str, Node)> {
 /// `helmrelease.yaml.j2`.
 fn helmrelease(context: &Context) -> Option<Node> {
     let worker = context.worker.as_ref()?;
-    let remediation = || map([("retries", Node::generated(Value::Int(3)))]);
+    let strategy = || map([("name", text("RetryOnFailure")), ("retryInterval", text("5m"))]);
+    let ignore = |kind: &str, name: &str| {
+        map([
+            ("paths", list(vec![text("/data")])),
+            ("target", map([("kind", text(kind)), ("name", text(name))])),
+        ])
+    };
     let values = if context.inline {
         ("values", values(context)?)
     } else {
@@ -129,10 +135,23 @@ fn helmrelease(context: &Context) -> Option<Node> {
                     map([
                         ("createNamespace", Node::generated(Value::Bool(true))),
                         ("crds", text("Skip")),
-                        ("remediation", remediation()),
+                        ("strategy", strategy()),
                     ]),
                 ),
-                ("upgrade", map([("crds", text("Skip")), ("remediation", remediation())])),
+                ("upgrade", map([("crds", text("Skip")), ("strategy", strategy())])),
+                (
+                    "driftDetection",
+                    map([
+                        ("mode", text("enabled")),
+                        (
+                            "ignore",
+                            list(vec![
+                                ignore("ConfigMap", "tentacle-config"),
+                                ignore("Secret", "tentacle-secret"),
+                            ]),
+                        ),
+                    ]),
+                ),
                 values,
             ]),
         ),
@@ -286,6 +305,16 @@ fn externalsecret(context: &Context) -> Option<Node> {
                         ("name", text(&secret.name)),
                         ("creationPolicy", text("Orphan")),
                         ("deletionPolicy", text("Retain")),
+                        (
+                            "template",
+                            map([(
+                                "metadata",
+                                map([(
+                                    "labels",
+                                    map_of(context.secret_labels.iter().map(|(name, value)| (*name, text(value)))),
+                                )]),
+                            )]),
+                        ),
                     ]),
                 ),
                 ("data", list(data)),
@@ -365,9 +394,6 @@ fn ocirepository(context: &Context) -> Node {
 fn kustomization(context: &Context) -> Node {
     let flux = context.engine == "flux";
     let mut resources = Vec::new();
-    if flux {
-        resources.push(text("ocirepository.yaml"));
-    }
     resources.extend(context.workers.iter().map(|worker| text(&worker.manifest_path)));
     resources.extend(context.cluster_resources.iter().map(|resource| text(resource)));
     let mut entries = vec![
@@ -508,7 +534,7 @@ mod tests {
     /// One worker's manifest with `values` inlined, both ways.
     fn manifest_both_ways(fleet: &Fleet, values: &Node) -> (String, String) {
         let templates = Templates::load(&crate::tree::git::GitTree::default()).unwrap();
-        let worker = fleet.workers.iter().find(|worker| worker.enabled).unwrap();
+        let worker = fleet.workers.iter().find(|worker| worker.installed).unwrap();
         // A context each: the built object takes the values from its context.
         let (template, _, context) = manifest_context(fleet, worker, values.clone(), true).unwrap();
         let native = object_node(&templates, template, &context).unwrap();

@@ -102,7 +102,7 @@ pub fn compare(fleet: &Fleet, scope: &ServerScope<'_>, registered: &Registered, 
     let declared: HashSet<&str> = fleet
         .workers
         .iter()
-        .filter(|worker| worker.enabled && in_server(worker))
+        .filter(|worker| worker.installed && in_server(worker))
         .map(|worker| worker.display_name.value.as_str())
         .collect();
     let mut statuses: BTreeMap<&str, EnvironmentStatus> = BTreeMap::new();
@@ -125,7 +125,7 @@ pub fn compare(fleet: &Fleet, scope: &ServerScope<'_>, registered: &Registered, 
             continue;
         };
         let cluster = &fleet.clusters[worker.cluster].name;
-        if !worker.enabled || options.cluster.as_ref().is_some_and(|only| only != cluster) {
+        if !worker.installed || options.cluster.as_ref().is_some_and(|only| only != cluster) {
             continue;
         }
         let (worker_status, planned) = compare_worker(fleet, worker, &space, options);

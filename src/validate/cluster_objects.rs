@@ -30,14 +30,14 @@ struct Needed {
 /// Checks every cluster with enabled workers.
 pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
     let mut by_cluster: Vec<Vec<&Worker>> = vec![Vec::new(); fleet.clusters.len()];
-    for worker in fleet.workers.iter().filter(|worker| worker.enabled) {
+    for worker in fleet.workers.iter().filter(|worker| worker.installed) {
         by_cluster[worker.cluster].push(worker);
     }
     let applications: HashSet<String> = match fleet.settings.engine.value {
         Engine::Argocd => fleet
             .workers
             .iter()
-            .filter(|worker| worker.enabled)
+            .filter(|worker| worker.installed)
             .map(|worker| {
                 let cluster = fleet.cluster_of(worker);
                 application_name(

@@ -6,6 +6,7 @@
 
 mod cluster_objects;
 pub mod credentials;
+mod destinations;
 mod environments;
 mod names;
 mod settings;
@@ -28,6 +29,7 @@ pub fn validate(fleet: &Fleet, report: &mut Report) {
             settings::check(fleet, &mut found);
             environments::check(fleet, &mut found);
             names::check(fleet, &mut found);
+            destinations::check(fleet, &mut found);
             cluster_objects::check(fleet, &mut found);
             found
         },
@@ -35,7 +37,7 @@ pub fn validate(fleet: &Fleet, report: &mut Report) {
             fleet
                 .workers
                 .par_iter()
-                .filter(|worker| worker.enabled)
+                .filter(|worker| worker.installed)
                 .map(|worker| workers::check(fleet, worker))
                 .collect()
         },

@@ -19,7 +19,8 @@ pub(crate) const MAX_APPLICATION_NAME: usize = 63;
 /// A destination cluster, spelt the same way whichever file names it.
 fn destination_key(destination: &Destination) -> String {
     match destination {
-        Destination::Server(server) => format!("server {}", server.trim_end_matches('/').to_lowercase()),
+        // Case, a default port and a trailing `/` do not make another cluster.
+        Destination::Server(server) => format!("server {}", crate::names::destination_folder(Some(server), None)),
         Destination::Name(name) => format!("name {name}"),
     }
 }
@@ -28,7 +29,7 @@ fn destination_key(destination: &Destination) -> String {
 #[derive(Default)]
 struct Seen<'a> {
     namespaces: HashMap<(usize, &'a str), &'a Worker>,
-    prefixes: HashMap<(usize, String), &'a Worker>,
+    prefixes: HashMap<(String, String), &'a Worker>,
     applications: HashMap<String, &'a Worker>,
     display_names: HashMap<(&'a str, &'a str, &'a str), &'a Worker>,
     releases: HashMap<(&'a str, &'a str), &'a Worker>,
@@ -61,10 +62,10 @@ pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
             .collect(),
     };
     let mut seen = Seen::default();
-    for worker in fleet.workers.iter().filter(|worker| worker.enabled) {
+    for worker in fleet.workers.iter().filter(|worker| worker.installed) {
         check_in_destination(fleet, &keys, worker, &mut seen, report);
         check_namespace(worker, &mut seen, report);
-        check_release_prefix(worker, &mut seen, report);
+        check_release_prefix(fleet, &keys, worker, &mut seen, report);
         if fleet.settings.engine.value == Engine::Argocd {
             check_application(fleet, worker, &mut seen, report);
         }
@@ -95,7 +96,7 @@ fn check_in_destination<'a>(
                 fleet.worker_id(worker)
             ),
             first.name_loc,
-            "the worker name is the Helm release name, which names the chart's cluster-wide ClusterRoles: two releases of one name in one cluster fight over them; rename one worker",
+            "the worker name is the Helm release name, which names the chart's cluster-wide ClusterRoles (and, under Flux, the HelmRelease and its `<worker>-values` ConfigMap in the shared Flux namespace): two releases of one name in one cluster fight over them; rename one worker",
         ));
     }
 }
@@ -113,22 +114,40 @@ fn check_namespace<'a>(worker: &'a Worker, seen: &mut Seen<'a>, report: &mut Rep
     }
 }
 
-/// Long worker names of one cluster file differ within the chart's release prefix.
-fn check_release_prefix<'a>(worker: &'a Worker, seen: &mut Seen<'a>, report: &mut Report) {
+/// Long worker names deployed to one cluster (by any cluster file of any environment)
+/// differ within the chart's release prefix: the chart's cluster-scoped
+/// `octopus-agent-auto-upgrader-<release>` objects are cut there, so two such releases
+/// would share them, and removing one would delete the other's.
+fn check_release_prefix<'a>(
+    fleet: &'a Fleet,
+    keys: &'a Keys,
+    worker: &'a Worker,
+    seen: &mut Seen<'a>,
+    report: &mut Report,
+) {
     if worker.name.chars().count() < RELEASE_PREFIX {
         return;
     }
     let prefix: String = worker.name.chars().take(RELEASE_PREFIX).collect();
-    if let Some(first) = seen.prefixes.insert((worker.cluster, prefix), worker) {
-        report.push(collision(
+    let destination = keys.destinations[worker.cluster]
+        .clone()
+        .unwrap_or_else(|| format!("cluster {}", worker.cluster));
+    // The same name twice in one destination is reported as such.
+    match seen.prefixes.get(&(destination.clone(), prefix.clone())) {
+        Some(first) if first.name != worker.name => report.push(collision(
             worker.name_loc,
             format!(
-                "workers `{}` and `{}` share their first {RELEASE_PREFIX} characters",
-                first.name, worker.name
+                "workers `{}` and `{}` are deployed to the same cluster and share their first {RELEASE_PREFIX} characters",
+                fleet.worker_id(first),
+                fleet.worker_id(worker)
             ),
             first.name_loc,
-            "the chart truncates its cluster-scoped object names there, so they would collide; make the names differ earlier",
-        ));
+            "the chart cuts the release name there in the names of its cluster-scoped ClusterRole and ClusterRoleBinding, so both releases would share them; make the names differ earlier",
+        )),
+        Some(_) => {}
+        None => {
+            seen.prefixes.insert((destination, prefix), worker);
+        }
     }
 }
 

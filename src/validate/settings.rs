@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::decl::Engine;
 use crate::diagnostic::{Diagnostic, Report};
 use crate::model::{Fleet, Settings};
-use crate::names::{dns_suggestion, is_dns_label};
+use crate::names::{dns_suggestion, is_dns_label, is_dns_subdomain};
 use crate::source::Loc;
 
 pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
@@ -46,6 +46,36 @@ pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
             );
         }
     }
+    check_label_prefix(settings, top, report);
+    if settings.engine.value == Engine::Flux {
+        let kinds = ["GitRepository", "OCIRepository", "Bucket"];
+        if !kinds.contains(&settings.flux.source_kind.as_str()) {
+            report.push(
+                Diagnostic::error(
+                    at(&["gitops", "flux", "sourceRef", "kind"]),
+                    format!(
+                        "`gitops.flux.sourceRef.kind: {}` is not a Flux source kind",
+                        settings.flux.source_kind
+                    ),
+                )
+                .with_hint("one of `GitRepository` (what `flux bootstrap` makes), `OCIRepository` or `Bucket`"),
+            );
+        }
+        if !is_dns_subdomain(&settings.flux.source_name) {
+            report.push(
+                Diagnostic::error(
+                    at(&["gitops", "flux", "sourceRef", "name"]),
+                    format!(
+                        "`gitops.flux.sourceRef.name: {}` is not a Kubernetes name",
+                        settings.flux.source_name
+                    ),
+                )
+                .with_hint(
+                    "the name of the Flux source of this repository in `gitops.flux.namespace`, e.g. `flux-system`",
+                ),
+            );
+        }
+    }
     if !is_flux_duration(&settings.flux.interval) {
         report.push(
             Diagnostic::error(
@@ -53,6 +83,29 @@ pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
                 format!("`gitops.flux.interval: {}` is not a duration", settings.flux.interval),
             )
             .with_hint("write it as Flux does, e.g. `10m`, `1h` or `1h30m`"),
+        );
+    }
+}
+
+/// `labelPrefix`: a label key prefix (a DNS subdomain) that Kubernetes does not reserve.
+fn check_label_prefix(settings: &Settings, top: Loc, report: &mut Report) {
+    let prefix = &settings.label_prefix;
+    let loc = prefix.loc.unwrap_or(top);
+    let value = prefix.value.as_str();
+    let reserved = ["kubernetes.io", "k8s.io"]
+        .iter()
+        .any(|domain| value == *domain || value.ends_with(&format!(".{domain}")));
+    if !is_dns_subdomain(value) {
+        report.push(
+            Diagnostic::error(loc, format!("`labelPrefix: {value}` is not a label key prefix")).with_hint(
+                "a label prefix is a DNS subdomain: lowercase letters, digits, `-` and `.`, e.g. `workers.example.com`",
+            ),
+        );
+    } else if reserved {
+        report.push(
+            Diagnostic::error(loc, format!("`labelPrefix: {value}` is reserved for Kubernetes")).with_hint(
+                "use a domain of your own organisation, e.g. `workers.example.com`, or leave it out for `workergen`",
+            ),
         );
     }
 }

@@ -1,0 +1,135 @@
+//! Retiring a cluster file safely: the folder an engine applies for a cluster file must
+//! not vanish while it still installs workers.
+//!
+//! Removing the last worker of a cluster file leaves its folder building to nothing,
+//! so the engine prunes the workers. Deleting the cluster file (or its environment)
+//! removes the folder and the file's parent too; when the folder still installs
+//! workers, what the engine then does depends on how its parent was set up (Flux
+//! prunes through the parent's inventory, Argo CD through its finalizer, a hand-made
+//! parent may do neither), so `render` refuses it: retire the workers in one change,
+//! delete the declaration in a later one.
+
+use std::path::{Path, PathBuf};
+
+use super::output::{Files, MARKER};
+use super::parents::{ARGOCD_FOLDER, FLUX_FOLDER};
+
+/// The manifests that install a worker, in its folder.
+const WORKER_MANIFESTS: [&str; 2] = ["helmrelease.yaml", "application.yaml"];
+
+/// A cluster folder on disk that the render would delete while it installs workers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Retired {
+    /// `<env>/<cluster>`, relative to the output folder.
+    pub(crate) folder: String,
+    /// The workers its folder still installs, by name.
+    pub(crate) workers: Vec<String>,
+}
+
+/// The cluster folders under `root` (inside `scope`) that hold workergen's worker
+/// manifests and that `wanted` no longer has.
+pub(crate) fn retired(root: &Path, wanted: &Files, scope: &[PathBuf]) -> std::io::Result<Vec<Retired>> {
+    let mut found = Vec::new();
+    for environment in folders(root)? {
+        if environment.starts_with('_') {
+            continue;
+        }
+        for cluster in folders(&root.join(&environment))? {
+            let relative = Path::new(&environment).join(&cluster);
+            let in_scope = scope.iter().any(|folder| relative.starts_with(folder));
+            if cluster.starts_with('_') || !in_scope || is_wanted(wanted, &relative) {
+                continue;
+            }
+            let workers = installed_workers(&root.join(&relative))?;
+            if !workers.is_empty() {
+                found.push(Retired {
+                    folder: format!("{environment}/{cluster}"),
+                    workers,
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Whether any wanted file is in `folder`.
+fn is_wanted(wanted: &Files, folder: &Path) -> bool {
+    wanted
+        .range::<Path, _>((std::ops::Bound::Included(folder), std::ops::Bound::Unbounded))
+        .next()
+        .is_some_and(|(path, _)| path.starts_with(folder))
+}
+
+/// The names of the real folders (not links) in `folder`, sorted; none if it is absent.
+fn folders(folder: &Path) -> std::io::Result<Vec<String>> {
+    let entries = match std::fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotADirectory => return Ok(Vec::new()),
+        Err(error) => return Err(error),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            if let Some(name) = entry.file_name().to_str() {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// The workers whose manifest workergen wrote in the cluster folder `folder`.
+fn installed_workers(folder: &Path) -> std::io::Result<Vec<String>> {
+    let mut workers = Vec::new();
+    for worker in folders(folder)? {
+        let owned = WORKER_MANIFESTS.iter().any(|file| {
+            let mut head = [0u8; 64];
+            std::fs::File::open(folder.join(&worker).join(file))
+                .and_then(|mut file| std::io::Read::read(&mut file, &mut head))
+                .is_ok_and(|read| head[..read].starts_with(MARKER.as_bytes()))
+        });
+        if owned {
+            workers.push(worker);
+        }
+    }
+    Ok(workers)
+}
+
+/// The error (message and hint) when `rendered` would delete a folder under `root`
+/// that still installs workers (see [`retired`]), unless `force`; `output` is the output
+/// folder as configured.
+pub(crate) fn refusal(
+    root: &Path,
+    output: &str,
+    rendered: &super::Rendered,
+    force: bool,
+) -> std::io::Result<Option<(String, String)>> {
+    if force {
+        return Ok(None);
+    }
+    let retired = retired(root, &rendered.files, &rendered.scope)?;
+    if retired.is_empty() {
+        return Ok(None);
+    }
+    let list: Vec<String> = retired
+        .iter()
+        .map(|retired| format!("`{output}/{}` ({})", retired.folder, retired.workers.join(", ")))
+        .collect();
+    let message = format!(
+        "the cluster file of {} is gone, but its folder still installs workers: deleting it now could leave them running",
+        list.join(", ")
+    );
+    Ok(Some((message, steps(&retired))))
+}
+
+/// What to do instead, for the error.
+fn steps(retired: &[Retired]) -> String {
+    let folders: Vec<&str> = retired.iter().map(|retired| retired.folder.as_str()).collect();
+    format!(
+        "retire in two changes: first keep the cluster file(s) with no workers (remove them, or set `installed: false`) and merge that, so the engine uninstalls them; then delete the file(s) in a later change. `--force` deletes {} now, leaving what the engine does to the parent ({FLUX_FOLDER}/ or {ARGOCD_FOLDER}/) that applied them",
+        folders.join(", ")
+    )
+}
