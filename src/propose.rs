@@ -31,6 +31,8 @@ pub enum ProposeError {
     CheckedOut { branch: String, worktree: Option<String> },
     #[error("files without the workergen marker are in the way in `{output}/`: {}", paths.join(", "))]
     Foreign { output: String, paths: Vec<String> },
+    #[error("{message}")]
+    Retired { message: String, hint: String },
     #[error("`--author` must look like `Name <email>`, not `{0}`")]
     Author(String),
     #[error("no author: {}", .0.message())]
@@ -104,6 +106,7 @@ impl Hint for ProposeError {
             ProposeError::Rejected { .. } => {
                 "check the credentials and the remote's branch protection; replacing a branch needs `--force`"
             }
+            ProposeError::Retired { hint, .. } => return Some(hint.clone()),
             ProposeError::Git(error) => return error.hint(),
             ProposeError::Repo(error) => return error.hint(),
             ProposeError::Read { .. } | ProposeError::Declarations { .. } | ProposeError::Template(_) => return None,
@@ -123,6 +126,7 @@ impl ProposeError {
                 ProposeError::BranchExists { .. }
                     | ProposeError::CheckedOut { .. }
                     | ProposeError::Foreign { .. }
+                    | ProposeError::Retired { .. }
                     | ProposeError::Author(_)
                     | ProposeError::BranchName(_)
                     | ProposeError::NoRemote { .. }
@@ -405,6 +409,13 @@ pub fn propose(repo: &ConfigRepo, options: &ProposeOptions) -> Result<Proposal, 
     let base = repo.revision(&options.base)?;
     let (fleet, templates) = load_base(repo, &base)?;
     let rendered = crate::render::render(&fleet, &templates, &Scope::default(), false)?;
+    if !options.force {
+        let committed = repo.rendered_files(&base, &fleet.settings.output.value)?;
+        let retired = crate::render::retire::retired_in(&committed, &rendered.files);
+        if let Some((message, hint)) = crate::render::retire::message(&fleet.settings.output.value, &retired) {
+            return Err(ProposeError::Retired { message, hint });
+        }
+    }
     let side = crate::diff::Side {
         label: String::new(),
         fleet: &fleet,

@@ -740,3 +740,26 @@ fn issue_9_no_author_is_said_in_words_before_the_branch() {
     );
     assert!(!fleet.has_ref("refs/heads/nobody"));
 }
+
+/// A cluster file deleted while its committed folder still installs workers: propose,
+/// like render, refuses to commit the folder's deletion (the two-step retirement), and
+/// makes no branch; `--force` proposes it.
+#[test]
+fn a_deleted_cluster_file_whose_folder_installs_workers_is_refused() {
+    let fleet = Fixture::new();
+    fleet.git(&["rm", "--quiet", "environments/production/us-east-1.yaml"]);
+    fleet.git(&["commit", "--quiet", "-m", "retire us-east-1 in one step"]);
+    let run = fleet.run(&["propose"]);
+    assert_code(&run, 2);
+    assert!(
+        run.stderr
+            .contains("`rendered/production/us-east-1` (aws-infra, deploy, terraform) is gone, but its folder still installs workers"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("hint: retire in two changes"), "{}", run.stderr);
+    assert!(fleet.workergen_branches().is_empty());
+    let forced = fleet.run(&["propose", "--force"]);
+    assert_code(&forced, 0);
+    assert_eq!(fleet.workergen_branches().len(), 1);
+}

@@ -98,6 +98,48 @@ fn installed_workers(folder: &Path) -> std::io::Result<Vec<String>> {
     Ok(workers)
 }
 
+/// The cluster folders among the committed `found` files (paths relative to the output
+/// folder, with their bytes) that hold workergen's worker manifests and that `wanted`
+/// no longer has: what a commit of `wanted` over them would delete.
+pub(crate) fn retired_in(found: &[(String, Vec<u8>)], wanted: &Files) -> Vec<Retired> {
+    let mut by_folder: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+    for (path, bytes) in found {
+        let parts: Vec<&str> = path.split('/').collect();
+        let [environment, cluster, worker, file] = parts[..] else {
+            continue;
+        };
+        let folder = format!("{environment}/{cluster}");
+        let installs = !environment.starts_with('_')
+            && WORKER_MANIFESTS.contains(&file)
+            && bytes.starts_with(MARKER.as_bytes())
+            && !is_wanted(wanted, Path::new(&folder));
+        if installs {
+            by_folder.entry(folder).or_default().push(worker.to_string());
+        }
+    }
+    by_folder
+        .into_iter()
+        .map(|(folder, workers)| Retired { folder, workers })
+        .collect()
+}
+
+/// The error (message and hint) for `retired` folders, if any; `output` is the output
+/// folder as configured.
+pub(crate) fn message(output: &str, retired: &[Retired]) -> Option<(String, String)> {
+    if retired.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = retired
+        .iter()
+        .map(|retired| format!("`{output}/{}` ({})", retired.folder, retired.workers.join(", ")))
+        .collect();
+    let message = format!(
+        "the cluster file of {} is gone, but its folder still installs workers: deleting it now could leave them running",
+        list.join(", ")
+    );
+    Some((message, steps(retired)))
+}
+
 /// The error (message and hint) when `rendered` would delete a folder under `root`
 /// that still installs workers (see [`retired`]), unless `force`; `output` is the output
 /// folder as configured.
@@ -110,19 +152,7 @@ pub(crate) fn refusal(
     if force {
         return Ok(None);
     }
-    let retired = retired(root, &rendered.files, &rendered.scope)?;
-    if retired.is_empty() {
-        return Ok(None);
-    }
-    let list: Vec<String> = retired
-        .iter()
-        .map(|retired| format!("`{output}/{}` ({})", retired.folder, retired.workers.join(", ")))
-        .collect();
-    let message = format!(
-        "the cluster file of {} is gone, but its folder still installs workers: deleting it now could leave them running",
-        list.join(", ")
-    );
-    Ok(Some((message, steps(&retired))))
+    Ok(message(output, &retired(root, &rendered.files, &rendered.scope)?))
 }
 
 /// What to do instead, for the error.
