@@ -118,6 +118,9 @@ pub struct OctopusSpec {
     /// The environment variable that holds the API key `workergen status` uses for this
     /// server (default `OCTOPUS_API_KEY`); the key itself is never written in a file.
     pub api_key_env: Option<String>,
+    /// Instead of `apiKeyEnv`: the environment variable that holds an access token (a
+    /// service account's, or one from an OIDC exchange), sent as `Authorization: Bearer`.
+    pub access_token_env: Option<String>,
 }
 
 /// `octopus.auth`: one credential kind, by Secret name.

@@ -94,6 +94,9 @@ fn production() -> Space {
     );
     locked["Endpoint"]["UpgradeLocked"] = true.into();
     let mut listening = worker("Workers-9", "a-listening-vm", &["WorkerPools-1"], "MachinePolicies-1");
+    let mut gone = worker("Workers-10", "old-worker", &["WorkerPools-3"], "MachinePolicies-2");
+    gone["HealthStatus"] = "Unavailable".into();
+    gone["StatusSummary"] = "The machine was unavailable at 2026-10-02".into();
     listening["Endpoint"]["CommunicationStyle"] = "TentaclePassive".into();
     Space {
         name: "Default".into(),
@@ -137,8 +140,8 @@ fn production() -> Space {
             ),
             // Not a Kubernetes agent: never an orphan.
             listening,
-            // orphaned: declared nowhere.
-            worker("Workers-10", "old-worker", &["WorkerPools-3"], "MachinePolicies-2"),
+            // orphaned: declared nowhere, and gone (a Healthy orphan needs `--force`).
+            gone,
         ],
         pools: pools(),
         policies: policies(),
@@ -399,7 +402,7 @@ fn apply_puts_the_whole_worker_back_with_pools_and_policy_changed() {
 #[test]
 fn prune_deletes_orphans_only_and_once() {
     let fixture = Fixture::new();
-    let run = fixture.run(&["--prune"]);
+    let run = fixture.run(&["--prune", "--force"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let writes: Vec<String> = fixture
         .api
@@ -418,10 +421,77 @@ fn prune_deletes_orphans_only_and_once() {
         fixture.api.worker("Spaces-1", "Workers-9").is_some(),
         "not a Kubernetes agent"
     );
-    fixture.run(&["--prune"]);
+    fixture.run(&["--prune", "--force"]);
     assert_eq!(fixture.api.writes().len(), 2, "a second --prune deletes nothing");
     let prune_cluster = fixture.run(&["--prune", "--cluster", "eu-west-1"]);
     assert_eq!(prune_cluster.code, 2, "{}", prune_cluster.stderr);
+}
+
+#[test]
+fn prune_keeps_a_healthy_orphan_without_force_and_says_what_it_knows_first() {
+    let fixture = Fixture::new();
+    let run = fixture.run(&["--prune", "--exit-code"]);
+    assert_eq!(run.code, 1, "the kept orphan is still a finding: {}", run.stderr);
+    let writes: Vec<String> = fixture
+        .api
+        .writes()
+        .iter()
+        .map(|w| format!("{} {}", w.method, w.path))
+        .collect();
+    assert_eq!(
+        writes,
+        ["DELETE /api/Spaces-1/workers/Workers-10"],
+        "only the Unavailable one"
+    );
+    // Each orphan's release, namespace, health and last contact, before it is deleted.
+    let deleting = run
+        .stderr
+        .find("deleting: delete orphaned worker `old-worker`")
+        .expect(&run.stderr);
+    let done = run
+        .stderr
+        .find("DELETE production /api/Spaces-1/workers/Workers-10")
+        .expect(&run.stderr);
+    assert!(deleting < done, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("release `old-worker` in namespace `octopus-agent-old-worker`, health `Unavailable`, last seen: The machine was unavailable at 2026-10-02"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("health `Healthy`")
+            && run.stderr.contains("kept: it is alive, `--force` deletes it [kept]"),
+        "{}",
+        run.stderr
+    );
+    let json = fixture.run(&["--prune", "--format", "json"]);
+    let document: Value = serde_json::from_str(&json.stdout).unwrap();
+    check_schema(&document);
+    assert_eq!(document["writes"][0]["outcome"], "kept", "{document}");
+    assert!(fixture.api.worker("Spaces-1", "Workers-8").is_some());
+}
+
+#[test]
+fn dry_run_prints_the_writes_and_sends_none() {
+    let fixture = Fixture::new();
+    let run = fixture.run(&["--apply", "--prune", "--force", "--dry-run"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(fixture.api.writes().is_empty(), "{:?}", fixture.api.writes());
+    for line in [
+        "PUT production /api/Spaces-1/workers/Workers-1: pools [Default Worker Pool] -> [Linux Build Workers] [dry run: not sent]",
+        "DELETE production /api/Spaces-1/workers/Workers-8: delete orphaned worker `production-eu-west-1-retired` (Workers-8): release `production-eu-west-1-retired`",
+    ] {
+        assert!(run.stderr.contains(line), "{line}\n{}", run.stderr);
+    }
+    assert!(!run.stderr.contains("deleting:"), "{}", run.stderr);
+    let json = fixture.run(&["--apply", "--dry-run", "--format", "json"]);
+    let document: Value = serde_json::from_str(&json.stdout).unwrap();
+    check_schema(&document);
+    assert_eq!(document["writes"][0]["outcome"], "dryRun");
+    assert_eq!(
+        document["summary"]["open"], document["summary"]["findings"],
+        "nothing fixed"
+    );
 }
 
 #[test]
@@ -432,7 +502,7 @@ fn a_failure_part_way_says_what_was_done_and_what_was_not() {
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(run.stderr.contains("answered 400"), "{}", run.stderr);
     assert!(
-        run.stderr.contains("1 of 4 writes done before the failure; not done:"),
+        run.stderr.contains("1 of 3 writes done before the failure; not done:"),
         "{}",
         run.stderr
     );
@@ -460,7 +530,7 @@ fn server_errors_and_429_are_retried_with_backoff() {
     let fixture = Fixture::new();
     fixture.api.fail(Fault::new("GET", "/api/Spaces-1/workers/all", 500, 2));
     let mut busy = Fault::new("GET", "/api/Spaces-2/workerpools/all", 429, 1);
-    busy.retry_after = Some(1);
+    busy.retry_after = Some("1".into());
     fixture.api.fail(busy);
     let start = Instant::now();
     let run = fixture.run(&["--env", "production"]);
@@ -534,7 +604,7 @@ fn a_wrong_key_exits_3_with_a_hint_and_is_never_printed() {
         run.stderr
     );
     assert!(
-        run.stderr.contains("hint: Octopus refused the API key"),
+        run.stderr.contains("hint: Octopus refused the credential"),
         "{}",
         run.stderr
     );
@@ -668,7 +738,7 @@ fn environments_sharing_a_space_are_judged_together() {
         "cluster:\n  destination: { name: legacy }\nworkers:\n  old:\n    displayName: old-worker\n    machinePolicy: GitOps\n    workerPools: [Deploy Workers]\n",
     )
     .unwrap();
-    let run = fixture.run(&["--format", "json", "--prune"]);
+    let run = fixture.run(&["--format", "json", "--prune", "--force"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let document: Value = serde_json::from_str(&run.stdout).unwrap();
     check_schema(&document);
@@ -678,7 +748,7 @@ fn environments_sharing_a_space_are_judged_together() {
         "{found:?}"
     );
     assert!(
-        !found.iter().any(|kind| kind.contains("old-worker")),
+        !found.iter().any(|kind| kind.contains("old-worker orphaned")),
         "declared in `shared`: {found:?}"
     );
     let spaces = fixture

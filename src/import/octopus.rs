@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::model::Fleet;
 use crate::status::client::{Client, ClientOptions};
-use crate::status::{SpaceResource, StatusError, WorkerPoolResource, DEFAULT_API_KEY_ENV};
+use crate::status::{SpaceResource, StatusError, WorkerPoolResource};
 
 /// A registered worker: the fields the listing reads.
 #[derive(Debug, Clone, Deserialize)]
@@ -88,17 +88,22 @@ pub(crate) fn list(
         .server_url
         .clone()
         .ok_or_else(|| ListError::NoServer(environment.to_owned()))?;
-    let key_variable = octopus
-        .api_key_env
-        .clone()
-        .unwrap_or_else(|| DEFAULT_API_KEY_ENV.to_owned());
-    let key = variable(&key_variable)
-        .filter(|key| !key.trim().is_empty())
-        .ok_or_else(|| ListError::NoKey {
+    let credential = crate::status::credential(declared, variable).map_err(|error| match error {
+        StatusError::MissingApiKey { variable, .. } => ListError::NoKey {
             environment: environment.to_owned(),
-            variable: key_variable,
-        })?;
-    let client = Client::new(&url, key.trim(), environment, options, Arc::new(AtomicUsize::new(0)))?;
+            variable,
+        },
+        other => ListError::Api(other),
+    })?;
+    let quiet = |_: &str| {};
+    let client = Client::new(
+        &url,
+        credential,
+        environment,
+        options,
+        Arc::new(AtomicUsize::new(0)),
+        &quiet,
+    );
     let space = octopus.space.clone().unwrap_or_else(|| "Default".to_owned());
     let spaces: Vec<SpaceResource> = client.get("/api/spaces/all")?;
     let found = spaces
@@ -133,7 +138,9 @@ fn listed(worker: Registered, pools: &[WorkerPoolResource], fleet: &Fleet, envir
         .workers
         .iter()
         .find(|declared| {
-            fleet.environment_of(declared).name == environment && declared.display_name.value == worker.name
+            // Octopus compares worker names without case.
+            fleet.environment_of(declared).name == environment
+                && declared.display_name.value.to_lowercase() == worker.name.to_lowercase()
         })
         .map(|declared| fleet.worker_id(declared));
     Listed {
