@@ -768,3 +768,239 @@ fn environments_sharing_a_space_are_judged_together() {
     let deleted: Vec<String> = fixture.api.writes().iter().map(|w| w.path.clone()).collect();
     assert_eq!(deleted, ["/api/Spaces-1/workers/Workers-8"]);
 }
+
+/// `environment.yaml` of an environment named `other` on `url` and `space`, with one
+/// cluster `legacy` that declares `workers` (YAML under `workers:`).
+fn other_environment(fixture: &Fixture, url: &str, space: &str, workers: &str) {
+    let root = fixture.root();
+    std::fs::create_dir_all(root.join("environments/other")).unwrap();
+    std::fs::write(
+        root.join("environments/other/environment.yaml"),
+        environment_yaml(url, space, ""),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("environments/other/legacy.yaml"),
+        format!("cluster:\n  destination: {{ name: legacy }}\nworkers:\n{workers}"),
+    )
+    .unwrap();
+}
+
+fn deletes(fixture: &Fixture) -> Vec<String> {
+    fixture
+        .api
+        .writes()
+        .iter()
+        .filter(|write| write.method == "DELETE")
+        .map(|write| write.path.clone())
+        .collect()
+}
+
+#[test]
+fn a_worker_renamed_in_octopus_or_in_git_is_found_by_release_and_namespace_and_never_deleted() {
+    let mut state = state();
+    let space = state.spaces.get_mut("Spaces-1").unwrap();
+    // `build`, renamed in the Octopus UI after its install.
+    space.workers[0]["Name"] = "Build agent (eu)".into();
+    space.workers[0]["Endpoint"]["KubernetesAgentDetails"]["HelmReleaseName"] = "build".into();
+    space.workers[0]["Endpoint"]["KubernetesAgentDetails"]["KubernetesNamespace"] = "octopus-agent-build".into();
+    // `fine`, whose `displayName` changes in Git below: Octopus keeps the old name.
+    space.workers[4]["Endpoint"]["KubernetesAgentDetails"]["HelmReleaseName"] = "fine".into();
+    space.workers[4]["Endpoint"]["KubernetesAgentDetails"]["KubernetesNamespace"] = "octopus-agent-fine".into();
+    // `deploy`, whose name differs only in case: Octopus's names compare without case.
+    space.workers[1]["Name"] = "Production-EU-West-1-Deploy".into();
+    let fixture = Fixture::with_state(state);
+    let cluster = fixture.root().join("environments/production/eu-west-1.yaml");
+    let text = std::fs::read_to_string(&cluster).unwrap();
+    std::fs::write(
+        &cluster,
+        text.replace("  fine:\n", "  fine:\n    displayName: fine-linux\n"),
+    )
+    .unwrap();
+
+    let run = fixture.run(&["--prune", "--force", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let document: Value = serde_json::from_str(&run.stdout).unwrap();
+    check_schema(&document);
+    let found = kinds(&document);
+    for kind in [
+        "production/production-eu-west-1-build renamed",
+        "production/fine-linux renamed",
+    ] {
+        assert!(found.contains(&kind.to_string()), "{kind}: {found:?}");
+    }
+    assert!(
+        !found
+            .iter()
+            .any(|kind| kind.contains("missing") && !kind.contains("ghost")),
+        "{found:?}"
+    );
+    assert!(
+        !found
+            .iter()
+            .any(|kind| kind.ends_with("orphaned") && !kind.contains("old-worker") && !kind.contains("retired")),
+        "{found:?}"
+    );
+    assert_eq!(
+        deletes(&fixture),
+        ["/api/Spaces-1/workers/Workers-10", "/api/Spaces-1/workers/Workers-8"],
+        "only the true orphans, even with --force"
+    );
+
+    // `--apply` restores the declared names, in the same PUT as any other fix.
+    let before = fixture.api.worker("Spaces-1", "Workers-1").unwrap();
+    let apply = fixture.run(&["--apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    assert!(
+        apply.stderr.contains("name `Build agent (eu)` -> `production-eu-west-1-build`; pools [Default Worker Pool] -> [Linux Build Workers] [done]"),
+        "{}",
+        apply.stderr
+    );
+    let mut expected = before;
+    expected["Name"] = "production-eu-west-1-build".into();
+    expected["WorkerPoolIds"] = serde_json::json!(["WorkerPools-2"]);
+    assert_eq!(fixture.api.worker("Spaces-1", "Workers-1"), Some(expected));
+    assert_eq!(
+        fixture.api.worker("Spaces-1", "Workers-6").unwrap()["Name"],
+        "fine-linux"
+    );
+    assert_eq!(
+        fixture.api.worker("Spaces-1", "Workers-2").unwrap()["Name"],
+        "Production-EU-West-1-Deploy",
+        "a name that differs in case is the same name: left alone"
+    );
+    let again = fixture.run(&["--format", "json"]);
+    let found = kinds(&serde_json::from_str(&again.stdout).unwrap());
+    assert!(!found.iter().any(|kind| kind.ends_with("renamed")), "{found:?}");
+}
+
+#[test]
+fn a_release_and_namespace_shared_by_two_declarations_matches_nothing_and_is_not_pruned() {
+    let mut state = state();
+    let space = state.spaces.get_mut("Spaces-1").unwrap();
+    space.workers[0]["Name"] = "Build agent (eu)".into();
+    space.workers[0]["Endpoint"]["KubernetesAgentDetails"]["HelmReleaseName"] = "build".into();
+    space.workers[0]["Endpoint"]["KubernetesAgentDetails"]["KubernetesNamespace"] = "octopus-agent-build".into();
+    let fixture = Fixture::with_state(state);
+    // Another cluster of the same server and space has a `build` in `octopus-agent-build`
+    // too: the API does not say which cluster the registration runs in.
+    let us_east = fixture.root().join("environments/production/us-east-1.yaml");
+    let text = std::fs::read_to_string(&us_east).unwrap();
+    std::fs::write(&us_east, format!("{text}  build:\n    workerPools: [Deploy Workers]\n")).unwrap();
+    let run = fixture.run(&["--prune", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let found = kinds(&serde_json::from_str(&run.stdout).unwrap());
+    assert!(
+        found.contains(&"production/Build agent (eu) orphaned".to_string()),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&"production/production-eu-west-1-build missing".to_string()),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&"production/production-us-east-1-build missing".to_string()),
+        "{found:?}"
+    );
+    assert_eq!(
+        deletes(&fixture),
+        ["/api/Spaces-1/workers/Workers-10"],
+        "the ambiguous registration is Healthy: kept without --force"
+    );
+}
+
+#[test]
+fn the_same_server_spelt_two_ways_is_one_server_and_its_workers_are_not_orphans() {
+    let fixture = Fixture::new();
+    fixture.api.state.lock().unwrap().installation_id = "a3a4b3e0-0f0d-4bd7-9b5a-aa2f1a3c4a11".into();
+    let port = fixture
+        .api
+        .url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
+    // `localhost` and `127.0.0.1` are two URLs of one server, and `default` is `Default`.
+    other_environment(
+        &fixture,
+        &format!("http://LOCALHOST:{port}"),
+        "default",
+        "  old:\n    displayName: old-worker\n    machinePolicy: GitOps\n    workerPools: [Deploy Workers]\n",
+    );
+    let run = fixture.run(&["--env", "production", "--prune", "--force", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let found = kinds(&serde_json::from_str(&run.stdout).unwrap());
+    assert!(
+        !found.iter().any(|kind| kind.contains("old-worker orphaned")),
+        "{found:?}"
+    );
+    assert_eq!(deletes(&fixture), ["/api/Spaces-1/workers/Workers-8"]);
+    let roots: Vec<_> = fixture
+        .api
+        .requests()
+        .into_iter()
+        .filter(|request| request.path == "/api")
+        .collect();
+    assert_eq!(roots.len(), 2, "each URL is asked who it is");
+    assert!(
+        roots.iter().all(|request| request.credential.is_none()),
+        "`GET /api` needs no key, and gets none"
+    );
+
+    // Two servers that say they are different stay two: then the orphan is one.
+    let other = FakeOctopus::start(
+        State {
+            api_key: KEY.into(),
+            installation_id: "another-installation".into(),
+            ..State::default()
+        },
+        1,
+    );
+    other_environment(
+        &fixture,
+        other.url.trim_end_matches('/'),
+        "Default",
+        "  old:\n    displayName: old-worker\n    workerPools: [Deploy Workers]\n",
+    );
+    let run = fixture.run(&["--env", "production", "--format", "json"]);
+    let found = kinds(&serde_json::from_str(&run.stdout).unwrap());
+    assert!(
+        found.iter().any(|kind| kind.contains("old-worker orphaned")),
+        "{found:?}"
+    );
+
+    // A server that cannot say who it is stops `--prune`, which would delete on a guess.
+    drop(other);
+    let prune = fixture.run_env(&["--env", "production", "--prune"], &[("WORKERGEN_HTTP_TIMEOUT", "2")]);
+    assert_eq!(prune.code, 3, "{}", prune.stderr);
+    assert!(prune.stderr.contains("cannot tell whether"), "{}", prune.stderr);
+    assert_eq!(deletes(&fixture), ["/api/Spaces-1/workers/Workers-8"]);
+}
+
+#[test]
+fn display_names_are_unique_per_server_however_it_is_spelt() {
+    let fixture = Fixture::new();
+    // The production server written another way, its space in another case.
+    let port = fixture
+        .api
+        .url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
+    other_environment(
+        &fixture,
+        &format!("http://127.0.0.1:{port}//"),
+        "default",
+        "  old:\n    displayName: Production-EU-West-1-Build\n    workerPools: [Deploy Workers]\n",
+    );
+    let run = workergen_env(fixture.root(), &["validate"], [("CI", "true")]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("display name `production-eu-west-1-build` is used by `other/legacy/old` and `production/eu-west-1/build` on the same Octopus server and space"),
+        "{}",
+        run.stderr
+    );
+}
