@@ -35,8 +35,10 @@ pub struct Fault {
     pub retry_after: Option<String>,
     /// The `Location` header (for a redirect).
     pub location: Option<String>,
-    /// Answer 200 with a body of this many bytes (a JSON array of spaces), streamed.
+    /// Answer 200 with a body of this many bytes, streamed: a JSON array (never closed)
+    /// of `body_item` repeated (default: a space).
     pub body_bytes: Option<u64>,
+    pub body_item: Option<String>,
     pub times: usize,
     pub delay: Duration,
 }
@@ -50,6 +52,7 @@ impl Fault {
             retry_after: None,
             location: None,
             body_bytes: None,
+            body_item: None,
             times,
             delay: Duration::ZERO,
         }
@@ -156,26 +159,27 @@ fn respond(request: tiny_http::Request, status: u16, body: &Value, fault: Option
     let _ = request.respond(response);
 }
 
-/// `[` then `{"Id":"Spaces-1","Name":"Default"},` repeated to `bytes`, never closed,
-/// made as it is sent: the server holds none of it.
+/// `[` then `item,` repeated to `bytes`, never closed, made as it is sent: the server
+/// holds none of it.
 struct Huge {
+    item: Vec<u8>,
     left: u64,
     started: bool,
 }
 
 impl std::io::Read for Huge {
     fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
-        const ITEM: &[u8] = br#"{"Id":"Spaces-1","Name":"Default"},"#;
+        let item = self.item.as_slice();
         let mut written = 0;
         if !self.started && !buffer.is_empty() {
             buffer[0] = b'[';
             self.started = true;
             written = 1;
         }
-        while written + ITEM.len() <= buffer.len() && self.left >= ITEM.len() as u64 {
-            buffer[written..written + ITEM.len()].copy_from_slice(ITEM);
-            written += ITEM.len();
-            self.left -= ITEM.len() as u64;
+        while written + item.len() <= buffer.len() && self.left >= item.len() as u64 {
+            buffer[written..written + item.len()].copy_from_slice(item);
+            written += item.len();
+            self.left -= item.len() as u64;
         }
         Ok(written)
     }
@@ -229,7 +233,12 @@ fn handle(mut request: tiny_http::Request, state: &Mutex<State>) {
     if let Some(fault) = fault {
         std::thread::sleep(fault.delay);
         if let Some(bytes) = fault.body_bytes {
+            let item = fault
+                .body_item
+                .clone()
+                .unwrap_or_else(|| r#"{"Id":"Spaces-1","Name":"Default"}"#.to_string());
             let huge = Huge {
+                item: format!("{item},").into_bytes(),
                 left: bytes,
                 started: false,
             };

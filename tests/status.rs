@@ -1004,3 +1004,368 @@ fn display_names_are_unique_per_server_however_it_is_spelt() {
         run.stderr
     );
 }
+
+#[test]
+fn a_redirected_write_is_an_error_naming_the_new_location_and_is_never_resent() {
+    for status in [301, 302, 307, 308] {
+        for (method, flag, path) in [
+            ("PUT", "--apply", "/api/Spaces-1/workers/Workers-1"),
+            ("DELETE", "--prune", "/api/Spaces-1/workers/Workers-10"),
+        ] {
+            let fixture = Fixture::new();
+            let location = format!("{}octopus{path}", fixture.api.url);
+            fixture.api.fail(Fault::redirect(method, path, status, &location));
+            let run = fixture.run(&["--env", "production", flag]);
+            assert_eq!(run.code, 3, "{method} {status}: {}", run.stderr);
+            assert!(
+                run.stderr.contains(&format!(
+                    "{method} {}{} answered {status}, a redirect to `{location}`, which is not followed",
+                    fixture.api.url.trim_end_matches('/'),
+                    path
+                )),
+                "{}",
+                run.stderr
+            );
+            assert!(
+                run.stderr
+                    .contains("hint: a write is never sent again after a redirect"),
+                "{}",
+                run.stderr
+            );
+            assert!(!run.stderr.contains("[done]"), "{}", run.stderr);
+            let sent: Vec<String> = fixture
+                .api
+                .requests()
+                .iter()
+                .filter(|request| request.path.contains("/workers/Workers-"))
+                .map(|request| format!("{} {}", request.method, request.path))
+                .collect();
+            assert_eq!(
+                sent,
+                [format!("{method} {path}")],
+                "{status}: neither resent nor turned into a GET"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_redirect_to_another_origin_is_not_followed_and_the_key_never_goes_there() {
+    let fixture = Fixture::new();
+    let elsewhere = FakeOctopus::start(
+        State {
+            api_key: KEY.into(),
+            ..State::default()
+        },
+        1,
+    );
+    let location = format!("{}api/Spaces-1/workers/all", elsewhere.url);
+    fixture
+        .api
+        .fail(Fault::redirect("GET", "/api/Spaces-1/workers/all", 302, &location));
+    let run = fixture.run(&["--env", "production"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("(another origin)"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("hint: the credential is sent only to `octopus.serverUrl`'s origin"),
+        "{}",
+        run.stderr
+    );
+    assert!(elsewhere.requests().is_empty(), "{:?}", elsewhere.requests());
+
+    // A GET redirected within the server's own origin is followed, with the key.
+    let same = format!("{}api/Spaces-1/workers/all", fixture.api.url);
+    fixture
+        .api
+        .fail(Fault::redirect("GET", "/api/Spaces-1/workers/all", 301, &same));
+    let run = fixture.run(&["--env", "production"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn retry_after_is_read_in_both_forms_capped_and_announced() {
+    let fixture = Fixture::new();
+    let mut busy = Fault::new("GET", "/api/Spaces-1/workers/all", 503, 1);
+    busy.retry_after = Some("100000".into());
+    fixture.api.fail(busy);
+    let start = Instant::now();
+    let run = fixture.run_env(&["--env", "production"], &[("WORKERGEN_HTTP_MAX_WAIT_MS", "300")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    assert!(
+        run.stderr.contains("waiting: environment `production`: GET")
+            && run
+                .stderr
+                .contains("answered 503: fault 503; retrying in 0.3 s (it asked for 100000 s; waits are cut to 0.3 s)"),
+        "{}",
+        run.stderr
+    );
+
+    // An HTTP date: read, and capped the same way.
+    let mut dated = Fault::new("GET", "/api/Spaces-1/workerpools/all", 429, 1);
+    dated.retry_after = Some("Fri, 31 Dec 9999 23:59:59 GMT".into());
+    fixture.api.fail(dated);
+    let start = Instant::now();
+    let run = fixture.run_env(&["--env", "production"], &[("WORKERGEN_HTTP_MAX_WAIT_MS", "200")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    assert!(run.stderr.contains("waits are cut to 0.2 s"), "{}", run.stderr);
+}
+
+/// The largest resident set `pid` reached (`VmHWM`, kB), polled until it exits.
+#[cfg(target_os = "linux")]
+fn peak_kb(child: &mut std::process::Child) -> u64 {
+    let mut peak = 0;
+    loop {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+        if let Some(line) = status.lines().find(|line| line.starts_with("VmHWM:")) {
+            let kb: u64 = line.split_whitespace().nth(1).unwrap_or("0").parse().unwrap_or(0);
+            peak = peak.max(kb);
+        }
+        if child.try_wait().unwrap().is_some() {
+            return peak;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Runs `status --env production` with a 300 MB answer at `path`; its exit code, stderr
+/// and peak resident set (kB).
+#[cfg(target_os = "linux")]
+fn with_a_300_mb_answer(path: &str, item: Option<String>, envs: &[(&str, &str)]) -> (Option<i32>, String, u64) {
+    let fixture = Fixture::new();
+    let mut huge = Fault::new("GET", path, 200, 1);
+    huge.body_bytes = Some(300_000_000);
+    huge.body_item = item;
+    fixture.api.fail(huge);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_workergen"))
+        .args(["-C"])
+        .arg(fixture.root())
+        .args(["--color", "never", "status", "--env", "production"])
+        .env("OCTOPUS_API_KEY", KEY)
+        .envs(envs.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let peak = peak_kb(&mut child);
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        peak,
+    )
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_300_mb_body_stays_bounded_in_memory_with_a_short_message() {
+    // Spaces, pools and policies: at most 10 MB, whatever the server sends.
+    let (code, stderr, peak) = with_a_300_mb_answer("/api/spaces/all", None, &[]);
+    eprintln!("spaces/all: peak resident set {peak} kB");
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(
+        stderr.contains("/api/spaces/all: the response is larger than 10 MB"),
+        "{stderr}"
+    );
+    let message: Vec<&str> = stderr.lines().skip_while(|line| !line.starts_with("error")).collect();
+    assert!(
+        message.len() <= 2 && message.iter().all(|line| line.len() < 400),
+        "a short message: {message:?}"
+    );
+    assert!(peak > 0 && peak < 100_000, "peak {peak} kB");
+    // `workers/all` of workers as Octopus sends them, up to its limit (here 20 MB): memory
+    // grows with what is parsed (each worker is kept whole for a PUT), and stops there.
+    let item = worker(
+        "Workers-1",
+        "production-eu-west-1-build",
+        &["WorkerPools-2"],
+        "MachinePolicies-2",
+    )
+    .to_string();
+    let (code, stderr, peak) = with_a_300_mb_answer(
+        "/api/Spaces-1/workers/all",
+        Some(item),
+        &[("WORKERGEN_HTTP_MAX_BODY_MB", "20")],
+    );
+    eprintln!("workers/all: peak resident set {peak} kB");
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(
+        stderr.contains("workers/all: the response is larger than 20 MB"),
+        "{stderr}"
+    );
+    assert!(peak > 0 && peak < 200_000, "peak {peak} kB");
+}
+
+#[test]
+fn strings_from_the_api_are_shown_with_their_control_characters_escaped() {
+    let mut state = state();
+    let space = state.spaces.get_mut("Spaces-1").unwrap();
+    space.workers[8]["Name"] = "old\u{1b}[2J\r\nproduction: all in sync\u{7}".into();
+    space.workers[8]["StatusSummary"] = "\u{1b}]0;owned\u{7}gone".into();
+    let fixture = Fixture::with_state(state);
+    fixture.api.fail(Fault::new("PUT", "/workers/Workers-1", 400, 1));
+    for format in ["text", "markdown"] {
+        let run = fixture.run(&["--env", "production", "--format", format]);
+        assert!(
+            !run.stdout.contains('\u{1b}') && !run.stdout.contains('\r'),
+            "{format}: {:?}",
+            run.stdout
+        );
+        assert!(!run.stdout.contains('\u{7}'), "{format}");
+        assert!(
+            run.stdout.contains("old\\x1b[2J\\r\\nproduction: all in sync\\x07"),
+            "{format}: {}",
+            run.stdout
+        );
+    }
+    let run = fixture.run(&["--env", "production", "--prune", "--apply", "--force"]);
+    assert!(
+        !run.stderr.contains('\u{1b}') && !run.stderr.contains('\u{7}'),
+        "{:?}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_ca_file_without_certificates_is_an_error_naming_it() {
+    let fixture = Fixture::new();
+    let file = fixture.root().join("not-a-ca.pem");
+    std::fs::write(
+        &file,
+        "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let run = fixture.run_env(&["--env", "production"], &[("SSL_CERT_FILE", file.to_str().unwrap())]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "`SSL_CERT_FILE` `{}` holds no PEM certificate",
+            file.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(fixture.api.requests().is_empty());
+}
+
+#[test]
+fn a_403_names_the_permissions_of_what_was_refused() {
+    for (method, path, flag, needs) in [
+        (
+            "GET",
+            "/api/Spaces-1/machinepolicies/all",
+            None,
+            "`status` needs WorkerView and MachinePolicyView",
+        ),
+        (
+            "PUT",
+            "/workers/Workers-1",
+            Some("--apply"),
+            "`--apply` needs WorkerEdit",
+        ),
+        (
+            "DELETE",
+            "/workers/Workers-10",
+            Some("--prune"),
+            "`--prune` needs WorkerEdit",
+        ),
+    ] {
+        let fixture = Fixture::new();
+        fixture.api.fail(Fault::new(method, path, 403, 1));
+        let mut args = vec!["--env", "production"];
+        args.extend(flag);
+        let run = fixture.run(&args);
+        assert_eq!(run.code, 3, "{}", run.stderr);
+        assert!(run.stderr.contains(needs), "{method}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn block_and_never_update_do_not_upgrade_and_apply_warns_of_a_policy_that_does() {
+    let mut state = state();
+    let space = state.spaces.get_mut("Spaces-1").unwrap();
+    space
+        .policies
+        .push(policy("MachinePolicies-3", "Frozen", false, "Block"));
+    // `fine` is moved to the blocking policy in Octopus: nothing to say.
+    space.workers[4]["MachinePolicyId"] = "MachinePolicies-3".into();
+    let fixture = Fixture::with_state(state);
+    let cluster = fixture.root().join("environments/production/eu-west-1.yaml");
+    let text = std::fs::read_to_string(&cluster).unwrap();
+    std::fs::write(
+        &cluster,
+        text.replace("  fine:\n", "  fine:\n    machinePolicy: Frozen\n")
+            .replace("  build:\n", "  build:\n    machinePolicy: Default Machine Policy\n"),
+    )
+    .unwrap();
+    let run = fixture.run(&["--env", "production", "--format", "json"]);
+    let found = kinds(&serde_json::from_str(&run.stdout).unwrap());
+    assert!(!found.iter().any(|kind| kind.contains("fine")), "{found:?}");
+
+    let apply = fixture.run(&["--env", "production", "--apply"]);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    assert!(
+        apply.stderr.contains("warning: `--apply` puts `production-eu-west-1-build` on policy `Default Machine Policy`, which lets Octopus upgrade the agent behind Git's back; declare `machinePolicy: Frozen`"),
+        "{}",
+        apply.stderr
+    );
+}
+
+#[test]
+fn an_access_token_is_sent_as_a_bearer_token() {
+    let mut state = state();
+    state.access_token = Some("eyJhbGciOiJSUzI1NiJ9.token".into());
+    let fixture = Fixture::with_state(state);
+    let staging = fixture.root().join("environments/staging/environment.yaml");
+    let text = std::fs::read_to_string(&staging).unwrap();
+    std::fs::write(
+        &staging,
+        text.replace("apiKeyEnv: STAGING_OCTOPUS_KEY", "accessTokenEnv: STAGING_TOKEN"),
+    )
+    .unwrap();
+    let run = fixture.run_env(
+        &["--env", "staging", "--exit-code"],
+        &[("STAGING_TOKEN", "eyJhbGciOiJSUzI1NiJ9.token")],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("eyJhbGci") && !run.stdout.contains("eyJhbGci"));
+    let sent: Vec<Option<String>> = fixture.api.requests().iter().map(|r| r.credential.clone()).collect();
+    assert!(
+        sent.iter()
+            .all(|credential| credential.as_deref() == Some("Bearer eyJhbGciOiJSUzI1NiJ9.token")),
+        "{sent:?}"
+    );
+    let missing = fixture.run_env(&["--env", "staging"], &[("STAGING_TOKEN", "")]);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(
+        missing
+            .stderr
+            .contains("the access token variable `STAGING_TOKEN` is not set"),
+        "{}",
+        missing.stderr
+    );
+
+    std::fs::write(
+        &staging,
+        text.replace(
+            "apiKeyEnv: STAGING_OCTOPUS_KEY",
+            "apiKeyEnv: STAGING_OCTOPUS_KEY\n  accessTokenEnv: STAGING_TOKEN",
+        ),
+    )
+    .unwrap();
+    let both = fixture.run_env(&["--env", "staging"], &[("STAGING_TOKEN", "x")]);
+    assert_eq!(both.code, 2, "{}", both.stderr);
+    assert!(
+        both.stderr.contains("environments/staging/environment.yaml:"),
+        "{}",
+        both.stderr
+    );
+    assert!(
+        both.stderr
+            .contains("set `octopus.apiKeyEnv` or `octopus.accessTokenEnv`, not both"),
+        "{}",
+        both.stderr
+    );
+}

@@ -115,7 +115,7 @@ pub(crate) fn list(
             space: space.clone(),
             known: spaces.iter().map(|space| format!("`{}`", space.name)).collect(),
         })?;
-    let workers: Vec<Registered> = client.get(&format!("/api/{}/workers/all", found.id))?;
+    let workers: Vec<Registered> = client.get_large(&format!("/api/{}/workers/all", found.id))?;
     let pools: Vec<WorkerPoolResource> = client.get(&format!("/api/{}/workerpools/all", found.id))?;
     let mut listed: Vec<Listed> = workers
         .into_iter()

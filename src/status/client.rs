@@ -126,6 +126,10 @@ impl Default for ClientOptions {
 /// last answer is the error.
 pub const RETRY_BUDGET: Duration = Duration::from_secs(180);
 
+/// What the answers other than `workers/all` may weigh: a thousand spaces, pools or
+/// policies are well under a megabyte.
+pub const SMALL_BODY_LIMIT: u64 = 10_000_000;
+
 /// Same-origin redirects a GET follows before giving up.
 const MAX_REDIRECTS: usize = 5;
 
@@ -292,12 +296,23 @@ impl<'a> Client<'a> {
         }
     }
 
-    /// `GET path` as JSON, parsed as it is read (a body is never held whole as bytes).
+    /// `GET path` as JSON, parsed as it is read (a body is never held whole as bytes), at
+    /// most [`SMALL_BODY_LIMIT`]: spaces, pools and policies are a few kilobytes.
     pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, StatusError> {
+        self.get_limited(path, self.options.body_limit.min(SMALL_BODY_LIMIT))
+    }
+
+    /// `GET path` as JSON, up to [`ClientOptions::body_limit`]: for `workers/all`, which
+    /// grows with the fleet.
+    pub fn get_large<T: DeserializeOwned>(&self, path: &str) -> Result<T, StatusError> {
+        self.get_limited(path, self.options.body_limit)
+    }
+
+    fn get_limited<T: DeserializeOwned>(&self, path: &str, limit: u64) -> Result<T, StatusError> {
         let body = self.send(Method::Get, path, None)?;
         let mut reader = Limited {
             inner: body.response.into_body().into_reader(),
-            left: self.options.body_limit,
+            left: limit,
             exceeded: false,
         };
         let parsed = serde_json::from_reader(std::io::BufReader::new(&mut reader));
@@ -306,7 +321,7 @@ impl<'a> Client<'a> {
                 StatusError::TooLarge {
                     environment: self.environment.clone(),
                     url: body.url.clone(),
-                    limit: self.options.body_limit,
+                    limit,
                 }
             } else {
                 StatusError::Response {

@@ -470,7 +470,7 @@ impl StatusError {
                 "a write is never sent again after a redirect (it would arrive as a GET, and nothing would be written): set `octopus.serverUrl` so that `{location}` is not redirected"
             )),
             StatusError::TooLarge { .. } => Some(
-                "a `workers/all` of a very large space can be this big: raise the limit with `WORKERGEN_HTTP_MAX_BODY_MB`; otherwise check that `octopus.serverUrl` is the Octopus Server".into(),
+                "check that `octopus.serverUrl` is the Octopus Server; only the `workers/all` of a very large space can pass the limit, and `WORKERGEN_HTTP_MAX_BODY_MB` raises it (default 100)".into(),
             ),
             StatusError::Identity { .. } => Some(
                 "`--prune` deletes only when every environment's server is known (`GET /api` names it by its `InstallationId`): make the server reachable, or prune with `--env` once it is".into(),
@@ -1012,7 +1012,7 @@ fn read(client: &Client<'_>, server: &Server<'_>) -> Result<Registered, StatusEr
         });
     };
     let space_id = space.id.clone();
-    let raw: Vec<serde_json::Value> = client.get(&format!("/api/{space_id}/workers/all"))?;
+    let raw: Vec<serde_json::Value> = client.get_large(&format!("/api/{space_id}/workers/all"))?;
     let mut workers = Vec::with_capacity(raw.len());
     for value in raw {
         let worker = WorkerResource::deserialize(&value).map_err(|error| StatusError::Response {
