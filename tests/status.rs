@@ -818,6 +818,28 @@ fn a_worker_renamed_in_octopus_or_in_git_is_found_by_release_and_namespace_and_n
     )
     .unwrap();
 
+    // What a reviewer sees before anything is deleted.
+    let dry_run = fixture.run(&["--env", "production", "--prune", "--dry-run"]);
+    assert_eq!(dry_run.code, 0, "{}", dry_run.stderr);
+    assert!(fixture.api.writes().is_empty());
+    assert!(
+        dry_run
+            .stderr
+            .contains("Workers-10: delete orphaned worker `old-worker` (Workers-10): release `old-worker`"),
+        "each write is printed as it is (not) made: {}",
+        dry_run.stderr
+    );
+    insta::assert_snapshot!(
+        "status_prune_dry_run_renamed",
+        stable(
+            &format!(
+                "$ workergen status --env production --prune --dry-run\n{}",
+                dry_run.stdout
+            ),
+            &fixture.api.url
+        )
+    );
+
     let run = fixture.run(&["--prune", "--force", "--format", "json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let document: Value = serde_json::from_str(&run.stdout).unwrap();
