@@ -584,6 +584,8 @@ mod tests {
             policies: vec![
                 policy("MachinePolicies-1", "Default Machine Policy", true, None),
                 policy("MachinePolicies-2", "GitOps", false, Some("NeverUpdate")),
+                policy("MachinePolicies-3", "Frozen", false, Some("Block")),
+                policy("MachinePolicies-4", "Latest", false, Some("Update")),
             ],
         }
     }
@@ -627,5 +629,12 @@ mod tests {
             "no behaviour given: Octopus's default, Update"
         );
         assert!(!registered.policies[1].upgrades_agents());
+        assert!(!registered.policies[2].upgrades_agents(), "Block prohibits updates");
+        assert!(registered.policies[3].upgrades_agents());
+        let warning = upgrading_policy("w", &registered.policies[3], &space);
+        assert!(
+            warning.ends_with("declare `machinePolicy: Frozen`, whose Kubernetes agent updates are not `Update`"),
+            "{warning}"
+        );
     }
 }
