@@ -634,3 +634,65 @@ fn usage_mistakes_exit_2() {
         no_repo.stderr
     );
 }
+
+/// Installs of one environment made with another credential than the environment's: the
+/// cluster file keeps theirs in its own `octopus:`, and Helm renders the same manifests
+/// from the install's values and from the declarations.
+#[test]
+fn a_cluster_whose_workers_use_other_credentials_gets_its_own_octopus_block() {
+    let dir = repo();
+    let first = import(dir.path(), "production", "eu-west-1", &[], &["deploy.sh"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let run = import(dir.path(), "production", "team-b", &[], &["team-b.yaml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let cluster = std::fs::read_to_string(dir.path().join("environments/production/team-b.yaml")).unwrap();
+    let parsed: serde_yaml::Value = serde_yaml::from_str(&cluster).unwrap();
+    assert_eq!(
+        parsed["octopus"]["auth"]["apiKeySecret"].as_str(),
+        Some("team-b-octopus-key"),
+        "{cluster}"
+    );
+    let environment = std::fs::read_to_string(dir.path().join("environments/production/environment.yaml")).unwrap();
+    assert!(
+        environment.contains("bearerTokenSecret: octopus-worker-token"),
+        "{environment}"
+    );
+    let validate = workergen(dir.path(), &["validate"]);
+    assert_eq!(validate.code, 0, "{}", validate.stderr);
+    let render = workergen(dir.path(), &["render"]);
+    assert_eq!(render.code, 0, "{}", render.stderr);
+    let values = dir.path().join("rendered/production/team-b/team-b/values.yaml");
+    let text = std::fs::read_to_string(&values).unwrap();
+    assert!(text.contains("serverApiKeySecretName: team-b-octopus-key"), "{text}");
+    assert!(!text.contains("bearerTokenSecretName"), "{text}");
+
+    // The same release into a cluster that has other workers would change theirs: refused.
+    let mixed = import(dir.path(), "production", "eu-west-1", &[], &["team-b.yaml"]);
+    assert_eq!(mixed.code, 2, "{}", mixed.stderr);
+    assert!(
+        mixed
+            .stderr
+            .contains("reads its credential from Secret `team-b-octopus-key`")
+            || mixed.stderr.contains("authenticates with"),
+        "{}",
+        mixed.stderr
+    );
+
+    if tool("helm").is_none() {
+        return;
+    }
+    let installed = helm(
+        "3.13.2",
+        "team-b",
+        "octopus-agent-team-b",
+        &["--values".to_owned(), fixture("team-b.yaml")],
+    );
+    let ours = helm(
+        "3.13.2",
+        "team-b",
+        "octopus-agent-team-b",
+        &["--values".to_owned(), values.display().to_string()],
+    );
+    assert_eq!(installed, ours, "the manifests differ");
+    assert!(installed.contains("team-b-octopus-key"));
+}

@@ -93,7 +93,14 @@ pub(crate) struct ClusterPlan {
 /// the cluster's `defaults`: they become the values every imported worker shares.
 /// Otherwise the file's `defaults` and its other workers stay, and each imported worker
 /// is written against them.
-pub(crate) fn cluster_file(existing: &Existing, imported: &[Planned], cluster: &str) -> ClusterPlan {
+/// `octopus` is the cluster's own `octopus:` block to write, when its workers use another
+/// credential than the environment's.
+pub(crate) fn cluster_file(
+    existing: &Existing,
+    imported: &[Planned],
+    cluster: &str,
+    octopus: Option<&Node>,
+) -> ClusterPlan {
     let higher = crate::merge::merge(
         [
             &Existing::defaults_of(existing.settings.as_ref()),
@@ -136,6 +143,9 @@ pub(crate) fn cluster_file(existing: &Existing, imported: &[Planned], cluster: &
             Node::string(cluster, Loc::default()),
         );
         put(&mut root, &["cluster"], destination);
+    }
+    if let Some(octopus) = octopus {
+        put(&mut root, &["octopus"], octopus.clone());
     }
     take(&mut root, &["defaults"]);
     if defaults.as_map().is_some_and(|map| !map.is_empty()) {
@@ -358,7 +368,7 @@ mod tests {
                 fields: node("workerPools: [P]\nlogLevel: Info\n"),
             },
         ];
-        let plan = cluster_file(&Existing::default(), &workers, "eu");
+        let plan = cluster_file(&Existing::default(), &workers, "eu", None);
         assert_eq!(
             plan.text.lines().filter(|line| !line.starts_with('#')).collect::<Vec<_>>().join("\n"),
             "cluster:\n  destination:\n    name: eu\ndefaults:\n  workerPools:\n    - P\nworkers:\n  a:\n    logLevel: Debug\n    namespace: x\n  b:\n    logLevel: Info"
@@ -384,7 +394,7 @@ mod tests {
                 fields: node("workerPools: [P]\n"),
             },
         ];
-        let plan = cluster_file(&existing, &workers, "eu");
+        let plan = cluster_file(&existing, &workers, "eu", None);
         assert_eq!(
             plan.text,
             "# the EU cluster\ncluster:\n  destination: {name: eu}\nworkers:\n  # hand-written\n  manual:\n    workerPools: [M]   # the manual pool\n\n  old:\n    workerPools:\n      - Q\n  new:\n    workerPools:\n      - P\n\n# trailing note\n"
@@ -397,7 +407,7 @@ mod tests {
             cluster_text: Some(flow.to_owned()),
             ..Existing::default()
         };
-        let plan = cluster_file(&existing, &workers[1..], "eu");
+        let plan = cluster_file(&existing, &workers[1..], "eu", None);
         assert!(plan.comments_dropped && !plan.text.contains("# note"));
     }
 

@@ -344,7 +344,7 @@ mod tests {
                     ..plan::Existing::default()
                 };
                 let planned = [plan::Planned { name: "w".into(), fields }];
-                let cluster = plan::cluster_file(&existing, &planned, "c");
+                let cluster = plan::cluster_file(&existing, &planned, "c", None);
                 let files = BTreeMap::from([
                     ("environments/e/c.yaml".to_owned(), cluster.text.clone()),
                     ("environments/e/environment.yaml".to_owned(), environment.to_owned()),

@@ -71,6 +71,9 @@ struct Auth {
     kind: Kind,
     name: String,
     certificate: Option<String>,
+    /// The installs use another credential than the environment declares: it goes into
+    /// the cluster file's own `octopus.auth`.
+    cluster: bool,
 }
 
 /// Runs `workergen import` in the config repository `dir`.
@@ -108,7 +111,16 @@ pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Ou
             ),
         })
         .collect();
-    let cluster_plan = plan::cluster_file(&existing, &planned, &options.cluster);
+    let cluster_octopus = auth.cluster.then(|| {
+        let mut octopus = Node::map(Loc::default());
+        put(
+            &mut octopus,
+            &["auth", auth.kind.field()],
+            Node::string(&auth.name, Loc::default()),
+        );
+        octopus
+    });
+    let cluster_plan = plan::cluster_file(&existing, &planned, &options.cluster, cluster_octopus.as_ref());
     check_overwrites(&existing, &cluster_plan, options, &mut errors);
     if !errors.is_empty() {
         return stop(errors, &sources);
@@ -373,7 +385,7 @@ fn environment(
     errors: &mut Vec<Diagnostic>,
 ) -> (Option<Node>, Auth) {
     let declared = existing.environment.as_ref().and_then(|root| root.get("octopus"));
-    let auth = decide_auth(imports, declared, options, errors);
+    let auth = decide_auth(imports, existing, options, errors);
     let Some(first) = imports.first() else {
         return (None, auth);
     };
@@ -457,9 +469,18 @@ fn agree_with_environment(import: &Import, declared: &Node, path: &str, errors: 
 }
 
 /// The credential kind and Secret names: the environment's when it declares them,
-/// else the installs' (they must agree), with `--secret-name` or the default name.
-fn decide_auth(imports: &[Import], declared: Option<&Node>, options: &Options, errors: &mut Vec<Diagnostic>) -> Auth {
-    let declared_auth = declared.and_then(|octopus| {
+/// else the installs' (they must agree), with `--secret-name` or the default name. When
+/// the environment declares another credential than the installs use, and they agree
+/// among themselves, the cluster file gets its own `octopus.auth` (when it has no other
+/// workers, whose credential that would change, and no `octopus.auth` of its own).
+fn decide_auth(imports: &[Import], existing: &Existing, options: &Options, errors: &mut Vec<Diagnostic>) -> Auth {
+    let declared = existing.environment.as_ref().and_then(|root| root.get("octopus"));
+    let of_cluster = existing
+        .cluster
+        .as_ref()
+        .and_then(|root| root.get_path(["octopus"]))
+        .filter(|octopus| octopus.get("auth").is_some());
+    let declared_auth = of_cluster.or(declared).and_then(|octopus| {
         Kind::ALL.into_iter().find_map(|kind| {
             let node = octopus.get_path(["auth", kind.field()])?;
             Some((kind, node.as_str()?.to_owned(), node.loc))
@@ -473,12 +494,30 @@ fn decide_auth(imports: &[Import], declared: Option<&Node>, options: &Options, e
             .map(|(kind, _, loc)| (*kind, *loc))
             .or(import.found.plaintext)
     };
+    let own_kind = imports.iter().find_map(|import| kind_of(import).map(|(kind, _)| kind));
+    let referenced = imports.iter().find_map(|import| import.found.reference.clone());
+    let agree_among_themselves = imports.iter().all(|import| {
+        kind_of(import).is_none_or(|(kind, _)| Some(kind) == own_kind)
+            && import
+                .found
+                .reference
+                .as_ref()
+                .is_none_or(|(_, name, _)| referenced.as_ref().is_some_and(|(_, first, _)| first == name))
+    });
+    let differs = declared_auth.as_ref().is_some_and(|(kind, name, _)| {
+        own_kind.is_some_and(|own| own != *kind) || referenced.as_ref().is_some_and(|(_, own, _)| own != name)
+    });
+    let cluster_has_others = existing
+        .workers()
+        .iter()
+        .any(|(name, _, _)| !imports.iter().any(|import| &import.release == name));
+    let cluster = differs && agree_among_themselves && of_cluster.is_none() && !cluster_has_others;
+    let declared_auth = if cluster { None } else { declared_auth };
     let kind = declared_auth
         .as_ref()
         .map(|(kind, _, _)| *kind)
-        .or_else(|| imports.iter().find_map(|import| kind_of(import).map(|(kind, _)| kind)))
+        .or(own_kind)
         .unwrap_or(Kind::BearerToken);
-    let referenced = imports.iter().find_map(|import| import.found.reference.clone());
     let name = match (&declared_auth, &referenced, &options.secret_name) {
         (Some((_, name, _)), _, _) | (None, Some((_, name, _)), _) | (None, None, Some(name)) => name.clone(),
         (None, None, None) => kind.default_name().to_owned(),
@@ -501,6 +540,7 @@ fn decide_auth(imports: &[Import], declared: Option<&Node>, options: &Options, e
         kind,
         name,
         certificate,
+        cluster,
     }
 }
 
@@ -521,20 +561,20 @@ fn auth_errors(
             Diagnostic::error(
                 loc,
                 format!(
-                    "`{}` authenticates with {}, and the environment's workers with {}",
+                    "`{}` authenticates with {}, and the other workers with {}",
                     import.release,
                     found.describe(),
                     kind.describe()
                 ),
             )
-            .with_hint("one environment has one credential kind (`octopus.auth`): import this release into another environment")
+            .with_hint("the workers of one cluster share one credential: import this release into a cluster of its own (`--cluster`), whose file then keeps its credential in `octopus.auth`")
             .redacted(),
         ));
     }
     if let Some((_, other, loc)) = import.found.reference.as_ref().filter(|(_, other, _)| other != name) {
         errors.push(related(
-            Diagnostic::error(*loc, format!("`{}` reads its credential from Secret `{other}`, and the environment's workers from `{name}`", import.release))
-                .with_hint("the workers of one environment share one credential Secret name: rename the Secret, or import into another environment"),
+            Diagnostic::error(*loc, format!("`{}` reads its credential from Secret `{other}`, and the other workers from `{name}`", import.release))
+                .with_hint("the workers of one cluster share one credential Secret: import this release into a cluster of its own (`--cluster`), whose file then keeps its Secret in `octopus.auth`, or rename the Secret"),
         ));
     }
     if let (Some((_, declared_name, loc)), Some(wanted)) = (declared, &options.secret_name) {
@@ -657,6 +697,14 @@ fn report(imports: &[Import], auth: &Auth, plan: &plan::ClusterPlan, options: &O
         return;
     }
     let environment_file = environment_path(options);
+    if auth.cluster {
+        eprintln!(
+            "note: these releases authenticate with {} from Secret `{}`, not with the environment's credential: {} keeps it in its own `octopus.auth`",
+            auth.kind.describe(),
+            auth.name,
+            cluster_path(options)
+        );
+    }
     for import in imports {
         let namespace = import
             .namespace
