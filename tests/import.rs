@@ -34,9 +34,14 @@ fn repo() -> tempfile::TempDir {
     dir
 }
 
+/// `workergen import` of fixtures, saying the chart version the `helm get values`
+/// inputs were installed with (`3.13.2`) unless `extra` says one.
 fn import(dir: &Path, env: &str, cluster: &str, extra: &[&str], files: &[&str]) -> Run {
     let files: Vec<String> = files.iter().map(|name| fixture(name)).collect();
     let mut args = vec!["import", "--env", env, "--cluster", cluster];
+    if !extra.contains(&"--installed-version") {
+        args.extend(["--installed-version", "3.13.2"]);
+    }
     args.extend(extra);
     args.extend(files.iter().map(String::as_str));
     workergen(dir, &args)
@@ -260,6 +265,8 @@ fn a_bad_input_writes_nothing_and_shows_no_credential() {
             "production",
             "--cluster",
             "eu-west-1",
+            "--installed-version",
+            "3.13.2",
             &deploy,
             &bad_path,
             &plain_path,
@@ -419,7 +426,16 @@ fn a_worker_that_would_not_round_trip_is_refused() {
     let odd_path = odd.display().to_string();
     let run = workergen(
         dir.path(),
-        &["import", "--env", "production", "--cluster", "eu-west-1", &odd_path],
+        &[
+            "import",
+            "--env",
+            "production",
+            "--cluster",
+            "eu-west-1",
+            "--installed-version",
+            "3.13.2",
+            &odd_path,
+        ],
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(files(dir.path()), before);
@@ -695,4 +711,168 @@ fn a_cluster_whose_workers_use_other_credentials_gets_its_own_octopus_block() {
     );
     assert_eq!(installed, ours, "the manifests differ");
     assert!(installed.contains("team-b-octopus-key"));
+}
+
+/// A `helm get values` file without `--installed-version` could be a 2.x release read as
+/// 3.x (no move to the 3.x layout: the next sync changes its storage): import asks.
+#[test]
+fn a_values_file_without_a_version_stops_and_asks_for_one() {
+    let dir = repo();
+    let before = files(dir.path());
+    let legacy = fixture("legacy-builder.yaml");
+    let run = workergen(
+        dir.path(),
+        &["import", "--env", "staging", "--cluster", "legacy", &legacy],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "legacy-builder.yaml:1:1: error: the chart version `legacy-builder` was installed with is not known"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("hint: pass `--installed-version`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(files(dir.path()), before, "nothing written");
+    assert_no_secret(&run, dir.path());
+
+    let banana = workergen(
+        dir.path(),
+        &[
+            "import",
+            "--env",
+            "staging",
+            "--cluster",
+            "legacy",
+            "--installed-version",
+            "banana",
+            &legacy,
+        ],
+    );
+    assert_eq!(banana.code, 2, "{}", banana.stderr);
+    assert!(
+        banana
+            .stderr
+            .contains("--installed-version `banana` is not a chart version"),
+        "{}",
+        banana.stderr
+    );
+    assert_eq!(files(dir.path()), before);
+
+    // A command line says its version itself.
+    let command = import(dir.path(), "production", "eu-west-1", &[], &["deploy.sh"]);
+    assert_eq!(command.code, 0, "{}", command.stderr);
+}
+
+/// Helm's table header and a byte order mark are read; `--all` output (with or without
+/// its `COMPUTED VALUES:` header) and an empty file are refused, each at its place.
+#[test]
+fn helm_headers_and_a_bom_are_read_and_all_values_or_nothing_are_refused() {
+    let dir = repo();
+    let run = import(dir.path(), "production", "eu-west-1", &[], &["bom-build.yaml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("ok      bom-build: renders the imported values"),
+        "{}",
+        run.stdout
+    );
+    assert_no_secret(&run, dir.path());
+
+    let before = files(dir.path());
+    let all = import(dir.path(), "production", "eu-west-1", &[], &["build-linux-all.yaml"]);
+    assert_eq!(all.code, 2, "{}", all.stderr);
+    assert!(
+        all.stderr.contains("build-linux-all.yaml:1:1: error: `"),
+        "{}",
+        all.stderr
+    );
+    assert!(
+        all.stderr
+            .contains("default values: `helm get values --all` output, not what the install set"),
+        "{}",
+        all.stderr
+    );
+    assert!(
+        all.stderr
+            .contains("hint: save `helm get values -o yaml RELEASE -n NAMESPACE` without `--all`"),
+        "{}",
+        all.stderr
+    );
+
+    let inputs = tempfile::tempdir().unwrap();
+    let computed = inputs.path().join("computed.yaml");
+    std::fs::write(
+        &computed,
+        "USER-SUPPLIED VALUES:\nagent:\n  name: x\n\nCOMPUTED VALUES:\nagent:\n  name: x\n",
+    )
+    .unwrap();
+    let empty = inputs.path().join("empty.yaml");
+    std::fs::write(&empty, "\u{feff}USER-SUPPLIED VALUES:\nnull\n").unwrap();
+    let blank = inputs.path().join("blank.sh");
+    std::fs::write(&blank, "\n  \n").unwrap();
+    for (path, expected) in [
+        (
+            &computed,
+            "computed.yaml:5:1: error: `helm get values --all` output (`COMPUTED VALUES:`)",
+        ),
+        (&empty, "empty.yaml:1:1: error: the input is empty"),
+        (&blank, "blank.sh:1:1: error: the input is empty"),
+    ] {
+        let path = path.display().to_string();
+        let run = workergen(
+            dir.path(),
+            &[
+                "import",
+                "--env",
+                "production",
+                "--cluster",
+                "eu-west-1",
+                "--installed-version",
+                "3.13.2",
+                &path,
+            ],
+        );
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains(expected), "{expected}\n{}", run.stderr);
+    }
+    assert_eq!(files(dir.path()), before, "nothing written");
+
+    if tool("helm").is_none() {
+        return;
+    }
+    let render = workergen(dir.path(), &["render"]);
+    assert_eq!(render.code, 0, "{}", render.stderr);
+    // The install's values as Helm read them (it reads the file without the mark).
+    let text = std::fs::read_to_string(fixture("bom-build.yaml")).unwrap();
+    let install = inputs.path().join("bom-build-install.yaml");
+    std::fs::write(&install, text.trim_start_matches('\u{feff}')).unwrap();
+    let swap = [
+        "--set",
+        "agent.bearerToken=",
+        "--set",
+        "agent.bearerTokenSecretName=octopus-worker-token",
+    ]
+    .map(String::from);
+    let installed = helm(
+        "3.13.2",
+        "bom-build",
+        "octopus-agent-bom-build",
+        &[
+            vec!["--values".to_owned(), install.display().to_string()],
+            swap.to_vec(),
+        ]
+        .concat(),
+    );
+    let values = dir.path().join("rendered/production/eu-west-1/bom-build/values.yaml");
+    let ours = helm(
+        "3.13.2",
+        "bom-build",
+        "octopus-agent-bom-build",
+        &["--values".to_owned(), values.display().to_string()],
+    );
+    assert_eq!(installed, ours, "the manifests differ");
 }

@@ -67,6 +67,18 @@ pub(crate) fn major_of(version: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+/// Whether `text` is a chart version as `helm list` shows it: `MAJOR.MINOR.PATCH`, with
+/// an optional leading `v` and pre-release or build suffix.
+pub(crate) fn is_version(text: &str) -> bool {
+    let core = text.strip_prefix('v').unwrap_or(text);
+    let core = core.split(['-', '+']).next().unwrap_or_default();
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()))
+}
+
 /// One imported worker, ready to be written.
 #[derive(Debug, Clone)]
 pub(crate) struct Planned {
@@ -409,6 +421,16 @@ mod tests {
         };
         let plan = cluster_file(&existing, &workers[1..], "eu", None);
         assert!(plan.comments_dropped && !plan.text.contains("# note"));
+    }
+
+    #[test]
+    fn versions_are_major_minor_patch() {
+        for good in ["2.51.2", "v3.13.2", "3.0.0-rc.1", "3.1.0+build.5"] {
+            assert!(is_version(good), "{good}");
+        }
+        for bad in ["banana", "2", "2.51", "2.*.*", "2.51.x", "", "v", "1.2.3.4"] {
+            assert!(!is_version(bad), "{bad}");
+        }
     }
 
     #[test]

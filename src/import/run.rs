@@ -200,6 +200,14 @@ fn check_options(options: &Options) -> Result<(), Failure> {
             ));
         }
     }
+    if let Some(version) = options.installed_version.as_deref() {
+        if !plan::is_version(version) {
+            return Err(Failure::usage_with_hint(
+                format!("--installed-version `{version}` is not a chart version"),
+                "the version `helm list -n NAMESPACE` shows in its CHART column (`kubernetes-agent-2.51.2` is `2.51.2`)",
+            ));
+        }
+    }
     if let Some(name) = options.secret_name.as_deref() {
         if !crate::names::is_dns_subdomain(name) {
             return Err(Failure::usage_with_hint(
@@ -332,7 +340,19 @@ fn import_of(
 ) -> Option<Import> {
     let start = Loc::new(id, 1, 1);
     let (release, namespace, version, mut values) = match read {
-        Input::Values { release, values } => (release, None, None, values),
+        Input::Values { release, values } => {
+            if let Some((held, of)) = holds_chart_defaults(&values) {
+                errors.push(
+                    Diagnostic::error(
+                        start,
+                        format!("`{file}` holds {held} of the chart's {of} default values: `helm get values --all` output, not what the install set"),
+                    )
+                    .with_hint(super::input::COMPUTED_HINT),
+                );
+                return None;
+            }
+            (release, None, None, values)
+        }
         Input::Command(install) => {
             let mut values = from_set(&SetValue::Map(install.values), start);
             super::tree::locate_in(&mut values, text, id, "");
@@ -341,7 +361,21 @@ fn import_of(
     };
     let repo_major = existing.chart_major().unwrap_or(3);
     let version = version.or_else(|| options.installed_version.clone());
-    let installed_major = version.as_deref().and_then(plan::major_of).unwrap_or(repo_major);
+    // A guess would be wrong exactly where it matters: a 2.x release read as 3.x skips
+    // the move to the 3.x layout, and the next sync changes the worker's storage.
+    let Some(installed_major) = version.as_deref().and_then(plan::major_of) else {
+        errors.push(
+            Diagnostic::error(
+                start,
+                format!("the chart version `{release}` was installed with is not known"),
+            )
+            .with_hint(format!(
+                "pass `--installed-version` with the version `helm list -n {}` shows (CHART `kubernetes-agent-2.51.2` is `2.51.2`), or see each worker's with `workergen import --env ENV --from-octopus`; a 2.x release needs the chart's move to the 3.x layout",
+                namespace.clone().unwrap_or_else(|| format!("octopus-agent-{release}"))
+            )),
+        );
+        return None;
+    };
     let mut migrated = Vec::new();
     match (installed_major, repo_major) {
         (2, 3) => migrated = factor::migrate_to_v3(&mut values, start),
@@ -367,6 +401,30 @@ fn import_of(
         octopus,
         migrated,
     })
+}
+
+/// How many of a chart's default values (of either major) `values` holds with the
+/// default's own value, and of how many, when that is most of them: the mark of `helm get
+/// values --all`, whose every default would be pinned in Git. An install sets a handful.
+fn holds_chart_defaults(values: &Node) -> Option<(usize, usize)> {
+    [2, 3]
+        .into_iter()
+        .filter_map(crate::chart::reference)
+        .map(|reference| {
+            let (mut held, mut of) = (0, 0);
+            reference.root.for_each_leaf(&mut Vec::new(), &mut |path, default| {
+                of += 1;
+                if values
+                    .get_path(path.iter().copied())
+                    .is_some_and(|value| super::tree::same(value, default))
+                {
+                    held += 1;
+                }
+            });
+            (held, of)
+        })
+        .filter(|(held, of)| *held >= 20 && held * 2 >= *of)
+        .max()
 }
 
 /// The values less those the environment declares.
