@@ -876,3 +876,70 @@ fn helm_headers_and_a_bom_are_read_and_all_values_or_nothing_are_refused() {
     );
     assert_eq!(installed, ours, "the manifests differ");
 }
+
+/// The wizard's PowerShell command (backtick continuations, PowerShell quoting) reads as
+/// the same install as its bash twin, and Helm renders the install's manifests from it.
+#[test]
+fn a_powershell_wizard_command_reads_as_its_bash_twin() {
+    let bash = repo();
+    let run = import(bash.path(), "production", "eu-west-1", &[], &["deploy.sh"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let powershell = repo();
+    let run = import(powershell.path(), "production", "eu-west-1", &[], &["deploy.ps1"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_no_secret(&run, powershell.path());
+    assert_eq!(
+        environment_files(powershell.path(), "production"),
+        environment_files(bash.path(), "production")
+    );
+
+    // An unquoted comma would make PowerShell pass two arguments: refused at its place.
+    let inputs = tempfile::tempdir().unwrap();
+    let split = inputs.path().join("split.ps1");
+    std::fs::write(
+        &split,
+        "helm upgrade --install `\n  --set agent.name=a,agent.space=b `\n  r oci://registry-1.docker.io/octopusdeploy/kubernetes-agent\n",
+    )
+    .unwrap();
+    let split_path = split.display().to_string();
+    let refused = workergen(
+        powershell.path(),
+        &["import", "--env", "production", "--cluster", "eu-west-1", &split_path],
+    );
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("PowerShell reads an unquoted ','"),
+        "{}",
+        refused.stderr
+    );
+
+    if tool("helm").is_none() {
+        return;
+    }
+    let render = workergen(powershell.path(), &["render"]);
+    assert_eq!(render.code, 0, "{}", render.stderr);
+    let swap = [
+        "--set",
+        "agent.bearerToken=",
+        "--set",
+        "agent.bearerTokenSecretName=octopus-worker-token",
+    ]
+    .map(String::from);
+    // What PowerShell passes to helm is what bash passes for the twin.
+    let installed = helm(
+        "3.13.2",
+        "deploy",
+        "octopus-agent-deploy",
+        &[set_arguments(&fixture("deploy.sh")), swap.to_vec()].concat(),
+    );
+    let values = powershell
+        .path()
+        .join("rendered/production/eu-west-1/deploy/values.yaml");
+    let ours = helm(
+        "3.13.2",
+        "deploy",
+        "octopus-agent-deploy",
+        &["--values".to_owned(), values.display().to_string()],
+    );
+    assert_eq!(installed, ours, "the manifests differ");
+}
