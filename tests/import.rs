@@ -943,3 +943,108 @@ fn a_powershell_wizard_command_reads_as_its_bash_twin() {
     );
     assert_eq!(installed, ours, "the manifests differ");
 }
+
+/// The wizard command of `deploy.sh` with `extra` before its release, in `dir`.
+fn command_with(dir: &Path, name: &str, extra: &str) -> String {
+    let text = std::fs::read_to_string(fixture("deploy.sh")).unwrap();
+    let text = text.replace("  deploy \\\n", &format!("  {extra} \\\n  deploy \\\n"));
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+/// Where Helm's `--set` and import read a value differently, import now reads it as Helm
+/// does, or refuses with Helm's reason; a file `validate` would refuse is never written;
+/// a command for another chart names it.
+#[test]
+fn set_values_read_as_helm_reads_them_or_are_refused_with_its_reason() {
+    let dir = repo();
+    let inputs = tempfile::tempdir().unwrap();
+    let before = files(dir.path());
+    for (extra, expected) in [
+        ("--set a=null,a.b=1", "\"a.b\" is set both as null and as a map"),
+        (
+            "--set-string agent.worker.enabled=true",
+            "`agent.worker.enabled` of `deploy` is the text \"true\" (`--set-string`), not a boolean",
+        ),
+        (
+            "--set 'scriptPods.tolerations[65536].key=x'",
+            "error: file is larger than 1024 KiB",
+        ),
+    ] {
+        let path = command_with(inputs.path(), "deploy.sh", extra);
+        let run = workergen(
+            dir.path(),
+            &["import", "--env", "production", "--cluster", "eu-west-1", &path],
+        );
+        assert_eq!(run.code, 2, "{extra}: {}", run.stderr);
+        assert!(run.stderr.contains(expected), "{extra}: {}", run.stderr);
+        assert_no_secret(&run, dir.path());
+    }
+    let other = inputs.path().join("other.sh");
+    std::fs::write(
+        &other,
+        std::fs::read_to_string(fixture("deploy.sh"))
+            .unwrap()
+            .replace("octopusdeploy/kubernetes-agent", "bitnami/nginx"),
+    )
+    .unwrap();
+    let other_path = other.display().to_string();
+    let run = workergen(
+        dir.path(),
+        &["import", "--env", "production", "--cluster", "eu-west-1", &other_path],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the chart \"oci://registry-1.docker.io/bitnami/nginx\" is not the Kubernetes agent chart"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(files(dir.path()), before, "nothing written");
+
+    // `falſe` is `false` to Helm (Unicode case folding): a boolean, as the chart gets it.
+    let path = command_with(
+        inputs.path(),
+        "deploy.sh",
+        "--set scriptPods.podTemplate.enabled=FAL\u{17f}E",
+    );
+    let run = workergen(
+        dir.path(),
+        &["import", "--env", "production", "--cluster", "eu-west-1", &path],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let cluster = std::fs::read_to_string(dir.path().join("environments/production/eu-west-1.yaml")).unwrap();
+    let parsed: serde_yaml::Value = serde_yaml::from_str(&cluster).unwrap();
+    assert_eq!(
+        parsed["workers"]["deploy"]["values"]["scriptPods"]["podTemplate"]["enabled"],
+        serde_yaml::Value::Bool(false),
+        "{cluster}"
+    );
+    if tool("helm").is_none() {
+        return;
+    }
+    let render = workergen(dir.path(), &["render"]);
+    assert_eq!(render.code, 0, "{}", render.stderr);
+    let swap = [
+        "--set",
+        "agent.bearerToken=",
+        "--set",
+        "agent.bearerTokenSecretName=octopus-worker-token",
+    ]
+    .map(String::from);
+    let installed = helm(
+        "3.13.2",
+        "deploy",
+        "octopus-agent-deploy",
+        &[set_arguments(&path), swap.to_vec()].concat(),
+    );
+    let values = dir.path().join("rendered/production/eu-west-1/deploy/values.yaml");
+    let ours = helm(
+        "3.13.2",
+        "deploy",
+        "octopus-agent-deploy",
+        &["--values".to_owned(), values.display().to_string()],
+    );
+    assert_eq!(installed, ours, "the manifests differ");
+}

@@ -133,7 +133,11 @@ impl InputError {
                     _ => None,
                 };
                 let loc = needle.and_then(|needle| locate(text, needle, id)).unwrap_or(start);
-                (loc, source.to_string(), "import reads the command exactly as the install wizard printed it (`helm upgrade --install ... RELEASE oci://.../kubernetes-agent`)")
+                let hint = match source {
+                    CommandError::NotAgentChart { .. } => "import adopts installs of the Kubernetes agent chart (`oci://registry-1.docker.io/octopusdeploy/kubernetes-agent`); keep other releases out of this import",
+                    _ => "import reads the command exactly as the install wizard printed it (`helm upgrade --install ... RELEASE oci://.../kubernetes-agent`)",
+                };
+                (loc, source.to_string(), hint)
             }
             InputError::Yaml { message, loc, .. } => (
                 loc.unwrap_or(start),
@@ -161,9 +165,17 @@ impl InputError {
                 "save the output of `helm get values -o yaml RELEASE -n NAMESPACE`, or the wizard's `helm upgrade --install` command, in the file",
             ),
         };
-        Diagnostic::error(loc, credentials::scrub(&message, secrets))
-            .with_hint(hint)
-            .redacted()
+        let diagnostic = Diagnostic::error(loc, credentials::scrub(&message, secrets)).with_hint(hint);
+        match self {
+            // The caret stands on the chart, no credential: the line is shown as it is
+            // (its credentials are masked in the kept text already), so the chart it names
+            // can be read.
+            InputError::Command {
+                source: CommandError::NotAgentChart { .. },
+                ..
+            } => diagnostic,
+            _ => diagnostic.redacted(),
+        }
     }
 }
 

@@ -67,6 +67,12 @@ impl FileTree for Overlay {
 
     fn read(&self, path: &str, limit: u64) -> io::Result<Option<Vec<u8>>> {
         match self.files.get(path) {
+            // The limit a file on disk has, so that a planned file `validate` would refuse
+            // for its size is refused here, before it is written.
+            Some(text) if text.len() as u64 > limit => Err(io::Error::new(
+                io::ErrorKind::FileTooLarge,
+                format!("{path} is larger than {limit} bytes"),
+            )),
             Some(text) => Ok(Some(text.as_bytes().to_vec())),
             None => self.base.read(path, limit),
         }

@@ -359,6 +359,20 @@ fn import_of(
             (install.release, install.namespace, install.version, values)
         }
     };
+    if let Some(node) = values.get_path(["agent", "worker", "enabled"]) {
+        if let crate::yaml::Value::Str(text) = &node.value {
+            // The chart tests it for truth: any text but the empty one (`"false"` too)
+            // makes a worker, which a declaration's boolean cannot say.
+            errors.push(
+                Diagnostic::error(
+                    node.loc,
+                    format!("`agent.worker.enabled` of `{release}` is the text {text:?} (`--set-string`), not a boolean"),
+                )
+                .with_hint("the chart reads any non-empty text as true, `\"false\"` too: install with `--set agent.worker.enabled=true`, a boolean, and import that"),
+            );
+            return None;
+        }
+    }
     let repo_major = existing.chart_major().unwrap_or(3);
     let version = version.or_else(|| options.installed_version.clone());
     // A guess would be wrong exactly where it matters: a 2.x release read as 3.x skips
