@@ -457,6 +457,8 @@ fn from_octopus_lists_the_registered_kubernetes_workers() {
     listening["Endpoint"]["CommunicationStyle"] = "TentaclePassive".into();
     let mut custom = worker("Workers-3", "legacy-agent", &["WorkerPools-2"], "MachinePolicies-1");
     custom["Endpoint"]["KubernetesAgentDetails"]["KubernetesNamespace"] = "agents".into();
+    // A 2.x agent: its version goes into the import line, which then migrates it.
+    custom["Endpoint"]["KubernetesAgentDetails"]["AgentVersion"] = "2.51.2".into();
     let space = Space {
         name: "Default".into(),
         workers: vec![
