@@ -1050,3 +1050,62 @@ fn set_values_read_as_helm_reads_them_or_are_refused_with_its_reason() {
     );
     assert_eq!(installed, ours, "the manifests differ");
 }
+
+/// A value the planned declaration would refuse is shown at the input line it came from,
+/// the unwritten file beside it.
+#[test]
+fn errors_in_the_planned_declarations_point_at_the_input_lines() {
+    let dir = repo();
+    let inputs = tempfile::tempdir().unwrap();
+    let path = command_with(inputs.path(), "deploy.sh", "--set persistence.size=lots");
+    let run = workergen(
+        dir.path(),
+        &["import", "--env", "production", "--cluster", "eu-west-1", &path],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let (line, column) = crate::util::position_of(Path::new(&path), "persistence.size=lots");
+    assert!(
+        run.stderr.contains(&format!(
+            "deploy.sh:{line}:{column}: error: `lots` is not a Kubernetes quantity"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("note: environments/production/eu-west-1.yaml:")
+            && run.stderr.contains("in the declaration import would write"),
+        "{}",
+        run.stderr
+    );
+    assert!(!dir.path().join("environments/production/eu-west-1.yaml").exists());
+    assert_no_secret(&run, dir.path());
+
+    let values = inputs.path().join("sized.yaml");
+    let text = std::fs::read_to_string(fixture("build-linux.yaml")).unwrap();
+    std::fs::write(&values, text.replace("size: 20Gi", "size: 20 gigs")).unwrap();
+    let values_path = values.display().to_string();
+    let run = import(dir.path(), "production", "eu-west-1", &[], &[]);
+    assert_eq!(run.code, 2, "no input: {}", run.stderr);
+    let run = workergen(
+        dir.path(),
+        &[
+            "import",
+            "--env",
+            "production",
+            "--cluster",
+            "eu-west-1",
+            "--installed-version",
+            "3.13.2",
+            &values_path,
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let (line, column) = crate::util::position_of(&values, "20 gigs");
+    assert!(
+        run.stderr.contains(&format!(
+            "sized.yaml:{line}:{column}: error: `20 gigs` is not a Kubernetes quantity"
+        )),
+        "{}",
+        run.stderr
+    );
+}
