@@ -1109,3 +1109,71 @@ fn errors_in_the_planned_declarations_point_at_the_input_lines() {
         run.stderr
     );
 }
+
+/// An integer of 1000000 or more under `--set` renders differently from the same number
+/// in any values file (Helm reads the file's as a float): refused, with that reason, which
+/// the real chart confirms.
+#[test]
+fn a_set_integer_no_values_file_can_render_is_refused_and_helm_agrees_why() {
+    let dir = repo();
+    let inputs = tempfile::tempdir().unwrap();
+    let path = inputs.path().join("deploy.sh");
+    let text = std::fs::read_to_string(fixture("deploy.sh")).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("pollingConnectionCount=10 ", "pollingConnectionCount=1000000 "),
+    )
+    .unwrap();
+    let path = path.display().to_string();
+    let run = workergen(
+        dir.path(),
+        &["import", "--env", "production", "--cluster", "eu-west-1", &path],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let (line, column) = crate::util::position_of(Path::new(&path), "agent.pollingConnectionCount=1000000");
+    assert!(
+        run.stderr.contains(&format!(
+            "deploy.sh:{line}:{column}: error: `agent.pollingConnectionCount=1000000`"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("templates print as `1e+06`"), "{}", run.stderr);
+    assert!(!dir.path().join("environments/production").exists());
+
+    if tool("helm").is_none() {
+        return;
+    }
+    let values = inputs.path().join("values.yaml");
+    std::fs::write(&values, "agent:\n  pollingConnectionCount: 1000000\n").unwrap();
+    // The install's other values (`--set` wins over `--values`: its own count is left out).
+    let base: Vec<String> = set_arguments(&fixture("deploy.sh"))
+        .chunks(2)
+        .filter(|pair| !pair[1].starts_with("agent.pollingConnectionCount="))
+        .flatten()
+        .cloned()
+        .collect();
+    let from_set = helm(
+        "3.13.2",
+        "deploy",
+        "octopus-agent-deploy",
+        &[
+            base.clone(),
+            ["--set", "agent.pollingConnectionCount=1000000"]
+                .map(String::from)
+                .to_vec(),
+        ]
+        .concat(),
+    );
+    let from_file = helm(
+        "3.13.2",
+        "deploy",
+        "octopus-agent-deploy",
+        &[base, vec!["--values".to_owned(), values.display().to_string()]].concat(),
+    );
+    assert_ne!(
+        from_set, from_file,
+        "Helm renders both alike: the refusal is not needed"
+    );
+    assert!(from_file.contains("1e+06"), "the float form");
+}

@@ -363,6 +363,16 @@ fn import_of(
         Input::Command(install) => {
             let mut values = from_set(&SetValue::Map(install.values), start);
             super::tree::locate_in(&mut values, text, id, "");
+            if let Some((path, number, loc)) = exponent_integer(&values) {
+                errors.push(
+                    Diagnostic::error(
+                        loc,
+                        format!("`{path}={number}`: `--set` keeps this integer whole, but from a values file Helm reads it as a float, which templates print as `{}`", exponent_form(number)),
+                    )
+                    .with_hint("no values file renders what this `--set` renders: keep the release out of the import, or set the value below 1000000 on the release first"),
+                );
+                return None;
+            }
             (install.release, install.namespace, install.version, values)
         }
     };
@@ -446,6 +456,41 @@ fn holds_chart_defaults(values: &Node) -> Option<(usize, usize)> {
         })
         .filter(|(held, of)| *held >= 20 && held * 2 >= *of)
         .max()
+}
+
+/// The first integer of a `--set` whose float form Go prints with an exponent (one of
+/// 1000000 or more, either sign): its key path, value and place.
+fn exponent_integer(values: &Node) -> Option<(String, i64, Loc)> {
+    let mut found = None;
+    values.for_each_leaf(&mut Vec::new(), &mut |path, leaf| {
+        let mut check = |node: &Node| {
+            if let yaml::Value::Int(number) = node.value {
+                if number.unsigned_abs() >= 1_000_000 && found.is_none() {
+                    found = Some((path.join("."), number, node.loc));
+                }
+            }
+        };
+        match &leaf.value {
+            yaml::Value::Seq(items) => items.iter().for_each(&mut check),
+            _ => check(leaf),
+        }
+    });
+    found
+}
+
+/// How Go's `%v` prints `number` as a float64 (`1e+06`, `1.234567e+06`).
+fn exponent_form(number: i64) -> String {
+    let text = format!("{:e}", number as f64);
+    match text.split_once('e') {
+        Some((mantissa, exponent)) => {
+            let (sign, digits) = match exponent.strip_prefix('-') {
+                Some(digits) => ('-', digits),
+                None => ('+', exponent),
+            };
+            format!("{mantissa}e{sign}{digits:0>2}")
+        }
+        None => text,
+    }
 }
 
 /// The values less those the environment declares.
@@ -1018,4 +1063,14 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::rename(&temporary, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&temporary);
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn floats_print_as_go_prints_them() {
+        assert_eq!(super::exponent_form(1_000_000), "1e+06");
+        assert_eq!(super::exponent_form(1_234_567), "1.234567e+06");
+        assert_eq!(super::exponent_form(-20_000_000_000), "-2e+10");
+    }
 }
