@@ -176,6 +176,22 @@ pub(crate) fn compare(
             (Some(node), None) | (None, Some(node)) if is_default(defaults, path, node) => {
                 outcome.defaults.push(path.to_string());
             }
+            // `--set a=null` deletes the chart's default; a declaration's null only removes
+            // what another layer gives, and the rendered values.yaml holds no null.
+            (Some(node), None) if node.is_null() => outcome.differences.push(format!(
+                "{path} (imported null, which deletes the chart's default{}; a declaration cannot delete a chart default, so it would stay)",
+                defaults
+                    .and_then(|defaults| defaults.get_path(path.to_string().split('.')))
+                    .map_or_else(String::new, |default| {
+                        let text = yaml::emit(default);
+                        let text = text.trim_end();
+                        if text.contains('\n') {
+                            format!(" ({})", default.kind())
+                        } else {
+                            format!(" `{text}`")
+                        }
+                    })
+            )),
             _ => outcome
                 .differences
                 .push(format!("{path} (imported {}, rendered {})", shown(one), shown(other))),
