@@ -142,30 +142,7 @@ pub(crate) fn cluster_file(
             .collect();
         (old_defaults.clone(), workers)
     };
-    let mut root = existing
-        .cluster
-        .clone()
-        .filter(|root| root.as_map().is_some())
-        .unwrap_or_else(|| Node::map(Loc::default()));
-    if root.get("cluster").is_none() {
-        let mut destination = Node::map(Loc::default());
-        put(
-            &mut destination,
-            &["destination", "name"],
-            Node::string(cluster, Loc::default()),
-        );
-        put(&mut root, &["cluster"], destination);
-    }
-    if let Some(octopus) = octopus {
-        put(&mut root, &["octopus"], octopus.clone());
-    }
-    take(&mut root, &["defaults"]);
-    if defaults.as_map().is_some_and(|map| !map.is_empty()) {
-        put(&mut root, &["defaults"], defaults.clone());
-    }
-    for (name, fields) in &workers {
-        put(&mut root, &["workers", name], fields.clone());
-    }
+    let root = planned_root(existing, cluster, octopus, &defaults, &workers);
     let spliced = match (&existing.cluster, &existing.cluster_text) {
         (Some(old_root), Some(text)) if !owns_defaults => splice(text, old_root, &workers).filter(|spliced| {
             // Kept only when it reads back as exactly the planned file.
@@ -193,6 +170,42 @@ pub(crate) fn cluster_file(
         defaults_changed: !tree::same(&defaults, &old_defaults),
         comments_dropped,
     }
+}
+
+/// The planned cluster file as a tree: the existing one (or a new one naming the cluster
+/// as its destination) with `octopus`, `defaults` and the imported `workers` set.
+fn planned_root(
+    existing: &Existing,
+    cluster: &str,
+    octopus: Option<&Node>,
+    defaults: &Node,
+    workers: &[(String, Node)],
+) -> Node {
+    let mut root = existing
+        .cluster
+        .clone()
+        .filter(|root| root.as_map().is_some())
+        .unwrap_or_else(|| Node::map(Loc::default()));
+    if root.get("cluster").is_none() {
+        let mut destination = Node::map(Loc::default());
+        put(
+            &mut destination,
+            &["destination", "name"],
+            Node::string(cluster, Loc::default()),
+        );
+        put(&mut root, &["cluster"], destination);
+    }
+    if let Some(octopus) = octopus {
+        put(&mut root, &["octopus"], octopus.clone());
+    }
+    take(&mut root, &["defaults"]);
+    if defaults.as_map().is_some_and(|map| !map.is_empty()) {
+        put(&mut root, &["defaults"], defaults.clone());
+    }
+    for (name, fields) in workers {
+        put(&mut root, &["workers", name], fields.clone());
+    }
+    root
 }
 
 /// The existing cluster file `text` (parsed as `root`) with `workers` written into its

@@ -183,12 +183,10 @@ pub(crate) fn compare(
                 defaults
                     .and_then(|defaults| defaults.get_path(path.to_string().split('.')))
                     .map_or_else(String::new, |default| {
-                        let text = yaml::emit(default);
-                        let text = text.trim_end();
-                        if text.contains('\n') {
+                        if matches!(default.value, yaml::Value::Map(_) | yaml::Value::Seq(_)) {
                             format!(" ({})", default.kind())
                         } else {
-                            format!(" `{text}`")
+                            format!(" `{}`", yaml::emit(default).trim_end())
                         }
                     })
             )),
@@ -245,12 +243,20 @@ mod tests {
             outcome.differences,
             ["agent.tolerations (imported a list, rendered a list)"]
         );
-        let outcome = compare("a", &node("a: {b: null, c: '1'}\n"), &node("a: {c: 1}\n"), &[], None);
+        let defaults = node("a: {b: x, d: {e: 1}}\n");
+        let outcome = compare(
+            "a",
+            &node("a: {b: null, c: '1', d: null}\n"),
+            &node("a: {c: 1}\n"),
+            &[],
+            Some(&defaults),
+        );
         assert_eq!(
             outcome.differences,
             [
-                "a.b (imported null, rendered nothing)",
-                "a.c (imported \"1\", rendered 1)"
+                "a.b (imported null, which deletes the chart's default `x`; a declaration cannot delete a chart default, so it would stay)",
+                "a.c (imported \"1\", rendered 1)",
+                "a.d (imported null, which deletes the chart's default (a map); a declaration cannot delete a chart default, so it would stay)"
             ]
         );
     }

@@ -99,28 +99,7 @@ pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Ou
     if !errors.is_empty() {
         return stop(errors, &sources);
     }
-    let planned: Vec<Planned> = imports
-        .iter()
-        .map(|import| Planned {
-            name: import.release.clone(),
-            fields: factor::declaration(
-                without_octopus(&import.values),
-                import.namespace.as_deref(),
-                &import.release,
-                &format!("{}-{}-{}", options.environment, options.cluster, import.release),
-            ),
-        })
-        .collect();
-    let cluster_octopus = auth.cluster.then(|| {
-        let mut octopus = Node::map(Loc::default());
-        put(
-            &mut octopus,
-            &["auth", auth.kind.field()],
-            Node::string(&auth.name, Loc::default()),
-        );
-        octopus
-    });
-    let cluster_plan = plan::cluster_file(&existing, &planned, &options.cluster, cluster_octopus.as_ref());
+    let cluster_plan = plan_cluster(&imports, &existing, &auth, options);
     check_overwrites(&existing, &cluster_plan, options, &mut errors);
     if !errors.is_empty() {
         return stop(errors, &sources);
@@ -164,6 +143,33 @@ pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Ou
     report(&imports, &auth, &cluster_plan, options, context);
     write(dir, &files, &existing, options, context)?;
     Ok(Outcome::Success)
+}
+
+/// The cluster file the imports make: their declarations, and its own `octopus.auth`
+/// when they use another credential than the environment's.
+fn plan_cluster(imports: &[Import], existing: &Existing, auth: &Auth, options: &Options) -> plan::ClusterPlan {
+    let planned: Vec<Planned> = imports
+        .iter()
+        .map(|import| Planned {
+            name: import.release.clone(),
+            fields: factor::declaration(
+                without_octopus(&import.values),
+                import.namespace.as_deref(),
+                &import.release,
+                &format!("{}-{}-{}", options.environment, options.cluster, import.release),
+            ),
+        })
+        .collect();
+    let cluster_octopus = auth.cluster.then(|| {
+        let mut octopus = Node::map(Loc::default());
+        put(
+            &mut octopus,
+            &["auth", auth.kind.field()],
+            Node::string(&auth.name, Loc::default()),
+        );
+        octopus
+    });
+    plan::cluster_file(existing, &planned, &options.cluster, cluster_octopus.as_ref())
 }
 
 /// `--from-octopus`: the space's registered Kubernetes workers, and how to import them.
@@ -346,49 +352,16 @@ fn import_of(
     errors: &mut Vec<Diagnostic>,
 ) -> Option<Import> {
     let start = Loc::new(id, 1, 1);
-    let (release, namespace, version, mut values) = match read {
-        Input::Values { release, values } => {
-            if let Some((held, of)) = holds_chart_defaults(&values) {
-                errors.push(
-                    Diagnostic::error(
-                        start,
-                        format!("`{file}` holds {held} of the chart's {of} default values: `helm get values --all` output, not what the install set"),
-                    )
-                    .with_hint(super::input::COMPUTED_HINT),
-                );
-                return None;
-            }
-            (release, None, None, values)
-        }
-        Input::Command(install) => {
-            let mut values = from_set(&SetValue::Map(install.values), start);
-            super::tree::locate_in(&mut values, text, id, "");
-            if let Some((path, number, loc)) = exponent_integer(&values) {
-                errors.push(
-                    Diagnostic::error(
-                        loc,
-                        format!("`{path}={number}`: `--set` keeps this integer whole, but from a values file Helm reads it as a float, which templates print as `{}`", exponent_form(number)),
-                    )
-                    .with_hint("no values file renders what this `--set` renders: keep the release out of the import, or set the value below 1000000 on the release first"),
-                );
-                return None;
-            }
-            (install.release, install.namespace, install.version, values)
-        }
-    };
-    if let Some(node) = values.get_path(["agent", "worker", "enabled"]) {
-        if let crate::yaml::Value::Str(text) = &node.value {
-            // The chart tests it for truth: any text but the empty one (`"false"` too)
-            // makes a worker, which a declaration's boolean cannot say.
-            errors.push(
-                Diagnostic::error(
-                    node.loc,
-                    format!("`agent.worker.enabled` of `{release}` is the text {text:?} (`--set-string`), not a boolean"),
-                )
-                .with_hint("the chart reads any non-empty text as true, `\"false\"` too: install with `--set agent.worker.enabled=true`, a boolean, and import that"),
-            );
+    let (release, namespace, version, mut values) = match read_values(read, (file, text), id) {
+        Ok(read) => read,
+        Err(diagnostic) => {
+            errors.push(*diagnostic);
             return None;
         }
+    };
+    if let Some(diagnostic) = text_worker_enabled(&values, &release) {
+        errors.push(diagnostic);
+        return None;
     }
     let repo_major = existing.chart_major().unwrap_or(3);
     let version = version.or_else(|| options.installed_version.clone());
@@ -432,6 +405,60 @@ fn import_of(
         octopus,
         migrated,
     })
+}
+
+/// An input's release, namespace (a command's), chart version (a command's) and values.
+type ReadValues = (String, Option<String>, Option<String>, Node);
+
+/// An input's release, namespace, chart version and values; a diagnostic for values no
+/// declaration can reproduce (`--all` output, a `--set` integer printed in exponent form).
+fn read_values(read: Input, (file, text): (&str, &str), id: FileId) -> Result<ReadValues, Box<Diagnostic>> {
+    let start = Loc::new(id, 1, 1);
+    match read {
+        Input::Values { release, values } => {
+            if let Some((held, of)) = holds_chart_defaults(&values) {
+                return Err(Box::new(
+                    Diagnostic::error(
+                        start,
+                        format!("`{file}` holds {held} of the chart's {of} default values: `helm get values --all` output, not what the install set"),
+                    )
+                    .with_hint(super::input::COMPUTED_HINT),
+                ));
+            }
+            Ok((release, None, None, values))
+        }
+        Input::Command(install) => {
+            let mut values = from_set(&SetValue::Map(install.values), start);
+            super::tree::locate_in(&mut values, text, id, "");
+            if let Some((path, number, loc)) = exponent_integer(&values) {
+                return Err(Box::new(
+                    Diagnostic::error(
+                        loc,
+                        format!("`{path}={number}`: `--set` keeps this integer whole, but from a values file Helm reads it as a float, which templates print as `{}`", exponent_form(number)),
+                    )
+                    .with_hint("no values file renders what this `--set` renders: keep the release out of the import, or set the value below 1000000 on the release first"),
+                ));
+            }
+            Ok((install.release, install.namespace, install.version, values))
+        }
+    }
+}
+
+/// `agent.worker.enabled` given as text (`--set-string`): the chart tests it for truth,
+/// so any text but the empty one (`"false"` too) makes a worker, which a declaration's
+/// boolean cannot say.
+fn text_worker_enabled(values: &Node, release: &str) -> Option<Diagnostic> {
+    let node = values.get_path(["agent", "worker", "enabled"])?;
+    let crate::yaml::Value::Str(text) = &node.value else {
+        return None;
+    };
+    Some(
+        Diagnostic::error(
+            node.loc,
+            format!("`agent.worker.enabled` of `{release}` is the text {text:?} (`--set-string`), not a boolean"),
+        )
+        .with_hint("the chart reads any non-empty text as true, `\"false\"` too: install with `--set agent.worker.enabled=true`, a boolean, and import that"),
+    )
 }
 
 /// How many of a chart's default values (of either major) `values` holds with the

@@ -362,13 +362,7 @@ fn compare_worker(
         status.findings = findings;
         return (status, None);
     };
-    status.id = Some(registered.id.clone());
-    status.health_status.clone_from(&registered.health_status);
-    status.agent_version = agent_version(registered);
-    let details = registered.agent_details();
-    status.helm_release = details.and_then(|details| details.helm_release_name.clone());
-    status.namespace = details.and_then(|details| details.kubernetes_namespace.clone());
-    status.status_summary.clone_from(&registered.status_summary);
+    registered_facts(&mut status, registered);
     let mut change = Change {
         body: raw.clone(),
         changes: Vec::new(),
@@ -377,17 +371,7 @@ fn compare_worker(
     };
     let unknown_pool = !findings.is_empty();
     if renamed {
-        findings.insert(
-            0,
-            finding(FindingKind::Renamed {
-                registered: registered.name.clone(),
-            }),
-        );
-        change.body["Name"] = serde_json::json!(name);
-        change
-            .changes
-            .push(super::shown(&format!("name `{}` -> `{name}`", registered.name)).into_owned());
-        change.fixes.push("renamed");
+        restore_name(registered, name, &mut findings, &mut change);
     }
     compare_pools(
         registered,
@@ -415,6 +399,32 @@ fn compare_worker(
         warning: change.warning,
     });
     (status, planned)
+}
+
+/// What the registration says of itself, into the worker's status.
+fn registered_facts(status: &mut WorkerStatus, registered: &WorkerResource) {
+    status.id = Some(registered.id.clone());
+    status.health_status.clone_from(&registered.health_status);
+    status.agent_version = agent_version(registered);
+    let details = registered.agent_details();
+    status.helm_release = details.and_then(|details| details.helm_release_name.clone());
+    status.namespace = details.and_then(|details| details.kubernetes_namespace.clone());
+    status.status_summary.clone_from(&registered.status_summary);
+}
+
+/// The `renamed` finding (first), and the declared name for `--apply` to restore.
+fn restore_name(registered: &WorkerResource, name: &str, findings: &mut Vec<Finding>, change: &mut Change) {
+    findings.insert(
+        0,
+        finding(FindingKind::Renamed {
+            registered: registered.name.clone(),
+        }),
+    );
+    change.body["Name"] = serde_json::json!(name);
+    change
+        .changes
+        .push(super::shown(&format!("name `{}` -> `{name}`", registered.name)).into_owned());
+    change.fixes.push("renamed");
 }
 
 /// The `pools` finding, and the new pool ids for `--apply` when every declared pool
