@@ -68,7 +68,7 @@ pub(crate) enum ListError {
     NoEnvironment(String),
     #[error("environment `{0}` has no `octopus.serverUrl`")]
     NoServer(String),
-    #[error("`{variable}` is not set: it holds the API key for environment `{environment}`")]
+    #[error("`{variable}` is not set: it holds the API key (or access token) for environment `{environment}`")]
     NoKey { environment: String, variable: String },
     #[error(transparent)]
     Api(#[from] StatusError),
