@@ -1377,6 +1377,15 @@ fn an_access_token_is_sent_as_a_bearer_token() {
         ),
     )
     .unwrap();
+    let validate = workergen_env(fixture.root(), &["validate"], [("CI", "true")]);
+    assert_eq!(validate.code, 2, "{}", validate.stderr);
+    assert!(
+        validate
+            .stderr
+            .contains("`octopus.apiKeyEnv` and `octopus.accessTokenEnv` are both set"),
+        "{}",
+        validate.stderr
+    );
     let both = fixture.run_env(&["--env", "staging"], &[("STAGING_TOKEN", "x")]);
     assert_eq!(both.code, 2, "{}", both.stderr);
     assert!(
@@ -1384,9 +1393,10 @@ fn an_access_token_is_sent_as_a_bearer_token() {
         "{}",
         both.stderr
     );
+    // `status` validates the declarations first: the same error, before any request.
     assert!(
         both.stderr
-            .contains("set `octopus.apiKeyEnv` or `octopus.accessTokenEnv`, not both"),
+            .contains("`octopus.apiKeyEnv` and `octopus.accessTokenEnv` are both set"),
         "{}",
         both.stderr
     );

@@ -103,6 +103,23 @@ fn check_environment(environment: &Environment, credential_needed: bool, report:
     check_comms_addresses(environment, report);
     check_secret_names(&environment.octopus_node, &environment.octopus, report);
     check_credential(&environment.octopus_node, credential_needed, report);
+    check_status_credential(environment, report);
+}
+
+/// `status` reads one credential: an API key (`apiKeyEnv`) or an access token
+/// (`accessTokenEnv`), never both.
+fn check_status_credential(environment: &Environment, report: &mut Report) {
+    let octopus = &environment.octopus;
+    if octopus.api_key_env.is_some() && octopus.access_token_env.is_some() {
+        report.push(
+            Diagnostic::error(
+                value_loc(&environment.octopus_node, "accessTokenEnv"),
+                "`octopus.apiKeyEnv` and `octopus.accessTokenEnv` are both set; `status` sends one credential",
+            )
+            .with_related(value_loc(&environment.octopus_node, "apiKeyEnv"), "the API key variable is named here")
+            .with_hint("keep `apiKeyEnv` for an API key (`API-...`), or `accessTokenEnv` for an access token (OIDC, a service account's)"),
+        );
+    }
 }
 
 /// The environment name (the folder name) is a DNS-1123 label.
