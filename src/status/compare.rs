@@ -308,8 +308,11 @@ fn finding(kind: FindingKind) -> Finding {
 
 /// What `--apply` would change in one registered worker: the whole resource with the
 /// changed fields, what changed in words, and which findings that fixes.
-struct Change {
-    body: serde_json::Value,
+struct Change<'a> {
+    /// The worker as Octopus sent it.
+    raw: &'a serde_json::value::RawValue,
+    /// The fields that change, and their new values.
+    edits: Vec<(&'static str, serde_json::Value)>,
     changes: Vec<String>,
     fixes: Vec<&'static str>,
     /// The new policy lets Octopus upgrade the agent: said, with one that would not.
@@ -337,7 +340,7 @@ fn resolve_pools(declared: &[String], space: &Space<'_>, findings: &mut Vec<Find
 fn compare_worker(
     fleet: &Fleet,
     worker: &Worker,
-    found: Option<(&(WorkerResource, serde_json::Value), bool)>,
+    found: Option<(&(WorkerResource, Box<serde_json::value::RawValue>), bool)>,
     space: &Space<'_>,
     options: &StatusOptions,
 ) -> (WorkerStatus, Option<Planned>) {
@@ -364,7 +367,8 @@ fn compare_worker(
     };
     registered_facts(&mut status, registered);
     let mut change = Change {
-        body: raw.clone(),
+        raw,
+        edits: Vec::new(),
         changes: Vec::new(),
         fixes: Vec::new(),
         warning: None,
@@ -394,11 +398,24 @@ fn compare_worker(
             change: change.changes.join("; "),
             outcome: WriteOutcome::NotDone,
         },
-        body: Some(change.body),
+        body: Some(change.body()),
         fixes: change.fixes,
         warning: change.warning,
     });
     (status, planned)
+}
+
+impl Change<'_> {
+    /// The PUT body: the worker as Octopus sent it, with the edits made. Parsed only for a
+    /// worker that is written.
+    fn body(&self) -> serde_json::Value {
+        // `raw` was read as JSON already: it parses again.
+        let mut body: serde_json::Value = serde_json::from_str(self.raw.get()).unwrap_or_default();
+        for (field, value) in &self.edits {
+            body[*field] = value.clone();
+        }
+        body
+    }
 }
 
 /// What the registration says of itself, into the worker's status.
@@ -420,7 +437,7 @@ fn restore_name(registered: &WorkerResource, name: &str, findings: &mut Vec<Find
             registered: registered.name.clone(),
         }),
     );
-    change.body["Name"] = serde_json::json!(name);
+    change.edits.push(("Name", serde_json::json!(name)));
     change
         .changes
         .push(super::shown(&format!("name `{}` -> `{name}`", registered.name)).into_owned());
@@ -456,7 +473,7 @@ fn compare_pools(
     if unknown_pool {
         return;
     }
-    change.body["WorkerPoolIds"] = serde_json::json!(pool_ids);
+    change.edits.push(("WorkerPoolIds", serde_json::json!(pool_ids)));
     let mut declared_names: Vec<String> = pool_ids.iter().map(|id| space.pool_name(id)).collect();
     declared_names.sort();
     change.changes.push(format!(
@@ -491,7 +508,7 @@ fn compare_policy(
         exists: target.is_some(),
     }));
     if let Some(policy) = target {
-        change.body["MachinePolicyId"] = serde_json::json!(policy.id);
+        change.edits.push(("MachinePolicyId", serde_json::json!(policy.id)));
         change.changes.push(
             super::shown(&format!(
                 "machine policy `{}` -> `{}`",

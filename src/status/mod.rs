@@ -624,7 +624,7 @@ pub struct Registered {
     pub space_id: String,
     /// Every space the key sees, to tell which environments name this one.
     pub spaces: Vec<SpaceResource>,
-    pub workers: Vec<(WorkerResource, serde_json::Value)>,
+    pub workers: Vec<(WorkerResource, Box<serde_json::value::RawValue>)>,
     pub pools: Vec<WorkerPoolResource>,
     pub policies: Vec<MachinePolicyResource>,
 }
@@ -1012,10 +1012,10 @@ fn read(client: &Client<'_>, server: &Server<'_>) -> Result<Registered, StatusEr
         });
     };
     let space_id = space.id.clone();
-    let raw: Vec<serde_json::Value> = client.get_large(&format!("/api/{space_id}/workers/all"))?;
+    let raw: Vec<Box<serde_json::value::RawValue>> = client.get_large(&format!("/api/{space_id}/workers/all"))?;
     let mut workers = Vec::with_capacity(raw.len());
     for value in raw {
-        let worker = WorkerResource::deserialize(&value).map_err(|error| StatusError::Response {
+        let worker = serde_json::from_str::<WorkerResource>(value.get()).map_err(|error| StatusError::Response {
             environment: server.lead.name.clone(),
             url: client.url(&format!("/api/{space_id}/workers/all")),
             detail: error.to_string(),
