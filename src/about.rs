@@ -100,7 +100,11 @@ fn man_page() -> anyhow::Result<String> {
         ),
         (
             "OCTOPUS_API_KEY",
-            "the Octopus API key for `status`, unless an environment's `octopus.apiKeyEnv` names another variable",
+            "the Octopus API key for `status`, unless an environment's `octopus.apiKeyEnv` names another variable (or `octopus.accessTokenEnv` one holding an access token, sent as a bearer token)",
+        ),
+        (
+            "WORKERGEN_HTTP_MAX_BODY_MB",
+            "the largest `workers/all` answer `status` reads, in megabytes (default 100)",
         ),
         (
             "WORKERGEN_HTTP_TIMEOUT",

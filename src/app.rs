@@ -423,6 +423,8 @@ fn status(cli: &Cli, args: &crate::cli::StatusArgs, context: &Context) -> Result
         cluster: args.cluster.clone(),
         apply: args.apply,
         prune: args.prune,
+        force: args.force,
+        dry_run: args.dry_run,
         client,
     };
     let events = StatusEvents::new(context, fleet.workers.len());

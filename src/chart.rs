@@ -154,7 +154,7 @@ impl FieldValue {
             Some((octopus, name, node)) if octopus == paths.octopus && name == *first => node,
             _ => {
                 let root = if paths.octopus {
-                    &fleet.environment_of(worker).octopus_node
+                    &fleet.cluster_of(worker).octopus_node
                 } else {
                     &worker.fields
                 };

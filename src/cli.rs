@@ -264,9 +264,16 @@ pub(crate) struct StatusArgs {
     /// Set the worker pools and machine policy of registered declared workers in Octopus.
     #[arg(long)]
     pub(crate) apply: bool,
-    /// Delete orphaned workers (registered, declared nowhere) from Octopus.
+    /// Delete orphaned workers (registered, declared nowhere) from Octopus; those that
+    /// are Healthy only with `--force`.
     #[arg(long)]
     pub(crate) prune: bool,
+    /// With `--prune`: delete Healthy orphans too (an agent that still runs somewhere).
+    #[arg(long, requires = "prune")]
+    pub(crate) force: bool,
+    /// Print the writes `--apply` and `--prune` would make, and make none.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -415,6 +422,18 @@ mod tests {
             panic!("status")
         };
         assert!(!args.apply && !args.prune && args.format == StatusFormat::Text);
+        assert!(!args.force && !args.dry_run);
+        assert!(
+            Cli::try_parse_from(["workergen", "status", "--force"]).is_err(),
+            "`--force` only with `--prune`"
+        );
+        let Command::Status(args) = Cli::try_parse_from(["workergen", "status", "--prune", "--force", "--dry-run"])
+            .unwrap()
+            .command
+        else {
+            panic!("status")
+        };
+        assert!(args.prune && args.force && args.dry_run);
     }
 
     #[test]

@@ -281,15 +281,37 @@ impl crate::status::Events for StatusEvents {
         }
     }
 
+    fn deleting(&self, write: &crate::status::Write) {
+        self.println(&format!("deleting: {}", write.change));
+    }
+
     fn wrote(&self, write: &crate::status::Write) {
-        eprintln!(
+        self.println(&format!(
             "{} {} {}: {} [{}]",
             write.method,
             write.environment,
-            write.path,
+            crate::status::shown(&write.path),
             write.change,
             crate::status::text::outcome(write.outcome)
-        );
+        ));
+    }
+
+    fn waiting(&self, message: &str) {
+        self.println(&format!("waiting: {}", crate::status::shown(message)));
+    }
+
+    fn warning(&self, message: &str) {
+        self.println(&format!("warning: {message}"));
+    }
+}
+
+impl StatusEvents {
+    /// A line on stderr, above the progress bar when one shows.
+    fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
     }
 }
 
@@ -297,11 +319,13 @@ impl crate::status::Events for StatusEvents {
 pub fn print_writes_not_done(report: &crate::status::StatusReport) {
     use crate::status::WriteOutcome;
     let done = report.writes.iter().filter(|w| w.outcome == WriteOutcome::Done).count();
-    eprintln!(
-        "{done} of {} writes done before the failure; not done:",
-        report.writes.len()
-    );
-    for write in report.writes.iter().filter(|w| w.outcome != WriteOutcome::Done) {
+    let planned = report.writes.iter().filter(|w| w.outcome != WriteOutcome::Kept).count();
+    eprintln!("{done} of {planned} writes done before the failure; not done:");
+    for write in report
+        .writes
+        .iter()
+        .filter(|w| matches!(w.outcome, WriteOutcome::NotDone | WriteOutcome::Failed))
+    {
         eprintln!(
             "  {} {} {}: {}",
             write.method, write.environment, write.path, write.change

@@ -20,7 +20,7 @@ pub const REPO_KEYS: &[&str] = &["chart", "acceptEula", "output", "gitops", "lab
 /// `environment.yaml` keys.
 pub const ENVIRONMENT_KEYS: &[&str] = &["octopus", "defaults", "chart", "secrets"];
 /// Cluster file keys.
-pub const CLUSTER_KEYS: &[&str] = &["cluster", "defaults", "chart", "secrets", "workers"];
+pub const CLUSTER_KEYS: &[&str] = &["cluster", "octopus", "defaults", "chart", "secrets", "workers"];
 
 /// The path of the remote references under `secrets:` whose keys (`bearerToken`,
 /// `apiKey`, `username`, `password`) name a credential's place in the secret store, not
@@ -130,6 +130,21 @@ pub struct OctopusSpec {
     /// The environment variable that holds the API key `workergen status` uses for this
     /// server (default `OCTOPUS_API_KEY`); the key itself is never written in a file.
     pub api_key_env: Option<String>,
+    /// Instead of `apiKeyEnv`: the environment variable that holds an access token (a
+    /// service account's, or one from an OIDC exchange), sent as `Authorization: Bearer`.
+    pub access_token_env: Option<String>,
+}
+
+/// `octopus:` in a cluster file: the credentials its workers use where they differ from
+/// the environment's (installs of one environment made with other Secrets). The server,
+/// space and polling addresses are the environment's: one environment, one server.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClusterOctopusSpec {
+    /// Replaces the environment's `octopus.auth` whole.
+    pub auth: Option<AuthSpec>,
+    /// Replaces the environment's `octopus.serverCertificateSecret`.
+    pub server_certificate_secret: Option<String>,
 }
 
 /// `octopus.auth`: one credential kind, by Secret name.
@@ -407,6 +422,8 @@ pub struct EnvironmentFile {
 pub struct ClusterFile {
     /// Where the cluster's workers are deployed.
     cluster: ClusterSpec,
+    /// The credentials of this cluster's workers, over the environment's `octopus:`.
+    octopus: Option<ClusterOctopusSpec>,
     /// Worker fields for every worker of this cluster.
     defaults: Option<WorkerSpec>,
     /// Layered over the environment's `chart:`.

@@ -46,12 +46,16 @@ pub struct Explanation {
     /// its ExternalSecrets read each credential, and which file and layer set it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<Leaf>,
+    /// The effective `octopus:` of the worker's cluster: the environment's, with the keys
+    /// a cluster file sets over it, each with the file and layer that set it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub octopus: Vec<Leaf>,
 }
 
 impl Explanation {
     /// Whether it shows no leaf at all (a KEY that matches nothing).
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty() && self.manifest.is_empty() && self.secrets.is_empty()
+        self.values.is_empty() && self.manifest.is_empty() && self.secrets.is_empty() && self.octopus.is_empty()
     }
 }
 
@@ -98,6 +102,7 @@ pub fn explain(
             manifest_file: None,
             manifest: Vec::new(),
             secrets: Vec::new(),
+            octopus: Vec::new(),
         });
     }
     let mut ignored = Vec::new();
@@ -122,7 +127,27 @@ pub fn explain(
             .map(|(_, node)| leaves(fleet, node, key))
             .unwrap_or_default(),
         secrets: secrets(fleet, worker, key),
+        octopus: octopus(fleet, worker, key),
     })
+}
+
+/// The leaves of the worker's effective `octopus:` block, by their full path
+/// (`octopus.auth.bearerTokenSecret`); with `key`, those at or below it.
+fn octopus(fleet: &Fleet, worker: &Worker, key: Option<&str>) -> Vec<Leaf> {
+    const PREFIX: &str = "octopus";
+    let inner = match key {
+        None => None,
+        Some(key) if PREFIX.starts_with(key) => None,
+        Some(key) => match key.strip_prefix(PREFIX).and_then(|rest| rest.strip_prefix('.')) {
+            Some(rest) => Some(rest),
+            None => return Vec::new(),
+        },
+    };
+    let mut found = leaves(fleet, &fleet.cluster_of(worker).octopus_node, inner);
+    for leaf in &mut found {
+        leaf.path = format!("{PREFIX}.{}", leaf.path);
+    }
+    found
 }
 
 /// The leaves of the worker's effective `secrets.externalSecret`, by their full path
@@ -193,6 +218,11 @@ pub fn render_text(explanation: &Explanation) -> String {
         section(&mut out, file, &explanation.manifest);
     }
     section(&mut out, "secrets (the worker's ExternalSecrets)", &explanation.secrets);
+    section(
+        &mut out,
+        "octopus (the cluster's, over the environment's)",
+        &explanation.octopus,
+    );
     out
 }
 

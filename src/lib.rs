@@ -28,6 +28,7 @@ pub(crate) mod propose;
 pub(crate) mod quantity;
 pub mod render;
 pub(crate) mod scope;
+pub mod server_url;
 pub mod source;
 pub(crate) mod status;
 pub mod tree;

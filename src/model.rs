@@ -131,6 +131,13 @@ pub(crate) struct Cluster {
     /// `secrets.externalSecret` of the environment and the cluster file, merged; `None`
     /// when neither sets it (the credential Secrets must then exist already).
     pub(crate) external_secret: Option<ExternalSecret>,
+    /// The effective `octopus:` of the cluster's workers: the environment's, with each key
+    /// the cluster file's `octopus:` sets (`auth`, `serverCertificateSecret`) replacing
+    /// the environment's whole. Every node keeps the file and layer that set it.
+    pub(crate) octopus_node: Node,
+    pub(crate) octopus: OctopusSpec,
+    /// The cluster file's own `octopus:` block, when it has one.
+    pub(crate) octopus_written: Option<Node>,
 }
 
 /// The effective `secrets.externalSecret` of a cluster (issue 11).
@@ -471,6 +478,10 @@ pub fn resolve(loaded: Loaded, report: &mut Report) -> Fleet {
             defaults: [&repo_defaults, &environment_defaults],
             charts: [&repo_chart, &environment_chart],
             secrets: &environment_secrets,
+            octopus: (
+                &environments[environment_index].octopus_node,
+                &environments[environment_index].octopus,
+            ),
         };
         let resolved = resolve_clusters(files, inherited, environment_index, clusters.len());
         let mut environment_majors = std::collections::BTreeSet::new();
@@ -537,6 +548,8 @@ struct Inherited<'a> {
     charts: [&'a Node; 2],
     /// The environment's `secrets:` block.
     secrets: &'a Node,
+    /// The environment's `octopus:` block, as written and typed.
+    octopus: (&'a Node, &'a OctopusSpec),
 }
 
 /// Where a cluster file stands in the fleet.
@@ -572,6 +585,46 @@ fn cluster_places(files: &EnvironmentFiles, environment: usize, first: usize) ->
         .collect()
 }
 
+/// A cluster's effective `octopus:`: the environment's, with each key of the cluster
+/// file's `octopus:` replacing the environment's whole (an `auth` of another kind must not
+/// merge into two kinds); and the cluster file's own block.
+fn resolve_octopus(
+    root: &Node,
+    environment: (&Node, &OctopusSpec),
+    report: &mut Report,
+) -> (Node, OctopusSpec, Option<Node>) {
+    let (environment_node, environment_spec) = environment;
+    let Some(written) = root.get("octopus").filter(|node| !node.is_null()) else {
+        return (environment_node.clone(), environment_spec.clone(), None);
+    };
+    let mut written = written.clone();
+    let spec: crate::decl::ClusterOctopusSpec = typed_keeping_text(&mut written, report);
+    written.set_layer(Layer::Cluster);
+    let mut node = environment_node.clone();
+    let mut octopus = environment_spec.clone();
+    let Some(map) = written.as_map() else {
+        return (node, octopus, None);
+    };
+    for (key, value) in &map.entries {
+        if value.is_null() {
+            continue;
+        }
+        match key.name.as_str() {
+            "auth" if spec.auth.is_some() => octopus.auth.clone_from(&spec.auth),
+            "serverCertificateSecret" if spec.server_certificate_secret.is_some() => {
+                octopus
+                    .server_certificate_secret
+                    .clone_from(&spec.server_certificate_secret);
+            }
+            _ => continue,
+        }
+        if let Some(target) = node.as_map_mut() {
+            target.insert(key.clone(), value.clone());
+        }
+    }
+    (node, octopus, Some(written))
+}
+
 /// One cluster file: its cluster and workers (their `cluster` index is set by the caller).
 fn resolve_cluster(
     parsed: &Parsed,
@@ -586,6 +639,7 @@ fn resolve_cluster(
     check_fragment(&mut cluster_defaults, report);
     let cluster_chart = fragment(Some(root), "chart", Layer::Cluster);
     let cluster_secrets = secrets_fragment(Some(root), report);
+    let (octopus_node, octopus, octopus_written) = resolve_octopus(root, inherited.octopus, report);
     let [repo_chart, environment_chart] = inherited.charts;
     let chart = resolve_chart(&[repo_chart.clone(), environment_chart.clone(), cluster_chart]);
     let cluster = Cluster {
@@ -604,6 +658,9 @@ fn resolve_cluster(
         destination_node: root.get_path(["cluster", "destination"]).cloned(),
         destination_reported: !cluster_clean,
         external_secret: resolve_external_secret(inherited.secrets, &cluster_secrets),
+        octopus_node,
+        octopus,
+        octopus_written,
     };
     let [repo_defaults, environment_defaults] = inherited.defaults;
     let layers = [repo_defaults.clone(), environment_defaults.clone(), cluster_defaults];

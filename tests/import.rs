@@ -34,9 +34,14 @@ fn repo() -> tempfile::TempDir {
     dir
 }
 
+/// `workergen import` of fixtures, saying the chart version the `helm get values`
+/// inputs were installed with (`3.13.2`) unless `extra` says one.
 fn import(dir: &Path, env: &str, cluster: &str, extra: &[&str], files: &[&str]) -> Run {
     let files: Vec<String> = files.iter().map(|name| fixture(name)).collect();
     let mut args = vec!["import", "--env", env, "--cluster", cluster];
+    if !extra.contains(&"--installed-version") {
+        args.extend(["--installed-version", "3.13.2"]);
+    }
     args.extend(extra);
     args.extend(files.iter().map(String::as_str));
     workergen(dir, &args)
@@ -260,6 +265,8 @@ fn a_bad_input_writes_nothing_and_shows_no_credential() {
             "production",
             "--cluster",
             "eu-west-1",
+            "--installed-version",
+            "3.13.2",
             &deploy,
             &bad_path,
             &plain_path,
@@ -419,7 +426,16 @@ fn a_worker_that_would_not_round_trip_is_refused() {
     let odd_path = odd.display().to_string();
     let run = workergen(
         dir.path(),
-        &["import", "--env", "production", "--cluster", "eu-west-1", &odd_path],
+        &[
+            "import",
+            "--env",
+            "production",
+            "--cluster",
+            "eu-west-1",
+            "--installed-version",
+            "3.13.2",
+            &odd_path,
+        ],
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(files(dir.path()), before);
@@ -441,6 +457,8 @@ fn from_octopus_lists_the_registered_kubernetes_workers() {
     listening["Endpoint"]["CommunicationStyle"] = "TentaclePassive".into();
     let mut custom = worker("Workers-3", "legacy-agent", &["WorkerPools-2"], "MachinePolicies-1");
     custom["Endpoint"]["KubernetesAgentDetails"]["KubernetesNamespace"] = "agents".into();
+    // A 2.x agent: its version goes into the import line, which then migrates it.
+    custom["Endpoint"]["KubernetesAgentDetails"]["AgentVersion"] = "2.51.2".into();
     let space = Space {
         name: "Default".into(),
         workers: vec![
@@ -633,4 +651,529 @@ fn usage_mistakes_exit_2() {
         "{}",
         no_repo.stderr
     );
+}
+
+/// Installs of one environment made with another credential than the environment's: the
+/// cluster file keeps theirs in its own `octopus:`, and Helm renders the same manifests
+/// from the install's values and from the declarations.
+#[test]
+fn a_cluster_whose_workers_use_other_credentials_gets_its_own_octopus_block() {
+    let dir = repo();
+    let first = import(dir.path(), "production", "eu-west-1", &[], &["deploy.sh"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let run = import(dir.path(), "production", "team-b", &[], &["team-b.yaml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let cluster = std::fs::read_to_string(dir.path().join("environments/production/team-b.yaml")).unwrap();
+    let parsed: serde_yaml::Value = serde_yaml::from_str(&cluster).unwrap();
+    assert_eq!(
+        parsed["octopus"]["auth"]["apiKeySecret"].as_str(),
+        Some("team-b-octopus-key"),
+        "{cluster}"
+    );
+    let environment = std::fs::read_to_string(dir.path().join("environments/production/environment.yaml")).unwrap();
+    assert!(
+        environment.contains("bearerTokenSecret: octopus-worker-token"),
+        "{environment}"
+    );
+    let validate = workergen(dir.path(), &["validate"]);
+    assert_eq!(validate.code, 0, "{}", validate.stderr);
+    let render = workergen(dir.path(), &["render"]);
+    assert_eq!(render.code, 0, "{}", render.stderr);
+    let values = dir.path().join("rendered/production/team-b/team-b/values.yaml");
+    let text = std::fs::read_to_string(&values).unwrap();
+    assert!(text.contains("serverApiKeySecretName: team-b-octopus-key"), "{text}");
+    assert!(!text.contains("bearerTokenSecretName"), "{text}");
+
+    // The same release into a cluster that has other workers would change theirs: refused.
+    let mixed = import(dir.path(), "production", "eu-west-1", &[], &["team-b.yaml"]);
+    assert_eq!(mixed.code, 2, "{}", mixed.stderr);
+    assert!(
+        mixed
+            .stderr
+            .contains("reads its credential from Secret `team-b-octopus-key`")
+            || mixed.stderr.contains("authenticates with"),
+        "{}",
+        mixed.stderr
+    );
+
+    if tool("helm").is_none() {
+        return;
+    }
+    let installed = helm(
+        "3.13.2",
+        "team-b",
+        "octopus-agent-team-b",
+        &["--values".to_owned(), fixture("team-b.yaml")],
+    );
+    let ours = helm(
+        "3.13.2",
+        "team-b",
+        "octopus-agent-team-b",
+        &["--values".to_owned(), values.display().to_string()],
+    );
+    assert_eq!(installed, ours, "the manifests differ");
+    assert!(installed.contains("team-b-octopus-key"));
+}
+
+/// A `helm get values` file without `--installed-version` could be a 2.x release read as
+/// 3.x (no move to the 3.x layout: the next sync changes its storage): import asks.
+#[test]
+fn a_values_file_without_a_version_stops_and_asks_for_one() {
+    let dir = repo();
+    let before = files(dir.path());
+    let legacy = fixture("legacy-builder.yaml");
+    let run = workergen(
+        dir.path(),
+        &["import", "--env", "staging", "--cluster", "legacy", &legacy],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "legacy-builder.yaml:1:1: error: the chart version `legacy-builder` was installed with is not known"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("hint: pass `--installed-version`"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(files(dir.path()), before, "nothing written");
+    assert_no_secret(&run, dir.path());
+
+    let banana = workergen(
+        dir.path(),
+        &[
+            "import",
+            "--env",
+            "staging",
+            "--cluster",
+            "legacy",
+            "--installed-version",
+            "banana",
+            &legacy,
+        ],
+    );
+    assert_eq!(banana.code, 2, "{}", banana.stderr);
+    assert!(
+        banana
+            .stderr
+            .contains("--installed-version `banana` is not a chart version"),
+        "{}",
+        banana.stderr
+    );
+    assert_eq!(files(dir.path()), before);
+
+    // A command line says its version itself.
+    let command = import(dir.path(), "production", "eu-west-1", &[], &["deploy.sh"]);
+    assert_eq!(command.code, 0, "{}", command.stderr);
+}
+
+/// Helm's table header and a byte order mark are read; `--all` output (with or without
+/// its `COMPUTED VALUES:` header) and an empty file are refused, each at its place.
+#[test]
+fn helm_headers_and_a_bom_are_read_and_all_values_or_nothing_are_refused() {
+    let dir = repo();
+    let run = import(dir.path(), "production", "eu-west-1", &[], &["bom-build.yaml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("ok      bom-build: renders the imported values"),
+        "{}",
+        run.stdout
+    );
+    assert_no_secret(&run, dir.path());
+
+    let before = files(dir.path());
+    let all = import(dir.path(), "production", "eu-west-1", &[], &["build-linux-all.yaml"]);
+    assert_eq!(all.code, 2, "{}", all.stderr);
+    assert!(
+        all.stderr.contains("build-linux-all.yaml:1:1: error: `"),
+        "{}",
+        all.stderr
+    );
+    assert!(
+        all.stderr
+            .contains("default values: `helm get values --all` output, not what the install set"),
+        "{}",
+        all.stderr
+    );
+    assert!(
+        all.stderr
+            .contains("hint: save `helm get values -o yaml RELEASE -n NAMESPACE` without `--all`"),
+        "{}",
+        all.stderr
+    );
+
+    let inputs = tempfile::tempdir().unwrap();
+    let computed = inputs.path().join("computed.yaml");
+    std::fs::write(
+        &computed,
+        "USER-SUPPLIED VALUES:\nagent:\n  name: x\n\nCOMPUTED VALUES:\nagent:\n  name: x\n",
+    )
+    .unwrap();
+    let empty = inputs.path().join("empty.yaml");
+    std::fs::write(&empty, "\u{feff}USER-SUPPLIED VALUES:\nnull\n").unwrap();
+    let blank = inputs.path().join("blank.sh");
+    std::fs::write(&blank, "\n  \n").unwrap();
+    for (path, expected) in [
+        (
+            &computed,
+            "computed.yaml:5:1: error: `helm get values --all` output (`COMPUTED VALUES:`)",
+        ),
+        (&empty, "empty.yaml:1:1: error: the input is empty"),
+        (&blank, "blank.sh:1:1: error: the input is empty"),
+    ] {
+        let path = path.display().to_string();
+        let run = workergen(
+            dir.path(),
+            &[
+                "import",
+                "--env",
+                "production",
+                "--cluster",
+                "eu-west-1",
+                "--installed-version",
+                "3.13.2",
+                &path,
+            ],
+        );
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains(expected), "{expected}\n{}", run.stderr);
+    }
+    assert_eq!(files(dir.path()), before, "nothing written");
+
+    if tool("helm").is_none() {
+        return;
+    }
+    let render = workergen(dir.path(), &["render"]);
+    assert_eq!(render.code, 0, "{}", render.stderr);
+    // The install's values as Helm read them (it reads the file without the mark).
+    let text = std::fs::read_to_string(fixture("bom-build.yaml")).unwrap();
+    let install = inputs.path().join("bom-build-install.yaml");
+    std::fs::write(&install, text.trim_start_matches('\u{feff}')).unwrap();
+    let swap = [
+        "--set",
+        "agent.bearerToken=",
+        "--set",
+        "agent.bearerTokenSecretName=octopus-worker-token",
+    ]
+    .map(String::from);
+    let installed = helm(
+        "3.13.2",
+        "bom-build",
+        "octopus-agent-bom-build",
+        &[
+            vec!["--values".to_owned(), install.display().to_string()],
+            swap.to_vec(),
+        ]
+        .concat(),
+    );
+    let values = dir.path().join("rendered/production/eu-west-1/bom-build/values.yaml");
+    let ours = helm(
+        "3.13.2",
+        "bom-build",
+        "octopus-agent-bom-build",
+        &["--values".to_owned(), values.display().to_string()],
+    );
+    assert_eq!(installed, ours, "the manifests differ");
+}
+
+/// The wizard's PowerShell command (backtick continuations, PowerShell quoting) reads as
+/// the same install as its bash twin, and Helm renders the install's manifests from it.
+#[test]
+fn a_powershell_wizard_command_reads_as_its_bash_twin() {
+    let bash = repo();
+    let run = import(bash.path(), "production", "eu-west-1", &[], &["deploy.sh"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let powershell = repo();
+    let run = import(powershell.path(), "production", "eu-west-1", &[], &["deploy.ps1"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_no_secret(&run, powershell.path());
+    assert_eq!(
+        environment_files(powershell.path(), "production"),
+        environment_files(bash.path(), "production")
+    );
+
+    // An unquoted comma would make PowerShell pass two arguments: refused at its place.
+    let inputs = tempfile::tempdir().unwrap();
+    let split = inputs.path().join("split.ps1");
+    std::fs::write(
+        &split,
+        "helm upgrade --install `\n  --set agent.name=a,agent.space=b `\n  r oci://registry-1.docker.io/octopusdeploy/kubernetes-agent\n",
+    )
+    .unwrap();
+    let split_path = split.display().to_string();
+    let refused = workergen(
+        powershell.path(),
+        &["import", "--env", "production", "--cluster", "eu-west-1", &split_path],
+    );
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("PowerShell reads an unquoted ','"),
+        "{}",
+        refused.stderr
+    );
+
+    if tool("helm").is_none() {
+        return;
+    }
+    let render = workergen(powershell.path(), &["render"]);
+    assert_eq!(render.code, 0, "{}", render.stderr);
+    let swap = [
+        "--set",
+        "agent.bearerToken=",
+        "--set",
+        "agent.bearerTokenSecretName=octopus-worker-token",
+    ]
+    .map(String::from);
+    // What PowerShell passes to helm is what bash passes for the twin.
+    let installed = helm(
+        "3.13.2",
+        "deploy",
+        "octopus-agent-deploy",
+        &[set_arguments(&fixture("deploy.sh")), swap.to_vec()].concat(),
+    );
+    let values = powershell
+        .path()
+        .join("rendered/production/eu-west-1/deploy/values.yaml");
+    let ours = helm(
+        "3.13.2",
+        "deploy",
+        "octopus-agent-deploy",
+        &["--values".to_owned(), values.display().to_string()],
+    );
+    assert_eq!(installed, ours, "the manifests differ");
+}
+
+/// The wizard command of `deploy.sh` with `extra` before its release, in `dir`.
+fn command_with(dir: &Path, name: &str, extra: &str) -> String {
+    let text = std::fs::read_to_string(fixture("deploy.sh")).unwrap();
+    let text = text.replace("  deploy \\\n", &format!("  {extra} \\\n  deploy \\\n"));
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+/// Where Helm's `--set` and import read a value differently, import now reads it as Helm
+/// does, or refuses with Helm's reason; a file `validate` would refuse is never written;
+/// a command for another chart names it.
+#[test]
+fn set_values_read_as_helm_reads_them_or_are_refused_with_its_reason() {
+    let dir = repo();
+    let inputs = tempfile::tempdir().unwrap();
+    let before = files(dir.path());
+    for (extra, expected) in [
+        ("--set a=null,a.b=1", "\"a.b\" is set both as null and as a map"),
+        (
+            "--set-string agent.worker.enabled=true",
+            "`agent.worker.enabled` of `deploy` is the text \"true\" (`--set-string`), not a boolean",
+        ),
+        (
+            "--set 'scriptPods.tolerations[65536].key=x'",
+            "error: file is larger than 1024 KiB",
+        ),
+    ] {
+        let path = command_with(inputs.path(), "deploy.sh", extra);
+        let run = workergen(
+            dir.path(),
+            &["import", "--env", "production", "--cluster", "eu-west-1", &path],
+        );
+        assert_eq!(run.code, 2, "{extra}: {}", run.stderr);
+        assert!(run.stderr.contains(expected), "{extra}: {}", run.stderr);
+        assert_no_secret(&run, dir.path());
+    }
+    let other = inputs.path().join("other.sh");
+    std::fs::write(
+        &other,
+        std::fs::read_to_string(fixture("deploy.sh"))
+            .unwrap()
+            .replace("octopusdeploy/kubernetes-agent", "bitnami/nginx"),
+    )
+    .unwrap();
+    let other_path = other.display().to_string();
+    let run = workergen(
+        dir.path(),
+        &["import", "--env", "production", "--cluster", "eu-west-1", &other_path],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the chart \"oci://registry-1.docker.io/bitnami/nginx\" is not the Kubernetes agent chart"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(files(dir.path()), before, "nothing written");
+
+    // `falſe` is `false` to Helm (Unicode case folding): a boolean, as the chart gets it.
+    let path = command_with(
+        inputs.path(),
+        "deploy.sh",
+        "--set scriptPods.podTemplate.enabled=FAL\u{17f}E",
+    );
+    let run = workergen(
+        dir.path(),
+        &["import", "--env", "production", "--cluster", "eu-west-1", &path],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let cluster = std::fs::read_to_string(dir.path().join("environments/production/eu-west-1.yaml")).unwrap();
+    let parsed: serde_yaml::Value = serde_yaml::from_str(&cluster).unwrap();
+    assert_eq!(
+        parsed["workers"]["deploy"]["values"]["scriptPods"]["podTemplate"]["enabled"],
+        serde_yaml::Value::Bool(false),
+        "{cluster}"
+    );
+    if tool("helm").is_none() {
+        return;
+    }
+    let render = workergen(dir.path(), &["render"]);
+    assert_eq!(render.code, 0, "{}", render.stderr);
+    let swap = [
+        "--set",
+        "agent.bearerToken=",
+        "--set",
+        "agent.bearerTokenSecretName=octopus-worker-token",
+    ]
+    .map(String::from);
+    let installed = helm(
+        "3.13.2",
+        "deploy",
+        "octopus-agent-deploy",
+        &[set_arguments(&path), swap.to_vec()].concat(),
+    );
+    let values = dir.path().join("rendered/production/eu-west-1/deploy/values.yaml");
+    let ours = helm(
+        "3.13.2",
+        "deploy",
+        "octopus-agent-deploy",
+        &["--values".to_owned(), values.display().to_string()],
+    );
+    assert_eq!(installed, ours, "the manifests differ");
+}
+
+/// A value the planned declaration would refuse is shown at the input line it came from,
+/// the unwritten file beside it.
+#[test]
+fn errors_in_the_planned_declarations_point_at_the_input_lines() {
+    let dir = repo();
+    let inputs = tempfile::tempdir().unwrap();
+    let path = command_with(inputs.path(), "deploy.sh", "--set persistence.size=lots");
+    let run = workergen(
+        dir.path(),
+        &["import", "--env", "production", "--cluster", "eu-west-1", &path],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let (line, column) = crate::util::position_of(Path::new(&path), "persistence.size=lots");
+    assert!(
+        run.stderr.contains(&format!(
+            "deploy.sh:{line}:{column}: error: `lots` is not a Kubernetes quantity"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("note: environments/production/eu-west-1.yaml:")
+            && run.stderr.contains("in the declaration import would write"),
+        "{}",
+        run.stderr
+    );
+    assert!(!dir.path().join("environments/production/eu-west-1.yaml").exists());
+    assert_no_secret(&run, dir.path());
+
+    let values = inputs.path().join("sized.yaml");
+    let text = std::fs::read_to_string(fixture("build-linux.yaml")).unwrap();
+    std::fs::write(&values, text.replace("size: 20Gi", "size: 20 gigs")).unwrap();
+    let values_path = values.display().to_string();
+    let run = import(dir.path(), "production", "eu-west-1", &[], &[]);
+    assert_eq!(run.code, 2, "no input: {}", run.stderr);
+    let run = workergen(
+        dir.path(),
+        &[
+            "import",
+            "--env",
+            "production",
+            "--cluster",
+            "eu-west-1",
+            "--installed-version",
+            "3.13.2",
+            &values_path,
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let (line, column) = crate::util::position_of(&values, "20 gigs");
+    assert!(
+        run.stderr.contains(&format!(
+            "sized.yaml:{line}:{column}: error: `20 gigs` is not a Kubernetes quantity"
+        )),
+        "{}",
+        run.stderr
+    );
+}
+
+/// An integer of 1000000 or more under `--set` renders differently from the same number
+/// in any values file (Helm reads the file's as a float): refused, with that reason, which
+/// the real chart confirms.
+#[test]
+fn a_set_integer_no_values_file_can_render_is_refused_and_helm_agrees_why() {
+    let dir = repo();
+    let inputs = tempfile::tempdir().unwrap();
+    let path = inputs.path().join("deploy.sh");
+    let text = std::fs::read_to_string(fixture("deploy.sh")).unwrap();
+    std::fs::write(
+        &path,
+        text.replace("pollingConnectionCount=10 ", "pollingConnectionCount=1000000 "),
+    )
+    .unwrap();
+    let path = path.display().to_string();
+    let run = workergen(
+        dir.path(),
+        &["import", "--env", "production", "--cluster", "eu-west-1", &path],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let (line, column) = crate::util::position_of(Path::new(&path), "agent.pollingConnectionCount=1000000");
+    assert!(
+        run.stderr.contains(&format!(
+            "deploy.sh:{line}:{column}: error: `agent.pollingConnectionCount=1000000`"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("templates print as `1e+06`"), "{}", run.stderr);
+    assert!(!dir.path().join("environments/production").exists());
+
+    if tool("helm").is_none() {
+        return;
+    }
+    let values = inputs.path().join("values.yaml");
+    std::fs::write(&values, "agent:\n  pollingConnectionCount: 1000000\n").unwrap();
+    // The install's other values (`--set` wins over `--values`: its own count is left out).
+    let base: Vec<String> = set_arguments(&fixture("deploy.sh"))
+        .chunks(2)
+        .filter(|pair| !pair[1].starts_with("agent.pollingConnectionCount="))
+        .flatten()
+        .cloned()
+        .collect();
+    let from_set = helm(
+        "3.13.2",
+        "deploy",
+        "octopus-agent-deploy",
+        &[
+            base.clone(),
+            ["--set", "agent.pollingConnectionCount=1000000"]
+                .map(String::from)
+                .to_vec(),
+        ]
+        .concat(),
+    );
+    let from_file = helm(
+        "3.13.2",
+        "deploy",
+        "octopus-agent-deploy",
+        &[base, vec!["--values".to_owned(), values.display().to_string()]].concat(),
+    );
+    assert_ne!(
+        from_set, from_file,
+        "Helm renders both alike: the refusal is not needed"
+    );
+    assert!(from_file.contains("1e+06"), "the float form");
 }

@@ -2,7 +2,9 @@
 //! shapes of WORKER-NOTES.md section 10 (as OctopusClients' `WorkerResource`,
 //! `WorkerPoolResource`, `MachinePolicyResource` and `SpaceResource` serialize them),
 //! served from fixtures; it records every request, applies PUT and DELETE to its state,
-//! and can be told to fail (401 for a wrong key, any status with `Retry-After`, slowly).
+//! and can be told to fail (401 for a wrong key, any status with `Retry-After`, slowly,
+//! a redirect, a body of any size). It takes the API key as `X-Octopus-ApiKey` and an
+//! access token as `Authorization: Bearer`, and answers `GET /api` to anyone.
 
 #![allow(dead_code)] // the benchmark uses only part of it
 
@@ -18,6 +20,8 @@ pub struct Recorded {
     pub method: String,
     pub path: String,
     pub body: Option<Value>,
+    /// The credential sent, if any (`X-Octopus-ApiKey` or `Authorization`).
+    pub credential: Option<String>,
 }
 
 /// Answer `status` (after `delay`) to the next `times` requests whose path contains
@@ -27,7 +31,14 @@ pub struct Fault {
     pub method: &'static str,
     pub path: String,
     pub status: u16,
-    pub retry_after: Option<u64>,
+    /// The `Retry-After` header as sent: seconds or an HTTP date.
+    pub retry_after: Option<String>,
+    /// The `Location` header (for a redirect).
+    pub location: Option<String>,
+    /// Answer 200 with a body of this many bytes, streamed: a JSON array (never closed)
+    /// of `body_item` repeated (default: a space).
+    pub body_bytes: Option<u64>,
+    pub body_item: Option<String>,
     pub times: usize,
     pub delay: Duration,
 }
@@ -39,9 +50,19 @@ impl Fault {
             path: path.to_string(),
             status,
             retry_after: None,
+            location: None,
+            body_bytes: None,
+            body_item: None,
             times,
             delay: Duration::ZERO,
         }
+    }
+
+    /// A redirect of `method path` to `location`.
+    pub fn redirect(method: &'static str, path: &str, status: u16, location: &str) -> Self {
+        let mut fault = Self::new(method, path, status, 1);
+        fault.location = Some(location.to_string());
+        fault
     }
 }
 
@@ -59,6 +80,10 @@ pub struct State {
     /// By space id.
     pub spaces: BTreeMap<String, Space>,
     pub api_key: String,
+    /// An access token accepted as `Authorization: Bearer`, besides the API key.
+    pub access_token: Option<String>,
+    /// What `GET /api` says: `InstallationId`.
+    pub installation_id: String,
     pub requests: Vec<Recorded>,
     pub faults: Vec<Fault>,
 }
@@ -121,24 +146,57 @@ impl Drop for FakeOctopus {
     }
 }
 
-fn respond(request: tiny_http::Request, status: u16, body: &Value, retry_after: Option<u64>) {
+fn respond(request: tiny_http::Request, status: u16, body: &Value, fault: Option<&Fault>) {
     let mut response = tiny_http::Response::from_string(body.to_string())
         .with_status_code(status)
         .with_header(tiny_http::Header::from_bytes("Content-Type", "application/json").unwrap());
-    if let Some(seconds) = retry_after {
-        response = response.with_header(tiny_http::Header::from_bytes("Retry-After", seconds.to_string()).unwrap());
+    if let Some(value) = fault.and_then(|fault| fault.retry_after.as_ref()) {
+        response = response.with_header(tiny_http::Header::from_bytes("Retry-After", value.as_bytes()).unwrap());
+    }
+    if let Some(value) = fault.and_then(|fault| fault.location.as_ref()) {
+        response = response.with_header(tiny_http::Header::from_bytes("Location", value.as_bytes()).unwrap());
     }
     let _ = request.respond(response);
+}
+
+/// `[` then `item,` repeated to `bytes`, never closed, made as it is sent: the server
+/// holds none of it.
+struct Huge {
+    item: Vec<u8>,
+    left: u64,
+    started: bool,
+}
+
+impl std::io::Read for Huge {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let item = self.item.as_slice();
+        let mut written = 0;
+        if !self.started && !buffer.is_empty() {
+            buffer[0] = b'[';
+            self.started = true;
+            written = 1;
+        }
+        while written + item.len() <= buffer.len() && self.left >= item.len() as u64 {
+            buffer[written..written + item.len()].copy_from_slice(item);
+            written += item.len();
+            self.left -= item.len() as u64;
+        }
+        Ok(written)
+    }
 }
 
 fn handle(mut request: tiny_http::Request, state: &Mutex<State>) {
     let method = request.method().as_str().to_string();
     let path = request.url().to_string();
-    let key = request
-        .headers()
-        .iter()
-        .find(|header| header.field.equiv("X-Octopus-ApiKey"))
-        .map(|header| header.value.as_str().to_string());
+    let header = |name: &'static str| {
+        request
+            .headers()
+            .iter()
+            .find(|header| header.field.equiv(name))
+            .map(|header| header.value.as_str().to_string())
+    };
+    let key = header("X-Octopus-ApiKey");
+    let authorization = header("Authorization");
     let mut text = String::new();
     let _ = request.as_reader().read_to_string(&mut text);
     let body = serde_json::from_str(&text).ok();
@@ -148,8 +206,17 @@ fn handle(mut request: tiny_http::Request, state: &Mutex<State>) {
             method: method.clone(),
             path: path.clone(),
             body,
+            credential: key.clone().or(authorization.clone()),
         });
-        if key.as_deref() != Some(state.api_key.as_str()) {
+        if method == "GET" && path == "/api" {
+            let root = json!({"Application": "Octopus Deploy", "Version": "2025.3.1", "InstallationId": state.installation_id, "Links": {}});
+            drop(state);
+            return respond(request, 200, &root, None);
+        }
+        let bearer = state.access_token.as_ref().map(|token| format!("Bearer {token}"));
+        let authenticated =
+            key.as_deref() == Some(state.api_key.as_str()) || (bearer.is_some() && authorization == bearer);
+        if !authenticated {
             drop(state);
             let error = json!({"ErrorMessage": "You must be logged in to perform this action.", "Errors": ["Invalid API key."]});
             return respond(request, 401, &error, None);
@@ -165,9 +232,23 @@ fn handle(mut request: tiny_http::Request, state: &Mutex<State>) {
     };
     if let Some(fault) = fault {
         std::thread::sleep(fault.delay);
+        if let Some(bytes) = fault.body_bytes {
+            let item = fault
+                .body_item
+                .clone()
+                .unwrap_or_else(|| r#"{"Id":"Spaces-1","Name":"Default"}"#.to_string());
+            let huge = Huge {
+                item: format!("{item},").into_bytes(),
+                left: bytes,
+                started: false,
+            };
+            let response = tiny_http::Response::new(200.into(), Vec::new(), huge, None, None);
+            let _ = request.respond(response);
+            return;
+        }
         if fault.status != 200 {
             let error = json!({"ErrorMessage": format!("fault {}", fault.status)});
-            return respond(request, fault.status, &error, fault.retry_after);
+            return respond(request, fault.status, &error, Some(&fault));
         }
     }
     let (status, answer) = serve(&method, &path, &text, state);

@@ -2,6 +2,7 @@
 
 mod apiserver;
 mod cluster_objects;
+mod cluster_octopus;
 mod corpus;
 mod diff;
 mod git_output;

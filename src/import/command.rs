@@ -25,6 +25,8 @@ pub enum CommandError {
     Unterminated { quote: char },
     #[error("{found:?} needs a shell to expand it; write the value itself")]
     Expansion { found: char },
+    #[error("PowerShell reads an unquoted {found:?} as syntax, not as part of the value; quote the value (`\"...\"`) as the install wizard does")]
+    PowerShellSyntax { found: char },
     #[error("not a `helm upgrade --install` or `helm install` command (it starts {found:?})")]
     NotInstall { found: String },
     #[error("{flag} cannot be reproduced from the command line alone; remove it or import `helm get values -o yaml` output instead")]
@@ -111,9 +113,92 @@ fn double_quoted(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, into: &mu
     }
 }
 
-/// Reads a wizard command line.
+/// Whether `text` is written for PowerShell, as the wizard's PowerShell tab prints it: a
+/// line continued with a backtick.
+pub fn is_powershell(text: &str) -> bool {
+    text.lines().any(|line| line.trim_end().ends_with('`'))
+}
+
+/// Splits `text` into words as PowerShell passes them to a native command: a backtick
+/// at the end of a line continues it, elsewhere it makes the next character literal;
+/// single quotes keep everything (`''` is one quote); double quotes keep all but
+/// `` `" ``, ``` `` ```, `` `$ `` and `""`; a backslash is an ordinary character. `$`
+/// outside single quotes is refused (it would need PowerShell to expand it), and so is
+/// an unquoted character PowerShell reads as syntax (`,` would split the value into
+/// separate arguments, `{` open a script block).
+pub fn powershell_words(text: &str) -> Result<Vec<String>, CommandError> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '`' => match chars.next() {
+                Some('\r') if chars.peek() == Some(&'\n') => {
+                    chars.next();
+                }
+                Some('\n') | None => {}
+                Some(next) => word.get_or_insert_with(String::new).push(next),
+            },
+            '\'' => {
+                let quoted = word.get_or_insert_with(String::new);
+                loop {
+                    match chars.next() {
+                        Some('\'') if chars.peek() == Some(&'\'') => {
+                            chars.next();
+                            quoted.push('\'');
+                        }
+                        Some('\'') => break,
+                        Some(c) => quoted.push(c),
+                        None => return Err(CommandError::Unterminated { quote: '\'' }),
+                    }
+                }
+            }
+            '"' => powershell_double_quoted(&mut chars, word.get_or_insert_with(String::new))?,
+            '$' => return Err(CommandError::Expansion { found: c }),
+            ',' | '{' | '}' | '(' | ')' | ';' | '|' | '&' | '<' | '>' => {
+                return Err(CommandError::PowerShellSyntax { found: c })
+            }
+            '@' if word.is_none() => return Err(CommandError::PowerShellSyntax { found: c }),
+            c if c.is_whitespace() => words.extend(word.take()),
+            c => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(word);
+    Ok(words)
+}
+
+fn powershell_double_quoted(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    into: &mut String,
+) -> Result<(), CommandError> {
+    loop {
+        match chars.next() {
+            Some('"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                into.push('"');
+            }
+            Some('"') => return Ok(()),
+            Some('`') => match chars.next() {
+                Some('n') => into.push('\n'),
+                Some('t') => into.push('\t'),
+                Some('\n') => {}
+                Some(c) => into.push(c),
+                None => return Err(CommandError::Unterminated { quote: '"' }),
+            },
+            Some('$') => return Err(CommandError::Expansion { found: '$' }),
+            Some(c) => into.push(c),
+            None => return Err(CommandError::Unterminated { quote: '"' }),
+        }
+    }
+}
+
+/// Reads a wizard command line, for bash or for PowerShell.
 pub fn parse(text: &str) -> Result<Install, CommandError> {
-    let words = words(text)?;
+    let words = if is_powershell(text) {
+        powershell_words(text)?
+    } else {
+        words(text)?
+    };
     let rest = match words.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["helm", "upgrade" | "install", ..] => &words[2..],
         _ => {
@@ -261,6 +346,49 @@ oci://registry-1.docker.io/octopusdeploy/kubernetes-agent"#;
         assert_eq!(words("\"open"), Err(CommandError::Unterminated { quote: '"' }));
         assert_eq!(words("a=$TOKEN"), Err(CommandError::Expansion { found: '$' }));
         assert_eq!(words("'$TOKEN'").unwrap(), vec!["$TOKEN"]);
+    }
+
+    #[test]
+    fn powershell_splits_as_powershell_passes_arguments() {
+        let text = "helm upgrade `\r\n  --set agent.name=\"a`\"b\" `\n  --set 'x\\.y=it''s' `\n  --set z=\"{p,q}\" r";
+        assert!(is_powershell(text));
+        assert_eq!(
+            powershell_words(text).unwrap(),
+            [
+                "helm",
+                "upgrade",
+                "--set",
+                "agent.name=a\"b",
+                "--set",
+                "x\\.y=it's",
+                "--set",
+                "z={p,q}",
+                "r"
+            ]
+        );
+        assert_eq!(
+            powershell_words("a\\.b \"c\"\"d\"").unwrap(),
+            ["a\\.b", "c\"d"],
+            "a backslash is no escape"
+        );
+        assert_eq!(
+            powershell_words("--set a=1,b=2"),
+            Err(CommandError::PowerShellSyntax { found: ',' })
+        );
+        assert_eq!(
+            powershell_words("--set a={x}"),
+            Err(CommandError::PowerShellSyntax { found: '{' })
+        );
+        assert_eq!(
+            powershell_words("\"$env:TOKEN\""),
+            Err(CommandError::Expansion { found: '$' })
+        );
+        assert_eq!(powershell_words("'$env:TOKEN'").unwrap(), ["$env:TOKEN"]);
+        assert_eq!(
+            powershell_words("'open"),
+            Err(CommandError::Unterminated { quote: '\'' })
+        );
+        assert!(!is_powershell("helm upgrade \\\n --set a=b r c"));
     }
 
     #[test]

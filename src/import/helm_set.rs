@@ -92,13 +92,13 @@ pub fn typed(text: &str, typing: Typing) -> SetValue {
     if typing == Typing::Strings {
         return SetValue::Str(text.to_owned());
     }
-    if text.eq_ignore_ascii_case("true") {
+    if equal_fold(text, "true") {
         return SetValue::Bool(true);
     }
-    if text.eq_ignore_ascii_case("false") {
+    if equal_fold(text, "false") {
         return SetValue::Bool(false);
     }
-    if text.eq_ignore_ascii_case("null") {
+    if equal_fold(text, "null") {
         return SetValue::Null;
     }
     if text == "0" {
@@ -110,6 +110,19 @@ pub fn typed(text: &str, typing: Typing) -> SetValue {
         }
     }
     SetValue::Str(text.to_owned())
+}
+
+/// Whether `text` is the lowercase ASCII `word` under Unicode simple case folding, as Go's
+/// `strings.EqualFold` (which Helm uses) compares: besides ASCII case, `ſ` (U+017F) folds
+/// to `s` and the Kelvin sign (U+212A) to `k`, the only letters outside ASCII that fold
+/// to an ASCII one.
+fn equal_fold(text: &str, word: &str) -> bool {
+    let folded = text.chars().map(|c| match c {
+        '\u{17f}' => 's',
+        '\u{212a}' => 'k',
+        c => c.to_ascii_lowercase(),
+    });
+    folded.eq(word.chars())
 }
 
 /// One step of a key path.
@@ -174,7 +187,9 @@ impl Parser<'_> {
                 });
             }
             path.push(Step::Name(name));
-            if path.len() > MAX_NESTING + 1 {
+            // Helm counts the dots between names; list indexes do not nest a name.
+            let names = path.iter().filter(|step| matches!(step, Step::Name(_))).count();
+            if names > MAX_NESTING + 1 {
                 return Err(SetError::TooDeep {
                     text: self.text.to_owned(),
                 });
@@ -288,6 +303,19 @@ fn set(map: &mut SetMap, path: &[Step], value: SetValue, key: &str) -> Result<()
         unreachable!("a path starts with a name")
     };
     let slot = match map.iter().position(|(existing, _)| existing == name) {
+        // Helm fails on a name set to null and then below (a recovered panic: the null is
+        // no map or list to go into).
+        Some(at) if map[at].1 == SetValue::Null && !rest.is_empty() => {
+            return Err(SetError::Conflict {
+                key: key.to_owned(),
+                was: "null",
+                now: if matches!(rest.first(), Some(Step::Index(_))) {
+                    "a list"
+                } else {
+                    "a map"
+                },
+            })
+        }
         Some(at) => &mut map[at].1,
         None => {
             map.push((name.clone(), SetValue::Null));
@@ -428,6 +456,10 @@ mod tests {
             ("", s("")),
             ("yes", s("yes")),
             ("1e3", s("1e3")),
+            // Go's `strings.EqualFold`: `ſ` is an `s`, the Kelvin sign a `k`.
+            ("fal\u{17f}e", SetValue::Bool(false)),
+            ("FAL\u{17f}E", SetValue::Bool(false)),
+            ("tru\u{e9}", s("tru\u{e9}")),
         ];
         for (text, want) in cases {
             assert_eq!(typed(text, Typing::Infer), want, "{text:?}");
@@ -473,12 +505,20 @@ mod tests {
             "a[0]",
             "a=1,a.b=2",
             "a.b=1,a[0]=2",
+            // Helm: a recovered panic, the null is no map (or list) to go into.
+            "a=null,a.b=1",
+            "a=null,a[0]=1",
         ];
         for text in bad {
             assert!(set(text).is_err(), "{text:?} parsed: {:?}", set(text));
         }
         let deep = vec!["k"; MAX_NESTING + 2].join(".") + "=1";
         assert!(matches!(set(&deep), Err(SetError::TooDeep { .. })));
+        // Indexes are no nesting for Helm: 31 names with an index on each are fine.
+        let indexed = vec!["k[0]"; MAX_NESTING + 1].join(".") + "=1";
+        assert!(set(&indexed).is_ok(), "{:?}", set(&indexed));
+        // A null then set again whole is fine, as in Helm.
+        assert!(set("a=null,a=1").is_ok());
     }
 
     #[test]

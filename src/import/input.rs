@@ -34,11 +34,17 @@ pub enum InputError {
     NotMap { file: String },
     #[error("{file}: name it <release>.yaml, after the release its values came from")]
     Release { file: String },
+    #[error("{file}: `helm get values --all` output (`COMPUTED VALUES:`) holds every chart default, not what the install set")]
+    Computed { file: String, line: u32 },
+    #[error("{file}: the input is empty")]
+    Empty { file: String },
 }
 
 /// Reads the input `file` (its path, for the release name and messages) holding `text`,
 /// adding its masked text to `sources` and the credential values found to `secrets`.
 pub fn read(file: &str, text: &str, sources: &mut Sources, secrets: &mut Vec<String>) -> Result<Input, InputError> {
+    // A file saved by PowerShell or Notepad may start with a byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let id = FileId(u32::try_from(sources.len()).expect("fewer than 2^32 files"));
     let result = read_as(file, text, id);
     // The values a parse found under credential keys, and those written after one.
@@ -65,6 +71,9 @@ fn read_as(file: &str, text: &str, id: FileId) -> Result<Input, InputError> {
         .collect::<Vec<_>>()
         .join("\n");
     let body = uncommented.trim_start();
+    if body.is_empty() {
+        return Err(InputError::Empty { file: file.to_owned() });
+    }
     if body.starts_with("helm ") || body.starts_with("helm\t") {
         return command::parse(body)
             .map(Input::Command)
@@ -73,6 +82,12 @@ fn read_as(file: &str, text: &str, id: FileId) -> Result<Input, InputError> {
                 source,
             });
     }
+    if let Some(line) = text.lines().position(|line| line.trim_end() == "COMPUTED VALUES:") {
+        return Err(InputError::Computed {
+            file: file.to_owned(),
+            line: u32::try_from(line + 1).unwrap_or(u32::MAX),
+        });
+    }
     let release = release_of(file).ok_or_else(|| InputError::Release { file: file.to_owned() })?;
     // Helm's header line is blanked, not cut, so places stay those of the file.
     let body = match text.split_once('\n') {
@@ -80,18 +95,18 @@ fn read_as(file: &str, text: &str, id: FileId) -> Result<Input, InputError> {
         _ if text.trim_end() == "USER-SUPPLIED VALUES:" => String::new(),
         _ => text.to_owned(),
     };
+    if body.trim().is_empty() {
+        return Err(InputError::Empty { file: file.to_owned() });
+    }
     let values = yaml::parse(&body, id, Limits::default()).map_err(|diagnostic| InputError::Yaml {
         file: file.to_owned(),
         message: diagnostic.message,
         loc: diagnostic.loc,
     })?;
     match values.value {
-        // `helm get values` prints `null` when nothing was supplied.
         Value::Map(_) => Ok(Input::Values { release, values }),
-        Value::Null => Ok(Input::Values {
-            release,
-            values: Node::map(values.loc),
-        }),
+        // `helm get values` prints `null` when nothing was supplied: nothing to adopt.
+        Value::Null => Err(InputError::Empty { file: file.to_owned() }),
         _ => Err(InputError::NotMap { file: file.to_owned() }),
     }
 }
@@ -118,7 +133,11 @@ impl InputError {
                     _ => None,
                 };
                 let loc = needle.and_then(|needle| locate(text, needle, id)).unwrap_or(start);
-                (loc, source.to_string(), "import reads the command exactly as the install wizard printed it (`helm upgrade --install ... RELEASE oci://.../kubernetes-agent`)")
+                let hint = match source {
+                    CommandError::NotAgentChart { .. } => "import adopts installs of the Kubernetes agent chart (`oci://registry-1.docker.io/octopusdeploy/kubernetes-agent`); keep other releases out of this import",
+                    _ => "import reads the command exactly as the install wizard printed it (`helm upgrade --install ... RELEASE oci://.../kubernetes-agent`)",
+                };
+                (loc, source.to_string(), hint)
             }
             InputError::Yaml { message, loc, .. } => (
                 loc.unwrap_or(start),
@@ -135,12 +154,33 @@ impl InputError {
                 "the release is named by the file name, and this one does not end in `.yaml`".to_owned(),
                 "name the file `<release>.yaml`, after the release its values came from",
             ),
+            InputError::Computed { line, .. } => (
+                Loc::new(id, *line, 1),
+                "`helm get values --all` output (`COMPUTED VALUES:`) holds every chart default, not what the install set".to_owned(),
+                COMPUTED_HINT,
+            ),
+            InputError::Empty { .. } => (
+                start,
+                "the input is empty: no values and no command".to_owned(),
+                "save the output of `helm get values -o yaml RELEASE -n NAMESPACE`, or the wizard's `helm upgrade --install` command, in the file",
+            ),
         };
-        Diagnostic::error(loc, credentials::scrub(&message, secrets))
-            .with_hint(hint)
-            .redacted()
+        let diagnostic = Diagnostic::error(loc, credentials::scrub(&message, secrets)).with_hint(hint);
+        match self {
+            // The caret stands on the chart, no credential: the line is shown as it is
+            // (its credentials are masked in the kept text already), so the chart it names
+            // can be read.
+            InputError::Command {
+                source: CommandError::NotAgentChart { .. },
+                ..
+            } => diagnostic,
+            _ => diagnostic.redacted(),
+        }
     }
 }
+
+/// What to do with `helm get values --all` output.
+pub(crate) const COMPUTED_HINT: &str = "save `helm get values -o yaml RELEASE -n NAMESPACE` without `--all`: only the values the install set, so that the chart's defaults keep coming from the chart";
 
 /// The place of the first `needle` in `text` (a word of a command line, as the shell
 /// gave it; quotes may stand around it in the file, so its first line is looked for).

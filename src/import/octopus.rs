@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::model::Fleet;
 use crate::status::client::{Client, ClientOptions};
-use crate::status::{SpaceResource, StatusError, WorkerPoolResource, DEFAULT_API_KEY_ENV};
+use crate::status::{SpaceResource, StatusError, WorkerPoolResource};
 
 /// A registered worker: the fields the listing reads.
 #[derive(Debug, Clone, Deserialize)]
@@ -41,6 +41,8 @@ struct Endpoint {
 #[serde(rename_all = "PascalCase")]
 struct Details {
     #[serde(default)]
+    agent_version: Option<String>,
+    #[serde(default)]
     helm_release_name: Option<String>,
     #[serde(default)]
     kubernetes_namespace: Option<String>,
@@ -52,6 +54,8 @@ pub(crate) struct Listed {
     pub(crate) name: String,
     pub(crate) release: Option<String>,
     pub(crate) namespace: Option<String>,
+    /// The chart version the agent runs (`AgentVersion`): what `--installed-version` needs.
+    pub(crate) version: Option<String>,
     pub(crate) pools: Vec<String>,
     /// `<env>/<cluster>/<worker>` of the declaration whose display name it is.
     pub(crate) declared: Option<String>,
@@ -64,7 +68,7 @@ pub(crate) enum ListError {
     NoEnvironment(String),
     #[error("environment `{0}` has no `octopus.serverUrl`")]
     NoServer(String),
-    #[error("`{variable}` is not set: it holds the API key for environment `{environment}`")]
+    #[error("`{variable}` is not set: it holds the API key (or access token) for environment `{environment}`")]
     NoKey { environment: String, variable: String },
     #[error(transparent)]
     Api(#[from] StatusError),
@@ -88,17 +92,22 @@ pub(crate) fn list(
         .server_url
         .clone()
         .ok_or_else(|| ListError::NoServer(environment.to_owned()))?;
-    let key_variable = octopus
-        .api_key_env
-        .clone()
-        .unwrap_or_else(|| DEFAULT_API_KEY_ENV.to_owned());
-    let key = variable(&key_variable)
-        .filter(|key| !key.trim().is_empty())
-        .ok_or_else(|| ListError::NoKey {
+    let credential = crate::status::credential(declared, variable).map_err(|error| match error {
+        StatusError::MissingApiKey { variable, .. } => ListError::NoKey {
             environment: environment.to_owned(),
-            variable: key_variable,
-        })?;
-    let client = Client::new(&url, key.trim(), environment, options, Arc::new(AtomicUsize::new(0)))?;
+            variable,
+        },
+        other => ListError::Api(other),
+    })?;
+    let quiet = |_: &str| {};
+    let client = Client::new(
+        &url,
+        credential,
+        environment,
+        options,
+        Arc::new(AtomicUsize::new(0)),
+        &quiet,
+    );
     let space = octopus.space.clone().unwrap_or_else(|| "Default".to_owned());
     let spaces: Vec<SpaceResource> = client.get("/api/spaces/all")?;
     let found = spaces
@@ -110,7 +119,7 @@ pub(crate) fn list(
             space: space.clone(),
             known: spaces.iter().map(|space| format!("`{}`", space.name)).collect(),
         })?;
-    let workers: Vec<Registered> = client.get(&format!("/api/{}/workers/all", found.id))?;
+    let workers: Vec<Registered> = client.get_large(&format!("/api/{}/workers/all", found.id))?;
     let pools: Vec<WorkerPoolResource> = client.get(&format!("/api/{}/workerpools/all", found.id))?;
     let mut listed: Vec<Listed> = workers
         .into_iter()
@@ -133,7 +142,9 @@ fn listed(worker: Registered, pools: &[WorkerPoolResource], fleet: &Fleet, envir
         .workers
         .iter()
         .find(|declared| {
-            fleet.environment_of(declared).name == environment && declared.display_name.value == worker.name
+            // Octopus compares worker names without case.
+            fleet.environment_of(declared).name == environment
+                && declared.display_name.value.to_lowercase() == worker.name.to_lowercase()
         })
         .map(|declared| fleet.worker_id(declared));
     Listed {
@@ -148,6 +159,10 @@ fn listed(worker: Registered, pools: &[WorkerPoolResource], fleet: &Fleet, envir
             })
             .collect(),
         release: details.as_ref().and_then(|details| details.helm_release_name.clone()),
+        version: details
+            .as_ref()
+            .and_then(|details| details.agent_version.clone())
+            .filter(|version| super::plan::is_version(version)),
         namespace: details.and_then(|details| details.kubernetes_namespace),
         name: worker.name,
         declared,
@@ -160,10 +175,11 @@ pub(crate) fn render(listed: &[Listed], environment: &str) -> String {
     for worker in listed {
         let _ = writeln!(
             text,
-            "{}  release {}  namespace {}  pools [{}]  {}",
-            worker.name,
+            "{}  release {}  namespace {}  version {}  pools [{}]  {}",
+            crate::status::shown(&worker.name),
             worker.release.as_deref().unwrap_or("?"),
             worker.namespace.as_deref().unwrap_or("?"),
+            worker.version.as_deref().unwrap_or("?"),
             worker.pools.join(", "),
             worker
                 .declared
@@ -178,15 +194,20 @@ pub(crate) fn render(listed: &[Listed], environment: &str) -> String {
     text.push_str(
         "\nto import the workers not declared yet, save each release's values (with its cluster's kubectl context):\n",
     );
-    let mut files = Vec::new();
+    // By chart version: one import takes one `--installed-version`.
+    let mut files: std::collections::BTreeMap<Option<&str>, Vec<String>> = std::collections::BTreeMap::new();
     for worker in &missing {
         match (&worker.release, &worker.namespace) {
             (Some(release), Some(namespace)) => {
+                let version = worker.version.as_deref();
                 let _ = writeln!(
                     text,
-                    "  helm get values -o yaml {release} -n {namespace} > {release}.yaml"
+                    "  helm get values -o yaml {release} -n {namespace} > {release}.yaml{}",
+                    version
+                        .map(|version| format!("   # chart {version}"))
+                        .unwrap_or_default()
                 );
-                files.push(format!("{release}.yaml"));
+                files.entry(version).or_default().push(format!("{release}.yaml"));
             }
             _ => {
                 let _ = writeln!(
@@ -198,9 +219,17 @@ pub(crate) fn render(listed: &[Listed], environment: &str) -> String {
         }
     }
     if !files.is_empty() {
+        text.push_str("then, per cluster:\n");
+    }
+    for (version, files) in files {
+        let version = match version {
+            Some(version) => format!("--installed-version {version}"),
+            // Octopus does not say: `helm list -n NAMESPACE` does.
+            None => "--installed-version VERSION".to_owned(),
+        };
         let _ = writeln!(
             text,
-            "then, per cluster:\n  workergen import --env {environment} --cluster CLUSTER {}",
+            "  workergen import --env {environment} --cluster CLUSTER {version} {}",
             files.join(" ")
         );
     }
@@ -218,6 +247,7 @@ mod tests {
                 name: "prod-a".into(),
                 release: Some("a".into()),
                 namespace: Some("octopus-agent-a".into()),
+                version: Some("2.51.2".into()),
                 pools: vec!["Linux".into()],
                 declared: None,
             },
@@ -225,18 +255,19 @@ mod tests {
                 name: "prod-b".into(),
                 release: None,
                 namespace: None,
+                version: None,
                 pools: vec![],
                 declared: Some("prod/eu/b".into()),
             },
         ];
         assert_eq!(
             render(&listed, "prod"),
-            "prod-a  release a  namespace octopus-agent-a  pools [Linux]  not declared\n\
-             prod-b  release ?  namespace ?  pools []  declared as prod/eu/b\n\
+            "prod-a  release a  namespace octopus-agent-a  version 2.51.2  pools [Linux]  not declared\n\
+             prod-b  release ?  namespace ?  version ?  pools []  declared as prod/eu/b\n\
              \nto import the workers not declared yet, save each release's values (with its cluster's kubectl context):\n\
-             \x20 helm get values -o yaml a -n octopus-agent-a > a.yaml\n\
+             \x20 helm get values -o yaml a -n octopus-agent-a > a.yaml   # chart 2.51.2\n\
              then, per cluster:\n\
-             \x20 workergen import --env prod --cluster CLUSTER a.yaml\n"
+             \x20 workergen import --env prod --cluster CLUSTER --installed-version 2.51.2 a.yaml\n"
         );
     }
 }

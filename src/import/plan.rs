@@ -67,6 +67,18 @@ pub(crate) fn major_of(version: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+/// Whether `text` is a chart version as `helm list` shows it: `MAJOR.MINOR.PATCH`, with
+/// an optional leading `v` and pre-release or build suffix.
+pub(crate) fn is_version(text: &str) -> bool {
+    let core = text.strip_prefix('v').unwrap_or(text);
+    let core = core.split(['-', '+']).next().unwrap_or_default();
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()))
+}
+
 /// One imported worker, ready to be written.
 #[derive(Debug, Clone)]
 pub(crate) struct Planned {
@@ -93,7 +105,14 @@ pub(crate) struct ClusterPlan {
 /// the cluster's `defaults`: they become the values every imported worker shares.
 /// Otherwise the file's `defaults` and its other workers stay, and each imported worker
 /// is written against them.
-pub(crate) fn cluster_file(existing: &Existing, imported: &[Planned], cluster: &str) -> ClusterPlan {
+/// `octopus` is the cluster's own `octopus:` block to write, when its workers use another
+/// credential than the environment's.
+pub(crate) fn cluster_file(
+    existing: &Existing,
+    imported: &[Planned],
+    cluster: &str,
+    octopus: Option<&Node>,
+) -> ClusterPlan {
     let higher = crate::merge::merge(
         [
             &Existing::defaults_of(existing.settings.as_ref()),
@@ -123,27 +142,7 @@ pub(crate) fn cluster_file(existing: &Existing, imported: &[Planned], cluster: &
             .collect();
         (old_defaults.clone(), workers)
     };
-    let mut root = existing
-        .cluster
-        .clone()
-        .filter(|root| root.as_map().is_some())
-        .unwrap_or_else(|| Node::map(Loc::default()));
-    if root.get("cluster").is_none() {
-        let mut destination = Node::map(Loc::default());
-        put(
-            &mut destination,
-            &["destination", "name"],
-            Node::string(cluster, Loc::default()),
-        );
-        put(&mut root, &["cluster"], destination);
-    }
-    take(&mut root, &["defaults"]);
-    if defaults.as_map().is_some_and(|map| !map.is_empty()) {
-        put(&mut root, &["defaults"], defaults.clone());
-    }
-    for (name, fields) in &workers {
-        put(&mut root, &["workers", name], fields.clone());
-    }
+    let root = planned_root(existing, cluster, octopus, &defaults, &workers);
     let spliced = match (&existing.cluster, &existing.cluster_text) {
         (Some(old_root), Some(text)) if !owns_defaults => splice(text, old_root, &workers).filter(|spliced| {
             // Kept only when it reads back as exactly the planned file.
@@ -171,6 +170,42 @@ pub(crate) fn cluster_file(existing: &Existing, imported: &[Planned], cluster: &
         defaults_changed: !tree::same(&defaults, &old_defaults),
         comments_dropped,
     }
+}
+
+/// The planned cluster file as a tree: the existing one (or a new one naming the cluster
+/// as its destination) with `octopus`, `defaults` and the imported `workers` set.
+fn planned_root(
+    existing: &Existing,
+    cluster: &str,
+    octopus: Option<&Node>,
+    defaults: &Node,
+    workers: &[(String, Node)],
+) -> Node {
+    let mut root = existing
+        .cluster
+        .clone()
+        .filter(|root| root.as_map().is_some())
+        .unwrap_or_else(|| Node::map(Loc::default()));
+    if root.get("cluster").is_none() {
+        let mut destination = Node::map(Loc::default());
+        put(
+            &mut destination,
+            &["destination", "name"],
+            Node::string(cluster, Loc::default()),
+        );
+        put(&mut root, &["cluster"], destination);
+    }
+    if let Some(octopus) = octopus {
+        put(&mut root, &["octopus"], octopus.clone());
+    }
+    take(&mut root, &["defaults"]);
+    if defaults.as_map().is_some_and(|map| !map.is_empty()) {
+        put(&mut root, &["defaults"], defaults.clone());
+    }
+    for (name, fields) in workers {
+        put(&mut root, &["workers", name], fields.clone());
+    }
+    root
 }
 
 /// The existing cluster file `text` (parsed as `root`) with `workers` written into its
@@ -358,7 +393,7 @@ mod tests {
                 fields: node("workerPools: [P]\nlogLevel: Info\n"),
             },
         ];
-        let plan = cluster_file(&Existing::default(), &workers, "eu");
+        let plan = cluster_file(&Existing::default(), &workers, "eu", None);
         assert_eq!(
             plan.text.lines().filter(|line| !line.starts_with('#')).collect::<Vec<_>>().join("\n"),
             "cluster:\n  destination:\n    name: eu\ndefaults:\n  workerPools:\n    - P\nworkers:\n  a:\n    logLevel: Debug\n    namespace: x\n  b:\n    logLevel: Info"
@@ -384,7 +419,7 @@ mod tests {
                 fields: node("workerPools: [P]\n"),
             },
         ];
-        let plan = cluster_file(&existing, &workers, "eu");
+        let plan = cluster_file(&existing, &workers, "eu", None);
         assert_eq!(
             plan.text,
             "# the EU cluster\ncluster:\n  destination: {name: eu}\nworkers:\n  # hand-written\n  manual:\n    workerPools: [M]   # the manual pool\n\n  old:\n    workerPools:\n      - Q\n  new:\n    workerPools:\n      - P\n\n# trailing note\n"
@@ -397,8 +432,18 @@ mod tests {
             cluster_text: Some(flow.to_owned()),
             ..Existing::default()
         };
-        let plan = cluster_file(&existing, &workers[1..], "eu");
+        let plan = cluster_file(&existing, &workers[1..], "eu", None);
         assert!(plan.comments_dropped && !plan.text.contains("# note"));
+    }
+
+    #[test]
+    fn versions_are_major_minor_patch() {
+        for good in ["2.51.2", "v3.13.2", "3.0.0-rc.1", "3.1.0+build.5"] {
+            assert!(is_version(good), "{good}");
+        }
+        for bad in ["banana", "2", "2.51", "2.*.*", "2.51.x", "", "v", "1.2.3.4"] {
+            assert!(!is_version(bad), "{bad}");
+        }
     }
 
     #[test]

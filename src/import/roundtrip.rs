@@ -67,6 +67,12 @@ impl FileTree for Overlay {
 
     fn read(&self, path: &str, limit: u64) -> io::Result<Option<Vec<u8>>> {
         match self.files.get(path) {
+            // The limit a file on disk has, so that a planned file `validate` would refuse
+            // for its size is refused here, before it is written.
+            Some(text) if text.len() as u64 > limit => Err(io::Error::new(
+                io::ErrorKind::FileTooLarge,
+                format!("{path} is larger than {limit} bytes"),
+            )),
             Some(text) => Ok(Some(text.as_bytes().to_vec())),
             None => self.base.read(path, limit),
         }
@@ -170,6 +176,20 @@ pub(crate) fn compare(
             (Some(node), None) | (None, Some(node)) if is_default(defaults, path, node) => {
                 outcome.defaults.push(path.to_string());
             }
+            // `--set a=null` deletes the chart's default; a declaration's null only removes
+            // what another layer gives, and the rendered values.yaml holds no null.
+            (Some(node), None) if node.is_null() => outcome.differences.push(format!(
+                "{path} (imported null, which deletes the chart's default{}; a declaration cannot delete a chart default, so it would stay)",
+                defaults
+                    .and_then(|defaults| defaults.get_path(path.to_string().split('.')))
+                    .map_or_else(String::new, |default| {
+                        if matches!(default.value, yaml::Value::Map(_) | yaml::Value::Seq(_)) {
+                            format!(" ({})", default.kind())
+                        } else {
+                            format!(" `{}`", yaml::emit(default).trim_end())
+                        }
+                    })
+            )),
             _ => outcome
                 .differences
                 .push(format!("{path} (imported {}, rendered {})", shown(one), shown(other))),
@@ -223,12 +243,20 @@ mod tests {
             outcome.differences,
             ["agent.tolerations (imported a list, rendered a list)"]
         );
-        let outcome = compare("a", &node("a: {b: null, c: '1'}\n"), &node("a: {c: 1}\n"), &[], None);
+        let defaults = node("a: {b: x, d: {e: 1}}\n");
+        let outcome = compare(
+            "a",
+            &node("a: {b: null, c: '1', d: null}\n"),
+            &node("a: {c: 1}\n"),
+            &[],
+            Some(&defaults),
+        );
         assert_eq!(
             outcome.differences,
             [
-                "a.b (imported null, rendered nothing)",
-                "a.c (imported \"1\", rendered 1)"
+                "a.b (imported null, which deletes the chart's default `x`; a declaration cannot delete a chart default, so it would stay)",
+                "a.c (imported \"1\", rendered 1)",
+                "a.d (imported null, which deletes the chart's default (a map); a declaration cannot delete a chart default, so it would stay)"
             ]
         );
     }
@@ -344,7 +372,7 @@ mod tests {
                     ..plan::Existing::default()
                 };
                 let planned = [plan::Planned { name: "w".into(), fields }];
-                let cluster = plan::cluster_file(&existing, &planned, "c");
+                let cluster = plan::cluster_file(&existing, &planned, "c", None);
                 let files = BTreeMap::from([
                     ("environments/e/c.yaml".to_owned(), cluster.text.clone()),
                     ("environments/e/environment.yaml".to_owned(), environment.to_owned()),

@@ -71,6 +71,9 @@ struct Auth {
     kind: Kind,
     name: String,
     certificate: Option<String>,
+    /// The installs use another credential than the environment declares: it goes into
+    /// the cluster file's own `octopus.auth`.
+    cluster: bool,
 }
 
 /// Runs `workergen import` in the config repository `dir`.
@@ -96,19 +99,7 @@ pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Ou
     if !errors.is_empty() {
         return stop(errors, &sources);
     }
-    let planned: Vec<Planned> = imports
-        .iter()
-        .map(|import| Planned {
-            name: import.release.clone(),
-            fields: factor::declaration(
-                without_octopus(&import.values),
-                import.namespace.as_deref(),
-                &import.release,
-                &format!("{}-{}-{}", options.environment, options.cluster, import.release),
-            ),
-        })
-        .collect();
-    let cluster_plan = plan::cluster_file(&existing, &planned, &options.cluster);
+    let cluster_plan = plan_cluster(&imports, &existing, &auth, options);
     check_overwrites(&existing, &cluster_plan, options, &mut errors);
     if !errors.is_empty() {
         return stop(errors, &sources);
@@ -124,7 +115,14 @@ pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Ou
         major,
     ) {
         Ok(outcomes) => outcomes,
-        Err(stopped) => return Err(stopped_failure(stopped, context, &secrets)),
+        Err(stopped) => {
+            let inputs = Inputs {
+                imports: &imports,
+                sources: &sources,
+                planned: &cluster_path(options),
+            };
+            return Err(stopped_failure(stopped, &inputs, context, &secrets));
+        }
     };
     let text = round_trip_text(&outcomes);
     crate::console::write_stdout(&credentials::scrub(&text, &secrets))?;
@@ -145,6 +143,33 @@ pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Ou
     report(&imports, &auth, &cluster_plan, options, context);
     write(dir, &files, &existing, options, context)?;
     Ok(Outcome::Success)
+}
+
+/// The cluster file the imports make: their declarations, and its own `octopus.auth`
+/// when they use another credential than the environment's.
+fn plan_cluster(imports: &[Import], existing: &Existing, auth: &Auth, options: &Options) -> plan::ClusterPlan {
+    let planned: Vec<Planned> = imports
+        .iter()
+        .map(|import| Planned {
+            name: import.release.clone(),
+            fields: factor::declaration(
+                without_octopus(&import.values),
+                import.namespace.as_deref(),
+                &import.release,
+                &format!("{}-{}-{}", options.environment, options.cluster, import.release),
+            ),
+        })
+        .collect();
+    let cluster_octopus = auth.cluster.then(|| {
+        let mut octopus = Node::map(Loc::default());
+        put(
+            &mut octopus,
+            &["auth", auth.kind.field()],
+            Node::string(&auth.name, Loc::default()),
+        );
+        octopus
+    });
+    plan::cluster_file(existing, &planned, &options.cluster, cluster_octopus.as_ref())
 }
 
 /// `--from-octopus`: the space's registered Kubernetes workers, and how to import them.
@@ -185,6 +210,14 @@ fn check_options(options: &Options) -> Result<(), Failure> {
             return Err(Failure::usage_with_hint(
                 format!("{flag} `{name}` is not a DNS-1123 label"),
                 "environment and cluster names are folder and file names: lowercase letters, digits and `-`",
+            ));
+        }
+    }
+    if let Some(version) = options.installed_version.as_deref() {
+        if !plan::is_version(version) {
+            return Err(Failure::usage_with_hint(
+                format!("--installed-version `{version}` is not a chart version"),
+                "the version `helm list -n NAMESPACE` shows in its CHART column (`kubernetes-agent-2.51.2` is `2.51.2`)",
             ));
         }
     }
@@ -319,17 +352,34 @@ fn import_of(
     errors: &mut Vec<Diagnostic>,
 ) -> Option<Import> {
     let start = Loc::new(id, 1, 1);
-    let (release, namespace, version, mut values) = match read {
-        Input::Values { release, values } => (release, None, None, values),
-        Input::Command(install) => {
-            let mut values = from_set(&SetValue::Map(install.values), start);
-            super::tree::locate_in(&mut values, text, id, "");
-            (install.release, install.namespace, install.version, values)
+    let (release, namespace, version, mut values) = match read_values(read, (file, text), id) {
+        Ok(read) => read,
+        Err(diagnostic) => {
+            errors.push(*diagnostic);
+            return None;
         }
     };
+    if let Some(diagnostic) = text_worker_enabled(&values, &release) {
+        errors.push(diagnostic);
+        return None;
+    }
     let repo_major = existing.chart_major().unwrap_or(3);
     let version = version.or_else(|| options.installed_version.clone());
-    let installed_major = version.as_deref().and_then(plan::major_of).unwrap_or(repo_major);
+    // A guess would be wrong exactly where it matters: a 2.x release read as 3.x skips
+    // the move to the 3.x layout, and the next sync changes the worker's storage.
+    let Some(installed_major) = version.as_deref().and_then(plan::major_of) else {
+        errors.push(
+            Diagnostic::error(
+                start,
+                format!("the chart version `{release}` was installed with is not known"),
+            )
+            .with_hint(format!(
+                "pass `--installed-version` with the version `helm list -n {}` shows (CHART `kubernetes-agent-2.51.2` is `2.51.2`), or see each worker's with `workergen import --env ENV --from-octopus`; a 2.x release needs the chart's move to the 3.x layout",
+                namespace.clone().unwrap_or_else(|| format!("octopus-agent-{release}"))
+            )),
+        );
+        return None;
+    };
     let mut migrated = Vec::new();
     match (installed_major, repo_major) {
         (2, 3) => migrated = factor::migrate_to_v3(&mut values, start),
@@ -357,6 +407,119 @@ fn import_of(
     })
 }
 
+/// An input's release, namespace (a command's), chart version (a command's) and values.
+type ReadValues = (String, Option<String>, Option<String>, Node);
+
+/// An input's release, namespace, chart version and values; a diagnostic for values no
+/// declaration can reproduce (`--all` output, a `--set` integer printed in exponent form).
+fn read_values(read: Input, (file, text): (&str, &str), id: FileId) -> Result<ReadValues, Box<Diagnostic>> {
+    let start = Loc::new(id, 1, 1);
+    match read {
+        Input::Values { release, values } => {
+            if let Some((held, of)) = holds_chart_defaults(&values) {
+                return Err(Box::new(
+                    Diagnostic::error(
+                        start,
+                        format!("`{file}` holds {held} of the chart's {of} default values: `helm get values --all` output, not what the install set"),
+                    )
+                    .with_hint(super::input::COMPUTED_HINT),
+                ));
+            }
+            Ok((release, None, None, values))
+        }
+        Input::Command(install) => {
+            let mut values = from_set(&SetValue::Map(install.values), start);
+            super::tree::locate_in(&mut values, text, id, "");
+            if let Some((path, number, loc)) = exponent_integer(&values) {
+                return Err(Box::new(
+                    Diagnostic::error(
+                        loc,
+                        format!("`{path}={number}`: `--set` keeps this integer whole, but from a values file Helm reads it as a float, which templates print as `{}`", exponent_form(number)),
+                    )
+                    .with_hint("no values file renders what this `--set` renders: keep the release out of the import, or set the value below 1000000 on the release first"),
+                ));
+            }
+            Ok((install.release, install.namespace, install.version, values))
+        }
+    }
+}
+
+/// `agent.worker.enabled` given as text (`--set-string`): the chart tests it for truth,
+/// so any text but the empty one (`"false"` too) makes a worker, which a declaration's
+/// boolean cannot say.
+fn text_worker_enabled(values: &Node, release: &str) -> Option<Diagnostic> {
+    let node = values.get_path(["agent", "worker", "enabled"])?;
+    let crate::yaml::Value::Str(text) = &node.value else {
+        return None;
+    };
+    Some(
+        Diagnostic::error(
+            node.loc,
+            format!("`agent.worker.enabled` of `{release}` is the text {text:?} (`--set-string`), not a boolean"),
+        )
+        .with_hint("the chart reads any non-empty text as true, `\"false\"` too: install with `--set agent.worker.enabled=true`, a boolean, and import that"),
+    )
+}
+
+/// How many of a chart's default values (of either major) `values` holds with the
+/// default's own value, and of how many, when that is most of them: the mark of `helm get
+/// values --all`, whose every default would be pinned in Git. An install sets a handful.
+fn holds_chart_defaults(values: &Node) -> Option<(usize, usize)> {
+    [2, 3]
+        .into_iter()
+        .filter_map(crate::chart::reference)
+        .map(|reference| {
+            let (mut held, mut of) = (0, 0);
+            reference.root.for_each_leaf(&mut Vec::new(), &mut |path, default| {
+                of += 1;
+                if values
+                    .get_path(path.iter().copied())
+                    .is_some_and(|value| super::tree::same(value, default))
+                {
+                    held += 1;
+                }
+            });
+            (held, of)
+        })
+        .filter(|(held, of)| *held >= 20 && held * 2 >= *of)
+        .max()
+}
+
+/// The first integer of a `--set` whose float form Go prints with an exponent (one of
+/// 1000000 or more, either sign): its key path, value and place.
+fn exponent_integer(values: &Node) -> Option<(String, i64, Loc)> {
+    let mut found = None;
+    values.for_each_leaf(&mut Vec::new(), &mut |path, leaf| {
+        let mut check = |node: &Node| {
+            if let yaml::Value::Int(number) = node.value {
+                if number.unsigned_abs() >= 1_000_000 && found.is_none() {
+                    found = Some((path.join("."), number, node.loc));
+                }
+            }
+        };
+        match &leaf.value {
+            yaml::Value::Seq(items) => items.iter().for_each(&mut check),
+            _ => check(leaf),
+        }
+    });
+    found
+}
+
+/// How Go's `%v` prints `number` as a float64 (`1e+06`, `1.234567e+06`).
+fn exponent_form(number: i64) -> String {
+    let text = format!("{:e}", number as f64);
+    match text.split_once('e') {
+        Some((mantissa, exponent)) => {
+            let (sign, digits) = match exponent.strip_prefix('-') {
+                Some(digits) => ('-', digits),
+                None => ('+', exponent),
+            };
+            format!("{mantissa}e{sign}{digits:0>2}")
+        }
+        None => text,
+    }
+}
+
 /// The values less those the environment declares.
 fn without_octopus(values: &Node) -> Node {
     let mut rest = values.clone();
@@ -373,7 +536,7 @@ fn environment(
     errors: &mut Vec<Diagnostic>,
 ) -> (Option<Node>, Auth) {
     let declared = existing.environment.as_ref().and_then(|root| root.get("octopus"));
-    let auth = decide_auth(imports, declared, options, errors);
+    let auth = decide_auth(imports, existing, options, errors);
     let Some(first) = imports.first() else {
         return (None, auth);
     };
@@ -457,9 +620,18 @@ fn agree_with_environment(import: &Import, declared: &Node, path: &str, errors: 
 }
 
 /// The credential kind and Secret names: the environment's when it declares them,
-/// else the installs' (they must agree), with `--secret-name` or the default name.
-fn decide_auth(imports: &[Import], declared: Option<&Node>, options: &Options, errors: &mut Vec<Diagnostic>) -> Auth {
-    let declared_auth = declared.and_then(|octopus| {
+/// else the installs' (they must agree), with `--secret-name` or the default name. When
+/// the environment declares another credential than the installs use, and they agree
+/// among themselves, the cluster file gets its own `octopus.auth` (when it has no other
+/// workers, whose credential that would change, and no `octopus.auth` of its own).
+fn decide_auth(imports: &[Import], existing: &Existing, options: &Options, errors: &mut Vec<Diagnostic>) -> Auth {
+    let declared = existing.environment.as_ref().and_then(|root| root.get("octopus"));
+    let of_cluster = existing
+        .cluster
+        .as_ref()
+        .and_then(|root| root.get_path(["octopus"]))
+        .filter(|octopus| octopus.get("auth").is_some());
+    let declared_auth = of_cluster.or(declared).and_then(|octopus| {
         Kind::ALL.into_iter().find_map(|kind| {
             let node = octopus.get_path(["auth", kind.field()])?;
             Some((kind, node.as_str()?.to_owned(), node.loc))
@@ -473,12 +645,30 @@ fn decide_auth(imports: &[Import], declared: Option<&Node>, options: &Options, e
             .map(|(kind, _, loc)| (*kind, *loc))
             .or(import.found.plaintext)
     };
+    let own_kind = imports.iter().find_map(|import| kind_of(import).map(|(kind, _)| kind));
+    let referenced = imports.iter().find_map(|import| import.found.reference.clone());
+    let agree_among_themselves = imports.iter().all(|import| {
+        kind_of(import).is_none_or(|(kind, _)| Some(kind) == own_kind)
+            && import
+                .found
+                .reference
+                .as_ref()
+                .is_none_or(|(_, name, _)| referenced.as_ref().is_some_and(|(_, first, _)| first == name))
+    });
+    let differs = declared_auth.as_ref().is_some_and(|(kind, name, _)| {
+        own_kind.is_some_and(|own| own != *kind) || referenced.as_ref().is_some_and(|(_, own, _)| own != name)
+    });
+    let cluster_has_others = existing
+        .workers()
+        .iter()
+        .any(|(name, _, _)| !imports.iter().any(|import| &import.release == name));
+    let cluster = differs && agree_among_themselves && of_cluster.is_none() && !cluster_has_others;
+    let declared_auth = if cluster { None } else { declared_auth };
     let kind = declared_auth
         .as_ref()
         .map(|(kind, _, _)| *kind)
-        .or_else(|| imports.iter().find_map(|import| kind_of(import).map(|(kind, _)| kind)))
+        .or(own_kind)
         .unwrap_or(Kind::BearerToken);
-    let referenced = imports.iter().find_map(|import| import.found.reference.clone());
     let name = match (&declared_auth, &referenced, &options.secret_name) {
         (Some((_, name, _)), _, _) | (None, Some((_, name, _)), _) | (None, None, Some(name)) => name.clone(),
         (None, None, None) => kind.default_name().to_owned(),
@@ -501,6 +691,7 @@ fn decide_auth(imports: &[Import], declared: Option<&Node>, options: &Options, e
         kind,
         name,
         certificate,
+        cluster,
     }
 }
 
@@ -521,20 +712,20 @@ fn auth_errors(
             Diagnostic::error(
                 loc,
                 format!(
-                    "`{}` authenticates with {}, and the environment's workers with {}",
+                    "`{}` authenticates with {}, and the other workers with {}",
                     import.release,
                     found.describe(),
                     kind.describe()
                 ),
             )
-            .with_hint("one environment has one credential kind (`octopus.auth`): import this release into another environment")
+            .with_hint("the workers of one cluster share one credential: import this release into a cluster of its own (`--cluster`), whose file then keeps its credential in `octopus.auth`")
             .redacted(),
         ));
     }
     if let Some((_, other, loc)) = import.found.reference.as_ref().filter(|(_, other, _)| other != name) {
         errors.push(related(
-            Diagnostic::error(*loc, format!("`{}` reads its credential from Secret `{other}`, and the environment's workers from `{name}`", import.release))
-                .with_hint("the workers of one environment share one credential Secret name: rename the Secret, or import into another environment"),
+            Diagnostic::error(*loc, format!("`{}` reads its credential from Secret `{other}`, and the other workers from `{name}`", import.release))
+                .with_hint("the workers of one cluster share one credential Secret: import this release into a cluster of its own (`--cluster`), whose file then keeps its Secret in `octopus.auth`, or rename the Secret"),
         ));
     }
     if let (Some((_, declared_name, loc)), Some(wanted)) = (declared, &options.secret_name) {
@@ -639,15 +830,113 @@ fn planned_files(
     files
 }
 
-fn stopped_failure(stopped: Stop, context: &Context, secrets: &[String]) -> Failure {
+/// The inputs of an import, to point a problem of the planned declarations at the input
+/// it came from.
+struct Inputs<'a> {
+    imports: &'a [Import],
+    /// The inputs' texts (credentials masked), by the file ids of the imports' places.
+    sources: &'a Sources,
+    /// The planned cluster file's path.
+    planned: &'a str,
+}
+
+fn stopped_failure(stopped: Stop, inputs: &Inputs<'_>, context: &Context, secrets: &[String]) -> Failure {
     match stopped {
         Stop::Io(error) => Failure::Other(anyhow::Error::new(error).context("cannot read the config repository")),
         Stop::Template(error) => Failure::Template(error),
-        Stop::Invalid(fleet, report) => {
+        Stop::Invalid(mut fleet, report) => {
+            let report = at_inputs(&report, &mut fleet, inputs);
             print(&report.render(&fleet.sources, context.color), secrets);
-            eprintln!("the imported declarations would not validate (shown as they would be written); nothing written");
+            eprintln!("the imported declarations would not validate; nothing written");
             Failure::Reported
         }
+    }
+}
+
+/// `report` with each problem of a planned worker moved to the input line its value came
+/// from (the planned, unwritten file is named beside it): the input is what the user has.
+fn at_inputs(report: &Report, fleet: &mut crate::model::Fleet, inputs: &Inputs<'_>) -> Report {
+    let mut ids = std::collections::HashMap::new();
+    for import in inputs.imports {
+        let old = import.loc.file;
+        ids.entry(old).or_insert_with(|| {
+            fleet
+                .sources
+                .add(inputs.sources.path(old), inputs.sources.text(old).to_owned())
+        });
+    }
+    let mut moved = Report::new();
+    for diagnostic in report.diagnostics() {
+        moved.push(at_input(diagnostic.clone(), fleet, inputs, &ids));
+    }
+    moved
+}
+
+fn at_input(
+    mut diagnostic: Diagnostic,
+    fleet: &crate::model::Fleet,
+    inputs: &Inputs<'_>,
+    ids: &std::collections::HashMap<FileId, FileId>,
+) -> Diagnostic {
+    let Some(loc) = diagnostic.loc else {
+        return diagnostic;
+    };
+    if fleet.sources.path(loc.file) != inputs.planned {
+        return diagnostic;
+    }
+    for worker in &fleet.workers {
+        if worker.name_loc.file != loc.file {
+            continue;
+        }
+        let Some(import) = inputs.imports.iter().find(|import| import.release == worker.name) else {
+            continue;
+        };
+        let field = if worker.name_loc == loc {
+            Some(Vec::new())
+        } else {
+            path_at(&worker.fields, loc)
+        };
+        let Some(field) = field else {
+            continue;
+        };
+        let field = field.join(".");
+        let chart_path = match field.strip_prefix("values.") {
+            Some(rest) => Some(rest.to_owned()),
+            None => crate::chart::chart_path_of_field(&field),
+        };
+        let found = chart_path
+            .and_then(|path| import.values.get_path(path.split('.')).map(|node| node.loc))
+            .filter(|found| found.line > 0 && found.file == import.loc.file)
+            .unwrap_or(import.loc);
+        let Some(&file) = ids.get(&found.file) else {
+            return diagnostic;
+        };
+        diagnostic
+            .related
+            .insert(0, (loc, "in the declaration import would write".to_owned()));
+        diagnostic.loc = Some(Loc::new(file, found.line, found.col));
+        return diagnostic;
+    }
+    diagnostic
+}
+
+/// The key path below `node` of the value or key at `loc`.
+fn path_at(node: &Node, loc: Loc) -> Option<Vec<String>> {
+    if node.loc == loc {
+        return Some(Vec::new());
+    }
+    match &node.value {
+        yaml::Value::Map(map) => map.entries.iter().find_map(|(key, child)| {
+            if key.loc == loc {
+                return Some(vec![key.name.clone()]);
+            }
+            path_at(child, loc).map(|mut rest| {
+                rest.insert(0, key.name.clone());
+                rest
+            })
+        }),
+        yaml::Value::Seq(items) => items.iter().find_map(|item| path_at(item, loc)),
+        _ => None,
     }
 }
 
@@ -657,6 +946,14 @@ fn report(imports: &[Import], auth: &Auth, plan: &plan::ClusterPlan, options: &O
         return;
     }
     let environment_file = environment_path(options);
+    if auth.cluster {
+        eprintln!(
+            "note: these releases authenticate with {} from Secret `{}`, not with the environment's credential: {} keeps it in its own `octopus.auth`",
+            auth.kind.describe(),
+            auth.name,
+            cluster_path(options)
+        );
+    }
     for import in imports {
         let namespace = import
             .namespace
@@ -793,4 +1090,14 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::rename(&temporary, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&temporary);
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn floats_print_as_go_prints_them() {
+        assert_eq!(super::exponent_form(1_000_000), "1e+06");
+        assert_eq!(super::exponent_form(1_234_567), "1.234567e+06");
+        assert_eq!(super::exponent_form(-20_000_000_000), "-2e+10");
+    }
 }

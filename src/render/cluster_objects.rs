@@ -101,7 +101,7 @@ pub(crate) fn secrets(fleet: &Fleet, worker: &Worker) -> Vec<SecretInfo> {
     let Some(external_secret) = &cluster.external_secret else {
         return Vec::new();
     };
-    let octopus = &fleet.environment_of(worker).octopus;
+    let octopus = &cluster.octopus;
     let refs = external_secret.spec.remote_refs.clone().unwrap_or_default();
     let mut found = Vec::new();
     if let Some(auth) = &octopus.auth {

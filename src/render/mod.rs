@@ -735,7 +735,7 @@ fn context_shape(fleet: &Fleet, worker: &Worker) -> u64 {
     let version = &worker.chart.version.value;
     (version.contains('-'), version.contains('+')).hash(&mut hasher);
     cluster_objects::secrets_shape(fleet, worker).hash(&mut hasher);
-    for node in [&fleet.environment_of(worker).octopus_node, &worker.fields] {
+    for node in [&fleet.cluster_of(worker).octopus_node, &worker.fields] {
         node.for_each_leaf(&mut Vec::new(), &mut |path, leaf| {
             path.hash(&mut hasher);
             leaf.kind().hash(&mut hasher);

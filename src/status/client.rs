@@ -9,6 +9,13 @@
 //! blocking client would bring tokio and hyper along for the same calls), and it is
 //! actively maintained. Status codes come back as values (`http_status_as_error(false)`)
 //! so that the retry rule lives here, in one place.
+//!
+//! Nothing the server answers can make the client lie or stall: redirects are not
+//! followed by ureq but here, and only a GET to the same origin (a PUT or DELETE turned
+//! into a GET would be reported as done with nothing written; another origin must never
+//! see the key); `Retry-After` (seconds or an HTTP date) is waited at most
+//! [`ClientOptions::max_wait`] at a time and [`RETRY_BUDGET`] in all, with a message;
+//! bodies are read through a size limit, as a stream.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -32,13 +39,19 @@ pub struct ClientOptions {
     /// PEM certificates to trust instead of the built-in (Mozilla) roots, for a server
     /// behind a private CA.
     pub ca_certificates: Option<Vec<u8>>,
+    /// The longest wait a `Retry-After` gets; a longer one is cut to this.
+    pub max_wait: Duration,
+    /// The most bytes one response body may have.
+    pub body_limit: u64,
 }
 
 impl ClientOptions {
     /// The options the environment sets, through `var` (the process's variables, or a
     /// test's): `WORKERGEN_HTTP_TIMEOUT` (seconds per request, default 30),
-    /// `SSL_CERT_FILE` (PEM roots to trust instead of the built-in ones), and, for tests,
-    /// `WORKERGEN_HTTP_BACKOFF_MS`. The error says which variable is wrong.
+    /// `SSL_CERT_FILE` (PEM roots to trust instead of the built-in ones; a file without a
+    /// certificate is an error), `WORKERGEN_HTTP_MAX_BODY_MB` (default 100), and, for
+    /// tests, `WORKERGEN_HTTP_BACKOFF_MS` and `WORKERGEN_HTTP_MAX_WAIT_MS`. The error says
+    /// which variable is wrong.
     pub fn from_env(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Result<Self, String> {
         let mut options = Self::default();
         let text = |name: &str| var(name).map(|value| value.to_string_lossy().into_owned());
@@ -60,13 +73,35 @@ impl ClientOptions {
                 .map_err(|_| format!("`WORKERGEN_HTTP_BACKOFF_MS={text}` is not a number of milliseconds"))?;
             options.backoff = Duration::from_millis(millis);
         }
+        if let Some(text) = text("WORKERGEN_HTTP_MAX_WAIT_MS") {
+            let millis: u64 = text
+                .trim()
+                .parse()
+                .map_err(|_| format!("`WORKERGEN_HTTP_MAX_WAIT_MS={text}` is not a number of milliseconds"))?;
+            options.max_wait = Duration::from_millis(millis);
+        }
+        if let Some(text) = text("WORKERGEN_HTTP_MAX_BODY_MB") {
+            let megabytes: u64 = text
+                .trim()
+                .parse()
+                .ok()
+                .filter(|megabytes| *megabytes > 0)
+                .ok_or_else(|| {
+                    format!("`WORKERGEN_HTTP_MAX_BODY_MB={text}` is not a number of megabytes, e.g. `500`")
+                })?;
+            options.body_limit = megabytes.saturating_mul(1_000_000);
+        }
         if let Some(path) = var("SSL_CERT_FILE") {
-            let pem = std::fs::read(&path).map_err(|error| {
-                format!(
-                    "cannot read `SSL_CERT_FILE` `{}`: {error}",
-                    std::path::Path::new(&path).display()
-                )
-            })?;
+            let shown = std::path::Path::new(&path).display().to_string();
+            let pem =
+                std::fs::read(&path).map_err(|error| format!("cannot read `SSL_CERT_FILE` `{shown}`: {error}"))?;
+            if certificates(&pem).is_empty() {
+                // rustls would take an empty root store and fail every handshake later,
+                // as a TLS error that does not name the file.
+                return Err(format!(
+                    "`SSL_CERT_FILE` `{shown}` holds no PEM certificate (`-----BEGIN CERTIFICATE-----`)"
+                ));
+            }
             options.ca_certificates = Some(pem);
         }
         Ok(options)
@@ -80,26 +115,58 @@ impl Default for ClientOptions {
             backoff: Duration::from_millis(500),
             attempts: 4,
             ca_certificates: None,
+            max_wait: Duration::from_secs(60),
+            // A `workers/all` of 40,000 workers (about 2.5 KB each as JSON).
+            body_limit: 100_000_000,
         }
     }
 }
 
-/// The longest `Retry-After` we honour; a longer one is cut to this.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// The most one request waits for retries in all, `Retry-After` included: past it, the
+/// last answer is the error.
+pub const RETRY_BUDGET: Duration = Duration::from_secs(180);
 
-/// What one response body may weigh: a `workers/all` of tens of thousands of workers.
-const BODY_LIMIT: u64 = 512 * 1024 * 1024;
+/// What the answers other than `workers/all` may weigh: a thousand spaces, pools or
+/// policies are well under a megabyte.
+pub const SMALL_BODY_LIMIT: u64 = 10_000_000;
 
-/// One Octopus server, one API key.
-pub struct Client {
+/// Same-origin redirects a GET follows before giving up.
+const MAX_REDIRECTS: usize = 5;
+
+/// How a request proves who it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// An API key (`API-...`), sent as `X-Octopus-ApiKey`.
+    ApiKey(String),
+    /// An access token (OIDC, a service account's), sent as `Authorization: Bearer`.
+    Bearer(String),
+    /// Nothing: `GET /api`, which Octopus answers to anyone.
+    None,
+}
+
+impl Credential {
+    fn secret(&self) -> Option<&str> {
+        match self {
+            Credential::ApiKey(secret) | Credential::Bearer(secret) => Some(secret),
+            Credential::None => None,
+        }
+    }
+}
+
+/// One Octopus server, one credential.
+pub struct Client<'a> {
     agent: ureq::Agent,
     /// The server URL without its trailing `/`.
     base: String,
-    api_key: String,
+    /// `scheme://host[:port]` of `base`: the only origin that receives the credential.
+    origin: String,
+    credential: Credential,
     /// Named in errors.
     environment: String,
     options: ClientOptions,
     requests: Arc<AtomicUsize>,
+    /// Told of each wait before a retry.
+    waiting: &'a (dyn Fn(&str) + Sync),
 }
 
 /// An HTTP method, named in errors and in the printed writes.
@@ -141,56 +208,128 @@ impl std::fmt::Display for TransportKind {
     }
 }
 
+/// The certificates of a PEM file.
+fn certificates(pem: &[u8]) -> Vec<ureq::tls::Certificate<'static>> {
+    ureq::tls::parse_pem(pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(certificate)) => Some(certificate),
+            _ => None,
+        })
+        .collect()
+}
+
 /// What one attempt gave.
 enum Attempt {
-    Done(Vec<u8>),
+    Done(Body),
     /// Worth another try, after at least this long (`Retry-After`).
-    Retry(Option<Duration>, StatusError),
+    Retry(Option<RetryAfter>, StatusError),
     Failed(StatusError),
 }
 
-impl Client {
-    /// A client for `server_url`; `requests` counts every request sent (retries too).
+/// A successful answer, its body not read yet: JSON is parsed from it as it arrives.
+struct Body {
+    response: ureq::http::Response<ureq::Body>,
+    url: String,
+}
+
+/// A body read up to a limit; past it, an error and `exceeded` set (the parser's error
+/// alone would not say why the input ended).
+struct Limited<R> {
+    inner: R,
+    left: u64,
+    exceeded: bool,
+}
+
+impl<R: std::io::Read> std::io::Read for Limited<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        // One byte past the limit tells a body of exactly the limit from a longer one.
+        let room = usize::try_from(self.left.saturating_add(1))
+            .unwrap_or(usize::MAX)
+            .min(buffer.len());
+        let read = self.inner.read(&mut buffer[..room])?;
+        if read as u64 > self.left {
+            self.exceeded = true;
+            return Err(std::io::Error::other("response body over the limit"));
+        }
+        self.left -= read as u64;
+        Ok(read)
+    }
+}
+
+/// What a `Retry-After` header asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RetryAfter(Duration);
+
+impl<'a> Client<'a> {
+    /// A client for `server_url`; `requests` counts every request sent (retries too),
+    /// `waiting` hears of each wait before a retry.
     pub fn new(
         server_url: &str,
-        api_key: &str,
+        credential: Credential,
         environment: &str,
         options: &ClientOptions,
         requests: Arc<AtomicUsize>,
-    ) -> Result<Self, StatusError> {
+        waiting: &'a (dyn Fn(&str) + Sync),
+    ) -> Self {
         let mut tls = ureq::tls::TlsConfig::builder();
         if let Some(pem) = &options.ca_certificates {
-            let certificates: Vec<_> = ureq::tls::parse_pem(pem)
-                .filter_map(|item| match item {
-                    Ok(ureq::tls::PemItem::Certificate(certificate)) => Some(certificate),
-                    _ => None,
-                })
-                .collect();
-            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certificates));
+            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certificates(pem)));
         }
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // Redirects are ours to judge (see the module doc).
+            .max_redirects(0)
             .timeout_global(Some(options.timeout))
             .user_agent(format!("workergen/{}", env!("CARGO_PKG_VERSION")))
             .tls_config(tls.build())
             .build();
-        Ok(Self {
+        let base = server_url.trim_end_matches('/').to_string();
+        Self {
             agent: config.new_agent(),
-            base: server_url.trim_end_matches('/').to_string(),
-            api_key: api_key.to_string(),
+            origin: crate::server_url::origin(&base),
+            base,
+            credential,
             environment: environment.to_string(),
             options: options.clone(),
             requests,
-        })
+            waiting,
+        }
     }
 
-    /// `GET path` as JSON.
+    /// `GET path` as JSON, parsed as it is read (a body is never held whole as bytes), at
+    /// most [`SMALL_BODY_LIMIT`]: spaces, pools and policies are a few kilobytes.
     pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, StatusError> {
-        let bytes = self.send(Method::Get, path, None)?;
-        serde_json::from_slice(&bytes).map_err(|error| StatusError::Response {
-            environment: self.environment.clone(),
-            url: self.url(path),
-            detail: error.to_string(),
+        self.get_limited(path, self.options.body_limit.min(SMALL_BODY_LIMIT))
+    }
+
+    /// `GET path` as JSON, up to [`ClientOptions::body_limit`]: for `workers/all`, which
+    /// grows with the fleet.
+    pub fn get_large<T: DeserializeOwned>(&self, path: &str) -> Result<T, StatusError> {
+        self.get_limited(path, self.options.body_limit)
+    }
+
+    fn get_limited<T: DeserializeOwned>(&self, path: &str, limit: u64) -> Result<T, StatusError> {
+        let body = self.send(Method::Get, path, None)?;
+        let mut reader = Limited {
+            inner: body.response.into_body().into_reader(),
+            left: limit,
+            exceeded: false,
+        };
+        let parsed = serde_json::from_reader(std::io::BufReader::new(&mut reader));
+        parsed.map_err(|error| {
+            if reader.exceeded {
+                StatusError::TooLarge {
+                    environment: self.environment.clone(),
+                    url: body.url.clone(),
+                    limit,
+                }
+            } else {
+                StatusError::Response {
+                    environment: self.environment.clone(),
+                    url: body.url.clone(),
+                    detail: super::shown(&error.to_string()).into_owned(),
+                }
+            }
         })
     }
 
@@ -209,51 +348,113 @@ impl Client {
         format!("{}{path}", self.base)
     }
 
-    fn send(&self, method: Method, path: &str, body: Option<&[u8]>) -> Result<Vec<u8>, StatusError> {
+    fn send(&self, method: Method, path: &str, body: Option<&[u8]>) -> Result<Body, StatusError> {
         let mut delay = self.options.backoff;
+        let mut waited = Duration::ZERO;
         let mut tries = 0;
         loop {
             tries += 1;
-            match self.attempt(method, path, body) {
-                Attempt::Done(bytes) => return Ok(bytes),
+            match self.attempt(method, &self.url(path), body) {
+                Attempt::Done(body) => return Ok(body),
                 Attempt::Failed(error) => return Err(error),
                 Attempt::Retry(_, error) if tries >= self.options.attempts.max(1) => return Err(error),
-                Attempt::Retry(retry_after, _) => {
-                    std::thread::sleep(retry_after.map_or(delay, |after| after.min(MAX_RETRY_AFTER)));
+                Attempt::Retry(retry_after, error) => {
+                    let Some(wait) = next_wait(retry_after, delay, self.options.max_wait, waited) else {
+                        return Err(error);
+                    };
+                    (self.waiting)(&waiting_message(&error, retry_after, wait));
+                    std::thread::sleep(wait);
+                    waited += wait;
                     delay = delay.saturating_mul(2);
                 }
             }
         }
     }
 
-    fn attempt(&self, method: Method, path: &str, body: Option<&[u8]>) -> Attempt {
-        let url = self.url(path);
+    /// One request, with the same-origin redirects of a GET followed.
+    fn attempt(&self, method: Method, url: &str, body: Option<&[u8]>) -> Attempt {
+        let mut url = url.to_string();
+        for _ in 0..=MAX_REDIRECTS {
+            let mut response = match self.request(method, &url, body) {
+                Ok(response) => response,
+                Err(error) => return Attempt::Failed(error),
+            };
+            let status = response.status().as_u16();
+            if (200..300).contains(&status) {
+                return Attempt::Done(Body { response, url });
+            }
+            if (300..400).contains(&status) {
+                let location = response
+                    .headers()
+                    .get("Location")
+                    .and_then(|value| value.to_str().ok())
+                    .map(|location| resolve(&url, location));
+                let Some(location) = location else {
+                    return Attempt::Failed(self.http_error(method, url, status, None));
+                };
+                let cross_origin = crate::server_url::origin(&location) != self.origin;
+                if method != Method::Get || cross_origin {
+                    return Attempt::Failed(StatusError::Redirect {
+                        environment: self.environment.clone(),
+                        method,
+                        url,
+                        status,
+                        location: super::shown(&location).into_owned(),
+                        cross_origin,
+                    });
+                }
+                url = location;
+                continue;
+            }
+            return self.refusal(method, url, status, &mut response);
+        }
+        Attempt::Failed(self.http_error(method, url, 310, Some("too many redirects".into())))
+    }
+
+    /// Sends one request to `url`, with the credential only when `url` is the server's own
+    /// origin.
+    fn request(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&[u8]>,
+    ) -> Result<ureq::http::Response<ureq::Body>, StatusError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
+        let same_origin = crate::server_url::origin(url) == self.origin;
         let result = match method {
-            Method::Get => self.with_headers(self.agent.get(&url)).call(),
-            Method::Delete => self.with_headers(self.agent.delete(&url)).call(),
+            Method::Get => self.with_headers(self.agent.get(url), same_origin).call(),
+            Method::Delete => self.with_headers(self.agent.delete(url), same_origin).call(),
             Method::Put => self
-                .with_headers(self.agent.put(&url))
+                .with_headers(self.agent.put(url), same_origin)
                 .header("Content-Type", "application/json")
                 .send(body.unwrap_or_default()),
         };
-        let mut response = match result {
-            Ok(response) => response,
-            Err(error) => return Attempt::Failed(self.transport_error(method, &url, &error)),
-        };
-        let status = response.status().as_u16();
-        if (200..300).contains(&status) {
-            return match response.body_mut().with_config().limit(BODY_LIMIT).read_to_vec() {
-                Ok(bytes) => Attempt::Done(bytes),
-                Err(error) => Attempt::Failed(self.transport_error(method, &url, &error)),
-            };
+        result.map_err(|error| self.transport_error(method, url, &error))
+    }
+
+    fn http_error(&self, method: Method, url: String, status: u16, message: Option<String>) -> StatusError {
+        StatusError::Http {
+            environment: self.environment.clone(),
+            method,
+            url,
+            status,
+            message,
         }
+    }
+
+    /// A 4xx or 5xx answer: retried when the server may recover (429, 5xx).
+    fn refusal(
+        &self,
+        method: Method,
+        url: String,
+        status: u16,
+        response: &mut ureq::http::Response<ureq::Body>,
+    ) -> Attempt {
         let retry_after = response
             .headers()
             .get("Retry-After")
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(|value| parse_retry_after(value, std::time::SystemTime::now()));
         let message = response
             .body_mut()
             .with_config()
@@ -261,7 +462,10 @@ impl Client {
             .read_to_vec()
             .ok()
             .and_then(|bytes| error_message(&bytes))
-            .map(|message| message.replace(&self.api_key, "***"));
+            .map(|message| match self.credential.secret() {
+                Some(secret) => message.replace(secret, "***"),
+                None => message,
+            });
         let error = StatusError::Http {
             environment: self.environment.clone(),
             method,
@@ -276,10 +480,14 @@ impl Client {
         }
     }
 
-    fn with_headers<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
-        request
-            .header("X-Octopus-ApiKey", &self.api_key)
-            .header("Accept", "application/json")
+    fn with_headers<B>(&self, request: ureq::RequestBuilder<B>, same_origin: bool) -> ureq::RequestBuilder<B> {
+        let request = request.header("Accept", "application/json");
+        match &self.credential {
+            _ if !same_origin => request,
+            Credential::ApiKey(key) => request.header("X-Octopus-ApiKey", key),
+            Credential::Bearer(token) => request.header("Authorization", format!("Bearer {token}")),
+            Credential::None => request,
+        }
     }
 
     // `dyn Error::is` named in full, with its bounds, is longer than the closure.
@@ -307,9 +515,99 @@ impl Client {
             method,
             url: url.to_string(),
             kind,
-            detail: error.to_string().replace(&self.api_key, "***"),
+            detail: match self.credential.secret() {
+                Some(secret) => error.to_string().replace(secret, "***"),
+                None => error.to_string(),
+            },
         }
     }
+}
+
+/// `location` as an absolute URL, relative to `url` when it is a path.
+fn resolve(url: &str, location: &str) -> String {
+    let location = location.trim();
+    if location.contains("://") {
+        return location.to_string();
+    }
+    let origin_end = url
+        .find("://")
+        .map(|start| start + 3 + url[start + 3..].find('/').unwrap_or(url.len() - start - 3))
+        .unwrap_or(url.len());
+    if let Some(path) = location.strip_prefix('/') {
+        if location.starts_with("//") {
+            let scheme = url.split("://").next().unwrap_or("https");
+            return format!("{scheme}:{location}");
+        }
+        return format!("{}/{path}", &url[..origin_end]);
+    }
+    let folder_end = url.rfind('/').filter(|&end| end >= origin_end).unwrap_or(origin_end);
+    format!("{}/{location}", &url[..folder_end])
+}
+
+/// `Retry-After` as seconds or as an HTTP date (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37
+/// GMT`), as the time left from `now`.
+fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<RetryAfter> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(RetryAfter(Duration::from_secs(seconds)));
+    }
+    let when = http_date(value)?;
+    let now = now.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    Some(RetryAfter(Duration::from_secs(when.saturating_sub(now))))
+}
+
+/// Seconds since 1970 of an IMF-fixdate; `None` for anything else.
+fn http_date(value: &str) -> Option<u64> {
+    let parts: Vec<&str> = value.split_whitespace().collect();
+    let [_weekday, day, month, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|name| name == month)? as i64 + 1;
+    let day: i64 = day.parse().ok().filter(|day| (1..=31).contains(day))?;
+    let year: i64 = year.parse().ok().filter(|year| *year >= 1970)?;
+    let clock: Vec<i64> = time.split(':').map(str::parse).collect::<Result<_, _>>().ok()?;
+    let [hour, minute, second] = clock.as_slice() else {
+        return None;
+    };
+    if *hour > 23 || *minute > 59 || *second > 60 {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm), March-based years.
+    let year_from_march = if month <= 2 { year - 1 } else { year };
+    let era = year_from_march.div_euclid(400);
+    let year_of_era = year_from_march - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    u64::try_from(days * 86_400 + hour * 3600 + minute * 60 + second).ok()
+}
+
+/// How long to wait before the next try: what the server asked (at most `max_wait`), or
+/// the backoff; `None` when that would pass the [`RETRY_BUDGET`] already `waited` into.
+fn next_wait(
+    retry_after: Option<RetryAfter>,
+    backoff: Duration,
+    max_wait: Duration,
+    waited: Duration,
+) -> Option<Duration> {
+    let wait = retry_after.map_or(backoff, |RetryAfter(asked)| asked.min(max_wait));
+    (waited + wait <= RETRY_BUDGET).then_some(wait)
+}
+
+fn waiting_message(error: &StatusError, retry_after: Option<RetryAfter>, wait: Duration) -> String {
+    let asked = match retry_after {
+        Some(RetryAfter(asked)) if asked > wait => format!(
+            " (it asked for {} s; waits are cut to {} s)",
+            asked.as_secs(),
+            wait.as_secs_f64()
+        ),
+        Some(_) => " (as it asked)".to_string(),
+        None => String::new(),
+    };
+    format!("{error}; retrying in {} s{asked}", wait.as_secs_f64())
 }
 
 /// Octopus explains a refusal in `ErrorMessage` (and `Errors`).
@@ -341,5 +639,68 @@ mod tests {
         );
         assert_eq!(error_message(b"<html>"), None);
         assert_eq!(error_message(b"{}"), None);
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
+        assert_eq!(
+            parse_retry_after(" 120 ", now),
+            Some(RetryAfter(Duration::from_secs(120)))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:51:37 GMT", now),
+            Some(RetryAfter(Duration::from_secs(120)))
+        );
+        assert_eq!(http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(http_date("Tue, 29 Feb 2028 23:59:59 GMT"), Some(1_835_481_599));
+        assert_eq!(
+            parse_retry_after("Sat, 05 Nov 1994 08:49:37 GMT", now),
+            Some(RetryAfter(Duration::ZERO)),
+            "a date in the past: no wait"
+        );
+        for bad in [
+            "soon",
+            "-1",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun, 06 Nov 1994 25:00:00 GMT",
+            "",
+        ] {
+            assert_eq!(parse_retry_after(bad, now), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn waits_are_capped_and_budgeted() {
+        let max = Duration::from_secs(60);
+        let backoff = Duration::from_millis(500);
+        let asked = |seconds| Some(RetryAfter(Duration::from_secs(seconds)));
+        assert_eq!(next_wait(asked(100_000), backoff, max, Duration::ZERO), Some(max));
+        assert_eq!(
+            next_wait(asked(3), backoff, max, Duration::ZERO),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(next_wait(None, backoff, max, Duration::ZERO), Some(backoff));
+        assert_eq!(next_wait(asked(60), backoff, max, Duration::from_secs(120)), Some(max));
+        assert_eq!(
+            next_wait(asked(60), backoff, max, Duration::from_secs(121)),
+            None,
+            "past the budget"
+        );
+    }
+
+    #[test]
+    fn redirect_locations_resolve_against_the_request() {
+        let url = "http://127.0.0.1:8080/api/Spaces-1/workers/Workers-1";
+        assert_eq!(
+            resolve(url, "https://octopus.example.com/x"),
+            "https://octopus.example.com/x"
+        );
+        assert_eq!(resolve(url, "/api/x"), "http://127.0.0.1:8080/api/x");
+        assert_eq!(
+            resolve(url, "Workers-2"),
+            "http://127.0.0.1:8080/api/Spaces-1/workers/Workers-2"
+        );
+        assert_eq!(resolve(url, "//evil.example.com/api"), "http://evil.example.com/api");
     }
 }

@@ -17,8 +17,9 @@ use crate::diff::text::fold;
 const RESERVE: usize = 600;
 
 /// The finding kinds, in the order the table shows them.
-const KINDS: [&str; 8] = [
+const KINDS: [&str; 9] = [
     "missing",
+    "renamed",
     "orphaned",
     "pools",
     "machinePolicy",
@@ -29,7 +30,7 @@ const KINDS: [&str; 8] = [
 ];
 
 fn code(text: &str) -> String {
-    let text = text.replace('`', "'").replace('|', "\\|").replace('\n', " ");
+    let text = super::shown(text).replace('`', "'").replace('|', "\\|");
     format!("`{text}`")
 }
 
@@ -128,12 +129,13 @@ fn by_kind(report: &StatusReport, shown: usize) -> String {
 fn explain(kind: &str) -> &'static str {
     match kind {
         "missing" => "declared, not registered: the install has not run or failed to register",
-        "orphaned" => "registered, declared nowhere: `status --prune` deletes them",
+        "renamed" => "registered under another name, found by Helm release and namespace: `status --apply` restores the declared name",
+        "orphaned" => "registered, declared nowhere: `status --prune` deletes those not Healthy (`--force`: all)",
         "pools" => "read only at registration, Helm cannot change them: `status --apply` sets them",
         "machinePolicy" => "read only at registration: `status --apply` sets it",
         "autoUpgrade" => "Octopus upgrades these agents behind Git's back: use a policy with manual updates",
         "unhealthy" => "Octopus cannot reach or use these workers",
-        "disabled" => "disabled in Octopus",
+        "disabled" => "disabled (or enabled) in Octopus other than the declaration's `disabled`: `status --apply` sets it",
         _ => "no such worker pool in the space",
     }
 }
@@ -153,7 +155,7 @@ fn writes(report: &StatusReport, shown: usize) -> String {
                 write.method,
                 code(&write.worker),
                 write.environment,
-                write.change.replace('|', "\\|")
+                super::shown(&write.change).replace('|', "\\|")
             )
         })
         .collect();

@@ -30,10 +30,33 @@ use serde::{Deserialize, Serialize};
 use crate::diagnostic::Diagnostic;
 use crate::model::{Environment, Fleet};
 use crate::source::Loc;
-use client::{Client, ClientOptions, Method, TransportKind};
+use client::{Client, ClientOptions, Credential, Method, TransportKind};
 
 /// The variable that holds the API key when `octopus.apiKeyEnv` names none.
 pub const DEFAULT_API_KEY_ENV: &str = "OCTOPUS_API_KEY";
+
+/// `text` with its control characters escaped (`\u{1b}` as `\x1b`, a newline as `\n`),
+/// so that a string from the API cannot move the cursor, clear the screen or forge a
+/// line of the report.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    let escaped = |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(escaped) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            // Bidirectional overrides reorder what a terminal shows.
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
 
 /// What the user asked of `status`.
 #[derive(Debug, Clone, Default)]
@@ -46,6 +69,10 @@ pub struct StatusOptions {
     pub apply: bool,
     /// Delete orphaned workers.
     pub prune: bool,
+    /// With `prune`: delete Healthy orphans too.
+    pub force: bool,
+    /// Plan and print the writes of `apply` / `prune` without making them.
+    pub dry_run: bool,
     pub client: ClientOptions,
 }
 
@@ -55,8 +82,14 @@ pub trait Events: Sync {
     fn reading(&self, _servers: usize) {}
     /// One Octopus server and space has been read.
     fn server_read(&self) {}
+    /// An orphan is about to be deleted: what is known of it, printed first.
+    fn deleting(&self, _write: &Write) {}
     /// A write was made (or failed); printed as it happens.
     fn wrote(&self, _write: &Write) {}
+    /// A request is waiting before a retry (the server is busy, or asked to wait).
+    fn waiting(&self, _message: &str) {}
+    /// Something the user should know that is no finding (a policy that upgrades agents).
+    fn warning(&self, _message: &str) {}
 }
 
 impl Events for () {}
@@ -132,6 +165,11 @@ pub struct WorkerStatus {
     pub id: Option<String>,
     pub health_status: Option<String>,
     pub agent_version: Option<String>,
+    /// What the registration says of its Helm release (`KubernetesAgentDetails`).
+    pub helm_release: Option<String>,
+    pub namespace: Option<String>,
+    /// Octopus's last word on the connection (`StatusSummary`), e.g. when it last reached it.
+    pub status_summary: Option<String>,
     pub findings: Vec<Finding>,
 }
 
@@ -161,6 +199,8 @@ pub struct Finding {
 pub enum FindingKind {
     /// Declared, not registered.
     Missing,
+    /// Registered under another name, found by its Helm release and namespace.
+    Renamed { registered: String },
     /// A Kubernetes agent worker registered in this server and space that no enabled
     /// declaration names.
     Orphaned,
@@ -179,18 +219,14 @@ pub enum FindingKind {
     },
     /// The worker's policy lets Octopus upgrade the agent behind Git's back, and the
     /// worker is not upgrade-locked.
-    AutoUpgrade {
-        policy: String,
-    },
+    AutoUpgrade { policy: String },
     /// Health `Unhealthy` or `Unavailable`.
-    Unhealthy {
-        health_status: String,
-    },
-    Disabled,
+    Unhealthy { health_status: String },
+    /// Disabled in Octopus (`IsDisabled`) other than declared: `declared` is the
+    /// worker's `disabled` field.
+    Disabled { declared: bool, registered: bool },
     /// A declared pool that no pool of the space has as its name, slug or id.
-    UnknownPool {
-        pool: String,
-    },
+    UnknownPool { pool: String },
 }
 
 impl FindingKind {
@@ -198,18 +234,23 @@ impl FindingKind {
     pub fn name(&self) -> &'static str {
         match self {
             FindingKind::Missing => "missing",
+            FindingKind::Renamed { .. } => "renamed",
             FindingKind::Orphaned => "orphaned",
             FindingKind::Pools { .. } => "pools",
             FindingKind::MachinePolicy { .. } => "machinePolicy",
             FindingKind::AutoUpgrade { .. } => "autoUpgrade",
             FindingKind::Unhealthy { .. } => "unhealthy",
-            FindingKind::Disabled => "disabled",
+            FindingKind::Disabled { .. } => "disabled",
             FindingKind::UnknownPool { .. } => "unknownPool",
         }
     }
 
-    /// A sentence for text and markdown.
+    /// A sentence for text and markdown, API strings escaped.
     pub fn describe(&self) -> String {
+        shown(&self.sentence()).into_owned()
+    }
+
+    fn sentence(&self) -> String {
         let list = |names: &[String]| {
             if names.is_empty() {
                 "(none)".to_string()
@@ -219,6 +260,9 @@ impl FindingKind {
         };
         match self {
             FindingKind::Missing => "declared but not registered in Octopus".into(),
+            FindingKind::Renamed { registered } => format!(
+                "registered as `{registered}` (its Helm release and namespace match): `--apply` restores the declared name"
+            ),
             FindingKind::Orphaned => "registered in Octopus, declared nowhere".into(),
             FindingKind::Pools { declared, registered } => {
                 format!("declared [{}], registered [{}]", list(declared), list(registered))
@@ -235,7 +279,12 @@ impl FindingKind {
                 format!("policy `{policy}` lets Octopus upgrade the agent behind Git's back")
             }
             FindingKind::Unhealthy { health_status } => format!("health `{health_status}`"),
-            FindingKind::Disabled => "disabled in Octopus".into(),
+            FindingKind::Disabled { declared: false, .. } => {
+                "disabled in Octopus, installed and declared enabled: `--apply` enables it".into()
+            }
+            FindingKind::Disabled { .. } => {
+                "enabled in Octopus, declared `disabled: true`: `--apply` disables it".into()
+            }
             FindingKind::UnknownPool { pool } => format!("no worker pool `{pool}` in the space"),
         }
     }
@@ -268,20 +317,27 @@ pub enum WriteOutcome {
     Failed,
     /// Not attempted: an earlier write of the same server failed.
     NotDone,
+    /// `--dry-run`: planned, not sent.
+    DryRun,
+    /// Not attempted: the orphan is Healthy and `--force` was not given.
+    Kept,
 }
 
 /// Why `status` could not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum StatusError {
-    #[error("environment `{environment}`: the API key variable `{variable}` is not set")]
+    #[error("environment `{environment}`: the {} variable `{variable}` is not set", if *token { "access token" } else { "API key" })]
     MissingApiKey {
         environment: String,
         variable: String,
+        /// The variable was named by `accessTokenEnv`.
+        token: bool,
         loc: Loc,
     },
-    #[error("environment `{environment}`: `octopus.apiKeyEnv: {variable}` is not an environment variable name")]
+    #[error("environment `{environment}`: `octopus.{field}: {variable}` is not an environment variable name")]
     BadApiKeyEnv {
         environment: String,
+        field: &'static str,
         variable: String,
         loc: Loc,
     },
@@ -307,6 +363,29 @@ pub enum StatusError {
         kind: TransportKind,
         detail: String,
     },
+    #[error("environment `{environment}`: {method} {url} answered {status}, a redirect to `{location}`, which is not followed{}", if *cross_origin { " (another origin)" } else { "" })]
+    Redirect {
+        environment: String,
+        method: Method,
+        url: String,
+        status: u16,
+        location: String,
+        cross_origin: bool,
+    },
+    #[error("environment `{environment}`: {url}: the response is larger than {} MB", limit / 1_000_000)]
+    TooLarge {
+        environment: String,
+        url: String,
+        limit: u64,
+    },
+    #[error("environment `{environment}`: cannot tell whether {url} is the same Octopus server as another environment's: {cause}")]
+    Identity {
+        environment: String,
+        url: String,
+        cause: Box<StatusError>,
+    },
+    #[error("environment `{environment}`: set `octopus.apiKeyEnv` or `octopus.accessTokenEnv`, not both")]
+    TwoCredentials { environment: String, loc: Loc },
     #[error("environment `{environment}`: {url}: not the response Octopus gives: {detail}")]
     Response {
         environment: String,
@@ -335,6 +414,7 @@ impl StatusError {
             self,
             StatusError::MissingApiKey { .. }
                 | StatusError::BadApiKeyEnv { .. }
+                | StatusError::TwoCredentials { .. }
                 | StatusError::UnknownEnvironment { .. }
                 | StatusError::UnknownCluster { .. }
                 | StatusError::PruneWithCluster
@@ -344,7 +424,9 @@ impl StatusError {
     /// Where in the declarations the problem is, as a diagnostic to print with its line.
     pub fn diagnostic(&self) -> Option<Diagnostic> {
         match self {
-            StatusError::MissingApiKey { loc, .. } | StatusError::BadApiKeyEnv { loc, .. } => {
+            StatusError::MissingApiKey { loc, .. }
+            | StatusError::BadApiKeyEnv { loc, .. }
+            | StatusError::TwoCredentials { loc, .. } => {
                 Some(Diagnostic::error(*loc, self.to_string()).with_hint_opt(self.hint()))
             }
             _ => None,
@@ -354,18 +436,43 @@ impl StatusError {
     /// What to do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
-            StatusError::MissingApiKey { variable, .. } => Some(format!(
+            StatusError::MissingApiKey { variable, token: false, .. } => Some(format!(
                 "export `{variable}` with an Octopus API key that may view and edit workers (`export {variable}=API-...`), or name another variable in `octopus.apiKeyEnv`"
             )),
+            StatusError::MissingApiKey { variable, token: true, .. } => Some(format!(
+                "export `{variable}` with an Octopus access token (a service account's, from an OIDC exchange), or name another variable in `octopus.accessTokenEnv`"
+            )),
+            StatusError::TwoCredentials { .. } => Some(
+                "an API key (`API-...`) goes in the variable `apiKeyEnv` names, an access token (OIDC, a service account's) in the one `accessTokenEnv` names".into(),
+            ),
             StatusError::BadApiKeyEnv { .. } => {
                 Some("letters, digits and `_`, not starting with a digit, e.g. `OCTOPUS_PRODUCTION_API_KEY`".into())
             }
             StatusError::PruneWithCluster => Some("run `--prune` with `--env` only, or without a scope".into()),
             StatusError::Http { status: 401, .. } => Some(
-                "Octopus refused the API key: check that the variable holds a valid, unexpired key for this server".into(),
+                "Octopus refused the credential: check that the variable holds a valid, unexpired API key (`octopus.apiKeyEnv`) or access token (`octopus.accessTokenEnv`) for this server".into(),
             ),
-            StatusError::Http { status: 403, .. } => Some(
-                "the API key's user lacks a permission here: `status` needs WorkerView, `--apply` and `--prune` need WorkerEdit in this space".into(),
+            StatusError::Http { status: 403, method: Method::Get, .. } => Some(
+                "the key's user may not read this: `status` needs WorkerView and MachinePolicyView in the space (and SpaceView to list spaces)".into(),
+            ),
+            StatusError::Http { status: 403, method: Method::Put, .. } => Some(
+                "the key's user may not change workers: `--apply` needs WorkerEdit in the space (`status` alone needs only WorkerView and MachinePolicyView)".into(),
+            ),
+            StatusError::Http { status: 403, method: Method::Delete, .. } => Some(
+                "the key's user may not delete workers: `--prune` needs WorkerEdit in the space (`status` alone needs only WorkerView and MachinePolicyView)".into(),
+            ),
+            StatusError::Redirect { cross_origin: true, location, .. } => Some(format!(
+                "the credential is sent only to `octopus.serverUrl`'s origin; if the server really is at `{}`, set `octopus.serverUrl` to it",
+                crate::server_url::origin(location)
+            )),
+            StatusError::Redirect { location, .. } => Some(format!(
+                "a write is never sent again after a redirect (it would arrive as a GET, and nothing would be written): set `octopus.serverUrl` so that `{location}` is not redirected"
+            )),
+            StatusError::TooLarge { .. } => Some(
+                "check that `octopus.serverUrl` is the Octopus Server; only the `workers/all` of a very large space can pass the limit, and `WORKERGEN_HTTP_MAX_BODY_MB` raises it (default 100)".into(),
+            ),
+            StatusError::Identity { .. } => Some(
+                "`--prune` deletes only when every environment's server is known (`GET /api` names it by its `InstallationId`): make the server reachable, or prune with `--env` once it is".into(),
             ),
             StatusError::Http { status: 404, .. } => Some(
                 "not found: check `octopus.space` and `octopus.serverUrl` (the Octopus Server's URL, without `/api`)".into(),
@@ -435,13 +542,14 @@ pub struct MachinePolicyResource {
 }
 
 impl MachinePolicyResource {
-    /// Whether Octopus upgrades Kubernetes agents under this policy (`Update`, the
-    /// default when the field is absent).
+    /// Whether Octopus upgrades Kubernetes agents under this policy: only `Update` (the
+    /// default when the field is absent) does; `NeverUpdate` and `Block` (which prohibits
+    /// updates, OctopusClients' `MachineUpdatePolicy`) do not.
     pub fn upgrades_agents(&self) -> bool {
         self.machine_update_policy
             .as_ref()
             .and_then(|policy| policy.kubernetes_agent_update_behavior.as_deref())
-            .is_none_or(|behavior| behavior != "NeverUpdate")
+            .is_none_or(|behavior| behavior.eq_ignore_ascii_case("Update"))
     }
 }
 
@@ -466,6 +574,8 @@ pub struct WorkerResource {
     #[serde(default)]
     pub health_status: Option<String>,
     #[serde(default)]
+    pub status_summary: Option<String>,
+    #[serde(default)]
     pub endpoint: Option<EndpointResource>,
 }
 
@@ -485,6 +595,10 @@ pub struct EndpointResource {
 pub struct AgentDetails {
     #[serde(default)]
     pub agent_version: Option<String>,
+    #[serde(default)]
+    pub helm_release_name: Option<String>,
+    #[serde(default)]
+    pub kubernetes_namespace: Option<String>,
 }
 
 impl WorkerResource {
@@ -493,6 +607,12 @@ impl WorkerResource {
             .as_ref()
             .and_then(|endpoint| endpoint.communication_style.as_deref())
             == Some("KubernetesTentacle")
+    }
+
+    pub fn agent_details(&self) -> Option<&AgentDetails> {
+        self.endpoint
+            .as_ref()
+            .and_then(|endpoint| endpoint.kubernetes_agent_details.as_ref())
     }
 }
 
@@ -503,7 +623,7 @@ pub struct Registered {
     pub space_id: String,
     /// Every space the key sees, to tell which environments name this one.
     pub spaces: Vec<SpaceResource>,
-    pub workers: Vec<(WorkerResource, serde_json::Value)>,
+    pub workers: Vec<(WorkerResource, Box<serde_json::value::RawValue>)>,
     pub pools: Vec<WorkerPoolResource>,
     pub policies: Vec<MachinePolicyResource>,
 }
@@ -511,30 +631,50 @@ pub struct Registered {
 /// Environments that share one Octopus server and space, asked once.
 #[derive(Debug)]
 struct Server<'a> {
+    /// The lead environment's `serverUrl`, where requests go.
     url: String,
+    /// What makes two URLs one server: see [`identities`].
+    identity: String,
+    /// `octopus.space` as written (default `Default`).
     space: String,
-    /// Every environment of the fleet with this server URL and `space` as written.
+    /// Every environment of the fleet on this server whose `space` is written alike.
     environments: Vec<&'a Environment>,
-    /// The first selected environment's index: names the server in errors, holds the
-    /// orphans in the report.
+    /// The first selected environment: names the server in errors, holds the orphans in
+    /// the report.
     lead: &'a Environment,
-    api_key: String,
+    credential: Credential,
+}
+
+/// Each environment's server, as a key: the normalised URL, or the server's
+/// `InstallationId` when [`identities`] learnt it.
+struct Identities(std::collections::HashMap<String, String>);
+
+impl Identities {
+    fn of(&self, environment: &Environment) -> String {
+        let url = crate::server_url::normalize(environment.octopus.server_url.as_deref().unwrap_or_default());
+        self.0.get(&url).cloned().unwrap_or(url)
+    }
 }
 
 /// Compares the declared fleet with what its Octopus servers have registered; with
 /// `--apply` / `--prune` in `options`, fixes what it may.
 ///
-/// `api_key` reads an environment variable (so tests inject keys); `events` hears of
+/// `variable` reads an environment variable (so tests inject keys); `events` hears of
 /// progress and of each write.
 pub fn status(
     fleet: &Fleet,
     options: &StatusOptions,
-    api_key: &dyn Fn(&str) -> Option<String>,
+    variable: &dyn Fn(&str) -> Option<String>,
     events: &dyn Events,
 ) -> Result<StatusReport, StatusError> {
     let selected = select(fleet, options)?;
-    let servers = servers(fleet, &selected, api_key)?;
+    for &index in &selected {
+        credential(&fleet.environments[index], variable)?;
+    }
     let requests = Arc::new(AtomicUsize::new(0));
+    let waiting = |message: &str| events.waiting(message);
+    let identities = identities(fleet, options, &requests, &waiting)?;
+    let servers = servers(fleet, &selected, &identities, variable)?;
     events.reading(servers.len());
     let registered = read_all(&servers, &options.client, &requests, events)?;
     let mut report = StatusReport {
@@ -546,8 +686,8 @@ pub fn status(
     let mut plans = Vec::new();
     let mut seen: Vec<(&str, &str)> = Vec::new();
     for (server, registered) in servers.iter().zip(&registered) {
-        let orphans = !seen.contains(&(server.url.as_str(), registered.space_id.as_str()));
-        seen.push((&server.url, &registered.space_id));
+        let orphans = !seen.contains(&(server.identity.as_str(), registered.space_id.as_str()));
+        seen.push((&server.identity, &registered.space_id));
         let scope = compare::ServerScope {
             lead: server.lead,
             shown: server
@@ -564,25 +704,27 @@ pub fn status(
                 .environments
                 .iter()
                 .filter(|environment| {
-                    let (url, space) = server_key(environment);
-                    url == server.url
-                        && find_space(&registered.spaces, &space).is_some_and(|found| found.id == registered.space_id)
+                    identities.of(environment) == server.identity
+                        && find_space(&registered.spaces, &space_of(environment))
+                            .is_some_and(|found| found.id == registered.space_id)
                 })
                 .collect(),
             orphans,
         };
         let compared = compare::compare(fleet, &scope, registered, options);
+        for warning in &compared.warnings {
+            events.warning(warning);
+        }
         report.environments.extend(compared.environments);
         plans.push(compared.plan);
     }
     report.environments.sort_by(|a, b| a.name.cmp(&b.name));
     let failure = if report.wrote {
-        apply::apply(
-            &servers_clients(&servers, options, &requests)?,
-            plans,
-            &mut report,
-            events,
-        )
+        let clients: Vec<Client<'_>> = servers
+            .iter()
+            .map(|server| client(server, &options.client, &requests, &waiting))
+            .collect();
+        apply::apply(&clients, plans, &mut report, options.dry_run, events)
     } else {
         None
     };
@@ -630,89 +772,186 @@ fn select(fleet: &Fleet, options: &StatusOptions) -> Result<Vec<usize>, StatusEr
     Ok(selected)
 }
 
-/// `serverUrl` without its trailing `/`, and the space (default `Default`).
-fn server_key(environment: &Environment) -> (String, String) {
-    let url = environment.octopus.server_url.clone().unwrap_or_default();
-    let space = environment.octopus.space.clone().unwrap_or_else(|| "Default".into());
-    (url.trim_end_matches('/').to_string(), space)
+/// `octopus.space` (default `Default`).
+fn space_of(environment: &Environment) -> String {
+    environment.octopus.space.clone().unwrap_or_else(|| "Default".into())
 }
 
-/// Groups the selected environments by server and space; reads each group's API key.
+/// Octopus's root document: who the server is.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RootDocument {
+    #[serde(default)]
+    installation_id: Option<String>,
+}
+
+/// When the fleet names more than one server URL (after [`crate::server_url::normalize`]),
+/// asks each for its `InstallationId` (`GET /api`, which Octopus answers without a key:
+/// none is sent), so that an HA node and its load balancer, or two host names of one
+/// server, are one server. A URL that does not answer keeps its own identity, unless
+/// `--prune` would delete on that guess: then it is an error.
+fn identities(
+    fleet: &Fleet,
+    options: &StatusOptions,
+    requests: &Arc<AtomicUsize>,
+    waiting: &(dyn Fn(&str) + Sync),
+) -> Result<Identities, StatusError> {
+    let mut urls: Vec<(String, &Environment)> = Vec::new();
+    for environment in &fleet.environments {
+        let Some(url) = environment.octopus.server_url.as_deref() else {
+            continue;
+        };
+        let normalized = crate::server_url::normalize(url);
+        if !urls.iter().any(|(known, _)| *known == normalized) {
+            urls.push((normalized, environment));
+        }
+    }
+    if urls.len() < 2 {
+        return Ok(Identities(std::collections::HashMap::new()));
+    }
+    let answers: Vec<Result<RootDocument, StatusError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = urls
+            .iter()
+            .map(|(_, environment)| {
+                scope.spawn(move || {
+                    let url = environment.octopus.server_url.as_deref().unwrap_or_default();
+                    Client::new(
+                        url,
+                        Credential::None,
+                        &environment.name,
+                        &options.client,
+                        Arc::clone(requests),
+                        waiting,
+                    )
+                    .get::<RootDocument>("/api")
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("a server's identity is read"))
+            .collect()
+    });
+    let mut identities = std::collections::HashMap::new();
+    for ((normalized, environment), answer) in urls.into_iter().zip(answers) {
+        match answer {
+            Ok(RootDocument {
+                installation_id: Some(id),
+            }) if !id.trim().is_empty() => {
+                identities.insert(normalized, format!("installation:{}", id.trim().to_ascii_lowercase()));
+            }
+            Err(cause) if options.prune => {
+                return Err(StatusError::Identity {
+                    environment: environment.name.clone(),
+                    url: environment.octopus.server_url.clone().unwrap_or_default(),
+                    cause: Box::new(cause),
+                })
+            }
+            // No id, or no answer (and nothing is deleted on the guess): the URL stands.
+            Ok(_) | Err(_) => {}
+        }
+    }
+    Ok(Identities(identities))
+}
+
+/// Groups the selected environments by server and space; reads each group's credential.
 fn servers<'a>(
     fleet: &'a Fleet,
     selected: &[usize],
-    api_key: &dyn Fn(&str) -> Option<String>,
+    identities: &Identities,
+    variable: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<Server<'a>>, StatusError> {
     let mut servers: Vec<Server<'a>> = Vec::new();
     for &index in selected {
         let environment = &fleet.environments[index];
-        let key = read_api_key(environment, api_key)?;
-        let (url, space) = server_key(environment);
-        if servers.iter().any(|server| server.url == url && server.space == space) {
+        let credential = credential(environment, variable)?;
+        let identity = identities.of(environment);
+        let space = space_of(environment);
+        if servers
+            .iter()
+            .any(|server| server.identity == identity && server.space.eq_ignore_ascii_case(&space))
+        {
             continue;
         }
         let environments = fleet
             .environments
             .iter()
-            .filter(|other| server_key(other) == (url.clone(), space.clone()))
+            .filter(|other| identities.of(other) == identity && space_of(other).eq_ignore_ascii_case(&space))
             .collect();
         servers.push(Server {
-            url,
+            url: environment.octopus.server_url.clone().unwrap_or_default(),
+            identity,
             space,
             environments,
             lead: environment,
-            api_key: key,
+            credential,
         });
     }
     Ok(servers)
 }
 
-fn read_api_key(environment: &Environment, api_key: &dyn Fn(&str) -> Option<String>) -> Result<String, StatusError> {
+/// The environment's API key (`octopus.apiKeyEnv`, default `OCTOPUS_API_KEY`) or access
+/// token (`octopus.accessTokenEnv`), read from the variable it names.
+pub(crate) fn credential(
+    environment: &Environment,
+    variable: &dyn Fn(&str) -> Option<String>,
+) -> Result<Credential, StatusError> {
     let node = &environment.octopus_node;
-    let loc = node.get("apiKeyEnv").map_or(node.loc, |child| child.loc);
-    let variable = environment
-        .octopus
-        .api_key_env
-        .clone()
-        .unwrap_or_else(|| DEFAULT_API_KEY_ENV.to_string());
-    let valid = variable
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && variable.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let octopus = &environment.octopus;
+    let (field, name, token) = match (&octopus.api_key_env, &octopus.access_token_env) {
+        (Some(_), Some(_)) => {
+            return Err(StatusError::TwoCredentials {
+                environment: environment.name.clone(),
+                loc: node.get("accessTokenEnv").map_or(node.loc, |child| child.loc),
+            })
+        }
+        (None, Some(name)) => ("accessTokenEnv", name.clone(), true),
+        (Some(name), None) => ("apiKeyEnv", name.clone(), false),
+        (None, None) => ("apiKeyEnv", DEFAULT_API_KEY_ENV.to_string(), false),
+    };
+    let loc = node.get(field).map_or(node.loc, |child| child.loc);
+    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid {
         return Err(StatusError::BadApiKeyEnv {
             environment: environment.name.clone(),
-            variable,
+            field,
+            variable: name,
             loc,
         });
     }
-    match api_key(&variable) {
-        Some(key) if !key.trim().is_empty() => Ok(key.trim().to_string()),
+    match variable(&name) {
+        Some(secret) if !secret.trim().is_empty() => {
+            let secret = secret.trim().to_string();
+            Ok(if token {
+                Credential::Bearer(secret)
+            } else {
+                Credential::ApiKey(secret)
+            })
+        }
         _ => Err(StatusError::MissingApiKey {
             environment: environment.name.clone(),
-            variable,
+            variable: name,
+            token,
             loc,
         }),
     }
 }
 
-fn client(server: &Server<'_>, options: &StatusOptions, requests: &Arc<AtomicUsize>) -> Result<Client, StatusError> {
+fn client<'w>(
+    server: &Server<'_>,
+    options: &ClientOptions,
+    requests: &Arc<AtomicUsize>,
+    waiting: &'w (dyn Fn(&str) + Sync),
+) -> Client<'w> {
     Client::new(
         &server.url,
-        &server.api_key,
+        server.credential.clone(),
         &server.lead.name,
-        &options.client,
+        options,
         Arc::clone(requests),
+        waiting,
     )
-}
-
-fn servers_clients(
-    servers: &[Server<'_>],
-    options: &StatusOptions,
-    requests: &Arc<AtomicUsize>,
-) -> Result<Vec<Client>, StatusError> {
-    servers.iter().map(|server| client(server, options, requests)).collect()
 }
 
 /// The most servers read at once: the work is waiting on the network, not the CPU.
@@ -728,6 +967,7 @@ fn read_all(
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<Registered, StatusError>>>> =
         Mutex::new(servers.iter().map(|_| None).collect());
+    let waiting = |message: &str| events.waiting(message);
     std::thread::scope(|scope| {
         for _ in 0..servers.len().min(READERS) {
             scope.spawn(|| loop {
@@ -735,14 +975,7 @@ fn read_all(
                 let Some(server) = servers.get(index) else {
                     break;
                 };
-                let result = Client::new(
-                    &server.url,
-                    &server.api_key,
-                    &server.lead.name,
-                    options,
-                    Arc::clone(requests),
-                )
-                .and_then(|client| read(&client, server));
+                let result = read(&client(server, options, requests, &waiting), server);
                 events.server_read();
                 if let Ok(mut results) = results.lock() {
                     results[index] = Some(result);
@@ -765,7 +998,7 @@ fn find_space<'a>(spaces: &'a [SpaceResource], reference: &str) -> Option<&'a Sp
 }
 
 /// The four reads of one server and space.
-fn read(client: &Client, server: &Server<'_>) -> Result<Registered, StatusError> {
+fn read(client: &Client<'_>, server: &Server<'_>) -> Result<Registered, StatusError> {
     let spaces: Vec<SpaceResource> = client.get("/api/spaces/all")?;
     let Some(space) = find_space(&spaces, &server.space) else {
         let mut known: Vec<String> = spaces.iter().map(|space| format!("`{}`", space.name)).collect();
@@ -778,10 +1011,10 @@ fn read(client: &Client, server: &Server<'_>) -> Result<Registered, StatusError>
         });
     };
     let space_id = space.id.clone();
-    let raw: Vec<serde_json::Value> = client.get(&format!("/api/{space_id}/workers/all"))?;
+    let raw: Vec<Box<serde_json::value::RawValue>> = client.get_large(&format!("/api/{space_id}/workers/all"))?;
     let mut workers = Vec::with_capacity(raw.len());
     for value in raw {
-        let worker = WorkerResource::deserialize(&value).map_err(|error| StatusError::Response {
+        let worker = serde_json::from_str::<WorkerResource>(value.get()).map_err(|error| StatusError::Response {
             environment: server.lead.name.clone(),
             url: client.url(&format!("/api/{space_id}/workers/all")),
             detail: error.to_string(),

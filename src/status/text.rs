@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{EnvironmentStatus, StatusReport, WorkerStatus, WriteOutcome};
+use super::{shown, EnvironmentStatus, StatusReport, WorkerStatus, WriteOutcome};
 use crate::diff::text::fold;
 
 /// Workers in sync named per cluster before the rest are counted.
@@ -24,7 +24,7 @@ pub fn render(report: &StatusReport) -> String {
                 "  {} {} {}: {} [{}]",
                 write.environment,
                 write.method,
-                write.path,
+                shown(&write.path),
                 write.change,
                 outcome(write.outcome)
             );
@@ -39,6 +39,8 @@ pub fn outcome(outcome: WriteOutcome) -> &'static str {
         WriteOutcome::Done => "done",
         WriteOutcome::Failed => "failed",
         WriteOutcome::NotDone => "not done",
+        WriteOutcome::DryRun => "dry run: not sent",
+        WriteOutcome::Kept => "kept",
     }
 }
 
@@ -122,13 +124,26 @@ fn render_environment(out: &mut String, environment: &EnvironmentStatus) {
 
 fn render_worker(out: &mut String, worker: &WorkerStatus) {
     let id = worker.id.as_deref().map(|id| format!(", {id}")).unwrap_or_default();
+    let name = shown(&worker.name);
     match &worker.worker {
         Some(key) => {
-            let _ = writeln!(out, "    {key} (`{}`{id})", worker.name);
+            let _ = writeln!(out, "    {key} (`{name}`{})", shown(&id));
         }
         None => {
             let id = worker.id.as_deref().map(|id| format!(" ({id})")).unwrap_or_default();
-            let _ = writeln!(out, "    `{}`{id}", worker.name);
+            let _ = writeln!(out, "    `{name}`{}", shown(&id));
+            // What tells a live agent from a dead one, before anyone prunes it.
+            let text = |value: Option<&String>| {
+                value.map_or_else(|| "unknown".to_string(), |value| format!("`{}`", shown(value)))
+            };
+            let _ = writeln!(
+                out,
+                "      release {} in namespace {}, health {}, last seen: {}",
+                text(worker.helm_release.as_ref()),
+                text(worker.namespace.as_ref()),
+                text(worker.health_status.as_ref()),
+                shown(worker.status_summary.as_deref().unwrap_or("unknown"))
+            );
         }
     }
     for finding in &worker.findings {

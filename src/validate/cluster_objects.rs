@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use crate::decl::{Engine, RemoteRefSpec};
 use crate::diagnostic::{did_you_mean, Diagnostic, Report};
-use crate::model::{Cluster, Environment, ExternalSecret, Fleet, Worker};
+use crate::model::{Cluster, ExternalSecret, Fleet, Worker};
 use crate::names::{application_name, cluster_application_name, is_dns_subdomain};
 use crate::source::Loc;
 use crate::yaml::Node;
@@ -62,8 +62,7 @@ pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
             check_application_name(fleet, cluster, &applications, report);
         }
         if let Some(external_secret) = &cluster.external_secret {
-            let environment = &fleet.environments[cluster.environment];
-            check_external_secret(environment, external_secret, report);
+            check_external_secret(cluster, external_secret, report);
         }
     }
 }
@@ -123,7 +122,7 @@ fn check_application_name(fleet: &Fleet, cluster: &Cluster, workers: &HashSet<St
     }
 }
 
-fn check_external_secret(environment: &Environment, external_secret: &ExternalSecret, report: &mut Report) {
+fn check_external_secret(cluster: &Cluster, external_secret: &ExternalSecret, report: &mut Report) {
     let node = &external_secret.node;
     let spec = &external_secret.spec;
     check_store_ref(node, spec.store_ref.as_ref(), report);
@@ -136,7 +135,7 @@ fn check_external_secret(environment: &Environment, external_secret: &ExternalSe
             );
         }
     }
-    let Some(needed) = needed_refs(environment) else {
+    let Some(needed) = needed_refs(cluster) else {
         // No single credential kind: reported with `octopus.auth`.
         return;
     };
@@ -154,7 +153,7 @@ fn check_external_secret(environment: &Environment, external_secret: &ExternalSe
         );
         return;
     };
-    check_refs(environment, (refs_key.loc, refs_node), &needed, report);
+    check_refs(cluster, (refs_key.loc, refs_node), &needed, report);
 }
 
 fn check_store_ref(node: &Node, store_ref: Option<&crate::decl::StoreRefSpec>, report: &mut Report) {
@@ -200,10 +199,10 @@ fn check_store_ref(node: &Node, store_ref: Option<&crate::decl::StoreRefSpec>, r
     }
 }
 
-/// The remote references the environment's credential kind needs, or `None` when it
-/// has not exactly one kind.
-fn needed_refs(environment: &Environment) -> Option<Vec<Needed>> {
-    let octopus = &environment.octopus;
+/// The remote references the cluster's credential kind needs (its own `octopus:` over the
+/// environment's), or `None` when it has not exactly one kind.
+fn needed_refs(cluster: &Cluster) -> Option<Vec<Needed>> {
+    let octopus = &cluster.octopus;
     let auth = octopus.auth.as_ref()?;
     let kinds = [
         auth.bearer_token_secret.is_some(),
@@ -244,12 +243,12 @@ const REFERENCES: [&str; 5] = ["bearerToken", "apiKey", "username", "password", 
 
 /// Every needed reference present with a `key`, and no other. `refs` is where the
 /// `remoteRefs` key stands, and its value.
-fn check_refs(environment: &Environment, refs: (Loc, &Node), needed: &[Needed], report: &mut Report) {
+fn check_refs(cluster: &Cluster, refs: (Loc, &Node), needed: &[Needed], report: &mut Report) {
     let (refs_at, refs) = refs;
     let Some(map) = refs.as_map() else {
         return;
     };
-    let octopus = &environment.octopus_node;
+    let octopus = &cluster.octopus_node;
     let set_at = |field: &str| {
         octopus
             .get_path(field.trim_start_matches("octopus.").split('.'))

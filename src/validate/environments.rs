@@ -8,10 +8,36 @@ use crate::source::Loc;
 use crate::yaml::Node;
 
 pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
-    for environment in &fleet.environments {
-        check_environment(environment, report);
+    for (index, environment) in fleet.environments.iter().enumerate() {
+        // An environment whose every cluster names its own credential needs none.
+        let mut clusters = fleet
+            .clusters
+            .iter()
+            .filter(|cluster| cluster.environment == index)
+            .peekable();
+        let credential_needed = clusters.peek().is_none()
+            || clusters.any(|cluster| {
+                cluster
+                    .octopus_written
+                    .as_ref()
+                    .is_none_or(|node| node.get("auth").is_none())
+            });
+        check_environment(environment, credential_needed, report);
     }
     for cluster in &fleet.clusters {
+        if let Some(written) = &cluster.octopus_written {
+            let octopus = crate::decl::OctopusSpec {
+                auth: written.get("auth").and(cluster.octopus.auth.clone()),
+                server_certificate_secret: written
+                    .get("serverCertificateSecret")
+                    .and(cluster.octopus.server_certificate_secret.clone()),
+                ..crate::decl::OctopusSpec::default()
+            };
+            check_secret_names(written, &octopus, report);
+            if written.get("auth").is_some() {
+                check_credential(written, true, report);
+            }
+        }
         let top = Loc::new(cluster.file, 1, 1);
         if !is_dns_label(&cluster.name) {
             report.push(
@@ -67,7 +93,7 @@ fn check_destination(cluster: &crate::model::Cluster, report: &mut Report) {
 }
 
 /// One environment: its folder name, then its `octopus` server settings.
-fn check_environment(environment: &Environment, report: &mut Report) {
+fn check_environment(environment: &Environment, credential_needed: bool, report: &mut Report) {
     check_environment_name(environment, report);
     if !environment.readable {
         // Its file could not be read: that error is the one to fix first.
@@ -75,8 +101,25 @@ fn check_environment(environment: &Environment, report: &mut Report) {
     }
     check_server_url(environment, report);
     check_comms_addresses(environment, report);
-    check_secret_names(environment, report);
-    check_credential(environment, report);
+    check_secret_names(&environment.octopus_node, &environment.octopus, report);
+    check_credential(&environment.octopus_node, credential_needed, report);
+    check_status_credential(environment, report);
+}
+
+/// `status` reads one credential: an API key (`apiKeyEnv`) or an access token
+/// (`accessTokenEnv`), never both.
+fn check_status_credential(environment: &Environment, report: &mut Report) {
+    let octopus = &environment.octopus;
+    if octopus.api_key_env.is_some() && octopus.access_token_env.is_some() {
+        report.push(
+            Diagnostic::error(
+                value_loc(&environment.octopus_node, "accessTokenEnv"),
+                "`octopus.apiKeyEnv` and `octopus.accessTokenEnv` are both set; `status` sends one credential",
+            )
+            .with_related(value_loc(&environment.octopus_node, "apiKeyEnv"), "the API key variable is named here")
+            .with_hint("keep `apiKeyEnv` for an API key (`API-...`), or `accessTokenEnv` for an access token (OIDC, a service account's)"),
+        );
+    }
 }
 
 /// The environment name (the folder name) is a DNS-1123 label.
@@ -149,9 +192,9 @@ fn check_comms_addresses(environment: &Environment, report: &mut Report) {
     }
 }
 
-/// `octopus.auth` names exactly one credential kind.
-fn check_credential(environment: &Environment, report: &mut Report) {
-    let node = &environment.octopus_node;
+/// `octopus.auth` under `node` names exactly one credential kind (or none, when
+/// `needed` is false: every cluster names its own).
+fn check_credential(node: &Node, needed: bool, report: &mut Report) {
     if node.get("auth").is_some_and(has_plaintext_key) {
         // The plaintext credential error says what to do; a count would only repeat it.
         return;
@@ -166,7 +209,7 @@ fn check_credential(environment: &Environment, report: &mut Report) {
         .into_iter()
         .filter(|kind| auth_node.is_some_and(|auth| written(auth, kind)))
         .count();
-    if kinds != 1 {
+    if kinds != 1 && (needed || kinds > 1) {
         let message = if kinds == 0 {
             "`octopus.auth` needs one credential, given as a Secret name"
         } else {
@@ -178,10 +221,9 @@ fn check_credential(environment: &Environment, report: &mut Report) {
     }
 }
 
-/// The Secrets named in `octopus`: Kubernetes object names, DNS-1123 subdomains.
-fn check_secret_names(environment: &Environment, report: &mut Report) {
-    let node = &environment.octopus_node;
-    let octopus = &environment.octopus;
+/// The Secrets named in an `octopus` block (`node`, typed as `octopus`): Kubernetes
+/// object names, DNS-1123 subdomains.
+fn check_secret_names(node: &Node, octopus: &crate::decl::OctopusSpec, report: &mut Report) {
     let auth = octopus.auth.clone().unwrap_or_default();
     let names = [
         (&["auth", "bearerTokenSecret"][..], auth.bearer_token_secret),

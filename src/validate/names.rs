@@ -31,7 +31,7 @@ struct Seen<'a> {
     namespaces: HashMap<(usize, &'a str), &'a Worker>,
     prefixes: HashMap<(String, String), &'a Worker>,
     applications: HashMap<String, &'a Worker>,
-    display_names: HashMap<(&'a str, &'a str, &'a str), &'a Worker>,
+    display_names: HashMap<(&'a str, String, String), &'a Worker>,
     releases: HashMap<(&'a str, &'a str), &'a Worker>,
     shared_namespaces: HashMap<(&'a str, &'a str), &'a Worker>,
 }
@@ -40,7 +40,8 @@ struct Seen<'a> {
 struct Keys {
     /// Each cluster's [`destination_key`], by cluster index.
     destinations: Vec<Option<String>>,
-    /// Each environment's Octopus server URL as compared, by environment index.
+    /// Each environment's Octopus server URL as compared (normalised: scheme, host case,
+    /// default port, trailing `/`), by environment index.
     servers: Vec<String>,
 }
 
@@ -56,8 +57,7 @@ pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
             .environments
             .iter()
             .map(|environment| {
-                let url = environment.octopus.server_url.as_deref().unwrap_or_default();
-                url.trim_end_matches('/').to_lowercase()
+                crate::server_url::normalize(environment.octopus.server_url.as_deref().unwrap_or_default())
             })
             .collect(),
     };
@@ -192,9 +192,10 @@ fn check_display_name<'a>(
 ) {
     let octopus = &fleet.environment_of(worker).octopus;
     let server = keys.servers[worker.environment].as_str();
-    let space = octopus.space.as_deref().unwrap_or("Default");
+    // Octopus compares space and worker names without case: `default` is `Default`.
+    let space = octopus.space.as_deref().unwrap_or("Default").to_lowercase();
     let name = worker.display_name.value.as_str();
-    if let Some(first) = seen.display_names.insert((server, space, name), worker) {
+    if let Some(first) = seen.display_names.insert((server, space, name.to_lowercase()), worker) {
         report.push(collision(
             worker.display_name.loc.unwrap_or(worker.name_loc),
             format!(
