@@ -126,13 +126,9 @@ fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut T
     }
     let output_name = &fleet.settings.output.value;
     let root = cli.global.directory.join(output_name);
-    let refusal = render::retire::refusal(&root, output_name, &rendered, args.force)
-        .with_context(|| format!("cannot read `{output_name}`"))?;
-    if let Some((message, hint)) = refusal {
-        return Err(Failure::Usage {
-            message,
-            hint: Some(hint),
-        });
+    let refusal = render::retire::refusal(&root, output_name, &rendered, args.force);
+    if let Some((message, hint)) = refusal.with_context(|| format!("cannot read `{output_name}`"))? {
+        return Err(Failure::usage_with_hint(message, hint));
     }
     // `write_tree` creates the folder: one that did not exist needs no sweep (issue 14).
     let options = WriteOptions { force: args.force };

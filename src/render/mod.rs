@@ -659,11 +659,8 @@ fn render_selected<'f>(
             rendered.objects.push(cluster_objects::crd_object(newest, engine));
         }
     } else if folders {
-        let touched: BTreeSet<&str> = selected.iter().map(|(index, _, _)| plan.destination(*index)).collect();
-        // One copy of each CRD version the destinations deploy.
-        extra = cluster_objects::crd_files(plan.crds_of(touched.iter().copied()));
-        extra.extend(parents::files(fleet, templates, &plan, &touched)?);
-        rendered.parents = parents::scope(engine, &touched);
+        let indices = selected.iter().map(|(index, _, _)| *index);
+        (extra, rendered.parents) = shared_files(fleet, templates, &plan, indices)?;
     }
     // Sized for every file at once: the list of 33,000 is not regrown at the end.
     let mut files = Vec::with_capacity(extra.len() + outputs.iter().map(|output| output.files.len()).sum::<usize>());
@@ -677,6 +674,24 @@ fn render_selected<'f>(
     // component by component all the way down the tree.
     rendered.files = files.into_iter().map(|(path, bytes)| (path.into(), bytes)).collect();
     Ok((rendered, selected.into_iter().map(|(_, cluster, _)| cluster).collect()))
+}
+
+/// Files to write, relative to the output folder, with their bytes.
+type FileList = Vec<(PathBuf, Vec<u8>)>;
+
+/// The files the clusters `selected` share with the others of their destinations: one
+/// copy of each CRD version the destinations deploy, and the parents; with the folders
+/// of the parents.
+fn shared_files(
+    fleet: &Fleet,
+    templates: &Templates,
+    plan: &parents::Plan,
+    selected: impl Iterator<Item = usize>,
+) -> Result<(FileList, Vec<PathBuf>), TemplateError> {
+    let touched: BTreeSet<&str> = selected.map(|index| plan.destination(index)).collect();
+    let mut files = cluster_objects::crd_files(plan.crds_of(touched.iter().copied()));
+    files.extend(parents::files(fleet, templates, plan, &touched)?);
+    Ok((files, parents::scope(fleet.settings.engine.value, &touched)))
 }
 
 /// Renders, both ways (files and `--stdout`), the first cluster with workers, then, where
