@@ -21,6 +21,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use super::{cluster_labels, marker, object, Context, TemplateError, Templates};
 use crate::crds::{self, Crd};
 use crate::decl::Engine;
@@ -134,11 +136,14 @@ pub(crate) fn files(
 ) -> Result<Vec<(PathBuf, Vec<u8>)>, TemplateError> {
     match fleet.settings.engine.value {
         Engine::Flux => {
-            let mut files = Vec::new();
-            for folder in touched {
-                files.extend(flux_destination(fleet, templates, plan, folder)?);
-            }
-            Ok(files)
+            let first = first_workers(fleet);
+            let touched: Vec<&str> = touched.iter().copied().collect();
+            // One destination per task, as the clusters are rendered.
+            let per_destination: Vec<Vec<(PathBuf, Vec<u8>)>> = touched
+                .par_iter()
+                .map(|folder| flux_destination(fleet, templates, plan, &first, folder))
+                .collect::<Result<_, _>>()?;
+            Ok(per_destination.into_iter().flatten().collect())
         }
         Engine::Argocd => Ok(argocd(fleet, plan)),
         Engine::None => Ok(Vec::new()),
@@ -146,10 +151,10 @@ pub(crate) fn files(
 }
 
 /// The first installed worker of each cluster, by cluster index.
-fn first_workers(fleet: &Fleet) -> BTreeMap<usize, &Worker> {
-    let mut first = BTreeMap::new();
+fn first_workers(fleet: &Fleet) -> Vec<Option<&Worker>> {
+    let mut first = vec![None; fleet.clusters.len()];
     for worker in fleet.workers.iter().filter(|worker| worker.installed) {
-        first.entry(worker.cluster).or_insert(worker);
+        first[worker.cluster].get_or_insert(worker);
     }
     first
 }
@@ -160,11 +165,11 @@ fn flux_destination(
     fleet: &Fleet,
     templates: &Templates,
     plan: &Plan,
+    first: &[Option<&Worker>],
     folder: &str,
 ) -> Result<Vec<(PathBuf, Vec<u8>)>, TemplateError> {
     let root = PathBuf::from(FLUX_FOLDER).join(folder);
     let clusters = plan.clusters.get(folder).map(Vec::as_slice).unwrap_or_default();
-    let first = first_workers(fleet);
     let mut files = Vec::new();
     let mut resources = Vec::new();
     if let Some(crd) = plan.crds.get(folder) {
@@ -173,7 +178,7 @@ fn flux_destination(
     let mut sources = BTreeSet::new();
     for index in clusters {
         let cluster = &fleet.clusters[*index];
-        let Some(worker) = first.get(index) else {
+        let Some(worker) = first[*index] else {
             continue;
         };
         let name = names::oci_repository_name(&worker.chart.name.value, &worker.chart.version.value);
