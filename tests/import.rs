@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::util::{helm_template_args, tool, workergen, Run};
+use crate::util::{helm_template_args, real_helm, workergen, Run};
 
 /// The plaintext credentials in the fixtures: none may appear in any output or file.
 const SECRETS: &[&str] = &[
@@ -303,7 +303,7 @@ fn set_arguments(command_file: &str) -> Vec<String> {
 /// purpose, so the manifests can be equal.
 #[test]
 fn helm_renders_the_same_manifests_from_the_install_and_from_the_declarations() {
-    if tool("helm").is_none() {
+    if real_helm().is_none() {
         return;
     }
     let dir = repo();
@@ -353,7 +353,7 @@ fn helm_renders_the_same_manifests_from_the_install_and_from_the_declarations() 
 /// migration values laid over the install's) against workergen's values.
 #[test]
 fn helm_agrees_on_the_migrated_2x_install() {
-    if tool("helm").is_none() {
+    if real_helm().is_none() {
         return;
     }
     let dir = repo();

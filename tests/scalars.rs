@@ -405,7 +405,7 @@ fn characters_yaml_may_not_hold_raw_are_escaped() {
             Some(*text)
         );
     }
-    if let Some(tools) = test_tools("characters_yaml_may_not_hold_raw_are_escaped") {
+    if let Some(tools) = test_tools() {
         let helm = helm_reads(&tools, &values_path(dir.path(), "w"));
         for (index, text) in texts.iter().enumerate() {
             assert_eq!(json_get(&helm, &["agent", "nodeSelector", &format!("k{index}")]), text);
@@ -707,8 +707,7 @@ const REAL_CHART_CASES: usize = 16;
 /// 3.13.2: the agent registers with the declared pools (comma-joined), server URL and
 /// credential, and its `AgentName` and `MachinePolicy` are the random texts exactly.
 fn real_chart_registers_as_declared(cases: &[(tempfile::TempDir, Declared)]) {
-    if util::tool("helm").is_none() {
-        eprintln!("skipped the real chart part of the property test");
+    if util::real_helm().is_none() {
         return;
     }
     assert_eq!(cases.len(), REAL_CHART_CASES);
@@ -777,7 +776,7 @@ fn real_chart_image_tag_is_the_text_as_written() {
         "  w:\n    workerPools: [Pool]\n    agent:\n      image: {repository: octopusdeploy/kubernetes-agent-tentacle, tag: 9.20}\n",
     );
     render(dir.path());
-    if util::tool("helm").is_none() {
+    if util::real_helm().is_none() {
         return;
     }
     let manifests = util::helm_template(&values_path(dir.path(), "w"), "3.13.2", "w", "octopus-agent-w").unwrap();
@@ -796,16 +795,9 @@ fn real_chart_image_tag_is_the_text_as_written() {
 // ---------------------------------------------------------------------------------------
 // Helm on an echo chart.
 
-/// The folder of `helm` and the other test tools, or `None` (and a message) when
-/// `WORKERGEN_TEST_TOOLS` is not set.
-fn test_tools(test: &str) -> Option<PathBuf> {
-    match std::env::var_os("WORKERGEN_TEST_TOOLS") {
-        Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
-        _ => {
-            eprintln!("skipped {test}: set WORKERGEN_TEST_TOOLS to the folder holding `helm` (`.ci/run` does)");
-            None
-        }
-    }
+/// The folder of `helm` and the other test tools, or `None` after [`util::skipping`].
+fn test_tools() -> Option<PathBuf> {
+    util::tool("helm").map(|helm| helm.parent().unwrap().to_path_buf())
 }
 
 /// The values Helm read from `values`, as the echo chart writes them back (JSON).
@@ -911,7 +903,7 @@ fn helm_reads_every_tricky_scalar_as_declared() {
     );
     let dir = repo(WORKERGEN_YAML, &environment_yaml("octopus-42"), &workers);
     render(dir.path());
-    let Some(tools) = test_tools("helm_reads_every_tricky_scalar_as_declared") else {
+    let Some(tools) = test_tools() else {
         return;
     };
 
@@ -983,6 +975,9 @@ fn helm_reads_every_tricky_scalar_as_declared() {
     }
 
     // The same values.yaml files through the real chart register as declared.
+    if util::real_helm().is_none() {
+        return;
+    }
     let workers = [
         ("typed", vec!["Pool".to_string()]),
         (
