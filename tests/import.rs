@@ -595,6 +595,29 @@ fn secret_name_and_dry_run() {
     );
 }
 
+/// A credential given as `--secret-name` is refused and printed nowhere: not in the
+/// message, not in a suggested name.
+#[test]
+fn a_credential_given_as_the_secret_name_is_refused_unseen() {
+    let dir = repo();
+    let key = "API-ABCDEFGHIJKLMNOPQRSTUVWXYZ12";
+    let run = import(
+        dir.path(),
+        "production",
+        "eu-west-1",
+        &["--secret-name", key],
+        &["deploy.sh"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--secret-name is not a valid Secret name"),
+        "{}",
+        run.stderr
+    );
+    let shown = format!("{}{}", run.stdout, run.stderr).to_lowercase();
+    assert!(!shown.contains(&key.to_lowercase()), "{shown}");
+}
+
 /// Usage mistakes exit 2 with a hint: a file that is not there, a name that is no label,
 /// a folder that is no config repository.
 #[test]

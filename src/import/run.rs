@@ -191,8 +191,8 @@ fn check_options(options: &Options) -> Result<(), Failure> {
     if let Some(name) = options.secret_name.as_deref() {
         if !crate::names::is_dns_subdomain(name) {
             return Err(Failure::usage_with_hint(
-                format!("--secret-name `{name}` is not a valid Secret name"),
-                "Secret names are DNS-1123 subdomains: lowercase letters, digits, `-` and `.`",
+                "--secret-name is not a valid Secret name (the value is not shown: it may be a credential)",
+                "give the name of the Secret that holds the credential, not the credential: Secret names are DNS-1123 subdomains (lowercase letters, digits, `-` and `.`)",
             ));
         }
     }

@@ -18,6 +18,7 @@ pub(crate) fn check(fleet: &Fleet, worker: &Worker) -> Vec<Diagnostic> {
     check_fields(worker, &mut diagnostics);
     check_log_level(worker, &mut diagnostics);
     check_values_secret_names(worker, &mut diagnostics);
+    check_proxies(worker, &mut diagnostics);
     check_duplicate_pools(worker, &mut diagnostics);
     check_chart(worker, &mut diagnostics);
     check_quantities(worker, &mut diagnostics);
@@ -135,18 +136,30 @@ fn check_values_secret_names(worker: &Worker, diagnostics: &mut Vec<Diagnostic>)
             continue;
         };
         if !crate::names::is_dns_subdomain(name) {
-            diagnostics.push(
-                Diagnostic::error(
-                    node.loc,
-                    format!("`{}: {name}` is not a valid Secret name", path.join(".")),
-                )
-                .with_hint(format!(
-                    "Secret names are DNS-1123 subdomains: lowercase letters, digits, `-` and `.`, e.g. `{}`",
-                    dns_suggestion(name)
-                )),
-            );
+            diagnostics.push(crate::validate::invalid_secret_name(node.loc, &path.join("."), name));
         } else if crate::validate::yaml_reads_unquoted_as_non_string(name) {
             diagnostics.push(crate::validate::unquoted_secret_name(node.loc, &path.join("."), name));
+        }
+    }
+}
+
+/// Proxy URLs, typed or through `values`, carry no credential: the chart writes them
+/// into the script pods' environment, and workergen into committed files.
+fn check_proxies(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
+    for path in [
+        &["scriptPods", "proxies", "http"][..],
+        &["scriptPods", "proxies", "https"][..],
+        &["values", "scriptPods", "proxies", "http_proxy"][..],
+        &["values", "scriptPods", "proxies", "https_proxy"][..],
+    ] {
+        let Some(node) = worker.fields.get_path(path.iter().copied()) else {
+            continue;
+        };
+        if let Some(url) = node
+            .as_str()
+            .filter(|url| crate::validate::url_has_credentials(url, false))
+        {
+            diagnostics.push(crate::validate::url_with_credentials(node.loc, &path.join("."), url));
         }
     }
 }
