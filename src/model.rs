@@ -374,8 +374,14 @@ fn check_fragment(node: &mut Node, report: &mut Report) {
     }
     let mut diagnostics = Vec::new();
     let _: Option<WorkerSpec> = from_node_keeping_text(node, &mut diagnostics);
-    if let Some(values) = node.get("values") {
-        portable::check(values, &mut diagnostics);
+    if let Some(map) = node.as_map() {
+        for (key, child) in &map.entries {
+            if key.name == "values" {
+                portable::check(child, &mut diagnostics);
+            } else {
+                portable::check_numbers(child, &mut diagnostics);
+            }
+        }
     }
     report.extend(diagnostics);
 }

@@ -1032,6 +1032,12 @@ fn values_refuse_scalars_yaml11_reads_otherwise() {
         ".nan",
         "9007199254740993",
         "0x8000000000000000",
+        // Beyond a 64-bit float, or beyond Go's 64-bit integers: Helm reads the text.
+        "1e400",
+        "-1e400",
+        "1.8e308",
+        "0x10000000000000000",
+        "0o2000000000000000000000",
     ];
     let entries: String = refused
         .iter()
@@ -1070,6 +1076,89 @@ fn values_refuse_scalars_yaml11_reads_otherwise() {
     let annotations = yaml_get(&read, &["agent", "metadata", "annotations"]);
     assert_eq!(annotations.get("k00").and_then(serde_yaml::Value::as_str), Some("yes"));
     assert_eq!(annotations.get("<<").and_then(serde_yaml::Value::as_str), Some("merge"));
+}
+
+/// Whether libyaml reads the plain scalar `text`, as a map key, as no text.
+fn key_reads_as_no_text(text: &str) -> bool {
+    let read: serde_yaml::Mapping = serde_yaml::from_str(&format!("{text}: v\n")).unwrap();
+    !read.keys().next().unwrap().is_string()
+}
+
+/// A plain map key: text, or something YAML reads as a number, boolean or null.
+fn random_plain_key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z][a-z0-9.-]{0,8}",
+        "[+-]?[0-9]{1,4}",
+        "[+-]?[0-9]{1,3}\\.[0-9]{0,3}",
+        "[0-9]e[+-]?[0-9]{1,2}",
+        "0x[0-9A-F]{1,4}",
+        "0o[0-7]{1,4}",
+        prop::sample::select(vec![
+            "~", "null", "Null", "NULL", "true", "TRUE", "False", ".inf", "-.Inf", ".nan", "007"
+        ])
+        .prop_map(str::to_string),
+    ]
+}
+
+/// A plain number as a YAML float or integer, some beyond what a 64-bit float holds.
+fn random_number_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        ("-?[1-9]", "[0-9]{0,3}", -420i32..420)
+            .prop_map(|(sign, digits, exponent)| format!("{sign}.{digits}e{exponent}")),
+        ("-?[1-9][0-9]{0,2}", -420i32..420).prop_map(|(mantissa, exponent)| format!("{mantissa}e{exponent}")),
+        "-?[1-9][0-9]{0,24}",
+    ]
+}
+
+/// Random plain keys in a typed map and in `values`, and random plain numbers in
+/// `values`: each is refused at its line, or reaches values.yaml as YAML read it. A key
+/// YAML reads as a number, boolean or null is refused (Helm would make `0x1F` "31"); a
+/// number is refused when a 64-bit float cannot hold it (Helm would read the text), and
+/// otherwise read back as the same finite number. Seeded: every run tries the same cases.
+#[test]
+fn property_plain_keys_and_numbers_are_refused_or_read_as_yaml_reads_them() {
+    let config = Config {
+        cases: 40,
+        failure_persistence: None,
+        max_shrink_iters: 32,
+        rng_algorithm: RngAlgorithm::ChaCha,
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    let result = runner.run(&(random_plain_key(), random_number_text()), |(key, number)| {
+        let workers = format!(
+            "  w:\n    workerPools: [Pool]\n    agent:\n      nodeSelector:\n        {key}: v\n    values:\n      agent:\n        metadata:\n          annotations:\n            n: {number}\n"
+        );
+        let dir = repo(WORKERGEN_YAML, &environment_yaml("octopus-worker-token"), &workers);
+        let run = workergen(dir.path(), &["render"]);
+        let key_refused = run.stderr.contains("environments/prod/c1.yaml:8:9: error: ");
+        prop_assert_eq!(key_refused, key_reads_as_no_text(&key), "key `{}`:\n{}", key, run.stderr);
+        if key_refused {
+            // A file that does not parse is not checked further.
+            return Ok(());
+        }
+        let declared: f64 = number.parse().unwrap();
+        let holdable = if number.contains('e') {
+            declared.is_finite()
+        } else {
+            let digits = number.trim_start_matches('-');
+            format!("{:.0}", declared.abs()) == digits
+        };
+        let number_refused = run.stderr.contains("environments/prod/c1.yaml:13:16: error: ");
+        prop_assert_eq!(number_refused, !holdable, "number `{}`:\n{}", number, run.stderr);
+        prop_assert_eq!(run.code == 0, holdable, "{}", run.stderr);
+        if run.code == 0 {
+            let read = read_independently(&values_path(dir.path(), "w"));
+            let selector = yaml_get(&read, &["agent", "nodeSelector"]);
+            prop_assert_eq!(selector.get(key.as_str()).and_then(serde_yaml::Value::as_str), Some("v"));
+            let read = yaml_get(&read, &["agent", "metadata", "annotations", "n"]).as_f64();
+            prop_assert_eq!(read, Some(declared), "number `{}`", number);
+        }
+        Ok(())
+    });
+    if let Err(error) = result {
+        panic!("{error}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------

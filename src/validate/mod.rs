@@ -148,7 +148,7 @@ pub(crate) fn url_has_credentials(url: &str, user_name_ok: bool) -> bool {
     let Some((user_info, _)) = authority.rsplit_once('@') else {
         return false;
     };
-    !(user_name_ok && !user_info.contains(':'))
+    !user_name_ok || user_info.contains(':')
 }
 
 /// A URL that carries user info ([`url_has_credentials`]), at `at`: never printed.

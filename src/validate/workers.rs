@@ -219,10 +219,23 @@ fn check_fields(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
             Diagnostic::error(node_loc(worker, &["workerPools"]), "`workerPools` is empty")
                 .with_hint("a worker must join at least one worker pool"),
         ),
-        Some(pools) if pools.iter().any(|pool| pool.trim().is_empty()) => diagnostics.push(Diagnostic::error(
-            node_loc(worker, &["workerPools"]),
-            "`workerPools` holds an empty pool name",
-        )),
+        Some(pools) if pools.iter().any(|pool| pool.trim().is_empty()) => {
+            // The empty item itself, not the list that holds it.
+            let list = worker.fields.get("workerPools");
+            let item = list.and_then(|list| match &list.value {
+                crate::yaml::Value::Seq(items) => items
+                    .iter()
+                    .find(|item| item.as_str().is_none_or(|text| text.trim().is_empty())),
+                _ => None,
+            });
+            diagnostics.push(
+                Diagnostic::error(
+                    item.map_or_else(|| node_loc(worker, &["workerPools"]), |item| item.loc),
+                    "`workerPools` holds an empty pool name",
+                )
+                .with_hint("remove the empty item, or give the pool's name, slug or ID"),
+            );
+        }
         Some(_) => {}
     }
     // A machine policy given through `values` counts as one (issue 9).
