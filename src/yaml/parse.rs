@@ -74,8 +74,11 @@ pub fn parse(text: &str, file: FileId, limits: Limits) -> Result<Node, Diagnosti
             Event::DocumentStart(_) => {
                 documents += 1;
                 if documents > 1 {
-                    return Err(Diagnostic::error(loc, "a declaration file holds one YAML document")
-                        .with_hint("remove the `---` and what follows, or move it to a file of its own"));
+                    return Err(Diagnostic::error(
+                        loc,
+                        "a second YAML document: workergen reads one document per file",
+                    )
+                    .with_hint("remove the `---` and what follows, or move it to a file of its own"));
                 }
             }
             Event::Scalar(value, style, anchor, tag) => builder.scalar(&value, style, anchor, tag.as_deref(), loc)?,
@@ -578,7 +581,9 @@ mod tests {
 
     #[test]
     fn refuses_second_document_and_merge_keys() {
-        assert!(parse_err("a: 1\n---\nb: 2\n").message.contains("one YAML document"));
+        assert!(parse_err("a: 1\n---\nb: 2\n")
+            .message
+            .contains("a second YAML document"));
         assert!(parse_err("a: &x {k: v}\nb:\n  <<: *x\n").message.contains("merge keys"));
     }
 
