@@ -7,6 +7,7 @@
 mod cluster_objects;
 pub mod credentials;
 mod environments;
+mod kubernetes;
 mod names;
 mod settings;
 mod workers;

@@ -19,6 +19,7 @@ pub(crate) fn check(fleet: &Fleet, worker: &Worker) -> Vec<Diagnostic> {
     check_log_level(worker, &mut diagnostics);
     check_values_secret_names(worker, &mut diagnostics);
     check_proxies(worker, &mut diagnostics);
+    super::kubernetes::check(worker, &mut diagnostics);
     check_duplicate_pools(worker, &mut diagnostics);
     check_chart(worker, &mut diagnostics);
     check_quantities(worker, &mut diagnostics);
