@@ -374,6 +374,7 @@ fn check_fragment(node: &mut Node, report: &mut Report) {
     }
     let mut diagnostics = Vec::new();
     let _: Option<WorkerSpec> = from_node_keeping_text(node, &mut diagnostics);
+    image_references_as_objects(node);
     if let Some(map) = node.as_map() {
         for (key, child) in &map.entries {
             if key.name == "values" {
@@ -384,6 +385,45 @@ fn check_fragment(node: &mut Node, report: &mut Report) {
         }
     }
     report.extend(diagnostics);
+}
+
+/// Turns each `repo:tag` image of a fragment into the object `{repository, tag}`, where
+/// it is written, so the layers merge it as they merge the object form: a worker's
+/// `{tag: 6.6.0}` over a lower layer's `harbor.dc1/worker-tools:6.5.0` keeps the lower
+/// repository (a string would be replaced whole, and the chart's default repository
+/// would come back). A reference that does not split stays text, for validate to refuse.
+fn image_references_as_objects(node: &mut Node) {
+    for owner in ["agent", "scriptPods"] {
+        let Some(image) = node
+            .as_map_mut()
+            .and_then(|map| map.get_mut(owner))
+            .and_then(|owner| owner.as_map_mut().and_then(|map| map.get_mut("image")))
+        else {
+            continue;
+        };
+        let Value::Str(reference) = &image.value else {
+            continue;
+        };
+        let Some((repository, tag)) = crate::decl::ImageSpec::split_reference(reference) else {
+            continue;
+        };
+        let entries = [("repository", repository), ("tag", tag)]
+            .into_iter()
+            .map(|(name, text)| {
+                let key = crate::yaml::Key {
+                    name: name.to_string(),
+                    loc: image.loc,
+                };
+                let node = Node {
+                    value: Value::Str(text.to_string()),
+                    plain: None,
+                    ..image.clone()
+                };
+                (key, node)
+            })
+            .collect();
+        image.value = Value::Map(crate::yaml::Map::from_entries(entries));
+    }
 }
 
 /// Merges and types every worker; problems go to `report`.

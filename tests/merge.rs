@@ -136,3 +136,34 @@ fn a_values_removal_of_a_lower_values_leaf_conflicts_with_nothing() {
         false
     );
 }
+
+/// The string form of an image merges exactly like the object form: a worker's `{tag}`
+/// over a lower layer's `repo:tag` keeps that repository (it rendered the chart's
+/// default, Docker Hub's, with the new tag), and `repo:tag@sha256:…` is taken with the
+/// digest kept on the tag, as `{tag: "…@sha256:…"}` is.
+#[test]
+fn image_strings_merge_like_objects_and_take_a_digest() {
+    let repo = base_repo();
+    write(
+        repo.path(),
+        "environments/prod/eu-west-1.yaml",
+        &format!(
+            "{CLUSTER_HEAD}  build:\n    scriptPods:\n      image: {{tag: 6.6.0}}\n  deploy:\n    agent:\n      image: octopusdeploy/kubernetes-agent-tentacle:9.1@sha256:0123456789abcdef\ndefaults:\n  workerPools: [Pool]\n  scriptPods:\n    image: harbor.dc1.example.com/worker-tools:6.5.0\n"
+        ),
+    );
+    render_ok(repo.path());
+    let build = values_of(repo.path(), "build");
+    assert_eq!(
+        build["scriptPods"]["worker"]["image"],
+        serde_json::json!({"repository": "harbor.dc1.example.com/worker-tools", "tag": "6.6.0"})
+    );
+    let deploy = values_of(repo.path(), "deploy");
+    assert_eq!(
+        deploy["agent"]["image"],
+        serde_json::json!({"repository": "octopusdeploy/kubernetes-agent-tentacle", "tag": "9.1@sha256:0123456789abcdef"})
+    );
+    assert_eq!(
+        deploy["scriptPods"]["worker"]["image"],
+        serde_json::json!({"repository": "harbor.dc1.example.com/worker-tools", "tag": "6.5.0"})
+    );
+}

@@ -22,7 +22,13 @@ pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
                         cluster.name
                     ),
                 )
-                .with_hint(format!("rename the file to `{}.yaml`", dns_suggestion(&cluster.name))),
+                .with_hint(match dns_suggestion(&cluster.name) {
+                    // `.yaml` alone: there is no name to mend.
+                    suggestion if suggestion.is_empty() => {
+                        "give the file the cluster's name, e.g. `eu-west-1.yaml`".to_string()
+                    }
+                    suggestion => format!("rename the file to `{suggestion}.yaml`"),
+                }),
             );
         }
         if cluster.destination.is_none() && !cluster.destination_reported {

@@ -33,10 +33,10 @@ pub fn validate(fleet: &Fleet, report: &mut Report) {
             found
         },
         || -> Vec<_> {
+            // Disabled workers too: flipping one back on must not reveal its mistakes.
             fleet
                 .workers
                 .par_iter()
-                .filter(|worker| worker.enabled)
                 .map(|worker| workers::check(fleet, worker))
                 .collect()
         },

@@ -288,7 +288,16 @@ fn check_chart(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
     let chart = &worker.chart;
     let version = &chart.version.value;
     let at = chart.version.loc.unwrap_or(worker.name_loc);
-    if !is_exact_version(version) {
+    let without_v = version
+        .strip_prefix(['v', 'V'])
+        .filter(|rest| is_exact_version(rest) && is_semver(rest));
+    if let Some(rest) = without_v {
+        // `v2.51.2` is no range: a Git tag's spelling, which chart versions do not use.
+        diagnostics.push(
+            Diagnostic::error(at, format!("chart version `{version}` starts with `v`"))
+                .with_hint(format!("chart versions are SemVer without a `v`: write `{rest}`")),
+        );
+    } else if !is_exact_version(version) {
         diagnostics.push(
             Diagnostic::error(at, format!("chart version `{version}` is not an exact version"))
                 .with_hint("ranges are refused so renders are reproducible: write e.g. `3.13.2`"),
