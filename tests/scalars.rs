@@ -1030,6 +1030,37 @@ fn helm_reads_every_tricky_scalar_as_declared() {
     }
 }
 
+/// A map written empty (`{}`) in a lower layer stays when a higher layer removes a key it
+/// does not hold: Helm reads `{}` (the removal deleted the whole map, and the map above it).
+#[test]
+fn helm_reads_an_empty_map_that_a_removal_found_empty() {
+    let settings = format!(
+        "{WORKERGEN_YAML}  values: {{agent: {{metadata: {{annotations: {{}}}}}}, scriptPods: {{metadata: {{annotations: {{}}, labels: {{}}}}}}}}\n"
+    );
+    let workers = "  w:\n    workerPools: [Pool]\n    values:\n      agent: {metadata: {annotations: {y: null}}}\n      scriptPods: {metadata: {annotations: {y: null}, labels: {z: null}}}\n";
+    let dir = repo(&settings, &environment_yaml("octopus-worker-token"), workers);
+    render(dir.path());
+    let read = read_independently(&values_path(dir.path(), "w"));
+    let empty = serde_yaml::Value::Mapping(serde_yaml::Mapping::new());
+    assert_eq!(yaml_get(&read, &["agent", "metadata", "annotations"]), &empty);
+    assert_eq!(yaml_get(&read, &["scriptPods", "metadata", "labels"]), &empty);
+    if let Some(tools) = test_tools() {
+        let helm = helm_reads(&tools, &values_path(dir.path(), "w"));
+        assert_eq!(
+            json_get(&helm, &["agent", "metadata", "annotations"]),
+            &serde_json::json!({})
+        );
+        assert_eq!(
+            json_get(&helm, &["scriptPods", "metadata", "annotations"]),
+            &serde_json::json!({})
+        );
+        assert_eq!(
+            json_get(&helm, &["scriptPods", "metadata", "labels"]),
+            &serde_json::json!({})
+        );
+    }
+}
+
 /// Plain scalars in `values` that YAML 1.1 (Helm) and YAML 1.2 read differently, and
 /// numbers Helm cannot hold, are refused, each at its own line and column, in one run.
 #[test]
