@@ -628,7 +628,36 @@ fn secrets_fragment(root: Option<&Node>, report: &mut Report) -> Node {
 /// The environment's and the cluster's `secrets.externalSecret`, merged like `chart:`
 /// (a cluster file overrides field by field; `externalSecret: null` turns delivery off).
 fn resolve_external_secret(environment: &Node, cluster: &Node) -> Option<ExternalSecret> {
-    let merged = merge::merge([environment, cluster], Node::map(Loc::default()));
+    // A cluster that switches to another store (kind or name) and writes a remote
+    // reference takes that reference whole: the environment's `property` and `version`
+    // of the same reference name a place in the other store, and the ExternalSecret
+    // would never sync. References it does not write are the environment's, whole.
+    let store = |node: &Node, key: &str| {
+        node.get_path(["externalSecret", "storeRef", key])
+            .and_then(Node::as_str)
+            .map(str::to_string)
+    };
+    let switches = ["kind", "name"].iter().any(|key| {
+        store(cluster, key).is_some_and(|value| store(environment, key).is_some_and(|lower| lower != value))
+    });
+    let mut environment = environment.clone();
+    let written: Vec<String> = cluster
+        .get_path(["externalSecret", "remoteRefs"])
+        .and_then(Node::as_map)
+        .map(|refs| refs.keys().map(str::to_string).collect())
+        .unwrap_or_default();
+    let lower_refs = environment
+        .as_map_mut()
+        .and_then(|map| map.get_mut("externalSecret"))
+        .and_then(Node::as_map_mut)
+        .and_then(|map| map.get_mut("remoteRefs"))
+        .and_then(Node::as_map_mut);
+    if let (true, Some(lower_refs)) = (switches, lower_refs) {
+        for name in &written {
+            lower_refs.remove(name);
+        }
+    }
+    let merged = merge::merge([&environment, cluster], Node::map(Loc::default()));
     let node = merged.get("externalSecret").filter(|node| !node.is_null())?.clone();
     let mut ignored = Vec::new();
     let spec = from_node_partial(&node, &mut ignored).unwrap_or_default();
