@@ -220,14 +220,22 @@ fn render_one(out: &mut String, diagnostic: &Diagnostic, excerpts: &mut Excerpts
     };
     // The values of credentials on the excerpted lines: never printed, not even
     // inside a message or a hint (issue 9).
-    let mut secrets = diagnostic.hidden.clone();
+    // What the diagnostic hides, and every credential the parser found in the files it
+    // shows: the text scanner below only adds what a file that did not parse hides.
+    let mut hidden = diagnostic.hidden.clone();
+    let locs = || {
+        diagnostic
+            .loc
+            .iter()
+            .chain(diagnostic.related.iter().map(|(loc, _)| loc))
+    };
+    for loc in locs() {
+        hidden.extend(excerpts.sources.secrets(loc.file).iter().cloned());
+    }
+    let mut secrets = hidden.clone();
     let mut snippets = Vec::new();
-    for loc in diagnostic
-        .loc
-        .iter()
-        .chain(diagnostic.related.iter().map(|(loc, _)| loc))
-    {
-        snippets.push(excerpts.snippet(*loc, &paint, diagnostic.redact, &diagnostic.hidden, &mut secrets));
+    for loc in locs() {
+        snippets.push(excerpts.snippet(*loc, &paint, diagnostic.redact, &hidden, &mut secrets));
     }
     let scrub = |text: &str| printable(&scrub_secrets(text, &secrets)).into_owned();
     let mut snippets = snippets.into_iter();
@@ -372,7 +380,7 @@ fn redact_line(line: &str, caret: usize, force: bool, hidden: &[String], secrets
 }
 
 /// The pieces of a hidden value to look for: each of its lines, trimmed, but blank ones.
-fn hidden_pieces(text: &str) -> Vec<String> {
+pub(crate) fn hidden_pieces(text: &str) -> Vec<String> {
     text.lines()
         .map(str::trim)
         .filter(|piece| !piece.is_empty())
@@ -715,7 +723,7 @@ fn credential_keys(chars: &[char]) -> Vec<FoundKey> {
 
 /// The path of `remoteRefs` in an environment or cluster file, and the keys below it
 /// that name where a store keeps a credential (as `decl::RemoteRefsSpec` spells them).
-const REMOTE_REFS: [&str; 3] = ["secrets", "externalSecret", "remoteRefs"];
+pub(crate) const REMOTE_REFS: [&str; 3] = ["secrets", "externalSecret", "remoteRefs"];
 const REMOTE_REF_KEYS: [&str; 4] = ["bearerToken", "apiKey", "username", "password"];
 
 /// For each line of `text`, whether it is exactly one remote reference in block style at
