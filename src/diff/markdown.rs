@@ -53,8 +53,8 @@ fn drift(diff: &Diff, shown: usize) -> String {
     }
     let names: Vec<String> = diff.drift.iter().map(|id| code(id)).collect();
     format!(
-        "\n> ⚠️ The committed rendered files differ from the declarations for {} workers: {}. Run `workergen render` and commit.\n",
-        diff.drift.len(),
+        "\n> ⚠️ The committed rendered files differ from the declarations for {}: {}. Run `workergen render` and commit.\n",
+        super::text::drift_owners(&diff.drift),
         fold(&names, shown)
     )
 }
