@@ -93,7 +93,7 @@ fn validate(cli: &Cli, scope: &Scope, context: &Context) -> Result<Outcome, Fail
     let templates = Templates::load(&FsTree::new(&cli.global.directory))?;
     render::check_templates(&fleet, &templates)?;
     if !context.quiet {
-        eprintln!("{}", summary(&fleet, &report));
+        eprintln!("{}", crate::console::summary_of(&fleet, &report, scope));
     }
     // As in `render`: the process ends next, freeing the fleet would only cost time.
     std::mem::forget(fleet);

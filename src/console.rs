@@ -117,12 +117,35 @@ pub fn plural(count: usize, word: &str) -> String {
 
 /// `2 environments, 4 clusters, 9 workers: ok` (or how many errors and warnings).
 pub fn summary(fleet: &Fleet, report: &Report) -> String {
-    let enabled = fleet.workers.iter().filter(|worker| worker.enabled).count();
-    let disabled = fleet.workers.len() - enabled;
+    summary_of(fleet, report, &crate::render::Scope::default())
+}
+
+/// [`summary`] counting only the environments, clusters and workers `scope` selects
+/// (`validate --cluster eu-west-1` counted the whole fleet).
+pub fn summary_of(fleet: &Fleet, report: &Report, scope: &crate::render::Scope) -> String {
+    let in_scope = |cluster: usize| {
+        let cluster = &fleet.clusters[cluster];
+        scope.matches(&fleet.environments[cluster.environment].name, &cluster.name)
+    };
+    let workers: Vec<_> = fleet.workers.iter().filter(|worker| in_scope(worker.cluster)).collect();
+    let enabled = workers.iter().filter(|worker| worker.enabled).count();
+    let disabled = workers.len() - enabled;
+    let clusters = (0..fleet.clusters.len()).filter(|index| in_scope(*index)).count();
+    let environments = if scope.environment.is_none() && scope.cluster.is_none() {
+        fleet.environments.len()
+    } else {
+        let mut names: Vec<usize> = (0..fleet.clusters.len())
+            .filter(|index| in_scope(*index))
+            .map(|index| fleet.clusters[index].environment)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names.len()
+    };
     let mut text = format!(
         "{}, {}, {}",
-        plural(fleet.environments.len(), "environment"),
-        plural(fleet.clusters.len(), "cluster"),
+        plural(environments, "environment"),
+        plural(clusters, "cluster"),
         plural(enabled, "worker")
     );
     if disabled > 0 {

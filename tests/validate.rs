@@ -145,3 +145,26 @@ fn render_without_environments_deletes_nothing() {
         before
     );
 }
+
+/// `validate --env`/`--cluster` counts what it selected, not the whole fleet.
+#[test]
+fn a_scoped_validate_summarises_its_scope() {
+    for (args, summary) in [
+        (
+            &["validate", "--cluster", "eu-west-1"][..],
+            "2 environments, 2 clusters, 7 workers (1 disabled): ok\n",
+        ),
+        (
+            &["validate", "--env", "production", "--cluster", "us-east-1"][..],
+            "1 environment, 1 cluster, 3 workers: ok\n",
+        ),
+        (
+            &["validate"][..],
+            "2 environments, 4 clusters, 12 workers (1 disabled): ok\n",
+        ),
+    ] {
+        let run = workergen(&example_repo(), args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert_eq!(run.stderr, summary, "{args:?}");
+    }
+}
