@@ -168,3 +168,18 @@ fn a_scoped_validate_summarises_its_scope() {
         assert_eq!(run.stderr, summary, "{args:?}");
     }
 }
+
+/// `-C` naming a file is a usage mistake: exit 2 with a hint, not an I/O failure (3).
+#[test]
+fn a_file_given_as_the_folder_is_a_usage_mistake() {
+    let file = example_repo().join("workergen.yaml");
+    for command in ["validate", "render", "diff", "check"] {
+        let run = workergen(&file, &[command]);
+        assert_eq!(run.code, 2, "{command}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("is a file, not a folder"),
+            "{command}: {}",
+            run.stderr
+        );
+    }
+}
