@@ -352,6 +352,40 @@ fn a_chart_version_without_a_crd_copy_gets_the_newest_not_newer_with_a_warning()
     );
 }
 
+/// A chart version without a CRD copy, written once for many clusters, is warned about
+/// once, naming them all (it was one warning per cluster); engine `none`, which renders
+/// no CRD, is not warned about.
+#[test]
+fn a_chart_version_without_a_crd_copy_is_warned_about_once() {
+    let dir = example_fleet(Engine::Flux);
+    replace_once(
+        &dir.path().join("workergen.yaml"),
+        "  version: 3.13.2",
+        "  version: 3.14.0",
+    );
+    let run = workergen(dir.path(), &["validate"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("has no copy of the CRD").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("of chart 3.14.0: clusters `production/ap-southeast-2`, `production/eu-west-1`, `production/us-east-1` get the CRD of chart 3.13.2"),
+        "{}",
+        run.stderr
+    );
+    replace_once(
+        &dir.path().join("workergen.yaml"),
+        "  engine: flux\n",
+        "  engine: none\n",
+    );
+    let run = workergen(dir.path(), &["validate"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("has no copy of the CRD"), "{}", run.stderr);
+}
+
 /// The example's production `secrets:` block, removed or restored.
 const SECRETS_BLOCK: &str = "secrets:\n  externalSecret:\n";
 
