@@ -587,6 +587,24 @@ fn outside_a_git_repository_is_exit_3() {
     assert_eq!(run.stdout, "");
 }
 
+/// A revision that names a tree (or a blob) is said to be one, not "unknown".
+#[test]
+fn a_base_that_names_a_tree_says_so() {
+    let repo = example_git_repo();
+    let run = diff(repo.path(), &["--base", "HEAD^{tree}"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`HEAD^{tree}` names a tree, not a commit"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("hint: workergen compares commits"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn an_unknown_base_is_exit_3() {
     let repo = example_git_repo();
