@@ -28,7 +28,7 @@ use crate::Timings;
 
 /// Runs the command and prints what it has to say.
 pub fn run(cli: &Cli, context: &Context) -> Outcome {
-    let result = match &cli.command {
+    let result = crate::failure::directory_is_a_folder(&cli.global.directory).and_then(|()| match &cli.command {
         Command::Validate(scope) => validate(cli, &scope_of(scope), context),
         Command::Render(args) => render(cli, args, context),
         Command::Diff(args) => diff(cli, args, context),
@@ -41,7 +41,7 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Man => about::man(),
         Command::Status(args) => status(cli, args, context),
         Command::Import(args) => crate::import::run(&cli.global.directory, &crate::import::Options::new(args), context),
-    };
+    });
     result.unwrap_or_else(|failure| {
         print_failure(&failure, context);
         failure.exit_code()
@@ -93,7 +93,7 @@ fn validate(cli: &Cli, scope: &Scope, context: &Context) -> Result<Outcome, Fail
     let templates = Templates::load(&FsTree::new(&cli.global.directory))?;
     render::check_templates(&fleet, &templates)?;
     if !context.quiet {
-        eprintln!("{}", summary(&fleet, &report));
+        eprintln!("{}", crate::console::summary_of(&fleet, &report, scope));
     }
     // As in `render`: the process ends next, freeing the fleet would only cost time.
     std::mem::forget(fleet);

@@ -66,6 +66,21 @@ fn is_free_form(name: &str, reference: &Node) -> bool {
     FREE_FORM.contains(&name) || matches!(&reference.value, Value::Map(map) if map.is_empty())
 }
 
+/// For `'agent.logLevel': Debug`, one key with a dot in it where the chart has the path
+/// `agent.logLevel`: a hint that shows the nesting (a did-you-mean would say `agent`).
+fn dotted_key_hint(name: &str, reference: &Node) -> Option<String> {
+    if !name.contains('.') || reference.get_path(name.split('.')).is_none() {
+        return None;
+    }
+    let parts: Vec<&str> = name.split('.').collect();
+    let (last, parents) = parts.split_last()?;
+    let opened: String = parents.iter().map(|part| format!("{{{part}: ")).collect();
+    Some(format!(
+        "the key `{name}` has a dot in it, and chart values are nested maps: write `{opened}{{{last}: ...}}{}`",
+        "}".repeat(parents.len())
+    ))
+}
+
 fn check_level<'a>(
     given: &'a Node,
     reference: &Node,
@@ -91,8 +106,8 @@ fn check_level<'a>(
             } else {
                 None
             };
-            let hint = close
-                .map(|close| format!("did you mean `{close}`?"))
+            let hint = dotted_key_hint(&key.name, reference)
+                .or_else(|| close.map(|close| format!("did you mean `{close}`?")))
                 .unwrap_or_else(|| {
                     format!(
                         "see the chart's values.yaml ({version}) for the values under `{}`",
@@ -103,9 +118,14 @@ fn check_level<'a>(
                 Diagnostic::error(
                     key.loc,
                     format!(
-                        "`{}.{}` is not a value of the kubernetes-agent chart {version}",
+                        "`{}{}` is not a value of the kubernetes-agent chart {version}",
                         path.join("."),
-                        key.name
+                        // A key with a dot in it is shown as the one key it is.
+                        if key.name.contains('.') {
+                            format!("[\"{}\"]", key.name)
+                        } else {
+                            format!(".{}", key.name)
+                        }
                     ),
                 )
                 .with_hint(hint),

@@ -117,17 +117,39 @@ pub fn plural(count: usize, word: &str) -> String {
 
 /// `2 environments, 4 clusters, 9 workers: ok` (or how many errors and warnings).
 pub fn summary(fleet: &Fleet, report: &Report) -> String {
-    let installed = fleet.workers.iter().filter(|worker| worker.installed).count();
-    let uninstalled = fleet.workers.len() - installed;
-    let disabled = fleet
-        .workers
+    summary_of(fleet, report, &crate::render::Scope::default())
+}
+
+/// [`summary`] counting only the environments, clusters and workers `scope` selects
+/// (`validate --cluster eu-west-1` counted the whole fleet).
+pub fn summary_of(fleet: &Fleet, report: &Report, scope: &crate::render::Scope) -> String {
+    let in_scope = |cluster: usize| {
+        let cluster = &fleet.clusters[cluster];
+        scope.matches(&fleet.environments[cluster.environment].name, &cluster.name)
+    };
+    let workers: Vec<_> = fleet.workers.iter().filter(|worker| in_scope(worker.cluster)).collect();
+    let installed = workers.iter().filter(|worker| worker.installed).count();
+    let uninstalled = workers.len() - installed;
+    let disabled = workers
         .iter()
         .filter(|worker| worker.installed && worker.disabled)
         .count();
+    let clusters = (0..fleet.clusters.len()).filter(|index| in_scope(*index)).count();
+    let environments = if scope.environment.is_none() && scope.cluster.is_none() {
+        fleet.environments.len()
+    } else {
+        let mut names: Vec<usize> = (0..fleet.clusters.len())
+            .filter(|index| in_scope(*index))
+            .map(|index| fleet.clusters[index].environment)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names.len()
+    };
     let mut text = format!(
         "{}, {}, {}",
-        plural(fleet.environments.len(), "environment"),
-        plural(fleet.clusters.len(), "cluster"),
+        plural(environments, "environment"),
+        plural(clusters, "cluster"),
         plural(installed, "worker")
     );
     let notes: Vec<String> = [(disabled, "disabled in Octopus"), (uninstalled, "uninstalled")]

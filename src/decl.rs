@@ -41,6 +41,10 @@ pub const PLAINTEXT_KEYS: &[&str] = &[
     "token",
 ];
 
+/// Worker fields that no longer exist but are still read, so that a file that sets
+/// one gets an error that says what replaced it (`enabled`: `installed` and `disabled`).
+pub const RETIRED_FIELDS: [&str; 1] = ["enabled"];
+
 /// Whether a key of this name would hold a plaintext credential, whatever its case or
 /// separators. Every such key is also hidden in excerpts ([`crate::diagnostic::is_credential_key`]).
 pub fn is_plaintext_key(name: &str) -> bool {
@@ -546,13 +550,20 @@ impl ImageSpec {
     /// Splits `repository:tag` at a `:` after the last `/`. Digests (`@sha256:...`) are
     /// refused: the chart always joins repository and tag with a `:`.
     pub fn split_reference(reference: &str) -> Option<(&str, &str)> {
-        if reference.contains('@') || reference.contains(char::is_whitespace) {
+        if reference.contains(char::is_whitespace) {
             return None;
         }
-        let slash = reference.rfind('/').map_or(0, |index| index + 1);
-        let colon = reference[slash..].rfind(':')? + slash;
+        // `repo:tag@sha256:…`: the digest stays with the tag, as the object form's
+        // `tag: "6.5.0@sha256:…"` holds it (the chart writes `repository:tag`).
+        let name = match reference.split_once('@') {
+            Some((name, digest)) if !digest.is_empty() && !digest.contains('@') => name,
+            Some(_) => return None,
+            None => reference,
+        };
+        let slash = name.rfind('/').map_or(0, |index| index + 1);
+        let colon = name[slash..].rfind(':')? + slash;
         let (repository, tag) = (&reference[..colon], &reference[colon + 1..]);
-        (!repository.is_empty() && !tag.is_empty()).then_some((repository, tag))
+        (!repository.is_empty() && colon + 1 < name.len()).then_some((repository, tag))
     }
 }
 
@@ -584,6 +595,13 @@ mod tests {
             Some(("registry:5000/team/img", "1.2"))
         );
         assert_eq!(ImageSpec::split_reference("registry:5000/team/img"), None);
+        assert_eq!(
+            ImageSpec::split_reference("harbor.dc1/worker-tools:6.5.0@sha256:0123abcd"),
+            Some(("harbor.dc1/worker-tools", "6.5.0@sha256:0123abcd"))
+        );
+        assert_eq!(ImageSpec::split_reference("img@sha256:0123abcd"), None);
+        assert_eq!(ImageSpec::split_reference("img:1@"), None);
+        assert_eq!(ImageSpec::split_reference("img:@sha256:1"), None);
         assert_eq!(ImageSpec::split_reference("img"), None);
         assert_eq!(ImageSpec::split_reference("img:"), None);
     }

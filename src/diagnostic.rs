@@ -26,6 +26,9 @@ pub struct Diagnostic {
     pub(crate) hint: Option<String>,
     /// The line holds a secret: show it only up to the key.
     pub(crate) redact: bool,
+    /// Texts read from the file that may be credentials (a value where a Secret name or
+    /// a URL belongs): never printed, in the excerpt, the message, a note or the hint.
+    pub(crate) hidden: Vec<String>,
 }
 
 impl Diagnostic {
@@ -37,6 +40,7 @@ impl Diagnostic {
             related: Vec::new(),
             hint: None,
             redact: false,
+            hidden: Vec::new(),
         }
     }
 
@@ -44,6 +48,16 @@ impl Diagnostic {
     #[must_use]
     pub(crate) fn redacted(mut self) -> Self {
         self.redact = true;
+        self
+    }
+
+    /// Never prints `text` (each of its lines, for a multi-line value): where it stands
+    /// on an excerpted line, that part shows as `<redacted>`, and it is scrubbed from the
+    /// message, notes and hint. For a value read where a Secret name or a URL belongs,
+    /// which someone may have pasted a credential into.
+    #[must_use]
+    pub(crate) fn hiding(mut self, text: &str) -> Self {
+        self.hidden.extend(hidden_pieces(text));
         self
     }
 
@@ -206,14 +220,22 @@ fn render_one(out: &mut String, diagnostic: &Diagnostic, excerpts: &mut Excerpts
     };
     // The values of credentials on the excerpted lines: never printed, not even
     // inside a message or a hint (issue 9).
-    let mut secrets = Vec::new();
+    // What the diagnostic hides, and every credential the parser found in the files it
+    // shows: the text scanner below only adds what a file that did not parse hides.
+    let mut hidden = diagnostic.hidden.clone();
+    let locs = || {
+        diagnostic
+            .loc
+            .iter()
+            .chain(diagnostic.related.iter().map(|(loc, _)| loc))
+    };
+    for loc in locs() {
+        hidden.extend(excerpts.sources.secrets(loc.file).iter().cloned());
+    }
+    let mut secrets = hidden.clone();
     let mut snippets = Vec::new();
-    for loc in diagnostic
-        .loc
-        .iter()
-        .chain(diagnostic.related.iter().map(|(loc, _)| loc))
-    {
-        snippets.push(excerpts.snippet(*loc, &paint, diagnostic.redact, &mut secrets));
+    for loc in locs() {
+        snippets.push(excerpts.snippet(*loc, &paint, diagnostic.redact, &hidden, &mut secrets));
     }
     let scrub = |text: &str| printable(&scrub_secrets(text, &secrets)).into_owned();
     let mut snippets = snippets.into_iter();
@@ -296,7 +318,14 @@ impl<'a> Excerpts<'a> {
 
     /// The excerpt of the line at `loc` with a caret under the spot, credentials redacted
     /// and their values added to `secrets`.
-    fn snippet(&mut self, loc: Loc, paint: &Paint, redact: bool, secrets: &mut Vec<String>) -> String {
+    fn snippet(
+        &mut self,
+        loc: Loc,
+        paint: &Paint,
+        redact: bool,
+        hidden: &[String],
+        secrets: &mut Vec<String>,
+    ) -> String {
         let Some(line) = self.sources.line(loc.file, loc.line) else {
             return String::new();
         };
@@ -311,10 +340,11 @@ impl<'a> Excerpts<'a> {
             // `bearerToken: { key: octopus/worker-token }` under `remoteRefs`: no credential.
             let chars: Vec<char> = line.chars().collect();
             let found = credential_keys(&chars);
-            let others = found.iter().skip(1).map(|found| found.value.clone()).collect();
+            let mut others: Vec<_> = found.iter().skip(1).map(|found| found.value.clone()).collect();
+            others.extend(hidden_spans(&chars, hidden));
             redact_spans(&chars, caret, others, secrets)
         } else {
-            redact_line(line, caret, redact, secrets)
+            redact_line(line, caret, redact, hidden, secrets)
         };
         let (line, caret) = cut_to_width(&line, caret, EXCERPT_WIDTH);
         let number = loc.line.to_string();
@@ -336,9 +366,10 @@ impl<'a> Excerpts<'a> {
 /// `line` with the value of every credential-like key replaced by `<redacted>`, and
 /// the caret (a character index) moved with the text. With `force`, the value after
 /// the first `:` at or after the caret is redacted whatever the key.
-fn redact_line(line: &str, caret: usize, force: bool, secrets: &mut Vec<String>) -> (String, usize) {
+fn redact_line(line: &str, caret: usize, force: bool, hidden: &[String], secrets: &mut Vec<String>) -> (String, usize) {
     let chars: Vec<char> = line.chars().collect();
     let mut spans: Vec<std::ops::Range<usize>> = credential_keys(&chars).into_iter().map(|found| found.value).collect();
+    spans.extend(hidden_spans(&chars, hidden));
     if force && !spans.iter().any(|span| span.start >= caret) {
         if let Some(colon) = (caret..chars.len()).find(|&index| chars[index] == ':') {
             let start = skip_blanks(&chars, colon + 1);
@@ -346,6 +377,36 @@ fn redact_line(line: &str, caret: usize, force: bool, secrets: &mut Vec<String>)
         }
     }
     redact_spans(&chars, caret, spans, secrets)
+}
+
+/// The pieces of a hidden value to look for: each of its lines, trimmed, but blank ones.
+pub(crate) fn hidden_pieces(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|piece| !piece.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// Where each of the `hidden` texts stands in `chars` (every occurrence).
+fn hidden_spans(chars: &[char], hidden: &[String]) -> Vec<std::ops::Range<usize>> {
+    let mut spans = Vec::new();
+    for piece in hidden {
+        let piece: Vec<char> = piece.chars().collect();
+        if piece.is_empty() || piece.len() > chars.len() {
+            continue;
+        }
+        let mut at = 0;
+        while at + piece.len() <= chars.len() {
+            if chars[at..at + piece.len()] == piece[..] {
+                spans.push(at..at + piece.len());
+                at += piece.len();
+            } else {
+                at += 1;
+            }
+        }
+    }
+    spans
 }
 
 /// `chars` with each of `spans` replaced by `<redacted>`, and the caret moved with the text.
@@ -357,6 +418,16 @@ fn redact_spans(
 ) -> (String, usize) {
     spans.retain(|span| span.start < span.end);
     spans.sort_by_key(|span| span.start);
+    // Overlapping spans (a credential key's value that also holds a hidden text) are
+    // redacted as one.
+    let mut merged: Vec<std::ops::Range<usize>> = Vec::new();
+    for span in spans {
+        match merged.last_mut() {
+            Some(last) if span.start < last.end => last.end = last.end.max(span.end),
+            _ => merged.push(span),
+        }
+    }
+    let spans = merged;
     let mut text = String::new();
     let mut new_caret = caret;
     let mut at = 0;
@@ -457,12 +528,41 @@ pub(crate) fn is_credential_key(name: &str) -> bool {
     let names_a_secret = ["secret", "secretname", "secretref", "secretkeyref", "secrets"]
         .iter()
         .any(|suffix| key.ends_with(suffix));
-    !names_a_secret
-        && (key.contains("password")
-            || key.contains("passwd")
-            || key.ends_with("token")
-            || key.ends_with("apikey")
-            || key.ends_with("privatekey"))
+    if names_a_secret {
+        return false;
+    }
+    key.contains("password")
+        || key.contains("passwd")
+        || key.ends_with("token")
+        || key.ends_with("apikey")
+        || key.ends_with("privatekey")
+        || near_credential_key(&key)
+}
+
+/// Whether a (normalized) key is a near miss of a credential key: `serverapikeyy`,
+/// `passwrd`, `bearertokn`. Such a key is refused as unknown, and the hint names the
+/// key it was meant to be; its value is then most likely that credential.
+fn near_credential_key(key: &str) -> bool {
+    const KEYS: &[&str] = &[
+        "bearertoken",
+        "serverapikey",
+        "apikey",
+        "password",
+        "passwd",
+        "certificate",
+        "clientsecret",
+        "privatekey",
+        "secretkey",
+        "username",
+        "token",
+        "secret",
+    ];
+    KEYS.iter().any(|candidate| {
+        // One edit for short keys, two for long ones: `token` is not `taken`-proof, but
+        // hiding a harmless value costs less than printing a credential.
+        let allowed = if candidate.len() >= 8 { 2 } else { 1 };
+        strsim::damerau_levenshtein(key, candidate) <= allowed
+    })
 }
 
 /// A key lowercased, with everything but letters and digits dropped.
@@ -623,7 +723,7 @@ fn credential_keys(chars: &[char]) -> Vec<FoundKey> {
 
 /// The path of `remoteRefs` in an environment or cluster file, and the keys below it
 /// that name where a store keeps a credential (as `decl::RemoteRefsSpec` spells them).
-const REMOTE_REFS: [&str; 3] = ["secrets", "externalSecret", "remoteRefs"];
+pub(crate) const REMOTE_REFS: [&str; 3] = ["secrets", "externalSecret", "remoteRefs"];
 const REMOTE_REF_KEYS: [&str; 4] = ["bearerToken", "apiKey", "username", "password"];
 
 /// For each line of `text`, whether it is exactly one remote reference in block style at
@@ -906,9 +1006,37 @@ mod tests {
             "dbPassword",
             "accessToken",
             "secret",
+            // Near misses, refused as unknown keys with a hint naming the credential key.
+            "serverApiKeyy",
+            "passwrd",
+            "bearerTokn",
+            "pasword",
         ] {
             assert!(is_credential_key(key), "{key}");
         }
+        for key in ["workerPools", "tolerations", "name", "key", "image", "tag", "space"] {
+            assert!(!is_credential_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn hidden_texts_never_print() {
+        let mut sources = Sources::new();
+        let text = "octopus:\n  auth:\n    apiKeySecret: API-ABCDEFGHIJKLMNOPQRSTUVWXYZ12 # pasted\n";
+        let id = sources.add("e.yaml", text);
+        let mut report = Report::new();
+        report.push(
+            Diagnostic::error(Loc::new(id, 3, 19), "bad API-ABCDEFGHIJKLMNOPQRSTUVWXYZ12")
+                .with_hint("not api-abcdefghijklmnopqrstuvwxyz12 nor API-ABCDEFGHIJKLMNOPQRSTUVWXYZ12")
+                .hiding("API-ABCDEFGHIJKLMNOPQRSTUVWXYZ12"),
+        );
+        let out = report.render(&sources, false);
+        assert!(!out.contains("API-ABCDEFGHIJKLMNOPQRSTUVWXYZ12"), "{out}");
+        assert!(out.contains("    apiKeySecret: <redacted> # pasted\n"), "{out}");
+        // A multi-line value is hidden line by line.
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n";
+        let diagnostic = Diagnostic::error(None, "x").hiding(pem);
+        assert_eq!(diagnostic.hidden.len(), 3);
     }
 
     #[test]

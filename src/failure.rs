@@ -220,6 +220,18 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+/// `-C` names a folder: a file there (`-C workergen.yaml`) is a usage mistake (exit 2),
+/// not an I/O failure.
+pub(crate) fn directory_is_a_folder(directory: &std::path::Path) -> Result<(), Failure> {
+    if directory.exists() && !directory.is_dir() {
+        return Err(Failure::usage_with_hint(
+            format!("`-C {}` is a file, not a folder", directory.display()),
+            "pass the config repository's folder, e.g. `-C .`",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,8 @@ pub enum GitError {
     Bare { dir: PathBuf },
     #[error("unknown revision `{revision}`")]
     UnknownRevision { revision: String, shallow: bool },
+    #[error("`{revision}` names a {kind}, not a commit")]
+    NotACommit { revision: String, kind: String },
     #[error("no base to compare with: the current branch has no upstream, and there is no `origin/main` or `main`")]
     NoBase,
     #[error("`{revision}` has no `{path}`")]
@@ -38,6 +40,9 @@ impl Hint for GitError {
                 "this is a shallow clone that may lack it: fetch with full depth (`git fetch --unshallow`, or `fetch-depth: 0` in CI)".into(),
             ),
             GitError::UnknownRevision { .. } => Some("name a branch, tag or commit, e.g. `--base origin/main`".into()),
+            GitError::NotACommit { .. } => {
+                Some("workergen compares commits: name a branch, tag or commit, e.g. `--base HEAD~1`".into())
+            }
             GitError::NoBase => Some("pass `--base REV`".into()),
             GitError::NoDeclarations { .. } => Some(
                 "compare with a revision that has the declarations, or pass `--allow-empty-base` to treat every worker as added".into(),
@@ -106,14 +111,20 @@ impl ConfigRepo {
 
     /// The commit `revision` names.
     pub fn revision(&self, revision: &str) -> Result<Revision<'_>, GitError> {
-        let commit = self
+        let object = self
             .repository
             .revparse_single(revision)
-            .and_then(|object| object.peel_to_commit())
             .map_err(|_| GitError::UnknownRevision {
                 revision: revision.to_string(),
                 shallow: self.repository.is_shallow(),
             })?;
+        // `HEAD^{tree}` or a blob's id exists, but holds no commit to compare.
+        let commit = object.peel_to_commit().map_err(|_| GitError::NotACommit {
+            revision: revision.to_string(),
+            kind: object
+                .kind()
+                .map_or_else(|| "object".to_string(), |kind| kind.to_string()),
+        })?;
         let label = format!("{revision} ({})", short(&commit));
         Ok(Revision { commit, label })
     }

@@ -58,6 +58,10 @@ struct Listing {
     loose: Vec<String>,
     /// Environment entries that are links which cannot be followed.
     broken_links: Vec<(String, LinkError)>,
+    /// Folders inside an environment folder, where nothing is read.
+    subfolders: Vec<String>,
+    /// Whether `environments/` is there at all.
+    has_environments: bool,
 }
 
 /// Reads and parses the declarations; input problems go to `report`.
@@ -67,13 +71,23 @@ pub fn load(tree: &dyn FileTree, report: &mut Report) -> std::io::Result<Loaded>
         mut environments,
         loose,
         broken_links,
+        subfolders,
+        has_environments,
     } = list(tree)?;
     let reads = read_all(tree, &paths)?;
     let mut sources = Sources::new();
     let repo = assign_reads(paths, reads, &mut sources, &mut environments, report);
     if repo.is_none() {
         report_no_repo(tree, report);
+    } else if !has_environments {
+        // Not "0 environments: ok": `render` would then delete every rendered file.
+        report.push(
+            Diagnostic::error(None, format!("no `{ENVIRONMENTS}/` folder in {}", tree.describe())).with_hint(
+                "declarations live in `environments/<env>/environment.yaml` and `environments/<env>/<cluster>.yaml`; `workergen init` creates an example",
+            ),
+        );
     }
+    report_subfolders(subfolders, &mut sources, report);
     report_broken_links(broken_links, &mut sources, report);
     report_loose(loose, &mut sources, report);
     report_missing_environment_files(&environments, &mut sources, report);
@@ -91,8 +105,12 @@ fn list(tree: &dyn FileTree) -> std::io::Result<Listing> {
         environments: Vec::new(),
         loose: Vec::new(),
         broken_links: Vec::new(),
+        subfolders: Vec::new(),
+        has_environments: false,
     };
-    for entry in tree.list(ENVIRONMENTS)?.unwrap_or_default() {
+    let entries = tree.list(ENVIRONMENTS)?;
+    listing.has_environments = entries.is_some();
+    for entry in entries.unwrap_or_default() {
         let path = join(ENVIRONMENTS, &entry.name);
         if !entry.is_dir && (entry.name.ends_with(".yaml") || entry.name.ends_with(".yml")) {
             listing.loose.push(path);
@@ -128,6 +146,7 @@ impl Listing {
         for file in files {
             let file_path = join(path, &file.name);
             if file.is_dir {
+                self.subfolders.push(file_path);
                 continue;
             }
             if file.name == ENVIRONMENT_FILE {
@@ -162,6 +181,9 @@ fn assign_reads(
     let mut repo = None;
     for ((path, role), read) in paths.into_iter().zip(reads) {
         let id = sources.add(path.clone(), read.text);
+        if let Some(root) = &read.root {
+            sources.set_secrets(id, credential_values(root));
+        }
         if let Some(diagnostic) = read.problem {
             report.push(diagnostic);
         }
@@ -205,6 +227,18 @@ fn report_loose(loose: Vec<String>, sources: &mut Sources, report: &mut Report) 
     }
 }
 
+/// Reports each folder inside an environment folder: nothing in it is read, so a
+/// cluster file moved there would silently drop its workers.
+fn report_subfolders(subfolders: Vec<String>, sources: &mut Sources, report: &mut Report) {
+    for path in subfolders {
+        let id = sources.add(format!("{path}/"), String::new());
+        report.push(
+            Diagnostic::error(Loc::new(id, 1, 1), format!("`{path}` is a folder, and nothing in it is read"))
+                .with_hint("cluster files are `environments/<env>/<cluster>.yaml`: move its files up into the environment folder, or remove it"),
+        );
+    }
+}
+
 /// Reports each environment folder without an environment file.
 fn report_missing_environment_files(environments: &[EnvironmentFiles], sources: &mut Sources, report: &mut Report) {
     for environment in environments {
@@ -225,6 +259,46 @@ fn report_missing_environment_files(environments: &[EnvironmentFiles], sources: 
     }
 }
 
+/// The credentials in a parsed file: every scalar at or under a credential-like key
+/// ([`crate::diagnostic::is_credential_key`]), aliases resolved, but the remote references of
+/// `secrets.externalSecret.remoteRefs`, which name places in a store. Each is hidden
+/// wherever it stands in the file (an anchor `&a S3CRET` on another line included).
+fn credential_values(root: &Node) -> Vec<String> {
+    fn walk(node: &Node, path: &mut Vec<String>, under: bool, out: &mut Vec<String>) {
+        use crate::yaml::Value;
+        match &node.value {
+            Value::Map(map) => {
+                for (key, child) in &map.entries {
+                    path.push(key.name.clone());
+                    let refs = path.len() > crate::diagnostic::REMOTE_REFS.len()
+                        && path
+                            .iter()
+                            .zip(crate::diagnostic::REMOTE_REFS)
+                            .all(|(name, want)| name == want);
+                    walk(
+                        child,
+                        path,
+                        !refs && (under || crate::diagnostic::is_credential_key(&key.name)),
+                        out,
+                    );
+                    path.pop();
+                }
+            }
+            Value::Seq(items) => items.iter().for_each(|item| walk(item, path, under, out)),
+            Value::Str(text) if under => out.extend(crate::diagnostic::hidden_pieces(text)),
+            Value::Int(_) | Value::Float(_) if under => out.extend(node.scalar_text()),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, &mut Vec::new(), false, &mut out);
+    // Short values (`pw`) would mangle unrelated text; a credential is longer.
+    out.retain(|secret| secret.chars().count() >= 3);
+    out.sort();
+    out.dedup();
+    out
+}
+
 struct Read {
     exists: bool,
     text: String,
@@ -242,6 +316,12 @@ fn read_and_parse(tree: &dyn FileTree, path: &str, id: FileId) -> std::io::Resul
                 format!("file is larger than {} KiB", MAX_FILE_BYTES / 1024),
             )
             .with_hint("split the cluster's workers over more cluster files");
+            return Ok(problem(true, String::new(), Some(diagnostic)));
+        }
+        Err(error) if crate::tree::NotAFile::of(&error).is_some() => {
+            let not_a_file = crate::tree::NotAFile::of(&error).expect("checked");
+            let diagnostic =
+                Diagnostic::error(Loc::new(id, 1, 1), not_a_file.to_string()).with_hint(crate::tree::NotAFile::HINT);
             return Ok(problem(true, String::new(), Some(diagnostic)));
         }
         Err(error) if crate::tree::LinkError::of(&error).is_some() => {
@@ -287,5 +367,18 @@ fn problem(exists: bool, text: String, problem: Option<Diagnostic>) -> Read {
         text,
         root: None,
         problem,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_parser_finds_credentials_behind_aliases_but_not_remote_references() {
+        let root = crate::yaml::parse_test(
+            "a: &x S3CRET-anchored\nauth:\n  password: *x\n  token: {nested: S3CRET-nested, n: 12345}\n  automountServiceAccountToken: true\n  bearerTokenSecret: octopus-worker-token\nsecrets:\n  externalSecret:\n    remoteRefs:\n      password: {key: vault/path, property: pw}\n",
+        );
+        assert_eq!(credential_values(&root), ["12345", "S3CRET-anchored", "S3CRET-nested"]);
     }
 }

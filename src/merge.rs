@@ -30,8 +30,11 @@ pub fn overlay(lower: &mut Node, upper: &Node) {
                 }
                 match lower_map.get_mut(&key.name) {
                     Some(lower_child) => {
+                        // A map written empty (`{}`) stays when removals find nothing
+                        // in it to remove.
+                        let was_empty = lower_child.as_map().is_some_and(crate::yaml::Map::is_empty);
                         overlay(lower_child, upper_child);
-                        if emptied(lower_child, upper_child) {
+                        if !was_empty && emptied(lower_child, upper_child) {
                             lower_map.remove(&key.name);
                         }
                     }
@@ -192,5 +195,12 @@ mod tests {
             Layer::Worker,
         );
         assert_eq!(emit(&merged(&[lowest])), "b: {}\n");
+        // Removing what an empty map does not hold leaves the map, at every depth.
+        let cluster = layer("values: {a: {e: {}, n: {m: {}}}}\n", 0, Layer::Cluster);
+        let worker = layer("values: {a: {e: {y: null}, n: {m: {y: null}}}}\n", 1, Layer::Worker);
+        assert_eq!(
+            emit(&merged(&[cluster, worker])),
+            "values:\n  a:\n    e: {}\n    \"n\":\n      m: {}\n"
+        );
     }
 }

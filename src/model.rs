@@ -431,10 +431,56 @@ fn check_fragment(node: &mut Node, report: &mut Report) {
     }
     let mut diagnostics = Vec::new();
     let _: Option<WorkerSpec> = from_node_keeping_text(node, &mut diagnostics);
-    if let Some(values) = node.get("values") {
-        portable::check(values, &mut diagnostics);
+    image_references_as_objects(node);
+    if let Some(map) = node.as_map() {
+        for (key, child) in &map.entries {
+            if key.name == "values" {
+                portable::check(child, &mut diagnostics);
+            } else {
+                portable::check_numbers(child, &mut diagnostics);
+            }
+        }
     }
     report.extend(diagnostics);
+}
+
+/// Turns each `repo:tag` image of a fragment into the object `{repository, tag}`, where
+/// it is written, so the layers merge it as they merge the object form: a worker's
+/// `{tag: 6.6.0}` over a lower layer's `harbor.dc1/worker-tools:6.5.0` keeps the lower
+/// repository (a string would be replaced whole, and the chart's default repository
+/// would come back). A reference that does not split stays text, for validate to refuse.
+fn image_references_as_objects(node: &mut Node) {
+    for owner in ["agent", "scriptPods"] {
+        let Some(image) = node
+            .as_map_mut()
+            .and_then(|map| map.get_mut(owner))
+            .and_then(|owner| owner.as_map_mut().and_then(|map| map.get_mut("image")))
+        else {
+            continue;
+        };
+        let Value::Str(reference) = &image.value else {
+            continue;
+        };
+        let Some((repository, tag)) = crate::decl::ImageSpec::split_reference(reference) else {
+            continue;
+        };
+        let entries = [("repository", repository), ("tag", tag)]
+            .into_iter()
+            .map(|(name, text)| {
+                let key = crate::yaml::Key {
+                    name: name.to_string(),
+                    loc: image.loc,
+                };
+                let node = Node {
+                    value: Value::Str(text.to_string()),
+                    plain: None,
+                    ..image.clone()
+                };
+                (key, node)
+            })
+            .collect();
+        image.value = Value::Map(crate::yaml::Map::from_entries(entries));
+    }
 }
 
 /// Merges and types every worker; problems go to `report`.
@@ -689,7 +735,36 @@ fn secrets_fragment(root: Option<&Node>, report: &mut Report) -> Node {
 /// The environment's and the cluster's `secrets.externalSecret`, merged like `chart:`
 /// (a cluster file overrides field by field; `externalSecret: null` turns delivery off).
 fn resolve_external_secret(environment: &Node, cluster: &Node) -> Option<ExternalSecret> {
-    let merged = merge::merge([environment, cluster], Node::map(Loc::default()));
+    // A cluster that switches to another store (kind or name) and writes a remote
+    // reference takes that reference whole: the environment's `property` and `version`
+    // of the same reference name a place in the other store, and the ExternalSecret
+    // would never sync. References it does not write are the environment's, whole.
+    let store = |node: &Node, key: &str| {
+        node.get_path(["externalSecret", "storeRef", key])
+            .and_then(Node::as_str)
+            .map(str::to_string)
+    };
+    let switches = ["kind", "name"].iter().any(|key| {
+        store(cluster, key).is_some_and(|value| store(environment, key).is_some_and(|lower| lower != value))
+    });
+    let mut environment = environment.clone();
+    let written: Vec<String> = cluster
+        .get_path(["externalSecret", "remoteRefs"])
+        .and_then(Node::as_map)
+        .map(|refs| refs.keys().map(str::to_string).collect())
+        .unwrap_or_default();
+    let lower_refs = environment
+        .as_map_mut()
+        .and_then(|map| map.get_mut("externalSecret"))
+        .and_then(Node::as_map_mut)
+        .and_then(|map| map.get_mut("remoteRefs"))
+        .and_then(Node::as_map_mut);
+    if let (true, Some(lower_refs)) = (switches, lower_refs) {
+        for name in &written {
+            lower_refs.remove(name);
+        }
+    }
+    let merged = merge::merge([&environment, cluster], Node::map(Loc::default()));
     let node = merged.get("externalSecret").filter(|node| !node.is_null())?.clone();
     let mut ignored = Vec::new();
     let spec = from_node_partial(&node, &mut ignored).unwrap_or_default();

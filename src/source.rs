@@ -56,6 +56,9 @@ pub(crate) struct SourceFile {
     /// rather than a scan of the file (issue 9: one scan per diagnostic made a file
     /// with 73,000 unknown keys take tens of seconds).
     line_starts: Vec<usize>,
+    /// The credentials the parser found in the file (values under credential-like keys,
+    /// aliases resolved): never printed from any part of it.
+    secrets: Vec<String>,
 }
 
 impl SourceFile {
@@ -67,6 +70,7 @@ impl SourceFile {
             path,
             text,
             line_starts,
+            secrets: Vec::new(),
         }
     }
 
@@ -98,6 +102,17 @@ impl Sources {
 
     pub(crate) fn len(&self) -> usize {
         self.files.len()
+    }
+
+    /// Records the credentials the parser found in file `id`: diagnostics never print
+    /// them, wherever in the file they stand (an anchor's line included).
+    pub(crate) fn set_secrets(&mut self, id: FileId, secrets: Vec<String>) {
+        self.files[id.0 as usize].secrets = secrets;
+    }
+
+    /// The credentials found in file `id` ([`Sources::set_secrets`]).
+    pub(crate) fn secrets(&self, id: FileId) -> &[String] {
+        &self.files[id.0 as usize].secrets
     }
 
     pub(crate) fn path(&self, id: FileId) -> &str {

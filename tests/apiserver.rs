@@ -41,11 +41,7 @@ use serde_json::Value as Json;
 use workergen::source::FileId;
 use workergen::yaml::{parse, Limits};
 
-use crate::util::{chart_dir, copy_config, copy_dir, example_repo, replace_once, test_crds, tool, workergen};
-
-/// The example fleet's chart version: the chart whose CRD the server gets (2.51.2 ships
-/// the same one, `../shared/reference/crds/SOURCES.md`).
-const CHART_VERSION: &str = "3.13.2";
+use crate::util::{copy_config, copy_dir, example_repo, own_chart_crds, replace_once, test_crds, tool, workergen};
 
 /// Stops the server once the pipe on its stdin closes: when the guard drops, or when
 /// the test process ends in any way (the kernel closes the pipe). It ignores the
@@ -343,9 +339,9 @@ fn free_ports() -> std::io::Result<(u16, u16)> {
 
 /// The CRD files to install: those of `crds` (its `.yaml` files that define a
 /// CustomResourceDefinition; `compat/` holds older copies of the same CRDs) and the
-/// chart's `crds/`.
+/// chart's `crds/` (the repository's own copy, which workergen embeds).
 fn crd_files(crds: &Path) -> Vec<PathBuf> {
-    let chart_crds = chart_dir(CHART_VERSION).join("crds");
+    let chart_crds = own_chart_crds();
     let mut files = Vec::new();
     for folder in [crds, chart_crds.as_path()] {
         let mut found: Vec<PathBuf> = fs::read_dir(folder)

@@ -15,10 +15,12 @@ use crate::render::{
     documents, example_fleet, folder_name, kustomize, read_json, render_ok, rendered, rendered_example, subfolders,
     tree_text, Engine, ENGINES, EXAMPLE_FLEET,
 };
-use crate::util::{chart_dir, commit_all, example_git_repo, helm_template_args, replace_once, tool, workergen};
+use crate::util::{
+    commit_all, example_git_repo, helm_template_args, own_chart_crds, real_helm, replace_once, workergen,
+};
 
 /// The chart's CRD, as the chart ships it.
-const CRD_FILE: &str = "crds/script-pod-template.yaml";
+const CRD_FILE: &str = "script-pod-template.yaml";
 
 /// `rendered/<env>/<cluster>` of the example fleet (for Argo CD: its `_cluster` folder).
 fn workload_folders(root: &Path, engine: Engine) -> Vec<std::path::PathBuf> {
@@ -81,11 +83,10 @@ fn namespaces_parse_as_kubernetes_namespaces_one_per_worker_and_labelled() {
     assert_ne!(serde_json::to_value(&typed).unwrap(), wrong);
 }
 
-/// The chart's CRD bytes: the reference chart's, which must equal the copy workergen embeds.
+/// The chart's CRD bytes: the repository's own copy, the file workergen embeds (its unit
+/// test compares it with the reference charts' copies when they are there).
 fn chart_crd() -> Vec<u8> {
-    let reference = fs::read(chart_dir("3.13.2").join(CRD_FILE)).unwrap();
-    assert_eq!(reference, fs::read(chart_dir("2.51.2").join(CRD_FILE)).unwrap());
-    reference
+    fs::read(own_chart_crds().join(CRD_FILE)).unwrap()
 }
 
 #[test]
@@ -231,7 +232,7 @@ fn helm_template_release(worker: &Path, namespace: &str, skip_crds: bool) -> Str
 
 #[test]
 fn helm_emits_no_crd_and_the_pods_read_exactly_the_secrets_our_external_secrets_create() {
-    if tool("helm").is_none() {
+    if real_helm().is_none() {
         return;
     }
     let dir = rendered_example(Engine::Flux);
@@ -368,6 +369,40 @@ fn a_chart_version_without_a_crd_copy_gets_the_newest_not_newer_with_a_warning()
     )
     .unwrap();
     assert!(kustomization.contains("  - ../../_crds/3.13.2\n"), "{kustomization}");
+}
+
+/// A chart version without a CRD copy, written once for many clusters, is warned about
+/// once, naming them all (it was one warning per cluster); engine `none`, which renders
+/// no CRD, is not warned about.
+#[test]
+fn a_chart_version_without_a_crd_copy_is_warned_about_once() {
+    let dir = example_fleet(Engine::Flux);
+    replace_once(
+        &dir.path().join("workergen.yaml"),
+        "  version: 3.13.2",
+        "  version: 3.14.0",
+    );
+    let run = workergen(dir.path(), &["validate"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("has no copy of the CRD").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("of chart 3.14.0: clusters `production/ap-southeast-2`, `production/eu-west-1`, `production/us-east-1` get the CRD of chart 3.13.2"),
+        "{}",
+        run.stderr
+    );
+    replace_once(
+        &dir.path().join("workergen.yaml"),
+        "  engine: flux\n",
+        "  engine: none\n",
+    );
+    let run = workergen(dir.path(), &["validate"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("has no copy of the CRD"), "{}", run.stderr);
 }
 
 /// The example's production `secrets:` block, removed or restored.

@@ -11,7 +11,8 @@
 //! - `tests/corpus/<case>/EXPECT`: first line the `path:line:column` the message must
 //!   name, or `nowhere` for a problem with no place in a file; then a comment;
 //! - `tests/corpus/<case>/SECRET`: optional, strings (one a line) of credentials in the
-//!   case's files that must appear nowhere in stdout or stderr (issue 9).
+//!   case's files. No case's credential may appear in any case's stdout or stderr, of
+//!   `validate`, `render` and `render --stdout`, nor in any file `render` writes.
 //!
 //! Cases named `warn-*` are valid input with a warning: they must exit 0. Input that
 //! cannot be a committed text file (bad bytes) is in [`BYTE_CASES`]. The whole
@@ -322,14 +323,6 @@ fn check_run(case: &Case, run: &Run) {
     };
     assert_eq!(run.code, code, "{}: exit code\n{}", case.name, run.stderr);
     assert_eq!(run.stdout, "", "{}: validate writes nothing to stdout", case.name);
-    for secret in &case.secrets {
-        assert!(
-            !run.stderr.contains(secret.as_str()) && !run.stdout.contains(secret.as_str()),
-            "{}: the credential `{secret}` reached the output\n{}",
-            case.name,
-            run.stderr
-        );
-    }
     let named = if case.expect == NOWHERE {
         run.stderr.lines().any(|line| line.starts_with("error: "))
     } else {
@@ -383,10 +376,60 @@ fn cut_lines(text: &str) -> String {
         .collect()
 }
 
-fn run_case(case: &Case) {
+/// No credential of `secrets` in `text`, which is `what` of `case`.
+fn check_no_secret(case: &Case, secrets: &[String], what: &str, text: &str) {
+    for secret in secrets {
+        assert!(
+            !text.contains(secret.as_str()),
+            "{}: the credential `{secret}` reached {what}\n{text}",
+            case.name
+        );
+    }
+}
+
+/// `render` and `render --stdout` print no credential and write none; a case with an
+/// error renders nothing.
+fn check_render_hides_secrets(case: &Case, repo: &Path, secrets: &[String]) {
+    for args in [&["render", "--stdout"][..], &["render"][..]] {
+        let run = workergen_within(repo, args, TIME_LIMIT);
+        assert_eq!(
+            run.code,
+            if case.is_warning() { 0 } else { 2 },
+            "{}: {args:?}\n{}",
+            case.name,
+            run.stderr
+        );
+        check_no_secret(case, secrets, &format!("the stdout of {args:?}"), &run.stdout);
+        check_no_secret(case, secrets, &format!("the stderr of {args:?}"), &run.stderr);
+    }
+    let mut files = Vec::new();
+    if repo.join("rendered").is_dir() {
+        collect_files(&repo.join("rendered"), Path::new("rendered"), &mut files);
+    }
+    assert!(
+        case.is_warning() || files.is_empty(),
+        "{}: an error, and `render` wrote files",
+        case.name
+    );
+    for (path, bytes) in files {
+        check_no_secret(
+            case,
+            secrets,
+            &path.display().to_string(),
+            &String::from_utf8_lossy(&bytes),
+        );
+    }
+}
+
+fn run_case(case: &Case, secrets: &[String]) {
     let repo = build_repo(case);
     let run = workergen_within(repo.path(), &["validate"], TIME_LIMIT);
     check_run(case, &run);
+    check_no_secret(case, secrets, "the stdout of `validate`", &run.stdout);
+    check_no_secret(case, secrets, "the stderr of `validate`", &run.stderr);
+    if !case.generated {
+        check_render_hides_secrets(case, repo.path(), secrets);
+    }
     let mut text = snapshot_text(&run, repo.path());
     let mut description = format!("expects {}", case.expect);
     if case.generated {
@@ -418,9 +461,10 @@ fn the_base_validates() {
 fn every_bad_input_gets_its_message() {
     let cases = cases();
     assert!(cases.len() >= 24, "the corpus shrank to {} cases", cases.len());
+    let secrets: Vec<String> = cases.iter().flat_map(|case| case.secrets.iter().cloned()).collect();
     let failed: Vec<&str> = cases
         .iter()
-        .filter(|case| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_case(case))).is_err())
+        .filter(|case| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_case(case, &secrets))).is_err())
         .map(|case| case.name.as_str())
         .collect();
     assert!(

@@ -17,8 +17,7 @@ const PROD_US: &str = "environments/production/us-east-1.yaml";
 const STAGING: &str = "environments/staging/environment.yaml";
 const STAGING_EU: &str = "environments/staging/eu-west-1.yaml";
 
-const REINSTALL_POOLS: &str =
-    "`agent.worker.initial.workerPools`: no effect on an upgrade; takes effect only on reinstall";
+const REINSTALL_POOLS: &str = "`agent.worker.initial.workerPools`: the agent restarts (its Deployment's `WorkerPools` changes), but the worker registered in Octopus keeps its pools: run `workergen status --apply` after the sync to move it";
 /// The note of a removed worker under Flux: which parent prunes which HelmRelease.
 fn uninstall(environment: &str, cluster: &str, worker: &str) -> String {
     format!(
@@ -211,7 +210,7 @@ fn changed_pools_show_the_key_path_old_new_cause_and_the_reinstall_note() {
     );
     assert_eq!(
         worker["risks"],
-        serde_json::json!([{"kind": "reinstall-only", "message": REINSTALL_POOLS}])
+        serde_json::json!([{"kind": "restart", "message": REINSTALL_POOLS}])
     );
 }
 
@@ -297,7 +296,7 @@ fn a_namespace_change_installs_a_new_agent_and_removes_the_old_one() {
     }
     assert!(
         run.stdout.contains(
-            "    ! namespace `octopus-agent-terraform` -> `octopus-terraform`: installs a new agent and removes the old one\n"
+            "    ! namespace `octopus-agent-terraform` -> `octopus-terraform`: installs a new agent in `octopus-terraform` and removes the old one; the Namespace `octopus-agent-terraform` and the Secrets in it stay (workergen marks Namespaces never to be pruned): delete them by hand when they are no longer needed\n"
         ),
         "{}",
         run.stdout
@@ -315,7 +314,7 @@ fn a_namespace_back_to_its_default_names_the_removed_declaration() {
     let worker = worker(&document, "production/eu-west-1/db-migrations");
     assert_eq!(
         risk_messages(worker),
-        ["namespace `octopus-db-migrations` -> `octopus-agent-db-migrations`: installs a new agent and removes the old one"]
+        ["namespace `octopus-db-migrations` -> `octopus-agent-db-migrations`: installs a new agent in `octopus-agent-db-migrations` and removes the old one; the Namespace `octopus-db-migrations` and the Secrets in it stay (workergen marks Namespaces never to be pruned): delete them by hand when they are no longer needed"]
     );
     for change in worker["changes"].as_array().unwrap() {
         // The removed `namespace:` of the base, or the worker's entry in the head.
@@ -598,6 +597,24 @@ fn outside_a_git_repository_is_exit_3() {
     assert_eq!(run.stdout, "");
 }
 
+/// A revision that names a tree (or a blob) is said to be one, not "unknown".
+#[test]
+fn a_base_that_names_a_tree_says_so() {
+    let repo = example_git_repo();
+    let run = diff(repo.path(), &["--base", "HEAD^{tree}"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`HEAD^{tree}` names a tree, not a commit"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("hint: workergen compares commits"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn an_unknown_base_is_exit_3() {
     let repo = example_git_repo();
@@ -859,10 +876,11 @@ fn markdown_is_capped_and_keeps_the_summary_and_every_risk_note() {
     assert!(markdown.contains("**1 added, 1999 changed, 1 removed**, 0 unchanged"));
     let table = "| environment | added | changed | removed | unchanged |\n|---|---:|---:|---:|---:|\n| fleet | 1 | 1999 | 1 | 0 |\n";
     let table_at = markdown.find(table).expect("the summary table");
-    // A new worker is counted in the summary, not listed as a risk.
+    // A new worker's note is listed as in text and json.
     for note in [
         REINSTALL_POOLS,
         &uninstall("fleet", "c199", "worker-9"),
+        INSTALL,
         "script pod cpu request raised 250m -> 500m: ",
     ] {
         let at = markdown.find(note).unwrap_or_else(|| panic!("`{note}` is missing"));
@@ -1086,4 +1104,26 @@ fn the_json_schema_covers_added_removed_and_empty_diffs() {
         "{document:#}"
     );
     assert_matches_schema(&document);
+}
+
+/// A renamed credential Secret is in the agent's Deployment (`secretKeyRef`): the note
+/// says the agent restarts and the Secret must exist first, not "no effect on an
+/// upgrade".
+#[test]
+fn a_renamed_credential_secret_restarts_the_agent() {
+    let repo = example_git_repo();
+    let dir = repo.path();
+    replace_once(
+        &dir.join("environments/production/environment.yaml"),
+        "bearerTokenSecret: octopus-worker-token",
+        "bearerTokenSecret: octopus-worker-token-2",
+    );
+    let run = diff(dir, &[]);
+    ok(&run);
+    assert!(
+        run.stdout.contains("! `agent.bearerTokenSecretName`: the agent restarts and reads its credential from the newly named Secret, which must exist in its namespace first (else its pod fails with `CreateContainerConfigError`); the registration in Octopus stays\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("no effect on an upgrade"), "{}", run.stdout);
 }

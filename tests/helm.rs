@@ -17,7 +17,7 @@ use workergen::source::FileId;
 use workergen::yaml::{parse, Limits};
 
 use crate::util::{
-    check_registration, copy_config, example_repo, helm_template_all, replace_once, tool, workergen, Credential,
+    check_registration, copy_config, example_repo, helm_template_all, real_helm, replace_once, workergen, Credential,
     HelmRun, Registration,
 };
 
@@ -217,7 +217,7 @@ fn assert_every_worker_registers(trees: &[(&str, &Path)]) {
 
 #[test]
 fn every_example_worker_registers_through_the_real_chart() {
-    if tool("helm").is_none() {
+    if real_helm().is_none() {
         return;
     }
     // The committed tree is the Flux render (`the_committed_example_tree_is_a_fresh_render`).
@@ -240,7 +240,7 @@ fn every_example_worker_registers_through_the_real_chart() {
 /// register the worker as declared.
 #[test]
 fn the_registration_check_catches_what_the_chart_would_not_register() {
-    if tool("helm").is_none() {
+    if real_helm().is_none() {
         return;
     }
     let worker = "production/eu-west-1/deploy";

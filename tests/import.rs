@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::util::{helm_template_args, tool, workergen, Run};
+use crate::util::{helm_template_args, real_helm, workergen, Run};
 
 /// The plaintext credentials in the fixtures: none may appear in any output or file.
 const SECRETS: &[&str] = &[
@@ -310,7 +310,7 @@ fn set_arguments(command_file: &str) -> Vec<String> {
 /// purpose, so the manifests can be equal.
 #[test]
 fn helm_renders_the_same_manifests_from_the_install_and_from_the_declarations() {
-    if tool("helm").is_none() {
+    if real_helm().is_none() {
         return;
     }
     let dir = repo();
@@ -360,7 +360,7 @@ fn helm_renders_the_same_manifests_from_the_install_and_from_the_declarations() 
 /// migration values laid over the install's) against workergen's values.
 #[test]
 fn helm_agrees_on_the_migrated_2x_install() {
-    if tool("helm").is_none() {
+    if real_helm().is_none() {
         return;
     }
     let dir = repo();
@@ -613,6 +613,29 @@ fn secret_name_and_dry_run() {
     );
 }
 
+/// A credential given as `--secret-name` is refused and printed nowhere: not in the
+/// message, not in a suggested name.
+#[test]
+fn a_credential_given_as_the_secret_name_is_refused_unseen() {
+    let dir = repo();
+    let key = "API-ABCDEFGHIJKLMNOPQRSTUVWXYZ12";
+    let run = import(
+        dir.path(),
+        "production",
+        "eu-west-1",
+        &["--secret-name", key],
+        &["deploy.sh"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--secret-name is not a valid Secret name"),
+        "{}",
+        run.stderr
+    );
+    let shown = format!("{}{}", run.stdout, run.stderr).to_lowercase();
+    assert!(!shown.contains(&key.to_lowercase()), "{shown}");
+}
+
 /// Usage mistakes exit 2 with a hint: a file that is not there, a name that is no label,
 /// a folder that is no config repository.
 #[test]
@@ -696,7 +719,7 @@ fn a_cluster_whose_workers_use_other_credentials_gets_its_own_octopus_block() {
         mixed.stderr
     );
 
-    if tool("helm").is_none() {
+    if real_helm().is_none() {
         return;
     }
     let installed = helm(
@@ -843,7 +866,7 @@ fn helm_headers_and_a_bom_are_read_and_all_values_or_nothing_are_refused() {
     }
     assert_eq!(files(dir.path()), before, "nothing written");
 
-    if tool("helm").is_none() {
+    if real_helm().is_none() {
         return;
     }
     let render = workergen(dir.path(), &["render"]);
@@ -915,7 +938,7 @@ fn a_powershell_wizard_command_reads_as_its_bash_twin() {
         refused.stderr
     );
 
-    if tool("helm").is_none() {
+    if real_helm().is_none() {
         return;
     }
     let render = workergen(powershell.path(), &["render"]);
@@ -1023,7 +1046,7 @@ fn set_values_read_as_helm_reads_them_or_are_refused_with_its_reason() {
         serde_yaml::Value::Bool(false),
         "{cluster}"
     );
-    if tool("helm").is_none() {
+    if real_helm().is_none() {
         return;
     }
     let render = workergen(dir.path(), &["render"]);
@@ -1141,7 +1164,7 @@ fn a_set_integer_no_values_file_can_render_is_refused_and_helm_agrees_why() {
     assert!(run.stderr.contains("templates print as `1e+06`"), "{}", run.stderr);
     assert!(!dir.path().join("environments/production").exists());
 
-    if tool("helm").is_none() {
+    if real_helm().is_none() {
         return;
     }
     let values = inputs.path().join("values.yaml");

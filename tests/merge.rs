@@ -136,3 +136,73 @@ fn a_values_removal_of_a_lower_values_leaf_conflicts_with_nothing() {
         false
     );
 }
+
+/// The string form of an image merges exactly like the object form: a worker's `{tag}`
+/// over a lower layer's `repo:tag` keeps that repository (it rendered the chart's
+/// default, Docker Hub's, with the new tag), and `repo:tag@sha256:…` is taken with the
+/// digest kept on the tag, as `{tag: "…@sha256:…"}` is.
+#[test]
+fn image_strings_merge_like_objects_and_take_a_digest() {
+    let repo = base_repo();
+    write(
+        repo.path(),
+        "environments/prod/eu-west-1.yaml",
+        &format!(
+            "{CLUSTER_HEAD}  build:\n    scriptPods:\n      image: {{tag: 6.6.0}}\n  deploy:\n    agent:\n      image: octopusdeploy/kubernetes-agent-tentacle:9.1@sha256:0123456789abcdef\ndefaults:\n  workerPools: [Pool]\n  scriptPods:\n    image: harbor.dc1.example.com/worker-tools:6.5.0\n"
+        ),
+    );
+    render_ok(repo.path());
+    let build = values_of(repo.path(), "build");
+    assert_eq!(
+        build["scriptPods"]["worker"]["image"],
+        serde_json::json!({"repository": "harbor.dc1.example.com/worker-tools", "tag": "6.6.0"})
+    );
+    let deploy = values_of(repo.path(), "deploy");
+    assert_eq!(
+        deploy["agent"]["image"],
+        serde_json::json!({"repository": "octopusdeploy/kubernetes-agent-tentacle", "tag": "9.1@sha256:0123456789abcdef"})
+    );
+    assert_eq!(
+        deploy["scriptPods"]["worker"]["image"],
+        serde_json::json!({"repository": "harbor.dc1.example.com/worker-tools", "tag": "6.5.0"})
+    );
+}
+
+/// A cluster's `secrets:` that switches to another store and writes a remote reference
+/// takes it whole: the environment's `property` and `version` of it name places in the
+/// other store (the ExternalSecret never synced).
+#[test]
+fn a_store_switch_inherits_no_remote_reference() {
+    let repo = base_repo();
+    let environment = std::fs::read_to_string(repo.path().join("environments/prod/environment.yaml")).unwrap();
+    write(
+        repo.path(),
+        "environments/prod/environment.yaml",
+        &format!("{environment}secrets:\n  externalSecret:\n    storeRef: {{kind: ClusterSecretStore, name: vault}}\n    remoteRefs:\n      bearerToken: {{key: octopus/worker-token, property: token, version: \"3\"}}\n"),
+    );
+    let cluster = |refs: &str| {
+        format!("{CLUSTER_HEAD}  build: {{}}\ndefaults:\n  workerPools: [Pool]\nsecrets:\n  externalSecret:\n    storeRef: {{kind: ClusterSecretStore, name: aws}}\n{refs}")
+    };
+    write(
+        repo.path(),
+        "environments/prod/eu-west-1.yaml",
+        &cluster("    remoteRefs:\n      bearerToken: {key: prod/octopus-token}\n"),
+    );
+    render_ok(repo.path());
+    let path = repo
+        .path()
+        .join("rendered/prod/eu-west-1/build/externalsecret-auth.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("key: prod/octopus-token"), "{text}");
+    assert!(text.contains("name: aws"), "{text}");
+    assert!(!text.contains("property") && !text.contains("version"), "{text}");
+    // A reference it does not write is the environment's, whole (the same layout in
+    // another store).
+    write(repo.path(), "environments/prod/eu-west-1.yaml", &cluster(""));
+    render_ok(repo.path());
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("key: octopus/worker-token") && text.contains("property: token"),
+        "{text}"
+    );
+}

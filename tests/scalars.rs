@@ -362,11 +362,14 @@ fn typed_text_fields_keep_plain_scalars_as_written() {
 /// A quoted `"<<"` is an ordinary key; only a plain `<<` is YAML 1.1's merge key.
 #[test]
 fn a_quoted_merge_key_is_an_ordinary_key() {
-    let workers = "  w:\n    workerPools: [Pool]\n    agent:\n      nodeSelector: {\"<<\": a}\n    values:\n      agent:\n        metadata:\n          labels: {'<<': b}\n";
+    let workers = "  w:\n    workerPools: [Pool]\n    values:\n      agent:\n        metadata:\n          annotations: {\"<<\": a}\n          labels: {'<<': b}\n";
     let dir = repo(WORKERGEN_YAML, &environment_yaml("octopus-worker-token"), workers);
     render(dir.path());
     let read = read_independently(&values_path(dir.path(), "w"));
-    assert_eq!(yaml_get(&read, &["agent", "nodeSelector", "<<"]).as_str(), Some("a"));
+    assert_eq!(
+        yaml_get(&read, &["agent", "metadata", "annotations", "<<"]).as_str(),
+        Some("a")
+    );
     assert_eq!(
         yaml_get(&read, &["agent", "metadata", "labels", "<<"]).as_str(),
         Some("b")
@@ -389,26 +392,30 @@ fn characters_yaml_may_not_hold_raw_are_escaped() {
         "\u{9f}",
     ];
     let entries = block_map(
-        8,
+        10,
         texts
             .iter()
             .enumerate()
             .map(|(index, text)| (format!("k{index}"), quoted(text))),
     );
-    let workers = format!("  w:\n    workerPools: [Pool]\n    agent:\n      nodeSelector:\n{entries}");
+    let workers =
+        format!("  w:\n    workerPools: [Pool]\n    agent:\n      serviceAccount:\n        annotations:\n{entries}");
     let dir = repo(WORKERGEN_YAML, &environment_yaml("octopus-worker-token"), &workers);
     render(dir.path());
     let read = read_independently(&values_path(dir.path(), "w"));
     for (index, text) in texts.iter().enumerate() {
         assert_eq!(
-            yaml_get(&read, &["agent", "nodeSelector", &format!("k{index}")]).as_str(),
+            yaml_get(&read, &["agent", "serviceAccount", "annotations", &format!("k{index}")]).as_str(),
             Some(*text)
         );
     }
-    if let Some(tools) = test_tools("characters_yaml_may_not_hold_raw_are_escaped") {
+    if let Some(tools) = test_tools() {
         let helm = helm_reads(&tools, &values_path(dir.path(), "w"));
         for (index, text) in texts.iter().enumerate() {
-            assert_eq!(json_get(&helm, &["agent", "nodeSelector", &format!("k{index}")]), text);
+            assert_eq!(
+                json_get(&helm, &["agent", "serviceAccount", "annotations", &format!("k{index}")]),
+                text
+            );
         }
     }
 }
@@ -419,14 +426,14 @@ fn characters_yaml_may_not_hold_raw_are_escaped() {
 fn long_keys_are_written_as_explicit_keys() {
     let long = "k".repeat(1100);
     let workers = format!(
-        "  w:\n    workerPools: [Pool]\n    agent:\n      serviceAccount:\n        annotations:\n          ? {long}\n          : typed\n    values:\n      agent:\n        metadata:\n          labels:\n            ? \"{long}\"\n            : values\n"
+        "  w:\n    workerPools: [Pool]\n    values:\n      agent:\n        metadata:\n          annotations:\n            ? {long}\n            : plain\n          labels:\n            ? \"{long}\"\n            : values\n"
     );
     let dir = repo(WORKERGEN_YAML, &environment_yaml("octopus-worker-token"), &workers);
     render(dir.path());
     let read = read_independently(&values_path(dir.path(), "w"));
     assert_eq!(
-        yaml_get(&read, &["agent", "serviceAccount", "annotations", &long]).as_str(),
-        Some("typed")
+        yaml_get(&read, &["agent", "metadata", "annotations", &long]).as_str(),
+        Some("plain")
     );
     assert_eq!(
         yaml_get(&read, &["agent", "metadata", "labels", &long]).as_str(),
@@ -582,16 +589,34 @@ fn number_source(number: Number) -> String {
     }
 }
 
+/// The typed annotations of a declaration: every random text as a value, under keys
+/// Kubernetes takes.
+fn typed_annotations(declared: &Declared) -> BTreeMap<String, String> {
+    declared
+        .node_selector
+        .values()
+        .chain(declared.annotations.values())
+        .enumerate()
+        .map(|(index, text)| (format!("t{index}"), text.clone()))
+        .collect()
+}
+
 fn declaration(declared: &Declared) -> String {
     let mut text = format!(
-        "  w:\n    workerPools: [{}]\n    displayName: {}\n    machinePolicy: {}\n    agent:\n      nodeSelector:\n{}      serviceAccount:\n        annotations:\n{}",
+        "  w:\n    workerPools: [{}]\n    displayName: {}\n    machinePolicy: {}\n    agent:\n      serviceAccount:\n        annotations:\n{}",
         declared.worker_pools.iter().map(|pool| quoted(pool)).collect::<Vec<_>>().join(", "),
         quoted(&declared.display_name),
         quoted(&declared.machine_policy),
-        block_map(8, declared.node_selector.iter().map(|(k, v)| (k.clone(), quoted(v)))),
-        block_map(10, declared.annotations.iter().map(|(k, v)| (k.clone(), quoted(v)))),
+        block_map(10, typed_annotations(declared).into_iter().map(|(k, v)| (k, quoted(&v)))),
     );
-    text.push_str("    values:\n      agent:\n        metadata:\n          annotations:\n");
+    // Random keys go where Kubernetes does not check them, `values`' metadata; in typed
+    // fields, whose keys must be label or annotation keys, the texts are values.
+    text.push_str("    values:\n      agent:\n        metadata:\n          labels:\n");
+    text.push_str(&block_map(
+        12,
+        declared.node_selector.iter().map(|(k, v)| (k.clone(), quoted(v))),
+    ));
+    text.push_str("          annotations:\n");
     let values = declared
         .annotations
         .iter()
@@ -638,10 +663,10 @@ fn check_read_back(declared: &Declared, read: &serde_yaml::Value) -> Result<(), 
             .map(|(k, v)| (k.clone(), serde_yaml::Value::String(v.clone())))
             .collect()
     };
-    prop_assert_eq!(map_of(&["nodeSelector"]), strings(&declared.node_selector));
+    prop_assert_eq!(map_of(&["metadata", "labels"]), strings(&declared.node_selector));
     prop_assert_eq!(
         map_of(&["serviceAccount", "annotations"]),
-        strings(&declared.annotations)
+        strings(&typed_annotations(declared))
     );
     let metadata = map_of(&["metadata", "annotations"]);
     for (key, value) in &declared.annotations {
@@ -707,8 +732,7 @@ const REAL_CHART_CASES: usize = 16;
 /// 3.13.2: the agent registers with the declared pools (comma-joined), server URL and
 /// credential, and its `AgentName` and `MachinePolicy` are the random texts exactly.
 fn real_chart_registers_as_declared(cases: &[(tempfile::TempDir, Declared)]) {
-    if util::tool("helm").is_none() {
-        eprintln!("skipped the real chart part of the property test");
+    if util::real_helm().is_none() {
         return;
     }
     assert_eq!(cases.len(), REAL_CHART_CASES);
@@ -777,7 +801,7 @@ fn real_chart_image_tag_is_the_text_as_written() {
         "  w:\n    workerPools: [Pool]\n    agent:\n      image: {repository: octopusdeploy/kubernetes-agent-tentacle, tag: 9.20}\n",
     );
     render(dir.path());
-    if util::tool("helm").is_none() {
+    if util::real_helm().is_none() {
         return;
     }
     let manifests = util::helm_template(&values_path(dir.path(), "w"), "3.13.2", "w", "octopus-agent-w").unwrap();
@@ -796,16 +820,9 @@ fn real_chart_image_tag_is_the_text_as_written() {
 // ---------------------------------------------------------------------------------------
 // Helm on an echo chart.
 
-/// The folder of `helm` and the other test tools, or `None` (and a message) when
-/// `WORKERGEN_TEST_TOOLS` is not set.
-fn test_tools(test: &str) -> Option<PathBuf> {
-    match std::env::var_os("WORKERGEN_TEST_TOOLS") {
-        Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
-        _ => {
-            eprintln!("skipped {test}: set WORKERGEN_TEST_TOOLS to the folder holding `helm` (`.ci/run` does)");
-            None
-        }
-    }
+/// The folder of `helm` and the other test tools, or `None` after [`util::skipping`].
+fn test_tools() -> Option<PathBuf> {
+    util::tool("helm").map(|helm| helm.parent().unwrap().to_path_buf())
 }
 
 /// The values Helm read from `values`, as the echo chart writes them back (JSON).
@@ -867,8 +884,9 @@ fn tricky_with_long() -> Vec<String> {
     texts
 }
 
-/// Each tricky string as a typed text field and as a `values` string, as values and as
-/// keys; each plain scalar in typed text fields; each plain number in `values`: what
+/// Each tricky string as a typed text field (annotation values: Kubernetes takes any
+/// text there, while label values and keys have rules) and as a `values` string, as
+/// values and as keys; each plain scalar in typed text fields; each plain number in `values`: what
 /// Helm reads (through an echo chart) is exactly what was declared.
 #[test]
 fn helm_reads_every_tricky_scalar_as_declared() {
@@ -887,7 +905,7 @@ fn helm_reads_every_tricky_scalar_as_declared() {
     let plain_selector: String = PLAIN_TEXTS
         .iter()
         .enumerate()
-        .map(|(index, text)| format!("        p{index:02}: {text}\n"))
+        .map(|(index, text)| format!("          p{index:02}: {text}\n"))
         .collect();
     let plain_numbers: String = PLAIN_NUMBERS
         .iter()
@@ -895,13 +913,12 @@ fn helm_reads_every_tricky_scalar_as_declared() {
         .map(|(index, text)| format!("            n{index:02}: {text}\n"))
         .collect();
     let workers = format!(
-        "  typed:\n    workerPools: [Pool]\n    machinePolicy: {policy}\n    agent:\n      image: {{repository: octopusdeploy/kubernetes-agent-tentacle, tag: {tag}}}\n      nodeSelector:\n{selector}      serviceAccount:\n        annotations:\n{keys}    scriptPods:\n      proxies: {{http: {http}, https: {https}, noProxy: {no_proxy}}}\n\
-         \x20 plain:\n    displayName: 007\n    machinePolicy: 1.10\n    workerPools: [{pools}]\n    agent:\n      image: {{repository: octopusdeploy/kubernetes-agent-tentacle, tag: 9.20}}\n      nodeSelector:\n{plain_selector}      serviceAccount: {{annotations: {{example.com/id: 42}}}}\n    scriptPods:\n      proxies: {{http: 8080, noProxy: 0x1F}}\n      resources: {{requests: {{cpu: 1.10, memory: 1e3}}}}\n\
+        "  typed:\n    workerPools: [Pool]\n    machinePolicy: {policy}\n    agent:\n      image: {{repository: octopusdeploy/kubernetes-agent-tentacle, tag: {tag}}}\n      serviceAccount:\n        annotations:\n{selector}    scriptPods:\n      proxies: {{http: {http}, https: {https}, noProxy: {no_proxy}}}\n\
+         \x20 plain:\n    displayName: 007\n    machinePolicy: 1.10\n    workerPools: [{pools}]\n    agent:\n      image: {{repository: octopusdeploy/kubernetes-agent-tentacle, tag: 9.20}}\n      serviceAccount:\n        annotations:\n          example.com/id: 42\n{plain_selector}    scriptPods:\n      proxies: {{http: 8080, noProxy: 0x1F}}\n      resources: {{requests: {{cpu: 1.10, memory: 1e3}}}}\n\
          \x20 values:\n    workerPools: [Pool]\n    values:\n      agent:\n        metadata:\n          annotations:\n{strings}{plain_numbers}          labels:\n{labels}",
         policy = quoted(&texts[0]),
         tag = quoted("\u{2028}9.20 "),
-        selector = block_map(8, indexed("s")),
-        keys = block_map(10, as_keys()),
+        selector = block_map(10, indexed("s")),
         http = quoted("yes"),
         https = quoted("\u{FFFE}"),
         no_proxy = quoted(" a, b "),
@@ -911,7 +928,7 @@ fn helm_reads_every_tricky_scalar_as_declared() {
     );
     let dir = repo(WORKERGEN_YAML, &environment_yaml("octopus-42"), &workers);
     render(dir.path());
-    let Some(tools) = test_tools("helm_reads_every_tricky_scalar_as_declared") else {
+    let Some(tools) = test_tools() else {
         return;
     };
 
@@ -921,22 +938,16 @@ fn helm_reads_every_tricky_scalar_as_declared() {
     assert_eq!(json_get(&typed, &["scriptPods", "proxies", "http_proxy"]), "yes");
     assert_eq!(json_get(&typed, &["scriptPods", "proxies", "https_proxy"]), "\u{FFFE}");
     assert_eq!(json_get(&typed, &["scriptPods", "proxies", "no_proxy"]), " a, b ");
-    let annotation_keys = json_get(&typed, &["agent", "serviceAccount", "annotations"]);
+    let typed_annotations = json_get(&typed, &["agent", "serviceAccount", "annotations"]);
     let values_doc = helm_reads(&tools, &values_path(dir.path(), "values"));
     let value_annotations = json_get(&values_doc, &["agent", "metadata", "annotations"]);
     let value_labels = json_get(&values_doc, &["agent", "metadata", "labels"]);
     for (index, text) in texts.iter().enumerate() {
         let key = format!("s{index:03}");
-        assert_eq!(
-            json_get(&typed, &["agent", "nodeSelector", &key]),
-            text.as_str(),
-            "typed {text:?}"
-        );
+        assert_eq!(typed_annotations[&key], text.as_str(), "typed {text:?}");
         assert_eq!(value_annotations[&key], text.as_str(), "values {text:?}");
-        assert_eq!(annotation_keys[text.as_str()], "v", "typed key {text:?}");
         assert_eq!(value_labels[text.as_str()], "v", "values key {text:?}");
     }
-    assert_eq!(annotation_keys.as_object().unwrap().len(), texts.len());
     assert_eq!(value_labels.as_object().unwrap().len(), texts.len());
 
     // Plain scalars in typed text fields: the text as written.
@@ -963,7 +974,10 @@ fn helm_reads_every_tricky_scalar_as_declared() {
     assert_eq!(pools, &Json::from(PLAIN_TEXTS.to_vec()));
     for (index, text) in PLAIN_TEXTS.iter().enumerate() {
         assert_eq!(
-            json_get(&plain, &["agent", "nodeSelector", &format!("p{index:02}")]),
+            json_get(
+                &plain,
+                &["agent", "serviceAccount", "annotations", &format!("p{index:02}")]
+            ),
             text,
             "plain {text}"
         );
@@ -983,6 +997,9 @@ fn helm_reads_every_tricky_scalar_as_declared() {
     }
 
     // The same values.yaml files through the real chart register as declared.
+    if util::real_helm().is_none() {
+        return;
+    }
     let workers = [
         ("typed", vec!["Pool".to_string()]),
         (
@@ -1013,6 +1030,37 @@ fn helm_reads_every_tricky_scalar_as_declared() {
     }
 }
 
+/// A map written empty (`{}`) in a lower layer stays when a higher layer removes a key it
+/// does not hold: Helm reads `{}` (the removal deleted the whole map, and the map above it).
+#[test]
+fn helm_reads_an_empty_map_that_a_removal_found_empty() {
+    let settings = format!(
+        "{WORKERGEN_YAML}  values: {{agent: {{metadata: {{annotations: {{}}}}}}, scriptPods: {{metadata: {{annotations: {{}}, labels: {{}}}}}}}}\n"
+    );
+    let workers = "  w:\n    workerPools: [Pool]\n    values:\n      agent: {metadata: {annotations: {y: null}}}\n      scriptPods: {metadata: {annotations: {y: null}, labels: {z: null}}}\n";
+    let dir = repo(&settings, &environment_yaml("octopus-worker-token"), workers);
+    render(dir.path());
+    let read = read_independently(&values_path(dir.path(), "w"));
+    let empty = serde_yaml::Value::Mapping(serde_yaml::Mapping::new());
+    assert_eq!(yaml_get(&read, &["agent", "metadata", "annotations"]), &empty);
+    assert_eq!(yaml_get(&read, &["scriptPods", "metadata", "labels"]), &empty);
+    if let Some(tools) = test_tools() {
+        let helm = helm_reads(&tools, &values_path(dir.path(), "w"));
+        assert_eq!(
+            json_get(&helm, &["agent", "metadata", "annotations"]),
+            &serde_json::json!({})
+        );
+        assert_eq!(
+            json_get(&helm, &["scriptPods", "metadata", "annotations"]),
+            &serde_json::json!({})
+        );
+        assert_eq!(
+            json_get(&helm, &["scriptPods", "metadata", "labels"]),
+            &serde_json::json!({})
+        );
+    }
+}
+
 /// Plain scalars in `values` that YAML 1.1 (Helm) and YAML 1.2 read differently, and
 /// numbers Helm cannot hold, are refused, each at its own line and column, in one run.
 #[test]
@@ -1037,6 +1085,12 @@ fn values_refuse_scalars_yaml11_reads_otherwise() {
         ".nan",
         "9007199254740993",
         "0x8000000000000000",
+        // Beyond a 64-bit float, or beyond Go's 64-bit integers: Helm reads the text.
+        "1e400",
+        "-1e400",
+        "1.8e308",
+        "0x10000000000000000",
+        "0o2000000000000000000000",
     ];
     let entries: String = refused
         .iter()
@@ -1075,6 +1129,88 @@ fn values_refuse_scalars_yaml11_reads_otherwise() {
     let annotations = yaml_get(&read, &["agent", "metadata", "annotations"]);
     assert_eq!(annotations.get("k00").and_then(serde_yaml::Value::as_str), Some("yes"));
     assert_eq!(annotations.get("<<").and_then(serde_yaml::Value::as_str), Some("merge"));
+}
+
+/// Whether libyaml reads the plain scalar `text`, as a map key, as no text.
+fn key_reads_as_no_text(text: &str) -> bool {
+    let read: serde_yaml::Mapping = serde_yaml::from_str(&format!("{text}: v\n")).unwrap();
+    !read.keys().next().unwrap().is_string()
+}
+
+/// A plain map key: text, or something YAML reads as a number, boolean or null.
+fn random_plain_key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z][a-z0-9.-]{0,8}",
+        "[+-]?[0-9]{1,4}",
+        "[+-]?[0-9]{1,3}\\.[0-9]{0,3}",
+        "[0-9]e[+-]?[0-9]{1,2}",
+        "0x[0-9A-F]{1,4}",
+        "0o[0-7]{1,4}",
+        prop::sample::select(vec![
+            "~", "null", "Null", "NULL", "true", "TRUE", "False", ".inf", "-.Inf", ".nan", "007"
+        ])
+        .prop_map(str::to_string),
+    ]
+}
+
+/// A plain number as a YAML float or integer, some beyond what a 64-bit float holds.
+fn random_number_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        ("-?[1-9]", "[0-9]{0,3}", -420i32..420)
+            .prop_map(|(sign, digits, exponent)| format!("{sign}.{digits}e{exponent}")),
+        ("-?[1-9][0-9]{0,2}", -420i32..420).prop_map(|(mantissa, exponent)| format!("{mantissa}e{exponent}")),
+        "-?[1-9][0-9]{0,24}",
+    ]
+}
+
+/// Random plain keys and random plain numbers in `values`: each is refused at its line, or reaches values.yaml as YAML read it. A key
+/// YAML reads as a number, boolean or null is refused (Helm would make `0x1F` "31"); a
+/// number is refused when a 64-bit float cannot hold it (Helm would read the text), and
+/// otherwise read back as the same finite number. Seeded: every run tries the same cases.
+#[test]
+fn property_plain_keys_and_numbers_are_refused_or_read_as_yaml_reads_them() {
+    let config = Config {
+        cases: 40,
+        failure_persistence: None,
+        max_shrink_iters: 32,
+        rng_algorithm: RngAlgorithm::ChaCha,
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    let result = runner.run(&(random_plain_key(), random_number_text()), |(key, number)| {
+        let workers = format!(
+            "  w:\n    workerPools: [Pool]\n    values:\n      agent:\n        metadata:\n          labels:\n            {key}: v\n          annotations:\n            n: {number}\n"
+        );
+        let dir = repo(WORKERGEN_YAML, &environment_yaml("octopus-worker-token"), &workers);
+        let run = workergen(dir.path(), &["render"]);
+        let key_refused = run.stderr.contains("environments/prod/c1.yaml:10:13: error: ");
+        prop_assert_eq!(key_refused, key_reads_as_no_text(&key), "key `{}`:\n{}", key, run.stderr);
+        if key_refused {
+            // A file that does not parse is not checked further.
+            return Ok(());
+        }
+        let declared: f64 = number.parse().unwrap();
+        let holdable = if number.contains('e') {
+            declared.is_finite()
+        } else {
+            let digits = number.trim_start_matches('-');
+            format!("{:.0}", declared.abs()) == digits
+        };
+        let number_refused = run.stderr.contains("environments/prod/c1.yaml:12:16: error: ");
+        prop_assert_eq!(number_refused, !holdable, "number `{}`:\n{}", number, run.stderr);
+        prop_assert_eq!(run.code == 0, holdable, "{}", run.stderr);
+        if run.code == 0 {
+            let read = read_independently(&values_path(dir.path(), "w"));
+            let selector = yaml_get(&read, &["agent", "metadata", "labels"]);
+            prop_assert_eq!(selector.get(key.as_str()).and_then(serde_yaml::Value::as_str), Some("v"));
+            let read = yaml_get(&read, &["agent", "metadata", "annotations", "n"]).as_f64();
+            prop_assert_eq!(read, Some(declared), "number `{}`", number);
+        }
+        Ok(())
+    });
+    if let Err(error) = result {
+        panic!("{error}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -192,20 +192,30 @@ pub fn workergen_within(dir: &Path, args: &[&str], limit: std::time::Duration) -
     }
 }
 
-// Real consumers: the test tools of `../shared/tools` and the reference charts.
+// Real consumers: the test tools, the reference charts and the reference CRDs of
+// `../shared`, which `.ci/run` names in `WORKERGEN_TEST_*`. One policy for all three: a
+// variable that is not set makes the test that needs it skip, saying so; a variable that
+// is set but names nothing usable is a broken setup and panics. Nothing here looks beside
+// the clone, so a fresh clone's `cargo test` behaves the same with or without `../shared`.
 
-/// The test tool `name` (`helm`, `crd-apiserver`, ...) in the folder named by
-/// `WORKERGEN_TEST_TOOLS`, which `.ci/run` sets after unpacking the tools. Without the
-/// variable this prints why the calling test skips and returns `None`, so the README's
-/// `cargo test` passes on a machine without the tools; with it, a missing tool is a
-/// broken setup and panics.
+/// Reports that the running test skips because `variable` is not set, on the process's
+/// stderr: written to the handle rather than with `eprintln!`, which the test harness
+/// captures and hides for a test that passes, so the run lists every skip.
+pub fn skipping(needs: &str, variable: &str) {
+    use std::io::Write as _;
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipping {test}: it needs {needs} and {variable} is not set (`bash .ci/run` sets it)"
+    );
+}
+
+/// The test tool `name` (`helm`, `crd-apiserver-env.sh`, ...) in the folder named by
+/// `WORKERGEN_TEST_TOOLS`, or `None` after [`skipping`].
 pub fn tool(name: &str) -> Option<PathBuf> {
     let Some(folder) = std::env::var_os("WORKERGEN_TEST_TOOLS") else {
-        eprintln!(
-            "skipping: `{name}` is needed and WORKERGEN_TEST_TOOLS is not set \
-             (`bash .ci/run` sets it; or `bash ../shared/tools/install.sh .tools` and \
-             WORKERGEN_TEST_TOOLS=$PWD/.tools/bin)"
-        );
+        skipping(&format!("`{name}`"), "WORKERGEN_TEST_TOOLS");
         return None;
     };
     let path = Path::new(&folder).join(name);
@@ -217,33 +227,46 @@ pub fn tool(name: &str) -> Option<PathBuf> {
     Some(path)
 }
 
-/// The folder of the reference chart `version` (`chart-<version>`): under
-/// `WORKERGEN_TEST_CHARTS` when set, else under `../shared/reference/kubernetes-agent`
-/// beside this repository. Panics when the chart is not there.
-pub fn chart_dir(version: &str) -> PathBuf {
-    let charts = std::env::var_os("WORKERGEN_TEST_CHARTS").map_or_else(
-        || example_repo().join("../shared/reference/kubernetes-agent"),
-        PathBuf::from,
-    );
-    let chart = charts.join(format!("chart-{version}"));
+/// The folder of the reference chart `version` (`chart-<version>`) under
+/// `WORKERGEN_TEST_CHARTS`, or `None` after [`skipping`].
+pub fn reference_chart(version: &str) -> Option<PathBuf> {
+    let Some(charts) = std::env::var_os("WORKERGEN_TEST_CHARTS") else {
+        skipping(&format!("the reference chart {version}"), "WORKERGEN_TEST_CHARTS");
+        return None;
+    };
+    let chart = Path::new(&charts).join(format!("chart-{version}"));
     assert!(
         chart.join("Chart.yaml").is_file(),
-        "no reference chart {version} at {} (set WORKERGEN_TEST_CHARTS to the folder holding chart-<version>)",
-        chart.display()
+        "WORKERGEN_TEST_CHARTS={} has no chart-{version} (it should name ../shared/reference/kubernetes-agent)",
+        Path::new(&charts).display()
     );
-    chart
+    Some(chart)
+}
+
+/// Helm and the reference charts, which every `helm template` of the real chart needs:
+/// `None` (after [`skipping`]) when either is missing.
+pub fn real_helm() -> Option<PathBuf> {
+    let helm = tool("helm")?;
+    REFERENCE_CHARTS
+        .iter()
+        .all(|version| reference_chart(version).is_some())
+        .then_some(helm)
+}
+
+/// The chart versions of `../shared/reference/kubernetes-agent`.
+pub const REFERENCE_CHARTS: [&str; 2] = ["2.51.2", "3.13.2"];
+
+/// The repository's own copy of the chart's CRD folder (`chart/crds`), which workergen
+/// embeds: the tests use it rather than a reference chart, so they run on a fresh clone.
+pub fn own_chart_crds() -> PathBuf {
+    example_repo().join("chart/crds")
 }
 
 /// The folder of the reference CRDs (Flux, Argo CD, External Secrets) named by
-/// `WORKERGEN_TEST_CRDS`, which `.ci/run` sets to `../shared/reference/crds`. Without
-/// the variable this prints why the calling test skips and returns `None`; with it, a
-/// folder without CRDs is a broken setup and panics.
+/// `WORKERGEN_TEST_CRDS`, or `None` after [`skipping`].
 pub fn test_crds() -> Option<PathBuf> {
     let Some(folder) = std::env::var_os("WORKERGEN_TEST_CRDS") else {
-        eprintln!(
-            "skipping: the reference CRDs are needed and WORKERGEN_TEST_CRDS is not set \
-             (`bash .ci/run` sets it; or WORKERGEN_TEST_CRDS=../shared/reference/crds)"
-        );
+        skipping("the reference CRDs", "WORKERGEN_TEST_CRDS");
         return None;
     };
     let folder = PathBuf::from(folder);
@@ -262,7 +285,7 @@ pub fn test_crds() -> Option<PathBuf> {
 
 /// `helm template RELEASE CHART --namespace NAMESPACE --values VALUES` with the real
 /// Helm and the reference chart `chart_version`, offline: the manifests, or Helm's
-/// error. Helm is [`tool`]`("helm")`; check that first to skip without it.
+/// error. Check [`real_helm`] first to skip without Helm or the charts.
 pub fn helm_template(values: &Path, chart_version: &str, release: &str, namespace: &str) -> Result<String, String> {
     helm_template_args(chart_version, release, namespace, [Path::new("--values"), values]).map_err(|error| {
         format!(
@@ -281,13 +304,14 @@ pub fn helm_template_args<S: AsRef<std::ffi::OsStr>>(
     args: impl IntoIterator<Item = S>,
 ) -> Result<String, String> {
     let helm = tool("helm").ok_or("helm is not available (WORKERGEN_TEST_TOOLS is not set)")?;
+    let chart = reference_chart(chart_version).ok_or("no reference charts (WORKERGEN_TEST_CHARTS is not set)")?;
     // Helm keeps no state for `template` of a local chart; its folders point into a
     // temp dir all the same, so no user setting or cache can change the result.
     let home = tempfile::tempdir().map_err(|error| error.to_string())?;
     let output = Command::new(helm)
         .arg("template")
         .arg(release)
-        .arg(chart_dir(chart_version))
+        .arg(chart)
         .arg("--namespace")
         .arg(namespace)
         .args(args)

@@ -53,8 +53,8 @@ fn drift(diff: &Diff, shown: usize) -> String {
     }
     let names: Vec<String> = diff.drift.iter().map(|id| code(id)).collect();
     format!(
-        "\n> ⚠️ The committed rendered files differ from the declarations for {} workers: {}. Run `workergen render` and commit.\n",
-        diff.drift.len(),
+        "\n> ⚠️ The committed rendered files differ from the declarations for {}: {}. Run `workergen render` and commit.\n",
+        super::text::drift_owners(&diff.drift),
         fold(&names, shown)
     )
 }
@@ -62,12 +62,8 @@ fn drift(diff: &Diff, shown: usize) -> String {
 fn risks(diff: &Diff, shown: usize) -> String {
     let mut by_message: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for worker in &diff.workers {
-        // A new worker is news, not a risk: the summary counts it.
-        for risk in worker
-            .risks
-            .iter()
-            .filter(|risk| risk.kind != super::risk::RiskKind::Install)
-        {
+        // A new worker's note says what its install does to Octopus, as in text and json.
+        for risk in &worker.risks {
             by_message.entry(&risk.message).or_default().push(worker.id.clone());
         }
     }

@@ -660,8 +660,11 @@ pub fn compare_states(base: States<'_>, head: States<'_>) -> Diff {
 struct RenderedFiles {
     values: BTreeMap<String, Node>,
     manifests: BTreeMap<String, (&'static str, Node)>,
-    /// The chart tag of each cluster's OCIRepository, by `env/cluster`.
+    /// The chart tag of each cluster's OCIRepository, by `env/cluster` (a tree rendered
+    /// before the sources moved to their destinations' folders).
     chart_tags: BTreeMap<String, String>,
+    /// The chart tag of each OCIRepository under `_flux/`, by its name.
+    source_tags: BTreeMap<String, String>,
     objects: BTreeMap<String, BTreeMap<String, Node>>,
 }
 
@@ -708,6 +711,13 @@ impl RenderedFiles {
                         found.chart_tags.insert(format!("{environment}/{cluster}"), tag);
                     }
                 }
+                [crate::render::parents::FLUX_FOLDER, _, file] if file.starts_with("ocirepository-") => {
+                    let node = parse(bytes);
+                    let field = |path: &[&str]| node.as_ref()?.get_path(path.iter().copied())?.scalar_text();
+                    if let (Some(name), Some(tag)) = (field(&["metadata", "name"]), field(&["spec", "ref", "tag"])) {
+                        found.source_tags.insert(name, tag);
+                    }
+                }
                 _ => {}
             }
         }
@@ -725,6 +735,7 @@ pub fn states_from_rendered<'a>(
         values,
         mut manifests,
         chart_tags,
+        source_tags,
         mut objects,
     } = RenderedFiles::read(files);
     values
@@ -748,7 +759,9 @@ pub fn states_from_rendered<'a>(
                 Some((_, node)) => (
                     Engine::Flux,
                     text(node.get_path(["spec", "targetNamespace"])),
-                    chart_tags.get(&format!("{environment}/{cluster}")).cloned(),
+                    text(node.get_path(["spec", "chartRef", "name"]))
+                        .and_then(|source| source_tags.get(&source).cloned())
+                        .or_else(|| chart_tags.get(&format!("{environment}/{cluster}")).cloned()),
                 ),
                 None => (Engine::None, None, None),
             };

@@ -29,7 +29,19 @@ pub enum RiskKind {
     Install,
     /// How a credential Secret is delivered changes (External Secrets, issue 11).
     Credentials,
+    /// A value of the agent's Deployment that Octopus learns only at registration
+    /// changed: the agent restarts, the registered worker keeps the old value.
+    Restart,
 }
+
+/// Install-time values that are also in the agent's Deployment (the `WorkerPools`
+/// environment variable, the credential's `secretKeyRef`): an upgrade restarts the agent.
+const POOLS: &str = "agent.worker.initial.workerPools";
+const SECRET_NAMES: &[&str] = &[
+    "agent.bearerTokenSecretName",
+    "agent.serverApiKeySecretName",
+    "agent.usernamePasswordSecretName",
+];
 
 /// One note for one worker.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -166,6 +178,10 @@ fn changed_notes(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let (restarts, registration): (Vec<&str>, Vec<&str>) = registration
+        .into_iter()
+        .partition(|path| path.starts_with(POOLS) || SECRET_NAMES.contains(path));
+    restart_notes(&restarts, notes);
     if !registration.is_empty() {
         let paths = list(&registration);
         let message = match engine {
@@ -195,7 +211,7 @@ fn changed_notes(
             if old != new {
                 notes.push(Risk {
                     kind: RiskKind::Replace,
-                    message: format!("namespace `{old}` -> `{new}`: installs a new agent and removes the old one"),
+                    message: format!("namespace `{old}` -> `{new}`: installs a new agent in `{new}` and removes the old one; the Namespace `{old}` and the Secrets in it stay (workergen marks Namespaces never to be pruned): delete them by hand when they are no longer needed"),
                 });
             }
         }
@@ -210,6 +226,33 @@ fn changed_notes(
         }
         autoscaling(before, after, notes);
         credentials(before, after, notes);
+    }
+}
+
+/// The notes for changed install-time values that the agent's Deployment also holds:
+/// the upgrade restarts the agent, and Octopus does not learn the new value.
+fn restart_notes(paths: &[&str], notes: &mut Vec<Risk>) {
+    let listed = |wanted: &dyn Fn(&str) -> bool| {
+        paths
+            .iter()
+            .filter(|path| wanted(path))
+            .map(|path| format!("`{path}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let pools = listed(&|path| path.starts_with(POOLS));
+    if !pools.is_empty() {
+        notes.push(Risk {
+            kind: RiskKind::Restart,
+            message: format!("{pools}: the agent restarts (its Deployment's `WorkerPools` changes), but the worker registered in Octopus keeps its pools: run `workergen status --apply` after the sync to move it"),
+        });
+    }
+    let secrets = listed(&|path| SECRET_NAMES.contains(&path));
+    if !secrets.is_empty() {
+        notes.push(Risk {
+            kind: RiskKind::Restart,
+            message: format!("{secrets}: the agent restarts and reads its credential from the newly named Secret, which must exist in its namespace first (else its pod fails with `CreateContainerConfigError`); the registration in Octopus stays"),
+        });
     }
 }
 

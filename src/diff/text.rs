@@ -43,6 +43,36 @@ pub fn crds(diff: &Diff) -> String {
         .collect()
 }
 
+/// What the stale rendered files belong to, counted by kind: `<env>/<cluster>/<worker>`
+/// is a worker, `<env>/<cluster>` a cluster's own files, anything else (`_crds/<version>`)
+/// a shared folder. "5 workers" counted a cluster folder as a worker.
+pub(super) fn drift_owners(drift: &[String]) -> String {
+    let parts = |owner: &String| owner.split('/').count();
+    let workers = drift.iter().filter(|owner| parts(owner) == 3).count();
+    let clusters = drift
+        .iter()
+        .filter(|owner| parts(owner) == 2 && !owner.starts_with('_'))
+        .count();
+    let shared = drift.len() - workers - clusters;
+    let counted = |count: usize, one: &str, many: &str| match count {
+        0 => None,
+        1 => Some(format!("1 {one}")),
+        _ => Some(format!("{count} {many}")),
+    };
+    let found: Vec<String> = [
+        counted(workers, "worker", "workers"),
+        counted(clusters, "cluster", "clusters"),
+        counted(shared, "shared folder", "shared folders"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    match found.as_slice() {
+        [.., last] if found.len() > 1 => format!("{} and {last}", found[..found.len() - 1].join(", ")),
+        _ => found.join(""),
+    }
+}
+
 /// The whole text report.
 pub fn render(diff: &Diff, color: bool) -> String {
     let paint = Paint::new(color);
@@ -51,10 +81,10 @@ pub fn render(diff: &Diff, color: bool) -> String {
     if !diff.drift.is_empty() {
         let _ = writeln!(
             out,
-            "{} the rendered files in {} are stale for {} workers: {} (run `workergen render`)",
+            "{} the rendered files in {} are stale for {}: {} (run `workergen render`)",
             paint.paint("1;35", "!"),
             diff.head,
-            diff.drift.len(),
+            drift_owners(&diff.drift),
             fold(&diff.drift, FOLD)
         );
     }
@@ -168,5 +198,22 @@ fn unified_section(out: &mut String, diff: &Diff, paint: &Paint) {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::drift_owners;
+
+    #[test]
+    fn stale_owners_are_counted_by_kind() {
+        let owners = |list: &[&str]| drift_owners(&list.iter().map(|owner| (*owner).to_string()).collect::<Vec<_>>());
+        assert_eq!(owners(&["p/eu", "p/eu/a", "p/eu/b"]), "2 workers and 1 cluster");
+        assert_eq!(owners(&["p/eu/a"]), "1 worker");
+        assert_eq!(owners(&["_crds/3.13.2", "p/eu"]), "1 cluster and 1 shared folder");
+        assert_eq!(
+            owners(&["_crds/3.13.2", "p/eu", "p/eu/a"]),
+            "1 worker, 1 cluster and 1 shared folder"
+        );
     }
 }

@@ -341,6 +341,8 @@ mod tests {
                             2 => Node::new(Value::Int(2), value.loc),
                             _ => Node::new(Value::Float("0.5".into()), value.loc),
                         },
+                        // Kubernetes takes only label values here (validate checks them).
+                        Some(&"kubernetes.io/os") => Node::string("linux", value.loc),
                         _ => value,
                     };
                     super::super::super::tree::put(&mut values, path, value);

@@ -224,8 +224,8 @@ fn check_options(options: &Options) -> Result<(), Failure> {
     if let Some(name) = options.secret_name.as_deref() {
         if !crate::names::is_dns_subdomain(name) {
             return Err(Failure::usage_with_hint(
-                format!("--secret-name `{name}` is not a valid Secret name"),
-                "Secret names are DNS-1123 subdomains: lowercase letters, digits, `-` and `.`",
+                "--secret-name is not a valid Secret name (the value is not shown: it may be a credential)",
+                "give the name of the Secret that holds the credential, not the credential: Secret names are DNS-1123 subdomains (lowercase letters, digits, `-` and `.`)",
             ));
         }
     }
@@ -299,17 +299,32 @@ fn read_inputs(
     let mut imports: Vec<Import> = Vec::new();
     for path in &options.files {
         let file = path.display().to_string();
-        let text = match std::fs::read_to_string(path) {
+        // Only regular files, within the declarations' size limit: a FIFO would wait for
+        // a writer forever, `/dev/zero` would fill memory, a folder is a usage mistake.
+        let read = crate::tree::read_regular_file(&file, path, crate::load::MAX_FILE_BYTES).and_then(|bytes| {
+            String::from_utf8(bytes).map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidData))
+        });
+        let text = match read {
             Ok(text) => text,
             Err(error)
                 if matches!(
                     error.kind(),
-                    std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidData
+                    std::io::ErrorKind::NotFound
+                        | std::io::ErrorKind::InvalidData
+                        | std::io::ErrorKind::InvalidInput
+                        | std::io::ErrorKind::FileTooLarge
                 ) =>
             {
+                let what = match error.kind() {
+                    std::io::ErrorKind::InvalidData => "it is not UTF-8 text".to_string(),
+                    std::io::ErrorKind::FileTooLarge => {
+                        format!("it is larger than {} KiB", crate::load::MAX_FILE_BYTES / 1024)
+                    }
+                    _ => error.to_string(),
+                };
                 return Err(Failure::usage_with_hint(
-                    format!("cannot read `{file}`: {error}"),
-                    "pass files holding `helm get values -o yaml` output or a `helm upgrade --install` command (UTF-8 text)",
+                    format!("cannot read `{file}`: {what}"),
+                    "pass regular files holding `helm get values -o yaml` output or a `helm upgrade --install` command (UTF-8 text)",
                 ));
             }
             Err(error) => {

@@ -138,6 +138,10 @@ fn entry_key(text: &str) -> Option<(String, &str)> {
         if !name.chars().next().is_some_and(plain_start) || !name.chars().all(plain_char) || name.ends_with(' ') {
             return None;
         }
+        // A plain key YAML reads as no text (`1:`, `true:`) is the full parser's to refuse.
+        if !matches!(resolve_plain(name), Value::Str(_)) {
+            return None;
+        }
         (name.to_string(), &text[end..])
     };
     let after = after.strip_prefix(':')?;

@@ -326,10 +326,19 @@ fn object_node(templates: &Templates, name: &str, context: &Context) -> Result<N
         }
     }
     let text = templates.render(name, context)?;
-    match canonical::block(&text) {
-        Some(node) => Ok(node),
-        None => parse_object(templates, name, &text),
+    let node = match canonical::block(&text) {
+        Some(node) => node,
+        None => parse_object(templates, name, &text)?,
+    };
+    // An empty output (or `null`, or a bare scalar) would be written as a file of
+    // `null`, which kustomize and Argo CD read as no object at all.
+    if !matches!(node.value, yaml::Value::Map(_) | yaml::Value::Seq(_)) {
+        return Err(TemplateError::new(
+            template_path(templates, name),
+            "the template renders no object (its output is empty, `null` or a bare value)",
+        ));
     }
+    Ok(node)
 }
 
 /// Parses the output `text` of template `name` with the full parser.

@@ -1,6 +1,6 @@
 //! The working tree on disk, as a [`FileTree`].
 
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use super::{Entry, FileTree, LinkError};
@@ -122,18 +122,7 @@ impl FileTree for FsTree {
     fn read(&self, path: &str, limit: u64) -> io::Result<Option<Vec<u8>>> {
         let full = self.path(path);
         self.check_link(path, &full)?;
-        let Some(file) = not_found_is_none(std::fs::File::open(full))? else {
-            return Ok(None);
-        };
-        let mut bytes = Vec::new();
-        file.take(limit + 1).read_to_end(&mut bytes)?;
-        if bytes.len() as u64 > limit {
-            return Err(io::Error::new(
-                io::ErrorKind::FileTooLarge,
-                format!("larger than {limit} bytes"),
-            ));
-        }
-        Ok(Some(bytes))
+        not_found_is_none(super::read_regular_file(path, &full, limit))
     }
 
     fn describe(&self) -> String {
@@ -185,6 +174,15 @@ mod tests {
         assert_eq!(tree.read("a.yaml", 100).unwrap().unwrap(), b"x: 1\n");
         assert_eq!(tree.read("a.yaml", 2).unwrap_err().kind(), io::ErrorKind::FileTooLarge);
         assert!(tree.read("missing.yaml", 100).unwrap().is_none());
+        // A FIFO is refused without being opened (opening it would wait for a writer).
+        let fifo = dir.path().join("fifo.yaml");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        let error = tree.read("fifo.yaml", 100).unwrap_err();
+        assert_eq!(
+            super::super::NotAFile::of(&error).map(|found| found.path.as_str()),
+            Some("fifo.yaml")
+        );
         assert!(tree.list("missing").unwrap().is_none());
     }
 }

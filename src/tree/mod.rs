@@ -72,6 +72,49 @@ impl LinkError {
     }
 }
 
+/// A path that is neither a regular file nor a link to one (a FIFO, a device, a socket,
+/// a folder where a file is read): never opened, since reading a FIFO waits for a writer
+/// forever and `/dev/zero` never ends.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{path}` is not a regular file")]
+pub(crate) struct NotAFile {
+    pub(crate) path: String,
+}
+
+impl NotAFile {
+    pub(crate) const HINT: &'static str =
+        "workergen reads only regular files (and links to them): remove it, or replace it with a file";
+
+    /// The error inside `error`, if that is what it is.
+    pub(crate) fn of(error: &io::Error) -> Option<&NotAFile> {
+        error.get_ref().and_then(|inner| inner.downcast_ref::<NotAFile>())
+    }
+}
+
+/// The bytes of the regular file at `full` (shown as `path` in errors), at most `limit`
+/// of them: anything but a regular file (or a link to one) is a [`NotAFile`] error
+/// without being opened, a larger file an error of kind [`io::ErrorKind::FileTooLarge`]
+/// after reading `limit + 1` bytes, so neither waits nor fills memory.
+pub(crate) fn read_regular_file(path: &str, full: &std::path::Path, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    if !std::fs::metadata(full)?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            NotAFile { path: path.to_string() },
+        ));
+    }
+    let file = std::fs::File::open(full)?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!("larger than {limit} bytes"),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Joins two tree paths with `/`, treating `""` as the root.
 pub(crate) fn join(folder: &str, name: &str) -> String {
     if folder.is_empty() {

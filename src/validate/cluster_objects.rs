@@ -49,6 +49,9 @@ pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
             .collect(),
         _ => HashSet::new(),
     };
+    // One warning per chart version written somewhere, naming every cluster it reaches
+    // (it was one per cluster, the same line over and over).
+    let mut without_crd: Vec<(&crate::model::Located<String>, Vec<&Cluster>)> = Vec::new();
     for (cluster, workers) in fleet.clusters.iter().zip(&by_cluster) {
         let newest = crate::crds::newest(workers.iter().map(|worker| worker.chart.version.value.as_str()));
         let Some(worker) = workers
@@ -57,7 +60,14 @@ pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
         else {
             continue;
         };
-        check_crd(fleet, cluster, &worker.chart.version, report);
+        if lacks_crd(&worker.chart.version.value) {
+            match without_crd.iter_mut().find(|(version, _)| {
+                version.value == worker.chart.version.value && version.loc == worker.chart.version.loc
+            }) {
+                Some((_, clusters)) => clusters.push(cluster),
+                None => without_crd.push((&worker.chart.version, vec![cluster])),
+            }
+        }
         if fleet.settings.engine.value == Engine::Argocd {
             check_application_name(fleet, cluster, &applications, report);
         }
@@ -65,29 +75,42 @@ pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
             check_external_secret(cluster, external_secret, report);
         }
     }
+    for (version, clusters) in without_crd {
+        check_crd(fleet, version, &clusters, report);
+    }
 }
 
-/// Warns when workergen has no copy of the CRD of the cluster's newest chart version.
-fn check_crd(fleet: &Fleet, cluster: &Cluster, version: &crate::model::Located<String>, report: &mut Report) {
-    let crd = crate::crds::for_chart(&version.value);
-    // An invalid version, or a major without a reference chart, is an error already.
-    let known_major = version.value.split('.').next().and_then(|major| major.parse().ok());
-    if crd.exact
-        || !super::workers::is_semver(&version.value)
-        || known_major.and_then(crate::chart_values::reference).is_none()
-    {
+/// Whether workergen has no copy of the CRD of chart `version` (an invalid version, or a
+/// major without a reference chart, is an error already).
+fn lacks_crd(version: &str) -> bool {
+    let known_major = version.split('.').next().and_then(|major| major.parse().ok());
+    !crate::crds::for_chart(version).exact
+        && super::workers::is_semver(version)
+        && known_major.and_then(crate::chart_values::reference).is_some()
+}
+
+/// Warns once that workergen has no copy of the CRD of chart `version`, the newest of
+/// each of `clusters`; engine `none` renders no CRD, so it is not warned about.
+fn check_crd(fleet: &Fleet, version: &crate::model::Located<String>, clusters: &[&Cluster], report: &mut Report) {
+    if fleet.settings.engine.value == Engine::None {
         return;
     }
-    let at = version.loc.unwrap_or_else(|| Loc::new(cluster.file, 1, 1));
+    let crd = crate::crds::for_chart(&version.value);
+    let at = version.loc.unwrap_or_else(|| Loc::new(clusters[0].file, 1, 1));
+    let names: Vec<String> = clusters
+        .iter()
+        .map(|cluster| format!("`{}/{}`", fleet.environments[cluster.environment].name, cluster.name))
+        .collect();
     report.push(
         Diagnostic::warning(
             at,
             format!(
-                "workergen has no copy of the CRD `{}` of chart {}: cluster `{}/{}` gets the CRD of chart {}",
+                "workergen has no copy of the CRD `{}` of chart {}: {} {} {} the CRD of chart {}",
                 crate::crds::NAME,
                 version.value,
-                fleet.environments[cluster.environment].name,
-                cluster.name,
+                if names.len() == 1 { "cluster" } else { "clusters" },
+                names.join(", "),
+                if names.len() == 1 { "gets" } else { "get" },
                 crd.version
             ),
         )

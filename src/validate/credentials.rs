@@ -60,7 +60,7 @@ fn walk<'a>(node: &'a Node, path: &mut Vec<&'a str>, declaration: bool, report: 
                 if is_plaintext_key(&key.name) && !child.is_null() && !is_remote_ref(path, &key.name, declaration) {
                     report.push(
                         Diagnostic::error(key.loc, format!("plaintext credential `{}` is refused", key.name))
-                            .with_hint(hint(&key.name))
+                            .with_hint(hint(&key.name, path))
                             .redacted(),
                     );
                 } else {
@@ -82,7 +82,14 @@ fn walk<'a>(node: &'a Node, path: &mut Vec<&'a str>, declaration: bool, report: 
     }
 }
 
-fn hint(name: &str) -> &'static str {
+fn hint(name: &str, path: &[&str]) -> &'static str {
+    if path
+        .last()
+        .is_some_and(|parent| normalize_key(parent) == "pollingproxy")
+    {
+        // Not the Octopus login: the chart takes the proxy's credentials only as values.
+        return "the chart takes the polling proxy's user name and password only as plain values, which workergen would commit to Git: use a proxy that admits the cluster without a password, or leave the proxy out of the declarations";
+    }
     match normalize_key(name).as_str() {
         "bearertoken" | "token" => "store the token in a Secret (key `bearer-token`) and set `octopus.auth.bearerTokenSecret` to its name",
         "serverapikey" | "apikey" => "store the API key in a Secret (key `api-key`) and set `octopus.auth.apiKeySecret` to its name",

@@ -48,7 +48,13 @@ pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
                         cluster.name
                     ),
                 )
-                .with_hint(format!("rename the file to `{}.yaml`", dns_suggestion(&cluster.name))),
+                .with_hint(match dns_suggestion(&cluster.name) {
+                    // `.yaml` alone: there is no name to mend.
+                    suggestion if suggestion.is_empty() => {
+                        "give the file the cluster's name, e.g. `eu-west-1.yaml`".to_string()
+                    }
+                    suggestion => format!("rename the file to `{suggestion}.yaml`"),
+                }),
             );
         }
         if cluster.destination.is_none() && !cluster.destination_reported {
@@ -74,6 +80,9 @@ fn check_destination(cluster: &crate::model::Cluster, report: &mut Report) {
             .map_or(cluster.destination_loc, |node| node.loc)
     };
     match &cluster.destination {
+        Some(Destination::Server(server)) if crate::validate::url_has_credentials(server, false) => report.push(
+            crate::validate::url_with_credentials(value_loc("server"), "cluster.destination.server", server),
+        ),
         Some(Destination::Server(server)) if !is_http_url(server) => report.push(
             Diagnostic::error(value_loc("server"), format!("`cluster.destination.server: {server}` is not an http(s) URL"))
                 .with_hint("the Kubernetes API server's URL as Argo CD knows it, e.g. `https://eu-west-1.k8s.example.com` (or use `name:`)"),
@@ -159,6 +168,9 @@ fn check_server_url(environment: &Environment, report: &mut Report) {
             Diagnostic::error(node.loc, "`octopus.serverUrl` is required")
                 .with_hint("the Octopus Server's URL, e.g. `https://octopus.example.com/`"),
         ),
+        Some(url) if crate::validate::url_has_credentials(url, false) => report.push(
+            crate::validate::url_with_credentials(value_loc(node, "serverUrl"), "octopus.serverUrl", url),
+        ),
         Some(url) if !is_http_url(url) => report.push(Diagnostic::error(
             value_loc(node, "serverUrl"),
             format!("`octopus.serverUrl: {url}` is not an http(s) URL"),
@@ -183,7 +195,21 @@ fn check_comms_addresses(environment: &Environment, report: &mut Report) {
         );
     }
     for address in addresses {
-        if !is_http_url(address) {
+        if crate::validate::url_has_credentials(address, false) {
+            // The list's item that holds it, or the key when it is the one address.
+            let at = node
+                .get("serverCommsAddresses")
+                .and_then(|list| match &list.value {
+                    crate::yaml::Value::Seq(items) => items.iter().find(|item| item.as_str() == Some(address.as_str())),
+                    _ => None,
+                })
+                .map_or_else(|| value_loc(node, "serverCommsAddress"), |item| item.loc);
+            report.push(crate::validate::url_with_credentials(
+                at,
+                "octopus.serverCommsAddresses",
+                address,
+            ));
+        } else if !is_http_url(address) {
             report.push(Diagnostic::error(
                 value_loc(node, "serverCommsAddresses"),
                 format!("polling address `{address}` is not an http(s) URL"),
@@ -240,16 +266,11 @@ fn check_secret_names(node: &Node, octopus: &crate::decl::OctopusSpec, report: &
         };
         if !is_dns_subdomain(&name) {
             let at = node.get_path(path.iter().copied()).map_or(node.loc, |found| found.loc);
-            report.push(
-                Diagnostic::error(
-                    at,
-                    format!("`octopus.{}: {name}` is not a valid Secret name", path.join(".")),
-                )
-                .with_hint(format!(
-                    "Secret names are DNS-1123 subdomains: lowercase letters, digits, `-` and `.`, e.g. `{}`",
-                    dns_suggestion(&name)
-                )),
-            );
+            report.push(crate::validate::invalid_secret_name(
+                at,
+                &format!("octopus.{}", path.join(".")),
+                &name,
+            ));
         } else if crate::validate::yaml_reads_unquoted_as_non_string(&name) {
             let at = node.get_path(path.iter().copied()).map_or(node.loc, |found| found.loc);
             report.push(crate::validate::unquoted_secret_name(

@@ -8,6 +8,7 @@ mod cluster_objects;
 pub mod credentials;
 mod destinations;
 mod environments;
+mod kubernetes;
 mod names;
 mod settings;
 mod workers;
@@ -34,10 +35,10 @@ pub fn validate(fleet: &Fleet, report: &mut Report) {
             found
         },
         || -> Vec<_> {
+            // Uninstalled workers too: installing one again must not reveal its mistakes.
             fleet
                 .workers
                 .par_iter()
-                .filter(|worker| worker.installed)
                 .map(|worker| workers::check(fleet, worker))
                 .collect()
         },
@@ -126,6 +127,45 @@ pub(crate) fn yaml_reads_unquoted_as_non_string(name: &str) -> bool {
 }
 
 /// The error for a Secret name the chart would write as a number or boolean.
+/// A value where a Secret name belongs that is no Kubernetes name. Such a value is as
+/// often the credential itself, pasted where its Secret's name goes, as a misspelt name:
+/// it is never printed, and the hint suggests no name made from it.
+pub(crate) fn invalid_secret_name(at: crate::source::Loc, field: &str, name: &str) -> crate::diagnostic::Diagnostic {
+    crate::diagnostic::Diagnostic::error(
+        at,
+        format!("`{field}` is not a valid Secret name (the value is not shown: it may be a credential)"),
+    )
+    .with_hint(
+        "give the name of a Secret that holds the credential, not the credential: Secret names are DNS-1123 subdomains (lowercase letters, digits, `-` and `.`)",
+    )
+    .hiding(name)
+}
+
+/// Whether `url` carries user info (`user:password@` in `https://user:password@host/`,
+/// `user:password@proxy:3128`): a credential, which would be written into files that are
+/// committed to Git and printed by `diff` and `explain`. With `user_name_ok`, a user name
+/// alone (`ssh://git@host/repo`, `git@host:repo`) is no credential.
+pub(crate) fn url_has_credentials(url: &str, user_name_ok: bool) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let Some((user_info, _)) = authority.rsplit_once('@') else {
+        return false;
+    };
+    !user_name_ok || user_info.contains(':')
+}
+
+/// A URL that carries user info ([`url_has_credentials`]), at `at`: never printed.
+pub(crate) fn url_with_credentials(at: crate::source::Loc, field: &str, url: &str) -> crate::diagnostic::Diagnostic {
+    crate::diagnostic::Diagnostic::error(
+        at,
+        format!("`{field}` holds a user name or password in its URL (the value is not shown)"),
+    )
+    .with_hint(
+        "workergen writes this URL into files committed to Git: remove the `user:password@` part and give the credential through a Secret",
+    )
+    .hiding(url)
+}
+
 pub(crate) fn unquoted_secret_name(at: crate::source::Loc, field: &str, name: &str) -> crate::diagnostic::Diagnostic {
     crate::diagnostic::Diagnostic::error(
         at,
@@ -139,6 +179,32 @@ pub(crate) fn unquoted_secret_name(at: crate::source::Loc, field: &str, name: &s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_with_user_info_carry_credentials() {
+        for url in [
+            "https://admin:S3CR3T@octopus.example.com/",
+            "https://token@octopus.example.com",
+            "http://user:S3CR3T@proxy:3128",
+            "user:S3CR3T@proxy:3128",
+            "https://bot:S3CR3T@git.example.com/a/b.git",
+        ] {
+            assert!(url_has_credentials(url, false), "{url}");
+        }
+        assert!(url_has_credentials("ssh://git:S3CR3T@host/repo", true));
+        for url in [
+            "https://octopus.example.com/a@b",
+            "http://proxy:3128",
+            "https://octopus.example.com/?user=a@b",
+        ] {
+            assert!(!url_has_credentials(url, false), "{url}");
+        }
+        assert!(!url_has_credentials("git@git.example.com:platform/workers.git", true));
+        assert!(!url_has_credentials(
+            "ssh://git@git.example.com/platform/workers.git",
+            true
+        ));
+    }
 
     #[test]
     fn names_yaml_reads_unquoted_as_non_strings() {

@@ -150,6 +150,11 @@ fn check_argocd(settings: &Settings, top: Loc, report: &mut Report) {
             )
             .with_hint("set `gitops.argocd.repoURL` to this repository's clone URL"),
         ),
+        Some(url) if crate::validate::url_has_credentials(url, true) => report.push(crate::validate::url_with_credentials(
+            at(&["gitops", "argocd", "repoURL"]),
+            "gitops.argocd.repoURL",
+            url,
+        )),
         Some(url) if !is_git_url(url) => report.push(
             Diagnostic::error(
                 at(&["gitops", "argocd", "repoURL"]),

@@ -18,6 +18,8 @@ pub(crate) fn check(fleet: &Fleet, worker: &Worker) -> Vec<Diagnostic> {
     check_fields(worker, &mut diagnostics);
     check_log_level(worker, &mut diagnostics);
     check_values_secret_names(worker, &mut diagnostics);
+    check_proxies(worker, &mut diagnostics);
+    super::kubernetes::check(worker, &mut diagnostics);
     check_duplicate_pools(worker, &mut diagnostics);
     check_chart(worker, &mut diagnostics);
     check_quantities(worker, &mut diagnostics);
@@ -135,18 +137,30 @@ fn check_values_secret_names(worker: &Worker, diagnostics: &mut Vec<Diagnostic>)
             continue;
         };
         if !crate::names::is_dns_subdomain(name) {
-            diagnostics.push(
-                Diagnostic::error(
-                    node.loc,
-                    format!("`{}: {name}` is not a valid Secret name", path.join(".")),
-                )
-                .with_hint(format!(
-                    "Secret names are DNS-1123 subdomains: lowercase letters, digits, `-` and `.`, e.g. `{}`",
-                    dns_suggestion(name)
-                )),
-            );
+            diagnostics.push(crate::validate::invalid_secret_name(node.loc, &path.join("."), name));
         } else if crate::validate::yaml_reads_unquoted_as_non_string(name) {
             diagnostics.push(crate::validate::unquoted_secret_name(node.loc, &path.join("."), name));
+        }
+    }
+}
+
+/// Proxy URLs, typed or through `values`, carry no credential: the chart writes them
+/// into the script pods' environment, and workergen into committed files.
+fn check_proxies(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
+    for path in [
+        &["scriptPods", "proxies", "http"][..],
+        &["scriptPods", "proxies", "https"][..],
+        &["values", "scriptPods", "proxies", "http_proxy"][..],
+        &["values", "scriptPods", "proxies", "https_proxy"][..],
+    ] {
+        let Some(node) = worker.fields.get_path(path.iter().copied()) else {
+            continue;
+        };
+        if let Some(url) = node
+            .as_str()
+            .filter(|url| crate::validate::url_has_credentials(url, false))
+        {
+            diagnostics.push(crate::validate::url_with_credentials(node.loc, &path.join("."), url));
         }
     }
 }
@@ -206,10 +220,23 @@ fn check_fields(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
             Diagnostic::error(node_loc(worker, &["workerPools"]), "`workerPools` is empty")
                 .with_hint("a worker must join at least one worker pool"),
         ),
-        Some(pools) if pools.iter().any(|pool| pool.trim().is_empty()) => diagnostics.push(Diagnostic::error(
-            node_loc(worker, &["workerPools"]),
-            "`workerPools` holds an empty pool name",
-        )),
+        Some(pools) if pools.iter().any(|pool| pool.trim().is_empty()) => {
+            // The empty item itself, not the list that holds it.
+            let list = worker.fields.get("workerPools");
+            let item = list.and_then(|list| match &list.value {
+                crate::yaml::Value::Seq(items) => items
+                    .iter()
+                    .find(|item| item.as_str().is_none_or(|text| text.trim().is_empty())),
+                _ => None,
+            });
+            diagnostics.push(
+                Diagnostic::error(
+                    item.map_or_else(|| node_loc(worker, &["workerPools"]), |item| item.loc),
+                    "`workerPools` holds an empty pool name",
+                )
+                .with_hint("remove the empty item, or give the pool's name, slug or ID"),
+            );
+        }
         Some(_) => {}
     }
     // A machine policy given through `values` counts as one (issue 9).
@@ -261,7 +288,16 @@ fn check_chart(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
     let chart = &worker.chart;
     let version = &chart.version.value;
     let at = chart.version.loc.unwrap_or(worker.name_loc);
-    if !is_exact_version(version) {
+    let without_v = version
+        .strip_prefix(['v', 'V'])
+        .filter(|rest| is_exact_version(rest) && is_semver(rest));
+    if let Some(rest) = without_v {
+        // `v2.51.2` is no range: a Git tag's spelling, which chart versions do not use.
+        diagnostics.push(
+            Diagnostic::error(at, format!("chart version `{version}` starts with `v`"))
+                .with_hint(format!("chart versions are SemVer without a `v`: write `{rest}`")),
+        );
+    } else if !is_exact_version(version) {
         diagnostics.push(
             Diagnostic::error(at, format!("chart version `{version}` is not an exact version"))
                 .with_hint("ranges are refused so renders are reproducible: write e.g. `3.13.2`"),

@@ -421,9 +421,15 @@ fn unknown_key(key: &Key, fields: &'static [&'static str]) -> Option<Diagnostic>
         return None;
     }
     let diagnostic = Diagnostic::error(key.loc, format!("unknown key `{}`", key.name));
+    // A retired field is an error of its own where it is written: never a suggestion.
+    let fields: Vec<&str> = fields
+        .iter()
+        .copied()
+        .filter(|field| !crate::decl::RETIRED_FIELDS.contains(field))
+        .collect();
     let hint = match did_you_mean(&key.name, fields.iter().copied()) {
         Some(close) => Some(format!("did you mean `{close}`?")),
-        None if fields.len() <= 12 => Some(format!(
+        None if fields.len() <= 16 => Some(format!(
             "expected one of {}",
             fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
         )),

@@ -57,6 +57,7 @@ struct Builder {
 ///
 /// The first problem (syntax, a duplicate key, a limit) is returned as a diagnostic.
 pub fn parse(text: &str, file: FileId, limits: Limits) -> Result<Node, Diagnostic> {
+    refuse_other_yaml_version(text, file)?;
     let mut builder = Builder {
         file,
         limits,
@@ -73,8 +74,11 @@ pub fn parse(text: &str, file: FileId, limits: Limits) -> Result<Node, Diagnosti
             Event::DocumentStart(_) => {
                 documents += 1;
                 if documents > 1 {
-                    return Err(Diagnostic::error(loc, "a declaration file holds one YAML document")
-                        .with_hint("remove the `---` and what follows, or move it to a file of its own"));
+                    return Err(Diagnostic::error(
+                        loc,
+                        "a second YAML document: workergen reads one document per file",
+                    )
+                    .with_hint("remove the `---` and what follows, or move it to a file of its own"));
                 }
             }
             Event::Scalar(value, style, anchor, tag) => builder.scalar(&value, style, anchor, tag.as_deref(), loc)?,
@@ -86,6 +90,30 @@ pub fn parse(text: &str, file: FileId, limits: Limits) -> Result<Node, Diagnosti
         }
     }
     Ok(builder.root.unwrap_or_else(|| Node::null(Loc::new(file, 1, 1))))
+}
+
+/// A `%YAML` directive for another version than 1.2, before the document: workergen
+/// reads YAML 1.2 whatever it says, so `%YAML 1.1` would promise readings (`yes` as
+/// true, `0777` as 511) that nothing here makes.
+fn refuse_other_yaml_version(text: &str, file: FileId) -> Result<(), Diagnostic> {
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim_end();
+        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with("%TAG") {
+            continue;
+        }
+        let Some(version) = trimmed.strip_prefix("%YAML") else {
+            return Ok(());
+        };
+        let version = version.split_whitespace().next().unwrap_or_default();
+        if version != "1.2" {
+            return Err(Diagnostic::error(
+                Loc::new(file, to_u32(index + 1), 1),
+                format!("`%YAML {version}`: workergen reads YAML 1.2 only"),
+            )
+            .with_hint("remove the directive (or write `%YAML 1.2`); the file is then read as YAML 1.2, where `yes` is text and `0777` is 777"));
+        }
+    }
+    Ok(())
 }
 
 /// [`parse`] of a test's YAML as file 0 with the default limits; panics on an error.
@@ -145,6 +173,9 @@ impl Builder {
     ) -> Result<(), Diagnostic> {
         self.count(1, loc)?;
         if self.map_awaits_key() {
+            if style == ScalarStyle::Plain && tag.is_none() && text != "<<" {
+                refuse_non_text_key(text, loc)?;
+            }
             if let Some(Frame::Map { key, merge_key, .. }) = self.stack.last_mut() {
                 *key = Some(Key {
                     name: text.to_string(),
@@ -154,6 +185,12 @@ impl Builder {
             }
             return Ok(());
         }
+        // An empty value (`displayName: !!str`, an empty `|-`) starts where the next token
+        // does, often on the next line: it is the key's, on the key's line.
+        let loc = match self.stack.last() {
+            Some(Frame::Map { key: Some(key), .. }) if text.is_empty() && loc.line > key.loc.line => key.loc,
+            _ => loc,
+        };
         let value = resolve_scalar(text, style, tag, loc)?;
         let mut node = Node::new(value, loc);
         if style == ScalarStyle::Plain && tag.is_none() {
@@ -282,8 +319,45 @@ fn relocate(node: &mut Node, loc: Loc) {
     }
 }
 
+/// Map keys are text to workergen, and written as text; a plain key that YAML reads as a
+/// number, boolean or null (`0x1F`, `1.0`, `~`, `TRUE`, `007`) is something else to every
+/// other reader (Helm makes `0x1F` the key "31"): refused, with the quoted spelling.
+fn refuse_non_text_key(text: &str, loc: Loc) -> Result<(), Diagnostic> {
+    let yaml12 = match resolve_plain(text) {
+        Value::Str(_) => None,
+        Value::Null => Some("null"),
+        Value::Bool(_) => Some("a boolean"),
+        _ => Some("a number"),
+    };
+    let Some(kind) = yaml12 else {
+        return Ok(());
+    };
+    let shown = if text.is_empty() {
+        "an empty key".to_string()
+    } else {
+        format!("`{text}`")
+    };
+    Err(Diagnostic::error(
+        loc,
+        format!("the plain map key {shown} is {kind} to YAML, and keys are text"),
+    )
+    .with_hint(format!(
+        "quote it, `\"{text}\":`, so every reader (Helm included) reads the same text"
+    )))
+}
+
+/// A tag as it is written: the non-specific `!`, `!local`, `!!str`, `!e!x`.
+fn tag_text(tag: &Tag) -> String {
+    match tag.handle.as_str() {
+        "" => tag.suffix.clone(),
+        "!" => format!("!{}", tag.suffix),
+        "!!" | "tag:yaml.org,2002:" => format!("!!{}", tag.suffix),
+        handle => format!("{handle}{}", tag.suffix),
+    }
+}
+
 fn unsupported_tag(tag: &Tag, loc: Loc) -> Diagnostic {
-    Diagnostic::error(loc, format!("the YAML tag `{tag}` is not supported"))
+    Diagnostic::error(loc, format!("the YAML tag `{}` is not supported", tag_text(tag)))
         .with_hint("remove the tag; write strings in quotes where needed")
 }
 
@@ -431,6 +505,43 @@ mod tests {
     }
 
     #[test]
+    fn refuses_other_yaml_versions_and_places_what_yaml_places_late() {
+        let error = parse_err("# c\n%YAML 1.1\n---\na: yes\n");
+        assert_eq!(error.message, "`%YAML 1.1`: workergen reads YAML 1.2 only");
+        assert_eq!(error.loc.unwrap().line, 2);
+        assert!(parse("%YAML 1.2\n---\na: 1\n", FileId(0), Limits::default()).is_ok());
+        assert!(parse("a: \"%YAML 1.1\"\n", FileId(0), Limits::default()).is_ok());
+        // The non-specific tag `!` is shown as written, not as `!!`.
+        let error = parse_err("a: ! 12\n");
+        assert!(error.message.contains("`!`"), "{}", error.message);
+        // An empty value is placed on its key's line.
+        for text in ["a: !!str\nb: 1\n", "a: |-\nb: 1\n", "a:\nb: 1\n"] {
+            let node = parse_test(text);
+            assert_eq!(node.get("a").unwrap().loc.line, 1, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_plain_keys_yaml_reads_as_no_text() {
+        for key in [
+            "0x1F", "1.0", "~", "TRUE", "007", "NULL", "+1", "-0", "1e3", "null", "false", "12", ".inf",
+        ] {
+            let error = parse_err(&format!("a:\n  {key}: v\n"));
+            assert!(
+                error.message.starts_with("the plain map key"),
+                "{key}: {}",
+                error.message
+            );
+            assert_eq!((error.loc.unwrap().line, error.loc.unwrap().col), (2, 3), "{key}");
+            assert!(error.hint.unwrap().contains(&format!("\"{key}\":")), "{key}");
+        }
+        for key in ["\"0x1F\"", "'1.0'", "a1", "v1.0", "x~", "kubernetes.io/os", "!!str 12"] {
+            let text = format!("a:\n  {key}: v\n");
+            assert!(parse(&text, FileId(0), Limits::default()).is_ok(), "{key}");
+        }
+    }
+
+    #[test]
     fn refuses_duplicate_keys_naming_both() {
         let error = parse_err("a: 1\nb: 2\na: 3\n");
         assert_eq!(error.message, "duplicate key `a`");
@@ -470,7 +581,9 @@ mod tests {
 
     #[test]
     fn refuses_second_document_and_merge_keys() {
-        assert!(parse_err("a: 1\n---\nb: 2\n").message.contains("one YAML document"));
+        assert!(parse_err("a: 1\n---\nb: 2\n")
+            .message
+            .contains("a second YAML document"));
         assert!(parse_err("a: &x {k: v}\nb:\n  <<: *x\n").message.contains("merge keys"));
     }
 

@@ -25,13 +25,31 @@ pub fn check(node: &Node, diagnostics: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Pushes an error for every number under `node` that Helm cannot read as written: for
+/// typed fields, whose text fields hold text by now, so only number fields
+/// (`tolerationSeconds`, `runAsUser`, `fsGroup`, ...) have numbers left.
+pub fn check_numbers(node: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    match &node.value {
+        Value::Seq(items) => items.iter().for_each(|item| check_numbers(item, diagnostics)),
+        Value::Map(map) => map
+            .entries
+            .iter()
+            .for_each(|(_, child)| check_numbers(child, diagnostics)),
+        value => {
+            if let Some((message, hint)) = unreadable_number(value, Advice::SmallerNumber) {
+                diagnostics.push(Diagnostic::error(node.loc, message).with_hint(hint));
+            }
+        }
+    }
+}
+
 fn check_scalar(node: &Node) -> Option<Diagnostic> {
     if let Some(text) = node.plain.as_deref() {
         if let Some((message, hint)) = ambiguity(text, &node.value) {
             return Some(Diagnostic::error(node.loc, message).with_hint(hint));
         }
     }
-    let (message, hint) = unreadable_number(&node.value)?;
+    let (message, hint) = unreadable_number(&node.value, Advice::QuoteOrSmaller)?;
     Some(Diagnostic::error(node.loc, message).with_hint(hint))
 }
 
@@ -73,7 +91,16 @@ fn ambiguity(text: &str, value: &Value) -> Option<(String, String)> {
             format!("YAML 1.1 reads `{text}` as {number} (base 60), YAML 1.2 as the text \"{text}\": quote it or write `{number}`"),
         ));
     }
-    let helm = go_number(text)?;
+    let Some(helm) = go_number(text) else {
+        // `0x10000000000000000`: a number to YAML 1.2, beyond Go's 64-bit integers, so
+        // Helm's reader keeps the text.
+        return (has_base_prefix(text) && matches!(value, Value::Int(_) | Value::Float(_))).then(|| {
+            (
+                format!("`{text}` is a number only to some YAML readers"),
+                format!("`{text}` is beyond 64 bits: YAML 1.1 (Helm) reads it as the text \"{text}\", YAML 1.2 as a number: quote it to keep the text, or write a smaller number"),
+            )
+        });
+    };
     let ours = match value {
         Value::Int(value) => Some(*value as f64),
         Value::Float(written) => written.parse::<f64>().ok(),
@@ -232,9 +259,28 @@ fn sexagesimal(text: &str) -> Option<String> {
     })
 }
 
+/// What a hint for a number Helm cannot read suggests: in `values` the text may do
+/// (quoted), in a typed number field only another number.
+#[derive(Clone, Copy)]
+enum Advice {
+    QuoteOrSmaller,
+    SmallerNumber,
+}
+
+impl Advice {
+    fn text(self) -> &'static str {
+        match self {
+            Self::QuoteOrSmaller => "quote it to pass the text, or write a smaller number",
+            Self::SmallerNumber => {
+                "the field takes a number: write one a 64-bit float holds exactly (integers up to 9007199254740992)"
+            }
+        }
+    }
+}
+
 /// A number that Helm cannot read as written: infinity and NaN (JSON has neither), and
 /// integers that a 64-bit float cannot hold exactly.
-fn unreadable_number(value: &Value) -> Option<(String, String)> {
+fn unreadable_number(value: &Value, advice: Advice) -> Option<(String, String)> {
     let text = match value {
         Value::Int(value) => value.to_string(),
         Value::Float(text) => text.clone(),
@@ -245,6 +291,15 @@ fn unreadable_number(value: &Value) -> Option<(String, String)> {
         return Some((
             format!("Helm cannot read the number `{text}`"),
             "Helm passes values through JSON, which has no infinity or NaN: quote it to pass the text".to_string(),
+        ));
+    }
+    if matches!(value, Value::Float(_)) && is_go_float(&text) && text.parse::<f64>().is_ok_and(f64::is_infinite) {
+        return Some((
+            format!("Helm cannot read the number `{text}`"),
+            format!(
+                "it is beyond what a 64-bit float holds, so Helm would read the text: {}",
+                advice.text()
+            ),
         ));
     }
     let digits = text.strip_prefix(['-', '+']).unwrap_or(&text);
@@ -259,7 +314,10 @@ fn unreadable_number(value: &Value) -> Option<(String, String)> {
     let sign = if text.starts_with('-') { "-" } else { "" };
     Some((
         format!("Helm cannot hold the number `{text}` exactly"),
-        format!("Helm reads numbers as 64-bit floats, so it would read {sign}{exact}: quote it to pass the text, or write a smaller number"),
+        format!(
+            "Helm reads numbers as 64-bit floats, so it would read {sign}{exact}: {}",
+            advice.text()
+        ),
     ))
 }
 
@@ -356,12 +414,30 @@ mod tests {
         assert!(refused("-.Inf").is_some());
         assert!(refused(".NaN").is_some());
         assert!(refused("!!float .nan").is_some());
+        for text in ["1e400", "-1e400", "1.8e308", "!!float 1e400", "1E+999"] {
+            assert!(
+                refused(text).is_some_and(|found| found.contains("beyond what a 64-bit float holds")),
+                "{text}"
+            );
+        }
+        for text in [
+            "0x10000000000000000",
+            "0o2000000000000000000000",
+            "0xFFFFFFFFFFFFFFFFFF",
+        ] {
+            assert!(
+                refused(text).is_some_and(|found| found.contains("is beyond 64 bits")),
+                "{text}"
+            );
+        }
         for text in [
             "9007199254740992",
             "9223372036854775808",
             "-9223372036854775808",
             "18446744073709551616",
             "1e300",
+            "1.7e308",
+            "1e-400",
         ] {
             assert_eq!(refused(text), None, "{text}");
         }
