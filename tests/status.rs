@@ -355,7 +355,11 @@ fn in_sync_exits_0_even_with_exit_code() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("in sync"), "{}", run.stdout);
     let markdown = fixture.run(&["--env", "staging", "--format", "markdown"]);
-    assert!(markdown.stdout.contains("✅ In sync: 1 workers"), "{}", markdown.stdout);
+    assert!(
+        markdown.stdout.contains("✅ In sync: 1 worker in 1 environment"),
+        "{}",
+        markdown.stdout
+    );
 }
 
 #[test]

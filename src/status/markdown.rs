@@ -40,23 +40,27 @@ fn summary(report: &StatusReport) -> String {
     if total == 0 {
         let _ = writeln!(
             out,
-            "✅ In sync: {} workers in {} environments match what Octopus has registered.",
-            report.worker_count(),
-            report.environments.len()
+            "✅ In sync: {} in {} match what Octopus has registered.",
+            super::counted(report.worker_count(), "worker"),
+            super::counted(report.environments.len(), "environment")
         );
         return out;
     }
     let open = report.open_findings();
     let _ = write!(
         out,
-        "⚠️ **{total} findings** in {} workers of {} environments",
-        report
-            .environments
-            .iter()
-            .flat_map(|environment| &environment.workers)
-            .filter(|worker| !worker.findings.is_empty())
-            .count(),
-        report.environments.len()
+        "⚠️ **{}** in {} of {}",
+        super::counted(total, "finding"),
+        super::counted(
+            report
+                .environments
+                .iter()
+                .flat_map(|environment| &environment.workers)
+                .filter(|worker| !worker.findings.is_empty())
+                .count(),
+            "worker"
+        ),
+        super::counted(report.environments.len(), "environment")
     );
     if open < total {
         let _ = write!(out, " ({} fixed by this run)", total - open);

@@ -38,6 +38,15 @@ pub const DEFAULT_API_KEY_ENV: &str = "OCTOPUS_API_KEY";
 /// `text` with its control characters escaped (`\u{1b}` as `\x1b`, a newline as `\n`),
 /// so that a string from the API cannot move the cursor, clear the screen or forge a
 /// line of the report.
+/// `1 worker`, `2 workers`: a count with its noun.
+pub(crate) fn counted(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("{count} {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
 pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
     let escaped = |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
     if !text.chars().any(escaped) {

@@ -48,9 +48,9 @@ pub fn outcome(outcome: WriteOutcome) -> &'static str {
 pub fn summary(report: &StatusReport) -> String {
     let total: usize = report.findings().count();
     let mut text = format!(
-        "{} environments, {} workers: ",
-        report.environments.len(),
-        report.worker_count()
+        "{}, {}: ",
+        super::counted(report.environments.len(), "environment"),
+        super::counted(report.worker_count(), "worker")
     );
     if total == 0 {
         text.push_str("in sync");
@@ -61,7 +61,7 @@ pub fn summary(report: &StatusReport) -> String {
         .iter()
         .map(|(kind, count)| format!("{count} {kind}"))
         .collect();
-    let _ = write!(text, "{total} findings ({})", counts.join(", "));
+    let _ = write!(text, "{} ({})", super::counted(total, "finding"), counts.join(", "));
     let fixed = total - report.open_findings();
     if fixed > 0 {
         let _ = write!(text, ", {fixed} fixed");
