@@ -134,18 +134,23 @@ pub fn explain(
 /// The leaves of the worker's effective `octopus:` block, by their full path
 /// (`octopus.auth.bearerTokenSecret`); with `key`, those at or below it.
 fn octopus(fleet: &Fleet, worker: &Worker, key: Option<&str>) -> Vec<Leaf> {
-    const PREFIX: &str = "octopus";
+    block_leaves(fleet, "octopus", &fleet.cluster_of(worker).octopus_node, key)
+}
+
+/// The leaves of `node`, a declaration block known as `prefix`, by their full path;
+/// with `key`, those at or below it (none when `key` is outside the block).
+fn block_leaves(fleet: &Fleet, prefix: &str, node: &Node, key: Option<&str>) -> Vec<Leaf> {
     let inner = match key {
         None => None,
-        Some(key) if PREFIX.starts_with(key) => None,
-        Some(key) => match key.strip_prefix(PREFIX).and_then(|rest| rest.strip_prefix('.')) {
+        Some(key) if prefix.starts_with(key) => None,
+        Some(key) => match key.strip_prefix(prefix).and_then(|rest| rest.strip_prefix('.')) {
             Some(rest) => Some(rest),
             None => return Vec::new(),
         },
     };
-    let mut found = leaves(fleet, &fleet.cluster_of(worker).octopus_node, inner);
+    let mut found = leaves(fleet, node, inner);
     for leaf in &mut found {
-        leaf.path = format!("{PREFIX}.{}", leaf.path);
+        leaf.path = format!("{prefix}.{}", leaf.path);
     }
     found
 }
@@ -153,23 +158,10 @@ fn octopus(fleet: &Fleet, worker: &Worker, key: Option<&str>) -> Vec<Leaf> {
 /// The leaves of the worker's effective `secrets.externalSecret`, by their full path
 /// (`secrets.externalSecret.storeRef.name`); with `key`, those at or below it.
 fn secrets(fleet: &Fleet, worker: &Worker, key: Option<&str>) -> Vec<Leaf> {
-    const PREFIX: &str = "secrets.externalSecret";
-    let Some(external_secret) = &fleet.cluster_of(worker).external_secret else {
-        return Vec::new();
-    };
-    let inner = match key {
-        None => None,
-        Some(key) if PREFIX.starts_with(key) => None,
-        Some(key) => match key.strip_prefix(PREFIX).and_then(|rest| rest.strip_prefix('.')) {
-            Some(rest) => Some(rest),
-            None => return Vec::new(),
-        },
-    };
-    let mut found = leaves(fleet, &external_secret.node, inner);
-    for leaf in &mut found {
-        leaf.path = format!("{PREFIX}.{}", leaf.path);
+    match &fleet.cluster_of(worker).external_secret {
+        Some(external_secret) => block_leaves(fleet, "secrets.externalSecret", &external_secret.node, key),
+        None => Vec::new(),
     }
-    found
 }
 
 /// The text report: one line per leaf, value then origin.

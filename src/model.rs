@@ -347,33 +347,26 @@ fn located<T: Clone>(value: Option<T>, node: Option<&Node>, default: T) -> Locat
 /// no organisation's domain, so it claims nobody else's keys.
 pub(crate) const DEFAULT_LABEL_PREFIX: &str = "workergen";
 
+/// A setting of `workergen.yaml` typed, its type errors reported.
+fn setting<T: serde::de::DeserializeOwned>(node: Option<&Node>, report: &mut Report) -> Option<T> {
+    let mut diagnostics = Vec::new();
+    let value = node.and_then(|node| from_node(node, &mut diagnostics));
+    report.extend(diagnostics);
+    value
+}
+
 fn resolve_settings(loaded: &Loaded, report: &mut Report) -> (Settings, Option<Node>) {
     let root = loaded
         .repo
         .as_ref()
         .and_then(|parsed| top_map(parsed, decl::REPO_KEYS, report));
     let accept_eula = root.and_then(|root| root.get("acceptEula"));
-    let accept: Option<bool> = accept_eula.and_then(|node| {
-        let mut diagnostics = Vec::new();
-        let value = from_node(node, &mut diagnostics);
-        report.extend(diagnostics);
-        value
-    });
+    let accept: Option<bool> = setting(accept_eula, report);
     let output_node = root.and_then(|root| root.get("output"));
-    let output: Option<String> = output_node.and_then(|node| {
-        let mut diagnostics = Vec::new();
-        let value = from_node(node, &mut diagnostics);
-        report.extend(diagnostics);
-        value
-    });
+    let output: Option<String> = setting(output_node, report);
     let gitops: GitopsSpec = typed(root, "gitops", report);
     let prefix_node = root.and_then(|root| root.get("labelPrefix"));
-    let label_prefix: Option<String> = prefix_node.and_then(|node| {
-        let mut diagnostics = Vec::new();
-        let value = from_node(node, &mut diagnostics);
-        report.extend(diagnostics);
-        value
-    });
+    let label_prefix: Option<String> = setting(prefix_node, report);
     let engine_node = root.and_then(|root| root.get_path(["gitops", "engine"]));
     let argocd = gitops.argocd.unwrap_or_default();
     let flux = gitops.flux.unwrap_or_default();

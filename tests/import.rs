@@ -324,13 +324,7 @@ fn helm_renders_the_same_manifests_from_the_install_and_from_the_declarations() 
     assert_eq!(run.code, 0, "{}", run.stderr);
     let render = workergen(dir.path(), &["render"]);
     assert_eq!(render.code, 0, "{}", render.stderr);
-    let swap = [
-        "--set",
-        "agent.bearerToken=",
-        "--set",
-        "agent.bearerTokenSecretName=octopus-worker-token",
-    ]
-    .map(String::from);
+    let swap = token_as_secret();
     let cases: [(&str, &str, Vec<String>); 2] = [
         ("deploy", "octopus-agent-deploy", set_arguments(&fixture("deploy.sh"))),
         (
@@ -341,7 +335,7 @@ fn helm_renders_the_same_manifests_from_the_install_and_from_the_declarations() 
     ];
     for (release, namespace, install) in cases {
         assert!(!install.is_empty(), "no arguments read for {release}");
-        let installed = helm("3.13.2", release, namespace, &[install, swap.to_vec()].concat());
+        let installed = helm("3.13.2", release, namespace, &[install, swap.clone()].concat());
         let values: PathBuf = dir
             .path()
             .join(format!("rendered/production/eu-west-1/{release}/values.yaml"));
@@ -875,22 +869,12 @@ fn helm_headers_and_a_bom_are_read_and_all_values_or_nothing_are_refused() {
     let text = std::fs::read_to_string(fixture("bom-build.yaml")).unwrap();
     let install = inputs.path().join("bom-build-install.yaml");
     std::fs::write(&install, text.trim_start_matches('\u{feff}')).unwrap();
-    let swap = [
-        "--set",
-        "agent.bearerToken=",
-        "--set",
-        "agent.bearerTokenSecretName=octopus-worker-token",
-    ]
-    .map(String::from);
+    let swap = token_as_secret();
     let installed = helm(
         "3.13.2",
         "bom-build",
         "octopus-agent-bom-build",
-        &[
-            vec!["--values".to_owned(), install.display().to_string()],
-            swap.to_vec(),
-        ]
-        .concat(),
+        &[vec!["--values".to_owned(), install.display().to_string()], swap.clone()].concat(),
     );
     let values = dir.path().join("rendered/production/eu-west-1/bom-build/values.yaml");
     let ours = helm(
@@ -943,19 +927,13 @@ fn a_powershell_wizard_command_reads_as_its_bash_twin() {
     }
     let render = workergen(powershell.path(), &["render"]);
     assert_eq!(render.code, 0, "{}", render.stderr);
-    let swap = [
-        "--set",
-        "agent.bearerToken=",
-        "--set",
-        "agent.bearerTokenSecretName=octopus-worker-token",
-    ]
-    .map(String::from);
+    let swap = token_as_secret();
     // What PowerShell passes to helm is what bash passes for the twin.
     let installed = helm(
         "3.13.2",
         "deploy",
         "octopus-agent-deploy",
-        &[set_arguments(&fixture("deploy.sh")), swap.to_vec()].concat(),
+        &[set_arguments(&fixture("deploy.sh")), swap.clone()].concat(),
     );
     let values = powershell
         .path()
@@ -1051,18 +1029,12 @@ fn set_values_read_as_helm_reads_them_or_are_refused_with_its_reason() {
     }
     let render = workergen(dir.path(), &["render"]);
     assert_eq!(render.code, 0, "{}", render.stderr);
-    let swap = [
-        "--set",
-        "agent.bearerToken=",
-        "--set",
-        "agent.bearerTokenSecretName=octopus-worker-token",
-    ]
-    .map(String::from);
+    let swap = token_as_secret();
     let installed = helm(
         "3.13.2",
         "deploy",
         "octopus-agent-deploy",
-        &[set_arguments(&path), swap.to_vec()].concat(),
+        &[set_arguments(&path), swap.clone()].concat(),
     );
     let values = dir.path().join("rendered/production/eu-west-1/deploy/values.yaml");
     let ours = helm(
@@ -1199,4 +1171,17 @@ fn a_set_integer_no_values_file_can_render_is_refused_and_helm_agrees_why() {
         "Helm renders both alike: the refusal is not needed"
     );
     assert!(from_file.contains("1e+06"), "the float form");
+}
+
+/// `--set` arguments that put the token as import declares it: no plaintext token, the
+/// Secret that holds it instead.
+fn token_as_secret() -> Vec<String> {
+    [
+        "--set",
+        "agent.bearerToken=",
+        "--set",
+        "agent.bearerTokenSecretName=octopus-worker-token",
+    ]
+    .map(String::from)
+    .to_vec()
 }
