@@ -506,6 +506,21 @@ fn scrub_secrets(text: &str, secrets: &[String]) -> String {
 /// refused outright are `decl::is_plaintext_key`, all of
 /// which this matches too.
 pub(crate) fn is_credential_key(name: &str) -> bool {
+    // Every key of every file is asked, and a fleet has few distinct keys: each thread
+    // remembers its answers (the near-miss distances were most of `load`).
+    thread_local! {
+        static KNOWN: std::cell::RefCell<rustc_hash::FxHashMap<String, bool>> = std::cell::RefCell::default();
+    }
+    if let Some(known) = KNOWN.with(|known| known.borrow().get(name).copied()) {
+        return known;
+    }
+    let answer = credential_key(name);
+    KNOWN.with(|known| known.borrow_mut().insert(name.to_string(), answer));
+    answer
+}
+
+/// [`is_credential_key`], worked out.
+fn credential_key(name: &str) -> bool {
     let key = normalize_key(name);
     const EXACT: &[&str] = &[
         "bearertoken",
@@ -561,7 +576,9 @@ fn near_credential_key(key: &str) -> bool {
         // One edit for short keys, two for long ones: `token` is not `taken`-proof, but
         // hiding a harmless value costs less than printing a credential.
         let allowed = if candidate.len() >= 8 { 2 } else { 1 };
-        strsim::damerau_levenshtein(key, candidate) <= allowed
+        // Each edit changes the length by one at most: most keys are ruled out by their
+        // length alone, without the distance (every key of every file comes here).
+        key.len().abs_diff(candidate.len()) <= allowed && strsim::damerau_levenshtein(key, candidate) <= allowed
     })
 }
 

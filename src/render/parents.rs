@@ -71,16 +71,18 @@ impl Plan {
         for (index, folder) in destinations.iter().enumerate() {
             clusters.entry(folder.clone()).or_default().push(index);
         }
+        // A cluster's workers share its chart: its first installed worker speaks for it.
         let mut versions: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         let mut owners = BTreeMap::new();
-        for worker in fleet.workers.iter().filter(|worker| worker.installed) {
-            let folder = destinations[worker.cluster].as_str();
+        for (index, worker) in first_workers(fleet).into_iter().enumerate() {
+            let Some(worker) = worker else { continue };
+            let folder = destinations[index].as_str();
             versions
                 .entry(folder)
                 .or_default()
                 .insert(worker.chart.version.value.as_str());
-            let owner = owners.entry(folder.to_string()).or_insert(worker.cluster);
-            *owner = (*owner).min(worker.cluster);
+            // Clusters come in fleet order: the first with workers owns the destination.
+            owners.entry(folder.to_string()).or_insert(index);
         }
         let crds = versions
             .into_iter()
