@@ -296,11 +296,16 @@ fn cluster_application(
     Ok(yaml::emit_after(marker(fleet, files), &node))
 }
 
-/// A kustomization listing `resources`.
-fn kustomization(marker: &str, resources: &[String]) -> String {
-    let mut text = format!("{marker}apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n");
+/// A kustomization listing `resources` (which may be none: it then builds to nothing).
+pub(super) fn kustomization(marker: &str, resources: &[String]) -> String {
+    let mut text = format!("{marker}apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
+    if resources.is_empty() {
+        text.push_str("resources: []\n");
+        return text;
+    }
+    text.push_str("resources:\n");
     for resource in resources {
-        // Paths of generated files and folders: each has a `/`, so YAML reads it as text.
+        // Generated file names and paths (`.yaml` or a `/` in each): YAML reads them as text.
         text.push_str(&format!("  - {resource}\n"));
     }
     text

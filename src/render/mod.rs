@@ -457,10 +457,7 @@ fn render_cluster(
         // No worker installed: a folder that builds to nothing, so the engine prunes
         // what it applied from there before.
         if engine != Engine::None && !inline {
-            let text = format!(
-                "{}apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n",
-                marker(fleet, &cluster_files)
-            );
+            let text = cluster_objects::kustomization(&marker(fleet, &cluster_files), &[]);
             out.files.push((folder.join("kustomization.yaml"), text.into_bytes()));
         }
         return Ok(out);

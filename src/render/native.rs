@@ -31,7 +31,7 @@ pub(super) fn object(name: &str, context: &Context) -> Option<Node> {
 }
 
 /// `{{ text | yaml }}`: a string.
-fn text(text: &str) -> Node {
+pub(super) fn text(text: &str) -> Node {
     Node::generated(Value::Str(text.to_string()))
 }
 
@@ -42,7 +42,7 @@ fn map<const N: usize>(entries: [(&str, Node); N]) -> Node {
 
 /// A map with its entries in key order, as the emitter writes them: it then writes
 /// them without sorting a copy.
-fn map_of<'a>(entries: impl IntoIterator<Item = (&'a str, Node)>) -> Node {
+pub(super) fn map_of<'a>(entries: impl IntoIterator<Item = (&'a str, Node)>) -> Node {
     let mut entries: Vec<(Key, Node)> = entries
         .into_iter()
         .map(|(name, node)| (Key::generated(name), node))
@@ -52,7 +52,7 @@ fn map_of<'a>(entries: impl IntoIterator<Item = (&'a str, Node)>) -> Node {
 }
 
 /// `- item` lines; a key followed by no item at all reads as null.
-fn list(items: Vec<Node>) -> Node {
+pub(super) fn list(items: Vec<Node>) -> Node {
     if items.is_empty() {
         Node::generated(Value::Null)
     } else {

@@ -23,6 +23,8 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use super::cluster_objects::kustomization;
+use super::native::{list, map_of as map, text};
 use super::{cluster_labels, marker, object, Context, TemplateError, Templates};
 use crate::crds::{self, Crd};
 use crate::decl::Engine;
@@ -233,26 +235,8 @@ fn cluster_path(fleet: &Fleet, environment: &str, cluster: &Cluster) -> String {
     format!("{}/{environment}/{}", fleet.settings.output.value, cluster.name)
 }
 
-fn text(value: &str) -> Node {
-    Node::generated(Value::Str(value.to_string()))
-}
-
 fn boolean(value: bool) -> Node {
     Node::generated(Value::Bool(value))
-}
-
-fn map<'a>(entries: impl IntoIterator<Item = (&'a str, Node)>) -> Node {
-    let mut node = Node::map(crate::source::Loc::default());
-    if let Value::Map(map) = &mut node.value {
-        for (name, value) in entries {
-            map.push(yaml::Key::generated(name), value);
-        }
-    }
-    node
-}
-
-fn list(items: Vec<Node>) -> Node {
-    Node::generated(Value::Seq(items))
 }
 
 fn labels(fleet: &Fleet, environment: Option<&str>, cluster: Option<&str>) -> Node {
@@ -448,21 +432,6 @@ fn app_project(fleet: &Fleet, plan: &Plan) -> Node {
             ]),
         ),
     ])
-}
-
-/// A kustomization listing `resources` (which may be none).
-fn kustomization(marker: &str, resources: &[String]) -> String {
-    let mut text = format!("{marker}apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
-    if resources.is_empty() {
-        text.push_str("resources: []\n");
-    } else {
-        text.push_str("resources:\n");
-        for resource in resources {
-            // Generated file names and paths: YAML reads each as text.
-            text.push_str(&format!("  - {resource}\n"));
-        }
-    }
-    text
 }
 
 /// The folders the parents of `touched` destinations are written in (for a scoped render).

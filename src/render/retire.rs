@@ -27,29 +27,40 @@ pub(crate) struct Retired {
 }
 
 /// The cluster folders under `root` (inside `scope`) that hold workergen's worker
-/// manifests and that `wanted` no longer has.
+/// manifests and that `wanted` no longer has: [`retired_in`] of the manifests found
+/// in the folders it no longer has.
 pub(crate) fn retired(root: &Path, wanted: &Files, scope: &[PathBuf]) -> std::io::Result<Vec<Retired>> {
     let mut found = Vec::new();
-    for environment in folders(root)? {
-        if environment.starts_with('_') {
-            continue;
-        }
+    // `_crds/`, `_flux/` and `_argocd/` hold no cluster folder: not listed at all.
+    for environment in folders(root)?.into_iter().filter(|name| !name.starts_with('_')) {
         for cluster in folders(&root.join(&environment))? {
             let relative = Path::new(&environment).join(&cluster);
             let in_scope = scope.iter().any(|folder| relative.starts_with(folder));
-            if cluster.starts_with('_') || !in_scope || is_wanted(wanted, &relative) {
-                continue;
-            }
-            let workers = installed_workers(&root.join(&relative))?;
-            if !workers.is_empty() {
-                found.push(Retired {
-                    folder: format!("{environment}/{cluster}"),
-                    workers,
-                });
+            if in_scope && !is_wanted(wanted, &relative) {
+                found.extend(manifest_heads(root, &environment, &cluster)?);
             }
         }
     }
-    Ok(found)
+    Ok(retired_in(&found, wanted))
+}
+
+/// The worker manifests in the cluster folder `<environment>/<cluster>` under `root`,
+/// by their path relative to `root`, each with its first bytes (enough for the marker).
+fn manifest_heads(root: &Path, environment: &str, cluster: &str) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    let folder = root.join(environment).join(cluster);
+    let mut heads = Vec::new();
+    for worker in folders(&folder)? {
+        for file in WORKER_MANIFESTS {
+            let mut head = vec![0u8; MARKER.len()];
+            let read = std::fs::File::open(folder.join(&worker).join(file))
+                .and_then(|mut file| std::io::Read::read(&mut file, &mut head));
+            if let Ok(read) = read {
+                head.truncate(read);
+                heads.push((format!("{environment}/{cluster}/{worker}/{file}"), head));
+            }
+        }
+    }
+    Ok(heads)
 }
 
 /// Whether any wanted file is in `folder`.
@@ -81,23 +92,6 @@ fn folders(folder: &Path) -> std::io::Result<Vec<String>> {
     Ok(names)
 }
 
-/// The workers whose manifest workergen wrote in the cluster folder `folder`.
-fn installed_workers(folder: &Path) -> std::io::Result<Vec<String>> {
-    let mut workers = Vec::new();
-    for worker in folders(folder)? {
-        let owned = WORKER_MANIFESTS.iter().any(|file| {
-            let mut head = [0u8; 64];
-            std::fs::File::open(folder.join(&worker).join(file))
-                .and_then(|mut file| std::io::Read::read(&mut file, &mut head))
-                .is_ok_and(|read| head[..read].starts_with(MARKER.as_bytes()))
-        });
-        if owned {
-            workers.push(worker);
-        }
-    }
-    Ok(workers)
-}
-
 /// The cluster folders among the committed `found` files (paths relative to the output
 /// folder, with their bytes) that hold workergen's worker manifests and that `wanted`
 /// no longer has: what a commit of `wanted` over them would delete.
@@ -110,6 +104,7 @@ pub(crate) fn retired_in(found: &[(String, Vec<u8>)], wanted: &Files) -> Vec<Ret
         };
         let folder = format!("{environment}/{cluster}");
         let installs = !environment.starts_with('_')
+            && !cluster.starts_with('_')
             && WORKER_MANIFESTS.contains(&file)
             && bytes.starts_with(MARKER.as_bytes())
             && !is_wanted(wanted, Path::new(&folder));
@@ -119,7 +114,11 @@ pub(crate) fn retired_in(found: &[(String, Vec<u8>)], wanted: &Files) -> Vec<Ret
     }
     by_folder
         .into_iter()
-        .map(|(folder, workers)| Retired { folder, workers })
+        .map(|(folder, mut workers)| {
+            // A worker with both manifests (an engine switched) is one worker.
+            workers.dedup();
+            Retired { folder, workers }
+        })
         .collect()
 }
 

@@ -11,7 +11,7 @@ use crate::names::{application_name, cluster_application_name, parent_name};
 use crate::render::parents::destination_folder;
 use crate::source::Loc;
 
-use super::names::MAX_APPLICATION_NAME;
+use super::names::{destination_key, MAX_APPLICATION_NAME};
 
 pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
     if fleet.settings.engine.value == Engine::None {
@@ -51,28 +51,20 @@ fn destination_loc(cluster: &Cluster) -> Loc {
         .map_or(cluster.destination_loc, |node| node.loc)
 }
 
-/// A destination as compared: its server URL without scheme case, default port or
-/// trailing `/` (what [`destination_folder`] keeps), or its name.
-fn destination_key(cluster: &Cluster) -> Option<(bool, String)> {
-    match &cluster.destination {
-        Some(Destination::Server(server)) => Some((true, crate::names::destination_folder(Some(server), None))),
-        Some(Destination::Name(name)) => Some((false, name.clone())),
-        None => None,
-    }
-}
-
 /// Each destination gets a folder of its own under `_flux/`: two destinations spelt
 /// differently must not end in one folder, or one would own the other's parents.
 fn check_folders(fleet: &Fleet, report: &mut Report) {
-    let mut seen: HashMap<String, (&Cluster, (bool, String))> = HashMap::default();
+    let mut seen: HashMap<String, (&Cluster, String)> = HashMap::default();
     for cluster in &fleet.clusters {
-        let Some(key) = destination_key(cluster) else {
+        let Some(destination @ (Destination::Server(written) | Destination::Name(written))) = &cluster.destination
+        else {
             continue;
         };
-        if key.1.trim().is_empty() {
+        if written.trim().is_empty() {
             // An empty `name` or `server` is reported as such.
             continue;
         }
+        let key = destination_key(destination);
         let folder = destination_folder(cluster);
         if folder.is_empty() {
             report.push(

@@ -17,7 +17,7 @@ pub(crate) const RELEASE_PREFIX: usize = 35;
 pub(crate) const MAX_APPLICATION_NAME: usize = 63;
 
 /// A destination cluster, spelt the same way whichever file names it.
-fn destination_key(destination: &Destination) -> String {
+pub(super) fn destination_key(destination: &Destination) -> String {
     match destination {
         // Case, a default port and a trailing `/` do not make another cluster.
         Destination::Server(server) => format!("server {}", crate::names::destination_folder(Some(server), None)),
