@@ -284,6 +284,17 @@ fn helm(chart_version: &str, release: &str, namespace: &str, args: &[String]) ->
     helm_template_args(chart_version, release, namespace, args).unwrap_or_else(|error| panic!("{error}"))
 }
 
+/// The manifests the real chart 3.13.2 renders for `release` in `namespace` from the
+/// values file `values` alone.
+fn from_values(values: &Path, release: &str, namespace: &str) -> String {
+    helm(
+        "3.13.2",
+        release,
+        namespace,
+        &["--values".to_owned(), values.display().to_string()],
+    )
+}
+
 /// The `--set` and `--set-string` arguments of a wizard command, as the shell passes
 /// them: bash runs the file with `helm` a function that prints its arguments.
 fn set_arguments(command_file: &str) -> Vec<String> {
@@ -339,12 +350,7 @@ fn helm_renders_the_same_manifests_from_the_install_and_from_the_declarations() 
         let values: PathBuf = dir
             .path()
             .join(format!("rendered/production/eu-west-1/{release}/values.yaml"));
-        let ours = helm(
-            "3.13.2",
-            release,
-            namespace,
-            &["--values".to_owned(), values.display().to_string()],
-        );
+        let ours = from_values(&values, release, namespace);
         assert_eq!(installed, ours, "{release}: the manifests differ");
         assert!(installed.contains("octopus-worker-token"));
     }
@@ -392,12 +398,7 @@ fn helm_agrees_on_the_migrated_2x_install() {
         &[install, swap.to_vec()].concat(),
     );
     let values = dir.path().join("rendered/staging/legacy/legacy-wizard/values.yaml");
-    let ours = helm(
-        "3.13.2",
-        "legacy-wizard",
-        "legacy-agents",
-        &["--values".to_owned(), values.display().to_string()],
-    );
+    let ours = from_values(&values, "legacy-wizard", "legacy-agents");
     assert_eq!(installed, ours);
     assert!(ours.contains("ReadWriteMany"));
 }
@@ -716,18 +717,8 @@ fn a_cluster_whose_workers_use_other_credentials_gets_its_own_octopus_block() {
     if real_helm().is_none() {
         return;
     }
-    let installed = helm(
-        "3.13.2",
-        "team-b",
-        "octopus-agent-team-b",
-        &["--values".to_owned(), fixture("team-b.yaml")],
-    );
-    let ours = helm(
-        "3.13.2",
-        "team-b",
-        "octopus-agent-team-b",
-        &["--values".to_owned(), values.display().to_string()],
-    );
+    let installed = from_values(Path::new(&fixture("team-b.yaml")), "team-b", "octopus-agent-team-b");
+    let ours = from_values(&values, "team-b", "octopus-agent-team-b");
     assert_eq!(installed, ours, "the manifests differ");
     assert!(installed.contains("team-b-octopus-key"));
 }
@@ -877,12 +868,7 @@ fn helm_headers_and_a_bom_are_read_and_all_values_or_nothing_are_refused() {
         &[vec!["--values".to_owned(), install.display().to_string()], swap.clone()].concat(),
     );
     let values = dir.path().join("rendered/production/eu-west-1/bom-build/values.yaml");
-    let ours = helm(
-        "3.13.2",
-        "bom-build",
-        "octopus-agent-bom-build",
-        &["--values".to_owned(), values.display().to_string()],
-    );
+    let ours = from_values(&values, "bom-build", "octopus-agent-bom-build");
     assert_eq!(installed, ours, "the manifests differ");
 }
 
@@ -938,12 +924,7 @@ fn a_powershell_wizard_command_reads_as_its_bash_twin() {
     let values = powershell
         .path()
         .join("rendered/production/eu-west-1/deploy/values.yaml");
-    let ours = helm(
-        "3.13.2",
-        "deploy",
-        "octopus-agent-deploy",
-        &["--values".to_owned(), values.display().to_string()],
-    );
+    let ours = from_values(&values, "deploy", "octopus-agent-deploy");
     assert_eq!(installed, ours, "the manifests differ");
 }
 
@@ -1037,12 +1018,7 @@ fn set_values_read_as_helm_reads_them_or_are_refused_with_its_reason() {
         &[set_arguments(&path), swap.clone()].concat(),
     );
     let values = dir.path().join("rendered/production/eu-west-1/deploy/values.yaml");
-    let ours = helm(
-        "3.13.2",
-        "deploy",
-        "octopus-agent-deploy",
-        &["--values".to_owned(), values.display().to_string()],
-    );
+    let ours = from_values(&values, "deploy", "octopus-agent-deploy");
     assert_eq!(installed, ours, "the manifests differ");
 }
 

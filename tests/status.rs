@@ -183,6 +183,17 @@ struct Fixture {
 }
 
 impl Fixture {
+    /// The port of the test Octopus server, to write its URL another way.
+    fn port(&self) -> String {
+        self.api
+            .url
+            .trim_end_matches('/')
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .to_string()
+    }
+
     fn new() -> Self {
         Self::with_state(state())
     }
@@ -981,14 +992,7 @@ fn a_release_and_namespace_shared_by_two_declarations_matches_nothing_and_is_not
 fn the_same_server_spelt_two_ways_is_one_server_and_its_workers_are_not_orphans() {
     let fixture = Fixture::new();
     fixture.api.state.lock().unwrap().installation_id = "a3a4b3e0-0f0d-4bd7-9b5a-aa2f1a3c4a11".into();
-    let port = fixture
-        .api
-        .url
-        .trim_end_matches('/')
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .to_string();
+    let port = fixture.port();
     // `localhost` and `127.0.0.1` are two URLs of one server, and `default` is `Default`.
     other_environment(
         &fixture,
@@ -1050,14 +1054,7 @@ fn the_same_server_spelt_two_ways_is_one_server_and_its_workers_are_not_orphans(
 fn display_names_are_unique_per_server_however_it_is_spelt() {
     let fixture = Fixture::new();
     // The production server written another way, its space in another case.
-    let port = fixture
-        .api
-        .url
-        .trim_end_matches('/')
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .to_string();
+    let port = fixture.port();
     other_environment(
         &fixture,
         &format!("http://127.0.0.1:{port}//"),
