@@ -55,7 +55,10 @@ const CLUSTER_KINDS: [(&str, &str); 5] = [
 
 /// Where each cluster file deploys and what its destination shares, for the whole fleet.
 #[derive(Debug, Default)]
-pub(crate) struct Plan {
+pub(crate) struct Plan<'f> {
+    /// The first installed worker of each cluster, by cluster index: a cluster's
+    /// workers share its chart, so it speaks for them.
+    first: Vec<Option<&'f Worker>>,
     /// Each cluster's destination folder, by cluster index.
     destinations: Vec<String>,
     /// The clusters of each destination, in fleet order (environment, then cluster).
@@ -66,17 +69,17 @@ pub(crate) struct Plan {
     owners: BTreeMap<String, usize>,
 }
 
-impl Plan {
-    pub(crate) fn of(fleet: &Fleet) -> Self {
+impl<'f> Plan<'f> {
+    pub(crate) fn of(fleet: &'f Fleet) -> Self {
         let destinations: Vec<String> = fleet.clusters.iter().map(destination_folder).collect();
         let mut clusters: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (index, folder) in destinations.iter().enumerate() {
             clusters.entry(folder.clone()).or_default().push(index);
         }
-        // A cluster's workers share its chart: its first installed worker speaks for it.
+        let first = first_workers(fleet);
         let mut versions: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         let mut owners = BTreeMap::new();
-        for (index, worker) in first_workers(fleet).into_iter().enumerate() {
+        for (index, worker) in first.iter().enumerate() {
             let Some(worker) = worker else { continue };
             let folder = destinations[index].as_str();
             versions
@@ -91,6 +94,7 @@ impl Plan {
             .filter_map(|(folder, versions)| Some((folder.to_string(), crds::for_chart(crds::newest(versions)?))))
             .collect();
         Self {
+            first,
             destinations,
             clusters,
             crds,
@@ -140,12 +144,11 @@ pub(crate) fn files(
 ) -> Result<Vec<(PathBuf, Vec<u8>)>, TemplateError> {
     match fleet.settings.engine.value {
         Engine::Flux => {
-            let first = first_workers(fleet);
             let touched: Vec<&str> = touched.iter().copied().collect();
             // One destination per task, as the clusters are rendered.
             let per_destination: Vec<Vec<(PathBuf, Vec<u8>)>> = touched
                 .par_iter()
-                .map(|folder| flux_destination(fleet, templates, plan, &first, folder))
+                .map(|folder| flux_destination(fleet, templates, plan, folder))
                 .collect::<Result<_, _>>()?;
             Ok(per_destination.into_iter().flatten().collect())
         }
@@ -169,7 +172,6 @@ fn flux_destination(
     fleet: &Fleet,
     templates: &Templates,
     plan: &Plan,
-    first: &[Option<&Worker>],
     folder: &str,
 ) -> Result<Vec<(PathBuf, Vec<u8>)>, TemplateError> {
     let root = PathBuf::from(FLUX_FOLDER).join(folder);
@@ -182,7 +184,7 @@ fn flux_destination(
     let mut sources = BTreeSet::new();
     for index in clusters {
         let cluster = &fleet.clusters[*index];
-        let Some(worker) = first[*index] else {
+        let Some(worker) = plan.first[*index] else {
             continue;
         };
         let name = names::oci_repository_name(&worker.chart.name.value, &worker.chart.version.value);
