@@ -1178,6 +1178,28 @@ fn retry_after_is_read_in_both_forms_capped_and_announced() {
     assert!(run.stderr.contains("waits are cut to 0.2 s"), "{}", run.stderr);
 }
 
+#[test]
+fn the_retry_budget_is_the_runs_not_each_requests() {
+    let fixture = Fixture::new();
+    // Two requests each asked to wait: the first wait fits the run's budget, the second
+    // would pass it, so the run stops at the second answer rather than wait again.
+    for path in ["/api/Spaces-1/workers/all", "/api/Spaces-1/workerpools/all"] {
+        let mut busy = Fault::new("GET", path, 503, 1);
+        busy.retry_after = Some("1".into());
+        fixture.api.fail(busy);
+    }
+    let run = fixture.run_env(
+        &["--env", "production"],
+        &[
+            ("WORKERGEN_HTTP_MAX_WAIT_MS", "300"),
+            ("WORKERGEN_HTTP_RETRY_BUDGET_MS", "400"),
+        ],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(run.stderr.matches("retrying in 0.3 s").count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("answered 503"), "{}", run.stderr);
+}
+
 /// The largest resident set `pid` reached (`VmHWM`, kB), polled until it exits.
 #[cfg(target_os = "linux")]
 fn peak_kb(child: &mut std::process::Child) -> u64 {

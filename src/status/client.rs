@@ -17,7 +17,7 @@
 //! [`ClientOptions::max_wait`] at a time and [`RETRY_BUDGET`] in all, with a message;
 //! bodies are read through a size limit, as a stream.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +43,12 @@ pub struct ClientOptions {
     pub max_wait: Duration,
     /// The most bytes one response body may have.
     pub body_limit: u64,
+    /// Milliseconds waited for retries so far by every client made from these options
+    /// (clones share it): one run waits at most [`RETRY_BUDGET`] in all, however many
+    /// requests, environments or servers it has.
+    pub waited_ms: Arc<AtomicU64>,
+    /// The most one run waits for retries in all ([`RETRY_BUDGET`] unless a test says).
+    pub retry_budget: Duration,
 }
 
 impl ClientOptions {
@@ -79,6 +85,13 @@ impl ClientOptions {
                 .parse()
                 .map_err(|_| format!("`WORKERGEN_HTTP_MAX_WAIT_MS={text}` is not a number of milliseconds"))?;
             options.max_wait = Duration::from_millis(millis);
+        }
+        if let Some(text) = text("WORKERGEN_HTTP_RETRY_BUDGET_MS") {
+            let millis: u64 = text
+                .trim()
+                .parse()
+                .map_err(|_| format!("`WORKERGEN_HTTP_RETRY_BUDGET_MS={text}` is not a number of milliseconds"))?;
+            options.retry_budget = Duration::from_millis(millis);
         }
         if let Some(text) = text("WORKERGEN_HTTP_MAX_BODY_MB") {
             let megabytes: u64 = text
@@ -118,12 +131,14 @@ impl Default for ClientOptions {
             max_wait: Duration::from_secs(60),
             // A `workers/all` of 40,000 workers (about 2.5 KB each as JSON).
             body_limit: 100_000_000,
+            waited_ms: Arc::new(AtomicU64::new(0)),
+            retry_budget: RETRY_BUDGET,
         }
     }
 }
 
-/// The most one request waits for retries in all, `Retry-After` included: past it, the
-/// last answer is the error.
+/// The most one run waits for retries in all, `Retry-After` included, across every
+/// request and server: past it, the last answer is the error.
 pub const RETRY_BUDGET: Duration = Duration::from_secs(180);
 
 /// What the answers other than `workers/all` may weigh: a thousand spaces, pools or
@@ -350,7 +365,6 @@ impl<'a> Client<'a> {
 
     fn send(&self, method: Method, path: &str, body: Option<&[u8]>) -> Result<Body, StatusError> {
         let mut delay = self.options.backoff;
-        let mut waited = Duration::ZERO;
         let mut tries = 0;
         loop {
             tries += 1;
@@ -359,16 +373,36 @@ impl<'a> Client<'a> {
                 Attempt::Failed(error) => return Err(error),
                 Attempt::Retry(_, error) if tries >= self.options.attempts.max(1) => return Err(error),
                 Attempt::Retry(retry_after, error) => {
-                    let Some(wait) = next_wait(retry_after, delay, self.options.max_wait, waited) else {
+                    let Some(wait) = self.reserve_wait(retry_after, delay) else {
                         return Err(error);
                     };
                     (self.waiting)(&waiting_message(&error, retry_after, wait));
                     std::thread::sleep(wait);
-                    waited += wait;
                     delay = delay.saturating_mul(2);
                 }
             }
         }
+    }
+
+    /// The next wait, taken from the run's budget (shared with the other threads' clients);
+    /// `None` when the budget cannot hold it.
+    fn reserve_wait(&self, retry_after: Option<RetryAfter>, backoff: Duration) -> Option<Duration> {
+        let mut wait = None;
+        self.options
+            .waited_ms
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |waited_ms| {
+                let waited = Duration::from_millis(waited_ms);
+                wait = next_wait(
+                    retry_after,
+                    backoff,
+                    self.options.max_wait,
+                    self.options.retry_budget,
+                    waited,
+                );
+                wait.map(|wait| waited_ms.saturating_add(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX)))
+            })
+            .ok()?;
+        wait
     }
 
     /// One request, with the same-origin redirects of a GET followed.
@@ -586,15 +620,16 @@ fn http_date(value: &str) -> Option<u64> {
 }
 
 /// How long to wait before the next try: what the server asked (at most `max_wait`), or
-/// the backoff; `None` when that would pass the [`RETRY_BUDGET`] already `waited` into.
+/// the backoff; `None` when that would pass the `budget` the run has already `waited` into.
 fn next_wait(
     retry_after: Option<RetryAfter>,
     backoff: Duration,
     max_wait: Duration,
+    budget: Duration,
     waited: Duration,
 ) -> Option<Duration> {
     let wait = retry_after.map_or(backoff, |RetryAfter(asked)| asked.min(max_wait));
-    (waited + wait <= RETRY_BUDGET).then_some(wait)
+    (waited + wait <= budget).then_some(wait)
 }
 
 fn waiting_message(error: &StatusError, retry_after: Option<RetryAfter>, wait: Duration) -> String {
@@ -675,15 +710,24 @@ mod tests {
         let max = Duration::from_secs(60);
         let backoff = Duration::from_millis(500);
         let asked = |seconds| Some(RetryAfter(Duration::from_secs(seconds)));
-        assert_eq!(next_wait(asked(100_000), backoff, max, Duration::ZERO), Some(max));
         assert_eq!(
-            next_wait(asked(3), backoff, max, Duration::ZERO),
+            next_wait(asked(100_000), backoff, max, RETRY_BUDGET, Duration::ZERO),
+            Some(max)
+        );
+        assert_eq!(
+            next_wait(asked(3), backoff, max, RETRY_BUDGET, Duration::ZERO),
             Some(Duration::from_secs(3))
         );
-        assert_eq!(next_wait(None, backoff, max, Duration::ZERO), Some(backoff));
-        assert_eq!(next_wait(asked(60), backoff, max, Duration::from_secs(120)), Some(max));
         assert_eq!(
-            next_wait(asked(60), backoff, max, Duration::from_secs(121)),
+            next_wait(None, backoff, max, RETRY_BUDGET, Duration::ZERO),
+            Some(backoff)
+        );
+        assert_eq!(
+            next_wait(asked(60), backoff, max, RETRY_BUDGET, Duration::from_secs(120)),
+            Some(max)
+        );
+        assert_eq!(
+            next_wait(asked(60), backoff, max, RETRY_BUDGET, Duration::from_secs(121)),
             None,
             "past the budget"
         );
