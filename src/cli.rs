@@ -95,13 +95,18 @@ pub(crate) struct ImportArgs {
     #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long, value_name = "VERSION")]
     pub(crate) installed_version: Option<String>,
+    /// The chart the installs ran (a folder or a `.tgz`, as `helm pull --version V`
+    /// saves it): each worker's manifests are then rendered by Helm from the install's
+    /// values and from the declared ones, and must be the same.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) chart: Option<PathBuf>,
     /// `helm get values -o yaml RELEASE` outputs saved as `<release>.yaml`, or files
     /// holding the wizard's `helm upgrade --install ...` command.
     #[arg(value_name = "FILE", required_unless_present = "from_octopus")]
     pub(crate) files: Vec<PathBuf>,
     /// Only list the Kubernetes workers ENV's Octopus space has registered (release,
     /// namespace, pools, declared or not) and how to save their values; writes nothing.
-    #[arg(long, conflicts_with_all = ["cluster", "files", "force", "secret_name", "dry_run", "installed_version"])]
+    #[arg(long, conflicts_with_all = ["cluster", "files", "force", "secret_name", "dry_run", "installed_version", "chart"])]
     pub(crate) from_octopus: bool,
 }
 

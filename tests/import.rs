@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::util::{helm_template_args, real_helm, workergen, Run};
+use crate::util::{helm_template_args, real_helm, reference_chart, workergen, workergen_env, Run};
 
 /// The plaintext credentials in the fixtures: none may appear in any output or file.
 const SECRETS: &[&str] = &[
@@ -1160,4 +1160,78 @@ fn token_as_secret() -> Vec<String> {
     ]
     .map(String::from)
     .to_vec()
+}
+
+/// `--set a=null` deletes a chart default, which no declaration can do: the data alone
+/// cannot tell whether that matters, so without `--chart` the import stops and says so;
+/// with the real chart, a deletion that renders the same manifests is adopted, and one
+/// that breaks the chart is refused with Helm's own error.
+#[test]
+fn a_deleted_chart_default_is_settled_by_the_real_chart() {
+    let (Some(helm), Some(chart)) = (real_helm(), reference_chart("3.13.2")) else {
+        return;
+    };
+    let inputs = tempfile::tempdir().unwrap();
+    let command = |name: &str, extra: &str| {
+        let text = std::fs::read_to_string(fixture("deploy.sh"))
+            .unwrap()
+            .replace("  deploy \\\n", &format!("  --set {extra} \\\n  deploy \\\n"));
+        let path = inputs.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let harmless = command("harmless.sh", "agent.machinePolicyName=null");
+    let breaking = command("breaking.sh", "agent.securityContext=null");
+    let path = format!(
+        "{}:{}",
+        helm.parent().unwrap().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let chart = chart.display().to_string();
+    let run_import = |dir: &Path, extra: &[&str], file: &str| {
+        let mut args = vec!["import", "--env", "production", "--cluster", "eu-west-1"];
+        args.extend(extra);
+        args.push(file);
+        workergen_env(dir, &args, [("PATH", path.as_str())])
+    };
+
+    let dir = repo();
+    let run = run_import(dir.path(), &[], &harmless);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("agent.machinePolicyName (imported null")
+            && run
+                .stdout
+                .contains("`--chart` lets the chart tell whether that matters"),
+        "{}",
+        run.stdout
+    );
+    assert!(!dir.path().join("environments/production/eu-west-1.yaml").exists());
+
+    let run = run_import(dir.path(), &["--chart", &chart], &harmless);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(
+            "ok      deploy: renders the imported values and the same manifests (+ agent.bearerTokenSecretName, agent.machinePolicyName deleted by the install changes nothing)"
+        ),
+        "{}",
+        run.stdout
+    );
+
+    let dir = repo();
+    let run = run_import(dir.path(), &["--chart", &chart], &breaking);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("agent.securityContext (imported null")
+            && run.stdout.contains("the chart fails on the install's values")
+            && run.stdout.contains("readOnlyRootFilesystem"),
+        "{}",
+        run.stdout
+    );
+    assert!(!dir.path().join("environments/production/eu-west-1.yaml").exists());
+
+    // A path that is no chart is a usage error before anything is read.
+    let run = run_import(dir.path(), &["--chart", inputs.path().to_str().unwrap()], &harmless);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("is neither a chart folder"), "{}", run.stderr);
 }

@@ -17,6 +17,7 @@ pub(crate) mod credentials;
 pub(crate) mod factor;
 pub mod helm_set;
 pub mod input;
+pub(crate) mod manifests;
 pub(crate) mod octopus;
 pub(crate) mod plan;
 pub(crate) mod roundtrip;

@@ -21,6 +21,7 @@ use crate::tree::fs::FsTree;
 use crate::tree::{Entry, FileTree};
 use crate::yaml::{self, KeyPath, Limits, Node};
 
+use super::manifests::Chart;
 use super::tree;
 
 /// The working tree with some files replaced or added (the planned ones).
@@ -103,6 +104,13 @@ pub(crate) struct Outcome {
     pub(crate) added: Vec<String>,
     /// Key paths where one side has the chart's default and the other nothing.
     pub(crate) defaults: Vec<String>,
+    /// Imported nulls that delete a chart default, which no declaration can do: whether
+    /// that matters only the chart can tell ([`through_chart`]).
+    pub(crate) deletions: Vec<String>,
+    /// The chart rendered the same manifests from both sides ([`through_chart`]).
+    pub(crate) same_manifests: bool,
+    /// The rendered `values.yaml`, for the chart.
+    pub(crate) rendered: Option<String>,
     /// Key paths that differ: the worker would not round-trip.
     pub(crate) differences: Vec<String>,
 }
@@ -134,14 +142,20 @@ pub(crate) fn check(
             .files
             .get(path.as_path())
             .and_then(|bytes| std::str::from_utf8(bytes).ok())
-            .and_then(|text| yaml::parse_undeclared(text, Origin::Generated, Limits::default()).ok());
+            .and_then(|text| {
+                Some((
+                    text,
+                    yaml::parse_undeclared(text, Origin::Generated, Limits::default()).ok()?,
+                ))
+            });
         outcomes.push(match values {
-            Some(values) => compare(worker, imported, &values, added, defaults),
+            Some((text, values)) => Outcome {
+                rendered: Some(text.to_owned()),
+                ..compare(worker, imported, &values, added, defaults)
+            },
             None => Outcome {
-                worker: worker.clone(),
-                added: Vec::new(),
-                defaults: Vec::new(),
                 differences: vec!["(no values rendered: is the worker disabled?)".to_owned()],
+                ..Outcome::new(worker)
             },
         });
     }
@@ -158,12 +172,7 @@ pub(crate) fn compare(
 ) -> Outcome {
     let left = chart::leaves(imported);
     let right = chart::leaves(rendered);
-    let mut outcome = Outcome {
-        worker: worker.to_owned(),
-        added: Vec::new(),
-        defaults: Vec::new(),
-        differences: Vec::new(),
-    };
+    let mut outcome = Outcome::new(worker);
     let paths: BTreeSet<&KeyPath> = left.keys().chain(right.keys()).collect();
     for path in paths {
         let (one, other) = (left.get(path), right.get(path));
@@ -178,7 +187,7 @@ pub(crate) fn compare(
             }
             // `--set a=null` deletes the chart's default; a declaration's null only removes
             // what another layer gives, and the rendered values.yaml holds no null.
-            (Some(node), None) if node.is_null() => outcome.differences.push(format!(
+            (Some(node), None) if node.is_null() => outcome.deletions.push(format!(
                 "{path} (imported null, which deletes the chart's default{}; a declaration cannot delete a chart default, so it would stay)",
                 defaults
                     .and_then(|defaults| defaults.get_path(path.to_string().split('.')))
@@ -196,6 +205,60 @@ pub(crate) fn compare(
         }
     }
     outcome
+}
+
+impl Outcome {
+    fn new(worker: &str) -> Self {
+        Self {
+            worker: worker.to_owned(),
+            added: Vec::new(),
+            defaults: Vec::new(),
+            deletions: Vec::new(),
+            same_manifests: false,
+            rendered: None,
+            differences: Vec::new(),
+        }
+    }
+}
+
+/// The round trip through the real chart, when there is one: each worker's manifests
+/// from the `expected` values (the install's) and from its rendered `values.yaml`. Equal
+/// manifests settle the deleted chart defaults (they change nothing); without a chart, or
+/// when the manifests differ, each deletion is a difference.
+pub(crate) fn through_chart(
+    chart: Option<&Chart>,
+    outcomes: &mut [Outcome],
+    expected: &[(String, Node, Vec<String>)],
+    namespaces: &[String],
+) {
+    for ((outcome, (release, imported, _)), namespace) in outcomes.iter_mut().zip(expected).zip(namespaces) {
+        let Some(chart) = chart else {
+            let deletions = std::mem::take(&mut outcome.deletions);
+            outcome.differences.extend(
+                deletions
+                    .into_iter()
+                    .map(|deletion| format!("{deletion}; `--chart` lets the chart tell whether that matters")),
+            );
+            continue;
+        };
+        let Some(rendered) = outcome.rendered.as_deref().filter(|_| outcome.differences.is_empty()) else {
+            continue;
+        };
+        let install = chart.template(release, namespace, &yaml::emit(imported));
+        let declared = chart.template(release, namespace, rendered);
+        let difference = match (install, declared) {
+            (Ok(install), Ok(declared)) => super::manifests::first_difference(&install, &declared),
+            (Err(error), _) => Some(format!("the chart fails on the install's values: {error}")),
+            (_, Err(error)) => Some(format!("the chart fails on the declared values: {error}")),
+        };
+        match difference {
+            None => outcome.same_manifests = true,
+            Some(difference) => {
+                outcome.differences.append(&mut outcome.deletions);
+                outcome.differences.push(difference);
+            }
+        }
+    }
 }
 
 /// A value in a difference: a scalar as written, else its kind.
@@ -251,14 +314,25 @@ mod tests {
             &[],
             Some(&defaults),
         );
+        assert_eq!(outcome.differences, ["a.c (imported \"1\", rendered 1)"]);
         assert_eq!(
-            outcome.differences,
+            outcome.deletions,
             [
                 "a.b (imported null, which deletes the chart's default `x`; a declaration cannot delete a chart default, so it would stay)",
-                "a.c (imported \"1\", rendered 1)",
                 "a.d (imported null, which deletes the chart's default (a map); a declaration cannot delete a chart default, so it would stay)"
             ]
         );
+        // Without a chart to ask, a deletion is a difference.
+        let mut outcomes = [outcome];
+        through_chart(
+            None,
+            &mut outcomes,
+            &[("a".to_owned(), node("{}\n"), Vec::new())],
+            &["n".to_owned()],
+        );
+        assert!(outcomes[0].deletions.is_empty());
+        assert_eq!(outcomes[0].differences.len(), 3);
+        assert!(outcomes[0].differences[2].ends_with("`--chart` lets the chart tell whether that matters"));
     }
 
     #[test]

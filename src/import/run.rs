@@ -17,6 +17,7 @@ use crate::yaml::{self, Limits, Node};
 
 use super::credentials::{self, Found, Kind};
 use super::input::{self, Input};
+use super::manifests::Chart;
 use super::plan::{self, Existing, Planned};
 use super::roundtrip::{self, Stop};
 use super::tree::{from_set, put, same};
@@ -31,6 +32,7 @@ pub(crate) struct Options {
     pub(crate) secret_name: Option<String>,
     pub(crate) dry_run: bool,
     pub(crate) installed_version: Option<String>,
+    pub(crate) chart: Option<PathBuf>,
     pub(crate) files: Vec<PathBuf>,
     pub(crate) from_octopus: bool,
 }
@@ -45,6 +47,7 @@ impl Options {
             secret_name: args.secret_name.clone(),
             dry_run: args.dry_run,
             installed_version: args.installed_version.clone(),
+            chart: args.chart.clone(),
             files: args.files.clone(),
             from_octopus: args.from_octopus,
         }
@@ -82,6 +85,12 @@ pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Ou
         return from_octopus(dir, &options.environment, context);
     }
     check_options(options)?;
+    let chart = options
+        .chart
+        .as_deref()
+        .map(Chart::new)
+        .transpose()
+        .map_err(Failure::usage)?;
     let mut sources = Sources::new();
     let mut secrets = Vec::new();
     let existing = read_existing(dir, options, &mut sources)?;
@@ -107,7 +116,7 @@ pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Ou
     let files = planned_files(&existing, options, &cluster_plan, octopus.as_ref());
     let expected: Vec<(String, Node, Vec<String>)> = imports.iter().map(|import| expected(import, &auth)).collect();
     let major = existing.chart_major().unwrap_or(3);
-    let outcomes = match roundtrip::check(
+    let mut outcomes = match roundtrip::check(
         dir,
         files.clone(),
         (&options.environment, &options.cluster),
@@ -124,25 +133,41 @@ pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Ou
             return Err(stopped_failure(stopped, &inputs, context, &secrets));
         }
     };
+    let namespaces: Vec<String> = imports
+        .iter()
+        .map(|import| {
+            import
+                .namespace
+                .clone()
+                .unwrap_or_else(|| format!("octopus-agent-{}", import.release))
+        })
+        .collect();
+    roundtrip::through_chart(chart.as_ref(), &mut outcomes, &expected, &namespaces);
     let text = round_trip_text(&outcomes);
     crate::console::write_stdout(&credentials::scrub(&text, &secrets))?;
+    refuse_differences(&outcomes)?;
+    report(&imports, &auth, &cluster_plan, options, context);
+    write(dir, &files, &existing, options, context)?;
+    Ok(Outcome::Success)
+}
+
+/// The round trip's verdict: a worker that differs stops the import.
+fn refuse_differences(outcomes: &[roundtrip::Outcome]) -> Result<(), Failure> {
     let failed = outcomes
         .iter()
         .filter(|outcome| !outcome.differences.is_empty())
         .count();
-    if failed > 0 {
-        return Err(Failure::usage_with_hint(
-            format!(
-                "{} would not render the values {} release runs with; nothing written",
-                crate::console::plural(failed, "worker"),
-                if failed == 1 { "its" } else { "their" }
-            ),
-            "the differing key paths are listed above; keep those releases out of this import, or change them first",
-        ));
+    if failed == 0 {
+        return Ok(());
     }
-    report(&imports, &auth, &cluster_plan, options, context);
-    write(dir, &files, &existing, options, context)?;
-    Ok(Outcome::Success)
+    Err(Failure::usage_with_hint(
+        format!(
+            "{} would not render the values {} release runs with; nothing written",
+            crate::console::plural(failed, "worker"),
+            if failed == 1 { "its" } else { "their" }
+        ),
+        "the differing key paths are listed above; keep those releases out of this import, or change them first",
+    ))
 }
 
 /// The cluster file the imports make: their declarations, and its own `octopus.auth`
@@ -1041,13 +1066,22 @@ fn round_trip_text(outcomes: &[roundtrip::Outcome]) -> String {
                 })
                 .collect();
             notes.extend(outcome.defaults.iter().map(|path| format!("{path} = chart default")));
+            notes.extend(outcome.deletions.iter().map(|deletion| {
+                let path = deletion.split(' ').next().unwrap_or(deletion);
+                format!("{path} deleted by the install changes nothing")
+            }));
+            let manifests = if outcome.same_manifests {
+                " and the same manifests"
+            } else {
+                ""
+            };
             let notes = if notes.is_empty() {
                 String::new()
             } else {
                 format!(" ({})", notes.join(", "))
             };
             text.push_str(&format!(
-                "ok      {}: renders the imported values{notes}\n",
+                "ok      {}: renders the imported values{manifests}{notes}\n",
                 outcome.worker
             ));
         } else {
