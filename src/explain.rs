@@ -11,7 +11,6 @@ use crate::diff::Cause;
 use crate::merge::overlay;
 use crate::model::{Fleet, Worker};
 use crate::render::templates::{TemplateError, Templates};
-use crate::render::worker_manifest;
 use crate::yaml::{self, Lists, Node};
 
 /// One leaf and its origin.
@@ -105,14 +104,27 @@ pub fn explain(
             octopus: Vec::new(),
         });
     }
-    let mut ignored = Vec::new();
-    let values = chart::values(fleet, worker, &mut ignored);
+    // The worker as a render builds it: its values tree and its manifest.
+    let built = crate::render::build_one(fleet, templates, worker)?;
+    let values = built
+        .values
+        .as_ref()
+        .and_then(crate::render::model::Document::node)
+        .cloned()
+        // On disk every installed worker has its values file.
+        .unwrap_or_else(|| Node::map(worker.name_loc));
     let mut effective = match worker.chart.major().and_then(chart::reference) {
         Some(reference) => reference.root.clone(),
         None => Node::map(values.loc),
     };
     overlay(&mut effective, &values);
-    let manifest = worker_manifest(fleet, templates, worker, &values, false)?;
+    let manifest = built.manifest.as_ref().and_then(|document| {
+        let file = match document.file_name() {
+            "application.yaml" => "application.yaml",
+            _ => "helmrelease.yaml",
+        };
+        Some((file, document.node()?))
+    });
     Ok(Explanation {
         worker: fleet.worker_id(worker),
         chart: format!("{} {}", worker.chart.name.value, worker.chart.version.value),

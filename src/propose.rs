@@ -408,22 +408,19 @@ pub fn propose(repo: &ConfigRepo, options: &ProposeOptions) -> Result<Proposal, 
     }
     let base = repo.revision(&options.base)?;
     let (fleet, templates) = load_base(repo, &base)?;
-    let rendered = crate::render::render(&fleet, &templates, &Scope::default(), false)?;
+    // Built once: its bytes are the new tree, its trees the pull request's diff.
+    let built = crate::render::build(&fleet, &templates, &Scope::default(), false)?;
+    let (files, _) = built.emit(&fleet);
     if !options.force {
         let committed = repo.rendered_files(&base, &fleet.settings.output.value)?;
-        let retired = crate::render::retire::retired_in(&committed, &rendered.files);
+        let retired = crate::render::retire::retired_in(&committed, &files);
         if let Some((message, hint)) = crate::render::retire::message(&fleet.settings.output.value, &retired) {
             return Err(ProposeError::Retired { message, hint });
         }
     }
-    let side = crate::diff::Side {
-        label: String::new(),
-        fleet: &fleet,
-        templates: &templates,
-    };
-    let head_states = crate::diff::states(&side)?;
     let output = fleet.settings.output.value.clone();
-    let (rendered_id, new_tree) = new_tree(repo, &base, &rendered.files, &output, options.force)?;
+    let head_states = crate::diff::states_of(built, &output);
+    let (rendered_id, new_tree) = new_tree(repo, &base, &files, &output, options.force)?;
     let Some(new_tree) = new_tree else {
         return Ok(Proposal::UpToDate {
             output,

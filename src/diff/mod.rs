@@ -18,11 +18,10 @@ use std::collections::{BTreeMap, HashSet};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::chart;
 use crate::decl::Engine;
 use crate::model::{Fleet, Worker};
+use crate::render::model::{Body, Document, Output};
 use crate::render::templates::{TemplateError, Templates};
-use crate::render::worker_manifest;
 use crate::source::{Layer, Loc};
 use crate::yaml::{self, Lists, Node, Value};
 
@@ -189,11 +188,6 @@ impl Diff {
     }
 }
 
-/// Renders every enabled worker of a side.
-pub fn states(side: &Side<'_>) -> Result<BTreeMap<String, WorkerState>, TemplateError> {
-    states_in(side, None)
-}
-
 /// An environment and cluster by name.
 pub type ClusterKey = (String, String);
 
@@ -205,20 +199,22 @@ fn cluster_key(fleet: &Fleet, worker: &Worker) -> ClusterKey {
     )
 }
 
-/// Renders the enabled workers of a side, only those of `clusters` when given.
-fn states_in(
-    side: &Side<'_>,
-    clusters: Option<&HashSet<ClusterKey>>,
-) -> Result<BTreeMap<String, WorkerState>, TemplateError> {
+/// Builds the output of a side, only that of `clusters` when given.
+fn output_in(side: &Side<'_>, clusters: Option<&HashSet<ClusterKey>>) -> Result<Output, TemplateError> {
     let fleet = side.fleet;
-    let states: Vec<WorkerState> = fleet
-        .workers
-        .par_iter()
-        .filter(|worker| worker.installed)
-        .filter(|worker| clusters.is_none_or(|clusters| clusters.contains(&cluster_key(fleet, worker))))
-        .map(|worker| state(fleet, side.templates, worker))
-        .collect::<Result<_, _>>()?;
-    Ok(states.into_iter().map(|state| (state.id.clone(), state)).collect())
+    crate::render::build_where(
+        fleet,
+        side.templates,
+        &|cluster| {
+            clusters.is_none_or(|clusters| {
+                clusters.contains(&(
+                    fleet.environments[cluster.environment].name.clone(),
+                    cluster.name.clone(),
+                ))
+            })
+        },
+        false,
+    )
 }
 
 /// The clusters whose workers can render differently: their cluster file or their
@@ -260,31 +256,56 @@ pub fn dirty_clusters(base: &Side<'_>, head: &Side<'_>) -> Option<HashSet<Cluste
     Some(dirty)
 }
 
-fn state(fleet: &Fleet, templates: &Templates, worker: &Worker) -> Result<WorkerState, TemplateError> {
-    let mut ignored = Vec::new();
-    let values = chart::values(fleet, worker, &mut ignored);
-    let manifest = worker_manifest(fleet, templates, worker, &values, false)?;
-    let cluster = fleet.cluster_of(worker);
-    let environment = fleet.environments[cluster.environment].name.clone();
-    Ok(WorkerState {
-        id: fleet.worker_id(worker),
-        values_path: format!(
-            "{}/{environment}/{}/{}/values.yaml",
-            fleet.settings.output.value, cluster.name, worker.name
-        ),
-        environment,
-        cluster: cluster.name.clone(),
-        name: worker.name.clone(),
-        engine: fleet.settings.engine.value,
-        namespace: Some(worker.namespace.value.clone()),
-        chart_version: Some(worker.chart.version.value.clone()),
-        values_text: yaml::emit(&values),
-        values,
-        manifest,
-        objects: crate::render::cluster_objects::worker_objects(fleet, templates, worker, false)?
-            .into_iter()
-            .collect(),
-    })
+/// The worker states of an output, built or read back (`output_name`: the output
+/// folder, for the values files' paths). A worker is known by its values.
+pub fn states_of(output: Output, output_name: &str) -> BTreeMap<String, WorkerState> {
+    let tree = |document: Document| match document.body {
+        Body::Tree { node, .. } => Some(node),
+        Body::Text(_) => None,
+    };
+    let mut states = BTreeMap::new();
+    for cluster in output.clusters {
+        for worker in cluster.workers {
+            let id = format!("{}/{}/{}", cluster.environment, cluster.name, worker.name);
+            let Some(values) = worker.values.and_then(tree) else {
+                continue;
+            };
+            let manifest = worker.manifest.and_then(|document| {
+                let file = match document.file_name() {
+                    "application.yaml" => "application.yaml",
+                    _ => "helmrelease.yaml",
+                };
+                Some((file, tree(document)?))
+            });
+            let engine = output.engine.unwrap_or(match manifest {
+                Some(("application.yaml", _)) => Engine::Argocd,
+                Some(_) => Engine::Flux,
+                None => Engine::None,
+            });
+            let objects = worker
+                .objects
+                .into_iter()
+                .filter(|document| object_of_file(document.file_name()).is_some())
+                .filter_map(|document| Some((document.file_name().to_owned(), tree(document)?)))
+                .collect();
+            let state = WorkerState {
+                values_path: format!("{output_name}/{id}/values.yaml"),
+                id: id.clone(),
+                environment: cluster.environment.clone(),
+                cluster: cluster.name.clone(),
+                name: worker.name,
+                engine,
+                namespace: worker.namespace,
+                chart_version: worker.chart_version,
+                values_text: yaml::emit(&values),
+                values,
+                manifest,
+                objects,
+            };
+            states.insert(id, state);
+        }
+    }
+    states
 }
 
 /// The chart CRD version of every cluster with enabled workers in `clusters` (all for `None`).
@@ -501,16 +522,21 @@ pub fn compute_with_committed(
     committed: Option<&CommittedReader<'_>>,
 ) -> Result<Diff, TemplateError> {
     let dirty = dirty_clusters(base, head);
-    let (base_states, head_states) =
-        rayon::join(|| states_in(base, dirty.as_ref()), || states_in(head, dirty.as_ref()));
-    let (base_states, head_states) = (base_states?, head_states?);
-    let drifted = match committed {
-        Some(read) => Some(committed_drift(head, dirty.as_ref(), read)?),
-        None => None,
-    };
+    let (base_output, head_output) =
+        rayon::join(|| output_in(base, dirty.as_ref()), || output_in(head, dirty.as_ref()));
+    let (base_output, head_output) = (base_output?, head_output?);
+    let drifted = committed.map(|read| committed_drift(head.fleet, &head_output, dirty.as_ref(), read));
     let mut diff = compare_states(
-        (&base.label, base.fleet, base_states),
-        (&head.label, head.fleet, head_states),
+        (
+            &base.label,
+            base.fleet,
+            states_of(base_output, &base.fleet.settings.output.value),
+        ),
+        (
+            &head.label,
+            head.fleet,
+            states_of(head_output, &head.fleet.settings.output.value),
+        ),
     );
     // The workers of clean clusters are unchanged without a render.
     if let Some(dirty) = &dirty {
@@ -533,20 +559,15 @@ pub fn compute_with_committed(
 /// worker (`env/cluster/worker`), or its cluster (`env/cluster`) for a cluster's own
 /// files such as `kustomization.yaml`.
 fn committed_drift(
-    head: &Side<'_>,
+    fleet: &Fleet,
+    head: &Output,
     dirty: Option<&HashSet<ClusterKey>>,
     read: &CommittedReader<'_>,
-) -> Result<Vec<String>, TemplateError> {
-    let fleet = head.fleet;
-    let fresh = crate::render::render_where(fleet, head.templates, &|cluster| {
-        dirty.is_none_or(|dirty| {
-            dirty.contains(&(
-                fleet.environments[cluster.environment].name.clone(),
-                cluster.name.clone(),
-            ))
-        })
-    })?;
-    let mut fresh = fresh;
+) -> Vec<String> {
+    let mut fresh = crate::render::Rendered {
+        files: head.emit(fleet).0,
+        ..crate::render::Rendered::default()
+    };
     if dirty.is_some() {
         // Only the dirty clusters' folders are read: the shared `_crds/` and the parents'
         // folders (`_flux/`, `_argocd/`) are not among them.
@@ -600,7 +621,7 @@ fn committed_drift(
         .collect();
     owners.sort();
     owners.dedup();
-    Ok(owners)
+    owners
 }
 
 /// Reads committed rendered files of some clusters (all for `None`).
@@ -655,133 +676,13 @@ pub fn compare_states(base: States<'_>, head: States<'_>) -> Diff {
     }
 }
 
-/// The parsed files of a rendered tree, by worker id (`env/cluster/worker`).
-#[derive(Default)]
-struct RenderedFiles {
-    values: BTreeMap<String, Node>,
-    manifests: BTreeMap<String, (&'static str, Node)>,
-    /// The chart tag of each cluster's OCIRepository, by `env/cluster` (a tree rendered
-    /// before the sources moved to their destinations' folders).
-    chart_tags: BTreeMap<String, String>,
-    /// The chart tag of each OCIRepository under `_flux/`, by its name.
-    source_tags: BTreeMap<String, String>,
-    objects: BTreeMap<String, BTreeMap<String, Node>>,
-}
-
-impl RenderedFiles {
-    fn read<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Self {
-        let parse = |bytes: &[u8]| {
-            let text = std::str::from_utf8(bytes).ok()?;
-            yaml::parse_undeclared(text, crate::source::Origin::Generated, yaml::Limits::default()).ok()
-        };
-        let mut found = Self::default();
-        for (path, bytes) in files {
-            let parts: Vec<&str> = path.split('/').collect();
-            match parts.as_slice() {
-                // A worker's Namespace and ExternalSecrets: in its folder (Flux), or in
-                // the cluster's `_cluster` folder (Argo CD).
-                [environment, cluster, "_cluster", worker, file] | [environment, cluster, worker, file]
-                    if object_of_file(file).is_some() =>
-                {
-                    let id = format!("{environment}/{cluster}/{worker}");
-                    if let Some(node) = parse(bytes) {
-                        found.objects.entry(id).or_default().insert((*file).to_string(), node);
-                    }
-                }
-                [environment, cluster, worker, file] => {
-                    let id = format!("{environment}/{cluster}/{worker}");
-                    let Some(node) = parse(bytes) else { continue };
-                    match *file {
-                        "values.yaml" => {
-                            found.values.insert(id, node);
-                        }
-                        "helmrelease.yaml" => {
-                            found.manifests.insert(id, ("helmrelease.yaml", node));
-                        }
-                        "application.yaml" => {
-                            found.manifests.insert(id, ("application.yaml", node));
-                        }
-                        _ => {}
-                    }
-                }
-                [environment, cluster, "ocirepository.yaml"] => {
-                    if let Some(tag) =
-                        parse(bytes).and_then(|node| node.get_path(["spec", "ref", "tag"])?.scalar_text())
-                    {
-                        found.chart_tags.insert(format!("{environment}/{cluster}"), tag);
-                    }
-                }
-                [crate::render::parents::FLUX_FOLDER, _, file] if file.starts_with("ocirepository-") => {
-                    let node = parse(bytes);
-                    let field = |path: &[&str]| node.as_ref()?.get_path(path.iter().copied())?.scalar_text();
-                    if let (Some(name), Some(tag)) = (field(&["metadata", "name"]), field(&["spec", "ref", "tag"])) {
-                        found.source_tags.insert(name, tag);
-                    }
-                }
-                _ => {}
-            }
-        }
-        found
-    }
-}
-
 /// Worker states read back from a rendered tree (paths relative to the output folder),
 /// such as the `rendered/` committed in Git. Their values have no provenance.
 pub fn states_from_rendered<'a>(
     files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
     output: &str,
 ) -> BTreeMap<String, WorkerState> {
-    let RenderedFiles {
-        values,
-        mut manifests,
-        chart_tags,
-        source_tags,
-        mut objects,
-    } = RenderedFiles::read(files);
-    values
-        .into_iter()
-        .map(|(id, values)| {
-            let parts: Vec<&str> = id.split('/').collect();
-            let (environment, cluster, name) = (parts[0].to_string(), parts[1].to_string(), parts[2].to_string());
-            let manifest = manifests.remove(&id);
-            let text = |node: Option<&Node>| node.and_then(Node::scalar_text);
-            let (engine, namespace, chart_version) = match &manifest {
-                Some(("application.yaml", node)) => (
-                    Engine::Argocd,
-                    text(node.get_path(["spec", "destination", "namespace"])),
-                    node.get_path(["spec", "sources"])
-                        .and_then(|sources| match &sources.value {
-                            Value::Seq(items) => items.first().and_then(|first| first.get("targetRevision")),
-                            _ => None,
-                        })
-                        .and_then(Node::scalar_text),
-                ),
-                Some((_, node)) => (
-                    Engine::Flux,
-                    text(node.get_path(["spec", "targetNamespace"])),
-                    text(node.get_path(["spec", "chartRef", "name"]))
-                        .and_then(|source| source_tags.get(&source).cloned())
-                        .or_else(|| chart_tags.get(&format!("{environment}/{cluster}")).cloned()),
-                ),
-                None => (Engine::None, None, None),
-            };
-            let state = WorkerState {
-                values_path: format!("{output}/{id}/values.yaml"),
-                id: id.clone(),
-                environment,
-                cluster,
-                name,
-                engine,
-                namespace,
-                chart_version,
-                values_text: yaml::emit(&values),
-                values,
-                manifest,
-                objects: objects.remove(&id).unwrap_or_default(),
-            };
-            (id, state)
-        })
-        .collect()
+    states_of(Output::read(files), output)
 }
 
 fn worker_diff(

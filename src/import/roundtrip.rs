@@ -16,10 +16,9 @@ use crate::diagnostic::Report;
 use crate::model::Fleet;
 use crate::render::templates::{TemplateError, Templates};
 use crate::render::{self, Scope};
-use crate::source::Origin;
 use crate::tree::fs::FsTree;
 use crate::tree::{Entry, FileTree};
-use crate::yaml::{self, KeyPath, Limits, Node};
+use crate::yaml::{self, KeyPath, Node};
 
 use super::manifests::Chart;
 use super::tree;
@@ -133,25 +132,18 @@ pub(crate) fn check(
         return Err(Stop::Invalid(Box::new(fleet), report));
     }
     let templates = Templates::load(&tree).map_err(Stop::Template)?;
-    let rendered = render::render(&fleet, &templates, &scope, false).map_err(Stop::Template)?;
+    let output = render::build(&fleet, &templates, &scope, false).map_err(Stop::Template)?;
     let defaults = chart::reference(major).map(|values| &values.root);
     let mut outcomes = Vec::new();
     for (worker, imported, added) in expected {
-        let path = Path::new(environment).join(cluster).join(worker).join("values.yaml");
-        let values = rendered
-            .files
-            .get(path.as_path())
-            .and_then(|bytes| std::str::from_utf8(bytes).ok())
-            .and_then(|text| {
-                Some((
-                    text,
-                    yaml::parse_undeclared(text, Origin::Generated, Limits::default()).ok()?,
-                ))
-            });
-        outcomes.push(match values {
-            Some((text, values)) => Outcome {
-                rendered: Some(text.to_owned()),
-                ..compare(worker, imported, &values, added, defaults)
+        let values = output
+            .workers()
+            .find(|(_, tree)| tree.name == *worker)
+            .and_then(|(_, tree)| tree.values.as_ref());
+        outcomes.push(match values.and_then(|document| Some((document, document.node()?))) {
+            Some((document, values)) => Outcome {
+                rendered: Some(document.bytes(&fleet)),
+                ..compare(worker, imported, values, added, defaults)
             },
             None => Outcome {
                 differences: vec!["(no values rendered: is the worker disabled?)".to_owned()],

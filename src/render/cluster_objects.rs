@@ -19,13 +19,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::model::Document;
 use super::{marker, object_node, worker_info, Context, TemplateError, Templates};
 use crate::crds::{self, Crd};
 use crate::decl::{Engine, RemoteRefSpec};
 use crate::model::{Cluster, ExternalSecret, Fleet, Worker};
 use crate::names;
 use crate::source::FileId;
-use crate::yaml::{self, Node};
+use crate::yaml::Node;
 
 /// The folder, inside a cluster's folder, of the objects an Argo CD cluster Application deploys.
 pub(crate) const CLUSTER_FOLDER: &str = "_cluster";
@@ -78,12 +79,13 @@ pub(crate) struct ClusterApplicationInfo {
     pub(super) path: String,
 }
 
-/// The cluster's own objects: files, `--stdout` objects, and what its kustomization lists.
+/// The cluster's own objects: each worker's, its own files, and what its kustomization lists.
 #[derive(Debug, Default)]
 pub(crate) struct ClusterObjects {
-    pub(crate) files: Vec<(PathBuf, Vec<u8>)>,
-    /// The Namespaces and ExternalSecrets, for `--stdout` (before the workers' objects).
-    pub(crate) objects: Vec<String>,
+    /// Each worker's Namespace and ExternalSecrets, in the order of the workers.
+    pub(crate) objects: Vec<Vec<Document>>,
+    /// Under Argo CD, the `_cluster` kustomization and the cluster's Application.
+    pub(crate) files: Vec<Document>,
     /// Entries for the cluster's `kustomization.yaml` `resources`.
     pub(crate) resources: Vec<String>,
     /// The CRD the cluster uses.
@@ -215,9 +217,9 @@ fn object_files(fleet: &Fleet, cluster: &Cluster, worker: &Worker) -> BTreeSet<F
 }
 
 /// The cluster's own objects (see the module doc), for the cluster in `folder`.
-/// `crd` is the chart CRD these objects deploy (see [`super::render_cluster`]): on disk
+/// `crd` is the chart CRD these objects deploy (see [`super::build_cluster`]): on disk
 /// under Flux none, as the cluster's destination folder deploys it.
-pub(crate) fn render(
+pub(crate) fn build(
     fleet: &Fleet,
     templates: &Templates,
     cluster: &Cluster,
@@ -241,18 +243,14 @@ pub(crate) fn render(
         listed.push(format!("{}{}/{}", "../".repeat(depth), crds::FOLDER, crd.version));
     }
     for worker in workers {
-        let marker = marker(fleet, &object_files(fleet, cluster, worker));
+        let sources = object_files(fleet, cluster, worker);
+        let mut objects = Vec::new();
         for (file, node) in worker_objects(fleet, templates, worker, inline)? {
-            let text = yaml::emit_after(marker.clone(), &node);
             let relative = format!("{}/{file}", worker.name);
-            // Each render keeps only what its caller reads (issue 14).
-            if inline {
-                out.objects.push(text);
-            } else {
-                out.files.push((objects_folder.join(&relative), text.into_bytes()));
-            }
+            objects.push(Document::tree(objects_folder.join(&relative), node, sources.clone()));
             listed.push(relative);
         }
+        out.objects.push(objects);
     }
     match engine {
         Engine::Argocd => {
@@ -260,11 +258,11 @@ pub(crate) fn render(
             files.extend(fleet.settings.file);
             let text = kustomization(&marker(fleet, &files), &listed);
             out.files
-                .push((objects_folder.join("kustomization.yaml"), text.into_bytes()));
+                .push(Document::text(objects_folder.join("kustomization.yaml"), text));
             if !inline {
-                let text = cluster_application(fleet, templates, cluster, workers[0], folder, &files)?;
+                let node = cluster_application(fleet, templates, cluster, workers[0], folder)?;
                 out.files
-                    .push((folder.join(CLUSTER_APPLICATION_FILE), text.into_bytes()));
+                    .push(Document::tree(folder.join(CLUSTER_APPLICATION_FILE), node, files));
                 out.resources.push(CLUSTER_APPLICATION_FILE.to_string());
             }
         }
@@ -280,8 +278,7 @@ fn cluster_application(
     cluster: &Cluster,
     first: &Worker,
     folder: &Path,
-    files: &BTreeSet<FileId>,
-) -> Result<String, TemplateError> {
+) -> Result<Node, TemplateError> {
     let environment = &fleet.environments[cluster.environment].name;
     let mut context: Context = super::context(fleet, cluster, first, false);
     context.cluster_application = Some(ClusterApplicationInfo {
@@ -292,8 +289,7 @@ fn cluster_application(
             folder.to_string_lossy().replace('\\', "/")
         ),
     });
-    let node = object_node(templates, "cluster-application.yaml.j2", &context)?;
-    Ok(yaml::emit_after(marker(fleet, files), &node))
+    object_node(templates, "cluster-application.yaml.j2", &context)
 }
 
 /// A kustomization listing `resources` (which may be none: it then builds to nothing).
@@ -312,7 +308,7 @@ pub(super) fn kustomization(marker: &str, resources: &[String]) -> String {
 }
 
 /// The files of `rendered/_crds/<version>/` for each CRD in `used`.
-pub(crate) fn crd_files(used: impl IntoIterator<Item = Crd>) -> Vec<(PathBuf, Vec<u8>)> {
+pub(crate) fn crd_files(used: impl IntoIterator<Item = Crd>) -> Vec<Document> {
     let versions: std::collections::BTreeMap<&str, Crd> = used.into_iter().map(|crd| (crd.version, crd)).collect();
     let mut files = Vec::new();
     for (version, crd) in versions {
@@ -322,16 +318,15 @@ pub(crate) fn crd_files(used: impl IntoIterator<Item = Crd>) -> Vec<(PathBuf, Ve
             super::output::MARKER,
             crds::FILE
         );
-        let mut bytes = marker.clone().into_bytes();
-        bytes.extend_from_slice(crd.bytes);
-        files.push((folder.join(crds::FILE), bytes));
+        let text = format!("{marker}{}", String::from_utf8_lossy(crd.bytes));
+        files.push(Document::text(folder.join(crds::FILE), text));
         let mut text = kustomization(&marker, &[crds::FILE.to_string()]);
         text.push_str("commonAnnotations:\n");
         for (key, value) in CRD_ANNOTATIONS {
             text.push_str(&format!("  {key}: {value}\n"));
         }
         text.push_str("labels:\n  - pairs:\n      app.kubernetes.io/managed-by: workergen\n");
-        files.push((folder.join("kustomization.yaml"), text.into_bytes()));
+        files.push(Document::text(folder.join("kustomization.yaml"), text));
     }
     files
 }
@@ -372,6 +367,7 @@ pub(crate) fn crd_object(crd: Crd, engine: Engine) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::yaml;
 
     #[test]
     fn the_stream_crd_is_the_charts_with_the_protecting_annotations() {
@@ -426,8 +422,12 @@ mod tests {
         ]);
         let paths: Vec<String> = files
             .iter()
-            .map(|(path, _)| path.to_string_lossy().into_owned())
+            .map(|document| document.path.to_string_lossy().into_owned())
             .collect();
+        let text = |document: &Document| match &document.body {
+            super::super::model::Body::Text(text) => text.clone(),
+            super::super::model::Body::Tree { .. } => panic!("a CRD file is text"),
+        };
         assert_eq!(
             paths,
             [
@@ -437,11 +437,11 @@ mod tests {
                 "_crds/3.13.2/kustomization.yaml"
             ]
         );
-        let (_, crd) = &files[2];
-        assert!(crd.ends_with(crds::for_chart("3.13.2").bytes));
-        assert!(crd.starts_with(super::super::output::MARKER.as_bytes()));
+        let crd = text(&files[2]);
+        assert!(crd.as_bytes().ends_with(crds::for_chart("3.13.2").bytes));
+        assert!(crd.starts_with(super::super::output::MARKER));
         assert_eq!(
-            String::from_utf8_lossy(&files[3].1),
+            text(&files[3]),
             "# Generated by workergen from the chart kubernetes-agent 3.13.2, crds/script-pod-template.yaml. Do not edit.\n\
              apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - script-pod-template.yaml\n\
              commonAnnotations:\n  argocd.argoproj.io/sync-options: Prune=false,Delete=false,ServerSideApply=true\n  \

@@ -9,6 +9,7 @@
 mod canonical;
 pub(crate) mod cluster_objects;
 mod folder;
+pub(crate) mod model;
 mod native;
 pub mod output;
 pub(crate) mod parents;
@@ -27,6 +28,7 @@ use crate::model::{Cluster, Destination, Fleet, Worker};
 use crate::names;
 use crate::source::{FileId, Origin};
 use crate::yaml::{self, Limits, Node};
+use model::{ClusterTree, Document, Output, WorkerTree};
 use templates::{TemplateError, Templates};
 
 /// Which part of the fleet to render: `--env` and `--cluster`.
@@ -307,15 +309,6 @@ fn context<'a>(fleet: &'a Fleet, cluster: &'a Cluster, first: &'a Worker, inline
     }
 }
 
-/// Renders template `name` and writes its object canonically, after `marker`.
-///
-/// The output is read by [`canonical::block`] where it can, by the full parser where
-/// not: the same values either way, so the same bytes (issue 14).
-fn object(templates: &Templates, name: &str, context: &Context, marker: &str) -> Result<String, TemplateError> {
-    let node = object_node(templates, name, context)?;
-    Ok(yaml::emit_after(marker.to_string(), &node))
-}
-
 /// The tree of template `name` for `context`: built in Rust for a built-in template
 /// ([`native`]), else the template's output read by the line reader of the block
 /// subset the templates write, or by the full parser where that gives up.
@@ -356,19 +349,12 @@ fn parse_object(templates: &Templates, name: &str, text: &str) -> Result<Node, T
     Ok(node)
 }
 
-/// The worker's own manifest (`helmrelease.yaml` or `application.yaml`) as a tree, or
-/// `None` for engine `none`.
-pub(crate) fn worker_manifest(
-    fleet: &Fleet,
-    templates: &Templates,
-    worker: &Worker,
-    values: &Node,
-    inline: bool,
-) -> Result<Option<(&'static str, Node)>, TemplateError> {
-    let Some((template, file, context)) = manifest_context(fleet, worker, values.clone(), inline) else {
-        return Ok(None);
-    };
-    Ok(Some((file, object_node(templates, template, &context)?)))
+/// One installed worker's output on disk, as a render of its cluster builds it.
+pub(crate) fn build_one(fleet: &Fleet, templates: &Templates, worker: &Worker) -> Result<WorkerTree, TemplateError> {
+    let cluster = fleet.cluster_of(worker);
+    let crd = cluster_objects::cluster_crd(&[worker]);
+    let mut built = build_cluster(fleet, templates, cluster, &[worker], crd, false)?;
+    Ok(built.workers.remove(0))
 }
 
 /// The template and file name of the worker's own manifest and the template's
@@ -407,48 +393,24 @@ fn template_path(templates: &Templates, name: &str) -> String {
     }
 }
 
-/// One cluster's files (relative to the output folder) and objects.
-struct ClusterOutput {
-    files: Vec<(PathBuf, Vec<u8>)>,
-    objects: Vec<String>,
-    /// The chart CRD the cluster deploys (its files are written once, under `_crds/`).
-    crd: Option<crate::crds::Crd>,
-}
-
-impl ClusterOutput {
-    /// Adds an object: as a file for disk, as an object of the stream for `--stdout`
-    /// (`inline`). Each render keeps only what its caller reads (issue 14).
-    fn push(&mut self, path: PathBuf, text: String, inline: bool) {
-        if inline {
-            self.objects.push(text);
-        } else {
-            self.files.push((path, text.into_bytes()));
-        }
-    }
-
-    /// Adds a file that is no object of the stream (a kustomization): nothing inline.
-    fn push_file(&mut self, path: PathBuf, text: String, inline: bool) {
-        if !inline {
-            self.files.push((path, text.into_bytes()));
-        }
-    }
-}
-
-/// Renders one cluster file's folder. `crd` is the chart CRD its own objects deploy
+/// Builds one cluster file's output. `crd` is the chart CRD its own objects deploy
 /// (under Argo CD, when it owns its destination's; inline, its own newest).
-fn render_cluster(
+fn build_cluster(
     fleet: &Fleet,
     templates: &Templates,
     cluster: &Cluster,
     workers: &[&Worker],
     crd: Option<crate::crds::Crd>,
     inline: bool,
-) -> Result<ClusterOutput, TemplateError> {
+) -> Result<ClusterTree, TemplateError> {
     let engine = fleet.settings.engine.value;
     let folder = PathBuf::from(&fleet.environments[cluster.environment].name).join(&cluster.name);
-    let mut out = ClusterOutput {
+    let mut out = ClusterTree {
+        environment: fleet.environments[cluster.environment].name.clone(),
+        name: cluster.name.clone(),
+        workers: Vec::with_capacity(workers.len()),
+        source: None,
         files: Vec::new(),
-        objects: Vec::new(),
         crd: None,
     };
     let mut cluster_files = BTreeSet::from([cluster.file]);
@@ -458,7 +420,7 @@ fn render_cluster(
         // what it applied from there before.
         if engine != Engine::None && !inline {
             let text = cluster_objects::kustomization(&marker(fleet, &cluster_files), &[]);
-            out.files.push((folder.join("kustomization.yaml"), text.into_bytes()));
+            out.files.push(Document::text(folder.join("kustomization.yaml"), text));
         }
         return Ok(out);
     };
@@ -473,77 +435,77 @@ fn render_cluster(
         ] {
             files.extend(source.loc.map(|loc| loc.file));
         }
-        let text = object(templates, "ocirepository.yaml.j2", &base, &marker(fleet, &files))?;
-        out.push(folder.join("ocirepository.yaml"), text, inline);
+        let node = object_node(templates, "ocirepository.yaml.j2", &base)?;
+        out.source = Some(Document::tree(folder.join("ocirepository.yaml"), node, files));
     }
     let mut infos = Vec::new();
     for worker in workers {
-        render_worker(fleet, templates, worker, &folder, &cluster_files, inline, &mut out)?;
+        out.workers
+            .push(build_worker(fleet, templates, worker, &folder, &cluster_files, inline)?);
         infos.push(worker_info(fleet, worker, engine));
     }
-    let own = cluster_objects::render(fleet, templates, cluster, workers, crd, &folder, inline)?;
+    let own = cluster_objects::build(fleet, templates, cluster, workers, crd, &folder, inline)?;
     out.crd = own.crd;
-    if inline {
-        // In the stream, Namespaces and ExternalSecrets come before the objects that use them.
-        out.objects.splice(0..0, own.objects);
-    } else {
-        out.files.extend(own.files);
+    for (tree, objects) in out.workers.iter_mut().zip(own.objects) {
+        tree.objects = objects;
     }
+    out.files.extend(own.files);
     if engine != Engine::None {
         let mut context = base;
         context.workers = infos;
         context.cluster_resources = own.resources;
-        let marker = marker(fleet, &cluster_files);
-        // Rendered inline too (a template error fails `--stdout` as it fails a render
-        // to disk), but no object of the stream.
-        let text = object(templates, "kustomization.yaml.j2", &context, &marker)?;
-        out.push_file(folder.join("kustomization.yaml"), text, inline);
+        // Built inline too (a template error fails `--stdout` as it fails a render to
+        // disk), but no object of the stream.
+        let node = object_node(templates, "kustomization.yaml.j2", &context)?;
+        out.files.push(Document::tree(
+            folder.join("kustomization.yaml"),
+            node,
+            cluster_files.clone(),
+        ));
         if engine == Engine::Flux {
-            let text = object(templates, "kustomizeconfig.yaml.j2", &context, &marker)?;
-            out.push_file(folder.join("kustomizeconfig.yaml"), text, inline);
+            let node = object_node(templates, "kustomizeconfig.yaml.j2", &context)?;
+            out.files
+                .push(Document::tree(folder.join("kustomizeconfig.yaml"), node, cluster_files));
         }
     }
     Ok(out)
 }
 
-/// One worker's manifest and values file (inline, only engine `none` streams the
-/// values: the manifests carry them otherwise).
-fn render_worker(
+/// One worker's values and manifest. The manifest's context lends the values to the
+/// template; a manifest that does not take them in (every one on disk) gives them back,
+/// so the values tree is never copied.
+fn build_worker(
     fleet: &Fleet,
     templates: &Templates,
     worker: &Worker,
     folder: &std::path::Path,
     cluster_files: &BTreeSet<FileId>,
     inline: bool,
-    out: &mut ClusterOutput,
-) -> Result<(), TemplateError> {
-    let engine = fleet.settings.engine.value;
+) -> Result<WorkerTree, TemplateError> {
     let values = chart::values_of_valid(fleet, worker);
     let files = values_files(fleet, worker, &values);
-    let values_text = (!inline || engine == Engine::None).then(|| yaml::emit_after(marker(fleet, &files), &values));
     let worker_folder = folder.join(&worker.name);
-    if let Some((template, file, context)) = manifest_context(fleet, worker, values, inline) {
+    let mut tree = WorkerTree {
+        name: worker.name.clone(),
+        namespace: Some(worker.namespace.value.clone()),
+        chart_version: Some(worker.chart.version.value.clone()),
+        values: None,
+        manifest: None,
+        objects: Vec::new(),
+    };
+    let values = if fleet.settings.engine.value == Engine::None {
+        Some(values)
+    } else if let Some((template, file, context)) = manifest_context(fleet, worker, values, inline) {
         let mut manifest_files = files.clone();
         manifest_files.extend(cluster_files.iter().copied());
-        let text = object(templates, template, &context, &marker(fleet, &manifest_files))?;
-        out.push(worker_folder.join(file), text, inline);
-    }
-    match values_text {
-        Some(values_text) if inline => {
-            // No manifest carries the values: the stream holds the values documents
-            // themselves, each named by a comment.
-            out.objects.push(format!(
-                "# Helm values of worker `{}` ({}):\n{values_text}",
-                fleet.worker_id(worker),
-                worker_folder.join("values.yaml").display()
-            ));
-        }
-        Some(values_text) => out
-            .files
-            .push((worker_folder.join("values.yaml"), values_text.into_bytes())),
-        None => {}
-    }
-    Ok(())
+        let node = object_node(templates, template, &context)?;
+        tree.manifest = Some(Document::tree(worker_folder.join(file), node, manifest_files));
+        context.values.and_then(|values| values.take())
+    } else {
+        None
+    };
+    tree.values = values.map(|values| Document::tree(worker_folder.join("values.yaml"), values, files));
+    Ok(tree)
 }
 
 /// Renders the clusters in `scope`; `inline` puts the values into the objects (`--stdout`).
@@ -551,7 +513,9 @@ pub fn render(fleet: &Fleet, templates: &Templates, scope: &Scope, inline: bool)
     render_with_progress(fleet, templates, scope, inline, &|| {})
 }
 
-/// [`render`], calling `tick` after each cluster (for a progress bar).
+/// [`render`], calling `tick` after each cluster (for a progress bar). Each cluster is
+/// built and emitted on its own thread, so the trees of only a few clusters are alive at
+/// once: a fleet's bytes are far smaller than its trees.
 pub(crate) fn render_with_progress(
     fleet: &Fleet,
     templates: &Templates,
@@ -559,55 +523,141 @@ pub(crate) fn render_with_progress(
     inline: bool,
     tick: &(dyn Fn() + Sync),
 ) -> Result<Rendered, TemplateError> {
-    let (mut rendered, selected) = render_selected(
-        fleet,
-        templates,
-        &|cluster| scope.includes(fleet, cluster),
-        inline,
-        tick,
-    )?;
-    rendered.scope = match (&scope.environment, &scope.cluster) {
+    let include = |cluster: &Cluster| scope.includes(fleet, cluster);
+    let emit = |cluster: ClusterTree| {
+        let mut emitted = model::emit_cluster(fleet, &cluster, inline);
+        // In path order here, in parallel: the clusters' files then come nearly in
+        // order, which the sort of the whole finds.
+        emitted.files.sort_unstable_by(|a, b| output::path_order(&a.0, &b.0));
+        tick();
+        (emitted, cluster.crd)
+    };
+    let built = build_selected(fleet, templates, &include, inline, &emit)?;
+    let mut rendered = Rendered {
+        workers: built.workers,
+        parents: built.parents,
+        ..Rendered::default()
+    };
+    let engine = fleet.settings.engine.value;
+    if inline {
+        let crds = built.clusters.iter().filter_map(|(_, crd)| *crd);
+        if let Some(newest) = crate::crds::newest(crds.map(|crd| crd.version)).map(crate::crds::for_chart) {
+            // In the stream, the CRD first, once.
+            rendered.objects.push(cluster_objects::crd_object(newest, engine));
+        }
+    }
+    // Sized for every file at once: the list of 33,000 is not regrown at the end.
+    let count = built.shared.len()
+        + built
+            .clusters
+            .iter()
+            .map(|(emitted, _)| emitted.files.len())
+            .sum::<usize>();
+    let mut files = Vec::with_capacity(count);
+    files.extend(
+        built
+            .shared
+            .iter()
+            .map(|document| (document.path.clone(), document.bytes(fleet).into_bytes())),
+    );
+    for (emitted, _) in built.clusters {
+        files.extend(emitted.files);
+        rendered.objects.extend(emitted.objects);
+    }
+    // Built in one go: each cluster's files are near path order already, which the
+    // sort in `from_iter` finds.
+    rendered.files = files.into_iter().map(|(path, bytes)| (path.into(), bytes)).collect();
+    rendered.scope = render_scope(fleet, scope, &built.selected, &mut rendered);
+    Ok(rendered)
+}
+
+/// The folders a render of `scope` owns: stale files go from these only.
+fn render_scope(fleet: &Fleet, scope: &Scope, selected: &[usize], rendered: &mut Rendered) -> Vec<PathBuf> {
+    let mut folders = match (&scope.environment, &scope.cluster) {
         (None, None) => vec![PathBuf::new()],
         (Some(environment), None) => vec![PathBuf::from(environment)],
         _ => selected
             .iter()
-            .map(|cluster| PathBuf::from(&fleet.environments[cluster.environment].name).join(&cluster.name))
+            .map(|index| {
+                let cluster = &fleet.clusters[*index];
+                PathBuf::from(&fleet.environments[cluster.environment].name).join(&cluster.name)
+            })
             .collect(),
     };
     if !scope.is_all() {
-        // A part of the fleet owns the parents of the destinations it deploys to.
-        rendered.scope.append(&mut rendered.parents);
-    }
-    if !scope.is_all() {
-        // A part of the fleet owns the CRD folders it uses (stale ones go with a whole render).
-        let crd_folders = rendered
+        // A part of the fleet owns the parents of the destinations it deploys to, and the
+        // CRD folders it uses (stale ones go with a whole render).
+        folders.extend(rendered.parents.iter().cloned());
+        let crd_folders: BTreeSet<PathBuf> = rendered
             .files
             .keys()
             .filter(|path| path.starts_with(crate::crds::FOLDER))
-            .filter_map(|path| path.parent().map(PathBuf::from));
-        let crd_folders: BTreeSet<PathBuf> = crd_folders.collect();
-        rendered.scope.extend(crd_folders);
+            .filter_map(|path| path.parent().map(PathBuf::from))
+            .collect();
+        folders.extend(crd_folders);
     }
-    Ok(rendered)
+    folders
 }
 
-/// The files of the clusters `include` selects (for `diff`'s drift, which compares them
-/// byte for byte with the committed ones, as `check` does).
-pub(crate) fn render_where(
+/// The output of the clusters in `scope` as data: what `diff`, `explain`, `propose` and
+/// `import` read ([`Output::emit`] gives its bytes).
+pub(crate) fn build(
+    fleet: &Fleet,
+    templates: &Templates,
+    scope: &Scope,
+    inline: bool,
+) -> Result<Output, TemplateError> {
+    build_where(fleet, templates, &|cluster| scope.includes(fleet, cluster), inline)
+}
+
+/// [`build`] of the clusters `include` selects.
+pub(crate) fn build_where(
     fleet: &Fleet,
     templates: &Templates,
     include: &(dyn Fn(&Cluster) -> bool + Sync),
-) -> Result<Rendered, TemplateError> {
-    Ok(render_selected(fleet, templates, include, false, &|| {})?.0)
+    inline: bool,
+) -> Result<Output, TemplateError> {
+    let built = build_selected(fleet, templates, include, inline, &|cluster| cluster)?;
+    let stream_crd = if inline {
+        crate::crds::newest(
+            built
+                .clusters
+                .iter()
+                .filter_map(|cluster| cluster.crd.map(|crd| crd.version)),
+        )
+        .map(crate::crds::for_chart)
+    } else {
+        None
+    };
+    Ok(Output {
+        inline,
+        engine: Some(fleet.settings.engine.value),
+        clusters: built.clusters,
+        shared: built.shared,
+        stream_crd,
+    })
 }
 
-fn render_selected<'f>(
-    fleet: &'f Fleet,
+/// What [`build_selected`] gives: each selected cluster's output through `each`, and
+/// what they share.
+struct Built<T> {
+    clusters: Vec<T>,
+    shared: Vec<Document>,
+    parents: Vec<PathBuf>,
+    /// The indices of the clusters selected (with workers or not).
+    selected: Vec<usize>,
+    workers: usize,
+}
+
+/// Builds the clusters `include` selects, each on a thread and handed to `each` there,
+/// and the files they share.
+fn build_selected<T: Send>(
+    fleet: &Fleet,
     templates: &Templates,
     include: &(dyn Fn(&Cluster) -> bool + Sync),
     inline: bool,
-    tick: &(dyn Fn() + Sync),
-) -> Result<(Rendered, Vec<&'f Cluster>), TemplateError> {
+    each: &(dyn Fn(ClusterTree) -> T + Sync),
+) -> Result<Built<T>, TemplateError> {
     let engine = fleet.settings.engine.value;
     let mut by_cluster: BTreeMap<usize, Vec<&Worker>> = BTreeMap::new();
     for worker in fleet.workers.iter().filter(|worker| worker.installed) {
@@ -633,7 +683,7 @@ fn render_selected<'f>(
     } else {
         parents::Plan::default()
     };
-    let outputs: Vec<ClusterOutput> = selected
+    let clusters: Vec<T> = selected
         .par_iter()
         .filter(|(_, _, workers)| folders || !workers.is_empty())
         .map(|(index, cluster, workers)| {
@@ -642,48 +692,22 @@ fn render_selected<'f>(
                 Engine::Argocd => plan.owned_crd(*index),
                 _ => None,
             };
-            let mut output = render_cluster(fleet, templates, cluster, workers, crd, inline);
-            if let Ok(output) = &mut output {
-                // In path order here, in parallel: the clusters' files then come nearly
-                // in order, which the sort below finds (sorting them all there, one
-                // thread comparing paths component by component, took 35 ms).
-                output.files.sort_unstable_by(|a, b| output::path_order(&a.0, &b.0));
-            }
-            tick();
-            output
+            build_cluster(fleet, templates, cluster, workers, crd, inline).map(each)
         })
         .collect::<Result<_, _>>()?;
-    let mut rendered = Rendered {
-        workers: selected.iter().map(|(_, _, workers)| workers.len()).sum(),
-        ..Rendered::default()
+    let (shared, parents) = if folders {
+        shared_files(fleet, templates, &plan, selected.iter().map(|(index, _, _)| *index))?
+    } else {
+        (Vec::new(), Vec::new())
     };
-    let mut extra = Vec::new();
-    if inline {
-        let crds = outputs.iter().filter_map(|output| output.crd);
-        if let Some(newest) = crate::crds::newest(crds.map(|crd| crd.version)).map(crate::crds::for_chart) {
-            // In the stream, the CRD first, once.
-            rendered.objects.push(cluster_objects::crd_object(newest, engine));
-        }
-    } else if folders {
-        let indices = selected.iter().map(|(index, _, _)| *index);
-        (extra, rendered.parents) = shared_files(fleet, templates, &plan, indices)?;
-    }
-    // Sized for every file at once: the list of 33,000 is not regrown at the end.
-    let mut files = Vec::with_capacity(extra.len() + outputs.iter().map(|output| output.files.len()).sum::<usize>());
-    files.extend(extra);
-    for output in outputs {
-        files.extend(output.files);
-        rendered.objects.extend(output.objects);
-    }
-    // Built in one go: each cluster's files are near path order already, which the
-    // sort in `from_iter` finds, where inserting them one by one compared paths
-    // component by component all the way down the tree.
-    rendered.files = files.into_iter().map(|(path, bytes)| (path.into(), bytes)).collect();
-    Ok((rendered, selected.into_iter().map(|(_, cluster, _)| cluster).collect()))
+    Ok(Built {
+        clusters,
+        shared,
+        parents,
+        workers: selected.iter().map(|(_, _, workers)| workers.len()).sum(),
+        selected: selected.iter().map(|(index, _, _)| *index).collect(),
+    })
 }
-
-/// Files to write, relative to the output folder, with their bytes.
-type FileList = Vec<(PathBuf, Vec<u8>)>;
 
 /// The files the clusters `selected` share with the others of their destinations: one
 /// copy of each CRD version the destinations deploy, and the parents; with the folders
@@ -693,7 +717,7 @@ fn shared_files(
     templates: &Templates,
     plan: &parents::Plan,
     selected: impl Iterator<Item = usize>,
-) -> Result<(FileList, Vec<PathBuf>), TemplateError> {
+) -> Result<(Vec<Document>, Vec<PathBuf>), TemplateError> {
     let touched: BTreeSet<&str> = selected.map(|index| plan.destination(index)).collect();
     let mut files = cluster_objects::crd_files(plan.crds_of(touched.iter().copied()));
     files.extend(parents::files(fleet, templates, plan, &touched)?);
@@ -716,8 +740,8 @@ pub(crate) fn check_templates(fleet: &Fleet, templates: &Templates) -> Result<()
         .filter(|worker| worker.installed && worker.cluster == first.cluster)
         .collect();
     let crd = cluster_objects::cluster_crd(&workers);
-    render_cluster(fleet, templates, cluster, &workers, crd, false)?;
-    render_cluster(fleet, templates, cluster, &workers, crd, true)?;
+    build_cluster(fleet, templates, cluster, &workers, crd, false)?;
+    build_cluster(fleet, templates, cluster, &workers, crd, true)?;
     if templates.all_builtin() {
         // Built in Rust for every context a valid fleet has ([`native`]): no shape
         // can fail where the first cluster did not (issue 14: hashing every worker's
@@ -733,8 +757,8 @@ pub(crate) fn check_templates(fleet: &Fleet, templates: &Templates) -> Result<()
                 error
             };
             let crd = cluster_objects::cluster_crd(&[worker]);
-            render_cluster(fleet, templates, cluster, &[worker], crd, false).map_err(named)?;
-            render_cluster(fleet, templates, cluster, &[worker], crd, true).map_err(named)?;
+            build_cluster(fleet, templates, cluster, &[worker], crd, false).map_err(named)?;
+            build_cluster(fleet, templates, cluster, &[worker], crd, true).map_err(named)?;
         }
     }
     Ok(())

@@ -24,14 +24,15 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::cluster_objects::kustomization;
+use super::model::Document;
 use super::native::{list, map_of as map, text};
-use super::{cluster_labels, marker, object, Context, TemplateError, Templates};
+use super::{cluster_labels, marker, object_node, Context, TemplateError, Templates};
 use crate::crds::{self, Crd};
 use crate::decl::Engine;
 use crate::model::{Cluster, Destination, Fleet, Worker};
 use crate::names;
 use crate::source::FileId;
-use crate::yaml::{self, Node, Value};
+use crate::yaml::{Node, Value};
 
 /// The folder of the Flux parents, one subfolder per destination cluster.
 pub(crate) const FLUX_FOLDER: &str = "_flux";
@@ -141,12 +142,12 @@ pub(crate) fn files(
     templates: &Templates,
     plan: &Plan,
     touched: &BTreeSet<&str>,
-) -> Result<Vec<(PathBuf, Vec<u8>)>, TemplateError> {
+) -> Result<Vec<Document>, TemplateError> {
     match fleet.settings.engine.value {
         Engine::Flux => {
             let touched: Vec<&str> = touched.iter().copied().collect();
             // One destination per task, as the clusters are rendered.
-            let per_destination: Vec<Vec<(PathBuf, Vec<u8>)>> = touched
+            let per_destination: Vec<Vec<Document>> = touched
                 .par_iter()
                 .map(|folder| flux_destination(fleet, templates, plan, folder))
                 .collect::<Result<_, _>>()?;
@@ -173,7 +174,7 @@ fn flux_destination(
     templates: &Templates,
     plan: &Plan,
     folder: &str,
-) -> Result<Vec<(PathBuf, Vec<u8>)>, TemplateError> {
+) -> Result<Vec<Document>, TemplateError> {
     let root = PathBuf::from(FLUX_FOLDER).join(folder);
     let clusters = plan.clusters.get(folder).map(Vec::as_slice).unwrap_or_default();
     let mut files = Vec::new();
@@ -196,14 +197,9 @@ fn flux_destination(
             source_files.extend(source.loc.map(|loc| loc.file));
         }
         let context: Context = super::context(fleet, cluster, worker, false);
-        let text = object(
-            templates,
-            "ocirepository.yaml.j2",
-            &context,
-            &marker(fleet, &source_files),
-        )?;
+        let node = object_node(templates, "ocirepository.yaml.j2", &context)?;
         let file = format!("ocirepository-{name}.yaml");
-        files.push((root.join(&file), text.into_bytes()));
+        files.push(Document::tree(root.join(&file), node, source_files));
         resources.push(file);
     }
     let mut all_files = BTreeSet::new();
@@ -213,15 +209,12 @@ fn flux_destination(
         let own_files = cluster_files(fleet, cluster);
         let file = format!("{environment}/{}.yaml", cluster.name);
         let node = flux_kustomization(fleet, environment, cluster);
-        files.push((
-            root.join(&file),
-            yaml::emit_after(marker(fleet, &own_files), &node).into_bytes(),
-        ));
+        all_files.extend(own_files.iter().copied());
+        files.push(Document::tree(root.join(&file), node, own_files));
         resources.push(file);
-        all_files.extend(own_files);
     }
     let text = kustomization(&marker(fleet, &all_files), &resources);
-    files.push((root.join("kustomization.yaml"), text.into_bytes()));
+    files.push(Document::text(root.join("kustomization.yaml"), text));
     Ok(files)
 }
 
@@ -291,7 +284,7 @@ fn flux_kustomization(fleet: &Fleet, environment: &str, cluster: &Cluster) -> No
 
 /// `_argocd/`: the `AppProject` (unless the project is Argo CD's `default`) and one
 /// parent Application per cluster file.
-fn argocd(fleet: &Fleet, plan: &Plan) -> Vec<(PathBuf, Vec<u8>)> {
+fn argocd(fleet: &Fleet, plan: &Plan) -> Vec<Document> {
     let root = PathBuf::from(ARGOCD_FOLDER);
     let settings_files: BTreeSet<FileId> = fleet.settings.file.into_iter().collect();
     // Every cluster file decides what the root folder lists.
@@ -301,9 +294,10 @@ fn argocd(fleet: &Fleet, plan: &Plan) -> Vec<(PathBuf, Vec<u8>)> {
     let mut files = Vec::new();
     let mut resources = Vec::new();
     if fleet.settings.argocd.project != "default" {
-        files.push((
+        files.push(Document::tree(
             root.join("appproject.yaml"),
-            yaml::emit_after(whole.clone(), &app_project(fleet, plan)).into_bytes(),
+            app_project(fleet, plan),
+            all.clone(),
         ));
         resources.push("appproject.yaml".to_string());
     }
@@ -313,15 +307,12 @@ fn argocd(fleet: &Fleet, plan: &Plan) -> Vec<(PathBuf, Vec<u8>)> {
         let mut own = settings_files.clone();
         own.insert(cluster.file);
         let node = argocd_parent(fleet, environment, cluster);
-        files.push((
-            root.join(&file),
-            yaml::emit_after(marker(fleet, &own), &node).into_bytes(),
-        ));
+        files.push(Document::tree(root.join(&file), node, own));
         resources.push(file);
     }
-    files.push((
+    files.push(Document::text(
         root.join("kustomization.yaml"),
-        kustomization(&whole, &resources).into_bytes(),
+        kustomization(&whole, &resources),
     ));
     files
 }
