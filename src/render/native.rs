@@ -15,6 +15,91 @@
 use super::Context;
 use crate::yaml::{Key, Map, Node, Value};
 
+/// What each built-in template reads of its context, as minijinja names a template's
+/// undeclared variables (a loop's own fields are its list's): the function that builds
+/// the template's object reads exactly these. A test compares them with the templates,
+/// so a template that reads a new variable fails until its function here reads it too.
+pub(super) const READS: &[(&str, &[&str])] = &[
+    (
+        "application.yaml.j2",
+        &[
+            "argocd.namespace",
+            "argocd.project",
+            "argocd.repoURL",
+            "argocd.targetRevision",
+            "chart.name",
+            "chart.repository_host",
+            "chart.version",
+            "cluster.destination.name",
+            "cluster.destination.server",
+            "inline",
+            "labels",
+            "values",
+            "worker.application_name",
+            "worker.name",
+            "worker.namespace",
+            "worker.values_path",
+        ],
+    ),
+    (
+        "cluster-application.yaml.j2",
+        &[
+            "argocd.namespace",
+            "argocd.project",
+            "argocd.repoURL",
+            "argocd.targetRevision",
+            "cluster.destination.name",
+            "cluster.destination.server",
+            "cluster_application.name",
+            "cluster_application.path",
+            "labels",
+        ],
+    ),
+    (
+        "externalsecret.yaml.j2",
+        &[
+            "engine",
+            "inline",
+            "labels",
+            "secret.data",
+            "secret.name",
+            "secret.refresh_interval",
+            "secret.store_kind",
+            "secret.store_name",
+            "secret_labels",
+            "worker.namespace",
+        ],
+    ),
+    (
+        "helmrelease.yaml.j2",
+        &[
+            "chart.source_name",
+            "flux.interval",
+            "flux.namespace",
+            "inline",
+            "labels",
+            "values",
+            "worker.name",
+            "worker.namespace",
+            "worker.values_config_map",
+        ],
+    ),
+    ("kustomization.yaml.j2", &["cluster_resources", "engine", "flux.namespace", "workers"]),
+    ("kustomizeconfig.yaml.j2", &[]),
+    ("namespace.yaml.j2", &["engine", "inline", "labels", "worker.namespace"]),
+    (
+        "ocirepository.yaml.j2",
+        &[
+            "chart.oci_tag",
+            "chart.oci_url",
+            "chart.source_name",
+            "flux.interval",
+            "flux.namespace",
+            "labels",
+        ],
+    ),
+];
+
 /// The tree template `name` would give for `context`, or `None` to run the template.
 pub(super) fn object(name: &str, context: &Context) -> Option<Node> {
     match name {
@@ -515,6 +600,185 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn each_builder_reads_what_its_template_reads() {
+        let mut environment = minijinja::Environment::new();
+        environment.add_filter("yaml", |value: minijinja::Value, _: Option<usize>| value.to_string());
+        assert_eq!(super::super::templates::BUILTIN.len(), super::READS.len());
+        for (name, text) in super::super::templates::BUILTIN {
+            environment.add_template(name, text).unwrap();
+            let mut variables: Vec<String> = environment
+                .get_template(name)
+                .unwrap()
+                .undeclared_variables(true)
+                .into_iter()
+                .collect();
+            variables.sort();
+            let reads = super::READS.iter().find(|(read, _)| read == name).map(|(_, reads)| *reads);
+            assert_eq!(Some(variables.as_slice()), reads.map(|reads| reads.iter().map(|read| (*read).to_owned()).collect::<Vec<_>>()).as_deref(), "{name}");
+        }
+    }
+
+    /// One shape of template context, as a config repository declares it.
+    #[derive(Debug, Clone)]
+    struct Shape {
+        engine: &'static str,
+        /// `gitops.argocd.repoURL` set.
+        repo_url: bool,
+        /// `server`, `name`, or none.
+        destination: Option<&'static str>,
+        credential: &'static str,
+        certificate: bool,
+        /// `secrets.externalSecret`, with `property` and `version` on each reference.
+        external_secret: Option<(&'static str, bool, bool)>,
+        chart_version: &'static str,
+        /// Workers per cluster file, for two cluster files.
+        workers: (usize, usize),
+    }
+
+    fn shape() -> impl Strategy<Value = Shape> {
+        (
+            prop::sample::select(vec!["flux", "argocd", "none"]),
+            any::<bool>(),
+            prop::sample::select(vec![Some("server"), Some("name"), None]),
+            prop::sample::select(vec!["bearerTokenSecret", "apiKeySecret", "usernamePasswordSecret"]),
+            any::<bool>(),
+            prop::option::of((
+                prop::sample::select(vec!["ClusterSecretStore", "SecretStore"]),
+                any::<bool>(),
+                any::<bool>(),
+            )),
+            prop::sample::select(vec!["3.13.2", "2.51.2"]),
+            (0..=3usize, 0..=3usize),
+        )
+            .prop_map(
+                |(engine, repo_url, destination, credential, certificate, external_secret, chart_version, workers)| {
+                    Shape {
+                        engine,
+                        repo_url,
+                        destination,
+                        credential,
+                        certificate,
+                        external_secret,
+                        chart_version,
+                        workers,
+                    }
+                },
+            )
+    }
+
+    /// The config repository of `shape`.
+    fn repository(shape: &Shape) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let repo_url = "\n    repoURL: https://git.example.com/workers.git";
+        std::fs::write(
+            dir.path().join("workergen.yaml"),
+            format!(
+                "acceptEula: true\nchart: {{ version: {} }}\ngitops:\n  engine: {}\n  argocd:\n    project: workers{repo_url}\n",
+                shape.chart_version, shape.engine
+            ),
+        )
+        .unwrap();
+        let environment = dir.path().join("environments/e1");
+        std::fs::create_dir_all(&environment).unwrap();
+        let mut text = format!(
+            "octopus:\n  serverUrl: https://octopus.example.com/\n  serverCommsAddress: https://octopus.example.com:10943/\n  space: Default\n  auth: {{ {}: octopus-credential }}\n",
+            shape.credential
+        );
+        if shape.certificate {
+            text.push_str("  serverCertificateSecret: octopus-ca\n");
+        }
+        if let Some((kind, property, version)) = shape.external_secret {
+            let reference = |key: &str| {
+                let mut fields = format!("key: vault/{key}");
+                if property {
+                    fields.push_str(", property: value");
+                }
+                if version {
+                    fields.push_str(", version: \"3\"");
+                }
+                format!("      {key}: {{ {fields} }}\n")
+            };
+            text.push_str(&format!(
+                "secrets:\n  externalSecret:\n    storeRef: {{ kind: {kind}, name: vault }}\n    remoteRefs:\n"
+            ));
+            match shape.credential {
+                "bearerTokenSecret" => text.push_str(&reference("bearerToken")),
+                "apiKeySecret" => text.push_str(&reference("apiKey")),
+                _ => text.push_str(&(reference("username") + &reference("password"))),
+            }
+            if shape.certificate {
+                text.push_str(&reference("serverCertificate"));
+            }
+        }
+        std::fs::write(environment.join("environment.yaml"), text).unwrap();
+        for (cluster, count) in [("c1", shape.workers.0), ("c2", shape.workers.1)] {
+            let mut text = String::new();
+            match shape.destination {
+                Some("server") => text.push_str(&format!("cluster:\n  destination:\n    server: https://{cluster}.example.com\n")),
+                _ => text.push_str(&format!("cluster:\n  destination:\n    name: {cluster}\n")),
+            }
+            text.push_str("workers:");
+            if count == 0 {
+                text.push_str(" {}");
+            }
+            text.push('\n');
+            for worker in 0..count {
+                text.push_str(&format!("  w{worker}:\n    workerPools: [Pool {worker}]\n"));
+            }
+            std::fs::write(environment.join(format!("{cluster}.yaml")), text).unwrap();
+        }
+        dir
+    }
+
+    /// Every shape of template context renders the same bytes from the built-in
+    /// functions and from the templates, on disk and as a stream, or fails alike.
+    #[test]
+    fn every_context_shape_renders_its_templates_byte_for_byte() {
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(96));
+        runner
+            .run(&shape(), |shape| {
+                let dir = repository(&shape);
+                let (mut fleet, report) = crate::load_fleet(&FsTree::new(dir.path())).unwrap();
+                prop_assert!(!report.has_errors(), "{:?}: {:?}", shape, report);
+                if !shape.repo_url {
+                    // Argo CD without a `repoURL`, which `validate` refuses on disk: the
+                    // templates write `null`.
+                    fleet.settings.argocd.repo_url = None;
+                }
+                if shape.destination.is_none() {
+                    // No destination, which `validate` refuses: the Argo CD templates
+                    // fail on it, and so must their functions.
+                    for cluster in &mut fleet.clusters {
+                        cluster.destination = None;
+                    }
+                }
+                if shape.destination.is_none() {
+                    // No destination, which `validate` refuses: the Argo CD templates
+                    // fail on it, and so must their functions.
+                    for cluster in &mut fleet.clusters {
+                        cluster.destination = None;
+                    }
+                }
+                let templates = || Templates::load(&crate::tree::git::GitTree::default()).unwrap();
+                for inline in [false, true] {
+                    let native = render(&fleet, &templates(), &Scope::default(), inline);
+                    let by_template = render(&fleet, &templates().run_builtin_templates(), &Scope::default(), inline);
+                    match (native, by_template) {
+                        (Ok(native), Ok(by_template)) => {
+                            prop_assert_eq!(&native.files, &by_template.files, "{:?}, inline {}", shape, inline);
+                            prop_assert_eq!(&native.objects, &by_template.objects, "{:?}, inline {}", shape, inline);
+                        }
+                        (native, by_template) => {
+                            prop_assert_eq!(native.err(), by_template.err(), "{:?}, inline {}", shape, inline);
+                        }
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
     }
 
     #[test]
