@@ -6,7 +6,6 @@
 //! and every template's output is parsed back and written out canonically (sorted
 //! keys, one quoting style), so the bytes only depend on the declarations.
 
-mod canonical;
 pub(crate) mod cluster_objects;
 mod folder;
 pub(crate) mod model;
@@ -310,8 +309,8 @@ fn context<'a>(fleet: &'a Fleet, cluster: &'a Cluster, first: &'a Worker, inline
 }
 
 /// The tree of template `name` for `context`: built in Rust for a built-in template
-/// ([`native`]), else the template's output read by the line reader of the block
-/// subset the templates write, or by the full parser where that gives up.
+/// ([`native`], the one definition of workergen's manifests), else the output of the
+/// config repository's template, parsed.
 fn object_node(templates: &Templates, name: &str, context: &Context) -> Result<Node, TemplateError> {
     if templates.is_builtin(name) {
         if let Some(node) = native::object(name, context) {
@@ -319,10 +318,7 @@ fn object_node(templates: &Templates, name: &str, context: &Context) -> Result<N
         }
     }
     let text = templates.render(name, context)?;
-    let node = match canonical::block(&text) {
-        Some(node) => node,
-        None => parse_object(templates, name, &text)?,
-    };
+    let node = parse_object(templates, name, &text)?;
     // An empty output (or `null`, or a bare scalar) would be written as a file of
     // `null`, which kustomize and Argo CD read as no object at all.
     if !matches!(node.value, yaml::Value::Map(_) | yaml::Value::Seq(_)) {

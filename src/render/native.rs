@@ -1,16 +1,19 @@
-//! The built-in templates, written in Rust (issue 14).
+//! The built-in manifests, built in Rust: the one definition of what workergen writes.
 //!
-//! A built-in template's output is parsed back into a tree and emitted canonically;
-//! here the same tree is built straight from the template context, without running
-//! the template, writing the `yaml` filter's text, or reading it back (together half
-//! of `render`). Each function below is its template, line for line: the same keys,
-//! the same values, the same conditions. A config repo that overrides a template gets
-//! the template (see [`super::object_node`]), and so does a context the template would
-//! fail on (such as an Argo CD destination with neither `server` nor `name`): each
-//! function returns `None` there, and the template gives its own error.
+//! Each function builds the tree its template in `templates/` describes, straight from
+//! the template context: the same keys, the same values, the same conditions, without
+//! running a template, writing the `yaml` filter's text or reading it back. The
+//! templates are the documented override: a config repository that puts its own
+//! `templates/<name>` in place gets that template run (see [`super::object_node`]), and
+//! so does a context a built-in template would fail on (such as an Argo CD destination
+//! with neither `server` nor `name`): each function returns `None` there, and the
+//! template gives its own error.
 //!
-//! The tests below render fleets of every engine and shape, and random values, both
-//! ways and compare the bytes: a template edited without its function here fails them.
+//! The two are held equal by the tests below: every shape of template context (engine,
+//! stream or disk, destination kind, credential kind, certificate, store kind, optional
+//! `property` and `version`, zero to three workers) and random values render the same
+//! bytes both ways, and each function's `READS` are its template's variables, so a
+//! template that reads something new fails until its function does too.
 
 use super::Context;
 use crate::yaml::{Key, Map, Node, Value};
@@ -19,6 +22,7 @@ use crate::yaml::{Key, Map, Node, Value};
 /// undeclared variables (a loop's own fields are its list's): the function that builds
 /// the template's object reads exactly these. A test compares them with the templates,
 /// so a template that reads a new variable fails until its function here reads it too.
+#[cfg(test)]
 pub(super) const READS: &[(&str, &[&str])] = &[
     (
         "application.yaml.j2",
@@ -84,7 +88,10 @@ pub(super) const READS: &[(&str, &[&str])] = &[
             "worker.values_config_map",
         ],
     ),
-    ("kustomization.yaml.j2", &["cluster_resources", "engine", "flux.namespace", "workers"]),
+    (
+        "kustomization.yaml.j2",
+        &["cluster_resources", "engine", "flux.namespace", "workers"],
+    ),
     ("kustomizeconfig.yaml.j2", &[]),
     ("namespace.yaml.j2", &["engine", "inline", "labels", "worker.namespace"]),
     (
@@ -535,7 +542,84 @@ mod tests {
     use crate::decl::Engine;
     use crate::model::Fleet;
     use crate::tree::fs::FsTree;
-    use crate::yaml::{emit, Node};
+    use crate::yaml::{emit, Key, Map, Node, Value};
+
+    /// Scalars as the templates and the `yaml` filter write them, and a few more.
+    fn leaf() -> impl Strategy<Value = Node> {
+        let text = prop::sample::select(vec![
+            "plain",
+            "a b",
+            "a,b",
+            "a, b",
+            "x:y",
+            "x: y",
+            "yes",
+            "1",
+            "-1",
+            "1e3",
+            "0x1F",
+            ".inf",
+            "~",
+            "null",
+            "",
+            " lead",
+            "trail ",
+            "a#b",
+            "a #b",
+            "q\"q",
+            "back\\slash",
+            "line\nbreak",
+            "tab\there",
+            "é",
+            "😀",
+            "\u{85}",
+            "\u{2028}",
+            "\u{feff}",
+            "-",
+            "- a",
+            "$values/x",
+            "@at",
+            "a=b",
+            "v1.2.3+build",
+            "{}",
+            "[]",
+        ]);
+        prop_oneof![
+            text.prop_map(|text| Node::generated(Value::Str(text.to_string()))),
+            any::<i64>().prop_map(|value| Node::generated(Value::Int(value))),
+            prop::sample::select(vec!["1.5", "1e3", "-.inf", ".nan", "1.10"])
+                .prop_map(|text| Node::generated(Value::Float(text.to_string()))),
+            any::<bool>().prop_map(|value| Node::generated(Value::Bool(value))),
+            Just(Node::generated(Value::Null)),
+        ]
+    }
+
+    fn tree() -> impl Strategy<Value = Node> {
+        let key = prop::sample::select(vec![
+            "a",
+            "b",
+            "app.kubernetes.io/name",
+            "with space",
+            "x:y",
+            "1",
+            "true",
+            "",
+            "#k",
+            "é",
+        ]);
+        leaf().prop_recursive(4, 40, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(|items| Node::generated(Value::Seq(items))),
+                prop::collection::btree_map(key.clone(), inner, 0..5).prop_map(|entries| {
+                    let entries = entries
+                        .into_iter()
+                        .map(|(name, node)| (Key::generated(name), node))
+                        .collect();
+                    Node::generated(Value::Map(Map::from_entries(entries)))
+                }),
+            ]
+        })
+    }
 
     /// The example config repo of this repository, copied with `gitops.engine: <engine>`.
     fn example(engine: &str) -> (tempfile::TempDir, Fleet) {
@@ -616,8 +700,17 @@ mod tests {
                 .into_iter()
                 .collect();
             variables.sort();
-            let reads = super::READS.iter().find(|(read, _)| read == name).map(|(_, reads)| *reads);
-            assert_eq!(Some(variables.as_slice()), reads.map(|reads| reads.iter().map(|read| (*read).to_owned()).collect::<Vec<_>>()).as_deref(), "{name}");
+            let reads = super::READS
+                .iter()
+                .find(|(read, _)| read == name)
+                .map(|(_, reads)| *reads);
+            assert_eq!(
+                Some(variables.as_slice()),
+                reads
+                    .map(|reads| reads.iter().map(|read| (*read).to_owned()).collect::<Vec<_>>())
+                    .as_deref(),
+                "{name}"
+            );
         }
     }
 
@@ -717,7 +810,9 @@ mod tests {
         for (cluster, count) in [("c1", shape.workers.0), ("c2", shape.workers.1)] {
             let mut text = String::new();
             match shape.destination {
-                Some("server") => text.push_str(&format!("cluster:\n  destination:\n    server: https://{cluster}.example.com\n")),
+                Some("server") => text.push_str(&format!(
+                    "cluster:\n  destination:\n    server: https://{cluster}.example.com\n"
+                )),
                 _ => text.push_str(&format!("cluster:\n  destination:\n    name: {cluster}\n")),
             }
             text.push_str("workers:");
@@ -816,7 +911,7 @@ mod tests {
             fleet.settings.engine.value = engine;
             let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(128));
             runner
-                .run(&super::super::canonical::tests::tree(), |values| {
+                .run(&tree(), |values| {
                     let (native, by_template) = manifest_both_ways(&fleet, &values);
                     prop_assert_eq!(native, by_template);
                     Ok(())
