@@ -1,10 +1,13 @@
 //! Render: each worker's Helm values and the Argo CD or Flux objects that deploy them.
 //!
-//! [`render`] builds the whole output in memory (nothing is written when anything
-//! fails); [`output::write_tree`] then writes it safely, or [`stream`] prints it.
-//! Every file starts with the ownership marker naming the declarations it came from,
-//! and every template's output is parsed back and written out canonically (sorted
-//! keys, one quoting style), so the bytes only depend on the declarations.
+//! A render builds the output as data first ([`model::Output`]: per worker its values
+//! and objects as trees, per cluster its own files, the shared parents and CRDs), then
+//! emits the bytes ([`render`] does both per cluster, in parallel, so only a few
+//! clusters' trees are alive at once); nothing is written when anything fails, then
+//! [`output::write_tree`] writes the files safely, or [`stream`] prints them. Every file
+//! starts with the ownership marker naming the declarations it came from, and every
+//! tree is written canonically (sorted keys, one quoting style), so the bytes only
+//! depend on the declarations.
 
 pub(crate) mod cluster_objects;
 mod folder;
