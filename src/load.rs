@@ -182,7 +182,7 @@ fn assign_reads(
     for ((path, role), read) in paths.into_iter().zip(reads) {
         let id = sources.add(path.clone(), read.text);
         if let Some(root) = &read.root {
-            sources.set_secrets(id, credential_values(root));
+            sources.set_secrets(id, root.credentials());
         }
         if let Some(diagnostic) = read.problem {
             report.push(diagnostic);
@@ -259,46 +259,6 @@ fn report_missing_environment_files(environments: &[EnvironmentFiles], sources: 
     }
 }
 
-/// The credentials in a parsed file: every scalar at or under a credential-like key
-/// ([`crate::diagnostic::is_credential_key`]), aliases resolved, but the remote references of
-/// `secrets.externalSecret.remoteRefs`, which name places in a store. Each is hidden
-/// wherever it stands in the file (an anchor `&a S3CRET` on another line included).
-fn credential_values(root: &Node) -> Vec<String> {
-    fn walk(node: &Node, path: &mut Vec<String>, under: bool, out: &mut Vec<String>) {
-        use crate::yaml::Value;
-        match &node.value {
-            Value::Map(map) => {
-                for (key, child) in &map.entries {
-                    path.push(key.name.clone());
-                    let refs = path.len() > crate::diagnostic::REMOTE_REFS.len()
-                        && path
-                            .iter()
-                            .zip(crate::diagnostic::REMOTE_REFS)
-                            .all(|(name, want)| name == want);
-                    walk(
-                        child,
-                        path,
-                        !refs && (under || crate::diagnostic::is_credential_key(&key.name)),
-                        out,
-                    );
-                    path.pop();
-                }
-            }
-            Value::Seq(items) => items.iter().for_each(|item| walk(item, path, under, out)),
-            Value::Str(text) if under => out.extend(crate::diagnostic::hidden_pieces(text)),
-            Value::Int(_) | Value::Float(_) if under => out.extend(node.scalar_text()),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    walk(root, &mut Vec::new(), false, &mut out);
-    // Short values (`pw`) would mangle unrelated text; a credential is longer.
-    out.retain(|secret| secret.chars().count() >= 3);
-    out.sort();
-    out.dedup();
-    out
-}
-
 struct Read {
     exists: bool,
     text: String,
@@ -367,18 +327,5 @@ fn problem(exists: bool, text: String, problem: Option<Diagnostic>) -> Read {
         text,
         root: None,
         problem,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_parser_finds_credentials_behind_aliases_but_not_remote_references() {
-        let root = crate::yaml::parse_test(
-            "a: &x S3CRET-anchored\nauth:\n  password: *x\n  token: {nested: S3CRET-nested, n: 12345}\n  automountServiceAccountToken: true\n  bearerTokenSecret: octopus-worker-token\nsecrets:\n  externalSecret:\n    remoteRefs:\n      password: {key: vault/path, property: pw}\n",
-        );
-        assert_eq!(credential_values(&root), ["12345", "S3CRET-anchored", "S3CRET-nested"]);
     }
 }

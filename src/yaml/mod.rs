@@ -312,6 +312,29 @@ impl Node {
         path.into_iter().try_fold(self, |node, name| node.get(name))
     }
 
+    /// The credentials under this tree ([`crate::redact::FileSecrets`]): every string and
+    /// number at or under a credential-like key, aliases resolved (an alias is a copy).
+    pub(crate) fn credentials(&self) -> Vec<String> {
+        fn walk(node: &Node, secrets: &mut crate::redact::FileSecrets) {
+            match &node.value {
+                Value::Map(map) => {
+                    for (key, child) in &map.entries {
+                        secrets.enter(&key.name);
+                        walk(child, secrets);
+                        secrets.leave();
+                    }
+                }
+                Value::Seq(items) => items.iter().for_each(|item| walk(item, secrets)),
+                Value::Str(text) | Value::Float(text) => secrets.scalar(text),
+                Value::Int(value) => secrets.scalar(&value.to_string()),
+                Value::Null | Value::Bool(_) => {}
+            }
+        }
+        let mut secrets = crate::redact::FileSecrets::new();
+        walk(self, &mut secrets);
+        secrets.finish()
+    }
+
     /// A scalar as text, as it would read in YAML (`None` for maps and lists).
     pub(crate) fn scalar_text(&self) -> Option<String> {
         match &self.value {
@@ -409,6 +432,14 @@ impl serde::Serialize for Node {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_are_found_behind_aliases_but_not_in_remote_references() {
+        let root = parse_test(
+            "a: &x S3CRET-anchored\nauth:\n  password: *x\n  token: {nested: S3CRET-nested, n: 12345}\n  automountServiceAccountToken: true\n  bearerTokenSecret: octopus-worker-token\nsecrets:\n  externalSecret:\n    remoteRefs:\n      password: {key: vault/path, property: pw}\n",
+        );
+        assert_eq!(root.credentials(), ["12345", "S3CRET-anchored", "S3CRET-nested"]);
+    }
 
     fn key(name: &str) -> Key {
         Key::generated(name)
