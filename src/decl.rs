@@ -270,8 +270,8 @@ pub struct WorkerSpec {
     pub machine_policy: Option<String>,
     /// `agent.logLevel`.
     pub log_level: Option<String>,
-    /// `agent.pollingConnectionCount`.
-    pub polling_connection_count: Option<u32>,
+    /// `agent.pollingConnectionCount`: at least 1 (the agent opens that many connections).
+    pub polling_connection_count: Option<std::num::NonZeroU32>,
     /// The agent (tentacle) pod.
     pub agent: Option<AgentSpec>,
     /// The pods that run each deployment step.

@@ -172,7 +172,6 @@ impl Chart {
 pub(crate) struct WorkerFacts {
     pub(crate) worker_pools: Option<Vec<String>>,
     pub(crate) machine_policy: Option<String>,
-    pub(crate) polling_connection_count: Option<u32>,
     /// `storage.accessModes`.
     pub(crate) access_modes: Option<Vec<String>>,
 }
@@ -182,7 +181,6 @@ impl WorkerFacts {
         Self {
             worker_pools: spec.worker_pools,
             machine_policy: spec.machine_policy,
-            polling_connection_count: spec.polling_connection_count,
             access_modes: spec.storage.and_then(|storage| storage.access_modes),
         }
     }
