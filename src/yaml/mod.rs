@@ -55,10 +55,20 @@ pub(crate) enum Value {
 }
 
 /// A mapping key and where it stands.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub(crate) struct Key {
     pub(crate) name: String,
     pub(crate) loc: Loc,
+    /// Written as a plain scalar (no quotes, no tag), so that a key only YAML 1.1 reads
+    /// as something else than text (`yes`, `on`, `n`) can be refused where Helm reads it.
+    pub(crate) plain: bool,
+}
+
+/// The same key whatever its spelling: `plain` says how it was written, not what it is.
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.loc == other.loc
+    }
 }
 
 impl Key {
@@ -68,6 +78,7 @@ impl Key {
         Self {
             name: name.into(),
             loc: Loc::default(),
+            plain: false,
         }
     }
 }
@@ -157,6 +168,7 @@ impl Map {
                 let key = Key {
                     name: name.to_string(),
                     loc,
+                    plain: false,
                 };
                 self.push(key, make());
                 self.entries.len() - 1

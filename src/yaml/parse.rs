@@ -180,6 +180,7 @@ impl Builder {
                 *key = Some(Key {
                     name: text.to_string(),
                     loc,
+                    plain: style == ScalarStyle::Plain && tag.is_none(),
                 });
                 *merge_key = text == "<<" && style == ScalarStyle::Plain && tag.is_none();
             }
