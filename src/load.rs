@@ -182,7 +182,7 @@ fn assign_reads(
     for ((path, role), read) in paths.into_iter().zip(reads) {
         let id = sources.add(path.clone(), read.text);
         if let Some(root) = &read.root {
-            sources.set_secrets(id, root.credentials());
+            sources.set_parsed(id, root.credentials(), read.spans);
         }
         if let Some(diagnostic) = read.problem {
             report.push(diagnostic);
@@ -263,6 +263,8 @@ struct Read {
     exists: bool,
     text: String,
     root: Option<Node>,
+    /// Where the parser found values under credential-like keys.
+    spans: Vec<crate::redact::ValueSpan>,
     problem: Option<Diagnostic>,
 }
 
@@ -310,11 +312,12 @@ fn read_and_parse(tree: &dyn FileTree, path: &str, id: FileId) -> std::io::Resul
             return Ok(problem(true, text, Some(diagnostic)));
         }
     };
-    Ok(match yaml::parse(&text, id, Limits::default()) {
-        Ok(root) => Read {
+    Ok(match yaml::parse_with_credentials(&text, id, Limits::default()) {
+        Ok((root, spans)) => Read {
             exists: true,
             text,
             root: Some(root),
+            spans,
             problem: None,
         },
         Err(diagnostic) => problem(true, text, Some(diagnostic)),
@@ -326,6 +329,56 @@ fn problem(exists: bool, text: String, problem: Option<Diagnostic>) -> Read {
         exists,
         text,
         root: None,
+        spans: Vec::new(),
         problem,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each line of `text`, as an excerpt of the file shows it once it parsed.
+    fn excerpts(text: &str) -> Vec<String> {
+        let mut sources = Sources::new();
+        let id = sources.add("a.yaml", text);
+        let (root, spans) = yaml::parse_with_credentials(text, id, Limits::default()).unwrap();
+        sources.set_parsed(id, root.credentials(), spans);
+        let mut redactor = crate::redact::Redactor::new(&sources);
+        (1..=u32::try_from(text.lines().count()).unwrap())
+            .map(|line| {
+                let loc = Loc::new(id, line, 1);
+                let hidden = redactor.hidden(&[], [&loc]);
+                redactor.line(loc, false, &hidden, &mut Vec::new()).unwrap().0
+            })
+            .collect()
+    }
+
+    /// A file that parses is redacted where its parser found the values under
+    /// credential-like keys: each value whole (quotes, a flow map, the lines of a block
+    /// map or scalar; a block scalar's `|` is no part of it), a short one too.
+    #[test]
+    fn a_parsed_file_is_redacted_where_its_parser_found_each_credential() {
+        let text = "auth:\n  password: \"hunter2\" # rotated monthly\n  pwd: pw\n  bearer_token: {value: S3CRET}\n  token:\n    nested: S3CRET\n    n: 12345\n  apiKey: |\n    ABCDEF\n  bearerTokenSecret: octopus-worker-token\nsecrets:\n  externalSecret:\n    remoteRefs:\n      password: {key: vault/path, property: pw}\nspace: Default\n";
+        assert_eq!(
+            excerpts(text),
+            [
+                "auth:",
+                "  password: <redacted>",
+                "  pwd: <redacted>",
+                "  bearer_token: <redacted>",
+                "  token:",
+                "    <redacted>",
+                "    <redacted>",
+                "  apiKey: |",
+                "    <redacted>",
+                "  bearerTokenSecret: octopus-worker-token",
+                "secrets:",
+                "  externalSecret:",
+                "    remoteRefs:",
+                "      password: {key: vault/path, property: pw}",
+                "space: Default",
+            ]
+        );
     }
 }

@@ -1,19 +1,20 @@
 //! Credentials never printed: which keys hold one, what a file holds under them, and how
 //! an excerpted line, a message or a hint hides them.
 //!
-//! Two readers find them. Where a file parses, its tree does: [`FileSecrets`] gathers
-//! every value at or under a credential-like key ([`is_credential_key`]), aliases
-//! resolved, and [`Redactor`] hides each wherever it stands in that file (the line of an
-//! anchor too). Where a file does not parse there is no tree, only text: the line scanner
-//! here finds credential keys on the excerpted line itself (block or flow style, quoted
-//! or not) and the lines that continue their values. The scanner also runs on the lines
-//! of a file that parses, so the spelling around a value (its quotes, a comment after
-//! it) is hidden with it. Diagnostics ask [`Redactor::line`] for each excerpt and
-//! [`scrub`] for each message, note and hint; nothing else decides what is hidden.
+//! Two readers find them. Where a file parses, the parser does: it follows the key path
+//! with [`FileSecrets`] and keeps the [`ValueSpan`] of every value at or under a
+//! credential-like key ([`is_credential_key`]), and the tree's values there, aliases
+//! resolved, are hidden wherever else they stand in that file (the line of an anchor
+//! too). Where a file does not parse there is no tree, only text: the line scanner here
+//! finds credential keys on the excerpted line itself (block or flow style, quoted or
+//! not) and the lines that continue their values. Diagnostics ask [`Redactor::line`] for
+//! each excerpt and [`scrub`] for each message, note and hint; nothing else decides what
+//! is hidden.
 
 use std::collections::HashMap;
 use std::ops::Range;
 
+pub(crate) use crate::source::ValueSpan;
 use crate::source::{FileId, Loc, Sources};
 
 /// The credentials of one parsed file, gathered while its tree is walked key by key:
@@ -53,7 +54,7 @@ impl FileSecrets {
     }
 
     /// Whether the current node is at or under a credential-like key.
-    fn is_under(&self) -> bool {
+    pub(crate) fn is_under(&self) -> bool {
         self.path.last().is_some_and(|(_, under)| *under)
     }
 
@@ -120,6 +121,20 @@ impl<'a> Redactor<'a> {
     ) -> Option<(String, usize)> {
         let line = self.sources.line(loc.file, loc.line)?;
         let caret = loc.col.saturating_sub(1) as usize;
+        if let Some(values) = self.sources.value_spans(loc.file) {
+            // The file parsed: its parser said where every credential's value stands.
+            let chars: Vec<char> = line.chars().collect();
+            let mut spans: Vec<Range<usize>> = values
+                .iter()
+                .filter_map(|value| value.on_line(loc.line, &chars))
+                .collect();
+            spans.extend(hidden_spans(&chars, hidden));
+            if force {
+                spans.extend(value_after_colon(&chars, caret, &spans));
+            }
+            return Some(redact_spans(&chars, caret, spans, secrets));
+        }
+        // The file did not parse: the text scanner reads the line (and the lines above it).
         Some(if self.continues_credential(loc.file, loc.line) {
             let indent: String = line.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
             secrets.push(line.trim().to_string());
@@ -181,13 +196,20 @@ fn redact_line(line: &str, caret: usize, force: bool, hidden: &[String], secrets
     let chars: Vec<char> = line.chars().collect();
     let mut spans: Vec<Range<usize>> = credential_keys(&chars).into_iter().map(|found| found.value).collect();
     spans.extend(hidden_spans(&chars, hidden));
-    if force && !spans.iter().any(|span| span.start >= caret) {
-        if let Some(colon) = (caret..chars.len()).find(|&index| chars[index] == ':') {
-            let start = skip_blanks(&chars, colon + 1);
-            spans.push(start..chars.len());
-        }
+    if force {
+        spans.extend(value_after_colon(&chars, caret, &spans));
     }
     redact_spans(&chars, caret, spans, secrets)
+}
+
+/// For a diagnostic that hides its line's value whatever the key: the rest of the line
+/// after the first `:` at or after the caret, unless a span found already starts there.
+fn value_after_colon(chars: &[char], caret: usize, spans: &[Range<usize>]) -> Option<Range<usize>> {
+    if spans.iter().any(|span| span.start >= caret) {
+        return None;
+    }
+    let colon = (caret..chars.len()).find(|&index| chars[index] == ':')?;
+    Some(skip_blanks(chars, colon + 1)..chars.len())
 }
 
 /// The pieces of a hidden value to look for: each of its lines, trimmed, but blank ones.

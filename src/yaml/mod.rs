@@ -15,6 +15,7 @@ pub(crate) use de::{from_node, from_node_keeping_text, from_node_partial};
 pub(crate) use emit::{emit, emit_after};
 #[cfg(test)]
 pub(crate) use parse::parse_test;
+pub(crate) use parse::parse_with_credentials;
 pub(crate) use parse::resolve_plain;
 pub use parse::{parse, Limits};
 pub(crate) use path::{leaves, KeyPath, Lists, Segment};
