@@ -8,7 +8,15 @@ use crate::console::write_stdout;
 use crate::failure::{Failure, Outcome};
 
 pub fn schema(args: &SchemaArgs) -> Result<Outcome, Failure> {
-    let schemas = crate::decl::schemas();
+    let mut schemas = crate::decl::schemas();
+    if let Some(file) = args.file {
+        let name = match file {
+            SchemaFile::Workergen => "workergen.schema.json",
+            SchemaFile::Environment => "environment.schema.json",
+            SchemaFile::Cluster => "cluster.schema.json",
+        };
+        schemas.retain(|(n, _)| *n == name);
+    }
     if let Some(dir) = &args.write {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
         for (name, text) in &schemas {
@@ -17,26 +25,14 @@ pub fn schema(args: &SchemaArgs) -> Result<Outcome, Failure> {
         }
         return Ok(Outcome::Success);
     }
-    let text = match args.file {
-        Some(file) => {
-            let name = match file {
-                SchemaFile::Workergen => "workergen.schema.json",
-                SchemaFile::Environment => "environment.schema.json",
-                SchemaFile::Cluster => "cluster.schema.json",
-            };
-            schemas
-                .into_iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, text)| text)
-                .unwrap_or_default()
-        }
-        None => {
-            let all: serde_json::Map<String, serde_json::Value> = schemas
-                .into_iter()
-                .map(|(name, text)| Ok((name.to_string(), serde_json::from_str(&text)?)))
-                .collect::<anyhow::Result<_>>()?;
-            format!("{:#}\n", serde_json::Value::Object(all))
-        }
+    let text = if args.file.is_some() {
+        schemas.pop().map(|(_, text)| text).unwrap_or_default()
+    } else {
+        let all: serde_json::Map<String, serde_json::Value> = schemas
+            .into_iter()
+            .map(|(name, text)| Ok((name.to_string(), serde_json::from_str(&text)?)))
+            .collect::<anyhow::Result<_>>()?;
+        format!("{:#}\n", serde_json::Value::Object(all))
     };
     write_stdout(&text)?;
     Ok(Outcome::Success)

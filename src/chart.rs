@@ -31,6 +31,7 @@ fn key(name: &str, loc: Loc) -> Key {
     Key {
         name: name.to_string(),
         loc,
+        plain: false,
     }
 }
 
@@ -287,6 +288,7 @@ pub(crate) fn leaves(values: &Node) -> BTreeMap<KeyPath, &Node> {
 /// a `values` block that only removes things conflicts with nothing.
 pub(crate) fn values(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec<Diagnostic>) -> Node {
     let mut values = typed_values(fleet, worker);
+    refuse_removals_of_typed_values(&values, worker, diagnostics);
     let Some(passthrough) = worker.fields.get("values") else {
         return values;
     };
@@ -311,6 +313,39 @@ pub(crate) fn values(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec<Diagn
     values
 }
 
+/// A `values` null that finds nothing in the lower `values` layers to remove, where a
+/// typed field sets the chart value: `values` lays over the typed fields, and a removal
+/// there would only remove what `values` itself set, so the typed value would stay and
+/// the `null` say otherwise. Refused at the `null`, naming the worker field.
+fn refuse_removals_of_typed_values(typed: &Node, worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
+    for (path, loc) in &worker.idle_removals {
+        let names = path.0.iter().map(|segment| match segment {
+            yaml::Segment::Key(name) => Some(name.as_str()),
+            yaml::Segment::Index(_) => None,
+        });
+        let Some(node) = names
+            .collect::<Option<Vec<_>>>()
+            .and_then(|names| typed.get_path(names))
+        else {
+            continue;
+        };
+        let Some((typed_path, typed_node)) = first_leaf(node, path.clone()) else {
+            continue;
+        };
+        diagnostics.push(
+            Diagnostic::error(
+                *loc,
+                format!(
+                    "`{}: null` removes nothing: chart value `{typed_path}` is set by a worker field, which `values` cannot remove",
+                    path.under("values")
+                ),
+            )
+            .with_related(typed_node.loc, "the worker field is set here")
+            .with_hint("remove the worker field's value where it is set, or write `null` for the worker field itself (not under `values`); then drop this `null`"),
+        );
+    }
+}
+
 /// [`values`] without looking for conflicts, for a fleet that passed `validate` (which
 /// reported them): `render` ignored what it found, and the search, leaf paths sorted
 /// per worker, was a fifth of building the values (issue 14).
@@ -326,7 +361,7 @@ pub(crate) fn values_of_valid(fleet: &Fleet, worker: &Worker) -> Node {
 /// without a `values` block has none, so its values are built only once, by `render`
 /// (issue 14: validate built every worker's values and dropped them).
 pub(crate) fn check_values(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
-    if worker.fields.get("values").is_some() {
+    if worker.fields.get("values").is_some() || !worker.idle_removals.is_empty() {
         values(fleet, worker, diagnostics);
     }
 }

@@ -152,9 +152,9 @@ pub(crate) struct SchemaArgs {
     /// Only this file's schema [default: all three, as one JSON object by file name].
     #[arg(value_enum)]
     pub(crate) file: Option<SchemaFile>,
-    /// Write `workergen.schema.json`, `environment.schema.json` and `cluster.schema.json`
-    /// into this folder instead.
-    #[arg(long, value_name = "DIR", conflicts_with = "file")]
+    /// Write the schema files (`workergen.schema.json`, `environment.schema.json` and
+    /// `cluster.schema.json`, or only the one named) into this folder instead.
+    #[arg(long, value_name = "DIR")]
     pub(crate) write: Option<PathBuf>,
 }
 

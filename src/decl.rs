@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use crate::diagnostic::normalize_key;
+use crate::redact::normalize_key;
 
 /// `workergen.yaml` keys.
 pub const REPO_KEYS: &[&str] = &["chart", "acceptEula", "output", "gitops", "labelPrefix", "defaults"];
@@ -46,7 +46,7 @@ pub const PLAINTEXT_KEYS: &[&str] = &[
 pub const RETIRED_FIELDS: [&str; 1] = ["enabled"];
 
 /// Whether a key of this name would hold a plaintext credential, whatever its case or
-/// separators. Every such key is also hidden in excerpts ([`crate::diagnostic::is_credential_key`]).
+/// separators. Every such key is also hidden in excerpts ([`crate::redact::is_credential_key`]).
 pub fn is_plaintext_key(name: &str) -> bool {
     PLAINTEXT_KEYS.contains(&normalize_key(name).as_str())
 }
@@ -270,8 +270,8 @@ pub struct WorkerSpec {
     pub machine_policy: Option<String>,
     /// `agent.logLevel`.
     pub log_level: Option<String>,
-    /// `agent.pollingConnectionCount`.
-    pub polling_connection_count: Option<u32>,
+    /// `agent.pollingConnectionCount`: at least 1 (the agent opens that many connections).
+    pub polling_connection_count: Option<std::num::NonZeroU32>,
     /// The agent (tentacle) pod.
     pub agent: Option<AgentSpec>,
     /// The pods that run each deployment step.
@@ -570,7 +570,7 @@ impl ImageSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostic::is_credential_key;
+    use crate::redact::is_credential_key;
 
     #[test]
     fn committed_schemas_are_up_to_date() {

@@ -115,7 +115,8 @@ impl Failure {
                 error: OutputError::Foreign { .. },
                 ..
             }
-            | Failure::Init(InitError::Exists(_)) => Outcome::Invalid,
+            | Failure::Init(InitError::Exists(_))
+            | Failure::Git(GitError::NotAConfigRepo { .. }) => Outcome::Invalid,
             Failure::Propose(error) if error.is_usage() => Outcome::Invalid,
             Failure::Status(error) if error.is_input() => Outcome::Invalid,
             Failure::Git(_)

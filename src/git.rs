@@ -27,6 +27,14 @@ pub enum GitError {
     NoBase,
     #[error("`{revision}` has no `{path}`")]
     NoDeclarations { revision: String, path: String },
+    /// `-C` names a folder that is no config repository, in the working tree as in the
+    /// base: saying the base lacks the declarations would send the user after the base.
+    #[error("no `{REPO_FILE}` in `{}`", dir.display())]
+    NotAConfigRepo {
+        dir: PathBuf,
+        /// The config repository the folder is inside of, as the path to pass to `-C`.
+        enclosing: Option<PathBuf>,
+    },
     #[error("git: {}", .0.message())]
     Other(#[from] git2::Error),
 }
@@ -44,6 +52,16 @@ impl Hint for GitError {
                 Some("workergen compares commits: name a branch, tag or commit, e.g. `--base HEAD~1`".into())
             }
             GitError::NoBase => Some("pass `--base REV`".into()),
+            GitError::NotAConfigRepo {
+                enclosing: Some(enclosing), ..
+            } => Some(format!(
+                "the folder is inside the config repository `{}`: pass `-C {}`",
+                enclosing.display(),
+                enclosing.display()
+            )),
+            GitError::NotAConfigRepo { enclosing: None, .. } => {
+                Some("run workergen in a config repository (or pass `-C DIR`), or create one with `workergen init`".into())
+            }
             GitError::NoDeclarations { .. } => Some(
                 "compare with a revision that has the declarations, or pass `--allow-empty-base` to treat every worker as added".into(),
             ),
@@ -80,6 +98,8 @@ pub struct ConfigRepo {
     pub repository: Repository,
     /// The config repository's folder relative to the work tree (`""` at its top).
     pub prefix: String,
+    /// The folder as `-C` gave it, for messages.
+    dir: PathBuf,
 }
 
 /// A revision chosen as a side of a diff.
@@ -106,7 +126,11 @@ impl ConfigRepo {
             .strip_prefix(canonical(&workdir))
             .map(|rest| rest.to_string_lossy().replace('\\', "/"))
             .unwrap_or_default();
-        Ok(Self { repository, prefix })
+        Ok(Self {
+            repository,
+            prefix,
+            dir: dir.to_path_buf(),
+        })
     }
 
     /// The commit `revision` names.
@@ -182,10 +206,42 @@ impl ConfigRepo {
 
     /// [`Self::declarations`], where a revision without them is an error.
     pub fn required_declarations(&self, revision: &Revision<'_>) -> Result<GitTree, GitError> {
-        self.declarations(revision)?.ok_or_else(|| GitError::NoDeclarations {
-            revision: revision.label.clone(),
-            path: self.repo_file_path(),
+        self.declarations(revision)?.ok_or_else(|| {
+            if self.dir.join(REPO_FILE).is_file() {
+                GitError::NoDeclarations {
+                    revision: revision.label.clone(),
+                    path: self.repo_file_path(),
+                }
+            } else {
+                GitError::NotAConfigRepo {
+                    dir: self.dir.clone(),
+                    enclosing: self.enclosing_config(),
+                }
+            }
         })
+    }
+
+    /// The nearest folder above `-C`'s, within the work tree, that holds a
+    /// `workergen.yaml`: where the user most likely meant to point (`-C environments`
+    /// inside a config repository).
+    fn enclosing_config(&self) -> Option<PathBuf> {
+        let workdir = self.repository.workdir()?.canonicalize().ok()?;
+        let dir = self.dir.canonicalize().ok()?;
+        let found = dir
+            .ancestors()
+            .skip(1)
+            .take_while(|folder| folder.starts_with(&workdir))
+            .find(|folder| folder.join(REPO_FILE).is_file())?;
+        // Relative to where workergen runs when it is below it (`.` for `-C environments`
+        // run at the config repository's top), else as it is.
+        let here = std::env::current_dir().and_then(|here| here.canonicalize()).ok();
+        Some(
+            match here.and_then(|here| found.strip_prefix(here).ok().map(Path::to_path_buf)) {
+                Some(relative) if relative.as_os_str().is_empty() => PathBuf::from("."),
+                Some(relative) => relative,
+                None => found.to_path_buf(),
+            },
+        )
     }
 
     /// The config folder's tree at a revision.

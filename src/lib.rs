@@ -26,6 +26,7 @@ pub mod model;
 pub(crate) mod names;
 pub(crate) mod propose;
 pub(crate) mod quantity;
+pub(crate) mod redact;
 pub mod render;
 pub(crate) mod scope;
 pub mod server_url;

@@ -182,7 +182,7 @@ fn assign_reads(
     for ((path, role), read) in paths.into_iter().zip(reads) {
         let id = sources.add(path.clone(), read.text);
         if let Some(root) = &read.root {
-            sources.set_secrets(id, credential_values(root));
+            sources.set_parsed(id, root.credentials(), read.spans);
         }
         if let Some(diagnostic) = read.problem {
             report.push(diagnostic);
@@ -259,50 +259,12 @@ fn report_missing_environment_files(environments: &[EnvironmentFiles], sources: 
     }
 }
 
-/// The credentials in a parsed file: every scalar at or under a credential-like key
-/// ([`crate::diagnostic::is_credential_key`]), aliases resolved, but the remote references of
-/// `secrets.externalSecret.remoteRefs`, which name places in a store. Each is hidden
-/// wherever it stands in the file (an anchor `&a S3CRET` on another line included).
-fn credential_values(root: &Node) -> Vec<String> {
-    fn walk(node: &Node, path: &mut Vec<String>, under: bool, out: &mut Vec<String>) {
-        use crate::yaml::Value;
-        match &node.value {
-            Value::Map(map) => {
-                for (key, child) in &map.entries {
-                    path.push(key.name.clone());
-                    let refs = path.len() > crate::diagnostic::REMOTE_REFS.len()
-                        && path
-                            .iter()
-                            .zip(crate::diagnostic::REMOTE_REFS)
-                            .all(|(name, want)| name == want);
-                    walk(
-                        child,
-                        path,
-                        !refs && (under || crate::diagnostic::is_credential_key(&key.name)),
-                        out,
-                    );
-                    path.pop();
-                }
-            }
-            Value::Seq(items) => items.iter().for_each(|item| walk(item, path, under, out)),
-            Value::Str(text) if under => out.extend(crate::diagnostic::hidden_pieces(text)),
-            Value::Int(_) | Value::Float(_) if under => out.extend(node.scalar_text()),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    walk(root, &mut Vec::new(), false, &mut out);
-    // Short values (`pw`) would mangle unrelated text; a credential is longer.
-    out.retain(|secret| secret.chars().count() >= 3);
-    out.sort();
-    out.dedup();
-    out
-}
-
 struct Read {
     exists: bool,
     text: String,
     root: Option<Node>,
+    /// Where the parser found values under credential-like keys.
+    spans: Vec<crate::redact::ValueSpan>,
     problem: Option<Diagnostic>,
 }
 
@@ -350,11 +312,12 @@ fn read_and_parse(tree: &dyn FileTree, path: &str, id: FileId) -> std::io::Resul
             return Ok(problem(true, text, Some(diagnostic)));
         }
     };
-    Ok(match yaml::parse(&text, id, Limits::default()) {
-        Ok(root) => Read {
+    Ok(match yaml::parse_with_credentials(&text, id, Limits::default()) {
+        Ok((root, spans)) => Read {
             exists: true,
             text,
             root: Some(root),
+            spans,
             problem: None,
         },
         Err(diagnostic) => problem(true, text, Some(diagnostic)),
@@ -366,6 +329,7 @@ fn problem(exists: bool, text: String, problem: Option<Diagnostic>) -> Read {
         exists,
         text,
         root: None,
+        spans: Vec::new(),
         problem,
     }
 }
@@ -374,11 +338,47 @@ fn problem(exists: bool, text: String, problem: Option<Diagnostic>) -> Read {
 mod tests {
     use super::*;
 
+    /// Each line of `text`, as an excerpt of the file shows it once it parsed.
+    fn excerpts(text: &str) -> Vec<String> {
+        let mut sources = Sources::new();
+        let id = sources.add("a.yaml", text);
+        let (root, spans) = yaml::parse_with_credentials(text, id, Limits::default()).unwrap();
+        sources.set_parsed(id, root.credentials(), spans);
+        let mut redactor = crate::redact::Redactor::new(&sources);
+        (1..=u32::try_from(text.lines().count()).unwrap())
+            .map(|line| {
+                let loc = Loc::new(id, line, 1);
+                let hidden = redactor.hidden(&[], [&loc]);
+                redactor.line(loc, false, &hidden, &mut Vec::new()).unwrap().0
+            })
+            .collect()
+    }
+
+    /// A file that parses is redacted where its parser found the values under
+    /// credential-like keys: each value whole (quotes, a flow map, the lines of a block
+    /// map or scalar; a block scalar's `|` is no part of it), a short one too.
     #[test]
-    fn the_parser_finds_credentials_behind_aliases_but_not_remote_references() {
-        let root = crate::yaml::parse_test(
-            "a: &x S3CRET-anchored\nauth:\n  password: *x\n  token: {nested: S3CRET-nested, n: 12345}\n  automountServiceAccountToken: true\n  bearerTokenSecret: octopus-worker-token\nsecrets:\n  externalSecret:\n    remoteRefs:\n      password: {key: vault/path, property: pw}\n",
+    fn a_parsed_file_is_redacted_where_its_parser_found_each_credential() {
+        let text = "auth:\n  password: \"hunter2\" # rotated monthly\n  pwd: pw\n  bearer_token: {value: S3CRET}\n  token:\n    nested: S3CRET\n    n: 12345\n  apiKey: |\n    ABCDEF\n  bearerTokenSecret: octopus-worker-token\nsecrets:\n  externalSecret:\n    remoteRefs:\n      password: {key: vault/path, property: pw}\nspace: Default\n";
+        assert_eq!(
+            excerpts(text),
+            [
+                "auth:",
+                "  password: <redacted>",
+                "  pwd: <redacted>",
+                "  bearer_token: <redacted>",
+                "  token:",
+                "    <redacted>",
+                "    <redacted>",
+                "  apiKey: |",
+                "    <redacted>",
+                "  bearerTokenSecret: octopus-worker-token",
+                "secrets:",
+                "  externalSecret:",
+                "    remoteRefs:",
+                "      password: {key: vault/path, property: pw}",
+                "space: Default",
+            ]
         );
-        assert_eq!(credential_values(&root), ["12345", "S3CRET-anchored", "S3CRET-nested"]);
     }
 }

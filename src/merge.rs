@@ -4,7 +4,8 @@
 //! environment `defaults`, cluster `defaults`, and the worker itself. The same rule
 //! layers `chart:` blocks. [`overlay`] is that rule; nothing else merges declarations.
 
-use crate::yaml::{Node, Value};
+use crate::source::Loc;
+use crate::yaml::{KeyPath, Node, Value};
 
 /// Lays `upper` over `lower`, in place.
 ///
@@ -57,6 +58,31 @@ pub fn merge<'a>(layers: impl IntoIterator<Item = &'a Node>, empty: Node) -> Nod
         overlay(&mut merged, layer);
         merged
     })
+}
+
+/// The removals (`null`s) in `upper` that find nothing in `lower` to remove, with their
+/// key paths: a lower layer of the same tree never set that key. For `values`, such a
+/// `null` may have been meant for a typed field's value, which `values` cannot remove.
+pub fn idle_removals(lower: Option<&Node>, upper: &Node) -> Vec<(KeyPath, Loc)> {
+    fn walk(lower: Option<&Node>, upper: &Node, path: &KeyPath, out: &mut Vec<(KeyPath, Loc)>) {
+        let Value::Map(upper_map) = &upper.value else {
+            return;
+        };
+        let lower_map = lower.and_then(Node::as_map);
+        for (key, child) in &upper_map.entries {
+            let below = lower_map.and_then(|map| map.get(&key.name));
+            if child.is_null() {
+                if below.is_none() {
+                    out.push((path.child(&key.name), child.loc));
+                }
+            } else {
+                walk(below, child, &path.child(&key.name), out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(lower, upper, &KeyPath::new(), &mut out);
+    out
 }
 
 /// Whether `merged` is a map left empty only by removals: `upper` wrote keys into it,
@@ -196,11 +222,27 @@ mod tests {
         );
         assert_eq!(emit(&merged(&[lowest])), "b: {}\n");
         // Removing what an empty map does not hold leaves the map, at every depth.
-        let cluster = layer("values: {a: {e: {}, n: {m: {}}}}\n", 0, Layer::Cluster);
-        let worker = layer("values: {a: {e: {y: null}, n: {m: {y: null}}}}\n", 1, Layer::Worker);
+        let cluster = layer("values: {a: {e: {}, f: {m: {}}}}\n", 0, Layer::Cluster);
+        let worker = layer("values: {a: {e: {x: null}, f: {m: {x: null}}}}\n", 1, Layer::Worker);
         assert_eq!(
             emit(&merged(&[cluster, worker])),
-            "values:\n  a:\n    e: {}\n    \"n\":\n      m: {}\n"
+            "values:\n  a:\n    e: {}\n    f:\n      m: {}\n"
         );
+    }
+
+    #[test]
+    fn idle_removals_are_the_nulls_that_find_nothing_below() {
+        let lower = layer("a: {b: 1, c: {d: 2}}\ne: 3\n", 0, Layer::Cluster);
+        let upper = layer(
+            "a: {b: null, c: {d: null, x: null}, y: null}\ne: {z: null}\nf: {g: null}\n",
+            1,
+            Layer::Worker,
+        );
+        let idle: Vec<String> = idle_removals(Some(&lower), &upper)
+            .into_iter()
+            .map(|(path, loc)| format!("{path}@{}:{}", loc.line, loc.col))
+            .collect();
+        assert_eq!(idle, ["a.c.x@1:30", "a.y@1:40", "e.z@2:8", "f.g@3:8"]);
+        assert_eq!(idle_removals(None, &upper).len(), 6);
     }
 }

@@ -172,7 +172,6 @@ impl Chart {
 pub(crate) struct WorkerFacts {
     pub(crate) worker_pools: Option<Vec<String>>,
     pub(crate) machine_policy: Option<String>,
-    pub(crate) polling_connection_count: Option<u32>,
     /// `storage.accessModes`.
     pub(crate) access_modes: Option<Vec<String>>,
 }
@@ -182,7 +181,6 @@ impl WorkerFacts {
         Self {
             worker_pools: spec.worker_pools,
             machine_policy: spec.machine_policy,
-            polling_connection_count: spec.polling_connection_count,
             access_modes: spec.storage.and_then(|storage| storage.access_modes),
         }
     }
@@ -205,6 +203,10 @@ pub(crate) struct Worker {
     pub(crate) disabled: bool,
     pub(crate) namespace: Located<String>,
     pub(crate) display_name: Located<String>,
+    /// The `null`s of the worker's `values` layers that remove nothing a lower `values`
+    /// layer set ([`merge::idle_removals`]): validate refuses those that a typed field's
+    /// value stands at, which `values` cannot remove.
+    pub(crate) idle_removals: Vec<(crate::yaml::KeyPath, Loc)>,
 }
 
 /// Everything declared, resolved.
@@ -463,6 +465,7 @@ fn image_references_as_objects(node: &mut Node) {
                 let key = crate::yaml::Key {
                     name: name.to_string(),
                     loc: image.loc,
+                    plain: false,
                 };
                 let node = Node {
                     value: Value::Str(text.to_string()),
@@ -836,22 +839,8 @@ fn resolve_workers(
     report: &mut Report,
 ) -> Vec<Worker> {
     let mut workers = Vec::new();
-    let Some(workers_node) = root.get("workers") else {
+    let Some(entries) = worker_entries(root, report) else {
         return workers;
-    };
-    let entries = match &workers_node.value {
-        Value::Map(map) => &map.entries,
-        Value::Null => return workers,
-        _ => {
-            report.push(Diagnostic::error(
-                workers_node.loc,
-                format!(
-                    "`workers` must be a map of worker names to their fields, found {}",
-                    workers_node.kind()
-                ),
-            ));
-            return workers;
-        }
     };
     // The three `defaults` layers are the same for every worker of the file: merged once,
     // then each worker's own fields over a copy, as `merge::merge` of all four would
@@ -859,6 +848,7 @@ fn resolve_workers(
     // `Node::map(key.loc)` gives it, unless a layer replaced the root.
     let base = merge::merge(layers, Node::map(Loc::default()));
     let seeded = base.loc == Loc::default();
+    let defaults_idle = idle_values_removals(layers);
     for (key, node) in entries {
         let mut own = if node.is_null() {
             Node::map(key.loc)
@@ -904,9 +894,53 @@ fn resolve_workers(
             chart: chart.clone(),
             namespace,
             display_name,
+            idle_removals: [&defaults_idle[..], &own_idle_removals(&base, &own)].concat(),
         });
     }
     workers
+}
+
+/// The entries under a cluster file's `workers:`; `None` when there are none, or when it
+/// is no map (reported).
+fn worker_entries<'a>(root: &'a Node, report: &mut Report) -> Option<&'a [(crate::yaml::Key, Node)]> {
+    let workers_node = root.get("workers")?;
+    match &workers_node.value {
+        Value::Map(map) => Some(&map.entries),
+        Value::Null => None,
+        _ => {
+            report.push(Diagnostic::error(
+                workers_node.loc,
+                format!(
+                    "`workers` must be a map of worker names to their fields, found {}",
+                    workers_node.kind()
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// The idle removals ([`merge::idle_removals`]) of a worker's own `values` over the
+/// `values` its `defaults` merge to (`base`).
+fn own_idle_removals(base: &Node, own: &Node) -> Vec<(crate::yaml::KeyPath, Loc)> {
+    own.get("values")
+        .map(|values| merge::idle_removals(base.get("values"), values))
+        .unwrap_or_default()
+}
+
+/// The idle removals ([`merge::idle_removals`]) of the `values` of the `defaults` layers,
+/// each over the layers below it.
+fn idle_values_removals(layers: &[Node; 3]) -> Vec<(crate::yaml::KeyPath, Loc)> {
+    let mut below: Option<Node> = None;
+    let mut idle = Vec::new();
+    for values in layers.iter().filter_map(|layer| layer.get("values")) {
+        idle.extend(merge::idle_removals(below.as_ref(), values));
+        match &mut below {
+            Some(below) => merge::overlay(below, values),
+            None => below = Some(merge::merge([values], Node::map(Loc::default()))),
+        }
+    }
+    idle
 }
 
 /// The error for the retired `enabled` key, at its line: it meant "uninstall" to

@@ -55,6 +55,11 @@ pub enum ProposeError {
     },
     #[error("push to `{remote}` was rejected: {message}")]
     Rejected { remote: String, message: String },
+    /// The push did not get through to the remote's host: nothing about the local
+    /// repository is at fault, whatever class libgit2 gives the failure (a refused
+    /// connection is an OS error to it).
+    #[error("cannot reach the remote `{remote}`: {}", .source.message())]
+    Unreachable { remote: String, source: git2::Error },
     #[error("git: {}", .0.message())]
     Git(#[from] git2::Error),
     #[error(transparent)]
@@ -105,6 +110,9 @@ impl Hint for ProposeError {
             ProposeError::Lease { .. } => "fetch, look at what changed, and run propose again",
             ProposeError::Rejected { .. } => {
                 "check the credentials and the remote's branch protection; replacing a branch needs `--force`"
+            }
+            ProposeError::Unreachable { .. } => {
+                "the remote's host could not be reached: check the remote's URL (`git remote -v`) and the network"
             }
             ProposeError::Retired { hint, .. } => return Some(hint.clone()),
             ProposeError::Git(error) => return error.hint(),
@@ -860,7 +868,7 @@ pub fn push(
             found: show(found),
         });
     }
-    result?;
+    result.map_err(|error| unreachable(remote_name, error))?;
     if let Some(message) = rejection.into_inner() {
         return Err(ProposeError::Rejected {
             remote: remote_name.to_string(),
@@ -868,6 +876,22 @@ pub fn push(
         });
     }
     Ok(())
+}
+
+/// A push failure that happened on the way to the remote's host ([`ProposeError::Unreachable`]),
+/// or the libgit2 error as it is (credentials, certificates and the rest have their own hints).
+fn unreachable(remote: &str, error: git2::Error) -> ProposeError {
+    use git2::{ErrorClass, ErrorCode};
+    let on_the_way = matches!(error.code(), ErrorCode::GenericError)
+        && matches!(error.class(), ErrorClass::Os | ErrorClass::Net | ErrorClass::Http);
+    if on_the_way {
+        ProposeError::Unreachable {
+            remote: remote.to_string(),
+            source: error,
+        }
+    } else {
+        ProposeError::Git(error)
+    }
 }
 
 fn credentials(

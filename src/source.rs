@@ -47,6 +47,33 @@ impl Origin {
     }
 }
 
+/// Where a credential's value stands in a file that parsed, as the parser read it: from
+/// `start` to `end`, each a 1-based line and a 0-based character column (`end` just past
+/// the value). A value over several lines (a block scalar, a quoted or plain scalar that
+/// wraps) covers each of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ValueSpan {
+    pub(crate) start: (u32, usize),
+    pub(crate) end: (u32, usize),
+}
+
+impl ValueSpan {
+    /// The characters of `line` (line number `number`) this value covers; on a line it
+    /// continues onto, from the first character after the indentation.
+    pub(crate) fn on_line(&self, number: u32, line: &[char]) -> Option<std::ops::Range<usize>> {
+        if number < self.start.0 || number > self.end.0 {
+            return None;
+        }
+        let from = if number == self.start.0 {
+            self.start.1
+        } else {
+            line.iter().take_while(|c| **c == ' ' || **c == '\t').count()
+        };
+        let to = if number == self.end.0 { self.end.1 } else { line.len() };
+        (from < to.min(line.len())).then(|| from..to.min(line.len()))
+    }
+}
+
 /// One file that was read: its path in the config repository and its text.
 #[derive(Debug, Clone)]
 pub(crate) struct SourceFile {
@@ -59,6 +86,8 @@ pub(crate) struct SourceFile {
     /// The credentials the parser found in the file (values under credential-like keys,
     /// aliases resolved): never printed from any part of it.
     secrets: Vec<String>,
+    /// Where the parser found those values; `None` when the file did not parse.
+    value_spans: Option<Vec<ValueSpan>>,
 }
 
 impl SourceFile {
@@ -71,6 +100,7 @@ impl SourceFile {
             text,
             line_starts,
             secrets: Vec::new(),
+            value_spans: None,
         }
     }
 
@@ -104,13 +134,22 @@ impl Sources {
         self.files.len()
     }
 
-    /// Records the credentials the parser found in file `id`: diagnostics never print
-    /// them, wherever in the file they stand (an anchor's line included).
-    pub(crate) fn set_secrets(&mut self, id: FileId, secrets: Vec<String>) {
-        self.files[id.0 as usize].secrets = secrets;
+    /// Records what the parser of file `id` found: the credentials, which diagnostics
+    /// never print wherever in the file they stand (an anchor's line included), and where
+    /// each value under a credential-like key stands.
+    pub(crate) fn set_parsed(&mut self, id: FileId, secrets: Vec<String>, spans: Vec<ValueSpan>) {
+        let file = &mut self.files[id.0 as usize];
+        file.secrets = secrets;
+        file.value_spans = Some(spans);
     }
 
-    /// The credentials found in file `id` ([`Sources::set_secrets`]).
+    /// Where the values under credential-like keys stand in file `id`, when it parsed
+    /// ([`Sources::set_parsed`]).
+    pub(crate) fn value_spans(&self, id: FileId) -> Option<&[ValueSpan]> {
+        self.files[id.0 as usize].value_spans.as_deref()
+    }
+
+    /// The credentials found in file `id` ([`Sources::set_parsed`]).
     pub(crate) fn secrets(&self, id: FileId) -> &[String] {
         &self.files[id.0 as usize].secrets
     }

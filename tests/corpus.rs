@@ -12,7 +12,9 @@
 //!   name, or `nowhere` for a problem with no place in a file; then a comment;
 //! - `tests/corpus/<case>/SECRET`: optional, strings (one a line) of credentials in the
 //!   case's files. No case's credential may appear in any case's stdout or stderr, of
-//!   `validate`, `render` and `render --stdout`, nor in any file `render` writes.
+//!   `validate`, `render`, `render --stdout`, `diff` (text, json and markdown, against
+//!   `_base` committed) and `explain` (of `_base`'s worker `build`), nor in
+//!   any file `render` writes.
 //!
 //! Cases named `warn-*` are valid input with a warning: they must exit 0. Input that
 //! cannot be a committed text file (bad bytes) is in [`BYTE_CASES`]. The whole
@@ -21,7 +23,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::util::{copy_dir, workergen, workergen_within, Run};
+use crate::util::{commit_all, copy_dir, git_init, workergen, workergen_within, Run};
 
 /// What `EXPECT` says when the message has no file location.
 const NOWHERE: &str = "nowhere";
@@ -293,10 +295,21 @@ fn collect_files(dir: &Path, relative: &Path, files: &mut Vec<(PathBuf, Vec<u8>)
     }
 }
 
-/// A temporary copy of `_base` with the case's deletions and files applied.
-fn build_repo(case: &Case) -> tempfile::TempDir {
+/// `_base` as a Git repository with one commit on `main`, made once per run: each case's
+/// repository is a copy of it, so `diff --base HEAD` compares the case with `_base`.
+fn base_git_repo() -> tempfile::TempDir {
     let repo = tempfile::tempdir().unwrap();
     copy_dir(&corpus_dir().join("_base"), repo.path());
+    git_init(repo.path());
+    commit_all(repo.path(), "the base");
+    repo
+}
+
+/// A temporary copy of `base` (a [`base_git_repo`]) with the case's deletions and files
+/// applied in its working tree.
+fn build_repo(case: &Case, base: &Path) -> tempfile::TempDir {
+    let repo = tempfile::tempdir().unwrap();
+    copy_dir(base, repo.path());
     for path in &case.delete {
         let target = repo.path().join(path);
         let removed = if target.is_dir() {
@@ -421,13 +434,38 @@ fn check_render_hides_secrets(case: &Case, repo: &Path, secrets: &[String]) {
     }
 }
 
-fn run_case(case: &Case, secrets: &[String]) {
-    let repo = build_repo(case);
+/// `diff` against `_base` in each format and `explain` of `_base`'s worker `build` print
+/// no credential, whatever they make of the case (a change, or the case's errors), and
+/// never fail for another reason than the input (exit 3) or crash.
+fn check_diff_and_explain_hide_secrets(case: &Case, repo: &Path, secrets: &[String]) {
+    let runs: [&[&str]; 4] = [
+        &["diff", "--base", "HEAD", "--format", "text"],
+        &["diff", "--base", "HEAD", "--format", "json"],
+        &["diff", "--base", "HEAD", "--format", "markdown"],
+        &["explain", "prod/eu-west-1/build"],
+    ];
+    for args in runs {
+        let run = workergen_within(repo, args, TIME_LIMIT);
+        assert!(
+            [0, 1, 2].contains(&run.code),
+            "{}: {args:?} exited {}\n{}",
+            case.name,
+            run.code,
+            run.stderr
+        );
+        check_no_secret(case, secrets, &format!("the stdout of {args:?}"), &run.stdout);
+        check_no_secret(case, secrets, &format!("the stderr of {args:?}"), &run.stderr);
+    }
+}
+
+fn run_case(case: &Case, base: &Path, secrets: &[String]) {
+    let repo = build_repo(case, base);
     let run = workergen_within(repo.path(), &["validate"], TIME_LIMIT);
     check_run(case, &run);
     check_no_secret(case, secrets, "the stdout of `validate`", &run.stdout);
     check_no_secret(case, secrets, "the stderr of `validate`", &run.stderr);
     if !case.generated {
+        check_diff_and_explain_hide_secrets(case, repo.path(), secrets);
         check_render_hides_secrets(case, repo.path(), secrets);
     }
     let mut text = snapshot_text(&run, repo.path());
@@ -462,11 +500,28 @@ fn every_bad_input_gets_its_message() {
     let cases = cases();
     assert!(cases.len() >= 24, "the corpus shrank to {} cases", cases.len());
     let secrets: Vec<String> = cases.iter().flat_map(|case| case.secrets.iter().cloned()).collect();
-    let failed: Vec<&str> = cases
-        .iter()
-        .filter(|case| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_case(case, &secrets))).is_err())
-        .map(|case| case.name.as_str())
-        .collect();
+    let base = base_git_repo();
+    // Cases are independent: run on every core, each thread taking the next case.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(2, usize::from);
+    let mut failed: Vec<&str> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut failed = Vec::new();
+                    while let Some(case) = cases.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                        let run = || run_case(case, base.path(), &secrets);
+                        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).is_err() {
+                            failed.push(case.name.as_str());
+                        }
+                    }
+                    failed
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|worker| worker.join().unwrap()).collect()
+    });
+    failed.sort_unstable();
     assert!(
         failed.is_empty(),
         "{} of {} corpus cases failed (each message is above): {}",

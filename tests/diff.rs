@@ -693,6 +693,31 @@ fn a_base_without_declarations_is_exit_3_unless_allowed_empty() {
     );
 }
 
+/// `-C` at a folder inside the config repository (not a config repository itself) is
+/// told so, with the folder to pass instead: not that the base lacks the declarations,
+/// which sent the user after the base and `--allow-empty-base`.
+#[test]
+fn a_folder_inside_the_config_repository_names_the_repository() {
+    let repo = example_git_repo();
+    let run = diff(&repo.path().join("environments"), &["--base", "HEAD"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("error: no `workergen.yaml` in `"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("hint: the folder is inside the config repository `"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("--allow-empty-base"), "{}", run.stderr);
+    // A config repository in a subfolder of the Git repository is found there.
+    let mono = tempfile::tempdir().unwrap();
+    git_init(mono.path());
+    std::fs::create_dir(mono.path().join("fleet")).unwrap();
+    copy_config(&example_repo(), &mono.path().join("fleet"));
+    commit_all(mono.path(), "the fleet in a subfolder");
+    ok(&diff(&mono.path().join("fleet"), &["--base", "HEAD"]));
+}
+
 // The default base.
 
 #[test]

@@ -677,6 +677,35 @@ fn issue_9_a_failed_push_leaves_no_branch_behind() {
     assert_eq!(fleet.rev("refs/heads/replaced"), old, "{}", run.stderr);
 }
 
+/// A host that refuses the connection is said to be unreachable, with the remote's URL
+/// and the network to check: nothing is wrong with the local `.git` folder.
+#[test]
+fn an_unreachable_remote_host_is_said_to_be_unreachable() {
+    let fleet = Fixture::new();
+    fleet.set_polling(12);
+    // A port that was free a moment ago: the connection is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    fleet.git(&["remote", "add", "far", &format!("http://127.0.0.1:{port}/workers.git")]);
+    let run = fleet.run(&["propose", "--push", "far", "--branch", "pushed-nowhere"]);
+    assert_code(&run, 3);
+    assert!(
+        run.stderr.contains("error: cannot reach the remote `far`: "),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("  hint: the remote's host could not be reached: check the remote's URL (`git remote -v`) and the network\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("writable"), "{}", run.stderr);
+    assert!(!fleet.has_ref("refs/heads/pushed-nowhere"), "{}", run.stderr);
+}
+
 #[test]
 fn issue_9_an_unknown_remote_or_unwritable_body_file_stops_before_the_branch() {
     let fleet = Fixture::new();

@@ -109,3 +109,23 @@ fn schemas_allow_null_wherever_a_layer_removes_a_value() {
         assert!(!errors(&cluster, &null_in_a_list).is_empty(), "{worker}");
     }
 }
+
+/// `schema NAME --write DIR` writes that one file, as `schema --write DIR` writes all three,
+/// and what it writes is what `schema NAME` prints.
+#[test]
+fn schema_of_one_file_is_written_into_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = crate::util::workergen(dir.path(), &["schema", "cluster", "--write", out.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let written: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(written, ["cluster.schema.json"]);
+    let printed = crate::util::workergen(dir.path(), &["schema", "cluster"]);
+    assert_eq!(
+        std::fs::read_to_string(out.join("cluster.schema.json")).unwrap(),
+        printed.stdout
+    );
+}

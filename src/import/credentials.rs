@@ -8,7 +8,8 @@
 //! credential key and hides them in the text kept for messages, so no excerpt and no
 //! message ever shows one, not even for an input that does not parse.
 
-use crate::diagnostic::{is_credential_key, Diagnostic};
+use crate::diagnostic::Diagnostic;
+use crate::redact::is_credential_key;
 use crate::source::Loc;
 use crate::yaml::{Node, Value};
 
@@ -298,7 +299,7 @@ pub(crate) fn secret_texts(node: &Node, out: &mut Vec<String>) {
 /// Whether the value of a key of this name is never shown: a credential, or an inline
 /// certificate (`serverCertificate`; a Secret's name, `serverCertificateSecretName`, is shown).
 fn hides(name: &str) -> bool {
-    is_credential_key(name) || crate::diagnostic::normalize_key(name).ends_with("certificate")
+    is_credential_key(name) || crate::redact::normalize_key(name).ends_with("certificate")
 }
 
 /// `text` with every text of `secrets` replaced by `<redacted>`.

@@ -54,6 +54,7 @@ pub(crate) fn key(name: &str, loc: Loc) -> Key {
     Key {
         name: name.to_owned(),
         loc,
+        plain: false,
     }
 }
 

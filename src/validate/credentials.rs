@@ -7,8 +7,9 @@
 //! same keys anywhere else are still refused.
 
 use crate::decl::{is_plaintext_key, REMOTE_REFS_PATH};
-use crate::diagnostic::{normalize_key, Diagnostic, Report};
+use crate::diagnostic::{Diagnostic, Report};
 use crate::load::{Loaded, Parsed};
+use crate::redact::normalize_key;
 use crate::yaml::{Node, Value};
 
 use rayon::prelude::*;

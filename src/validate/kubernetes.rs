@@ -3,9 +3,10 @@
 //! long after the merge, is refused here at its line, with the allowed values.
 //!
 //! The rules are those Kubernetes validation applies (`apimachinery`'s
-//! `IsQualifiedName` and `IsValidLabelValue`, `core/v1` validation of tolerations, node
-//! selector requirements and label selectors), for the fields a worker sets, typed or
-//! through `values` at the same chart path.
+//! `IsQualifiedName`, `IsValidLabelValue` and `ValidateAnnotationsSize`, `core/v1`
+//! validation of tolerations, node selector requirements and field selectors, label
+//! selectors and security contexts), for the fields a worker sets, typed or through
+//! `values` at the same chart path.
 
 use crate::diagnostic::Diagnostic;
 use crate::model::Worker;
@@ -38,7 +39,50 @@ const PULL_POLICIES: &[&[&str]] = &[
     &["values", "scriptPods", "worker", "image", "pullPolicy"],
 ];
 
+/// Every annotation map the chart writes onto an object, for the size limit.
+const ANNOTATION_MAPS: &[&[&str]] = &[
+    &["agent", "serviceAccount", "annotations"],
+    &["scriptPods", "serviceAccount", "annotations"],
+    &["values", "agent", "serviceAccount", "annotations"],
+    &["values", "scriptPods", "serviceAccount", "annotations"],
+    &["values", "agent", "metadata", "annotations"],
+    &["values", "scriptPods", "metadata", "annotations"],
+    &["values", "scriptPods", "podTemplate", "podMetadata", "annotations"],
+];
+/// The pod security contexts the chart takes: the script pods' (typed), the agent's, and
+/// the pod specs it merges in, through `values`.
+const POD_SECURITY_CONTEXTS: &[&[&str]] = &[
+    &["scriptPods", "securityContext"],
+    &["values", "agent", "securityContext"],
+    &["values", "scriptPods", "securityContext"],
+    &["values", "agent", "spec", "securityContext"],
+    &["values", "scriptPods", "podTemplate", "podSpec", "securityContext"],
+];
+/// The container security contexts the chart takes, all through `values`.
+const CONTAINER_SECURITY_CONTEXTS: &[&[&str]] = &[
+    &["values", "agent", "containers", "tentacle", "spec", "securityContext"],
+    &[
+        "values",
+        "scriptPods",
+        "podTemplate",
+        "scriptContainerSpec",
+        "securityContext",
+    ],
+    &[
+        "values",
+        "scriptPods",
+        "podTemplate",
+        "watchdogContainerSpec",
+        "securityContext",
+    ],
+];
+
+/// Kubernetes' `TotalAnnotationSizeLimitB`: the keys and values of one object's
+/// annotations, in bytes, together.
+const ANNOTATIONS_MAX_BYTES: usize = 256 * 1024;
+
 const EFFECTS: &[&str] = &["NoSchedule", "PreferNoSchedule", "NoExecute"];
+const PROFILE_TYPES: &[&str] = &["RuntimeDefault", "Unconfined", "Localhost"];
 const NODE_OPERATORS: &[&str] = &["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"];
 const LABEL_OPERATORS: &[&str] = &["In", "NotIn", "Exists", "DoesNotExist"];
 
@@ -62,6 +106,111 @@ pub(crate) fn check(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
     }
     for node in PULL_POLICIES.iter().filter_map(|path| at(path)) {
         one_of(node, "pullPolicy", &["Always", "IfNotPresent", "Never"], diagnostics);
+    }
+    for node in ANNOTATION_MAPS.iter().filter_map(|path| at(path)) {
+        check_annotations_size(node, diagnostics);
+    }
+    for node in POD_SECURITY_CONTEXTS.iter().filter_map(|path| at(path)) {
+        check_security_context(node, Context::Pod, diagnostics);
+    }
+    for node in CONTAINER_SECURITY_CONTEXTS.iter().filter_map(|path| at(path)) {
+        check_security_context(node, Context::Container, diagnostics);
+    }
+}
+
+/// One object's annotations: keys and values together within [`ANNOTATIONS_MAX_BYTES`],
+/// as Kubernetes' `ValidateAnnotationsSize` counts them.
+fn check_annotations_size(node: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    let Some(map) = node.as_map() else {
+        return;
+    };
+    let bytes: usize = map
+        .entries
+        .iter()
+        .map(|(key, value)| key.name.len() + value.as_str().map_or(0, str::len))
+        .sum();
+    if bytes > ANNOTATIONS_MAX_BYTES {
+        diagnostics.push(
+            Diagnostic::error(
+                node.loc,
+                format!("these annotations hold {bytes} bytes; Kubernetes allows at most {ANNOTATIONS_MAX_BYTES} (256 KiB), keys and values together"),
+            )
+            .with_hint("keep large data out of annotations: a ConfigMap holds up to 1 MiB"),
+        );
+    }
+}
+
+/// What a security context belongs to: a pod's and a container's take different fields.
+#[derive(Clone, Copy, PartialEq)]
+enum Context {
+    Pod,
+    Container,
+}
+
+/// A security context's enumerated fields and its seccomp and AppArmor profiles.
+/// Capability names are not checked: Kubernetes takes any, and the runtime decides.
+fn check_security_context(context: &Node, kind: Context, diagnostics: &mut Vec<Diagnostic>) {
+    let fields: &[(&str, &[&str])] = match kind {
+        Context::Pod => &[
+            ("fsGroupChangePolicy", &["OnRootMismatch", "Always"]),
+            ("supplementalGroupsPolicy", &["Merge", "Strict"]),
+            ("seLinuxChangePolicy", &["MountOption", "Recursive"]),
+        ],
+        Context::Container => &[("procMount", &["Default", "Unmasked"])],
+    };
+    for (field, allowed) in fields {
+        if let Some(node) = context.get(field) {
+            one_of(node, field, allowed, diagnostics);
+        }
+    }
+    for profile in ["seccompProfile", "appArmorProfile"] {
+        if let Some(node) = context.get(profile).filter(|node| node.as_map().is_some()) {
+            check_profile(node, profile, diagnostics);
+        }
+    }
+}
+
+/// A `seccompProfile` or `appArmorProfile`: a `type` of [`PROFILE_TYPES`], and a
+/// `localhostProfile` exactly when the type is `Localhost`.
+fn check_profile(profile: &Node, field: &str, diagnostics: &mut Vec<Diagnostic>) {
+    let Some(type_node) = profile.get("type").filter(|node| !node.is_null()) else {
+        diagnostics.push(
+            Diagnostic::error(profile.loc, format!("`{field}` needs a `type`"))
+                .with_hint(format!("one of {}", listed(PROFILE_TYPES))),
+        );
+        return;
+    };
+    let Some(kind) = type_node.as_str() else {
+        return;
+    };
+    if !PROFILE_TYPES.contains(&kind) {
+        one_of(type_node, &format!("{field}.type"), PROFILE_TYPES, diagnostics);
+        return;
+    }
+    let localhost = profile
+        .get("localhostProfile")
+        .filter(|node| !node.is_null() && node.as_str() != Some(""));
+    let where_profiles_are = if field == "seccompProfile" {
+        "the profile's path below the kubelet's seccomp folder, e.g. `profiles/audit.json`"
+    } else {
+        "the name of a profile loaded on the node"
+    };
+    match (kind == "Localhost", localhost) {
+        (true, None) => diagnostics.push(
+            Diagnostic::error(
+                type_node.loc,
+                format!("`{field}.type: Localhost` needs a `localhostProfile`"),
+            )
+            .with_hint(format!("set `localhostProfile` to {where_profiles_are}")),
+        ),
+        (false, Some(node)) => diagnostics.push(
+            Diagnostic::error(
+                node.loc,
+                format!("`{field}.localhostProfile` is only for `type: Localhost`, not `{kind}`"),
+            )
+            .with_hint("remove `localhostProfile`, or set `type: Localhost`"),
+        ),
+        _ => {}
     }
 }
 
@@ -240,10 +389,11 @@ fn check_affinity(affinity: &Node, diagnostics: &mut Vec<Diagnostic>) {
                 .filter_map(|item| item.get("preference")),
         );
         for term in terms {
-            for field in ["matchExpressions", "matchFields"] {
-                for requirement in term.get(field).into_iter().flat_map(items) {
-                    check_requirement(requirement, NODE_OPERATORS, diagnostics);
-                }
+            for requirement in term.get("matchExpressions").into_iter().flat_map(items) {
+                check_requirement(requirement, NODE_OPERATORS, diagnostics);
+            }
+            for requirement in term.get("matchFields").into_iter().flat_map(items) {
+                check_field_requirement(requirement, diagnostics);
             }
         }
     }
@@ -283,6 +433,42 @@ fn check_pod_affinity_term(term: &Node, diagnostics: &mut Vec<Diagnostic>) {
             Diagnostic::error(term.loc, "a pod affinity term needs a `topologyKey`")
                 .with_hint("e.g. `topologyKey: kubernetes.io/hostname`"),
         ),
+    }
+}
+
+/// One `matchFields` item of node affinity: Kubernetes selects nodes by one field only,
+/// `metadata.name`, with `In` or `NotIn` and exactly one value.
+fn check_field_requirement(requirement: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    if let Some((key, node)) = text(requirement, "key") {
+        if key != "metadata.name" {
+            diagnostics.push(
+                Diagnostic::error(
+                    node.loc,
+                    format!("`matchFields` cannot select nodes by `{}`", shorten(key)),
+                )
+                .with_hint(
+                    "the one field Kubernetes takes is `metadata.name`; select by labels with `matchExpressions`",
+                ),
+            );
+        }
+    }
+    let Some((operator, operator_node)) = text(requirement, "operator") else {
+        return;
+    };
+    if !["In", "NotIn"].contains(&operator) {
+        one_of(operator_node, "operator", &["In", "NotIn"], diagnostics);
+        return;
+    }
+    let count = requirement.get("values").into_iter().flat_map(items).count();
+    if count != 1 {
+        let at = requirement.get("values").map_or(operator_node.loc, |node| node.loc);
+        diagnostics.push(
+            Diagnostic::error(
+                at,
+                format!("`matchFields` with `operator: {operator}` takes exactly one value, found {count}"),
+            )
+            .with_hint("to match several nodes, give each its own `nodeSelectorTerms` entry: terms are ORed, the items of one term ANDed"),
+        );
     }
 }
 
@@ -334,6 +520,32 @@ mod tests {
         let mut diagnostics = Vec::new();
         check_key(key, Loc::default(), "label key", &mut diagnostics);
         diagnostics.len()
+    }
+
+    /// The messages for the annotations `map` (keys and values written out).
+    fn annotation_problems(map: &[(String, String)]) -> Vec<String> {
+        let text: String = map.iter().map(|(key, value)| format!("{key}: {value}\n")).collect();
+        let node = crate::yaml::parse_test(&text);
+        let mut diagnostics = Vec::new();
+        check_annotations_size(&node, &mut diagnostics);
+        diagnostics.into_iter().map(|d| d.message).collect()
+    }
+
+    #[test]
+    fn annotations_together_fit_256_kib() {
+        // Four annotations of 65,536 bytes, keys included: exactly the limit.
+        let value = |key: &str| "v".repeat(65_536 - key.len());
+        let at_limit: Vec<(String, String)> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|key| ((*key).to_string(), value(key)))
+            .collect();
+        assert_eq!(annotation_problems(&at_limit), Vec::<String>::new());
+        let mut over = at_limit;
+        over.push(("e".to_string(), String::new()));
+        assert_eq!(
+            annotation_problems(&over),
+            ["these annotations hold 262145 bytes; Kubernetes allows at most 262144 (256 KiB), keys and values together"]
+        );
     }
 
     #[test]

@@ -250,12 +250,6 @@ fn check_fields(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
                 .with_hint("Octopus may then upgrade the release behind Git's back: use a machine policy whose machine updates are set to \"Manually\""),
         );
     }
-    if spec.polling_connection_count == Some(0) {
-        diagnostics.push(Diagnostic::error(
-            node_loc(worker, &["pollingConnectionCount"]),
-            "`pollingConnectionCount` must be at least 1",
-        ));
-    }
     if worker.display_name.value.trim().is_empty() {
         diagnostics.push(Diagnostic::error(
             node_loc(worker, &["displayName"]),

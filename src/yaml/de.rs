@@ -119,6 +119,8 @@ fn field_expectation(key: &str) -> Option<&'static str> {
         "nodeSelector" | "annotations" | "labels" => "a map of names to text values",
         "requests" | "limits" => "a map of resources to quantities, such as `cpu: 500m`",
         "size" => QUANTITY,
+        // The agent opens at least one polling connection (its type refuses 0).
+        "pollingConnectionCount" => "a whole number from 1 to 4294967295",
         key if key.ends_with("Secret") => "the name of a Secret",
         _ => return None,
     })
@@ -192,6 +194,8 @@ fn user_expectation(expected: &str) -> String {
         "u8" => range(0, u8::MAX.into()),
         "u16" => range(0, u16::MAX.into()),
         "u32" => range(0, u32::MAX.into()),
+        // `pollingConnectionCount`: zero is refused by the type, so the range says so.
+        "a nonzero u32" => range(1, u32::MAX.into()),
         "u64" => range(0, u64::MAX.into()),
         "i8" => range(i8::MIN.into(), i8::MAX.into()),
         "i16" => range(i16::MIN.into(), i16::MAX.into()),

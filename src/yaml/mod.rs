@@ -15,6 +15,7 @@ pub(crate) use de::{from_node, from_node_keeping_text, from_node_partial};
 pub(crate) use emit::{emit, emit_after};
 #[cfg(test)]
 pub(crate) use parse::parse_test;
+pub(crate) use parse::parse_with_credentials;
 pub use parse::{parse, Limits};
 pub(crate) use path::{leaves, KeyPath, Lists, Segment};
 
@@ -54,10 +55,20 @@ pub(crate) enum Value {
 }
 
 /// A mapping key and where it stands.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub(crate) struct Key {
     pub(crate) name: String,
     pub(crate) loc: Loc,
+    /// Written as a plain scalar (no quotes, no tag), so that a key only YAML 1.1 reads
+    /// as something else than text (`yes`, `on`, `n`) can be refused where Helm reads it.
+    pub(crate) plain: bool,
+}
+
+/// The same key whatever its spelling: `plain` says how it was written, not what it is.
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.loc == other.loc
+    }
 }
 
 impl Key {
@@ -67,6 +78,7 @@ impl Key {
         Self {
             name: name.into(),
             loc: Loc::default(),
+            plain: false,
         }
     }
 }
@@ -156,6 +168,7 @@ impl Map {
                 let key = Key {
                     name: name.to_string(),
                     loc,
+                    plain: false,
                 };
                 self.push(key, make());
                 self.entries.len() - 1
@@ -311,6 +324,29 @@ impl Node {
         path.into_iter().try_fold(self, |node, name| node.get(name))
     }
 
+    /// The credentials under this tree ([`crate::redact::FileSecrets`]): every string and
+    /// number at or under a credential-like key, aliases resolved (an alias is a copy).
+    pub(crate) fn credentials(&self) -> Vec<String> {
+        fn walk(node: &Node, secrets: &mut crate::redact::FileSecrets) {
+            match &node.value {
+                Value::Map(map) => {
+                    for (key, child) in &map.entries {
+                        secrets.enter(&key.name);
+                        walk(child, secrets);
+                        secrets.leave();
+                    }
+                }
+                Value::Seq(items) => items.iter().for_each(|item| walk(item, secrets)),
+                Value::Str(text) | Value::Float(text) => secrets.scalar(text),
+                Value::Int(value) => secrets.scalar(&value.to_string()),
+                Value::Null | Value::Bool(_) => {}
+            }
+        }
+        let mut secrets = crate::redact::FileSecrets::new();
+        walk(self, &mut secrets);
+        secrets.finish()
+    }
+
     /// A scalar as text, as it would read in YAML (`None` for maps and lists).
     pub(crate) fn scalar_text(&self) -> Option<String> {
         match &self.value {
@@ -408,6 +444,14 @@ impl serde::Serialize for Node {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_are_found_behind_aliases_but_not_in_remote_references() {
+        let root = parse_test(
+            "a: &x S3CRET-anchored\nauth:\n  password: *x\n  token: {nested: S3CRET-nested, n: 12345}\n  automountServiceAccountToken: true\n  bearerTokenSecret: octopus-worker-token\nsecrets:\n  externalSecret:\n    remoteRefs:\n      password: {key: vault/path, property: pw}\n",
+        );
+        assert_eq!(root.credentials(), ["12345", "S3CRET-anchored", "S3CRET-nested"]);
+    }
 
     fn key(name: &str) -> Key {
         Key::generated(name)

@@ -46,6 +46,15 @@ enum Frame {
 
 struct Builder {
     file: FileId,
+    /// The key path to the node being built, and whether it is under a credential key.
+    credentials: crate::redact::FileSecrets,
+    /// Where each value under a credential-like key stands.
+    spans: Vec<crate::redact::ValueSpan>,
+    /// For each open map or list, where it starts when it stands under a credential-like
+    /// key: the whole collection is one value to hide, `{value: x}` as much as `x`.
+    open: Vec<Option<(u32, usize)>>,
+    /// Where the last scalar ended, which is where a block collection ends.
+    last_end: (u32, usize),
     limits: Limits,
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Node, usize)>,
@@ -57,9 +66,23 @@ struct Builder {
 ///
 /// The first problem (syntax, a duplicate key, a limit) is returned as a diagnostic.
 pub fn parse(text: &str, file: FileId, limits: Limits) -> Result<Node, Diagnostic> {
+    parse_with_credentials(text, file, limits).map(|(root, _)| root)
+}
+
+/// [`parse`], and where each value under a credential-like key stands in `text`, for
+/// the excerpts of diagnostics to hide (`crate::redact`).
+pub(crate) fn parse_with_credentials(
+    text: &str,
+    file: FileId,
+    limits: Limits,
+) -> Result<(Node, Vec<crate::redact::ValueSpan>), Diagnostic> {
     refuse_other_yaml_version(text, file)?;
     let mut builder = Builder {
         file,
+        credentials: crate::redact::FileSecrets::new(),
+        spans: Vec::new(),
+        open: Vec::new(),
+        last_end: (1, 0),
         limits,
         stack: Vec::new(),
         anchors: HashMap::new(),
@@ -81,15 +104,28 @@ pub fn parse(text: &str, file: FileId, limits: Limits) -> Result<Node, Diagnosti
                     .with_hint("remove the `---` and what follows, or move it to a file of its own"));
                 }
             }
-            Event::Scalar(value, style, anchor, tag) => builder.scalar(&value, style, anchor, tag.as_deref(), loc)?,
-            Event::SequenceStart(anchor, tag) => builder.start(anchor, tag.as_deref(), loc, false)?,
-            Event::MappingStart(anchor, tag) => builder.start(anchor, tag.as_deref(), loc, true)?,
-            Event::SequenceEnd | Event::MappingEnd => builder.end()?,
+            Event::Scalar(value, style, anchor, tag) => {
+                builder.credential_span(&span, value.is_empty());
+                builder.scalar(&value, style, anchor, tag.as_deref(), loc)?;
+            }
+            Event::SequenceStart(anchor, tag) => {
+                builder.open_credential(&span);
+                builder.start(anchor, tag.as_deref(), loc, false)?;
+            }
+            Event::MappingStart(anchor, tag) => {
+                builder.open_credential(&span);
+                builder.start(anchor, tag.as_deref(), loc, true)?;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                builder.close_credential(&span);
+                builder.end()?;
+            }
             Event::Alias(anchor) => builder.alias(anchor, loc)?,
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
         }
     }
-    Ok(builder.root.unwrap_or_else(|| Node::null(Loc::new(file, 1, 1))))
+    let root = builder.root.unwrap_or_else(|| Node::null(Loc::new(file, 1, 1)));
+    Ok((root, builder.spans))
 }
 
 /// A `%YAML` directive for another version than 1.2, before the document: workergen
@@ -159,6 +195,47 @@ impl Builder {
         Ok(())
     }
 
+    /// Keeps the span of a scalar value that stands under a credential-like key (not a
+    /// key, not an empty value).
+    fn credential_span(&mut self, span: &Span, empty: bool) {
+        let end = (to_u32(span.end.line().max(1)), span.end.col());
+        if !empty {
+            self.last_end = end;
+        }
+        if empty || self.map_awaits_key() || !self.credentials.is_under() {
+            return;
+        }
+        self.spans.push(crate::redact::ValueSpan {
+            start: (to_u32(span.start.line().max(1)), span.start.col()),
+            end,
+        });
+    }
+
+    /// A map or list starts at `span`: remembers where, when it is under a
+    /// credential-like key.
+    fn open_credential(&mut self, span: &Span) {
+        let under = !self.map_awaits_key() && self.credentials.is_under();
+        self.open
+            .push(under.then(|| (to_u32(span.start.line().max(1)), span.start.col())));
+    }
+
+    /// A map or list ends at `span`: a flow collection at its closing bracket, a block
+    /// one (whose end token takes no room) where its last scalar ended.
+    fn close_credential(&mut self, span: &Span) {
+        let Some(Some(start)) = self.open.pop() else {
+            return;
+        };
+        let end = if span.start.index() == span.end.index() {
+            self.last_end
+        } else {
+            (to_u32(span.end.line().max(1)), span.end.col())
+        };
+        self.last_end = end;
+        if end > start {
+            self.spans.push(crate::redact::ValueSpan { start, end });
+        }
+    }
+
     fn map_awaits_key(&self) -> bool {
         matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
     }
@@ -176,10 +253,12 @@ impl Builder {
             if style == ScalarStyle::Plain && tag.is_none() && text != "<<" {
                 refuse_non_text_key(text, loc)?;
             }
+            self.credentials.enter(text);
             if let Some(Frame::Map { key, merge_key, .. }) = self.stack.last_mut() {
                 *key = Some(Key {
                     name: text.to_string(),
                     loc,
+                    plain: style == ScalarStyle::Plain && tag.is_none(),
                 });
                 *merge_key = text == "<<" && style == ScalarStyle::Plain && tag.is_none();
             }
@@ -300,6 +379,7 @@ impl Builder {
                         .with_hint("a key may appear once per map; remove one of the two"));
                 }
                 map.push(key, node);
+                self.credentials.leave();
             }
         }
         Ok(())

@@ -16,7 +16,12 @@ use crate::diagnostic::Diagnostic;
 pub fn check(node: &Node, diagnostics: &mut Vec<Diagnostic>) {
     match &node.value {
         Value::Seq(items) => items.iter().for_each(|item| check(item, diagnostics)),
-        Value::Map(map) => map.entries.iter().for_each(|(_, child)| check(child, diagnostics)),
+        Value::Map(map) => {
+            for (key, child) in &map.entries {
+                diagnostics.extend(check_key(key));
+                check(child, diagnostics);
+            }
+        }
         _ => {
             if let Some(diagnostic) = check_scalar(node) {
                 diagnostics.push(diagnostic);
@@ -41,6 +46,29 @@ pub fn check_numbers(node: &Node, diagnostics: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// A plain key that only YAML 1.1 reads as a boolean (`yes`, `Off`, `n`): Helm's reader
+/// (go-yaml v2 behind sigs.k8s.io/yaml) makes it the key "true" or "false", YAML 1.2 the
+/// text. The keys YAML 1.2 itself reads as no text are refused by the parser, in every
+/// file; these only where the text reaches Helm as it was written.
+fn check_key(key: &super::Key) -> Option<Diagnostic> {
+    let boolean = yaml11_bool(&key.name).filter(|_| key.plain)?;
+    let text = &key.name;
+    let reader = if helm_reads_as_bool(text) {
+        "YAML 1.1 (Helm)"
+    } else {
+        "YAML 1.1 (Helm reads the text)"
+    };
+    Some(
+        Diagnostic::error(
+            key.loc,
+            format!("the plain map key `{text}` is {boolean} to {reader} and the text \"{text}\" to YAML 1.2"),
+        )
+        .with_hint(format!(
+            "quote it, `\"{text}\":`, so every reader (Helm included) reads the same text"
+        )),
+    )
 }
 
 fn check_scalar(node: &Node) -> Option<Diagnostic> {
@@ -352,6 +380,48 @@ mod tests {
         assert!(refused("oN").unwrap().contains("(Helm as the text)"));
         for text in ["\"yes\"", "'no'", "true", "False", "yess", "null", "~", "!!str on"] {
             assert_eq!(refused(text), None, "{text}");
+        }
+    }
+
+    /// Every message for `text`, a `values` tree.
+    fn all_refused(text: &str) -> Vec<String> {
+        let node = parse(text, FileId(0), Limits::default()).unwrap();
+        let mut diagnostics = Vec::new();
+        check(&node, &mut diagnostics);
+        diagnostics
+            .into_iter()
+            .map(|d| {
+                format!(
+                    "{}:{} {} | {}",
+                    d.loc.unwrap().line,
+                    d.loc.unwrap().col,
+                    d.message,
+                    d.hint.unwrap_or_default()
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn refuses_plain_keys_yaml11_reads_as_booleans_in_any_case() {
+        for key in ["yes", "Yes", "NO", "on", "Off", "y", "Y", "n", "N", "yEs"] {
+            assert_eq!(all_refused(&format!("agent:\n  {key}: a\n")).len(), 1, "{key}");
+            assert_eq!(all_refused(&format!("a: {{b: {{{key}: 1}}}}\n")).len(), 1, "{key}");
+        }
+        assert_eq!(
+            all_refused("agent:\n  nodeSelector: {on: a}\n"),
+            ["2:18 the plain map key `on` is true to YAML 1.1 (Helm) and the text \"on\" to YAML 1.2 | quote it, `\"on\":`, so every reader (Helm included) reads the same text"]
+        );
+        assert!(all_refused("yEs: a\n")[0].contains("(Helm reads the text)"));
+        for text in [
+            "\"yes\": a\n",
+            "'n': a\n",
+            "!!str on: a\n",
+            "yess: a\n",
+            "nn: a\n",
+            "a: [{b: 1}]\n",
+        ] {
+            assert_eq!(all_refused(text), Vec::<String>::new(), "{text}");
         }
     }
 
