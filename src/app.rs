@@ -130,7 +130,7 @@ fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut T
     if let Some((message, hint)) = refusal.with_context(|| format!("cannot read `{output_name}`"))? {
         return Err(Failure::usage_with_hint(message, hint));
     }
-    // `write_tree` creates the folder: one that did not exist needs no sweep (issue 14).
+    // `write_tree` creates the folder: one that did not exist needs no sweep.
     let options = WriteOptions { force: args.force };
     let written = timings
         .time("write", || {

@@ -99,7 +99,7 @@ fn check_level<'a>(
                 continue;
             }
             // Suggestions cost a comparison with every chart key: past the first
-            // ones of a map they help nobody and made a hostile file slow (issue 9).
+            // ones of a map they help nobody and made a hostile file slow.
             unknown += 1;
             let close = if unknown <= SUGGESTED_PER_MAP {
                 did_you_mean(&key.name, reference_map.keys())

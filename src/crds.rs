@@ -1,5 +1,5 @@
 //! The chart's CustomResourceDefinition, `scriptpodtemplates.agent.octopus.com`, which
-//! workergen deploys once per cluster instead of letting every release own it (issue 11).
+//! workergen deploys once per cluster instead of letting every release own it.
 //!
 //! The chart ships the CRD in its `crds/` folder (426 KB). Helm installs such a CRD only
 //! when absent and Argo CD applies it with every Application, so with two workers in a

@@ -169,7 +169,7 @@ impl Report {
 }
 
 /// How many diagnostics [`Report::render`] prints per file. A hostile file can hold
-/// 70,000 unknown keys (issue 9); the first ones show what is wrong with it, and the
+/// 70,000 unknown keys; the first ones show what is wrong with it, and the
 /// log stays readable.
 pub(crate) const SHOWN_PER_FILE: usize = 50;
 
@@ -219,7 +219,7 @@ fn render_one(out: &mut String, diagnostic: &Diagnostic, excerpts: &mut Excerpts
         Severity::Warning => paint.paint("1;33", "warning"),
     };
     // The values of credentials on the excerpted lines: never printed, not even
-    // inside a message or a hint (issue 9).
+    // inside a message or a hint, since logs are kept and shared.
     // What the diagnostic hides, and every credential the parser found in the files it
     // shows: the text scanner below only adds what a file that did not parse hides.
     let mut hidden = diagnostic.hidden.clone();

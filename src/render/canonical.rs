@@ -4,7 +4,7 @@
 //! quoting style). The templates write plain block YAML: `key: value` lines, `- `
 //! items, double-quoted or plain scalars, `{}` and `[]`, comments. [`block`] reads
 //! exactly that subset, line by line, several times faster than `saphyr-parser`
-//! (issue 14: the parse-back was a quarter of `render`), and gives up (`None`) on
+//! (the parse-back was a quarter of `render`), and gives up (`None`) on
 //! anything else (a tab, a flow collection, a single-quoted or block scalar, an anchor,
 //! a tag, a duplicate key, a plain scalar with a character it does not know), so
 //! the caller falls back to [`crate::yaml::parse`]. Whatever it reads, it reads to the

@@ -1,4 +1,4 @@
-//! What a cluster needs besides its releases, so a worker starts from Git alone (issue 11):
+//! What a cluster needs besides its releases, so a worker starts from Git alone:
 //! each worker's Namespace, one ExternalSecret per credential Secret (with
 //! `secrets.externalSecret`), and exactly one owner of the chart's CRD.
 //!
@@ -245,7 +245,7 @@ pub(crate) fn render(
         for (file, node) in worker_objects(fleet, templates, worker, inline)? {
             let text = yaml::emit_after(marker.clone(), &node);
             let relative = format!("{}/{file}", worker.name);
-            // Each render keeps only what its caller reads (issue 14).
+            // Each render keeps only what its caller reads, not both copies.
             if inline {
                 out.objects.push(text);
             } else {

@@ -6,7 +6,7 @@
 //!
 //! Values reach the templates through `values_value`, which keeps every number as
 //! written (`1e3`, `1.10`, `.inf`), so the values inlined by `render --stdout` are byte
-//! for byte the scalars of values.yaml (issue 9).
+//! for byte the scalars of values.yaml.
 
 use std::sync::Arc;
 

@@ -1,5 +1,6 @@
-//! What each cluster gets besides its workers (issue 11): `secrets.externalSecret`, the
-//! chart's CRD and, under Argo CD, the cluster's own Application.
+//! What each cluster gets besides its workers, so it deploys from Git alone:
+//! `secrets.externalSecret`, the chart's CRD and, under Argo CD, the cluster's own
+//! Application.
 //!
 //! `remoteRefs` must name exactly the Secret keys the environment's credential kind
 //! needs: a missing one leaves the worker without its credential at its next pod start,

@@ -14,7 +14,8 @@ pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
         return;
     };
     let top = Loc::new(file, 1, 1);
-    // Where a setting was written: its own line, not the top of the file (issue 9).
+    // Where a setting was written: its own line, not the top of the file,
+    // so the caret points at what to change.
     let at = |path: &[&str]| settings.loc_of(path).unwrap_or(top);
     if !settings.accept_eula.value {
         report.push(

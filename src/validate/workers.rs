@@ -239,7 +239,8 @@ fn check_fields(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
         }
         Some(_) => {}
     }
-    // A machine policy given through `values` counts as one (issue 9).
+    // A machine policy given through `values` counts as one: the chart reads it
+    // either way.
     let policy_in_values = worker
         .fields
         .get_path(["values", "agent", "machinePolicyName"])
@@ -381,7 +382,7 @@ pub(crate) fn is_semver(version: &str) -> bool {
 fn check_quantities(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
     for owner in ["agent", "scriptPods"] {
         // Requests and limits from the typed fields and from `values`: a typed request
-        // above a `values` limit is as wrong as two typed ones (issue 9).
+        // above a `values` limit is as wrong as two typed ones, since the chart gets both.
         let typed_prefix = format!("{owner}.resources");
         let values_prefix = format!("values.{owner}.resources");
         let mut requests = Vec::new();

@@ -3,14 +3,14 @@
 //! A serde `Deserializer` over our tree: a type error names the node's file, line and
 //! column, and unknown keys at every level (ours and those of k8s-openapi's types, which
 //! would otherwise ignore them) are collected, with a did-you-mean hint, instead of
-//! stopping at the first. Type errors are collected too (issue 9): a value of the wrong
-//! type is reported and read as a neutral stand-in so the read goes on, and a second
-//! pass reads the entry holding it as absent, so the rest of the fragment is still
-//! usable ([`from_node_partial`]). A `null` map value is a removal (a layer writes it
-//! to drop an inherited value): it reads as absent, whatever the type of the key.
+//! stopping at the first. Type errors are collected too, so one run shows them all: a value
+//! of the wrong type is reported and read as a neutral stand-in so the read goes on, and a
+//! second pass reads the entry holding it as absent, so the rest of the fragment is still
+//! usable ([`from_node_partial`]). A `null` map value is a removal (a layer writes it to
+//! drop an inherited value): it reads as absent, whatever the type of the key.
 //!
 //! A text field reads a plain scalar as the text written: `tag: 9.20` is the string
-//! "9.20", not the number 9.2, and `displayName: 007` is "007" (issue 9).
+//! "9.20", not the number 9.2, and `displayName: 007` is "007", as written.
 //! [`from_node_keeping_text`] also turns those nodes into strings, so they are written
 //! quoted and Helm reads the same text.
 

@@ -35,7 +35,7 @@ pub struct Node {
     ///
     /// A text field reads a plain scalar as this text, so `tag: 9.20` is "9.20" and not
     /// the number 9.2, and `values` refuses the plain scalars that YAML 1.1 (Helm) and
-    /// YAML 1.2 read differently (issue 9).
+    /// YAML 1.2 read differently, since Helm would deploy the other reading.
     pub(crate) plain: Option<Box<str>>,
     /// Whether `loc` is a place in a declaration; for any other origin it is not.
     pub(crate) origin: crate::source::Origin,
@@ -74,12 +74,12 @@ impl Key {
 
 /// A YAML mapping in the order written; keys are unique (duplicates are refused when parsing).
 ///
-/// Lookups by name go through a hash index once a map has more than `INDEXED_FROM`
-/// entries, so merging or checking a map with many keys stays linear (issue 9: a
-/// file with 73,000 keys under `values.agent` took 41 s). `entries` stays readable
-/// in order; add, remove or rename entries only through the methods here, which keep
-/// the index. The index checks itself on every use (entry count, and the name at the
-/// position it gives) and falls back to a scan when something bypassed it.
+/// Lookups by name go through a hash index once a map has more than `INDEXED_FROM` entries,
+/// so merging or checking a map with many keys stays linear (a hostile file with 73,000
+/// keys under `values.agent` took 41 s with a scan per lookup). `entries` stays readable in
+/// order; add, remove or rename entries only through the methods here, which keep the
+/// index. The index checks itself on every use (entry count, and the name at the position
+/// it gives) and falls back to a scan when something bypassed it.
 #[derive(Clone, Default)]
 pub(crate) struct Map {
     pub(crate) entries: Vec<(Key, Node)>,

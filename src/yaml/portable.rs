@@ -6,7 +6,7 @@
 //! text is kept as written and written quoted. In `values`, whose scalars keep their YAML
 //! type, [`check`] refuses every plain scalar the two read differently, with both
 //! readings in the hint, and every number Helm cannot hold (its values pass through JSON
-//! as 64-bit floats), so that what Helm reads is what was declared (issue 9).
+//! as 64-bit floats), so that what Helm reads is what was declared.
 
 use super::{Node, Value};
 use crate::diagnostic::Diagnostic;
