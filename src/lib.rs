@@ -34,6 +34,7 @@ pub(crate) mod status;
 pub mod tree;
 pub mod validate;
 pub mod yaml;
+pub(crate) mod version;
 
 use diagnostic::Report;
 use model::Fleet;

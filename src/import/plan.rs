@@ -37,7 +37,7 @@ impl Existing {
             .into_iter()
             .find_map(|root| root.as_ref()?.get_path(["chart", "version"])?.scalar_text())
             .unwrap_or_else(|| crate::model::DEFAULT_CHART_VERSION.to_owned());
-        major_of(&version)
+        crate::version::major(&version)
     }
 
     /// The workers of the cluster file, by name.
@@ -57,26 +57,10 @@ impl Existing {
     }
 }
 
-/// The major of a version or version constraint (`3.13.2`, `"2.*.*"`, `v2`).
-pub(crate) fn major_of(version: &str) -> Option<u64> {
-    let digits: String = version
-        .trim_start_matches(['v', '^', '~', '='])
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
-}
-
-/// Whether `text` is a chart version as `helm list` shows it: `MAJOR.MINOR.PATCH`, with
-/// an optional leading `v` and pre-release or build suffix.
+/// Whether `text` is a chart version as `helm list` shows it: SemVer, with an optional
+/// leading `v`.
 pub(crate) fn is_version(text: &str) -> bool {
-    let core = text.strip_prefix('v').unwrap_or(text);
-    let core = core.split(['-', '+']).next().unwrap_or_default();
-    let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3
-        && parts
-            .iter()
-            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()))
+    crate::version::is_semver(text.strip_prefix('v').unwrap_or(text))
 }
 
 /// One imported worker, ready to be written.
@@ -444,13 +428,5 @@ mod tests {
         for bad in ["banana", "2", "2.51", "2.*.*", "2.51.x", "", "v", "1.2.3.4"] {
             assert!(!is_version(bad), "{bad}");
         }
-    }
-
-    #[test]
-    fn majors_of_versions_and_constraints() {
-        assert_eq!(major_of("3.13.2"), Some(3));
-        assert_eq!(major_of("2.*.*"), Some(2));
-        assert_eq!(major_of("v2.1"), Some(2));
-        assert_eq!(major_of("latest"), None);
     }
 }

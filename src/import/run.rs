@@ -382,7 +382,7 @@ fn import_of(
     let version = version.or_else(|| options.installed_version.clone());
     // A guess would be wrong exactly where it matters: a 2.x release read as 3.x skips
     // the move to the 3.x layout, and the next sync changes the worker's storage.
-    let Some(installed_major) = version.as_deref().and_then(plan::major_of) else {
+    let Some(installed_major) = version.as_deref().and_then(crate::version::major) else {
         errors.push(
             Diagnostic::error(
                 start,

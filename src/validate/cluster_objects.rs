@@ -86,7 +86,7 @@ pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
 fn lacks_crd(version: &str) -> bool {
     let known_major = version.split('.').next().and_then(|major| major.parse().ok());
     !crate::crds::for_chart(version).exact
-        && super::workers::is_semver(version)
+        && crate::version::is_semver(version)
         && known_major.and_then(crate::chart_values::reference).is_some()
 }
 
