@@ -7,6 +7,7 @@
 mod cluster_objects;
 pub mod credentials;
 mod destinations;
+mod duration;
 mod environments;
 mod kubernetes;
 mod names;
