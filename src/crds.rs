@@ -116,7 +116,7 @@ mod tests {
         // The copies in both reference charts, when the tests have them; without them the
         // skip is said as the integration tests' `util::skipping` says it, on the
         // process's stderr, which the test harness does not capture.
-        let Some(charts) = std::env::var_os("WORKERGEN_TEST_CHARTS") else {
+        let Some(charts) = crate::env::var_os("WORKERGEN_TEST_CHARTS") else {
             use std::io::Write as _;
             let _ = writeln!(
                 std::io::stderr(),

@@ -14,6 +14,7 @@ pub(crate) mod crds;
 pub(crate) mod decl;
 pub mod diagnostic;
 pub(crate) mod diff;
+pub(crate) mod env;
 pub(crate) mod explain;
 pub(crate) mod failure;
 pub(crate) mod git;

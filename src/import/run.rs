@@ -178,9 +178,8 @@ fn from_octopus(dir: &Path, environment: &str, context: &Context) -> Result<Outc
     let tree = FsTree::new(dir);
     let (fleet, _) =
         crate::load_fleet(&tree).with_context(|| format!("cannot read the config repository `{}`", dir.display()))?;
-    let client =
-        crate::status::client::ClientOptions::from_env(|name| std::env::var_os(name)).map_err(Failure::usage)?;
-    let listed = octopus::list(&fleet, environment, &client, &|name| std::env::var(name).ok()).map_err(|error| match error {
+    let client = crate::status::client::ClientOptions::from_env(crate::env::var_os).map_err(Failure::usage)?;
+    let listed = octopus::list(&fleet, environment, &client, &crate::env::var).map_err(|error| match error {
         ListError::Api(error) => Failure::Status(error),
         ListError::NoKey { ref variable, .. } => {
             let hint = format!("export `{variable}` with an Octopus API key that may view workers, or name another variable in `octopus.apiKeyEnv`");
