@@ -12,6 +12,7 @@
 //! unless every input reads, factors and round-trips. [`octopus`] lists what an Octopus
 //! space has registered (`--from-octopus`), as a starting point.
 
+mod at_input;
 pub mod command;
 pub(crate) mod credentials;
 pub(crate) mod factor;
@@ -19,8 +20,10 @@ pub mod helm_set;
 pub mod input;
 pub(crate) mod octopus;
 pub(crate) mod plan;
+mod print;
 pub(crate) mod roundtrip;
 mod run;
 pub(crate) mod tree;
+mod write;
 
 pub(crate) use run::{run, Options};

@@ -1,4 +1,5 @@
-//! The `import` command: every stage in order, and what the user sees of it.
+//! The `import` command: every stage in order. What the user sees of it is in [`super::print`],
+//! the writing in [`super::write`].
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -18,8 +19,9 @@ use crate::yaml::{self, Limits, Node};
 use super::credentials::{self, Found, Kind};
 use super::input::{self, Input};
 use super::plan::{self, Existing, Planned};
-use super::roundtrip::{self, Stop};
+use super::roundtrip;
 use super::tree::{from_set, put, same};
+use super::{at_input, print, write};
 use super::{factor, helm_set::SetValue};
 
 /// What the user asked for.
@@ -53,27 +55,27 @@ impl Options {
 
 /// One install, read and taken apart.
 #[derive(Debug)]
-struct Import {
-    release: String,
-    file: String,
-    loc: Loc,
-    namespace: Option<String>,
+pub(super) struct Import {
+    pub(super) release: String,
+    pub(super) file: String,
+    pub(super) loc: Loc,
+    pub(super) namespace: Option<String>,
     /// The values, less credentials, migrated: what the render must give back.
-    values: Node,
-    found: Found,
-    octopus: Node,
-    migrated: Vec<&'static str>,
+    pub(super) values: Node,
+    pub(super) found: Found,
+    pub(super) octopus: Node,
+    pub(super) migrated: Vec<&'static str>,
 }
 
 /// The environment's credential and certificate Secrets, as decided.
 #[derive(Debug, Clone)]
-struct Auth {
-    kind: Kind,
-    name: String,
-    certificate: Option<String>,
+pub(super) struct Auth {
+    pub(super) kind: Kind,
+    pub(super) name: String,
+    pub(super) certificate: Option<String>,
     /// The installs use another credential than the environment declares: it goes into
     /// the cluster file's own `octopus.auth`.
-    cluster: bool,
+    pub(super) cluster: bool,
 }
 
 /// Runs `workergen import` in the config repository `dir`.
@@ -92,7 +94,7 @@ pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Ou
         let mut report = Report::new();
         report.extend(errors);
         report.sort(sources);
-        print(&report.render(sources, context.color), &secrets);
+        print::print(&report.render(sources, context.color), &secrets);
         eprintln!("nothing written");
         Err(Failure::Reported)
     };
@@ -116,15 +118,15 @@ pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Ou
     ) {
         Ok(outcomes) => outcomes,
         Err(stopped) => {
-            let inputs = Inputs {
+            let inputs = at_input::Inputs {
                 imports: &imports,
                 sources: &sources,
                 planned: &cluster_path(options),
             };
-            return Err(stopped_failure(stopped, &inputs, context, &secrets));
+            return Err(print::stopped_failure(stopped, &inputs, context, &secrets));
         }
     };
-    let text = round_trip_text(&outcomes);
+    let text = print::round_trip_text(&outcomes);
     crate::console::write_stdout(&credentials::scrub(&text, &secrets))?;
     let failed = outcomes
         .iter()
@@ -140,8 +142,8 @@ pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Ou
             "the differing key paths are listed above; keep those releases out of this import, or change them first",
         ));
     }
-    report(&imports, &auth, &cluster_plan, options, context);
-    write(dir, &files, &existing, options, context)?;
+    print::notes(&imports, &auth, &cluster_plan, options, context);
+    write::write(dir, &files, &existing, options, context)?;
     Ok(Outcome::Success)
 }
 
@@ -198,11 +200,6 @@ fn from_octopus(dir: &Path, environment: &str, context: &Context) -> Result<Outc
     Ok(Outcome::Success)
 }
 
-/// Prints text that may quote an input, with every credential scrubbed.
-fn print(text: &str, secrets: &[String]) {
-    let _ = std::io::stderr().write_all(credentials::scrub(text, secrets).as_bytes());
-}
-
 fn check_options(options: &Options) -> Result<(), Failure> {
     for (flag, name) in [("--env", &options.environment), ("--cluster", &options.cluster)] {
         if !crate::names::is_dns_label(name) {
@@ -237,11 +234,11 @@ fn check_options(options: &Options) -> Result<(), Failure> {
     Ok(())
 }
 
-fn cluster_path(options: &Options) -> String {
+pub(super) fn cluster_path(options: &Options) -> String {
     format!("{ENVIRONMENTS}/{}/{}.yaml", options.environment, options.cluster)
 }
 
-fn environment_path(options: &Options) -> String {
+pub(super) fn environment_path(options: &Options) -> String {
     format!("{ENVIRONMENTS}/{}/{ENVIRONMENT_FILE}", options.environment)
 }
 
@@ -842,268 +839,6 @@ fn planned_files(
         files.insert(environment_path(options), plan::environment_file(octopus));
     }
     files
-}
-
-/// The inputs of an import, to point a problem of the planned declarations at the input
-/// it came from.
-struct Inputs<'a> {
-    imports: &'a [Import],
-    /// The inputs' texts (credentials masked), by the file ids of the imports' places.
-    sources: &'a Sources,
-    /// The planned cluster file's path.
-    planned: &'a str,
-}
-
-fn stopped_failure(stopped: Stop, inputs: &Inputs<'_>, context: &Context, secrets: &[String]) -> Failure {
-    match stopped {
-        Stop::Io(error) => Failure::Other(anyhow::Error::new(error).context("cannot read the config repository")),
-        Stop::Template(error) => Failure::Template(error),
-        Stop::Invalid(mut fleet, report) => {
-            let report = at_inputs(&report, &mut fleet, inputs);
-            print(&report.render(&fleet.sources, context.color), secrets);
-            eprintln!("the imported declarations would not validate; nothing written");
-            Failure::Reported
-        }
-    }
-}
-
-/// `report` with each problem of a planned worker moved to the input line its value came
-/// from (the planned, unwritten file is named beside it): the input is what the user has.
-fn at_inputs(report: &Report, fleet: &mut crate::model::Fleet, inputs: &Inputs<'_>) -> Report {
-    let mut ids = std::collections::HashMap::new();
-    for import in inputs.imports {
-        let old = import.loc.file;
-        ids.entry(old).or_insert_with(|| {
-            fleet
-                .sources
-                .add(inputs.sources.path(old), inputs.sources.text(old).to_owned())
-        });
-    }
-    let mut moved = Report::new();
-    for diagnostic in report.diagnostics() {
-        moved.push(at_input(diagnostic.clone(), fleet, inputs, &ids));
-    }
-    moved
-}
-
-fn at_input(
-    mut diagnostic: Diagnostic,
-    fleet: &crate::model::Fleet,
-    inputs: &Inputs<'_>,
-    ids: &std::collections::HashMap<FileId, FileId>,
-) -> Diagnostic {
-    let Some(loc) = diagnostic.loc else {
-        return diagnostic;
-    };
-    if fleet.sources.path(loc.file) != inputs.planned {
-        return diagnostic;
-    }
-    for worker in &fleet.workers {
-        if worker.name_loc.file != loc.file {
-            continue;
-        }
-        let Some(import) = inputs.imports.iter().find(|import| import.release == worker.name) else {
-            continue;
-        };
-        let field = if worker.name_loc == loc {
-            Some(Vec::new())
-        } else {
-            path_at(&worker.fields, loc)
-        };
-        let Some(field) = field else {
-            continue;
-        };
-        let field = field.join(".");
-        let chart_path = match field.strip_prefix("values.") {
-            Some(rest) => Some(rest.to_owned()),
-            None => crate::chart::chart_path_of_field(&field),
-        };
-        let found = chart_path
-            .and_then(|path| import.values.get_path(path.split('.')).map(|node| node.loc))
-            .filter(|found| found.line > 0 && found.file == import.loc.file)
-            .unwrap_or(import.loc);
-        let Some(&file) = ids.get(&found.file) else {
-            return diagnostic;
-        };
-        diagnostic
-            .related
-            .insert(0, (loc, "in the declaration import would write".to_owned()));
-        diagnostic.loc = Some(Loc::new(file, found.line, found.col));
-        return diagnostic;
-    }
-    diagnostic
-}
-
-/// The key path below `node` of the value or key at `loc`.
-fn path_at(node: &Node, loc: Loc) -> Option<Vec<String>> {
-    if node.loc == loc {
-        return Some(Vec::new());
-    }
-    match &node.value {
-        yaml::Value::Map(map) => map.entries.iter().find_map(|(key, child)| {
-            if key.loc == loc {
-                return Some(vec![key.name.clone()]);
-            }
-            path_at(child, loc).map(|mut rest| {
-                rest.insert(0, key.name.clone());
-                rest
-            })
-        }),
-        yaml::Value::Seq(items) => items.iter().find_map(|item| path_at(item, loc)),
-        _ => None,
-    }
-}
-
-/// Per worker: the Secret to create, the namespace when it was a guess, the migration.
-fn report(imports: &[Import], auth: &Auth, plan: &plan::ClusterPlan, options: &Options, context: &Context) {
-    if context.quiet {
-        return;
-    }
-    let environment_file = environment_path(options);
-    if auth.cluster {
-        eprintln!(
-            "note: these releases authenticate with {} from Secret `{}`, not with the environment's credential: {} keeps it in its own `octopus.auth`",
-            auth.kind.describe(),
-            auth.name,
-            cluster_path(options)
-        );
-    }
-    for import in imports {
-        let namespace = import
-            .namespace
-            .clone()
-            .unwrap_or_else(|| format!("octopus-agent-{}", import.release));
-        if import.found.plaintext.is_some() {
-            let literals: Vec<String> = auth
-                .kind
-                .data_keys()
-                .iter()
-                .map(|key| format!("--from-literal={key}=<the {key}>"))
-                .collect();
-            eprintln!(
-                "warning: `{}` had its credential in plaintext, which is not written: create Secret `{}` in namespace `{namespace}` with key{} {} before the next sync:\n  kubectl create secret generic {} -n {namespace} {}\n  (or let External Secrets deliver it: `secrets.externalSecret` in {environment_file} with {})",
-                import.release,
-                auth.name,
-                if auth.kind.data_keys().len() > 1 { "s" } else { "" },
-                auth.kind.data_keys().iter().map(|key| format!("`{key}`")).collect::<Vec<_>>().join(" and "),
-                auth.name,
-                literals.join(" "),
-                auth.kind.remote_refs(),
-            );
-        }
-        if let (Some(_), Some(certificate)) = (import.found.inline_certificate, &auth.certificate) {
-            eprintln!(
-                "warning: `{}` had its server certificate inline: create Secret `{certificate}` in namespace `{namespace}` with key `{}`:\n  kubectl create secret generic {certificate} -n {namespace} --from-file={}=<the PEM file>\n  (or `secrets.externalSecret` with `remoteRefs.serverCertificate`)",
-                import.release,
-                credentials::CERTIFICATE_KEY,
-                credentials::CERTIFICATE_KEY,
-            );
-        }
-        if import.namespace.is_none() {
-            eprintln!(
-                "note: `helm get values` does not say the namespace: `{}` is declared in the default namespace `{namespace}`; if `helm list -A` shows it in another, add `namespace:` to it",
-                import.release
-            );
-        }
-        if !import.migrated.is_empty() {
-            eprintln!(
-                "note: `{}` runs chart 2.x: the chart's to-v3 migration sets {} so it keeps its storage on 3.x",
-                import.release,
-                import
-                    .migrated
-                    .iter()
-                    .map(|path| format!("`{path}`"))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            );
-        }
-    }
-    if plan.comments_dropped {
-        eprintln!(
-            "note: {} is rewritten in workergen's layout: its comments are not kept",
-            cluster_path(options)
-        );
-    }
-}
-
-/// The round trip, a line per worker.
-fn round_trip_text(outcomes: &[roundtrip::Outcome]) -> String {
-    let mut text = String::new();
-    for outcome in outcomes {
-        if outcome.differences.is_empty() {
-            let mut notes: Vec<String> = outcome
-                .added
-                .iter()
-                .map(|path| match path.as_str() {
-                    "persistence.accessModes" | "persistence.nfs.enabled" => format!("+ {path} (to-v3 migration)"),
-                    _ => format!("+ {path}"),
-                })
-                .collect();
-            notes.extend(outcome.defaults.iter().map(|path| format!("{path} = chart default")));
-            let notes = if notes.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", notes.join(", "))
-            };
-            text.push_str(&format!(
-                "ok      {}: renders the imported values{notes}\n",
-                outcome.worker
-            ));
-        } else {
-            text.push_str(&format!(
-                "differs {}: {}\n",
-                outcome.worker,
-                outcome.differences.join(", ")
-            ));
-        }
-    }
-    text
-}
-
-/// Writes the files whose text changed (each through a temporary file and a rename),
-/// or with `--dry-run` prints them.
-fn write(
-    dir: &Path,
-    files: &BTreeMap<String, String>,
-    existing: &Existing,
-    options: &Options,
-    context: &Context,
-) -> Result<(), Failure> {
-    for (path, text) in files {
-        let unchanged = *path == cluster_path(options) && existing.cluster_text.as_deref() == Some(text.as_str());
-        if unchanged {
-            if !context.quiet {
-                eprintln!("unchanged {path}");
-            }
-            continue;
-        }
-        if options.dry_run {
-            crate::console::write_stdout(&format!("# {path}\n{text}"))?;
-            continue;
-        }
-        let full = dir.join(path);
-        write_atomically(&full, text).with_context(|| format!("cannot write `{}`", full.display()))?;
-        if !context.quiet {
-            eprintln!("wrote {path}");
-        }
-    }
-    if options.dry_run && !context.quiet {
-        eprintln!("dry run: nothing written");
-    }
-    Ok(())
-}
-
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let folder = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(folder)?;
-    let name = path
-        .file_name()
-        .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
-    let temporary = folder.join(format!(".{name}.workergen-import.tmp"));
-    std::fs::write(&temporary, text)?;
-    std::fs::rename(&temporary, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&temporary);
-    })
 }
 
 #[cfg(test)]
