@@ -360,7 +360,7 @@ fn first_leaf(node: &Node, path: KeyPath) -> Option<(KeyPath, &Node)> {
     let Value::Map(map) = &node.value else {
         return Some((path, node));
     };
-    let mut children: Vec<&(Key, Node)> = map.entries.iter().collect();
+    let mut children: Vec<&(Key, Node)> = map.entries().iter().collect();
     children.sort_by(|a, b| a.0.name.cmp(&b.0.name));
     children
         .into_iter()

@@ -92,7 +92,7 @@ fn check_level<'a>(
         return;
     };
     let mut unknown = 0;
-    for (key, child) in &given_map.entries {
+    for (key, child) in given_map.entries() {
         let Some(reference_child) = reference_map.get(&key.name) else {
             if crate::decl::is_plaintext_key(&key.name) {
                 // `Password`: refused, with a better hint, by the plaintext credential check.

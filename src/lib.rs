@@ -34,8 +34,8 @@ pub mod source;
 pub(crate) mod status;
 pub mod tree;
 pub mod validate;
-pub mod yaml;
 pub(crate) mod version;
+pub mod yaml;
 
 use diagnostic::Report;
 use model::Fleet;

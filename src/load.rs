@@ -268,7 +268,7 @@ fn credential_values(root: &Node) -> Vec<String> {
         use crate::yaml::Value;
         match &node.value {
             Value::Map(map) => {
-                for (key, child) in &map.entries {
+                for (key, child) in map.entries() {
                     path.push(key.name.clone());
                     let refs = path.len() > crate::diagnostic::REMOTE_REFS.len()
                         && path

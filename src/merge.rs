@@ -21,10 +21,10 @@ pub fn overlay(lower: &mut Node, upper: &Node) {
         (Value::Map(lower_map), Value::Map(upper_map)) => {
             // All removals in one pass: one `remove` per null shifts the whole map
             // each time, which is quadratic in a map with many keys.
-            if upper_map.entries.iter().any(|(_, child)| child.is_null()) {
+            if upper_map.entries().iter().any(|(_, child)| child.is_null()) {
                 lower_map.retain(|key, _| !upper_map.get(&key.name).is_some_and(Node::is_null));
             }
-            for (key, upper_child) in &upper_map.entries {
+            for (key, upper_child) in upper_map.entries() {
                 if upper_child.is_null() {
                     continue;
                 }

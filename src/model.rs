@@ -254,7 +254,7 @@ fn top_map<'a>(parsed: &'a Parsed, expected: &[&str], report: &mut Report) -> Op
     let root = parsed.root.as_ref()?;
     match &root.value {
         Value::Map(map) => {
-            for (key, _) in &map.entries {
+            for (key, _) in map.entries() {
                 if !expected.contains(&key.name.as_str()) {
                     let hint = did_you_mean(&key.name, expected.iter().copied())
                         .map(|close| format!("did you mean `{close}`?"))
@@ -428,7 +428,7 @@ fn check_fragment(node: &mut Node, report: &mut Report) {
     let _: Option<WorkerSpec> = from_node_keeping_text(node, &mut diagnostics);
     image_references_as_objects(node);
     if let Some(map) = node.as_map() {
-        for (key, child) in &map.entries {
+        for (key, child) in map.entries() {
             if key.name == "values" {
                 portable::check(child, &mut diagnostics);
             } else {
@@ -646,7 +646,7 @@ fn resolve_octopus(
     let Some(map) = written.as_map() else {
         return (node, octopus, None);
     };
-    for (key, value) in &map.entries {
+    for (key, value) in map.entries() {
         if value.is_null() {
             continue;
         }
@@ -789,7 +789,7 @@ fn enabled_majors(workers: &[Worker]) -> std::collections::BTreeSet<u64> {
 /// Nodes in `node`, itself included.
 fn node_count(node: &Node) -> usize {
     1 + match &node.value {
-        Value::Map(map) => map.entries.iter().map(|(_, child)| node_count(child)).sum(),
+        Value::Map(map) => map.entries().iter().map(|(_, child)| node_count(child)).sum(),
         Value::Seq(items) => items.iter().map(node_count).sum(),
         _ => 0,
     }
@@ -803,7 +803,7 @@ fn merged_size_within_limit(root: &Node, layers: &[Node; 3], report: &mut Report
     };
     let defaults: usize = layers.iter().map(node_count).sum();
     let merged = workers
-        .entries
+        .entries()
         .iter()
         .map(|(_, own)| defaults + node_count(own))
         .fold(0usize, usize::saturating_add);
@@ -843,7 +843,7 @@ fn resolve_workers(
         return workers;
     };
     let entries = match &workers_node.value {
-        Value::Map(map) => &map.entries,
+        Value::Map(map) => map.entries(),
         Value::Null => return workers,
         _ => {
             report.push(Diagnostic::error(

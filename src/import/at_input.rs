@@ -91,7 +91,7 @@ fn path_at(node: &Node, loc: Loc) -> Option<Vec<String>> {
         return Some(Vec::new());
     }
     match &node.value {
-        yaml::Value::Map(map) => map.entries.iter().find_map(|(key, child)| {
+        yaml::Value::Map(map) => map.entries().iter().find_map(|(key, child)| {
             if key.loc == loc {
                 return Some(vec![key.name.clone()]);
             }

@@ -50,7 +50,7 @@ impl Existing {
         else {
             return Vec::new();
         };
-        map.entries
+        map.entries()
             .iter()
             .map(|(key, node)| (key.name.clone(), key.loc, node.clone()))
             .collect()
@@ -198,7 +198,7 @@ fn planned_root(
 /// the file's `workers` is not a block map of at least one worker.
 fn splice(text: &str, root: &Node, workers: &[(String, Node)]) -> Option<String> {
     let (workers_key, workers_node) = root.as_map()?.get_entry("workers")?;
-    let entries = &workers_node.as_map()?.entries;
+    let entries = workers_node.as_map()?.entries();
     let first = entries.first()?;
     if first.0.loc.line <= workers_key.loc.line {
         return None; // a flow map
@@ -286,7 +286,7 @@ pub(crate) fn own_fields(target: &Node, inherited: &Node) -> Node {
         return target.clone();
     };
     let mut own = Node::map(target.loc);
-    for (key, node) in &target_map.entries {
+    for (key, node) in target_map.entries() {
         match inherited_map.get(&key.name) {
             Some(lower) if tree::same(node, lower) => {}
             Some(lower) if node.as_map().is_some_and(|map| !map.is_empty()) && lower.as_map().is_some() => {
@@ -298,7 +298,7 @@ pub(crate) fn own_fields(target: &Node, inherited: &Node) -> Node {
             _ => put(&mut own, &[&key.name], node.clone()),
         }
     }
-    for (key, _) in &inherited_map.entries {
+    for (key, _) in inherited_map.entries() {
         if target_map.get(&key.name).is_none() {
             put(&mut own, &[&key.name], Node::null(target.loc));
         }

@@ -246,7 +246,7 @@ pub(super) mod tests {
         let mut out = vec![node.plain.as_deref().map(str::to_string)];
         match &node.value {
             Value::Seq(items) => items.iter().for_each(|item| out.extend(collect_plain(item))),
-            Value::Map(map) => map.entries.iter().for_each(|(key, child)| {
+            Value::Map(map) => map.entries().iter().for_each(|(key, child)| {
                 out.push(Some(key.name.clone()));
                 out.extend(collect_plain(child));
             }),

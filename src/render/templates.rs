@@ -258,7 +258,7 @@ pub(crate) fn values_value(node: &Node) -> JinjaValue {
         Value::Str(text) => JinjaValue::from(text.as_str()),
         Value::Seq(items) => items.iter().map(values_value).collect(),
         Value::Map(map) => JinjaValue::from(
-            map.entries
+            map.entries()
                 .iter()
                 .map(|(key, child)| (key.name.clone(), values_value(child)))
                 .collect::<std::collections::BTreeMap<_, _>>(),

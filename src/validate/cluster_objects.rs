@@ -292,7 +292,7 @@ fn check_refs(cluster: &Cluster, refs: (Loc, &Node), needed: &[Needed], report: 
         }
     }
     let auth_at = octopus.get("auth").map_or(octopus.loc, |auth| auth.loc);
-    for (key, _) in &map.entries {
+    for (key, _) in map.entries() {
         if needed.iter().any(|need| need.reference == key.name) || !REFERENCES.contains(&key.name.as_str()) {
             continue;
         }

@@ -57,7 +57,7 @@ fn is_remote_ref(path: &[&str], key: &str, declaration: bool) -> bool {
 fn walk<'a>(node: &'a Node, path: &mut Vec<&'a str>, declaration: bool, report: &mut Report) {
     match &node.value {
         Value::Map(map) => {
-            for (key, child) in &map.entries {
+            for (key, child) in map.entries() {
                 if is_plaintext_key(&key.name) && !child.is_null() && !is_remote_ref(path, &key.name, declaration) {
                     report.push(
                         Diagnostic::error(key.loc, format!("plaintext credential `{}` is refused", key.name))

@@ -403,7 +403,7 @@ fn quantities_quietly(node: &Node) -> Vec<(String, Quantity, &Node)> {
     let Value::Map(map) = &node.value else {
         return Vec::new();
     };
-    map.entries
+    map.entries()
         .iter()
         .filter_map(|(key, value)| {
             let quantity = Quantity::parse(&value.scalar_text()?).ok()?;
@@ -416,7 +416,7 @@ fn quantities<'a>(node: &'a Node, diagnostics: &mut Vec<Diagnostic>) -> Vec<(Str
     let Value::Map(map) = &node.value else {
         return Vec::new();
     };
-    map.entries
+    map.entries()
         .iter()
         .filter_map(|(key, value)| Some((key.name.clone(), quantity(value, diagnostics)?, value)))
         .collect()

@@ -328,7 +328,7 @@ fn keep_text(node: &mut Node, texts: &HashSet<usize>) {
     }
     match &mut node.value {
         Value::Seq(items) => items.iter_mut().for_each(|item| keep_text(item, texts)),
-        Value::Map(map) => map.entries.iter_mut().for_each(|(_, child)| keep_text(child, texts)),
+        Value::Map(map) => map.values_mut().for_each(|child| keep_text(child, texts)),
         _ => {}
     }
 }
@@ -535,7 +535,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
             Value::Map(map) => visitor.visit_map(MapAccess {
                 de: &self,
                 entries: map
-                    .entries
+                    .entries()
                     .iter()
                     .filter(|entry| self.present(entry))
                     .collect::<Vec<_>>()
@@ -619,9 +619,9 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         let Value::Map(map) = &self.node.value else {
             return self.mismatch("a map", visitor, |visitor| visitor.visit_map(empty_map()));
         };
-        let mut known = Vec::with_capacity(map.entries.len());
+        let mut known = Vec::with_capacity(map.entries().len());
         let mut skipped = Vec::new();
-        for entry in &map.entries {
+        for entry in map.entries() {
             if !fields.contains(&entry.0.name.as_str()) {
                 if let Some(diagnostic) = unknown_key(&entry.0, fields) {
                     self.state.unknown.borrow_mut().push(diagnostic);

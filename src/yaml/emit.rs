@@ -48,14 +48,14 @@ fn emit_map_entries(out: &mut String, node: &Node, level: usize) {
     let Value::Map(map) = &node.value else {
         return;
     };
-    if map.entries.is_sorted_by(|a, b| a.0.name <= b.0.name) {
+    if map.entries().is_sorted_by(|a, b| a.0.name <= b.0.name) {
         // Already in key order (the built-in objects are built so): no sorted copy.
-        for (key, child) in &map.entries {
+        for (key, child) in map.entries() {
             emit_entry(out, key, child, level);
         }
         return;
     }
-    let mut entries: Vec<_> = map.entries.iter().collect();
+    let mut entries: Vec<_> = map.entries().iter().collect();
     entries.sort_by(|a, b| a.0.name.cmp(&b.0.name));
     for (key, child) in entries {
         emit_entry(out, key, child, level);

@@ -311,8 +311,8 @@ fn relocate(node: &mut Node, loc: Loc) {
     node.loc = loc;
     match &mut node.value {
         Value::Seq(items) => items.iter_mut().for_each(|item| relocate(item, loc)),
-        Value::Map(map) => map.entries.iter_mut().for_each(|(key, item)| {
-            key.loc = loc;
+        Value::Map(map) => map.entries_mut().for_each(|(_, key_loc, item)| {
+            *key_loc = loc;
             relocate(item, loc);
         }),
         _ => {}

@@ -116,7 +116,7 @@ pub fn leaves(node: &Node, lists: Lists) -> Vec<(KeyPath, &Node)> {
 fn collect<'a>(node: &'a Node, path: KeyPath, lists: Lists, out: &mut Vec<(KeyPath, &'a Node)>) {
     match &node.value {
         Value::Map(map) if !map.is_empty() => {
-            for (key, child) in &map.entries {
+            for (key, child) in map.entries() {
                 collect(child, path.child(&key.name), lists, out);
             }
         }

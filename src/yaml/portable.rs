@@ -16,7 +16,7 @@ use crate::diagnostic::Diagnostic;
 pub fn check(node: &Node, diagnostics: &mut Vec<Diagnostic>) {
     match &node.value {
         Value::Seq(items) => items.iter().for_each(|item| check(item, diagnostics)),
-        Value::Map(map) => map.entries.iter().for_each(|(_, child)| check(child, diagnostics)),
+        Value::Map(map) => map.entries().iter().for_each(|(_, child)| check(child, diagnostics)),
         _ => {
             if let Some(diagnostic) = check_scalar(node) {
                 diagnostics.push(diagnostic);
@@ -32,7 +32,7 @@ pub fn check_numbers(node: &Node, diagnostics: &mut Vec<Diagnostic>) {
     match &node.value {
         Value::Seq(items) => items.iter().for_each(|item| check_numbers(item, diagnostics)),
         Value::Map(map) => map
-            .entries
+            .entries()
             .iter()
             .for_each(|(_, child)| check_numbers(child, diagnostics)),
         value => {
