@@ -13,6 +13,7 @@
 //! space has registered (`--from-octopus`), as a starting point.
 
 mod at_input;
+mod auth;
 pub mod command;
 pub(crate) mod credentials;
 pub(crate) mod factor;

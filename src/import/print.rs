@@ -8,10 +8,11 @@ use crate::console::Context;
 use crate::failure::Failure;
 
 use super::at_input::{at_inputs, Inputs};
+use super::auth::Auth;
 use super::credentials;
 use super::plan;
 use super::roundtrip::{self, Stop};
-use super::run::{cluster_path, environment_path, Auth, Import, Options};
+use super::run::{cluster_path, environment_path, Import, Options};
 
 /// Prints text that may quote an input, with every credential scrubbed.
 pub(super) fn print(text: &str, secrets: &[String]) {
