@@ -130,7 +130,7 @@ fn render_timed(cli: &Cli, args: &RenderArgs, context: &Context, timings: &mut T
     if let Some((message, hint)) = refusal.with_context(|| format!("cannot read `{output_name}`"))? {
         return Err(Failure::usage_with_hint(message, hint));
     }
-    // `write_tree` creates the folder: one that did not exist needs no sweep (issue 14).
+    // `write_tree` creates the folder: one that did not exist needs no sweep.
     let options = WriteOptions { force: args.force };
     let written = timings
         .time("write", || {
@@ -413,7 +413,7 @@ fn status_failure(error: crate::status::StatusError, fleet: &Fleet, context: &Co
 fn status(cli: &Cli, args: &crate::cli::StatusArgs, context: &Context) -> Result<Outcome, Failure> {
     use crate::status::{client::ClientOptions, StatusError, StatusOptions};
     let (fleet, _) = load_timed(cli, context, &Scope::default(), &mut Timings::default())?;
-    let client = ClientOptions::from_env(|name| std::env::var_os(name)).map_err(Failure::usage)?;
+    let client = ClientOptions::from_env(crate::env::var_os).map_err(Failure::usage)?;
     let options = StatusOptions {
         environment: args.env.clone(),
         cluster: args.cluster.clone(),
@@ -424,7 +424,7 @@ fn status(cli: &Cli, args: &crate::cli::StatusArgs, context: &Context) -> Result
         client,
     };
     let events = StatusEvents::new(context, fleet.workers.len());
-    let result = crate::status::status(&fleet, &options, &|name| std::env::var(name).ok(), &events);
+    let result = crate::status::status(&fleet, &options, &crate::env::var, &events);
     events.finish();
     let report = match result {
         Ok(report) => report,

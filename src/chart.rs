@@ -121,7 +121,7 @@ pub(crate) const FIELD_VALUES: &[FieldValue] = &[
     row("storage.accessModes", "persistence.accessModes", Set::Copy),
 ];
 
-/// Each row of [`FIELD_VALUES`] with its paths split once, not per worker (issue 14).
+/// Each row of [`FIELD_VALUES`] with its paths split once, not per worker.
 static ROW_PATHS: std::sync::LazyLock<Vec<RowPaths>> = std::sync::LazyLock::new(|| {
     FIELD_VALUES
         .iter()
@@ -148,7 +148,7 @@ type Parent<'a> = Option<(bool, &'static str, Option<&'a Node>)>;
 impl FieldValue {
     /// The field's node for `worker`, if set. Rows come grouped by their first field
     /// name (`agent.*`, `scriptPods.*`), so `parent` keeps the last one looked up: each
-    /// group's is found once, not once per row (issue 14).
+    /// group's is found once, not once per row.
     fn node<'a>(paths: &RowPaths, fleet: &'a Fleet, worker: &'a Worker, parent: &mut Parent<'a>) -> Option<&'a Node> {
         let (first, rest) = paths.field.split_first()?;
         let top = match *parent {
@@ -348,7 +348,7 @@ fn refuse_removals_of_typed_values(typed: &Node, worker: &Worker, diagnostics: &
 
 /// [`values`] without looking for conflicts, for a fleet that passed `validate` (which
 /// reported them): `render` ignored what it found, and the search, leaf paths sorted
-/// per worker, was a fifth of building the values (issue 14).
+/// per worker, was a fifth of building the values.
 pub(crate) fn values_of_valid(fleet: &Fleet, worker: &Worker) -> Node {
     let mut values = typed_values(fleet, worker);
     if let Some(passthrough) = worker.fields.get("values") {
@@ -359,7 +359,7 @@ pub(crate) fn values_of_valid(fleet: &Fleet, worker: &Worker) -> Node {
 
 /// The problems [`values`] finds, for `validate`, without keeping the tree: a worker
 /// without a `values` block has none, so its values are built only once, by `render`
-/// (issue 14: validate built every worker's values and dropped them).
+/// (building every worker's values in `validate` only to drop them doubled the work).
 pub(crate) fn check_values(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
     if worker.fields.get("values").is_some() || !worker.idle_removals.is_empty() {
         values(fleet, worker, diagnostics);
@@ -371,7 +371,7 @@ pub(crate) fn check_values(fleet: &Fleet, worker: &Worker, diagnostics: &mut Vec
 /// is one leaf, an empty map none.
 ///
 /// Found by walking down `typed` along `path`, not by listing every typed leaf of every
-/// worker by path (issue 14: that was half of `validate`'s per-worker checks).
+/// worker by path (that listing was half of `validate`'s per-worker checks).
 fn conflicting<'a>(typed: &'a Node, path: &KeyPath) -> Option<(KeyPath, &'a Node)> {
     let mut node = typed;
     for (depth, segment) in path.0.iter().enumerate() {
@@ -395,7 +395,7 @@ fn first_leaf(node: &Node, path: KeyPath) -> Option<(KeyPath, &Node)> {
     let Value::Map(map) = &node.value else {
         return Some((path, node));
     };
-    let mut children: Vec<&(Key, Node)> = map.entries.iter().collect();
+    let mut children: Vec<&(Key, Node)> = map.entries().iter().collect();
     children.sort_by(|a, b| a.0.name.cmp(&b.0.name));
     children
         .into_iter()

@@ -92,14 +92,14 @@ fn check_level<'a>(
         return;
     };
     let mut unknown = 0;
-    for (key, child) in &given_map.entries {
+    for (key, child) in given_map.entries() {
         let Some(reference_child) = reference_map.get(&key.name) else {
             if crate::decl::is_plaintext_key(&key.name) {
                 // `Password`: refused, with a better hint, by the plaintext credential check.
                 continue;
             }
             // Suggestions cost a comparison with every chart key: past the first
-            // ones of a map they help nobody and made a hostile file slow (issue 9).
+            // ones of a map they help nobody and made a hostile file slow.
             unknown += 1;
             let close = if unknown <= SUGGESTED_PER_MAP {
                 did_you_mean(&key.name, reference_map.keys())

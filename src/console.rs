@@ -33,7 +33,7 @@ pub struct Context {
 impl Context {
     /// Reads `NO_COLOR` and whether stderr is a terminal.
     pub fn from_process(global: &GlobalArgs) -> Self {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+        let no_color = crate::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
         let wants = |is_terminal: bool| match global.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -46,14 +46,10 @@ impl Context {
             color_stdout,
             quiet: global.quiet,
             verbose: global.verbose,
-            progress: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
+            progress: std::io::stderr().is_terminal() && crate::env::var_os("CI").is_none(),
             push_auth: PushAuth {
-                token: std::env::var("WORKERGEN_GIT_TOKEN")
-                    .ok()
-                    .filter(|token| !token.is_empty()),
-                username: std::env::var("WORKERGEN_GIT_USERNAME")
-                    .ok()
-                    .filter(|name| !name.is_empty()),
+                token: crate::env::non_empty("WORKERGEN_GIT_TOKEN"),
+                username: crate::env::non_empty("WORKERGEN_GIT_USERNAME"),
             },
         }
     }

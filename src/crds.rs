@@ -1,5 +1,5 @@
 //! The chart's CustomResourceDefinition, `scriptpodtemplates.agent.octopus.com`, which
-//! workergen deploys once per cluster instead of letting every release own it (issue 11).
+//! workergen deploys once per cluster instead of letting every release own it.
 //!
 //! The chart ships the CRD in its `crds/` folder (426 KB). Helm installs such a CRD only
 //! when absent and Argo CD applies it with every Application, so with two workers in a
@@ -52,12 +52,10 @@ pub(crate) fn for_chart(version: &str) -> Crd {
             exact: true,
         };
     }
-    let wanted = parse(version);
-    let not_newer = SHIPPED.iter().rev().find(|(shipped, _)| {
-        wanted
-            .as_ref()
-            .is_some_and(|wanted| parse(shipped).as_ref() <= Some(wanted))
-    });
+    let not_newer = SHIPPED
+        .iter()
+        .rev()
+        .find(|(shipped, _)| crate::version::not_newer(shipped, version) == Some(true));
     let (shipped, bytes) = not_newer.unwrap_or(&SHIPPED[0]);
     Crd {
         version: shipped,
@@ -68,34 +66,7 @@ pub(crate) fn for_chart(version: &str) -> Crd {
 
 /// The newest of chart versions (by SemVer precedence; unparsable ones count as oldest).
 pub(crate) fn newest<'a>(versions: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    versions
-        .into_iter()
-        .max_by(|a, b| parse(a).cmp(&parse(b)).then_with(|| a.cmp(b)))
-}
-
-/// A version's precedence: the numbers, then a release above its prereleases (whose
-/// identifiers compare as text, enough to order `-rc.1` before `-rc.2`).
-type Precedence = ([u64; 3], bool, String);
-
-fn parse(version: &str) -> Option<Precedence> {
-    let version = version.split('+').next()?;
-    let (core, prerelease) = match version.split_once('-') {
-        Some((core, prerelease)) => (core, Some(prerelease)),
-        None => (version, None),
-    };
-    let mut numbers = [0u64; 3];
-    let mut parts = core.split('.');
-    for number in &mut numbers {
-        *number = parts.next()?.parse().ok()?;
-    }
-    if parts.next().is_some() {
-        return None;
-    }
-    Some((
-        numbers,
-        prerelease.is_none(),
-        prerelease.unwrap_or_default().to_string(),
-    ))
+    versions.into_iter().max_by(|a, b| crate::version::compare(a, b))
 }
 
 #[cfg(test)]
@@ -121,6 +92,7 @@ mod tests {
         assert_eq!(chosen("3.13.1"), ("2.51.2", false));
         assert_eq!(chosen("3.13.2-rc.1"), ("2.51.2", false));
         assert_eq!(chosen("3.13.2+build.5"), ("3.13.2", false));
+        assert_eq!(chosen("3.13.2-rc.10"), ("2.51.2", false));
         assert_eq!(chosen("2.51.3"), ("2.51.2", false));
         assert_eq!(chosen("2.40.0"), ("2.51.2", false));
         assert_eq!(chosen("not-a-version"), ("2.51.2", false));
@@ -131,6 +103,7 @@ mod tests {
         assert_eq!(newest(["3.9.0", "3.13.2", "2.51.2"]), Some("3.13.2"));
         assert_eq!(newest(["3.14.0-rc.1", "3.13.2"]), Some("3.14.0-rc.1"));
         assert_eq!(newest(["3.14.0-rc.1", "3.14.0"]), Some("3.14.0"));
+        assert_eq!(newest(["3.14.0-rc.10", "3.14.0-rc.2"]), Some("3.14.0-rc.10"));
         assert_eq!(newest(["x", "2.0.0"]), Some("2.0.0"));
         assert_eq!(newest(Vec::<&str>::new()), None);
     }
@@ -143,7 +116,7 @@ mod tests {
         // The copies in both reference charts, when the tests have them; without them the
         // skip is said as the integration tests' `util::skipping` says it, on the
         // process's stderr, which the test harness does not capture.
-        let Some(charts) = std::env::var_os("WORKERGEN_TEST_CHARTS") else {
+        let Some(charts) = crate::env::var_os("WORKERGEN_TEST_CHARTS") else {
             use std::io::Write as _;
             let _ = writeln!(
                 std::io::stderr(),

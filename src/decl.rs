@@ -24,7 +24,7 @@ pub const CLUSTER_KEYS: &[&str] = &["cluster", "octopus", "defaults", "chart", "
 
 /// The path of the remote references under `secrets:` whose keys (`bearerToken`,
 /// `apiKey`, `username`, `password`) name a credential's place in the secret store, not
-/// the credential: the one place such keys are not refused as plaintext (issue 11).
+/// the credential: the one place such keys are not refused as plaintext.
 pub const REMOTE_REFS_PATH: [&str; 3] = ["secrets", "externalSecret", "remoteRefs"];
 
 /// Keys that hold a secret value in the chart or that a user might reach for, as

@@ -170,7 +170,7 @@ impl Report {
 }
 
 /// How many diagnostics [`Report::render`] prints per file. A hostile file can hold
-/// 70,000 unknown keys (issue 9); the first ones show what is wrong with it, and the
+/// 70,000 unknown keys; the first ones show what is wrong with it, and the
 /// log stays readable.
 pub(crate) const SHOWN_PER_FILE: usize = 50;
 
@@ -219,8 +219,9 @@ fn render_one(out: &mut String, diagnostic: &Diagnostic, redactor: &mut Redactor
         Severity::Error => paint.paint("1;31", "error"),
         Severity::Warning => paint.paint("1;33", "warning"),
     };
-    // Credentials are never printed, not even inside a message or a hint (issue 9): the
-    // redactor says what to hide, and every text it hid is scrubbed from the words too.
+    // Credentials are never printed, not even inside a message or a hint, since logs are
+    // kept and shared: the redactor says what to hide, and every text it hid is scrubbed
+    // from the words too.
     let locs = || {
         diagnostic
             .loc

@@ -41,7 +41,7 @@ pub struct Explanation {
     /// The manifest's file name (`helmrelease.yaml`, `application.yaml`), if any.
     pub manifest_file: Option<&'static str>,
     pub manifest: Vec<Leaf>,
-    /// The effective `secrets.externalSecret` of the worker's cluster (issue 11): where
+    /// The effective `secrets.externalSecret` of the worker's cluster: where
     /// its ExternalSecrets read each credential, and which file and layer set it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<Leaf>,

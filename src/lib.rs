@@ -14,6 +14,7 @@ pub(crate) mod crds;
 pub(crate) mod decl;
 pub mod diagnostic;
 pub(crate) mod diff;
+pub(crate) mod env;
 pub(crate) mod explain;
 pub(crate) mod failure;
 pub(crate) mod git;
@@ -34,6 +35,7 @@ pub mod source;
 pub(crate) mod status;
 pub mod tree;
 pub mod validate;
+pub(crate) mod version;
 pub mod yaml;
 
 use diagnostic::Report;

@@ -21,11 +21,11 @@ pub fn overlay(lower: &mut Node, upper: &Node) {
         (_, Value::Null) => {}
         (Value::Map(lower_map), Value::Map(upper_map)) => {
             // All removals in one pass: one `remove` per null shifts the whole map
-            // each time, which is quadratic in a map with many keys (issue 9).
-            if upper_map.entries.iter().any(|(_, child)| child.is_null()) {
+            // each time, which is quadratic in a map with many keys.
+            if upper_map.entries().iter().any(|(_, child)| child.is_null()) {
                 lower_map.retain(|key, _| !upper_map.get(&key.name).is_some_and(Node::is_null));
             }
-            for (key, upper_child) in &upper_map.entries {
+            for (key, upper_child) in upper_map.entries() {
                 if upper_child.is_null() {
                     continue;
                 }
@@ -69,7 +69,7 @@ pub fn idle_removals(lower: Option<&Node>, upper: &Node) -> Vec<(KeyPath, Loc)> 
             return;
         };
         let lower_map = lower.and_then(Node::as_map);
-        for (key, child) in &upper_map.entries {
+        for (key, child) in upper_map.entries() {
             let below = lower_map.and_then(|map| map.get(&key.name));
             if child.is_null() {
                 if below.is_none() {

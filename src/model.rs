@@ -20,10 +20,11 @@ pub(crate) const DEFAULT_CHART_NAME: &str = "kubernetes-agent";
 pub(crate) const DEFAULT_CHART_VERSION: &str = "3.13.2";
 
 /// Most value nodes the workers of one cluster file may merge to, counted as the sum over
-/// its workers of the nodes of every layer each merges (repository, environment and
-/// cluster `defaults`, its own fields). Defaults are copied into every worker: without a
-/// bound, 20,000 keys of defaults under 1,000 workers make 20 million nodes from a
-/// 300 KB file (issue 9). The 10,000-worker benchmark fleet merges at most about 350 per file.
+/// its workers of the nodes of every layer each merges (repository, environment and cluster
+/// `defaults`, its own fields). Defaults are copied into every worker: without a bound,
+/// 20,000 keys of defaults under 1,000 workers make 20 million nodes from a 300 KB file,
+/// enough to exhaust memory. The 10,000-worker benchmark fleet merges at most about 350 per
+/// file.
 pub(crate) const MAX_MERGED_NODES: usize = 1_000_000;
 
 /// A value and where it was written (`None` for a built-in default).
@@ -140,7 +141,8 @@ pub(crate) struct Cluster {
     pub(crate) octopus_written: Option<Node>,
 }
 
-/// The effective `secrets.externalSecret` of a cluster (issue 11).
+/// The effective `secrets.externalSecret` of a cluster: where its ExternalSecrets read
+/// each credential from.
 #[derive(Debug, Clone)]
 pub(crate) struct ExternalSecret {
     /// The merged block: every node keeps the file, line and layer that set it.
@@ -167,7 +169,7 @@ impl Chart {
 /// What validation and `status` read of a worker's typed fields. The merged fields are
 /// typed whole once, as a check, and that `WorkerSpec` dropped: kept, its Kubernetes
 /// types were 4 KB a worker, 40 MB of a 10,000-worker fleet, and the kernel zeroes
-/// every new page (issue 14).
+/// every new page.
 #[derive(Debug, Clone)]
 pub(crate) struct WorkerFacts {
     pub(crate) worker_pools: Option<Vec<String>>,
@@ -254,7 +256,7 @@ fn top_map<'a>(parsed: &'a Parsed, expected: &[&str], report: &mut Report) -> Op
     let root = parsed.root.as_ref()?;
     match &root.value {
         Value::Map(map) => {
-            for (key, _) in &map.entries {
+            for (key, _) in map.entries() {
                 if !expected.contains(&key.name.as_str()) {
                     let hint = did_you_mean(&key.name, expected.iter().copied())
                         .map(|close| format!("did you mean `{close}`?"))
@@ -428,7 +430,7 @@ fn check_fragment(node: &mut Node, report: &mut Report) {
     let _: Option<WorkerSpec> = from_node_keeping_text(node, &mut diagnostics);
     image_references_as_objects(node);
     if let Some(map) = node.as_map() {
-        for (key, child) in &map.entries {
+        for (key, child) in map.entries() {
             if key.name == "values" {
                 portable::check(child, &mut diagnostics);
             } else {
@@ -647,7 +649,7 @@ fn resolve_octopus(
     let Some(map) = written.as_map() else {
         return (node, octopus, None);
     };
-    for (key, value) in &map.entries {
+    for (key, value) in map.entries() {
         if value.is_null() {
             continue;
         }
@@ -768,7 +770,8 @@ fn resolve_external_secret(environment: &Node, cluster: &Node) -> Option<Externa
 }
 
 /// Checks the keys of a fragment's `values` against the chart, where they are written:
-/// once per fragment, not once per worker that merges it (issue 9).
+/// once per fragment, not once per worker that merges it, so a large shared fragment
+/// is not checked a thousand times.
 fn check_values_keys(fragment: &Node, reference: &crate::chart_values::ChartValues, report: &mut Report) {
     if let Some(values) = fragment.get("values") {
         let mut diagnostics = Vec::new();
@@ -789,7 +792,7 @@ fn enabled_majors(workers: &[Worker]) -> std::collections::BTreeSet<u64> {
 /// Nodes in `node`, itself included.
 fn node_count(node: &Node) -> usize {
     1 + match &node.value {
-        Value::Map(map) => map.entries.iter().map(|(_, child)| node_count(child)).sum(),
+        Value::Map(map) => map.entries().iter().map(|(_, child)| node_count(child)).sum(),
         Value::Seq(items) => items.iter().map(node_count).sum(),
         _ => 0,
     }
@@ -803,7 +806,7 @@ fn merged_size_within_limit(root: &Node, layers: &[Node; 3], report: &mut Report
     };
     let defaults: usize = layers.iter().map(node_count).sum();
     let merged = workers
-        .entries
+        .entries()
         .iter()
         .map(|(_, own)| defaults + node_count(own))
         .fold(0usize, usize::saturating_add);
@@ -843,8 +846,8 @@ fn resolve_workers(
         return workers;
     };
     // The three `defaults` layers are the same for every worker of the file: merged once,
-    // then each worker's own fields over a copy, as `merge::merge` of all four would
-    // (issue 14). The root keeps the worker key's place, as a merge into
+    // not per worker, then each worker's own fields over a copy, as `merge::merge` of all
+    // four would. The root keeps the worker key's place, as a merge into
     // `Node::map(key.loc)` gives it, unless a layer replaced the root.
     let base = merge::merge(layers, Node::map(Loc::default()));
     let seeded = base.loc == Loc::default();
@@ -905,7 +908,7 @@ fn resolve_workers(
 fn worker_entries<'a>(root: &'a Node, report: &mut Report) -> Option<&'a [(crate::yaml::Key, Node)]> {
     let workers_node = root.get("workers")?;
     match &workers_node.value {
-        Value::Map(map) => Some(&map.entries),
+        Value::Map(map) => Some(map.entries()),
         Value::Null => None,
         _ => {
             report.push(Diagnostic::error(

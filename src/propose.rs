@@ -532,13 +532,13 @@ fn publish(
 /// A file written under a temporary name in its folder, renamed into place by
 /// [`PendingFile::finish`] or removed when dropped unfinished.
 struct PendingFile {
-    temporary: std::path::PathBuf,
+    temporary: tempfile::NamedTempFile,
     path: std::path::PathBuf,
-    done: bool,
 }
 
 impl PendingFile {
     fn write(path: &std::path::Path, text: &str) -> Result<Self, ProposeError> {
+        use std::io::Write as _;
         let body_error = |source| ProposeError::BodyFile {
             path: path.to_path_buf(),
             source,
@@ -549,33 +549,34 @@ impl PendingFile {
         if path.is_dir() {
             return Err(body_error(std::io::Error::other("it is a folder")));
         }
-        let mut temporary_name = std::ffi::OsString::from(".");
-        temporary_name.push(name);
-        temporary_name.push(format!(".workergen-{}.tmp", std::process::id()));
-        let temporary = path.with_file_name(temporary_name);
-        std::fs::write(&temporary, text).map_err(body_error)?;
+        let folder = path.parent().filter(|folder| !folder.as_os_str().is_empty());
+        let mut prefix = std::ffi::OsString::from(".");
+        prefix.push(name);
+        prefix.push(".workergen-");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        // Readable as a file written by `std::fs::write` is (the umask applies), not
+        // only by its owner as a temporary file is by default.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let mut temporary = builder
+            .tempfile_in(folder.unwrap_or(std::path::Path::new(".")))
+            .map_err(body_error)?;
+        temporary.write_all(text.as_bytes()).map_err(body_error)?;
         Ok(Self {
             temporary,
             path: path.to_path_buf(),
-            done: false,
         })
     }
 
-    fn finish(mut self) -> Result<(), ProposeError> {
-        std::fs::rename(&self.temporary, &self.path).map_err(|source| ProposeError::BodyFile {
-            path: self.path.clone(),
-            source,
-        })?;
-        self.done = true;
-        Ok(())
-    }
-}
-
-impl Drop for PendingFile {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = std::fs::remove_file(&self.temporary);
-        }
+    fn finish(self) -> Result<(), ProposeError> {
+        self.temporary
+            .persist(&self.path)
+            .map(drop)
+            .map_err(|error| ProposeError::BodyFile {
+                path: self.path,
+                source: error.error,
+            })
     }
 }
 

@@ -39,7 +39,7 @@
 //! the first non-zero digit to the last). `ParseQuantity` reads any length with
 //! arbitrary-precision decimals, but keeps nothing finer than a nano unit, and a
 //! real resource needs a handful of digits; exact arithmetic on a 900,000-digit
-//! value took 69 s (issue 9), so such a value is refused, after one scan, with a
+//! value took 69 s, so such a value is refused, after one scan, with a
 //! message that shows only its start.
 
 use std::cmp::Ordering;

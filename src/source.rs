@@ -80,8 +80,8 @@ pub(crate) struct SourceFile {
     pub(crate) path: String,
     pub(crate) text: String,
     /// The byte offset where each line starts, so finding a line is a binary search
-    /// rather than a scan of the file (issue 9: one scan per diagnostic made a file
-    /// with 73,000 unknown keys take tens of seconds).
+    /// rather than a scan of the file (one scan per diagnostic made a file with 73,000
+    /// unknown keys take tens of seconds).
     line_starts: Vec<usize>,
     /// The credentials the parser found in the file (values under credential-like keys,
     /// aliases resolved): never printed from any part of it.

@@ -41,7 +41,10 @@ use serde_json::Value as Json;
 use workergen::source::FileId;
 use workergen::yaml::{parse, Limits};
 
-use crate::util::{copy_config, copy_dir, example_repo, own_chart_crds, replace_once, test_crds, tool, workergen};
+use crate::util::{
+    copy_config, copy_dir, example_repo, is_dns_label, is_dns_subdomain, own_chart_crds, replace_once, test_crds, tool,
+    workergen,
+};
 
 /// Stops the server once the pipe on its stdin closes: when the guard drops, or when
 /// the test process ends in any way (the kernel closes the pipe). It ignores the
@@ -601,7 +604,7 @@ fn check_core(kind: &str, value: &Json) -> Result<(), String> {
     let valid = if dns_label {
         is_dns_label(name)
     } else {
-        name.len() <= 253 && name.split('.').all(is_dns_label)
+        is_dns_subdomain(name)
     };
     if valid {
         Ok(())
@@ -613,16 +616,6 @@ fn check_core(kind: &str, value: &Json) -> Result<(), String> {
         };
         Err(format!("metadata.name `{name}` is not {rule}"))
     }
-}
-
-fn is_dns_label(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    (1..=63).contains(&bytes.len())
-        && bytes
-            .iter()
-            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || *byte == b'-')
-        && bytes[0] != b'-'
-        && bytes[bytes.len() - 1] != b'-'
 }
 
 fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(value: &Json) -> Result<(), String> {

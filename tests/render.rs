@@ -18,7 +18,7 @@ use tempfile::TempDir;
 use workergen::source::FileId;
 use workergen::yaml::{parse, Limits};
 
-use crate::util::{copy_config, example_repo, workergen, Run};
+use crate::util::{copy_config, example_repo, is_dns_label, is_dns_subdomain, workergen, Run};
 
 /// Files by `/`-separated path relative to a root, with their bytes.
 pub(crate) type Tree = BTreeMap<String, Vec<u8>>;
@@ -406,15 +406,6 @@ fn metadata_problems(metadata: &Json) -> Vec<String> {
         }
     }
     problems
-}
-
-fn is_dns_label(text: &str) -> bool {
-    let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-';
-    (1..=63).contains(&text.len()) && text.bytes().all(allowed) && !text.starts_with('-') && !text.ends_with('-')
-}
-
-fn is_dns_subdomain(text: &str) -> bool {
-    text.len() <= 253 && text.split('.').all(is_dns_label)
 }
 
 fn is_label_value(text: &str) -> bool {

@@ -5,6 +5,26 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// Whether `name` is a DNS-1123 label, by the regular expression and length Kubernetes
+/// validates with (`dns1123LabelFmt` in k8s.io/apimachinery `pkg/util/validation`): an
+/// oracle written apart from `workergen::names`, so a test does not check the code by
+/// itself.
+pub fn is_dns_label(name: &str) -> bool {
+    static LABEL: LazyLock<Regex> = LazyLock::new(|| Regex::new("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$").unwrap());
+    name.len() <= 63 && LABEL.is_match(name)
+}
+
+/// Whether `name` is a DNS-1123 subdomain, as Kubernetes validates object names such as
+/// Secrets (`dns1123SubdomainFmt`): dot-separated labels, at most 253 characters.
+pub fn is_dns_subdomain(name: &str) -> bool {
+    static SUBDOMAIN: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$").unwrap());
+    name.len() <= 253 && SUBDOMAIN.is_match(name)
+}
 
 /// The example config repository at the root of this crate.
 pub fn example_repo() -> PathBuf {

@@ -85,7 +85,7 @@ fn groups(diff: &Diff, shown: usize) -> String {
     let mut out = String::from("\n### Changes shared by many workers\n\n");
     for group in &diff.groups {
         let names: Vec<String> = group.workers.iter().map(|id| code(id)).collect();
-        // A worker's own objects (issue 11) are named: two ExternalSecrets share paths.
+        // A worker's own objects are named: two ExternalSecrets share paths.
         let object = match group.object {
             "values" | "helmrelease" | "application" => String::new(),
             other => format!("{} ", code(other)),

@@ -48,7 +48,7 @@ pub struct WorkerState {
     /// The values file's text (without the marker line), for the unified diff.
     pub values_text: String,
     pub manifest: Option<(&'static str, Node)>,
-    /// The worker's Namespace and ExternalSecrets (issue 11), by file name
+    /// The worker's Namespace and ExternalSecrets, by file name
     /// (`namespace.yaml`, `externalsecret-auth.yaml`, `externalsecret-certificate.yaml`).
     pub objects: BTreeMap<String, Node>,
     pub values_path: String,
@@ -64,7 +64,7 @@ pub fn object_of_file(file: &str) -> Option<&'static str> {
     }
 }
 
-/// The chart CRD a cluster deploys, changed between base and head (issue 11): shown once
+/// The chart CRD a cluster deploys, changed between base and head: shown once
 /// per cluster, not per worker, since one object of the cluster owns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CrdChange {

@@ -27,7 +27,8 @@ pub enum RiskKind {
     ChartMajor,
     /// A new worker is installed.
     Install,
-    /// How a credential Secret is delivered changes (External Secrets, issue 11).
+    /// How a credential Secret is delivered changes (External Secrets or not,
+    /// or another store): an existing Secret may be overwritten or stop being refreshed.
     Credentials,
     /// A value of the agent's Deployment that Octopus learns only at registration
     /// changed: the agent restarts, the registered worker keeps the old value.

@@ -281,7 +281,7 @@ fn value_range(chars: &[char], from: usize) -> std::ops::Range<usize> {
 pub(crate) fn secret_texts(node: &Node, out: &mut Vec<String>) {
     match &node.value {
         Value::Map(map) => {
-            for (key, child) in &map.entries {
+            for (key, child) in map.entries() {
                 if hides(&key.name) {
                     child.for_each_leaf(&mut Vec::new(), &mut |_, leaf| {
                         out.extend(leaf.scalar_text().filter(|text| text.chars().count() >= 3));

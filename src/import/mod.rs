@@ -12,6 +12,8 @@
 //! unless every input reads, factors and round-trips. [`octopus`] lists what an Octopus
 //! space has registered (`--from-octopus`), as a starting point.
 
+mod at_input;
+mod auth;
 pub mod command;
 pub(crate) mod credentials;
 pub(crate) mod factor;
@@ -20,8 +22,10 @@ pub mod input;
 pub(crate) mod manifests;
 pub(crate) mod octopus;
 pub(crate) mod plan;
+mod print;
 pub(crate) mod roundtrip;
 mod run;
 pub(crate) mod tree;
+mod write;
 
 pub(crate) use run::{run, Options};

@@ -37,7 +37,7 @@ impl Existing {
             .into_iter()
             .find_map(|root| root.as_ref()?.get_path(["chart", "version"])?.scalar_text())
             .unwrap_or_else(|| crate::model::DEFAULT_CHART_VERSION.to_owned());
-        major_of(&version)
+        crate::version::major(&version)
     }
 
     /// The workers of the cluster file, by name.
@@ -50,33 +50,17 @@ impl Existing {
         else {
             return Vec::new();
         };
-        map.entries
+        map.entries()
             .iter()
             .map(|(key, node)| (key.name.clone(), key.loc, node.clone()))
             .collect()
     }
 }
 
-/// The major of a version or version constraint (`3.13.2`, `"2.*.*"`, `v2`).
-pub(crate) fn major_of(version: &str) -> Option<u64> {
-    let digits: String = version
-        .trim_start_matches(['v', '^', '~', '='])
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
-}
-
-/// Whether `text` is a chart version as `helm list` shows it: `MAJOR.MINOR.PATCH`, with
-/// an optional leading `v` and pre-release or build suffix.
+/// Whether `text` is a chart version as `helm list` shows it: SemVer, with an optional
+/// leading `v`.
 pub(crate) fn is_version(text: &str) -> bool {
-    let core = text.strip_prefix('v').unwrap_or(text);
-    let core = core.split(['-', '+']).next().unwrap_or_default();
-    let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3
-        && parts
-            .iter()
-            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()))
+    crate::version::is_semver(text.strip_prefix('v').unwrap_or(text))
 }
 
 /// One imported worker, ready to be written.
@@ -214,7 +198,7 @@ fn planned_root(
 /// the file's `workers` is not a block map of at least one worker.
 fn splice(text: &str, root: &Node, workers: &[(String, Node)]) -> Option<String> {
     let (workers_key, workers_node) = root.as_map()?.get_entry("workers")?;
-    let entries = &workers_node.as_map()?.entries;
+    let entries = workers_node.as_map()?.entries();
     let first = entries.first()?;
     if first.0.loc.line <= workers_key.loc.line {
         return None; // a flow map
@@ -302,7 +286,7 @@ pub(crate) fn own_fields(target: &Node, inherited: &Node) -> Node {
         return target.clone();
     };
     let mut own = Node::map(target.loc);
-    for (key, node) in &target_map.entries {
+    for (key, node) in target_map.entries() {
         match inherited_map.get(&key.name) {
             Some(lower) if tree::same(node, lower) => {}
             Some(lower) if node.as_map().is_some_and(|map| !map.is_empty()) && lower.as_map().is_some() => {
@@ -314,7 +298,7 @@ pub(crate) fn own_fields(target: &Node, inherited: &Node) -> Node {
             _ => put(&mut own, &[&key.name], node.clone()),
         }
     }
-    for (key, _) in &inherited_map.entries {
+    for (key, _) in inherited_map.entries() {
         if target_map.get(&key.name).is_none() {
             put(&mut own, &[&key.name], Node::null(target.loc));
         }
@@ -444,13 +428,5 @@ mod tests {
         for bad in ["banana", "2", "2.51", "2.*.*", "2.51.x", "", "v", "1.2.3.4"] {
             assert!(!is_version(bad), "{bad}");
         }
-    }
-
-    #[test]
-    fn majors_of_versions_and_constraints() {
-        assert_eq!(major_of("3.13.2"), Some(3));
-        assert_eq!(major_of("2.*.*"), Some(2));
-        assert_eq!(major_of("v2.1"), Some(2));
-        assert_eq!(major_of("latest"), None);
     }
 }

@@ -1,4 +1,6 @@
-//! The `import` command: every stage in order, and what the user sees of it.
+//! The `import` command: every stage in order. Which Secrets the workers use is decided in
+//! [`super::auth`], what the user sees of it is in [`super::print`], the writing in
+//! [`super::write`].
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -15,12 +17,14 @@ use crate::tree::fs::FsTree;
 use crate::tree::FileTree;
 use crate::yaml::{self, Limits, Node};
 
-use super::credentials::{self, Found, Kind};
+use super::auth::Auth;
+use super::credentials::{self, Found};
 use super::input::{self, Input};
 use super::manifests::Chart;
 use super::plan::{self, Existing, Planned};
-use super::roundtrip::{self, Stop};
+use super::roundtrip;
 use super::tree::{from_set, put, same};
+use super::{at_input, auth, print, write};
 use super::{factor, helm_set::SetValue};
 
 /// What the user asked for.
@@ -56,27 +60,16 @@ impl Options {
 
 /// One install, read and taken apart.
 #[derive(Debug)]
-struct Import {
-    release: String,
-    file: String,
-    loc: Loc,
-    namespace: Option<String>,
+pub(super) struct Import {
+    pub(super) release: String,
+    pub(super) file: String,
+    pub(super) loc: Loc,
+    pub(super) namespace: Option<String>,
     /// The values, less credentials, migrated: what the render must give back.
-    values: Node,
-    found: Found,
-    octopus: Node,
-    migrated: Vec<&'static str>,
-}
-
-/// The environment's credential and certificate Secrets, as decided.
-#[derive(Debug, Clone)]
-struct Auth {
-    kind: Kind,
-    name: String,
-    certificate: Option<String>,
-    /// The installs use another credential than the environment declares: it goes into
-    /// the cluster file's own `octopus.auth`.
-    cluster: bool,
+    pub(super) values: Node,
+    pub(super) found: Found,
+    pub(super) octopus: Node,
+    pub(super) migrated: Vec<&'static str>,
 }
 
 /// Runs `workergen import` in the config repository `dir`.
@@ -96,12 +89,12 @@ pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Ou
     let existing = read_existing(dir, options, &mut sources)?;
     let mut errors = Vec::new();
     let imports = read_inputs(options, &existing, &mut sources, &mut secrets, &mut errors)?;
-    let (octopus, auth) = environment(&imports, &existing, options, &mut errors);
+    let (octopus, auth) = auth::environment(&imports, &existing, options, &mut errors);
     let stop = |errors: Vec<Diagnostic>, sources: &Sources| {
         let mut report = Report::new();
         report.extend(errors);
         report.sort(sources);
-        print(&report.render(sources, context.color), &secrets);
+        print::print(&report.render(sources, context.color), &secrets);
         eprintln!("nothing written");
         Err(Failure::Reported)
     };
@@ -125,12 +118,12 @@ pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Ou
     ) {
         Ok(outcomes) => outcomes,
         Err(stopped) => {
-            let inputs = Inputs {
+            let inputs = at_input::Inputs {
                 imports: &imports,
                 sources: &sources,
                 planned: &cluster_path(options),
             };
-            return Err(stopped_failure(stopped, &inputs, context, &secrets));
+            return Err(print::stopped_failure(stopped, &inputs, context, &secrets));
         }
     };
     let namespaces: Vec<String> = imports
@@ -143,11 +136,11 @@ pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Ou
         })
         .collect();
     roundtrip::through_chart(chart.as_ref(), &mut outcomes, &expected, &namespaces);
-    let text = round_trip_text(&outcomes);
+    let text = print::round_trip_text(&outcomes);
     crate::console::write_stdout(&credentials::scrub(&text, &secrets))?;
     refuse_differences(&outcomes)?;
-    report(&imports, &auth, &cluster_plan, options, context);
-    write(dir, &files, &existing, options, context)?;
+    print::notes(&imports, &auth, &cluster_plan, options, context);
+    write::write(dir, &files, &existing, options, context)?;
     Ok(Outcome::Success)
 }
 
@@ -203,9 +196,8 @@ fn from_octopus(dir: &Path, environment: &str, context: &Context) -> Result<Outc
     let tree = FsTree::new(dir);
     let (fleet, _) =
         crate::load_fleet(&tree).with_context(|| format!("cannot read the config repository `{}`", dir.display()))?;
-    let client =
-        crate::status::client::ClientOptions::from_env(|name| std::env::var_os(name)).map_err(Failure::usage)?;
-    let listed = octopus::list(&fleet, environment, &client, &|name| std::env::var(name).ok()).map_err(|error| match error {
+    let client = crate::status::client::ClientOptions::from_env(crate::env::var_os).map_err(Failure::usage)?;
+    let listed = octopus::list(&fleet, environment, &client, &crate::env::var).map_err(|error| match error {
         ListError::Api(error) => Failure::Status(error),
         ListError::NoKey { ref variable, .. } => {
             let hint = format!("export `{variable}` with an Octopus API key that may view workers, or name another variable in `octopus.apiKeyEnv`");
@@ -222,11 +214,6 @@ fn from_octopus(dir: &Path, environment: &str, context: &Context) -> Result<Outc
         );
     }
     Ok(Outcome::Success)
-}
-
-/// Prints text that may quote an input, with every credential scrubbed.
-fn print(text: &str, secrets: &[String]) {
-    let _ = std::io::stderr().write_all(credentials::scrub(text, secrets).as_bytes());
 }
 
 fn check_options(options: &Options) -> Result<(), Failure> {
@@ -263,11 +250,11 @@ fn check_options(options: &Options) -> Result<(), Failure> {
     Ok(())
 }
 
-fn cluster_path(options: &Options) -> String {
+pub(super) fn cluster_path(options: &Options) -> String {
     format!("{ENVIRONMENTS}/{}/{}.yaml", options.environment, options.cluster)
 }
 
-fn environment_path(options: &Options) -> String {
+pub(super) fn environment_path(options: &Options) -> String {
     format!("{ENVIRONMENTS}/{}/{ENVIRONMENT_FILE}", options.environment)
 }
 
@@ -407,7 +394,7 @@ fn import_of(
     let version = version.or_else(|| options.installed_version.clone());
     // A guess would be wrong exactly where it matters: a 2.x release read as 3.x skips
     // the move to the 3.x layout, and the next sync changes the worker's storage.
-    let Some(installed_major) = version.as_deref().and_then(plan::major_of) else {
+    let Some(installed_major) = version.as_deref().and_then(crate::version::major) else {
         errors.push(
             Diagnostic::error(
                 start,
@@ -567,252 +554,6 @@ fn without_octopus(values: &Node) -> Node {
     rest
 }
 
-/// The environment's `octopus` block: the one to write when the environment file is
-/// absent (`Some`), and the Secrets every worker uses. Disagreements are errors.
-fn environment(
-    imports: &[Import],
-    existing: &Existing,
-    options: &Options,
-    errors: &mut Vec<Diagnostic>,
-) -> (Option<Node>, Auth) {
-    let declared = existing.environment.as_ref().and_then(|root| root.get("octopus"));
-    let auth = decide_auth(imports, existing, options, errors);
-    let Some(first) = imports.first() else {
-        return (None, auth);
-    };
-    for import in &imports[1..] {
-        if !same(&import.octopus, &first.octopus) {
-            errors.push(
-                Diagnostic::error(
-                    import.loc,
-                    format!(
-                        "`{}` and `{}` name different Octopus servers or spaces; one environment has one",
-                        import.file, first.file
-                    ),
-                )
-                .with_related(first.loc, "the other install")
-                .with_hint("import the releases of each Octopus server and space into their own environment (`--env`)"),
-            );
-        }
-    }
-    if let Some(declared) = declared {
-        agree_with_environment(first, declared, &environment_path(options), errors);
-        return (None, auth);
-    }
-    let mut octopus = first.octopus.clone();
-    put(
-        &mut octopus,
-        &["auth", auth.kind.field()],
-        Node::string(&auth.name, first.loc),
-    );
-    if let Some(certificate) = &auth.certificate {
-        put(
-            &mut octopus,
-            &["serverCertificateSecret"],
-            Node::string(certificate, first.loc),
-        );
-    }
-    (Some(octopus), auth)
-}
-
-/// Each `octopus` value of the install against the environment file's: the same, or
-/// both the chart's default.
-fn agree_with_environment(import: &Import, declared: &Node, path: &str, errors: &mut Vec<Diagnostic>) {
-    let defaults = crate::chart::reference(3).map(|values| &values.root);
-    for (field, value) in [
-        ("serverUrl", "serverUrl"),
-        ("serverCommsAddress", "serverCommsAddress"),
-        ("serverCommsAddresses", "serverCommsAddresses"),
-        ("space", "space"),
-    ] {
-        let default = defaults.and_then(|root| root.get_path(["agent", value]));
-        let effective = |node: Option<&Node>| node.or(default).cloned();
-        let ours = effective(import.octopus.get(field));
-        let theirs = effective(declared.get(field));
-        let agree = match (&ours, &theirs) {
-            (Some(a), Some(b)) => same(a, b),
-            (None, None) => true,
-            _ => false,
-        };
-        if !agree {
-            let shown = |node: &Option<Node>| {
-                node.as_ref().map_or("nothing".to_owned(), |node| {
-                    format!("`{}`", yaml::emit(node).trim_end())
-                })
-            };
-            let at = import.octopus.get(field).map_or(import.loc, |node| node.loc);
-            let mut diagnostic = Diagnostic::error(
-                at,
-                format!(
-                    "`agent.{value}` of `{}` is {}, and {path} declares `octopus.{field}` {}",
-                    import.release,
-                    shown(&ours),
-                    shown(&theirs)
-                ),
-            )
-            .with_hint("an environment has one Octopus server and space: import this release into the environment it belongs to, or fix the environment file");
-            if let Some(node) = declared.get(field) {
-                diagnostic = diagnostic.with_related(node.loc, "the environment declares it here");
-            }
-            errors.push(diagnostic);
-        }
-    }
-}
-
-/// The credential kind and Secret names: the environment's when it declares them,
-/// else the installs' (they must agree), with `--secret-name` or the default name. When
-/// the environment declares another credential than the installs use, and they agree
-/// among themselves, the cluster file gets its own `octopus.auth` (when it has no other
-/// workers, whose credential that would change, and no `octopus.auth` of its own).
-fn decide_auth(imports: &[Import], existing: &Existing, options: &Options, errors: &mut Vec<Diagnostic>) -> Auth {
-    let declared = existing.environment.as_ref().and_then(|root| root.get("octopus"));
-    let of_cluster = existing
-        .cluster
-        .as_ref()
-        .and_then(|root| root.get_path(["octopus"]))
-        .filter(|octopus| octopus.get("auth").is_some());
-    let declared_auth = of_cluster.or(declared).and_then(|octopus| {
-        Kind::ALL.into_iter().find_map(|kind| {
-            let node = octopus.get_path(["auth", kind.field()])?;
-            Some((kind, node.as_str()?.to_owned(), node.loc))
-        })
-    });
-    let kind_of = |import: &Import| {
-        import
-            .found
-            .reference
-            .as_ref()
-            .map(|(kind, _, loc)| (*kind, *loc))
-            .or(import.found.plaintext)
-    };
-    let own_kind = imports.iter().find_map(|import| kind_of(import).map(|(kind, _)| kind));
-    let referenced = imports.iter().find_map(|import| import.found.reference.clone());
-    let agree_among_themselves = imports.iter().all(|import| {
-        kind_of(import).is_none_or(|(kind, _)| Some(kind) == own_kind)
-            && import
-                .found
-                .reference
-                .as_ref()
-                .is_none_or(|(_, name, _)| referenced.as_ref().is_some_and(|(_, first, _)| first == name))
-    });
-    let differs = declared_auth.as_ref().is_some_and(|(kind, name, _)| {
-        own_kind.is_some_and(|own| own != *kind) || referenced.as_ref().is_some_and(|(_, own, _)| own != name)
-    });
-    let cluster_has_others = existing
-        .workers()
-        .iter()
-        .any(|(name, _, _)| !imports.iter().any(|import| &import.release == name));
-    let cluster = differs && agree_among_themselves && of_cluster.is_none() && !cluster_has_others;
-    let declared_auth = if cluster { None } else { declared_auth };
-    let kind = declared_auth
-        .as_ref()
-        .map(|(kind, _, _)| *kind)
-        .or(own_kind)
-        .unwrap_or(Kind::BearerToken);
-    let name = match (&declared_auth, &referenced, &options.secret_name) {
-        (Some((_, name, _)), _, _) | (None, Some((_, name, _)), _) | (None, None, Some(name)) => name.clone(),
-        (None, None, None) => kind.default_name().to_owned(),
-    };
-    for import in imports {
-        auth_errors(
-            import,
-            kind_of(import),
-            (kind, &name),
-            declared_auth.as_ref(),
-            options,
-            errors,
-        );
-    }
-    let declared_certificate = declared
-        .and_then(|octopus| octopus.get("serverCertificateSecret"))
-        .and_then(|node| Some((node.as_str()?.to_owned(), node.loc)));
-    let certificate = certificate(imports, declared_certificate, errors);
-    Auth {
-        kind,
-        name,
-        certificate,
-        cluster,
-    }
-}
-
-fn auth_errors(
-    import: &Import,
-    import_kind: Option<(Kind, Loc)>,
-    (kind, name): (Kind, &str),
-    declared: Option<&(Kind, String, Loc)>,
-    options: &Options,
-    errors: &mut Vec<Diagnostic>,
-) {
-    let related = |diagnostic: Diagnostic| match declared {
-        Some((_, _, loc)) => diagnostic.with_related(*loc, "the environment's credential"),
-        None => diagnostic,
-    };
-    if let Some((found, loc)) = import_kind.filter(|(found, _)| *found != kind) {
-        errors.push(related(
-            Diagnostic::error(
-                loc,
-                format!(
-                    "`{}` authenticates with {}, and the other workers with {}",
-                    import.release,
-                    found.describe(),
-                    kind.describe()
-                ),
-            )
-            .with_hint("the workers of one cluster share one credential: import this release into a cluster of its own (`--cluster`), whose file then keeps its credential in `octopus.auth`")
-            .redacted(),
-        ));
-    }
-    if let Some((_, other, loc)) = import.found.reference.as_ref().filter(|(_, other, _)| other != name) {
-        errors.push(related(
-            Diagnostic::error(*loc, format!("`{}` reads its credential from Secret `{other}`, and the other workers from `{name}`", import.release))
-                .with_hint("the workers of one cluster share one credential Secret: import this release into a cluster of its own (`--cluster`), whose file then keeps its Secret in `octopus.auth`, or rename the Secret"),
-        ));
-    }
-    if let (Some((_, declared_name, loc)), Some(wanted)) = (declared, &options.secret_name) {
-        if wanted != declared_name {
-            errors.push(
-                Diagnostic::error(
-                    *loc,
-                    format!("--secret-name `{wanted}`, and the environment already names Secret `{declared_name}`"),
-                )
-                .with_hint("leave `--secret-name` out to use the environment's Secret"),
-            );
-        }
-    }
-}
-
-/// The server certificate Secret, when an install has a certificate.
-fn certificate(imports: &[Import], declared: Option<(String, Loc)>, errors: &mut Vec<Diagnostic>) -> Option<String> {
-    let referenced = imports
-        .iter()
-        .find_map(|import| import.found.certificate_reference.clone());
-    let name = declared.clone().or(referenced).map(|(name, _)| name).or_else(|| {
-        imports
-            .iter()
-            .any(|import| import.found.inline_certificate.is_some())
-            .then(|| credentials::CERTIFICATE_SECRET.to_owned())
-    })?;
-    for import in imports {
-        if let Some((other, loc)) = import
-            .found
-            .certificate_reference
-            .as_ref()
-            .filter(|(other, _)| *other != name)
-        {
-            let mut diagnostic = Diagnostic::error(
-                *loc,
-                format!("`{}` reads the server certificate from Secret `{other}`, and the environment's workers from `{name}`", import.release),
-            )
-            .with_hint("the workers of one environment share one server certificate Secret");
-            if let Some((_, at)) = &declared {
-                diagnostic = diagnostic.with_related(*at, "the environment's certificate Secret");
-            }
-            errors.push(diagnostic);
-        }
-    }
-    Some(name)
-}
-
 /// What the render must give back: the values less credentials, plus the references;
 /// and the paths added on purpose.
 fn expected(import: &Import, auth: &Auth) -> (String, Node, Vec<String>) {
@@ -868,277 +609,6 @@ fn planned_files(
         files.insert(environment_path(options), plan::environment_file(octopus));
     }
     files
-}
-
-/// The inputs of an import, to point a problem of the planned declarations at the input
-/// it came from.
-struct Inputs<'a> {
-    imports: &'a [Import],
-    /// The inputs' texts (credentials masked), by the file ids of the imports' places.
-    sources: &'a Sources,
-    /// The planned cluster file's path.
-    planned: &'a str,
-}
-
-fn stopped_failure(stopped: Stop, inputs: &Inputs<'_>, context: &Context, secrets: &[String]) -> Failure {
-    match stopped {
-        Stop::Io(error) => Failure::Other(anyhow::Error::new(error).context("cannot read the config repository")),
-        Stop::Template(error) => Failure::Template(error),
-        Stop::Invalid(mut fleet, report) => {
-            let report = at_inputs(&report, &mut fleet, inputs);
-            print(&report.render(&fleet.sources, context.color), secrets);
-            eprintln!("the imported declarations would not validate; nothing written");
-            Failure::Reported
-        }
-    }
-}
-
-/// `report` with each problem of a planned worker moved to the input line its value came
-/// from (the planned, unwritten file is named beside it): the input is what the user has.
-fn at_inputs(report: &Report, fleet: &mut crate::model::Fleet, inputs: &Inputs<'_>) -> Report {
-    let mut ids = std::collections::HashMap::new();
-    for import in inputs.imports {
-        let old = import.loc.file;
-        ids.entry(old).or_insert_with(|| {
-            fleet
-                .sources
-                .add(inputs.sources.path(old), inputs.sources.text(old).to_owned())
-        });
-    }
-    let mut moved = Report::new();
-    for diagnostic in report.diagnostics() {
-        moved.push(at_input(diagnostic.clone(), fleet, inputs, &ids));
-    }
-    moved
-}
-
-fn at_input(
-    mut diagnostic: Diagnostic,
-    fleet: &crate::model::Fleet,
-    inputs: &Inputs<'_>,
-    ids: &std::collections::HashMap<FileId, FileId>,
-) -> Diagnostic {
-    let Some(loc) = diagnostic.loc else {
-        return diagnostic;
-    };
-    if fleet.sources.path(loc.file) != inputs.planned {
-        return diagnostic;
-    }
-    for worker in &fleet.workers {
-        if worker.name_loc.file != loc.file {
-            continue;
-        }
-        let Some(import) = inputs.imports.iter().find(|import| import.release == worker.name) else {
-            continue;
-        };
-        let field = if worker.name_loc == loc {
-            Some(Vec::new())
-        } else {
-            path_at(&worker.fields, loc)
-        };
-        let Some(field) = field else {
-            continue;
-        };
-        let field = field.join(".");
-        let chart_path = match field.strip_prefix("values.") {
-            Some(rest) => Some(rest.to_owned()),
-            None => crate::chart::chart_path_of_field(&field),
-        };
-        let found = chart_path
-            .and_then(|path| import.values.get_path(path.split('.')).map(|node| node.loc))
-            .filter(|found| found.line > 0 && found.file == import.loc.file)
-            .unwrap_or(import.loc);
-        let Some(&file) = ids.get(&found.file) else {
-            return diagnostic;
-        };
-        diagnostic
-            .related
-            .insert(0, (loc, "in the declaration import would write".to_owned()));
-        diagnostic.loc = Some(Loc::new(file, found.line, found.col));
-        return diagnostic;
-    }
-    diagnostic
-}
-
-/// The key path below `node` of the value or key at `loc`.
-fn path_at(node: &Node, loc: Loc) -> Option<Vec<String>> {
-    if node.loc == loc {
-        return Some(Vec::new());
-    }
-    match &node.value {
-        yaml::Value::Map(map) => map.entries.iter().find_map(|(key, child)| {
-            if key.loc == loc {
-                return Some(vec![key.name.clone()]);
-            }
-            path_at(child, loc).map(|mut rest| {
-                rest.insert(0, key.name.clone());
-                rest
-            })
-        }),
-        yaml::Value::Seq(items) => items.iter().find_map(|item| path_at(item, loc)),
-        _ => None,
-    }
-}
-
-/// Per worker: the Secret to create, the namespace when it was a guess, the migration.
-fn report(imports: &[Import], auth: &Auth, plan: &plan::ClusterPlan, options: &Options, context: &Context) {
-    if context.quiet {
-        return;
-    }
-    let environment_file = environment_path(options);
-    if auth.cluster {
-        eprintln!(
-            "note: these releases authenticate with {} from Secret `{}`, not with the environment's credential: {} keeps it in its own `octopus.auth`",
-            auth.kind.describe(),
-            auth.name,
-            cluster_path(options)
-        );
-    }
-    for import in imports {
-        let namespace = import
-            .namespace
-            .clone()
-            .unwrap_or_else(|| format!("octopus-agent-{}", import.release));
-        if import.found.plaintext.is_some() {
-            let literals: Vec<String> = auth
-                .kind
-                .data_keys()
-                .iter()
-                .map(|key| format!("--from-literal={key}=<the {key}>"))
-                .collect();
-            eprintln!(
-                "warning: `{}` had its credential in plaintext, which is not written: create Secret `{}` in namespace `{namespace}` with key{} {} before the next sync:\n  kubectl create secret generic {} -n {namespace} {}\n  (or let External Secrets deliver it: `secrets.externalSecret` in {environment_file} with {})",
-                import.release,
-                auth.name,
-                if auth.kind.data_keys().len() > 1 { "s" } else { "" },
-                auth.kind.data_keys().iter().map(|key| format!("`{key}`")).collect::<Vec<_>>().join(" and "),
-                auth.name,
-                literals.join(" "),
-                auth.kind.remote_refs(),
-            );
-        }
-        if let (Some(_), Some(certificate)) = (import.found.inline_certificate, &auth.certificate) {
-            eprintln!(
-                "warning: `{}` had its server certificate inline: create Secret `{certificate}` in namespace `{namespace}` with key `{}`:\n  kubectl create secret generic {certificate} -n {namespace} --from-file={}=<the PEM file>\n  (or `secrets.externalSecret` with `remoteRefs.serverCertificate`)",
-                import.release,
-                credentials::CERTIFICATE_KEY,
-                credentials::CERTIFICATE_KEY,
-            );
-        }
-        if import.namespace.is_none() {
-            eprintln!(
-                "note: `helm get values` does not say the namespace: `{}` is declared in the default namespace `{namespace}`; if `helm list -A` shows it in another, add `namespace:` to it",
-                import.release
-            );
-        }
-        if !import.migrated.is_empty() {
-            eprintln!(
-                "note: `{}` runs chart 2.x: the chart's to-v3 migration sets {} so it keeps its storage on 3.x",
-                import.release,
-                import
-                    .migrated
-                    .iter()
-                    .map(|path| format!("`{path}`"))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            );
-        }
-    }
-    if plan.comments_dropped {
-        eprintln!(
-            "note: {} is rewritten in workergen's layout: its comments are not kept",
-            cluster_path(options)
-        );
-    }
-}
-
-/// The round trip, a line per worker.
-fn round_trip_text(outcomes: &[roundtrip::Outcome]) -> String {
-    let mut text = String::new();
-    for outcome in outcomes {
-        if outcome.differences.is_empty() {
-            let mut notes: Vec<String> = outcome
-                .added
-                .iter()
-                .map(|path| match path.as_str() {
-                    "persistence.accessModes" | "persistence.nfs.enabled" => format!("+ {path} (to-v3 migration)"),
-                    _ => format!("+ {path}"),
-                })
-                .collect();
-            notes.extend(outcome.defaults.iter().map(|path| format!("{path} = chart default")));
-            notes.extend(outcome.deletions.iter().map(|deletion| {
-                let path = deletion.split(' ').next().unwrap_or(deletion);
-                format!("{path} deleted by the install changes nothing")
-            }));
-            let manifests = if outcome.same_manifests {
-                " and the same manifests"
-            } else {
-                ""
-            };
-            let notes = if notes.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", notes.join(", "))
-            };
-            text.push_str(&format!(
-                "ok      {}: renders the imported values{manifests}{notes}\n",
-                outcome.worker
-            ));
-        } else {
-            text.push_str(&format!(
-                "differs {}: {}\n",
-                outcome.worker,
-                outcome.differences.join(", ")
-            ));
-        }
-    }
-    text
-}
-
-/// Writes the files whose text changed (each through a temporary file and a rename),
-/// or with `--dry-run` prints them.
-fn write(
-    dir: &Path,
-    files: &BTreeMap<String, String>,
-    existing: &Existing,
-    options: &Options,
-    context: &Context,
-) -> Result<(), Failure> {
-    for (path, text) in files {
-        let unchanged = *path == cluster_path(options) && existing.cluster_text.as_deref() == Some(text.as_str());
-        if unchanged {
-            if !context.quiet {
-                eprintln!("unchanged {path}");
-            }
-            continue;
-        }
-        if options.dry_run {
-            crate::console::write_stdout(&format!("# {path}\n{text}"))?;
-            continue;
-        }
-        let full = dir.join(path);
-        write_atomically(&full, text).with_context(|| format!("cannot write `{}`", full.display()))?;
-        if !context.quiet {
-            eprintln!("wrote {path}");
-        }
-    }
-    if options.dry_run && !context.quiet {
-        eprintln!("dry run: nothing written");
-    }
-    Ok(())
-}
-
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let folder = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(folder)?;
-    let name = path
-        .file_name()
-        .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
-    let temporary = folder.join(format!(".{name}.workergen-import.tmp"));
-    std::fs::write(&temporary, text)?;
-    std::fs::rename(&temporary, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&temporary);
-    })
 }
 
 #[cfg(test)]

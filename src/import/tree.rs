@@ -65,7 +65,7 @@ pub(crate) fn same(a: &Node, b: &Node) -> bool {
         (Value::Map(left), Value::Map(right)) => {
             left.len() == right.len()
                 && left
-                    .entries
+                    .entries()
                     .iter()
                     .all(|(key, node)| right.get(&key.name).is_some_and(|other| same(node, other)))
         }
@@ -100,14 +100,14 @@ pub(crate) fn locate_in(node: &mut Node, text: &str, file: crate::source::FileId
     let Some(map) = node.as_map_mut() else {
         return;
     };
-    for (key, child) in &mut map.entries {
+    for (name, key_loc, child) in map.entries_mut() {
         let path = if prefix.is_empty() {
-            super::helm_set::escape_name(&key.name)
+            super::helm_set::escape_name(name)
         } else {
-            format!("{prefix}.{}", super::helm_set::escape_name(&key.name))
+            format!("{prefix}.{}", super::helm_set::escape_name(name))
         };
         if let Some(loc) = super::input::locate(text, &path, file) {
-            key.loc = loc;
+            *key_loc = loc;
             child.loc = loc;
         }
         locate_in(child, text, file, &path);

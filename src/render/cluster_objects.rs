@@ -1,4 +1,4 @@
-//! What a cluster needs besides its releases, so a worker starts from Git alone (issue 11):
+//! What a cluster needs besides its releases, so a worker starts from Git alone:
 //! each worker's Namespace, one ExternalSecret per credential Secret (with
 //! `secrets.externalSecret`), and exactly one owner of the chart's CRD.
 //!

@@ -3,7 +3,7 @@
 //!
 //! A re-render looks at every file of the tree. Opened by its whole path, each file
 //! cost the kernel a lookup of every folder above it, and each listing a `stat` of
-//! its own (issue 14); relative to an open folder, a file is one name away.
+//! its own; relative to an open folder, a file is one name away.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::File;

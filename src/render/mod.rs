@@ -84,7 +84,7 @@ pub struct Rendered {
 /// What a worker's templates see. Documented in README ("Templates").
 ///
 /// Its names are borrowed from the fleet: each worker has two or three contexts, and
-/// copying every name into each was a tenth of `render` (issue 14).
+/// copying every name into each was a tenth of `render`.
 #[derive(Debug, Serialize)]
 struct WorkerInfo<'a> {
     name: &'a str,
@@ -160,13 +160,14 @@ struct Context<'a> {
     secret: Option<cluster_objects::SecretInfo>,
     /// (cluster-application) the cluster's own Argo CD Application: `name`, `path`.
     cluster_application: Option<cluster_objects::ClusterApplicationInfo>,
-    /// (kustomization) the cluster's own resources after the workers' manifests (issue 11).
+    /// (kustomization) the cluster's own resources after the workers' manifests: their
+    /// Namespaces, ExternalSecrets and the CRD.
     cluster_resources: Vec<String>,
 }
 
 /// A worker's values in a template context: the tree itself, which the built-in
-/// templates written in Rust ([`native`]) take into the object they build (no copy,
-/// issue 14), turned into a template value only when a template reads it.
+/// templates written in Rust ([`native`]) take into the object they build (no copy
+/// of the tree per object), turned into a template value only when a template reads it.
 #[derive(Debug)]
 struct Values(std::cell::RefCell<Option<Node>>);
 
@@ -727,7 +728,7 @@ fn shared_files(
 /// the config repo overrides a template, one worker of every other shape of template
 /// context (see `context_shape`), so template
 /// errors and undefined variables surface at `validate` time for every cluster the
-/// templates will see, not only the first (issue 9).
+/// templates will see, not only the first, instead of at `render` time.
 pub(crate) fn check_templates(fleet: &Fleet, templates: &Templates) -> Result<(), TemplateError> {
     let Some(first) = fleet.workers.iter().find(|worker| worker.installed) else {
         return Ok(());
@@ -743,8 +744,8 @@ pub(crate) fn check_templates(fleet: &Fleet, templates: &Templates) -> Result<()
     build_cluster(fleet, templates, cluster, &workers, crd, true)?;
     if templates.all_builtin() {
         // Built in Rust for every context a valid fleet has ([`native`]): no shape
-        // can fail where the first cluster did not (issue 14: hashing every worker's
-        // shape was a tenth of `validate`).
+        // can fail where the first cluster did not, and hashing every worker's shape
+        // would cost a tenth of `validate`.
         return Ok(());
     }
     let mut shapes = std::collections::HashSet::from([context_shape(fleet, first)]);
@@ -828,8 +829,7 @@ impl Drift {
 }
 
 /// All objects as one multi-document YAML stream, in pieces: written out as they
-/// come, the whole stream (26 MB for 10,000 workers) is never copied into one string
-/// (issue 14).
+/// come, the whole stream (26 MB for 10,000 workers) is never copied into one string.
 pub fn stream(rendered: &Rendered) -> impl Iterator<Item = &str> {
     rendered.objects.iter().flat_map(|object| ["---\n", object.as_str()])
 }

@@ -42,8 +42,8 @@ pub type Files = BTreeMap<FilePath, Vec<u8>>;
 /// taken as lower than every other byte gives [`Path`]'s order (component by
 /// component), and equal paths have equal bytes. So this key sorts as a `PathBuf` would,
 /// and may be looked up by `&Path`, at a fraction of the cost: comparing components one
-/// by one was a tenth of the render stage (issue 14: sorting 1,000 clusters' files and
-/// putting all 33,000 in a map took 9 ms of 88).
+/// by one was a tenth of the render stage (sorting 1,000 clusters' files and putting
+/// all 33,000 in a map took 9 ms of 88).
 #[derive(Clone, Debug)]
 pub struct FilePath(PathBuf);
 
@@ -187,7 +187,7 @@ pub fn write_tree(
     validate_files(files)?;
     let scope = validate_scope(scope)?;
     // A new output folder holds nothing to compare and nothing stale: no check of
-    // what is there and no sweep after the writes (issue 14).
+    // what is there and no sweep after the writes, which a first render skips.
     let existed = root_exists(root)?;
     let check = if existed {
         check(root, files, &scope)?
@@ -256,8 +256,8 @@ fn validate_files(files: &Files) -> Result<(), OutputError> {
             });
         }
         // In path order, whatever lies below a path comes right after it: a file
-        // wanted as a folder too is followed by one of its own files (issue 14: a set
-        // of every folder was built and searched for each file).
+        // wanted as a folder too is followed by one of its own files, so no set of
+        // every folder has to be built and searched for each file.
         let below = |previous: &&Path| {
             // Compared component by component only where the bytes could tell yes.
             bytes_of(path).starts_with(bytes_of(previous)) && path.starts_with(previous)
@@ -347,7 +347,7 @@ fn check<'a>(root: &Path, files: &'a Files, scope: &'a [PathBuf]) -> Result<Chec
 
 /// What phase 1 looks for, and where. Paths are keyed by their bytes: every path here
 /// is written one way (see [`validate_relative`]), and hashing bytes beats hashing a
-/// path component by component (issue 14).
+/// path component by component.
 struct Plan<'a> {
     root: &'a Path,
     /// Each wanted file: its place in path order and its bytes.
@@ -509,8 +509,8 @@ enum FileState {
 /// it at most once.
 fn check_file(root: &Path, folder: &Folder, rel: &Path, name: &OsStr, wanted: &[u8]) -> Result<FileState, OutputError> {
     let path = || root.join(rel).join(name);
-    // Opened without following a symlink, then inspected through its handle (issue 14:
-    // a re-render looks at every file). Where that cannot tell (it became a symlink or
+    // Opened without following a symlink, then inspected through its handle, one lookup
+    // where a re-render looks at every file. Where that cannot tell (it became a symlink or
     // a socket since the listing), the path is inspected.
     match folder.open_file(name) {
         Ok(file) => {
@@ -555,7 +555,7 @@ fn compare_existing(path: &Path, len: u64, wanted: &[u8]) -> io::Result<FileStat
 fn compare_open(file: File, len: u64, wanted: &[u8]) -> io::Result<FileState> {
     let same_len = len == wanted.len() as u64;
     // Reading stops at the size the file has, not at a read that finds its end: one
-    // read instead of two for each file of a re-render (issue 14).
+    // read instead of two for each file of a re-render.
     let limit = if same_len { wanted.len() } else { MARKER.len() };
     let mut bytes = Vec::with_capacity(limit);
     file.take(limit as u64).read_to_end(&mut bytes)?;
@@ -592,8 +592,8 @@ fn write_files(root: &Path, to_write: &[(&Path, &[u8])], summary: &mut WriteSumm
     // `to_write` is in path order: a folder's files are neighbours (save those of its
     // subfolders). Each run of one folder's files is a task: the folder is created (a
     // parent created by two tasks at once is fine) and each file written through its
-    // own temporary file and rename, in parallel (issue 14: the folders of a new tree
-    // were made one by one before).
+    // own temporary file and rename, in parallel, so the folders of a new tree are
+    // not made one by one.
     let runs: Vec<&[(&Path, &[u8])]> = to_write.chunk_by(|a, b| a.0.parent() == b.0.parent()).collect();
     runs.par_iter()
         .map(|run| {
@@ -989,7 +989,7 @@ mod tests {
         assert_eq!(summary, WriteSummary::default());
     }
 
-    /// The one walk of a re-render (issue 14): outside the scope it compares the wanted
+    /// The one walk of a re-render: outside the scope it compares the wanted
     /// files and deletes nothing, in the folders above the scope too.
     #[test]
     fn a_scoped_render_deletes_only_inside_its_scope() {

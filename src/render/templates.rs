@@ -6,7 +6,7 @@
 //!
 //! Values reach the templates through `values_value`, which keeps every number as
 //! written (`1e3`, `1.10`, `.inf`), so the values inlined by `render --stdout` are byte
-//! for byte the scalars of values.yaml (issue 9).
+//! for byte the scalars of values.yaml.
 
 use std::sync::Arc;
 
@@ -258,7 +258,7 @@ pub(crate) fn values_value(node: &Node) -> JinjaValue {
         Value::Str(text) => JinjaValue::from(text.as_str()),
         Value::Seq(items) => items.iter().map(values_value).collect(),
         Value::Map(map) => JinjaValue::from(
-            map.entries
+            map.entries()
                 .iter()
                 .map(|(key, child)| (key.name.clone(), values_value(child)))
                 .collect::<std::collections::BTreeMap<_, _>>(),

@@ -612,7 +612,7 @@ mod tests {
             id: id.into(),
             name: name.into(),
             is_default: default,
-            machine_update_policy: Some(super::super::MachineUpdatePolicy {
+            machine_update_policy: Some(super::super::resource::MachineUpdatePolicy {
                 kubernetes_agent_update_behavior: update.map(str::to_string),
             }),
         };

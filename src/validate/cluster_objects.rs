@@ -1,5 +1,6 @@
-//! What each cluster gets besides its workers (issue 11): `secrets.externalSecret`, the
-//! chart's CRD and, under Argo CD, the cluster's own Application.
+//! What each cluster gets besides its workers, so it deploys from Git alone:
+//! `secrets.externalSecret`, the chart's CRD and, under Argo CD, the cluster's own
+//! Application.
 //!
 //! `remoteRefs` must name exactly the Secret keys the environment's credential kind
 //! needs: a missing one leaves the worker without its credential at its next pod start,
@@ -85,7 +86,7 @@ pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
 fn lacks_crd(version: &str) -> bool {
     let known_major = version.split('.').next().and_then(|major| major.parse().ok());
     !crate::crds::for_chart(version).exact
-        && super::workers::is_semver(version)
+        && crate::version::is_semver(version)
         && known_major.and_then(crate::chart_values::reference).is_some()
 }
 
@@ -150,7 +151,7 @@ fn check_external_secret(cluster: &Cluster, external_secret: &ExternalSecret, re
     let spec = &external_secret.spec;
     check_store_ref(node, spec.store_ref.as_ref(), report);
     if let Some(interval) = &spec.refresh_interval {
-        if !is_duration(interval) {
+        if !super::duration::is_go_duration(interval) {
             let at = node.get("refreshInterval").map_or(node.loc, |found| found.loc);
             report.push(
                 Diagnostic::error(at, format!("`refreshInterval: {interval}` is not a duration"))
@@ -291,7 +292,7 @@ fn check_refs(cluster: &Cluster, refs: (Loc, &Node), needed: &[Needed], report: 
         }
     }
     let auth_at = octopus.get("auth").map_or(octopus.loc, |auth| auth.loc);
-    for (key, _) in &map.entries {
+    for (key, _) in map.entries() {
         if needed.iter().any(|need| need.reference == key.name) || !REFERENCES.contains(&key.name.as_str()) {
             continue;
         }
@@ -336,51 +337,5 @@ fn check_ref(at: Loc, reference: &str, node: &Node, report: &mut Report) {
                 "give the key (path) of the value in the secret store, e.g. `{ key: octopus/production/worker-token }`",
             ),
         );
-    }
-}
-
-/// Whether `text` is a duration as ESO (Go's `time.ParseDuration`) reads it: one or more
-/// numbers, each with a unit (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`), or `0`.
-pub(crate) fn is_duration(text: &str) -> bool {
-    if text == "0" {
-        return true;
-    }
-    let mut rest = text;
-    if rest.is_empty() {
-        return false;
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let number = &rest[..digits];
-        if number.is_empty() || number.starts_with('.') || number.ends_with('.') || number.matches('.').count() > 1 {
-            return false;
-        }
-        rest = &rest[digits..];
-        let Some(unit) = ["ns", "us", "µs", "ms", "s", "m", "h"]
-            .iter()
-            .filter(|unit| rest.starts_with(**unit))
-            .max_by_key(|unit| unit.len())
-        else {
-            return false;
-        };
-        rest = &rest[unit.len()..];
-    }
-    true
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_as_go_reads_them() {
-        for good in ["1h", "15m", "1h30m", "0", "90s", "1.5h", "500ms", "2h45m30s"] {
-            assert!(is_duration(good), "{good}");
-        }
-        for bad in ["", "1", "h", "1d", "1 h", "-1h", "1.h", ".5h", "1h-", "one hour", "1H"] {
-            assert!(!is_duration(bad), "{bad}");
-        }
     }
 }

@@ -3,7 +3,7 @@
 //! One place is exempt: the keys `bearerToken`, `apiKey`, `username` and `password`
 //! directly under `secrets.externalSecret.remoteRefs` of an environment or cluster file
 //! name where the secret store keeps each credential (`{ key: octopus/worker-token }`),
-//! not the credential itself (issue 11). Any other spelling there, any other key, and the
+//! not the credential itself. Any other spelling there, any other key, and the
 //! same keys anywhere else are still refused.
 
 use crate::decl::{is_plaintext_key, REMOTE_REFS_PATH};
@@ -29,7 +29,8 @@ pub fn check_files(loaded: &Loaded, report: &mut Report) {
                 .chain(environment.clusters.iter().map(|(_, parsed)| parsed))
         })
         .collect();
-    // Every node of every file: one file per task, the problems in file order (issue 14).
+    // Every node of every file: one file per task, the problems in file order whatever
+    // the tasks' order.
     let found: Vec<Report> = declarations
         .par_iter()
         .map(|parsed| {
@@ -57,7 +58,7 @@ fn is_remote_ref(path: &[&str], key: &str, declaration: bool) -> bool {
 fn walk<'a>(node: &'a Node, path: &mut Vec<&'a str>, declaration: bool, report: &mut Report) {
     match &node.value {
         Value::Map(map) => {
-            for (key, child) in &map.entries {
+            for (key, child) in map.entries() {
                 if is_plaintext_key(&key.name) && !child.is_null() && !is_remote_ref(path, &key.name, declaration) {
                     report.push(
                         Diagnostic::error(key.loc, format!("plaintext credential `{}` is refused", key.name))

@@ -99,7 +99,7 @@ pub(crate) fn check(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
     }
     for node in ANNOTATIONS.iter().filter_map(|path| at(path)) {
         if let Some(map) = node.as_map() {
-            for (key, _) in &map.entries {
+            for (key, _) in map.entries() {
                 check_key(&key.name, key.loc, "annotation key", diagnostics);
             }
         }
@@ -125,7 +125,7 @@ fn check_annotations_size(node: &Node, diagnostics: &mut Vec<Diagnostic>) {
         return;
     };
     let bytes: usize = map
-        .entries
+        .entries()
         .iter()
         .map(|(key, value)| key.name.len() + value.as_str().map_or(0, str::len))
         .sum();
@@ -258,7 +258,7 @@ fn check_labels(node: &Node, diagnostics: &mut Vec<Diagnostic>) {
     let Some(map) = node.as_map() else {
         return;
     };
-    for (key, value) in &map.entries {
+    for (key, value) in map.entries() {
         check_key(&key.name, key.loc, "label key", diagnostics);
         if let Some(text) = value.as_str() {
             check_label_value(text, value, diagnostics);

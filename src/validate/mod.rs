@@ -7,6 +7,7 @@
 mod cluster_objects;
 pub mod credentials;
 mod destinations;
+mod duration;
 mod environments;
 mod kubernetes;
 mod names;
@@ -23,7 +24,8 @@ use crate::model::Fleet;
 /// Checks the resolved fleet; problems go to `report`.
 pub fn validate(fleet: &Fleet, report: &mut Report) {
     // The fleet-wide checks (one pass over every worker) run beside the per-worker
-    // ones; their problems are reported in this order all the same (issue 14).
+    // ones; their problems are reported in this order all the same, so
+    // the output does not depend on which finished first.
     let (fleet_wide, per_worker) = rayon::join(
         || {
             let mut found = Report::new();
@@ -99,8 +101,8 @@ pub(crate) fn check_templates_folder(
 /// something other than the text: a number (`42`, `1e3`, `0x1f`, `1.10`), a boolean
 /// (`true`, `yes`, `n`), null, or a date (`2001-12-14`). The chart writes Secret names
 /// into its manifests unquoted (`name: {{ .Values.agent.bearerTokenSecretName }}`), so
-/// such a name reaches Kubernetes as a number or a boolean (found by the real chart in
-/// the tests, issue 9).
+/// such a name reaches Kubernetes as a number or a boolean (found by rendering the real
+/// chart in the tests).
 pub(crate) fn yaml_reads_unquoted_as_non_string(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     let is_date = {

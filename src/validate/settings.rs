@@ -14,7 +14,8 @@ pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
         return;
     };
     let top = Loc::new(file, 1, 1);
-    // Where a setting was written: its own line, not the top of the file (issue 9).
+    // Where a setting was written: its own line, not the top of the file,
+    // so the caret points at what to change.
     let at = |path: &[&str]| settings.loc_of(path).unwrap_or(top);
     if !settings.accept_eula.value {
         report.push(
@@ -76,7 +77,7 @@ pub(crate) fn check(fleet: &Fleet, report: &mut Report) {
             );
         }
     }
-    if !is_flux_duration(&settings.flux.interval) {
+    if !super::duration::is_flux_duration(&settings.flux.interval) {
         report.push(
             Diagnostic::error(
                 at(&["gitops", "flux", "interval"]),
@@ -243,47 +244,9 @@ pub(crate) fn check_output_link(root: &Path, fleet: &Fleet, report: &mut Report)
     }
 }
 
-/// Flux's duration pattern: `^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`.
-fn is_flux_duration(text: &str) -> bool {
-    let mut rest = text;
-    if rest.is_empty() {
-        return false;
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(rest.len());
-        let number = &rest[..digits];
-        let valid_number = match number.split_once('.') {
-            Some((whole, fraction)) => !whole.is_empty() && !fraction.is_empty() && !fraction.contains('.'),
-            None => !number.is_empty(),
-        };
-        if !valid_number {
-            return false;
-        }
-        rest = &rest[digits..];
-        let unit = ["ms", "s", "m", "h"].into_iter().find(|unit| rest.starts_with(unit));
-        match unit {
-            Some(unit) => rest = &rest[unit.len()..],
-            None => return false,
-        }
-    }
-    true
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn flux_durations() {
-        for good in ["10m", "1h30m", "1.5h", "500ms", "30s"] {
-            assert!(is_flux_duration(good), "{good}");
-        }
-        for bad in ["", "10", "m", "10 m", "1d", "1..5h"] {
-            assert!(!is_flux_duration(bad), "{bad}");
-        }
-    }
 
     #[test]
     fn git_urls() {

@@ -239,7 +239,8 @@ fn check_fields(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
         }
         Some(_) => {}
     }
-    // A machine policy given through `values` counts as one (issue 9).
+    // A machine policy given through `values` counts as one: the chart reads it
+    // either way.
     let policy_in_values = worker
         .fields
         .get_path(["values", "agent", "machinePolicyName"])
@@ -284,19 +285,19 @@ fn check_chart(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
     let at = chart.version.loc.unwrap_or(worker.name_loc);
     let without_v = version
         .strip_prefix(['v', 'V'])
-        .filter(|rest| is_exact_version(rest) && is_semver(rest));
+        .filter(|rest| crate::version::is_semver(rest));
     if let Some(rest) = without_v {
         // `v2.51.2` is no range: a Git tag's spelling, which chart versions do not use.
         diagnostics.push(
             Diagnostic::error(at, format!("chart version `{version}` starts with `v`"))
                 .with_hint(format!("chart versions are SemVer without a `v`: write `{rest}`")),
         );
-    } else if !is_exact_version(version) {
+    } else if !crate::version::looks_exact(version) {
         diagnostics.push(
             Diagnostic::error(at, format!("chart version `{version}` is not an exact version"))
                 .with_hint("ranges are refused so renders are reproducible: write e.g. `3.13.2`"),
         );
-    } else if !is_semver(version) {
+    } else if !crate::version::is_semver(version) {
         diagnostics.push(
             Diagnostic::error(at, format!("chart version `{version}` is not a valid SemVer version")).with_hint(
                 "Helm and OCI registries want SemVer 2.0: numbers without leading zeros, e.g. `3.13.2` (not `03.13.2`)",
@@ -335,47 +336,10 @@ fn check_chart(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
     }
 }
 
-/// `MAJOR.MINOR.PATCH`, optionally with a `-prerelease` and `+build`: no ranges, no wildcards.
-fn is_exact_version(version: &str) -> bool {
-    let core = version.split(['-', '+']).next().unwrap_or_default();
-    let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3
-        && parts
-            .iter()
-            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()))
-        && version[core.len()..]
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '.'))
-}
-
-/// SemVer 2.0: no leading zeros in numbers, non-empty dot-separated identifiers.
-pub(crate) fn is_semver(version: &str) -> bool {
-    let (rest, build) = match version.split_once('+') {
-        Some((rest, build)) => (rest, Some(build)),
-        None => (version, None),
-    };
-    let (core, prerelease) = match rest.split_once('-') {
-        Some((core, prerelease)) => (core, Some(prerelease)),
-        None => (rest, None),
-    };
-    let number = |part: &str| {
-        !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()) && (part == "0" || !part.starts_with('0'))
-    };
-    let identifier = |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    let core_ok = core.split('.').count() == 3 && core.split('.').all(number);
-    let prerelease_ok = prerelease.is_none_or(|prerelease| {
-        prerelease
-            .split('.')
-            .all(|part| identifier(part) && (!part.chars().all(|c| c.is_ascii_digit()) || number(part)))
-    });
-    let build_ok = build.is_none_or(|build| build.split('.').all(identifier));
-    core_ok && prerelease_ok && build_ok
-}
-
 fn check_quantities(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
     for owner in ["agent", "scriptPods"] {
         // Requests and limits from the typed fields and from `values`: a typed request
-        // above a `values` limit is as wrong as two typed ones (issue 9).
+        // above a `values` limit is as wrong as two typed ones, since the chart gets both.
         let typed_prefix = format!("{owner}.resources");
         let values_prefix = format!("values.{owner}.resources");
         let mut requests = Vec::new();
@@ -433,7 +397,7 @@ fn quantities_quietly(node: &Node) -> Vec<(String, Quantity, &Node)> {
     let Value::Map(map) = &node.value else {
         return Vec::new();
     };
-    map.entries
+    map.entries()
         .iter()
         .filter_map(|(key, value)| {
             let quantity = Quantity::parse(&value.scalar_text()?).ok()?;
@@ -446,7 +410,7 @@ fn quantities<'a>(node: &'a Node, diagnostics: &mut Vec<Diagnostic>) -> Vec<(Str
     let Value::Map(map) = &node.value else {
         return Vec::new();
     };
-    map.entries
+    map.entries()
         .iter()
         .filter_map(|(key, value)| Some((key.name.clone(), quantity(value, diagnostics)?, value)))
         .collect()
@@ -479,57 +443,6 @@ fn check_images(worker: &Worker, diagnostics: &mut Vec<Diagnostic>) {
                         .with_hint("give the tag, e.g. `octopusdeploy/worker-tools:6.5.0-ubuntu.22.04`, or the object form with `repository`, `tag` and `pullPolicy`"),
                 );
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn semver_versions_only() {
-        for good in [
-            "3.13.2",
-            "0.1.0",
-            "3.0.0-beta.1",
-            "3.0.0-0",
-            "3.1.0+build.5",
-            "1.0.0-x-y.z+001",
-        ] {
-            assert!(is_semver(good), "{good}");
-        }
-        for bad in [
-            "03.13.2",
-            "3.013.2",
-            "3.13.02",
-            "3.0.0-01",
-            "3.0.0-",
-            "3.0.0+",
-            "3.0.0-a..b",
-            "3.13",
-        ] {
-            assert!(!is_semver(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn exact_versions_only() {
-        for good in ["3.13.2", "2.51.2", "3.0.0-beta.1", "3.1.0+build.5"] {
-            assert!(is_exact_version(good), "{good}");
-        }
-        for bad in [
-            "3",
-            "3.13",
-            "^3.13.2",
-            "~3.13.2",
-            "3.*.*",
-            "3.x",
-            ">=3.0.0",
-            "3.13.2 || 3.14.0",
-            "",
-        ] {
-            assert!(!is_exact_version(bad), "{bad}");
         }
     }
 }

@@ -3,14 +3,14 @@
 //! A serde `Deserializer` over our tree: a type error names the node's file, line and
 //! column, and unknown keys at every level (ours and those of k8s-openapi's types, which
 //! would otherwise ignore them) are collected, with a did-you-mean hint, instead of
-//! stopping at the first. Type errors are collected too (issue 9): a value of the wrong
-//! type is reported and read as a neutral stand-in so the read goes on, and a second
-//! pass reads the entry holding it as absent, so the rest of the fragment is still
-//! usable ([`from_node_partial`]). A `null` map value is a removal (a layer writes it
-//! to drop an inherited value): it reads as absent, whatever the type of the key.
+//! stopping at the first. Type errors are collected too, so one run shows them all: a value
+//! of the wrong type is reported and read as a neutral stand-in so the read goes on, and a
+//! second pass reads the entry holding it as absent, so the rest of the fragment is still
+//! usable ([`from_node_partial`]). A `null` map value is a removal (a layer writes it to
+//! drop an inherited value): it reads as absent, whatever the type of the key.
 //!
 //! A text field reads a plain scalar as the text written: `tag: 9.20` is the string
-//! "9.20", not the number 9.2, and `displayName: 007` is "007" (issue 9).
+//! "9.20", not the number 9.2, and `displayName: 007` is "007", as written.
 //! [`from_node_keeping_text`] also turns those nodes into strings, so they are written
 //! quoted and Helm reads the same text.
 
@@ -332,7 +332,7 @@ fn keep_text(node: &mut Node, texts: &HashSet<usize>) {
     }
     match &mut node.value {
         Value::Seq(items) => items.iter_mut().for_each(|item| keep_text(item, texts)),
-        Value::Map(map) => map.entries.iter_mut().for_each(|(_, child)| keep_text(child, texts)),
+        Value::Map(map) => map.values_mut().for_each(|child| keep_text(child, texts)),
         _ => {}
     }
 }
@@ -539,7 +539,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
             Value::Map(map) => visitor.visit_map(MapAccess {
                 de: &self,
                 entries: map
-                    .entries
+                    .entries()
                     .iter()
                     .filter(|entry| self.present(entry))
                     .collect::<Vec<_>>()
@@ -623,9 +623,9 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         let Value::Map(map) = &self.node.value else {
             return self.mismatch("a map", visitor, |visitor| visitor.visit_map(empty_map()));
         };
-        let mut known = Vec::with_capacity(map.entries.len());
+        let mut known = Vec::with_capacity(map.entries().len());
         let mut skipped = Vec::new();
-        for entry in &map.entries {
+        for entry in map.entries() {
             if !fields.contains(&entry.0.name.as_str()) {
                 if let Some(diagnostic) = unknown_key(&entry.0, fields) {
                     self.state.unknown.borrow_mut().push(diagnostic);

@@ -391,8 +391,8 @@ fn relocate(node: &mut Node, loc: Loc) {
     node.loc = loc;
     match &mut node.value {
         Value::Seq(items) => items.iter_mut().for_each(|item| relocate(item, loc)),
-        Value::Map(map) => map.entries.iter_mut().for_each(|(key, item)| {
-            key.loc = loc;
+        Value::Map(map) => map.entries_mut().for_each(|(_, key_loc, item)| {
+            *key_loc = loc;
             relocate(item, loc);
         }),
         _ => {}
@@ -455,8 +455,8 @@ fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>, loc: Loc) -
 }
 
 /// A scalar with a core-schema tag, which must hold a value of its type in YAML 1.2
-/// (`!!bool yes` is true to YAML 1.1 and nothing to YAML 1.2: refused, issue 9).
-/// `None` for a tag that is not a scalar type.
+/// (`!!bool yes` is true to YAML 1.1 and nothing to YAML 1.2: refused, as Helm would read
+/// it as the YAML 1.1 boolean). `None` for a tag that is not a scalar type.
 fn resolve_tagged(text: &str, suffix: &str, loc: Loc) -> Option<Result<Value, Diagnostic>> {
     let value = resolve_plain(text);
     let fits = match suffix {

@@ -1,6 +1,6 @@
 //! [`KeyPath`]: the one way to name a place in a values tree.
 //!
-//! A dotted string cannot tell `{a: {b: 1}}` from `{"a.b": 1}` (issue 9), and chart
+//! A dotted string cannot tell `{a: {b: 1}}` from `{"a.b": 1}`, and chart
 //! values have keys with dots in them (`nodeSelector: {kubernetes.io/os: linux}`). A
 //! `KeyPath` keeps the keys apart; its `Display` writes `a.b` for ordinary keys and
 //! brackets the others: `agent.nodeSelector["kubernetes.io/os"]`, `a["b.c"]`; a list
@@ -116,7 +116,7 @@ pub fn leaves(node: &Node, lists: Lists) -> Vec<(KeyPath, &Node)> {
 fn collect<'a>(node: &'a Node, path: KeyPath, lists: Lists, out: &mut Vec<(KeyPath, &'a Node)>) {
     match &node.value {
         Value::Map(map) if !map.is_empty() => {
-            for (key, child) in &map.entries {
+            for (key, child) in map.entries() {
                 collect(child, path.child(&key.name), lists, out);
             }
         }

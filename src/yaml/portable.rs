@@ -6,7 +6,7 @@
 //! text is kept as written and written quoted. In `values`, whose scalars keep their YAML
 //! type, [`check`] refuses every plain scalar the two read differently, with both
 //! readings in the hint, and every number Helm cannot hold (its values pass through JSON
-//! as 64-bit floats), so that what Helm reads is what was declared (issue 9).
+//! as 64-bit floats), so that what Helm reads is what was declared.
 
 use super::{Node, Value};
 use crate::diagnostic::Diagnostic;
@@ -17,7 +17,7 @@ pub fn check(node: &Node, diagnostics: &mut Vec<Diagnostic>) {
     match &node.value {
         Value::Seq(items) => items.iter().for_each(|item| check(item, diagnostics)),
         Value::Map(map) => {
-            for (key, child) in &map.entries {
+            for (key, child) in map.entries() {
                 diagnostics.extend(check_key(key));
                 check(child, diagnostics);
             }
@@ -37,7 +37,7 @@ pub fn check_numbers(node: &Node, diagnostics: &mut Vec<Diagnostic>) {
     match &node.value {
         Value::Seq(items) => items.iter().for_each(|item| check_numbers(item, diagnostics)),
         Value::Map(map) => map
-            .entries
+            .entries()
             .iter()
             .for_each(|(_, child)| check_numbers(child, diagnostics)),
         value => {
