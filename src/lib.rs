@@ -27,6 +27,7 @@ pub(crate) mod names;
 pub(crate) mod propose;
 pub(crate) mod quantity;
 pub mod render;
+pub(crate) mod report;
 pub(crate) mod scope;
 pub mod server_url;
 pub mod source;
