@@ -171,8 +171,7 @@ fn a_browser_shows_every_environment_cluster_worker_pool_and_chart_version() {
     assert_eq!(hidden_rows(&dom).len(), 0);
 }
 
-/// The `<tr>` rows of the worker tables (those naming a namespace) the DOM hides, by
-/// their first cell.
+/// The filterable `<tr>` rows the DOM hides, by their header cell.
 fn hidden_rows(dom: &str) -> Vec<String> {
     rows(dom)
         .into_iter()
@@ -185,7 +184,7 @@ fn hidden_rows(dom: &str) -> Vec<String> {
 fn rows(dom: &str) -> Vec<(String, bool)> {
     dom.split("<tr ")
         .skip(1)
-        .filter(|row| row.starts_with("data-e="))
+        .filter(|row| row.starts_with("data-"))
         .map(|row| {
             let tag = &row[..row.find('>').unwrap()];
             let name = row

@@ -66,7 +66,7 @@ pub fn build(
             .map(|worker| worker_report(fleet, worker, tree, &statuses))
             .collect();
         let key = format!("{environment}/{}", cluster.name);
-        let state = rendered.get(&key).copied().unwrap_or(super::Rendered::NotRendered);
+        let state = rendered.get(&key).copied().unwrap_or(super::Rendered::Absent);
         let report = cluster_report(&cluster.name, workers, state);
         match environments.last_mut().filter(|last| &last.name == environment) {
             Some(last) => last.clusters.push(report),

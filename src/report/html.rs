@@ -43,7 +43,7 @@ for(var k in want){var a=el.getAttribute('data-'+k);if(a!==null&&a.split('|').in
 el.hidden=!show;if(show&&hash.length&&el.tagName==='DETAILS'){el.open=true;}});}
 location.hash.slice(1).split('&').forEach(function(part){var at=part.indexOf('=');
 if(at>0&&f.elements[part.slice(0,at)]){f.elements[part.slice(0,at)].value=decodeURIComponent(part.slice(at+1));}});
-f.addEventListener('change',apply);apply();
+f.addEventListener('change',apply);if(location.hash.length>1){apply();}
 window.addEventListener('beforeprint',function(){document.querySelectorAll('details').forEach(function(d){d.open=true;});});
 })();
 ";
@@ -74,7 +74,7 @@ pub fn render(report: &FleetReport) -> String {
         out,
         "<style>{STYLE}</style>\n</head>\n<body>\n<header>\n<h1>Fleet</h1>\n"
     );
-    let _ = write!(out, "<p id=\"summary\">{}</p>\n", escape(&report.summary_line()));
+    let _ = writeln!(out, "<p id=\"summary\">{}</p>", escape(&report.summary_line()));
     out.push_str("<nav aria-label=\"Sections\"><a href=\"#grid\">Environments and clusters</a><a href=\"#versions\">Chart versions</a><a href=\"#images\">Images</a><a href=\"#pools\">Pools</a><a href=\"#resources\">Script pods</a><a href=\"#workers\">Workers</a><a href=\"#octopus\">Octopus</a></nav>\n</header>\n");
     filters(report, &mut out);
     out.push_str("<main>\n");
@@ -143,7 +143,9 @@ fn select(out: &mut String, key: &str, label: &str, options: &[String]) {
 
 /// The filter attributes of a set of workers: environment, cluster, pools, chart
 /// versions and (with `--status`) finding kinds.
-fn data(environment: &str, cluster: &str, workers: &[&WorkerReport], status_asked: bool) -> String {
+/// A worker row leaves out `place` (its environment and cluster): its fold has them, and
+/// at 10,000 rows the bytes count.
+fn data(place: Option<(&str, &str)>, workers: &[&WorkerReport], status_asked: bool) -> String {
     let mut pools = std::collections::BTreeSet::new();
     let mut versions = std::collections::BTreeSet::new();
     let mut findings = std::collections::BTreeSet::new();
@@ -160,13 +162,11 @@ fn data(environment: &str, cluster: &str, workers: &[&WorkerReport], status_aske
         }
     }
     let join = |set: std::collections::BTreeSet<&str>| escape(&set.into_iter().collect::<Vec<_>>().join("|"));
-    let mut out = format!(
-        " data-e=\"{}\" data-c=\"{}\" data-p=\"{}\" data-v=\"{}\"",
-        escape(environment),
-        escape(cluster),
-        join(pools),
-        join(versions)
-    );
+    let mut out = match place {
+        Some((environment, cluster)) => format!(" data-e=\"{}\" data-c=\"{}\"", escape(environment), escape(cluster)),
+        None => String::new(),
+    };
+    let _ = write!(out, " data-p=\"{}\" data-v=\"{}\"", join(pools), join(versions));
     if status_asked {
         let _ = write!(out, " data-f=\"{}\"", join(findings));
     }
@@ -188,12 +188,22 @@ fn head(out: &mut String, headers: &[&str]) {
     out.push_str("</tr></thead>\n<tbody>\n");
 }
 
+/// The most distinct cluster names the grid shows as columns; past that (clusters named
+/// per environment), each environment lists its clusters in one cell, or the table
+/// would be thousands of mostly empty cells wide.
+const GRID_COLUMNS: usize = 20;
+
 fn grid(report: &FleetReport, out: &mut String) {
     section(out, "grid", "Environments and clusters");
     out.push_str("<p>Installed of declared workers per cluster, the chart version they run (behind the newest in use stands out), and whether the committed output matches a fresh render.</p>\n");
     let names = super::markdown::cluster_names(report);
+    let columns = names.len() <= GRID_COLUMNS;
     let mut headers = vec!["Environment"];
-    headers.extend(names.iter().copied());
+    if columns {
+        headers.extend(names.iter().copied());
+    } else {
+        headers.push("Clusters");
+    }
     head(out, &headers);
     for environment in &report.environments {
         let _ = write!(
@@ -201,28 +211,41 @@ fn grid(report: &FleetReport, out: &mut String) {
             "<tr data-e=\"{0}\"><th scope=\"row\">{0}</th>",
             escape(&environment.name)
         );
-        for name in &names {
-            match environment.clusters.iter().find(|cluster| cluster.name == *name) {
-                Some(cluster) => {
-                    let class = if cluster.behind || matches!(cluster.rendered, super::Rendered::Stale { .. }) {
-                        " class=\"warn\""
-                    } else {
-                        ""
-                    };
-                    let _ = write!(out, "<td{class}>{}</td>", escape(&super::markdown::grid_cell(cluster)));
+        if columns {
+            for name in &names {
+                match environment.clusters.iter().find(|cluster| cluster.name == *name) {
+                    Some(cluster) => grid_cell(out, cluster, false),
+                    None => out.push_str("<td>-</td>"),
                 }
-                None => out.push_str("<td>-</td>"),
             }
+        } else {
+            out.push_str("<td>");
+            for cluster in &environment.clusters {
+                grid_cell(out, cluster, true);
+            }
+            out.push_str("</td>");
         }
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody></table>\n</section>\n");
 }
 
+/// One cluster of the grid: a cell of its own, or (`named`) a line in its environment's.
+fn grid_cell(out: &mut String, cluster: &ClusterReport, named: bool) {
+    let warn = cluster.behind || matches!(cluster.rendered, super::Rendered::Stale { .. });
+    let class = if warn { " class=\"warn\"" } else { "" };
+    let text = escape(&super::markdown::grid_cell(cluster));
+    if named {
+        let _ = write!(out, "<div{class}><b>{}</b>: {text}</div>", escape(&cluster.name));
+    } else {
+        let _ = write!(out, "<td{class}>{text}</td>");
+    }
+}
+
 fn versions(report: &FleetReport, out: &mut String) {
     section(out, "versions", "Chart versions");
     let newest = report.summary.chart_versions.last().cloned().unwrap_or_default();
-    let _ = write!(out, "<p>Newest in use: <strong>{}</strong>.</p>\n", escape(&newest));
+    let _ = writeln!(out, "<p>Newest in use: <strong>{}</strong>.</p>", escape(&newest));
     head(out, &["Environment", "Chart versions", "Against the newest"]);
     for environment in &report.environments {
         let mark = if environment.behind {
@@ -307,35 +330,54 @@ fn resources(report: &FleetReport, out: &mut String) {
         "Ephemeral-storage limits",
         "Storage (persistent volumes)",
     ];
-    head(out, &headers);
-    for (environment, cluster) in report.clusters() {
-        let pods = &cluster.script_pods;
-        let data = data(
-            &environment.name,
-            &cluster.name,
-            &workers_of(cluster),
-            report.status_asked,
-        );
-        let _ = write!(
+    let open = if report.summary.workers <= OPEN_UP_TO {
+        " open"
+    } else {
+        ""
+    };
+    for environment in &report.environments {
+        // Per environment, folded in a large fleet: a closed fold is neither laid out
+        // nor painted, and a thousand clusters' rows are most of the page's layout.
+        let _ = writeln!(
             out,
-            "<tr{data}><th scope=\"row\">{}/{}</th>",
+            "<details data-e=\"{0}\"{open}><summary>{0}: {1} clusters</summary>",
             escape(&environment.name),
-            escape(&cluster.name)
+            environment.clusters.len()
         );
-        for sum in [
-            &pods.requests.cpu,
-            &pods.requests.memory,
-            &pods.requests.ephemeral_storage,
-            &pods.limits.cpu,
-            &pods.limits.memory,
-            &pods.limits.ephemeral_storage,
-            &cluster.storage,
-        ] {
-            let _ = write!(out, "<td>{}</td>", escape(&sum.text()));
+        head(out, &headers);
+        for cluster in &environment.clusters {
+            resources_row(report, environment, cluster, out);
         }
-        out.push_str("</tr>\n");
+        out.push_str("</tbody></table>\n</details>\n");
     }
-    out.push_str("</tbody></table>\n</section>\n");
+    out.push_str("</section>\n");
+}
+
+fn resources_row(report: &FleetReport, environment: &EnvironmentReport, cluster: &ClusterReport, out: &mut String) {
+    let pods = &cluster.script_pods;
+    let data = data(
+        Some((&environment.name, &cluster.name)),
+        &workers_of(cluster),
+        report.status_asked,
+    );
+    let _ = write!(
+        out,
+        "<tr{data}><th scope=\"row\">{}/{}</th>",
+        escape(&environment.name),
+        escape(&cluster.name)
+    );
+    for sum in [
+        &pods.requests.cpu,
+        &pods.requests.memory,
+        &pods.requests.ephemeral_storage,
+        &pods.limits.cpu,
+        &pods.limits.memory,
+        &pods.limits.ephemeral_storage,
+        &cluster.storage,
+    ] {
+        let _ = write!(out, "<td>{}</td>", escape(&sum.text()));
+    }
+    out.push_str("</tr>\n");
 }
 
 fn workers(report: &FleetReport, out: &mut String) {
@@ -360,8 +402,7 @@ fn cluster_workers(
     out: &mut String,
 ) {
     let data = data(
-        &environment.name,
-        &cluster.name,
+        Some((&environment.name, &cluster.name)),
         &workers_of(cluster),
         report.status_asked,
     );
@@ -380,7 +421,7 @@ fn cluster_workers(
     );
     head(out, &super::WORKER_HEADERS);
     for worker in &cluster.workers {
-        worker_row(report, environment, cluster, worker, out);
+        worker_row(report, worker, out);
     }
     out.push_str("</tbody></table>\n</details>\n");
 }
@@ -408,14 +449,8 @@ fn cell(out: &mut String, worker: &WorkerReport, paths: &[&str], label: bool) {
     out.push_str("</td>");
 }
 
-fn worker_row(
-    report: &FleetReport,
-    environment: &EnvironmentReport,
-    cluster: &ClusterReport,
-    worker: &WorkerReport,
-    out: &mut String,
-) {
-    let data = data(&environment.name, &cluster.name, &[worker], report.status_asked);
+fn worker_row(report: &FleetReport, worker: &WorkerReport, out: &mut String) {
+    let data = data(None, &[worker], report.status_asked);
     let state = worker
         .state()
         .map(|state| format!("<small class=\"warn\">{state}</small>"))

@@ -131,7 +131,7 @@ pub struct ClusterReport {
 #[serde(rename_all = "camelCase", tag = "state")]
 pub enum Rendered {
     /// No output folder at all: nothing was rendered (or committed) yet.
-    NotRendered,
+    Absent,
     UpToDate,
     Stale {
         stale: usize,
@@ -293,7 +293,7 @@ impl Sum {
 impl Rendered {
     pub fn text(self) -> String {
         match self {
-            Rendered::NotRendered => "not rendered".to_string(),
+            Rendered::Absent => "not rendered".to_string(),
             Rendered::UpToDate => "up to date".to_string(),
             Rendered::Stale { stale, missing, extra } => {
                 format!("out of date: {stale} stale, {missing} missing, {extra} extra")
