@@ -226,12 +226,16 @@ fn the_filters_hide_and_show_rows() {
         &["--dump-dom"],
         &format!("{}#e=staging&p=Terraform%20Workers", url_of(&page)),
     );
-    let workers: Vec<String> = rows(&dom)
-        .into_iter()
-        .filter(|(name, hidden)| !hidden && name == "terraform")
-        .map(|(name, _)| name)
-        .collect();
-    assert_eq!(workers.len(), 1, "{:?}", rows(&dom));
+    // A worker row carries its pools; its cluster's fold, its environment.
+    let fold = |environment: &str, cluster: &str| {
+        let start = dom
+            .find(&format!("<details data-e=\"{environment}\" data-c=\"{cluster}\""))
+            .unwrap();
+        dom[start..start + dom[start..].find('>').unwrap()].to_string()
+    };
+    assert!(fold("production", "us-east-1").contains(" hidden"), "{dom}");
+    assert!(!fold("staging", "eu-west-1").contains(" hidden"), "{dom}");
+    assert!(fold("staging", "eu-west-1").contains(" open"), "a matching fold opens");
     // With scripts off (the page as written: `--dump-dom` itself needs scripts), every
     // row shows and the filters stay hidden.
     let written = std::fs::read_to_string(&page).unwrap();
