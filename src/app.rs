@@ -40,6 +40,8 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Completions(args) => about::completions(args.shell),
         Command::Man => about::man(),
         Command::Status(args) => status(cli, args, context),
+        Command::Report(args) => load_timed(cli, context, &scope_of(&args.into()), &mut Timings::default())
+            .and_then(|(fleet, _)| crate::report::run(&fleet, &cli.global.directory, args, context)),
         Command::Import(args) => crate::import::run(&cli.global.directory, &crate::import::Options::new(args), context),
     });
     result.unwrap_or_else(|failure| {
@@ -394,20 +396,6 @@ fn status_output(report: &crate::status::StatusReport, format: crate::cli::Statu
     write_stdout(&text)
 }
 
-/// A `status` failure: one at a place in a declaration (the API key variable) is shown
-/// there, like any input error.
-fn status_failure(error: crate::status::StatusError, fleet: &Fleet, context: &Context) -> Failure {
-    match error.diagnostic().filter(|_| error.is_input()) {
-        Some(diagnostic) => {
-            let mut report = Report::new();
-            report.push(diagnostic);
-            print_report(&report, fleet, context);
-            Failure::Reported
-        }
-        None => Failure::Status(error),
-    }
-}
-
 /// `status`: declared workers against what Octopus has registered; with `--apply` and
 /// `--prune`, the fixes Helm cannot make.
 fn status(cli: &Cli, args: &crate::cli::StatusArgs, context: &Context) -> Result<Outcome, Failure> {
@@ -431,12 +419,12 @@ fn status(cli: &Cli, args: &crate::cli::StatusArgs, context: &Context) -> Result
         Err(StatusError::Incomplete { report, cause }) => {
             // What was done is data too; the failure, then what was not done, follow.
             status_output(&report, args.format)?;
-            let failure = status_failure(*cause, &fleet, context);
+            let failure = crate::console::status_failure(*cause, &fleet, context);
             print_failure(&failure, context);
             print_writes_not_done(&report);
             return Ok(failure.exit_code());
         }
-        Err(error) => return Err(status_failure(error, &fleet, context)),
+        Err(error) => return Err(crate::console::status_failure(error, &fleet, context)),
     };
     status_output(&report, args.format)?;
     if context.verbose {

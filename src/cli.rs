@@ -64,6 +64,9 @@ pub(crate) enum Command {
     Man,
     /// Compare the declared workers with what Octopus has registered; fix what Helm cannot.
     Status(StatusArgs),
+    /// Write the fleet page: chart versions, images, pools, script-pod sums and every
+    /// worker's effective fields with their file:line, as one HTML file (or markdown, JSON).
+    Report(ReportArgs),
     /// Declarations from existing installs (`helm get values -o yaml` outputs or wizard
     /// command lines), checked to render the values the releases run with.
     Import(ImportArgs),
@@ -279,6 +282,44 @@ pub(crate) struct StatusArgs {
     /// Print the writes `--apply` and `--prune` would make, and make none.
     #[arg(long)]
     pub(crate) dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub(crate) format: ReportFormat,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Only this environment (`""`: all).
+    #[arg(long, value_name = "ENV")]
+    pub(crate) env: Option<String>,
+    /// Only this cluster, with `--env` or of every environment (`""`: all).
+    #[arg(long, value_name = "CLUSTER")]
+    pub(crate) cluster: Option<String>,
+    /// Ask Octopus (as `status` does, reading only) for each worker's health, version
+    /// and findings; needs the environments' API keys.
+    #[arg(long)]
+    pub(crate) status: bool,
+}
+
+impl From<&ReportArgs> for ScopeArgs {
+    fn from(args: &ReportArgs) -> Self {
+        Self {
+            env: args.env.clone(),
+            cluster: args.cluster.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// One self-contained page: no network, readable without scripts, printable.
+    Html,
+    /// A CI job summary or a pinned issue.
+    Markdown,
+    /// A stable, versioned document (docs/report-json.md).
+    Json,
 }
 
 #[derive(Debug, Args)]

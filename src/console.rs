@@ -350,3 +350,17 @@ pub fn print_writes_not_done(report: &crate::status::StatusReport) {
         );
     }
 }
+
+/// A `status` failure: one at a place in a declaration (the API key variable) is shown
+/// there, like any input error.
+pub fn status_failure(error: crate::status::StatusError, fleet: &Fleet, context: &Context) -> Failure {
+    match error.diagnostic().filter(|_| error.is_input()) {
+        Some(diagnostic) => {
+            let mut report = Report::new();
+            report.push(diagnostic);
+            print_report(&report, fleet, context);
+            Failure::Reported
+        }
+        None => Failure::Status(error),
+    }
+}

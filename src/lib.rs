@@ -29,6 +29,7 @@ pub(crate) mod propose;
 pub(crate) mod quantity;
 pub(crate) mod redact;
 pub mod render;
+pub(crate) mod report;
 pub(crate) mod scope;
 pub mod server_url;
 pub mod source;

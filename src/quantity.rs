@@ -109,6 +109,35 @@ impl Quantity {
         self.nanos
     }
 
+    /// Zero, where a sum starts.
+    pub const ZERO: Quantity = Quantity { nanos: 0 };
+
+    /// The value as Kubernetes would write it: a byte count (`bytes`) in the largest
+    /// binary suffix that divides it exactly, then the largest decimal one; anything
+    /// else (CPU) in whole units; a fraction in `m`, or `n` below that.
+    #[must_use]
+    pub fn to_text(self, bytes: bool) -> String {
+        const NANOS: i128 = 1_000_000_000;
+        if self.nanos % NANOS != 0 {
+            return match self.nanos % 1_000_000 {
+                0 => format!("{}m", self.nanos / 1_000_000),
+                _ => format!("{}n", self.nanos),
+            };
+        }
+        let units = self.nanos / NANOS;
+        if bytes && units != 0 {
+            let binary = [("Ei", 60), ("Pi", 50), ("Ti", 40), ("Gi", 30), ("Mi", 20), ("Ki", 10)];
+            if let Some((suffix, shift)) = binary.iter().find(|(_, shift)| units % (1_i128 << shift) == 0) {
+                return format!("{}{suffix}", units >> shift);
+            }
+            let decimal = [("E", 18), ("P", 15), ("T", 12), ("G", 9), ("M", 6), ("k", 3)];
+            if let Some((suffix, power)) = decimal.iter().find(|(_, power)| units % 10_i128.pow(*power) == 0) {
+                return format!("{}{suffix}", units / 10_i128.pow(*power));
+            }
+        }
+        units.to_string()
+    }
+
     /// Whether the value is below zero (`-1`, but not `-0`).
     #[must_use]
     pub fn is_negative(&self) -> bool {
@@ -121,6 +150,17 @@ impl Quantity {
     #[must_use]
     pub fn is_zero(&self) -> bool {
         self.nanos == 0
+    }
+}
+
+/// Sums saturate, as values do.
+impl std::ops::Add for Quantity {
+    type Output = Quantity;
+
+    fn add(self, other: Quantity) -> Quantity {
+        Quantity {
+            nanos: self.nanos.saturating_add(other.nanos),
+        }
     }
 }
 
@@ -776,6 +816,25 @@ mod tests {
         assert_eq!(significant_digits("1200", ""), 2);
         assert_eq!(significant_digits("1200", "05"), 6);
         assert_eq!(significant_digits("007", "0"), 1);
+    }
+
+    #[test]
+    fn sums_are_written_as_kubernetes_writes_them() {
+        let sum = |texts: &[&str], bytes: bool| {
+            texts
+                .iter()
+                .map(|text| q(text))
+                .fold(Quantity::ZERO, |sum, next| sum + next)
+                .to_text(bytes)
+        };
+        assert_eq!(sum(&["250m", "250m", "500m"], false), "1");
+        assert_eq!(sum(&["250m", "1"], false), "1250m");
+        assert_eq!(sum(&["512Mi", "512Mi", "1Gi"], true), "2Gi");
+        assert_eq!(sum(&["512Mi", "256Mi"], true), "768Mi");
+        assert_eq!(sum(&["1G", "2G"], true), "3G");
+        assert_eq!(sum(&["100"], true), "100");
+        assert_eq!(sum(&["0.5n", "1n"], false), "2n");
+        assert_eq!(Quantity::ZERO.to_text(true), "0");
     }
 
     #[test]

@@ -1466,3 +1466,57 @@ fn an_access_token_is_sent_as_a_bearer_token() {
         both.stderr
     );
 }
+
+#[test]
+fn report_with_status_shows_what_octopus_says_of_each_worker() {
+    let fixture = Fixture::new();
+    let status: Value = serde_json::from_str(&fixture.run(&["--format", "json"]).stdout).unwrap();
+    let envs = [("OCTOPUS_API_KEY", KEY), ("STAGING_OCTOPUS_KEY", KEY), ("CI", "true")];
+    let run = workergen_env(fixture.root(), &["report", "--status", "--format", "json"], envs);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["statusAsked"], true);
+    // The same open findings as `status`, each on its worker; the orphans apart.
+    let open = |document: &Value| {
+        let workers = document["environments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|environment| {
+                let clusters = environment["clusters"].as_array();
+                let declared = clusters
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|cluster| cluster["workers"].as_array().unwrap());
+                let listed = environment["workers"].as_array().into_iter().flatten();
+                declared.chain(listed).cloned().collect::<Vec<_>>()
+            });
+        workers
+            .map(|worker| {
+                let findings = worker["findings"]
+                    .as_array()
+                    .or(worker["status"]["findings"].as_array());
+                findings
+                    .map(|all| all.iter().filter(|finding| finding["fixed"] != true).count())
+                    .unwrap_or(0)
+            })
+            .sum::<usize>()
+    };
+    assert!(open(&status) > 0);
+    let orphans: usize = report["orphans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|orphan| orphan["findings"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(open(&report) + orphans, open(&status), "{}", run.stdout);
+    assert_eq!(report["summary"]["findings"], open(&status));
+    assert!(run.stdout.contains("\"health\": \"Healthy\""), "{}", run.stdout);
+    let page = workergen_env(fixture.root(), &["report", "--status"], envs);
+    assert_eq!(page.code, 0, "{}", page.stderr);
+    assert!(!page.stdout.contains("Status was not asked"));
+    assert!(
+        page.stdout.contains("<select name=\"f\">"),
+        "a status page filters by finding"
+    );
+}

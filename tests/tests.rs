@@ -18,6 +18,7 @@ mod niceties;
 mod octopus_api;
 mod propose;
 mod render;
+mod report;
 mod scalars;
 mod schema;
 mod status;

@@ -247,6 +247,22 @@ pub fn tool(name: &str) -> Option<PathBuf> {
     Some(path)
 }
 
+/// The headless Chromium named by `WORKERGEN_TEST_BROWSER` (Debian's
+/// `chromium-headless-shell`), or `None` after [`skipping`].
+pub fn browser() -> Option<PathBuf> {
+    let Some(path) = std::env::var_os("WORKERGEN_TEST_BROWSER") else {
+        skipping("a headless Chromium", "WORKERGEN_TEST_BROWSER");
+        return None;
+    };
+    let path = PathBuf::from(path);
+    assert!(
+        path.is_file(),
+        "WORKERGEN_TEST_BROWSER={} is no file: `apt-get install chromium-headless-shell`",
+        path.display()
+    );
+    Some(path)
+}
+
 /// The folder of the reference chart `version` (`chart-<version>`) under
 /// `WORKERGEN_TEST_CHARTS`, or `None` after [`skipping`].
 pub fn reference_chart(version: &str) -> Option<PathBuf> {

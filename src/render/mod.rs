@@ -1,6 +1,6 @@
 //! Render: each worker's Helm values and the Argo CD or Flux objects that deploy them.
 //!
-//! A render builds the output as data first ([`model::Output`]: per worker its values
+//! A render builds the output as data first (`model::Output`: per worker its values
 //! and objects as trees, per cluster its own files, the shared parents and CRDs), then
 //! emits the bytes ([`render`] does both per cluster, in parallel, so only a few
 //! clusters' trees are alive at once); nothing is written when anything fails, then
