@@ -55,25 +55,27 @@ impl Chart {
         let home = tempfile::tempdir().map_err(|error| error.to_string())?;
         let file = home.path().join("values.yaml");
         std::fs::write(&file, values).map_err(|error| error.to_string())?;
+        let homes = [
+            ("HELM_CACHE_HOME", "cache"),
+            ("HELM_CONFIG_HOME", "config"),
+            ("HELM_DATA_HOME", "data"),
+        ];
         let output = Command::new(&self.helm)
-            .arg("template")
-            .arg(release)
+            .args(["template", release])
             .arg(&self.chart)
-            .arg("--namespace")
-            .arg(namespace)
-            .arg("--values")
+            .args(["--namespace", namespace, "--values"])
             .arg(&file)
-            .env("HELM_CACHE_HOME", home.path().join("cache"))
-            .env("HELM_CONFIG_HOME", home.path().join("config"))
-            .env("HELM_DATA_HOME", home.path().join("data"))
+            .envs(homes.map(|(name, folder)| (name, home.path().join(folder))))
             .env_remove("KUBECONFIG")
             .output()
             .map_err(|error| format!("cannot run helm: {error}"))?;
-        if output.status.success() {
-            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-        } else {
-            Err(String::from_utf8_lossy(&output.stderr).trim().to_owned())
-        }
+        // Helm's own words, as its error: they name the template and the value.
+        let said = |bytes: &[u8]| String::from_utf8_lossy(bytes).trim().to_owned();
+        output
+            .status
+            .success()
+            .then(|| said(&output.stdout) + "\n")
+            .ok_or_else(|| said(&output.stderr))
     }
 }
 

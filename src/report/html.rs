@@ -501,7 +501,7 @@ fn octopus(report: &FleetReport, out: &mut String) {
         return;
     }
     if report.orphans.is_empty() {
-        out.push_str("<p>No registered worker is declared nowhere.</p>\n</section>\n");
+        out.push_str("<p>Every worker registered in Octopus is declared.</p>\n</section>\n");
         return;
     }
     out.push_str("<p>Registered in Octopus, declared nowhere:</p>\n");

@@ -227,7 +227,7 @@ fn orphans(report: &FleetReport, out: &mut String) {
         return;
     }
     if report.orphans.is_empty() {
-        out.push_str("No registered worker is declared nowhere.\n");
+        out.push_str("Every worker registered in Octopus is declared.\n");
         return;
     }
     out.push_str("Registered in Octopus, declared nowhere:\n");
