@@ -1017,14 +1017,7 @@ fn drift_of_the_committed_rendered_tree_is_reported() {
 
 /// Validates a document against docs/diff-json.schema.json.
 fn assert_matches_schema(document: &serde_json::Value) {
-    let text = std::fs::read_to_string(example_repo().join("docs/diff-json.schema.json")).unwrap();
-    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(document)
-        .map(|error| format!("{}: {error}", error.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    crate::util::assert_matches_schema("diff-json.schema.json", document);
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use serde_json::Value as Json;
 
-use crate::util::{browser, example_repo, workergen};
+use crate::util::{assert_matches_schema, browser, example_repo, schema_errors, workergen};
 
 /// The example fleet's page, written to a temp folder.
 fn example_page(dir: &Path) -> PathBuf {
@@ -61,6 +61,11 @@ fn the_markdown_and_json_of_the_example_fleet() {
     insta::assert_snapshot!("report_markdown", markdown.stdout);
     let json = workergen(&example_repo(), &["report", "--format", "json"]);
     assert_eq!(json.code, 0, "{}", json.stderr);
+    let mut document: Json = serde_json::from_str(&json.stdout).unwrap();
+    assert_matches_schema("report-json.schema.json", &document);
+    // The schema is no formality: an undocumented field is refused.
+    document["summary"]["undocumented"] = 1.into();
+    assert!(!schema_errors("report-json.schema.json", &document).is_empty());
     insta::assert_snapshot!("report_json", json.stdout);
 }
 
@@ -121,6 +126,7 @@ fn env_and_cluster_select_part_of_the_fleet() {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let report: Json = serde_json::from_str(&run.stdout).unwrap();
+    assert_matches_schema("report-json.schema.json", &report);
     let environments = report["environments"].as_array().unwrap();
     assert_eq!(environments.len(), 1);
     assert_eq!(environments[0]["name"], "production");

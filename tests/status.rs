@@ -273,16 +273,8 @@ fn kinds(document: &Value) -> Vec<String> {
     found
 }
 
-fn json_schema() -> jsonschema::Validator {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/status-json.schema.json");
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    jsonschema::validator_for(&schema).unwrap()
-}
-
 fn check_schema(document: &Value) {
-    let validator = json_schema();
-    let errors: Vec<String> = validator.iter_errors(document).map(|e| e.to_string()).collect();
-    assert_eq!(errors, Vec::<String>::new());
+    crate::util::assert_matches_schema("status-json.schema.json", document);
 }
 
 /// Replaces the random port so snapshots are stable.
@@ -773,7 +765,7 @@ fn the_documented_example_matches_the_schema() {
     let mut wrong = example.clone();
     wrong["environments"][0]["workers"][0]["findings"][0]["kind"] = "poolz".into();
     assert!(
-        json_schema().iter_errors(&wrong).next().is_some(),
+        !crate::util::schema_errors("status-json.schema.json", &wrong).is_empty(),
         "the schema refuses an unknown kind"
     );
 }
@@ -1475,6 +1467,7 @@ fn report_with_status_shows_what_octopus_says_of_each_worker() {
     let run = workergen_env(fixture.root(), &["report", "--status", "--format", "json"], envs);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    crate::util::assert_matches_schema("report-json.schema.json", &report);
     assert_eq!(report["statusAsked"], true);
     // The same open findings as `status`, each on its worker; the orphans apart.
     let open = |document: &Value| {

@@ -26,6 +26,24 @@ pub fn is_dns_subdomain(name: &str) -> bool {
     name.len() <= 253 && SUBDOMAIN.is_match(name)
 }
 
+/// Where `document` does not match the JSON Schema `docs/<schema>` of this repository.
+pub fn schema_errors(schema: &str, document: &serde_json::Value) -> Vec<String> {
+    let text = std::fs::read_to_string(example_repo().join("docs").join(schema)).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    validator
+        .iter_errors(document)
+        .map(|error| format!("{}: {error}", error.instance_path()))
+        .collect()
+}
+
+/// Checks `document` against the JSON Schema `docs/<schema>`, listing every place that
+/// does not match.
+pub fn assert_matches_schema(schema: &str, document: &serde_json::Value) {
+    let errors = schema_errors(schema, document);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
+
 /// The example config repository at the root of this crate.
 pub fn example_repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
