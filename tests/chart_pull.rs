@@ -224,8 +224,21 @@ fn plain_pull_vendors_the_layer_bytes_and_locks_them_idempotently_and_offline() 
     let lock = fs::read_to_string(dir.join("workergen.lock")).unwrap();
     assert!(lock.contains(&format!("layer: {}", sha256(&pushed_13))), "{lock}");
 
+    let traversal = run(dir, &["chart", "pull", "--plain-http", "../../3.8.0"], &[]);
+    assert_eq!(traversal.code, 2, "{}", traversal.stderr);
+    assert!(
+        traversal.stderr.contains("is not a chart version"),
+        "{}",
+        traversal.stderr
+    );
+
+    // A version the registry lacks fails the pull, and the one before it stays locked.
+    let missing = run(dir, &["chart", "pull", "--plain-http", "3.8.0", "9.9.9"], &[]);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(missing.stderr.contains("HTTP 404"), "{}", missing.stderr);
     let named = run(dir, &["chart", "pull", "--plain-http", "3.8.0"], &[]);
     assert_eq!(named.code, 0, "{}", named.stderr);
+    assert!(named.stderr.contains("matches workergen.lock"), "{}", named.stderr);
     assert_eq!(fs::read(vendored(dir, "3.8.0")).unwrap(), pushed_8);
     let lock = fs::read_to_string(dir.join("workergen.lock")).unwrap();
     let versions: Vec<&str> = lock

@@ -143,7 +143,7 @@ pub(crate) fn pull(
 ) -> Result<Outcome, Failure> {
     let wanted = wanted(fleet, &options.versions)?;
     let lock_path = directory.join(lock::FILE);
-    let lock_text = read_optional(&lock_path)?;
+    let mut lock_text = read_optional(&lock_path)?;
     let mut lock = Lock::parse(lock_text.as_deref())?;
     let mut registries: Vec<(String, oci::Registry)> = Vec::new();
     for chart in &wanted {
@@ -183,17 +183,39 @@ pub(crate) fn pull(
             );
         }
         lock.insert(entry);
+        // The lock after each chart, not once at the end: a later version that fails must
+        // not leave this one's `.tgz` unlocked.
+        write_lock(&lock_path, &lock, &mut lock_text)?;
     }
-    let text = lock.to_text();
-    if lock_text.as_deref() != Some(text.as_str()) {
-        write_atomically(&lock_path, text.as_bytes())?;
-    }
+    write_lock(&lock_path, &lock, &mut lock_text)?;
     Ok(Outcome::Success)
+}
+
+/// Writes `lock` unless the file already holds its text (`written`, updated).
+fn write_lock(path: &Path, lock: &Lock, written: &mut Option<String>) -> Result<(), Failure> {
+    let text = lock.to_text();
+    if written.as_deref() != Some(text.as_str()) {
+        write_atomically(path, text.as_bytes())?;
+        *written = Some(text);
+    }
+    Ok(())
 }
 
 /// The charts to pull: the versions named (in the declared registry), else every declared one.
 fn wanted(fleet: &Fleet, versions: &[String]) -> Result<BTreeSet<Wanted>, Failure> {
     let declared = declared(fleet);
+    // The version becomes a file name and a URL path: only SemVer (which Helm requires of
+    // a chart in an OCI registry) gets that far.
+    if let Some(bad) = versions
+        .iter()
+        .chain(declared.iter().map(|chart| &chart.version))
+        .find(|version| semver::Version::parse(version).is_err())
+    {
+        return Err(Failure::usage_with_hint(
+            format!("`{bad}` is not a chart version"),
+            "chart versions are SemVer, such as `3.13.2`",
+        ));
+    }
     if versions.is_empty() {
         return Ok(declared);
     }
@@ -251,7 +273,8 @@ fn registry(chart: &Wanted, plain_http: bool, var: &dyn Fn(&str) -> Option<Strin
 /// Fetches one version and writes its `.tgz`, every digest checked first (the
 /// registry's, then the lock's when the version is locked).
 fn fetch(registry: &mut oci::Registry, chart: &Wanted, locked: Option<&Entry>, file: &Path) -> Result<Entry, Failure> {
-    let manifest = registry.manifest(&chart.version)?;
+    // `helm push` tags a version's build metadata with `_`, since a tag cannot hold `+`.
+    let manifest = registry.manifest(&chart.version.replace('+', "_"))?;
     if let Some(entry) = locked.filter(|entry| entry.manifest != manifest.digest) {
         return Err(VendorError::mismatch(format!(
             "the registry's manifest of {} {} is `{}`, but {} locks `{}`",
@@ -290,6 +313,7 @@ fn fetch(registry: &mut oci::Registry, chart: &Wanted, locked: Option<&Entry>, f
 pub(crate) fn verify(directory: &Path, fleet: &Fleet) -> Result<(), Failure> {
     let charts: Vec<(Wanted, PathBuf)> = declared(fleet)
         .into_iter()
+        .filter(|chart| semver::Version::parse(&chart.version).is_ok())
         .map(|chart| {
             let file = directory.join(chart_file(&chart.name, &chart.version));
             (chart, file)
