@@ -235,7 +235,13 @@ fn plain_pull_vendors_the_layer_bytes_and_locks_them_idempotently_and_offline() 
     // A version the registry lacks fails the pull, and the one before it stays locked.
     let missing = run(dir, &["chart", "pull", "--plain-http", "3.8.0", "9.9.9"], &[]);
     assert_eq!(missing.code, 2, "{}", missing.stderr);
-    assert!(missing.stderr.contains("HTTP 404"), "{}", missing.stderr);
+    assert!(
+        missing
+            .stderr
+            .contains("has no `octopusdeploy/kubernetes-agent:9.9.9` (HTTP 404"),
+        "{}",
+        missing.stderr
+    );
     let named = run(dir, &["chart", "pull", "--plain-http", "3.8.0"], &[]);
     assert_eq!(named.code, 0, "{}", named.stderr);
     assert!(named.stderr.contains("matches workergen.lock"), "{}", named.stderr);

@@ -135,7 +135,8 @@ impl Registry {
     /// The manifest of `tag`, its digest checked against the one the registry states.
     pub(crate) fn manifest(&mut self, tag: &str) -> Result<Manifest, VendorError> {
         let url = format!("{}/v2/{}/manifests/{tag}", self.origin, self.reference.repository);
-        let response = self.get(&url, MANIFEST_MEDIA_TYPE)?;
+        let missing = format!("{} has no `{}:{tag}`", self.reference.host, self.reference.repository);
+        let response = self.get(&url, MANIFEST_MEDIA_TYPE, &missing)?;
         let stated = header(&response, "docker-content-digest");
         let bytes = read_limited(response, MANIFEST_LIMIT, &url)?;
         let digest = sha256_digest(&bytes);
@@ -150,7 +151,11 @@ impl Registry {
     /// The blob `digest`, at most `size` bytes, checked to hash to `digest`.
     pub(crate) fn blob(&mut self, digest: &str, size: u64) -> Result<Vec<u8>, VendorError> {
         let url = format!("{}/v2/{}/blobs/{digest}", self.origin, self.reference.repository);
-        let response = self.get(&url, "*/*")?;
+        let missing = format!(
+            "{} has no blob `{digest}`, which its manifest names",
+            self.reference.host
+        );
+        let response = self.get(&url, "*/*", &missing)?;
         let bytes = read_limited(response, size.min(LAYER_LIMIT), &url)?;
         let actual = sha256_digest(&bytes);
         if actual != digest {
@@ -162,8 +167,8 @@ impl Registry {
     }
 
     /// `GET url`, answering one `401` with the scheme the registry asks for and following
-    /// redirects; a status other than 200 is an error.
-    fn get(&mut self, url: &str, accept: &str) -> Result<ureq::http::Response<ureq::Body>, VendorError> {
+    /// redirects; a status other than 200 is an error, `missing` the one for 404.
+    fn get(&mut self, url: &str, accept: &str, missing: &str) -> Result<ureq::http::Response<ureq::Body>, VendorError> {
         let mut response = self.send(url, accept, self.authorization.clone())?;
         if response.status() == 401 {
             let challenge = header(&response, "www-authenticate").unwrap_or_default();
@@ -185,8 +190,8 @@ impl Registry {
                 ),
             )),
             404 => Err(VendorError::input(
-                format!("{} has no `{url}` (HTTP 404)", self.reference.host),
-                "check `chart.repository`, `chart.name` and the version",
+                format!("{missing} (HTTP 404 from `{url}`)"),
+                "check the version, `chart.repository` and `chart.name`",
             )),
             status => Err(VendorError::network(format!("`GET {url}` answered HTTP {status}"))),
         }
