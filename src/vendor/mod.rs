@@ -12,7 +12,6 @@ pub(crate) mod oci;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::failure::{Failure, Outcome};
 use crate::model::Fleet;
@@ -252,21 +251,16 @@ fn registry(chart: &Wanted, plain_http: bool, var: &dyn Fn(&str) -> Option<Strin
         ));
     }
     let credentials = auth::find(&reference.host, &auth::config_files(var))?;
-    let ca = match var("SSL_CERT_FILE") {
-        Some(path) => Some(std::fs::read(&path).map_err(|error| {
-            Failure::usage_with_hint(
-                format!("cannot read `SSL_CERT_FILE` `{path}`: {error}"),
-                "point it at a PEM file of CA certificates",
-            )
-        })?),
-        None => None,
-    };
+    // The HTTP settings `status` reads (`SSL_CERT_FILE` checked to hold a certificate,
+    // `WORKERGEN_HTTP_TIMEOUT`), so both commands trust and wait alike.
+    let http = crate::status::client::ClientOptions::from_env(|name| var(name).map(std::ffi::OsString::from))
+        .map_err(Failure::usage)?;
     Ok(oci::Registry::new(
         reference,
         plain_http,
         credentials,
-        ca.as_deref(),
-        Duration::from_secs(60),
+        http.ca_certificates.as_deref(),
+        http.timeout,
     ))
 }
 

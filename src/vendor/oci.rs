@@ -67,15 +67,17 @@ impl Reference {
     /// Whether the host is this machine, where a registry without TLS is a test or a
     /// local mirror, not a path for someone else's bytes.
     pub(crate) fn is_loopback(&self) -> bool {
-        let host = self.host.rsplit_once(':').map_or(self.host.as_str(), |(host, port)| {
-            if port.chars().all(|c| c.is_ascii_digit()) {
-                host
-            } else {
-                &self.host
-            }
-        });
-        matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+        is_loopback(&self.host)
     }
+}
+
+/// Whether `host[:port]` is this machine.
+fn is_loopback(host: &str) -> bool {
+    let name = host
+        .rsplit_once(':')
+        .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+        .map_or(host, |(name, _)| name);
+    matches!(name, "localhost" | "127.0.0.1" | "[::1]")
 }
 
 /// One registry, one repository.
@@ -273,7 +275,18 @@ impl Registry {
         for (name, value) in query {
             request = request.query(name, value);
         }
-        if let Some(basic) = self.credentials.as_ref().and_then(Credentials::basic_header) {
+        // Credentials go to a token service over TLS, or over plain HTTP on this machine
+        // only, as to the registry itself.
+        let protected = realm.starts_with("https://")
+            || realm
+                .strip_prefix("http://")
+                .is_some_and(|rest| is_loopback(rest.split('/').next().unwrap_or_default()));
+        if let Some(basic) = self
+            .credentials
+            .as_ref()
+            .and_then(Credentials::basic_header)
+            .filter(|_| protected)
+        {
             request = request.header("Authorization", basic);
         }
         let response = request.call().map_err(|error| transport(realm, &error))?;
@@ -470,6 +483,7 @@ mod tests {
         assert!(!reference.is_loopback());
         assert!(Reference::new("oci://127.0.0.1:15000/x", "c").unwrap().is_loopback());
         assert!(Reference::new("https://example.com/charts", "c").is_err());
+        assert!(is_loopback("[::1]:5000") && is_loopback("localhost") && !is_loopback("localhost.example.com:80"));
     }
 
     #[test]
