@@ -6,6 +6,7 @@
 //! A registry that answers other bytes for a locked version is refused, never taken:
 //! the lock is what was reviewed, as Cargo treats a checksum mismatch.
 
+pub(crate) mod archive;
 pub(crate) mod auth;
 pub(crate) mod lock;
 pub(crate) mod oci;
@@ -292,6 +293,7 @@ fn fetch(registry: &mut oci::Registry, chart: &Wanted, locked: Option<&Entry>, f
         ))
         .into());
     }
+    is_the_chart(&bytes, chart)?;
     write_atomically(file, &bytes)?;
     Ok(Entry {
         name: chart.name.clone(),
@@ -300,6 +302,40 @@ fn fetch(registry: &mut oci::Registry, chart: &Wanted, locked: Option<&Entry>, f
         manifest: manifest.digest,
         layer: manifest.layer_digest,
     })
+}
+
+/// Whether the layer is the chart asked for: an archive whose `<name>/Chart.yaml` says
+/// that name and version (a tag can point at anything; the digests only say the bytes
+/// arrived as the registry stated them).
+fn is_the_chart(tgz: &[u8], chart: &Wanted) -> Result<(), VendorError> {
+    let wrong = |detail: String| {
+        VendorError::mismatch(format!(
+            "the registry's layer for {} {} is not that chart: {detail}",
+            chart.name, chart.version
+        ))
+    };
+    let files = archive::files(tgz).map_err(wrong)?;
+    let chart_yaml = format!("{}/Chart.yaml", chart.name);
+    let file = files
+        .iter()
+        .find(|file| file.path == chart_yaml)
+        .ok_or_else(|| wrong(format!("it has no `{chart_yaml}`")))?;
+    let text = String::from_utf8_lossy(&file.bytes);
+    let node = crate::yaml::parse(&text, crate::source::FileId(0), crate::yaml::Limits::default())
+        .map_err(|diagnostic| wrong(format!("`{chart_yaml}`: {}", diagnostic.message)))?;
+    let field = |key: &str| {
+        node.as_map()
+            .and_then(|map| map.get(key))
+            .and_then(|node| node.as_str().map(str::to_string))
+    };
+    match (field("name"), field("version")) {
+        (Some(name), Some(version)) if name == chart.name && version == chart.version => Ok(()),
+        (name, version) => Err(wrong(format!(
+            "its `Chart.yaml` says {} {}",
+            name.as_deref().unwrap_or("no name"),
+            version.as_deref().unwrap_or("no version")
+        ))),
+    }
 }
 
 /// For `validate`: each declared version that is vendored has the bytes the lock names.
