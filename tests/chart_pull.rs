@@ -25,7 +25,7 @@ impl Drop for Registry {
         let _ = Command::new("bash")
             .arg(&self.script)
             .arg("stop")
-            .arg(self.run.path())
+            .arg(self.run.path().join("registry"))
             .status();
     }
 }
