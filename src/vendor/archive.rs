@@ -106,11 +106,11 @@ fn pax_path(data: &[u8]) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A tar entry: header (ustar, checksum left blank: the reader does not check it) and data.
-    fn entry(name: &str, kind: u8, data: &[u8]) -> Vec<u8> {
+    pub(crate) fn entry(name: &str, kind: u8, data: &[u8]) -> Vec<u8> {
         let mut header = vec![0u8; BLOCK];
         header[..name.len()].copy_from_slice(name.as_bytes());
         header[124..135].copy_from_slice(format!("{:011o}", data.len()).as_bytes());
@@ -122,7 +122,7 @@ mod tests {
         bytes
     }
 
-    fn gzip(tar: &[u8]) -> Vec<u8> {
+    pub(crate) fn gzip(tar: &[u8]) -> Vec<u8> {
         use std::io::Write as _;
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         encoder.write_all(tar).unwrap();

@@ -426,3 +426,42 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     file.persist(path).map_err(|error| fail(error.error))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::archive::tests::{entry, gzip};
+    use super::*;
+
+    fn wanted(version: &str) -> Wanted {
+        Wanted {
+            repository: "oci://127.0.0.1:5000/octopusdeploy".into(),
+            name: "kubernetes-agent".into(),
+            version: version.into(),
+        }
+    }
+
+    #[test]
+    fn a_layer_is_the_chart_its_chart_yaml_names() {
+        let chart = |text: &str| gzip(&entry("kubernetes-agent/Chart.yaml", b'0', text.as_bytes()));
+        let good = chart("apiVersion: v2\nname: kubernetes-agent\nversion: \"3.8.0\"\n");
+        assert!(is_the_chart(&good, &wanted("3.8.0")).is_ok());
+        let other = is_the_chart(&good, &wanted("3.13.2")).unwrap_err();
+        assert!(
+            other.message.contains("says kubernetes-agent 3.8.0"),
+            "{}",
+            other.message
+        );
+        let renamed = chart("name: other\nversion: 3.8.0\n");
+        assert!(is_the_chart(&renamed, &wanted("3.8.0")).is_err());
+        let elsewhere = gzip(&entry(
+            "other/Chart.yaml",
+            b'0',
+            b"name: kubernetes-agent\nversion: 3.8.0\n",
+        ));
+        assert!(is_the_chart(&elsewhere, &wanted("3.8.0"))
+            .unwrap_err()
+            .message
+            .contains("has no"));
+        assert!(is_the_chart(b"not a tgz", &wanted("3.8.0")).is_err());
+    }
+}
