@@ -43,6 +43,10 @@ pub fn run(cli: &Cli, context: &Context) -> Outcome {
         Command::Report(args) => load_timed(cli, context, &scope_of(&args.into()), &mut Timings::default())
             .and_then(|(fleet, _)| crate::report::run(&fleet, &cli.global.directory, args, context)),
         Command::Import(args) => crate::import::run(&cli.global.directory, &crate::import::Options::new(args), context),
+        Command::Chart(crate::cli::ChartCommand::Pull(args)) => {
+            load_timed(cli, context, &Scope::default(), &mut Timings::default())
+                .and_then(|(fleet, _)| crate::vendor::run(&cli.global.directory, &fleet, args, context))
+        }
     });
     result.unwrap_or_else(|failure| {
         print_failure(&failure, context);
@@ -92,6 +96,7 @@ fn validate(cli: &Cli, scope: &Scope, context: &Context) -> Result<Outcome, Fail
     }
     let (fleet, report) = loaded?;
     crate::scope::check(&fleet, scope)?;
+    crate::vendor::verify(&cli.global.directory, &fleet)?;
     let templates = Templates::load(&FsTree::new(&cli.global.directory))?;
     render::check_templates(&fleet, &templates)?;
     if !context.quiet {

@@ -70,6 +70,27 @@ pub(crate) enum Command {
     /// Declarations from existing installs (`helm get values -o yaml` outputs or wizard
     /// command lines), checked to render the values the releases run with.
     Import(ImportArgs),
+    /// Vendor chart versions into `charts/`, locked by digest in `workergen.lock`.
+    #[command(subcommand)]
+    Chart(ChartCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ChartCommand {
+    /// Fetch chart versions from `chart.repository` (OCI) into `charts/<name>-<version>.tgz`
+    /// and record their digests in `workergen.lock`; a version already vendored with the
+    /// locked bytes is left as it is, without the network.
+    Pull(ChartPullArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ChartPullArgs {
+    /// The versions to pull (default: every version the declarations use).
+    #[arg(value_name = "VERSION")]
+    pub(crate) versions: Vec<String>,
+    /// Talk plain HTTP to a registry on this machine (127.0.0.1, localhost).
+    #[arg(long)]
+    pub(crate) plain_http: bool,
 }
 
 #[derive(Debug, Args)]

@@ -36,6 +36,7 @@ pub mod source;
 pub(crate) mod status;
 pub mod tree;
 pub mod validate;
+pub(crate) mod vendor;
 pub(crate) mod version;
 pub mod yaml;
 

@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod apiserver;
+mod chart_pull;
 mod cluster_objects;
 mod cluster_octopus;
 mod corpus;
