@@ -458,7 +458,7 @@ mod tests {
         root
     }
 
-    // Issue 9: `{a: {b: 1}}` and `{"a.b": 1}` are different paths.
+    // `{a: {b: 1}}` and `{"a.b": 1}` are different paths: Helm reads the second as one key.
     #[test]
     fn conflicts_compare_whole_keys_not_dotted_strings() {
         let typed = typed(&[
@@ -524,7 +524,7 @@ mod tests {
         }
     }
 
-    // Issue 10: a field added to the worker schema either sets a chart value through
+    // A field added to the worker schema either sets a chart value through
     // `FIELD_VALUES` or is named here, never dropped silently from the output.
     #[test]
     fn every_worker_field_sets_a_chart_value() {
@@ -601,7 +601,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Issue 14: walking the typed tree finds what listing its leaves found, for every
+        /// Walking the typed tree (fast) finds what listing its leaves found, for every
         /// `values` leaf: the same path and the same node.
         #[test]
         fn conflicts_are_found_as_by_listing_every_leaf(typed in values_tree(), passthrough in values_tree()) {

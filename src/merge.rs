@@ -204,7 +204,7 @@ mod tests {
         assert_eq!(emit(&result), "a:\n  b: 1\nc:\n  e: 2\n");
     }
 
-    // Issue 9: a removal leaves nothing behind, not even the map that held it.
+    // A removal leaves nothing behind, not even the map that held it.
     #[test]
     fn maps_emptied_by_removals_go_but_written_empty_maps_stay() {
         let repo = layer(

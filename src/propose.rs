@@ -407,7 +407,8 @@ impl Proposal {
 
 /// Renders the base's declarations, commits the result on a branch and pushes it: the
 /// whole of `workergen propose`. Everything that can be checked is checked before a
-/// branch exists (#9), and a failure after the commit puts the branch back.
+/// branch exists (a half-made branch is worse than none), and a failure after the commit
+/// puts the branch back.
 pub fn propose(repo: &ConfigRepo, options: &ProposeOptions) -> Result<Proposal, ProposeError> {
     options.check()?;
     let signature = signature(&repo.repository, options.author.as_deref())?;

@@ -763,7 +763,7 @@ mod tests {
         assert!(q("1e30") > q("9Ei"));
     }
 
-    /// Issue 9: a 900,000-digit quantity took 69 s of big-integer arithmetic.
+    /// A hostile quantity of 900,000 digits took 69 s of big-integer arithmetic.
     #[test]
     fn refuses_more_than_64_significant_digits() {
         let digits_64 = format!("1.{}", "3".repeat(63));

@@ -678,7 +678,7 @@ mod tests {
 
     #[test]
     fn redacts_credentials_whatever_the_diagnostic() {
-        // Issue 9: a duplicate key, a syntax error, a type error: the excerpt never
+        // A duplicate key, a syntax error, a type error: the excerpt never
         // shows the value of a credential-like key, in any spelling or style.
         for (line, expected) in [
             ("    bearerToken: hunter2", "    bearerToken: <redacted>"),

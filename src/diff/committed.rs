@@ -46,7 +46,7 @@ pub enum ReadError {
 }
 
 /// Reads the committed rendered files of a diff's head within a scope. A file that
-/// cannot be read is an error, never an empty file that would show as drift (#9): the
+/// cannot be read is an error, never an empty file that would show as drift: the
 /// first one is kept, for [`CommittedFiles::finish`] after the diff.
 pub struct CommittedFiles<'a> {
     at: Committed<'a>,

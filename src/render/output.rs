@@ -314,9 +314,9 @@ fn validate_relative(path: &Path, allow_empty: bool) -> Result<(), OutputError> 
 /// needs, each folder of the scope and each folder above the scope is listed once;
 /// what a listing holds is matched against the wanted paths by name.
 ///
-/// Issue 14: the re-render inspected every wanted folder, then every wanted file by
-/// its full path, then listed the whole tree again to sweep it; a listing already
-/// tells which folders and files exist and what they are.
+/// At 10,000 workers, a re-render that inspected every wanted folder, then every wanted file by
+/// its full path, then listed the whole tree again to sweep it, did the work three
+/// times: a listing already tells which folders and files exist and what they are.
 fn check<'a>(root: &Path, files: &'a Files, scope: &'a [PathBuf]) -> Result<Check<'a>, OutputError> {
     let plan = Plan::new(root, files, scope);
     let whole = scope.iter().any(|prefix| prefix.as_os_str().is_empty());
@@ -1124,7 +1124,7 @@ mod tests {
         assert!(!outside.path().join("new.yaml").exists());
     }
 
-    /// Issue 14: a missing output folder is created by `write_tree` itself, with every
+    /// A missing output folder is created by `write_tree` itself, with every
     /// file complete and nothing else touched beside it.
     #[test]
     fn a_missing_root_is_created_and_its_parent_left_alone() {

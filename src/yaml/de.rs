@@ -894,7 +894,7 @@ mod tests {
         assert_eq!(diagnostics[0].hint.as_deref(), Some("did you mean `effect`?"));
     }
 
-    // Issue 9: every type error of a fragment in one run, each with a hint, in the
+    // Every type error of a fragment in one run, each with a hint, in the
     // user's words.
     #[test]
     fn collects_every_type_error_with_hints() {
