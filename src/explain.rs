@@ -118,13 +118,10 @@ pub fn explain(
         None => Node::map(values.loc),
     };
     overlay(&mut effective, &values);
-    let manifest = built.manifest.as_ref().and_then(|document| {
-        let file = match document.file_name() {
-            "application.yaml" => "application.yaml",
-            _ => "helmrelease.yaml",
-        };
-        Some((file, document.node()?))
-    });
+    let manifest = built
+        .manifest
+        .as_ref()
+        .and_then(|document| Some((document.manifest_file(), document.node()?)));
     Ok(Explanation {
         worker: fleet.worker_id(worker),
         chart: format!("{} {}", worker.chart.name.value, worker.chart.version.value),

@@ -872,7 +872,7 @@ fn resolve_workers(
         let namespace = located(
             spec.namespace.take(),
             fields.get("namespace"),
-            format!("octopus-agent-{}", key.name),
+            crate::names::default_namespace(&key.name),
         );
         let display_name = located(
             spec.display_name.take(),

@@ -93,6 +93,11 @@ pub fn destination_folder(server: Option<&str>, name: Option<&str>) -> String {
     out.trim_matches(|c| c == '-' || c == '.').to_string()
 }
 
+/// The namespace a worker is installed in when it names none (the install wizard's too).
+pub fn default_namespace(worker: &str) -> String {
+    format!("octopus-agent-{worker}")
+}
+
 /// The name of the `ConfigMap` that holds a worker's Helm values under Flux.
 pub fn values_config_map(worker: &str) -> String {
     format!("{worker}-values")

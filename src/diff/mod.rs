@@ -270,13 +270,9 @@ pub fn states_of(output: Output, output_name: &str) -> BTreeMap<String, WorkerSt
             let Some(values) = worker.values.and_then(tree) else {
                 continue;
             };
-            let manifest = worker.manifest.and_then(|document| {
-                let file = match document.file_name() {
-                    "application.yaml" => "application.yaml",
-                    _ => "helmrelease.yaml",
-                };
-                Some((file, tree(document)?))
-            });
+            let manifest = worker
+                .manifest
+                .and_then(|document| Some((document.manifest_file(), tree(document)?)));
             let engine = output.engine.unwrap_or(match manifest {
                 Some(("application.yaml", _)) => Engine::Argocd,
                 Some(_) => Engine::Flux,
@@ -564,14 +560,11 @@ fn committed_drift(
     dirty: Option<&HashSet<ClusterKey>>,
     read: &CommittedReader<'_>,
 ) -> Vec<String> {
-    let mut fresh = crate::render::Rendered {
-        files: head.emit(fleet).0,
-        ..crate::render::Rendered::default()
-    };
+    let (mut fresh, _) = head.emit(fleet);
     if dirty.is_some() {
         // Only the dirty clusters' folders are read: the shared `_crds/` and the parents'
         // folders (`_flux/`, `_argocd/`) are not among them.
-        fresh.files.retain(|path, _| {
+        fresh.retain(|path, _| {
             ![
                 crate::crds::FOLDER,
                 crate::render::parents::FLUX_FOLDER,
@@ -599,14 +592,14 @@ fn committed_drift(
         .collect();
     let cluster_of = |path: &std::path::Path| path.iter().take(2).collect::<std::path::PathBuf>();
     let committed: HashSet<std::path::PathBuf> = found.keys().map(|path| cluster_of(path.borrow())).collect();
-    fresh.files.retain(|path, _| {
+    fresh.retain(|path, _| {
         let path: &std::path::Path = path.borrow();
         let cluster = cluster_of(path);
         path.as_os_str().as_encoded_bytes().starts_with(b"_")
             || with_workers.contains(&cluster)
             || committed.contains(&cluster)
     });
-    let drift = crate::render::Drift::between(&fresh.files, &found);
+    let drift = crate::render::Drift::between(&fresh, &found);
     let mut owners: Vec<String> = [drift.missing, drift.stale, drift.extra]
         .into_iter()
         .flatten()

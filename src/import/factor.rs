@@ -63,7 +63,7 @@ pub(crate) fn declaration(mut values: Node, namespace: Option<&str>, release: &s
             }
         }
     }
-    if let Some(namespace) = namespace.filter(|namespace| *namespace != format!("octopus-agent-{release}")) {
+    if let Some(namespace) = namespace.filter(|namespace| *namespace != crate::names::default_namespace(release)) {
         put(&mut fields, &["namespace"], Node::string(namespace, values.loc));
     }
     if values.as_map().is_some_and(|map| !map.is_empty()) {

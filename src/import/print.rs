@@ -34,10 +34,7 @@ pub(super) fn notes(imports: &[Import], auth: &Auth, plan: &plan::ClusterPlan, o
         );
     }
     for import in imports {
-        let namespace = import
-            .namespace
-            .clone()
-            .unwrap_or_else(|| format!("octopus-agent-{}", import.release));
+        let namespace = import.namespace();
         if import.found.plaintext.is_some() {
             let literals: Vec<String> = auth
                 .kind

@@ -72,6 +72,16 @@ pub(super) struct Import {
     pub(super) migrated: Vec<&'static str>,
 }
 
+impl Import {
+    /// The namespace the release runs in: the command's, else the default one (a `helm
+    /// get values` file does not say).
+    pub(super) fn namespace(&self) -> String {
+        self.namespace
+            .clone()
+            .unwrap_or_else(|| crate::names::default_namespace(&self.release))
+    }
+}
+
 /// Runs `workergen import` in the config repository `dir`.
 pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Outcome, Failure> {
     if options.from_octopus {
@@ -126,15 +136,7 @@ pub(crate) fn run(dir: &Path, options: &Options, context: &Context) -> Result<Ou
             return Err(print::stopped_failure(stopped, &inputs, context, &secrets));
         }
     };
-    let namespaces: Vec<String> = imports
-        .iter()
-        .map(|import| {
-            import
-                .namespace
-                .clone()
-                .unwrap_or_else(|| format!("octopus-agent-{}", import.release))
-        })
-        .collect();
+    let namespaces: Vec<String> = imports.iter().map(Import::namespace).collect();
     roundtrip::through_chart(chart.as_ref(), &mut outcomes, &expected, &namespaces);
     let text = print::round_trip_text(&outcomes);
     crate::console::write_stdout(&credentials::scrub(&text, &secrets))?;
@@ -402,7 +404,7 @@ fn import_of(
             )
             .with_hint(format!(
                 "pass `--installed-version` with the version `helm list -n {}` shows (CHART `kubernetes-agent-2.51.2` is `2.51.2`), or see each worker's with `workergen import --env ENV --from-octopus`; a 2.x release needs the chart's move to the 3.x layout",
-                namespace.clone().unwrap_or_else(|| format!("octopus-agent-{release}"))
+                namespace.clone().unwrap_or_else(|| crate::names::default_namespace(&release))
             )),
         );
         return None;

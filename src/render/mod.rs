@@ -533,40 +533,19 @@ pub(crate) fn render_with_progress(
         (emitted, cluster.crd)
     };
     let built = build_selected(fleet, templates, &include, inline, &emit)?;
+    let stream_crd = inline
+        .then(|| model::stream_crd(built.clusters.iter().map(|(_, crd)| *crd)))
+        .flatten();
+    let shared = model::shared_bytes(fleet, &built.shared);
+    let clusters = built.clusters.into_iter().map(|(emitted, _)| emitted);
+    let (files, objects) = model::assemble(fleet, shared, clusters, stream_crd);
     let mut rendered = Rendered {
+        files,
+        objects,
         workers: built.workers,
         parents: built.parents,
         ..Rendered::default()
     };
-    let engine = fleet.settings.engine.value;
-    if inline {
-        let crds = built.clusters.iter().filter_map(|(_, crd)| *crd);
-        if let Some(newest) = crate::crds::newest(crds.map(|crd| crd.version)).map(crate::crds::for_chart) {
-            // In the stream, the CRD first, once.
-            rendered.objects.push(cluster_objects::crd_object(newest, engine));
-        }
-    }
-    // Sized for every file at once: the list of 33,000 is not regrown at the end.
-    let count = built.shared.len()
-        + built
-            .clusters
-            .iter()
-            .map(|(emitted, _)| emitted.files.len())
-            .sum::<usize>();
-    let mut files = Vec::with_capacity(count);
-    files.extend(
-        built
-            .shared
-            .iter()
-            .map(|document| (document.path.clone(), document.bytes(fleet).into_bytes())),
-    );
-    for (emitted, _) in built.clusters {
-        files.extend(emitted.files);
-        rendered.objects.extend(emitted.objects);
-    }
-    // Built in one go: each cluster's files are near path order already, which the
-    // sort in `from_iter` finds.
-    rendered.files = files.into_iter().map(|(path, bytes)| (path.into(), bytes)).collect();
     rendered.scope = render_scope(fleet, scope, &built.selected, &mut rendered);
     Ok(rendered)
 }
@@ -618,17 +597,9 @@ pub(crate) fn build_where(
     inline: bool,
 ) -> Result<Output, TemplateError> {
     let built = build_selected(fleet, templates, include, inline, &|cluster| cluster)?;
-    let stream_crd = if inline {
-        crate::crds::newest(
-            built
-                .clusters
-                .iter()
-                .filter_map(|cluster| cluster.crd.map(|crd| crd.version)),
-        )
-        .map(crate::crds::for_chart)
-    } else {
-        None
-    };
+    let stream_crd = inline
+        .then(|| model::stream_crd(built.clusters.iter().map(|cluster| cluster.crd)))
+        .flatten();
     Ok(Output {
         inline,
         engine: Some(fleet.settings.engine.value),

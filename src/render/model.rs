@@ -62,6 +62,15 @@ impl Document {
         self.path.file_name().and_then(|name| name.to_str()).unwrap_or_default()
     }
 
+    /// A worker manifest's file name, as the static name the diff and `explain` report it
+    /// under: `application.yaml` (Argo CD) or `helmrelease.yaml` (Flux).
+    pub fn manifest_file(&self) -> &'static str {
+        match self.file_name() {
+            "application.yaml" => "application.yaml",
+            _ => "helmrelease.yaml",
+        }
+    }
+
     /// The document as written: the marker naming its sources, then the tree; or its text.
     pub(crate) fn bytes(&self, fleet: &Fleet) -> String {
         match &self.body {
@@ -170,25 +179,52 @@ pub(crate) fn emit_cluster(fleet: &Fleet, cluster: &ClusterTree, inline: bool) -
     out
 }
 
+/// The CRD at the head of a stream: the newest the clusters deploy, once.
+pub(crate) fn stream_crd(crds: impl Iterator<Item = Option<Crd>>) -> Option<Crd> {
+    crate::crds::newest(crds.flatten().map(|crd| crd.version)).map(crate::crds::for_chart)
+}
+
+/// The shared documents as written, by path.
+pub(crate) fn shared_bytes(fleet: &Fleet, shared: &[Document]) -> Vec<(PathBuf, String)> {
+    shared
+        .iter()
+        .map(|document| (document.path.clone(), document.bytes(fleet)))
+        .collect()
+}
+
+/// The whole output's bytes from the shared documents (as written) and each
+/// cluster's emission: the files by path, and the stream's objects in order, the CRD
+/// first. Each cluster's files come nearly in path order, which the sort of the whole
+/// (in `from_iter`) finds.
+pub(crate) fn assemble(
+    fleet: &Fleet,
+    shared: Vec<(PathBuf, String)>,
+    clusters: impl IntoIterator<Item = Emitted>,
+    stream_crd: Option<Crd>,
+) -> (output::Files, Vec<String>) {
+    let clusters: Vec<Emitted> = clusters.into_iter().collect();
+    // Sized for every file at once: the list of 35,000 is not regrown at the end.
+    let count = shared.len() + clusters.iter().map(|emitted| emitted.files.len()).sum::<usize>();
+    let mut files: Vec<(FilePath, Vec<u8>)> = Vec::with_capacity(count);
+    files.extend(shared.into_iter().map(|(path, text)| (path.into(), text.into_bytes())));
+    let mut objects = Vec::new();
+    objects.extend(stream_crd.map(|crd| super::cluster_objects::crd_object(crd, fleet.settings.engine.value)));
+    for emitted in clusters {
+        files.extend(emitted.files.into_iter().map(|(path, bytes)| (path.into(), bytes)));
+        objects.extend(emitted.objects);
+    }
+    (files.into_iter().collect(), objects)
+}
+
 impl Output {
     /// The bytes of the whole output: the files for disk (by path), or the stream's
     /// objects in order.
     pub(crate) fn emit(&self, fleet: &Fleet) -> (output::Files, Vec<String>) {
-        let mut files: Vec<(FilePath, Vec<u8>)> = self
-            .shared
+        let clusters = self
+            .clusters
             .iter()
-            .map(|document| (document.path.clone().into(), document.bytes(fleet).into_bytes()))
-            .collect();
-        let mut objects = Vec::new();
-        if let Some(crd) = self.stream_crd {
-            objects.push(super::cluster_objects::crd_object(crd, fleet.settings.engine.value));
-        }
-        for cluster in &self.clusters {
-            let emitted = emit_cluster(fleet, cluster, self.inline);
-            files.extend(emitted.files.into_iter().map(|(path, bytes)| (path.into(), bytes)));
-            objects.extend(emitted.objects);
-        }
-        (files.into_iter().collect(), objects)
+            .map(|cluster| emit_cluster(fleet, cluster, self.inline));
+        assemble(fleet, shared_bytes(fleet, &self.shared), clusters, self.stream_crd)
     }
 
     /// Every installed worker's output with the cluster it is in.
